@@ -1,0 +1,198 @@
+"""Input checks shared by every estimator: one place for the wording of errors.
+
+Each message names the parameter, what was expected, what was got, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted as _sk_check_is_fitted
+from sklearn.utils.validation import validate_data
+
+from .exceptions import DataError, DataTypeError, NotFittedError
+
+__all__ = [
+    "check_data",
+    "check_in",
+    "check_int",
+    "check_is_fitted",
+    "check_n_samples",
+    "check_nonneg_float",
+    "check_random_state",
+    "check_sample_weight",
+]
+
+# Squares of values beyond this overflow float64; we refuse them with a clear message.
+_MAX_ABS = 1e150
+
+
+def _describe_bad_cell(X: Any) -> str:
+    """Return a short description of the first cell that does not convert to a number."""
+    arr = np.asarray(X, dtype=object)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    for (i, j), value in np.ndenumerate(arr):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return f"{value!r} at row {i}, column {j}"
+    return "a value that is not a number"
+
+
+def check_data(
+    estimator: Any,
+    X: Any,
+    *,
+    reset: bool = True,
+    name: str = "X",
+    min_samples: int = 1,
+    dtype: Any = (np.float64, np.float32),
+) -> np.ndarray:
+    """Validate a 2-D numeric array for ``estimator`` and return it as floats.
+
+    ``reset=True`` (in ``fit``) records ``n_features_in_`` (and ``feature_names_in_`` for
+    data frames); ``reset=False`` checks the number of features against them.
+    """
+    if isinstance(X, (str, bytes, Mapping)) or X is None:
+        raise DataTypeError(
+            f"{name} must be a 2-D array-like of numbers (rows x features); got "
+            f"{type(X).__name__}. Pass a NumPy array or a pandas DataFrame."
+        )
+    if hasattr(X, "dtypes") and hasattr(X, "select_dtypes"):
+        bad = [c for c, t in X.dtypes.items() if t == object or str(t) in ("string", "str")]
+        if bad:
+            raise DataError(
+                f"{name} has non-numeric column(s) {bad[:5]}; densitykit models numbers only. "
+                "Drop or encode those columns (densitykit.read_table cleans tables for you)."
+            )
+    arr = np.asarray(X) if not hasattr(X, "__array_namespace__") else X
+    if getattr(arr, "dtype", None) is not None and arr.dtype.kind in "OUS":
+        try:
+            np.asarray(arr, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            cell = _describe_bad_cell(arr)
+            cls = DataTypeError if isinstance(exc, TypeError) else DataError
+            raise cls(
+                f"{name} contains non-numeric data ({cell}); argument must be a string or a "
+                "real number that converts to float. Drop or encode non-numeric columns."
+            ) from None
+    if getattr(arr, "ndim", 2) == 1:
+        raise DataError(
+            f"Expected 2D array, got 1D array instead: {name} has shape {arr.shape}. "
+            "Reshape your data either using array.reshape(-1, 1) if it has a single feature "
+            "or array.reshape(1, -1) if it contains a single sample."
+        )
+    if getattr(arr, "dtype", None) is not None and arr.dtype.kind == "c":
+        raise DataError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    try:
+        out = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=list(dtype) if isinstance(dtype, tuple) else dtype,
+            ensure_min_samples=min_samples,
+            order="C",
+        )
+    except ValueError as exc:
+        msg = str(exc)
+        if "NaN" in msg or "infinity" in msg:
+            msg += (
+                " Drop or impute those rows first (densitykit.read_table(..., "
+                "policy='drop-rows') does it for tables)."
+            )
+        raise DataError(msg) from None
+    if out.size and np.abs(out).max() > _MAX_ABS:
+        raise DataError(
+            f"{name} holds values as large as {np.abs(out).max():.3g}; their squares overflow "
+            "double precision. Rescale the data (for example divide by a power of ten)."
+        )
+    return out
+
+
+def check_n_samples(X: np.ndarray, minimum: int, reason: str) -> None:
+    """Raise a clear error when ``X`` has fewer than ``minimum`` rows."""
+    if X.shape[0] < minimum:
+        got = "1 sample" if X.shape[0] == 1 else f"n_samples={X.shape[0]}"
+        raise DataError(f"Need at least {minimum} samples {reason}; got {got}.")
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """Return sample weights as float64, checking shape, sign and finiteness."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, float(sample_weight))
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError("sample_weight must be numbers, one per row.") from None
+    if w.ndim != 1 or w.shape[0] != n_samples:
+        raise DataError(
+            f"sample_weight must have shape ({n_samples},), one weight per row of X; "
+            f"got shape {w.shape}."
+        )
+    if not np.all(np.isfinite(w)):
+        raise DataError("sample_weight contains NaN or inf; use finite weights.")
+    if np.any(w < 0):
+        raise DataError("sample_weight contains negative values; weights must be >= 0.")
+    if w.sum() <= 0:
+        raise DataError("sample_weight sums to zero; at least one row needs a positive weight.")
+    return w
+
+
+def check_random_state(random_state: Any) -> np.random.Generator:
+    """Turn ``None``, an int, a ``Generator`` or a ``RandomState`` into a ``Generator``."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    raise DataTypeError(
+        f"random_state must be None, an int, a numpy Generator or RandomState; "
+        f"got {type(random_state).__name__}."
+    )
+
+
+def check_int(value: Any, name: str, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise DataError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise DataError(f"{name} must be an integer >= {minimum}; got {value}.")
+    return int(value)
+
+
+def check_nonneg_float(value: Any, name: str, *, positive: bool = False) -> float:
+    """Check that ``value`` is a finite real number ``>= 0`` (``> 0`` if ``positive``)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or value < 0 or (positive and value == 0):
+        bound = "> 0" if positive else ">= 0"
+        raise DataError(f"{name} must be a finite number {bound}; got {value!r}.")
+    return float(value)
+
+
+def check_in(value: Any, name: str, valid: Any) -> Any:
+    """Check that ``value`` is one of ``valid`` (a registry); the error lists the choices."""
+    if not isinstance(value, str) or value not in valid:
+        choices = ", ".join(repr(k) for k in valid)
+        raise DataError(f"Unknown {name} {value!r}; valid options are {choices}.")
+    return value
+
+
+def check_is_fitted(estimator: Any, attributes: Any = None) -> None:
+    """Raise :class:`NotFittedError` naming the estimator when it is not fitted yet."""
+    try:
+        _sk_check_is_fitted(estimator, attributes)
+    except Exception as exc:
+        if type(exc).__name__ != "NotFittedError":
+            raise
+        name = type(estimator).__name__
+        raise NotFittedError(
+            f"This {name} instance is not fitted yet. Call 'fit' with appropriate arguments "
+            "before using this estimator."
+        ) from None

@@ -1,0 +1,45 @@
+"""Exceptions raised by densitykit.
+
+Every error densitykit raises on purpose derives from :class:`DensityKitError`, so a caller
+(or the command-line tool) can tell a problem with the user's data or model apart from a bug.
+The concrete classes also derive from the matching built-in (``ValueError``, ``TypeError``)
+so that code written for scikit-learn keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "DensityKitError",
+    "FitError",
+    "ModelFileError",
+    "NotFittedError",
+]
+
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import NotFittedError as _SkNotFitted
+
+
+class DensityKitError(Exception):
+    """Base class of the errors densitykit raises on purpose."""
+
+
+class DataError(DensityKitError, ValueError):
+    """The input data cannot be used as given (wrong shape, NaN, text, empty, ...)."""
+
+
+class DataTypeError(DensityKitError, TypeError):
+    """The input data has a type densitykit cannot convert to numbers."""
+
+
+class FitError(DensityKitError, ValueError):
+    """A model could not be fitted to the data; the message names the cause and a fix."""
+
+
+class ModelFileError(DensityKitError, ValueError):
+    """A model file is missing, corrupt, truncated, of another format or version."""
+
+
+class NotFittedError(DensityKitError, _SkNotFitted):
+    """A method that needs a fitted model was called before ``fit``."""
