@@ -1,0 +1,653 @@
+"""Reading and cleaning tables: CSV/TSV, Excel, Parquet in, a clean numeric frame out.
+
+Real tables hold dates, empty cells, infinities and stray text (the Dow process table has a
+``!`` in one column). :func:`read_table` finds every such cell, applies one policy
+(``'drop-rows'``, ``'drop-columns'`` or ``'error'``), keeps a date/time column aside as the
+index, selects columns by names, glob patterns or position ranges, and returns the clean
+frame together with a :class:`CleaningReport` that says what was dropped and why.
+
+Examples
+--------
+>>> import io
+>>> text = "when,a,b,c\\n2020-01-01,1,2,x\\n2020-01-02,3,,y\\n2020-01-03,5,6,z\\n"
+>>> table = read_table(io.StringIO(text), format="csv")
+>>> table.data.to_numpy()
+array([[1., 2.],
+       [5., 6.]])
+>>> table.report.index_column, table.report.dropped_columns, table.report.n_rows_dropped
+('when', {'c': 'not numeric'}, 1)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataError, DensityKitError
+
+__all__ = [
+    "FORMATS",
+    "POLICIES",
+    "CleaningReport",
+    "ColumnIssue",
+    "MissingDependencyError",
+    "Table",
+    "infer_format",
+    "read_table",
+    "select_columns",
+    "write_table",
+]
+
+
+class MissingDependencyError(DensityKitError, ImportError):
+    """An optional dependency needed for a file format is not installed."""
+
+
+def _require(module: str, extra: str, what: str) -> Any:
+    """Import an optional ``module`` or raise an error naming the densitykit extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{what} needs the optional package {module!r}, which is not installed. "
+            f"Install it with: pip install 'densitykit[{extra}]'"
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------
+# file formats: a registry of readers and writers
+# ---------------------------------------------------------------------------------------
+
+
+def _read_csv(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataFrame:
+    return pd.read_csv(source, sep=sep, skipinitialspace=False, low_memory=False)
+
+
+def _read_tsv(source: Any, *, sep: str = "\t", sheet: Any = None) -> pd.DataFrame:
+    return _read_csv(source, sep="\t")
+
+
+def _read_excel(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataFrame:
+    _require("openpyxl", "excel", "Reading Excel files")
+    return pd.read_excel(source, sheet_name=0 if sheet is None else sheet, engine="openpyxl")
+
+
+def _read_parquet(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataFrame:
+    _require("pyarrow", "parquet", "Reading Parquet files")
+    return pd.read_parquet(source)
+
+
+def _write_csv(df: pd.DataFrame, path: Any) -> None:
+    df.to_csv(path, index=df.index.name is not None, float_format="%.17g")
+
+
+def _write_tsv(df: pd.DataFrame, path: Any) -> None:
+    df.to_csv(path, sep="\t", index=df.index.name is not None, float_format="%.17g")
+
+
+def _write_excel(df: pd.DataFrame, path: Any) -> None:
+    _require("openpyxl", "excel", "Writing Excel files")
+    df.to_excel(path, index=df.index.name is not None, engine="openpyxl")
+
+
+def _write_parquet(df: pd.DataFrame, path: Any) -> None:
+    _require("pyarrow", "parquet", "Writing Parquet files")
+    df.to_parquet(path, index=df.index.name is not None)
+
+
+#: format name -> (reader, writer, file extensions)
+FORMATS: dict[str, tuple[Callable[..., pd.DataFrame], Callable[..., None], tuple[str, ...]]] = {
+    "csv": (_read_csv, _write_csv, (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")),
+    "tsv": (_read_tsv, _write_tsv, (".tsv", ".tab", ".tsv.gz", ".txt")),
+    "excel": (_read_excel, _write_excel, (".xlsx", ".xlsm")),
+    "parquet": (_read_parquet, _write_parquet, (".parquet", ".pq")),
+}
+
+#: what to do with bad cells (empty, +-inf, text in a numeric column)
+POLICIES = {
+    "drop-rows": "drop every row holding a bad cell (the chapter's rule)",
+    "drop-columns": "drop every column holding a bad cell",
+    "error": "raise an error naming the first bad cells",
+}
+
+_SCOPES = ("selected", "all")
+
+
+def infer_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """Return the table format of ``path`` from ``format`` or the file's extension.
+
+    Examples
+    --------
+    >>> infer_format("plant.xlsx"), infer_format("rows.csv.gz"), infer_format("x.dat", "tsv")
+    ('excel', 'csv', 'tsv')
+    """
+    if format is not None:
+        if format not in FORMATS:
+            raise DataError(
+                f"Unknown format {format!r}; valid options are "
+                f"{', '.join(repr(k) for k in FORMATS)}."
+            )
+        return format
+    name = str(path).lower()
+    for fmt, (_, _, exts) in FORMATS.items():
+        if name.endswith(exts):
+            return fmt
+    known = ", ".join(e for _, _, exts in FORMATS.values() for e in exts)
+    raise DataError(
+        f"Cannot tell the format of {str(path)!r} from its extension; expected one of {known}. "
+        "Pass format= (or --format) to say which it is."
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# the report
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnIssue:
+    """Bad cells found in one column.
+
+    ``first_rows`` are 0-based data-row positions in the file (the header is not counted).
+    """
+
+    column: str
+    n_empty: int = 0
+    n_inf: int = 0
+    n_text: int = 0
+    examples: list[str] = field(default_factory=list)
+    first_rows: list[int] = field(default_factory=list)
+
+    @property
+    def n_bad(self) -> int:
+        return self.n_empty + self.n_inf + self.n_text
+
+    def describe(self) -> str:
+        parts = []
+        if self.n_empty:
+            parts.append(f"{self.n_empty} empty")
+        if self.n_inf:
+            parts.append(f"{self.n_inf} infinite")
+        if self.n_text:
+            ex = ", ".join(repr(e) for e in self.examples)
+            parts.append(f"{self.n_text} not a number (e.g. {ex})")
+        return ", ".join(parts)
+
+
+@dataclass
+class CleaningReport:
+    """What :func:`read_table` found and did: rows and columns dropped, and why.
+
+    ``str(report)`` (or :meth:`to_text`) gives a readable summary; :meth:`to_dict` a
+    JSON-ready one that model files keep.
+    """
+
+    source: str
+    n_rows_in: int
+    n_columns_in: int
+    policy: str
+    index_column: str | None = None
+    dropped_columns: dict[str, str] = field(default_factory=dict)
+    issues: list[ColumnIssue] = field(default_factory=list)
+    n_rows_dropped: int = 0
+    n_rows_out: int = 0
+    columns_out: list[str] = field(default_factory=list)
+
+    @property
+    def n_columns_out(self) -> int:
+        return len(self.columns_out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain JSON-ready Python objects."""
+        out = asdict(self)
+        out["n_columns_out"] = self.n_columns_out
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CleaningReport:
+        """Rebuild a report from :meth:`to_dict` output."""
+        d = dict(d)
+        d.pop("n_columns_out", None)
+        d["issues"] = [ColumnIssue(**i) for i in d.get("issues", [])]
+        return cls(**d)
+
+    def to_text(self, max_columns: int = 20) -> str:
+        """Return a readable multi-line summary."""
+        lines = [
+            f"Read {self.source}: {self.n_rows_in} rows x {self.n_columns_in} columns.",
+        ]
+        if self.index_column is not None:
+            lines.append(f"  Date/time column {self.index_column!r} kept as the index.")
+        reasons: dict[str, list[str]] = {}
+        for col, why in self.dropped_columns.items():
+            reasons.setdefault(why, []).append(col)
+        for why, cols in reasons.items():
+            shown = ", ".join(repr(c) for c in cols[:max_columns])
+            more = f" and {len(cols) - max_columns} more" if len(cols) > max_columns else ""
+            lines.append(f"  Dropped {len(cols)} column(s) ({why}): {shown}{more}.")
+        if self.issues:
+            lines.append(f"  Bad cells in {len(self.issues)} column(s):")
+            ordered = sorted(self.issues, key=lambda i: -i.n_bad)
+            for issue in ordered[:max_columns]:
+                lines.append(f"    {issue.column!r}: {issue.describe()}")
+            if len(ordered) > max_columns:
+                lines.append(f"    ... and {len(ordered) - max_columns} more column(s)")
+        if self.policy == "drop-rows":
+            lines.append(
+                f"  Policy 'drop-rows': dropped {self.n_rows_dropped} row(s) with a bad cell."
+            )
+        lines.append(f"Kept {self.n_rows_out} rows x {self.n_columns_out} columns.")
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+
+@dataclass
+class Table:
+    """The result of :func:`read_table`: the clean frame and its :class:`CleaningReport`.
+
+    Unpacks as ``data, report = read_table(...)``.
+    """
+
+    data: pd.DataFrame
+    report: CleaningReport
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.data.columns]
+
+    def to_numpy(self) -> np.ndarray:
+        return self.data.to_numpy(dtype=np.float64)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.data, self.report))
+
+
+# ---------------------------------------------------------------------------------------
+# column selection
+# ---------------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"^\s*(-?\d+)?\s*([:\-])\s*(-?\d+)?\s*$")
+
+
+def _as_specs(spec: Any) -> list[Any]:
+    if spec is None:
+        return []
+    if isinstance(spec, (str, int, slice, np.integer)):
+        return [spec]
+    return list(spec)
+
+
+def _resolve_one(spec: Any, names: list[str]) -> list[str]:
+    """Columns matched by one spec: a name, a glob, a position, a range or a slice."""
+    n = len(names)
+    if isinstance(spec, slice):
+        return names[spec]
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        if not -n <= spec < n:
+            raise DataError(f"Column position {spec} is out of range; the table has {n} columns.")
+        return [names[spec]]
+    if not isinstance(spec, str):
+        raise DataError(f"A column spec must be a name, pattern, position or range; got {spec!r}.")
+    if spec in names:
+        return [spec]
+    stripped = spec.strip()
+    if re.fullmatch(r"-?\d+", stripped):
+        return _resolve_one(int(stripped), names)
+    m = _RANGE.match(stripped)
+    if m and (m.group(1) or m.group(3)):
+        lo = int(m.group(1)) if m.group(1) else None
+        hi = int(m.group(3)) if m.group(3) else None
+        if m.group(2) == "-":  # '3-7' is inclusive, as people write ranges
+            if lo is not None and lo < 0:
+                raise DataError(f"Use 'a:b' for ranges with negative positions; got {spec!r}.")
+            hi = None if hi is None else hi + 1
+        return names[slice(lo, hi)]
+    if any(ch in spec for ch in "*?["):
+        return [c for c in names if fnmatch.fnmatchcase(c, spec)]
+    import difflib
+
+    close = difflib.get_close_matches(spec, names, n=3)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise DataError(
+        f"Unknown column {spec!r}; the table has {n} columns "
+        f"({', '.join(repr(c) for c in names[:5])}{', ...' if n > 5 else ''}).{hint}"
+    )
+
+
+def select_columns(names: Sequence[str], columns: Any = None, exclude: Any = None) -> list[str]:
+    """Resolve column specs against ``names``, keeping the table's order.
+
+    A spec is an exact name, a glob pattern (``'x*'``), a 0-based position (``3``, ``-1``),
+    a Python-style range ``'a:b'`` (``'-5:'`` is the last five), an inclusive range
+    ``'a-b'``, or a ``slice``. ``columns=None`` selects every column.
+
+    Examples
+    --------
+    >>> cols = ["date", "x1", "x2", "x3", "y1", "y2"]
+    >>> select_columns(cols, ["x*"])
+    ['x1', 'x2', 'x3']
+    >>> select_columns(cols, "1:", exclude=["-2:"])
+    ['x1', 'x2', 'x3']
+    """
+    names = [str(c) for c in names]
+    if columns is None:
+        chosen = set(names)
+    else:
+        chosen = set()
+        for spec in _as_specs(columns):
+            matched = _resolve_one(spec, names)
+            if not matched:
+                raise DataError(f"Column spec {spec!r} matches no column.")
+            chosen.update(matched)
+    for spec in _as_specs(exclude):
+        chosen.difference_update(_resolve_one(spec, names))
+    return [c for c in names if c in chosen]
+
+
+# ---------------------------------------------------------------------------------------
+# cell checks
+# ---------------------------------------------------------------------------------------
+
+
+def _looks_like_dates(col: pd.Series) -> bool:
+    """True for a datetime column, or a text column whose cells parse as dates/times."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return True
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    values = col.dropna()
+    if values.empty:
+        return False
+    head = values.iloc[:200].astype(str)
+    if not head.str.contains(r"\d[-/.:]\d|\d[-/]\w{3}[-/]\d", regex=True).all():
+        return False
+    if not pd.to_numeric(head, errors="coerce").isna().all():
+        return False
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(head, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.9)
+
+
+def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (values as float, empty mask, text mask) for one column."""
+    if pd.api.types.is_bool_dtype(col):
+        values = col.astype("float64").to_numpy()
+        empty = np.isnan(values)
+        return values, empty, np.zeros(len(col), bool)
+    if pd.api.types.is_numeric_dtype(col):
+        values = col.astype("float64").to_numpy(na_value=np.nan)
+        return values, np.isnan(values), np.zeros(len(col), bool)
+    obj = col.astype(object)
+    missing = obj.isna().to_numpy()
+    text = obj.where(~missing, "").astype(str).str.strip()
+    empty = missing | (text == "").to_numpy()
+    values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    bad_text = np.isnan(values) & ~empty
+    return values, empty, bad_text
+
+
+def _column_issue(name: str, raw: pd.Series, empty: np.ndarray, text: np.ndarray,
+                  values: np.ndarray) -> ColumnIssue | None:
+    inf = np.isinf(values)
+    bad = empty | text | inf
+    if not bad.any():
+        return None
+    examples = list(dict.fromkeys(raw[text].astype(str).str.strip()))[:3] if text.any() else []
+    return ColumnIssue(
+        column=name,
+        n_empty=int(empty.sum()),
+        n_inf=int(inf.sum()),
+        n_text=int(text.sum()),
+        examples=examples,
+        first_rows=[int(i) for i in np.flatnonzero(bad)[:5]],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------------
+
+
+def _load(source: Any, format: str | None, sheet: Any, sep: str | None) -> tuple[pd.DataFrame,
+                                                                                 str]:
+    """Read ``source`` into a raw frame, turning reader failures into :class:`DataError`."""
+    if isinstance(source, pd.DataFrame):
+        return _tidy_columns(source.copy(), "data frame"), "data frame"
+    if isinstance(source, (io.IOBase, io.StringIO, io.BytesIO)) or hasattr(source, "read"):
+        fmt = format or "csv"
+        label = "stream"
+    else:
+        path = Path(source)
+        label = str(path)
+        if not path.exists():
+            raise DataError(f"Cannot read {label}: no such file. Check the path.")
+        if path.is_dir():
+            raise DataError(f"Cannot read {label}: it is a directory, not a table file.")
+        if path.stat().st_size == 0:
+            raise DataError(f"Cannot read {label}: the file is empty (0 bytes).")
+        fmt = infer_format(path, format)
+    reader = FORMATS[infer_format("", fmt)][0]
+    kwargs: dict[str, Any] = {"sheet": sheet}
+    if sep is not None:
+        kwargs["sep"] = sep
+    try:
+        df = reader(source, **kwargs)
+    except DensityKitError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"Cannot read {label}: it holds no table (no header, no rows).") from None
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"Cannot read {label} as {fmt}: {first}. Check that the file is a valid {fmt} "
+            "table, or pass the right format."
+        ) from None
+    except Exception as exc:  # third-party readers raise many exception types on bad files
+        raise DataError(
+            f"Cannot read {label} as {fmt}: {type(exc).__name__}: {exc}. The file may be "
+            "corrupt or of another format."
+        ) from None
+    return _tidy_columns(df, label), label
+
+
+def _tidy_columns(df: pd.DataFrame, label: str) -> pd.DataFrame:
+    df = _named_index_as_column(df)
+    df.columns = [str(c) for c in df.columns]
+    if len(set(df.columns)) != len(df.columns):
+        dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        raise DataError(f"{label} has duplicate column names {dup[:5]}; rename them first.")
+    return df
+
+
+def _named_index_as_column(df: pd.DataFrame) -> pd.DataFrame:
+    """Turn a named index (Parquet keeps one) back into an ordinary first column."""
+    if df.index.name is not None and str(df.index.name) not in map(str, df.columns):
+        return df.reset_index()
+    return df
+
+
+def read_table(
+    source: str | os.PathLike[str] | pd.DataFrame | Any,
+    *,
+    format: str | None = None,
+    columns: Any = None,
+    exclude: Any = None,
+    policy: str = "drop-rows",
+    check: str = "selected",
+    index: str | bool | None = "auto",
+    sheet: Any = None,
+    sep: str | None = None,
+) -> Table:
+    """Read a table and return its clean numeric part with a cleaning report.
+
+    Parameters
+    ----------
+    source : path, file-like or DataFrame
+        A ``.csv``/``.tsv`` (optionally compressed), ``.xlsx`` or ``.parquet`` file, an open
+        text stream, or a frame to clean in memory.
+    format : {'csv', 'tsv', 'excel', 'parquet'}, optional
+        Overrides the format inferred from the extension.
+    columns, exclude : spec or list of specs, optional
+        Columns to keep and to leave out: names, glob patterns (``'x*'``), 0-based positions
+        in the file, ranges ``'a:b'`` (``'-5:'`` is the last five) or inclusive ``'a-b'``.
+    policy : {'drop-rows', 'drop-columns', 'error'}, default='drop-rows'
+        What to do with a bad cell (empty, ``+-inf``, or text in a numeric column).
+    check : {'selected', 'all'}, default='selected'
+        Which columns' bad cells count for ``'drop-rows'``: only the selected ones, or every
+        numeric column of the file (the chapter's rule: a row with any bad cell goes, then
+        the inputs are selected).
+    index : 'auto', str, None or False, default='auto'
+        ``'auto'`` keeps the first date/time column aside as the index; a name uses that
+        column; ``None``/``False`` keeps no index.
+    sheet : str or int, optional
+        Excel sheet (default: the first).
+    sep : str, optional
+        Field separator for text files.
+
+    Returns
+    -------
+    Table
+        ``.data`` (float64 frame, cleaned) and ``.report`` (:class:`CleaningReport`).
+
+    Raises
+    ------
+    DataError
+        Missing, empty or unreadable file; no numeric column; no row left; a bad cell under
+        ``policy='error'``; an unknown column.
+    MissingDependencyError
+        ``openpyxl`` or ``pyarrow`` is needed for the format but not installed.
+    """
+    if policy not in POLICIES:
+        raise DataError(
+            f"Unknown policy {policy!r}; valid options are {', '.join(map(repr, POLICIES))}."
+        )
+    if check not in _SCOPES:
+        raise DataError(f"Unknown check {check!r}; valid options are 'selected', 'all'.")
+    raw, label = _load(source, format, sheet, sep)
+    n_rows, names = len(raw), list(raw.columns)
+    if not names:
+        raise DataError(f"{label} has no columns.")
+    if n_rows == 0:
+        raise DataError(f"{label} has a header ({len(names)} columns) but no data rows.")
+    report = CleaningReport(source=label, n_rows_in=n_rows, n_columns_in=len(names),
+                            policy=policy)
+
+    index_col = _pick_index(raw, names, index)
+    selected = select_columns(names, columns, exclude)
+    if index_col is not None:
+        report.index_column = index_col
+        selected = [c for c in selected if c != index_col]
+
+    numeric: dict[str, np.ndarray] = {}
+    bad_rows = np.zeros(n_rows, bool)
+    check_cols = names if check == "all" else selected
+    for name in check_cols:
+        if name == index_col:
+            continue
+        values, empty, text = _as_numbers(raw[name])
+        n_filled = int((~empty).sum())
+        if (n_filled and text.sum() > 0.5 * n_filled) or n_filled == 0:
+            if name in selected:
+                why = "empty" if n_filled == 0 else "not numeric"
+                if why == "not numeric" and _looks_like_dates(raw[name]):
+                    why = "date/time"
+                report.dropped_columns[name] = why
+            continue
+        issue = _column_issue(name, raw[name], empty, text, values)
+        if name in selected:
+            numeric[name] = values
+        if issue is not None:
+            report.issues.append(issue)
+        if issue is not None and policy == "drop-rows":
+            bad_rows |= ~np.isfinite(values)
+
+    if not numeric:
+        raise DataError(
+            f"{label} has no numeric column to model among the {len(selected)} selected "
+            f"({', '.join(repr(c) for c in selected[:5])}{', ...' if len(selected) > 5 else ''})."
+            " Check the file and the column selection."
+        )
+    if policy == "error" and report.issues:
+        first = report.issues[0]
+        raise DataError(
+            f"{label}: {len(report.issues)} column(s) hold bad cells, e.g. {first.column!r}: "
+            f"{first.describe()} (first at data row {first.first_rows[0] + 1}). Use "
+            "policy 'drop-rows' or 'drop-columns' to drop them."
+        )
+    if policy == "drop-columns":
+        for issue in report.issues:
+            if issue.column in numeric:
+                report.dropped_columns[issue.column] = "bad cells"
+                numeric.pop(issue.column)
+        if not numeric:
+            raise DataError(
+                f"{label}: every selected column holds a bad cell, so policy 'drop-columns' "
+                "leaves nothing. Use policy 'drop-rows' instead."
+            )
+
+    keep = ~bad_rows
+    data = pd.DataFrame({c: v[keep] for c, v in numeric.items()})
+    if index_col is not None:
+        idx = raw[index_col][keep]
+        if not pd.api.types.is_datetime64_any_dtype(idx):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                idx = pd.to_datetime(idx, errors="coerce", format="mixed")
+        data.index = pd.Index(idx.to_numpy(), name=index_col)
+    report.n_rows_dropped = int(bad_rows.sum())
+    report.n_rows_out = len(data)
+    report.columns_out = list(data.columns)
+    if len(data) == 0:
+        raise DataError(
+            f"{label}: no row is left after dropping rows with bad cells "
+            f"({len(report.issues)} column(s) affected). Try policy 'drop-columns' or select "
+            "fewer columns.\n" + report.to_text()
+        )
+    return Table(data=data, report=report)
+
+
+def _pick_index(raw: pd.DataFrame, names: list[str], index: Any) -> str | None:
+    if index is None or index is False:
+        return None
+    if index == "auto":
+        for name in names:
+            if _looks_like_dates(raw[name]):
+                return name
+        return None
+    if index not in names:
+        raise DataError(f"index column {index!r} is not in the table; columns are {names[:5]}.")
+    return str(index)
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
+                format: str | None = None) -> None:
+    """Write ``df`` to ``path`` in the format of its extension (or ``format``).
+
+    The index is written only when it has a name (a date/time index, for example).
+    """
+    fmt = infer_format(path, format)
+    FORMATS[fmt][1](df, path)
+
+
+def iter_formats() -> Iterable[str]:
+    """Names of the supported table formats."""
+    return iter(FORMATS)
