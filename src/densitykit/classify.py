@@ -185,6 +185,7 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_one(self, X_c: np.ndarray, label: Any) -> Any:
         est = clone(self.density)
+        label = label.item() if isinstance(label, np.generic) else label
         try:
             return est.fit(X_c)
         except Exception as exc:
@@ -226,7 +227,8 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Return the most probable class of each row."""
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+        log_proba = self.predict_log_proba(X)
+        return self.classes_[np.argmax(log_proba, axis=1)]
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Return the log-density ``log sum_c p(c) p(x | c)`` of each row (all classes)."""
