@@ -63,7 +63,7 @@ def check_data(
             f"{type(X).__name__}. Pass a NumPy array or a pandas DataFrame."
         )
     if hasattr(X, "dtypes") and hasattr(X, "select_dtypes"):
-        bad = [c for c, t in X.dtypes.items() if t == object or str(t) in ("string", "str")]
+        bad = [c for c, t in X.dtypes.items() if t.kind == "O" or str(t) in ("string", "str")]
         if bad:
             raise DataError(
                 f"{name} has non-numeric column(s) {bad[:5]}; densitykit models numbers only. "

@@ -1,0 +1,325 @@
+"""The sufficient-statistics EM engine for Gaussian mixtures.
+
+One pass over the data is a sum of per-block statistics (:class:`Stats`), so blocks can come
+from memory, a file stream or Dask chunks; :func:`m_step` turns summed statistics into new
+parameters and :func:`run_em` is the one EM loop. The engine works in a *work space*
+``z = (x - shift) / scale`` (a centring and a power-of-two scale, see :class:`Workspace`) so
+that the one-pass moment formulas stay accurate whatever the units of the data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..exceptions import ConvergenceWarning, FitError
+from ._covariance import COVARIANCE_TYPES, CovarianceType
+
+__all__ = [
+    "Params",
+    "Stats",
+    "Workspace",
+    "block_stats",
+    "log_prob_blocks",
+    "m_step",
+    "map_blocks",
+    "run_em",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_EPS10 = 10.0 * np.finfo(np.float64).eps
+_BLOCK_BYTES = 1 << 22  # aim for ~4 MB of per-block temporaries (cache friendly)
+
+
+@dataclass
+class Params:
+    """Mixture parameters (in work space while fitting, in user units on the estimator)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    precisions_cholesky: np.ndarray
+
+
+@dataclass
+class Stats:
+    """Additive sufficient statistics of a set of rows under given parameters.
+
+    ``nk`` are the summed (weighted) responsibilities, ``s1`` the responsibility-weighted sums
+    of rows, ``s2`` the second moments in the covariance type's shape, ``loglik`` the weighted
+    log-likelihood and ``weight`` the total row weight. ``worst_ll``/``worst_z`` keep the worst
+    fitted row, used to re-seed a component that collapses.
+    """
+
+    nk: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    loglik: float
+    weight: float
+    worst_ll: float
+    worst_z: np.ndarray
+
+    def __add__(self, other: Stats) -> Stats:
+        worst = self if self.worst_ll <= other.worst_ll else other
+        return Stats(
+            self.nk + other.nk,
+            self.s1 + other.s1,
+            self.s2 + other.s2,
+            self.loglik + other.loglik,
+            self.weight + other.weight,
+            worst.worst_ll,
+            worst.worst_z,
+        )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Affine map ``z = (x - shift) / scale`` with ``scale`` a power of two (exact)."""
+
+    shift: np.ndarray
+    scale: float
+
+    @classmethod
+    def from_data(cls, X: np.ndarray, w: np.ndarray) -> Workspace:
+        shift = np.average(X, axis=0, weights=w).astype(np.float64)
+        var = np.average((X - shift) ** 2, axis=0, weights=w).mean()
+        scale = 2.0 ** round(math.log2(math.sqrt(var))) if var > 0 else 1.0
+        return cls(shift, float(scale))
+
+    def block(self, Xb: np.ndarray) -> np.ndarray:
+        """Transposed work-space block ``(D, B)`` in float64."""
+        zt = np.subtract(Xb.T, self.shift[:, None], dtype=np.float64)
+        if self.scale != 1.0:
+            zt *= 1.0 / self.scale
+        return zt
+
+    def to_user(self, p: Params) -> Params:
+        s = self.scale
+        return Params(p.weights, p.means * s + self.shift, p.covariances * s**2,
+                      p.precisions_cholesky / s)
+
+    def from_user(self, p: Params) -> Params:
+        s = self.scale
+        return Params(p.weights, (p.means - self.shift) / s, p.covariances / s**2,
+                      p.precisions_cholesky * s)
+
+    def log_jacobian(self, d: int) -> float:
+        """``log |dz/dx|``: add to a work-space log-density to get it in user units."""
+        return -d * math.log(self.scale)
+
+
+def block_rows(n_features: int, n_components: int) -> int:
+    """Rows per block so that the block's temporaries stay near a few megabytes."""
+    width = max(n_features * (n_features + 1) // 2, n_features * 2, n_components)
+    rows = _BLOCK_BYTES // (8 * width)
+    return int(min(max(256, 1 << max(rows.bit_length() - 1, 0)), 16384))
+
+
+def iter_blocks(n: int, rows: int) -> Iterator[slice]:
+    for start in range(0, n, rows):
+        yield slice(start, min(start + rows, n))
+
+
+def map_blocks(fn: Callable[[slice], object], n: int, rows: int, n_threads: int | None = None):
+    """Apply ``fn`` to every block slice; threads share the blocks when there are several.
+
+    Each thread runs single-threaded BLAS, so two cores do two blocks at once instead of
+    fighting over one small matrix product.
+    """
+    slices = list(iter_blocks(n, rows))
+    n_threads = n_threads or min(os.cpu_count() or 1, 8)
+    if n_threads <= 1 or len(slices) < 2 * n_threads:
+        return [fn(s) for s in slices]
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
+        return list(ex.map(fn, slices))
+
+
+def log_prob_t(ZT: np.ndarray, params: Params, ctype: CovarianceType, prep) -> np.ndarray:
+    """Weighted log-densities ``log w_k + log N(z | k)`` of a transposed block: ``(K, B)``."""
+    d = ZT.shape[0]
+    lp = ctype.maha_t(ZT, prep)
+    lp *= -0.5
+    offset = (ctype.log_det(params.precisions_cholesky, d) - 0.5 * d * _LOG_2PI
+              + np.log(params.weights))
+    lp += offset[:, None]
+    return lp
+
+
+def _logsumexp0(lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column-wise log-sum-exp of ``(K, B)``; returns it and ``exp(lp - lse)`` in place."""
+    mx = lp.max(0)
+    mx[~np.isfinite(mx)] = 0.0
+    lp -= mx
+    np.exp(lp, out=lp)
+    tot = lp.sum(0)
+    lp /= tot
+    return np.log(tot) + mx, lp
+
+
+def block_stats(ZT: np.ndarray, w: np.ndarray | None, params: Params,
+                ctype: CovarianceType, prep) -> Stats:
+    """E-step of one block: statistics of the rows ``ZT`` (``D x B``) with row weights ``w``."""
+    lse, RT = _logsumexp0(log_prob_t(ZT, params, ctype, prep))
+    if w is not None:
+        RT *= w
+        loglik = float(lse @ w)
+    else:
+        loglik = float(lse.sum())
+    i = int(np.argmin(lse))
+    return Stats(
+        RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, RT), loglik,
+        float(ZT.shape[1] if w is None else w.sum()), float(lse[i]), ZT[:, i].copy(),
+    )
+
+
+def hard_stats(ZT: np.ndarray, w: np.ndarray | None, labels: np.ndarray, k: int,
+               ctype: CovarianceType) -> Stats:
+    """Statistics of a block for given hard labels (used to initialise from a clustering)."""
+    RT = np.zeros((k, ZT.shape[1]))
+    RT[labels, np.arange(ZT.shape[1])] = 1.0 if w is None else w
+    return Stats(RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, RT), 0.0,
+                 float(RT.sum()), np.inf, ZT[:, 0].copy())
+
+
+def log_prob_blocks(X: np.ndarray, ws: Workspace, params: Params, ctype: CovarianceType,
+                    *, resp: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-row log-likelihood (user units) and, if asked, responsibilities ``(N, K)``."""
+    n, d = X.shape
+    k = params.weights.shape[0]
+    prep = ctype.prepare(params.means, params.precisions_cholesky)
+    out = np.empty(n)
+    R = np.empty((n, k)) if resp else None
+
+    def one(sl: slice) -> None:
+        lse, RT = _logsumexp0(log_prob_t(ws.block(X[sl]), params, ctype, prep))
+        out[sl] = lse
+        if R is not None:
+            R[sl] = RT.T
+
+    map_blocks(one, n, block_rows(d, k))
+    out += ws.log_jacobian(d)
+    return out, R
+
+
+# --- M-step ------------------------------------------------------------------------------
+def _reseed(stats: Stats, empty: np.ndarray, ctype: CovarianceType) -> Stats:
+    """Move empty components onto the worst-fitted row with a tiny weight."""
+    nk, s1, s2 = stats.nk.copy(), stats.s1.copy(), stats.s2.copy()
+    tiny = max(stats.weight * 1e-6, _EPS10)
+    z = stats.worst_z
+    nk[empty] = tiny
+    s1[empty] = tiny * z
+    # the second moment of a point mass: the regulariser then gives it a small round shape
+    if ctype.name == "full":
+        iu, ju = np.triu_indices(z.shape[0])
+        s2[:, empty] = (tiny * z[iu] * z[ju])[:, None]
+    elif ctype.name == "diag":
+        s2[empty] = tiny * z**2
+    elif ctype.name == "spherical":
+        s2[empty] = tiny * float(z @ z)
+    return replace(stats, nk=nk, s1=s1, s2=s2)
+
+
+def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = True) -> Params:
+    """New parameters from summed statistics, with regularisation ``reg`` (work units).
+
+    A component with no weight left is re-seeded at the worst-fitted row; a covariance that is
+    not positive definite gets more regularisation. Both warn with what happened.
+    """
+    empty = stats.nk < max(stats.weight * 1e-12, _EPS10)
+    if reseed and empty.any() and not empty.all():
+        warnings.warn(
+            f"Gaussian mixture component(s) {np.flatnonzero(empty).tolist()} lost all their "
+            "points and were re-seeded at the worst-fitted row. Consider fewer components.",
+            ConvergenceWarning, stacklevel=3)
+        stats = _reseed(stats, empty, ctype)
+    nk = stats.nk + _EPS10
+    means = stats.s1 / nk[:, None]
+    weights = nk / nk.sum()
+    for attempt in range(8):
+        cov = ctype.covariances(stats.s2, nk, means, reg)
+        pc = ctype.prec_chol(cov) if np.all(np.isfinite(cov)) else None
+        if pc is not None and np.all(np.isfinite(pc)):
+            if attempt:
+                warnings.warn(
+                    f"A covariance was singular (collapsed or duplicated data); regularisation "
+                    f"was raised to {reg:.3g} (in units of the data's scale squared) to fit it. "
+                    "Consider fewer components, a larger reg_covar, or removing duplicated "
+                    "columns.", ConvergenceWarning, stacklevel=3)
+            return Params(weights, means, cov, pc)
+        reg = max(reg * 100.0, 1e-10)
+    raise FitError(
+        "Fitting the mixture failed: some components have an ill-defined covariance (singleton "
+        "or collapsed samples) even after raising the regularisation. Decrease the number of "
+        "components, increase reg_covar, or scale the input data.")
+
+
+# --- the EM loop ---------------------------------------------------------------------------
+@dataclass
+class EMResult:
+    params: Params
+    lower_bound: float
+    n_iter: int
+    converged: bool
+
+
+def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: CovarianceType, *,
+           reg: float, tol: float, max_iter: int,
+           callback: Callable[[int, float], None] | None = None) -> EMResult:
+    """The EM loop, written once: ``stats_fn(params)`` sums block statistics over the data.
+
+    ``lower_bound`` is the mean log-likelihood of the parameters before the last M-step (the
+    same convention as scikit-learn); iteration stops when it changes by less than ``tol``.
+    """
+    lower_bound = -np.inf
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        prev = lower_bound
+        stats = stats_fn(params)
+        params = m_step(stats, ctype, reg)
+        lower_bound = stats.loglik / stats.weight
+        if callback is not None:
+            callback(n_iter, lower_bound)
+        if not np.isfinite(lower_bound):
+            raise FitError(
+                "The log-likelihood became infinite or NaN during EM; the data may hold extreme "
+                "values or exact duplicates. Scale the data or increase reg_covar.")
+        if abs(lower_bound - prev) < tol:
+            converged = True
+            break
+    return EMResult(params, lower_bound, n_iter, converged)
+
+
+def in_memory_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace,
+                    ctype: CovarianceType) -> Callable[[Params], Stats]:
+    """``stats_fn`` for :func:`run_em` over an in-memory array, block by block."""
+    n, d = X.shape
+
+    def stats_fn(params: Params) -> Stats:
+        prep = ctype.prepare(params.means, params.precisions_cholesky)
+        rows = block_rows(d, params.weights.shape[0])
+
+        def one(sl: slice) -> Stats:
+            return block_stats(ws.block(X[sl]), None if w is None else w[sl], params, ctype,
+                               prep)
+
+        parts = map_blocks(one, n, rows)
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return total
+
+    return stats_fn
+
+
+__all__ += ["COVARIANCE_TYPES", "ConvergenceWarning", "EMResult", "hard_stats",
+            "in_memory_stats"]

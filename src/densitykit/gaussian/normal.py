@@ -1,0 +1,80 @@
+"""The multivariate (and 1-D) normal distribution, fitted in one pass."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import GaussianModel
+from ._engine import Params, Workspace, block_rows, hard_stats, m_step, map_blocks
+
+__all__ = ["Normal"]
+
+
+class Normal(GaussianModel):
+    """Multivariate normal distribution with maximum-likelihood (weighted) estimates.
+
+    Parameters
+    ----------
+    covariance_type : {'full', 'diag', 'spherical'}, default='full'
+        A full covariance matrix, independent features, or one variance for all features.
+    reg_covar : float, default=1e-6
+        Added to the diagonal of the covariance (data units squared) to keep it positive
+        definite; the same default as :class:`GaussianMixture`, so a one-component mixture
+        and a ``Normal`` agree.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+    covariance_ : ndarray
+        ``(n_features, n_features)`` for 'full', ``(n_features,)`` for 'diag', a float for
+        'spherical'.
+    precision_cholesky_ : ndarray
+        Factor ``U`` with ``inv(covariance_) = U U^T`` (same convention as the mixture).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from densitykit import Normal
+    >>> x = np.random.default_rng(0).normal(5.0, 2.0, size=(10_000, 1))
+    >>> nd = Normal().fit(x)
+    >>> round(float(nd.mean_[0]), 1), round(float(np.sqrt(nd.covariance_[0, 0])), 1)
+    (5.0, 2.0)
+    >>> nd.sample(3, random_state=0).shape
+    (3, 1)
+    """
+
+    _covariance_types = ("full", "diag", "spherical")
+
+    def __init__(self, covariance_type="full", *, reg_covar=1e-6):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+
+    def fit(self, X, y=None, sample_weight=None) -> Normal:
+        """Estimate the mean and covariance (weighted if ``sample_weight`` is given)."""
+        X, w = self._check_fit_input(X, sample_weight, min_samples=2)
+        ctype = self._ctype()
+        ws = Workspace.from_data(X, np.ones(X.shape[0]) if w is None else w)
+        n, d = X.shape
+        zeros = np.zeros(n, dtype=np.intp)
+
+        def one(sl: slice):
+            return hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
+
+        parts = map_blocks(one, n, block_rows(d, 1))
+        stats = parts[0]
+        for p in parts[1:]:
+            stats = stats + p
+        p = ws.to_user(m_step(stats, ctype, self.reg_covar / ws.scale**2, reseed=False))
+        self.mean_ = p.means[0]
+        self.covariance_ = p.covariances[0]
+        self.precision_cholesky_ = p.precisions_cholesky[0]
+        return self
+
+    def _user_params(self) -> Params:
+        lead = lambda a: np.asarray(a)[None]  # noqa: E731
+        return Params(np.ones(1), lead(self.mean_), lead(self.covariance_),
+                      lead(self.precision_cholesky_))
+
+    def sample(self, n_samples=1, random_state=None) -> np.ndarray:
+        """Draw ``n_samples`` rows; with a seed each call gives the same rows."""
+        return self._draw(n_samples, random_state)[0]
