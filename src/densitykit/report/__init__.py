@@ -1,0 +1,406 @@
+"""One self-contained HTML report on a synthetic table: numbers, verdicts and pictures.
+
+The report is a single file: images are embedded as base64 PNG, the style sheet and a tiny
+script are inline, and nothing is fetched from the network. It reads on a laptop and on a
+phone (the layout is a responsive grid). Its sections have stable ids (see
+:data:`SECTION_IDS`):
+
+``cleaning``
+    what reading the table dropped and why;
+``model``
+    the chosen model and the criterion curve, with held-out log-likelihood;
+``metrics``
+    every fidelity metric with a plain-language verdict;
+``columns``
+    real-vs-synthetic histograms with the fitted density, one per column;
+``correlations``
+    correlation heatmaps (real, synthetic, difference);
+``pairs``
+    scatter plots of the most correlated pairs, with the mixture's component outlines;
+``privacy``
+    distance of synthetic rows to their closest real row, and copied rows.
+
+A model passed to :func:`build_report` may offer ``marginal_pdf(column, grid)``,
+``component_outlines(column_a, column_b)`` and ``describe()``; without them the report
+estimates the fitted density from the model's own samples and draws ellipses from
+``means_``/``covariances_`` when the model has them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import evaluate as _ev
+
+__all__ = ["SECTION_IDS", "build_report", "write_report"]
+
+SECTION_IDS = ("cleaning", "model", "metrics", "columns", "correlations", "pairs", "privacy")
+
+_CSS = """
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
+background:#fafafa;line-height:1.45}
+header,section{max-width:1200px;margin:0 auto;padding:12px 16px}
+header{border-bottom:1px solid #ddd}
+h1{font-size:1.5rem;margin:.4em 0}h2{font-size:1.2rem;border-bottom:1px solid #eee}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
+.grid figure{margin:0;background:#fff;border:1px solid #eee;border-radius:6px;padding:4px}
+figcaption{font-size:.75rem;color:#555;text-align:center}
+img{max-width:100%;height:auto;display:block;margin:0 auto}
+.wide img{width:100%}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-size:.85rem;background:#fff}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+.good{color:#176b1b}.fair{color:#8a5a00}.poor{color:#b00020}.info{color:#444}
+.badge{display:inline-block;min-width:3.2em;font-weight:600}
+.note{font-size:.85rem;color:#555}
+pre{white-space:pre-wrap;font-size:.8rem;background:#fff;border:1px solid #eee;padding:8px}
+@media (max-width:600px){h1{font-size:1.2rem}td,th{padding:2px 4px;font-size:.75rem}
+.grid{grid-template-columns:1fr}}
+"""
+
+# Marks <body> once the page has loaded: how many images decoded, which sections have a
+# height, and whether the page is wider than the window (a headless browser can check).
+_SCRIPT = """
+<script>
+function dkCheck(){var imgs=document.images,ok=0,b=document.body,shown=[];
+for(var i=0;i<imgs.length;i++){if(imgs[i].complete&&imgs[i].naturalWidth>0){ok++;}}
+b.setAttribute('data-images-ok',ok);
+b.setAttribute('data-images-total',imgs.length);
+b.setAttribute('data-images-loaded',ok===imgs.length?'true':'false');
+var secs=document.querySelectorAll('section[id]');
+for(var j=0;j<secs.length;j++){if(secs[j].offsetHeight>0){shown.push(secs[j].id);}}
+b.setAttribute('data-sections-rendered',shown.join(' '));
+b.setAttribute('data-scroll-width',document.documentElement.scrollWidth);
+b.setAttribute('data-viewport-width',window.innerWidth);}
+window.addEventListener('load',dkCheck);
+</script>
+"""
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}">'
+
+
+def _section(sid: str, title: str, body: str) -> str:
+    return f'<section id="{sid}"><h2>{_esc(title)}</h2>\n{body}\n</section>'
+
+
+def _table(df: pd.DataFrame, floatfmt: str = "{:.4g}") -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, (float, np.floating)):
+            return _esc(floatfmt.format(v))
+        return _esc(v)
+
+    head = "".join(f"<th>{_esc(c)}</th>" for c in [df.index.name or "", *df.columns])
+    rows = "".join(
+        "<tr>" + f"<td>{_esc(i)}</td>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        for i, row in zip(df.index, df.itertuples(index=False))
+    )
+    return f'<div class="scroll"><table><tr>{head}</tr>{rows}</table></div>'
+
+
+# ----------------------------------------------------------------------------- sections
+def _cleaning_section(cleaning: Any) -> str:
+    if cleaning is None:
+        body = '<p class="note">No cleaning summary: the table was given as it is.</p>'
+    elif hasattr(cleaning, "to_text"):
+        d = cleaning.to_dict() if hasattr(cleaning, "to_dict") else {}
+        facts = ""
+        if d:
+            facts = (
+                f"<p>Rows: {d.get('n_rows_in')} in, {d.get('n_rows_out')} kept. Columns: "
+                f"{d.get('n_columns_in')} in, {d.get('n_columns_out')} modelled. "
+                f"Policy: <b>{_esc(d.get('policy'))}</b>.</p>"
+            )
+        body = facts + f"<pre>{_esc(cleaning.to_text())}</pre>"
+    elif isinstance(cleaning, dict):
+        rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>"
+                       for k, v in cleaning.items())
+        body = f'<div class="scroll"><table>{rows}</table></div>'
+    else:
+        body = f"<pre>{_esc(cleaning)}</pre>"
+    return _section("cleaning", "Cleaning summary", body)
+
+
+def _model_section(model: Any, candidates: pd.DataFrame | None) -> str:
+    parts = []
+    if model is None:
+        parts.append('<p class="note">No model given: only the two tables are compared.</p>')
+    else:
+        desc = model.describe() if hasattr(model, "describe") else type(model).__name__
+        parts.append(f"<p>Chosen model: <b>{_esc(desc)}</b></p>")
+    if candidates is not None and len(candidates):
+        from . import _figures
+
+        curve = _img(_figures.criterion_curve(candidates), "criterion curve")
+        parts.append(f'<div class="wide">{curve}</div>')
+        parts.append(
+            '<p class="note">Each candidate was fitted on the training rows and scored on '
+            "rows held out from the fit; the chosen one has the highest held-out "
+            "log-likelihood.</p>"
+        )
+        shown = candidates.copy()
+        parts.append(_table(shown.set_index(shown.columns[0]), "{:.2f}"))
+    elif model is not None:
+        parts.append('<p class="note">No candidate table: the model was given, not chosen.</p>')
+    return _section("model", "Model", "\n".join(parts))
+
+
+def _metrics_section(ev: _ev.Evaluation) -> str:
+    rows = "".join(
+        f'<tr><td>{_esc(v.metric)}</td><td>{_esc(v.value)}</td>'
+        f'<td class="{v.level}"><span class="badge">{_esc(v.level)}</span></td>'
+        f"<td>{_esc(v.text)}</td></tr>"
+        for v in ev.verdicts()
+    )
+    ref = ("real rows held out from the fit" if ev.reference == "holdout"
+           else "the real rows")
+    notes = "".join(f'<p class="note">{_esc(n)}</p>' for n in ev.notes)
+    body = (
+        f"<p>{ev.n_synthetic:,} synthetic rows compared with {ref}.</p>"
+        '<div class="scroll"><table><tr><th>metric</th><th>value</th><th>verdict</th>'
+        f"<th>what it means</th></tr>{rows}</table></div>{notes}"
+    )
+    return _section("metrics", "Fidelity metrics", body)
+
+
+def _marginal(model: Any, column: str, j: int, grid: np.ndarray,
+              sample: np.ndarray | None) -> np.ndarray | None:
+    if model is not None and hasattr(model, "marginal_pdf"):
+        return np.asarray(model.marginal_pdf(column, grid), dtype=np.float64)
+    if sample is None:
+        return None
+    from scipy.stats import gaussian_kde
+
+    col = sample[:, j]
+    if np.ptp(col) == 0:
+        return None
+    return gaussian_kde(col)(grid)
+
+
+def _model_sample(model: Any, n: int, seed: int) -> np.ndarray | None:
+    if model is None or hasattr(model, "marginal_pdf") or not hasattr(model, "sample"):
+        return None
+    try:
+        out = model.sample(n, random_state=seed)
+    except TypeError:
+        out = model.sample(n)
+    out = out[0] if isinstance(out, tuple) else out
+    return np.asarray(out, dtype=np.float64)
+
+
+def _columns_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation,
+                     model: Any, max_points: int, seed: int) -> str:
+    from . import _figures
+
+    rng = np.random.default_rng(seed)
+    R = _ev._subsample(real.to_numpy(), max_points, rng)
+    S = _ev._subsample(synth.to_numpy(), max_points, rng)
+    sample = _model_sample(model, 5000, seed)
+    figs = []
+    for j, c in enumerate(real.columns):
+        lo, hi = np.percentile(np.r_[R[:, j], S[:, j]], [0.5, 99.5])
+        grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
+        dens = _marginal(model, c, j, grid, sample) if grid.size > 1 else None
+        png = _figures.histogram(c, R[:, j], S[:, j], None if dens is None else (grid, dens))
+        ks = ev.columns.loc[c, "ks_complement"]
+        figs.append(f"<figure>{_img(png, c)}<figcaption>{_esc(c)}: KS complement "
+                    f"{ks:.3f}</figcaption></figure>")
+    legend = ('<p class="note">Blue: real rows; orange: synthetic rows; green line: the '
+              "model's density of the column.</p>")
+    return _section("columns", "Columns: real vs synthetic",
+                    legend + '<div class="grid">' + "".join(figs) + "</div>")
+
+
+def _correlations_section(names: Sequence[str], ev: _ev.Evaluation) -> str:
+    from . import _figures
+
+    png = _figures.heatmaps(list(names), ev.corr_real, ev.corr_synthetic)
+    diff = np.abs(ev.corr_synthetic - ev.corr_real)
+    body = (f'<div class="wide">{_img(png, "correlation heatmaps")}</div>'
+            f'<p class="note">Largest absolute difference of a correlation: {diff.max():.3f}.'
+            "</p>")
+    return _section("correlations", "Correlations", body)
+
+
+def _outlines(model: Any, names: Sequence[str], a: int, b: int) -> list | None:
+    if model is None:
+        return None
+    if hasattr(model, "component_outlines"):
+        return model.component_outlines(names[a], names[b])
+    means, covs = getattr(model, "means_", None), getattr(model, "covariances_", None)
+    if means is None or covs is None or np.ndim(covs) != 3 or means.shape[1] != len(names):
+        return None
+    weights = getattr(model, "weights_", np.ones(len(means)))
+    return [(ellipse(means[k, [a, b]], covs[k][np.ix_([a, b], [a, b])]), float(weights[k]))
+            for k in range(len(means))]
+
+
+def ellipse(mean: np.ndarray, cov: np.ndarray, n_std: float = 2.0, n: int = 65) -> np.ndarray:
+    """Points ``(n, 2)`` on the ``n_std`` standard-deviation ellipse of a 2-D Gaussian.
+
+    Examples
+    --------
+    >>> xy = ellipse(np.zeros(2), np.diag([4.0, 1.0]), n_std=1.0)
+    >>> np.round(np.abs(xy).max(axis=0), 6)
+    array([2., 1.])
+    """
+    vals, vecs = np.linalg.eigh(cov)
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.column_stack([np.cos(t), np.sin(t)])
+    return mean + n_std * (circle * np.sqrt(np.maximum(vals, 0))) @ vecs.T
+
+
+def _pairs_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation, model: Any,
+                   n_pairs: int, max_points: int, seed: int) -> str:
+    from . import _figures
+
+    names = list(real.columns)
+    d = len(names)
+    if d < 2:
+        return _section("pairs", "Most correlated pairs",
+                        '<p class="note">Only one column: no pairs to show.</p>')
+    iu = np.triu_indices(d, k=1)
+    strength = np.abs(ev.corr_real[iu])
+    order = np.argsort(-strength, kind="stable")[:n_pairs]
+    rng = np.random.default_rng(seed)
+    R = _ev._subsample(real.to_numpy(), max_points, rng)
+    S = _ev._subsample(synth.to_numpy(), max_points, rng)
+    figs = []
+    for o in order:
+        a, b = int(iu[0][o]), int(iu[1][o])
+        png = _figures.scatter((names[a], names[b]), R[:, [a, b]], S[:, [a, b]],
+                               _outlines(model, names, a, b))
+        figs.append(
+            f"<figure>{_img(png, names[a] + ' vs ' + names[b])}<figcaption>r = "
+            f"{ev.corr_real[a, b]:.2f} real, {ev.corr_synthetic[a, b]:.2f} synthetic"
+            "</figcaption></figure>"
+        )
+    note = ('<p class="note">Blue: real rows; orange: synthetic rows; black: the '
+            "mixture components (two standard deviations, thicker for heavier ones).</p>")
+    return _section("pairs", "Most correlated pairs",
+                    note + '<div class="grid">' + "".join(figs) + "</div>")
+
+
+def _privacy_section(ev: _ev.Evaluation) -> str:
+    from . import _figures
+
+    p = ev.privacy
+    if p is None:
+        return _section("privacy", "Privacy check",
+                        '<p class="note">The privacy check was not run.</p>')
+    verdict = next(v for v in ev.verdicts() if v.metric.startswith("Privacy"))
+    png = _figures.privacy(p.dcr_synthetic, p.dcr_reference, p.reference)
+    body = (
+        f'<p class="{verdict.level}"><b>{_esc(verdict.level)}</b>: {_esc(verdict.text)}</p>'
+        f"<p>Copied rows: <b>{p.n_copies}</b>. Median distance to the closest training row: "
+        f"synthetic {np.median(p.dcr_synthetic):.3f}, "
+        f"{'held-out' if p.reference == 'holdout' else 'real'} "
+        f"{np.median(p.dcr_reference):.3f} (ratio {p.median_ratio:.2f}; about 1 or more is "
+        "good).</p>"
+        f'<div class="wide">{_img(png, "distance to closest record")}</div>'
+    )
+    return _section("privacy", "Privacy check", body)
+
+
+# --------------------------------------------------------------------------------- API
+def build_report(
+    real: Any,
+    synthetic: Any,
+    *,
+    evaluation: _ev.Evaluation | None = None,
+    holdout: Any = None,
+    model: Any = None,
+    candidates: pd.DataFrame | None = None,
+    cleaning: Any = None,
+    title: str = "Synthetic data report",
+    n_pairs: int = 6,
+    max_points: int = 2000,
+    random_state: int = 0,
+) -> str:
+    """Return the HTML report comparing ``synthetic`` rows with ``real`` rows.
+
+    Parameters
+    ----------
+    real, synthetic : DataFrame or array
+        Real rows the model was fitted on, and the synthetic rows.
+    evaluation : Evaluation, optional
+        Precomputed :func:`densitykit.evaluate.evaluate` result (computed when absent).
+    holdout : DataFrame or array, optional
+        Real rows held out from the fit (used for the metrics, see ``evaluate``).
+    model : fitted model, optional
+        Its fitted density is drawn over the histograms and its components on the scatters.
+    candidates : DataFrame, optional
+        The model choice: columns ``candidate``, ``family``, ``n_components``,
+        ``heldout_loglik``, optionally ``bic`` and ``chosen``.
+    cleaning : CleaningReport, dict or str, optional
+        What reading the table did.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> page = build_report(X, rng.normal(size=(200, 2)))
+    >>> all(f'id="{s}"' in page for s in SECTION_IDS)
+    True
+    """
+    real = _ev._as_table(real, "real")
+    synthetic = _ev._aligned(real, _ev._as_table(synthetic, "synthetic"), "synthetic")
+    if evaluation is None:
+        evaluation = _ev.evaluate(real, synthetic, holdout=holdout, model=model,
+                                  random_state=random_state)
+    if candidates is None and model is not None:
+        candidates = getattr(model, "candidates_", None)
+    shown_real = real if holdout is None else _ev._aligned(
+        real, _ev._as_table(holdout, "holdout"), "holdout")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    sections = [
+        _cleaning_section(cleaning),
+        _model_section(model, candidates),
+        _metrics_section(evaluation),
+        _columns_section(shown_real, synthetic, evaluation, model, max_points, random_state),
+        _correlations_section(list(real.columns), evaluation),
+        _pairs_section(shown_real, synthetic, evaluation, model, n_pairs, max_points,
+                       random_state),
+        _privacy_section(evaluation),
+    ]
+    nav = " · ".join(f'<a href="#{s}">{s}</a>' for s in SECTION_IDS)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        f"<header><h1>{_esc(title)}</h1><p class=\"note\">{real.shape[1]} columns, "
+        f"{len(real):,} real rows, {len(synthetic):,} synthetic rows. Made by densitykit on "
+        f"{stamp}.</p><nav>{nav}</nav></header>\n"
+        + "\n".join(sections)
+        + f"\n{_SCRIPT}</body></html>\n"
+    )
+
+
+def write_report(path: str | os.PathLike[str], real: Any, synthetic: Any, **kwargs: Any) -> Path:
+    """Build the report (see :func:`build_report`) and write it to ``path`` atomically."""
+    page = build_report(real, synthetic, **kwargs)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,147 @@
+"""Matplotlib figures of the report, each returned as PNG bytes (no pyplot, no global state)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+REAL = "#1f77b4"
+SYNTH = "#ff7f0e"
+MODEL = "#2ca02c"
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=80, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    return buf.getvalue()
+
+
+def _short(name: str, n: int = 38) -> str:
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def histogram(
+    name: str,
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    density: tuple[np.ndarray, np.ndarray] | None,
+) -> bytes:
+    """Real and synthetic histograms of one column with the model's density on top."""
+    fig = _figure(3.4, 2.4)
+    ax = fig.add_subplot()
+    lo, hi = np.percentile(np.r_[real, synthetic], [0.5, 99.5])
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    bins = np.linspace(lo, hi, 41)
+    ax.hist(real, bins=bins, density=True, alpha=0.5, color=REAL, label="real")
+    ax.hist(synthetic, bins=bins, density=True, alpha=0.5, color=SYNTH, label="synthetic")
+    if density is not None:
+        grid, pdf = density
+        keep = (grid >= lo) & (grid <= hi)
+        ax.plot(grid[keep], pdf[keep], color=MODEL, lw=1.5, label="model")
+    ax.set_title(_short(name), fontsize=9)
+    ax.tick_params(labelsize=7)
+    ax.set_yticks([])
+    ax.legend(fontsize=6, frameon=False)
+    return _png(fig)
+
+
+def heatmaps(names: Sequence[str], C_real: np.ndarray, C_synth: np.ndarray) -> bytes:
+    """Correlation matrices of real and synthetic rows and their difference, side by side."""
+    d = len(names)
+    fig = _figure(11, 4.0)
+    axes = fig.subplots(1, 3)
+    panels = [(C_real, "real"), (C_synth, "synthetic"), (C_synth - C_real, "synthetic - real")]
+    for ax, (C, title) in zip(axes, panels):
+        im = ax.imshow(C, vmin=-1, vmax=1, cmap="RdBu_r", interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        step = max(1, d // 20)
+        ticks = np.arange(0, d, step)
+        labels = [_short(names[i], 8) for i in ticks]
+        ax.set_xticks(ticks, labels, rotation=90, fontsize=6)
+        ax.set_yticks(ticks, labels, fontsize=6)
+    fig.colorbar(im, ax=axes, shrink=0.8)
+    return _png(fig)
+
+
+def scatter(
+    names: tuple[str, str],
+    real: np.ndarray,
+    synthetic: np.ndarray,
+    outlines: list[tuple[np.ndarray, float]] | None,
+) -> bytes:
+    """Real and synthetic points of one column pair, with the model's component outlines."""
+    fig = _figure(3.6, 3.2)
+    ax = fig.add_subplot()
+    ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.35, color=REAL, label="real", lw=0)
+    ax.scatter(synthetic[:, 0], synthetic[:, 1], s=3, alpha=0.35, color=SYNTH,
+               label="synthetic", lw=0)
+    lims = ax.get_xlim(), ax.get_ylim()
+    if outlines:
+        wmax = max(w for _, w in outlines)
+        for xy, w in outlines:
+            ax.plot(xy[:, 0], xy[:, 1], color="k", lw=0.4 + 1.2 * w / wmax, alpha=0.7)
+    ax.set_xlim(*lims[0])
+    ax.set_ylim(*lims[1])
+    ax.set_xlabel(_short(names[0], 30), fontsize=7)
+    ax.set_ylabel(_short(names[1], 30), fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6, markerscale=3, frameon=False)
+    return _png(fig)
+
+
+def criterion_curve(candidates: Any, chosen: Callable[[Any], bool] | None = None) -> bytes:
+    """Held-out log-likelihood (and BIC when present) against the number of components."""
+    fig = _figure(7.5, 3.2)
+    ax = fig.add_subplot()
+    groups = candidates.groupby("family", sort=False) if "family" in candidates else [
+        ("model", candidates)]
+    for label, g in groups:
+        g = g.sort_values("n_components")
+        ax.plot(g["n_components"], g["heldout_loglik"], marker="o", ms=3, label=str(label))
+    if "chosen" in candidates:
+        best = candidates[candidates["chosen"].astype(bool)]
+        ax.plot(best["n_components"], best["heldout_loglik"], marker="*", ms=14, color="k",
+                ls="none", label="chosen")
+    ax.set_xlabel("number of components (KDE: shown at 0)", fontsize=8)
+    ax.set_ylabel("held-out log-likelihood\n(nats per row)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False, ncols=2)
+    if "bic" in candidates and candidates["bic"].notna().any():
+        ax2 = ax.twinx()
+        g = candidates.dropna(subset=["bic"])
+        for _label, gg in (g.groupby("family", sort=False) if "family" in g else [("", g)]):
+            gg = gg.sort_values("n_components")
+            ax2.plot(gg["n_components"], gg["bic"], ls=":", lw=1, alpha=0.6)
+        ax2.set_ylabel("BIC (dotted, lower is better)", fontsize=8)
+        ax2.tick_params(labelsize=7)
+    return _png(fig)
+
+
+def privacy(dcr_synth: np.ndarray, dcr_ref: np.ndarray, reference: str) -> bytes:
+    """Distances to the closest training row: synthetic rows against real reference rows."""
+    fig = _figure(6.0, 2.8)
+    ax = fig.add_subplot()
+    hi = np.percentile(np.r_[dcr_synth, dcr_ref], 99.5)
+    bins = np.linspace(0, hi if hi > 0 else 1.0, 50)
+    ref = "held-out real rows" if reference == "holdout" else "real rows (leave one out)"
+    ax.hist(dcr_ref, bins=bins, density=True, alpha=0.5, color=REAL, label=ref)
+    ax.hist(dcr_synth, bins=bins, density=True, alpha=0.5, color=SYNTH, label="synthetic rows")
+    ax.axvline(np.quantile(dcr_ref, 0.05), color="k", ls="--", lw=1, label="5th percentile")
+    ax.set_xlabel("distance to the closest training row (in standard deviations)", fontsize=8)
+    ax.set_yticks([])
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False)
+    return _png(fig)

@@ -1,0 +1,174 @@
+"""The HTML report: self-contained, every section present, and rendered by a real browser.
+
+The browser test opens the report in headless Chromium (Debian package ``chromium``), takes
+a screenshot and dumps the DOM after load; a small script in the report marks on <body> how
+many images decoded, which sections have a height and how wide the page is.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from densitykit.data import read_table
+from densitykit.report import SECTION_IDS, build_report, ellipse, write_report
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="headless browser test needs the 'chromium' binary "
+    "(Debian: apt-get install -y chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def report_path(tmp_path_factory):
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    n = 900
+    x = rng.normal(size=n)
+    df = pd.DataFrame({
+        "flow <in>": 100 + 10 * x,
+        "temp & level": 50 + 3 * x + rng.normal(size=n),
+        "pressure": rng.gamma(3.0, size=n),
+        "dp": rng.normal(size=n),
+    })
+    text = df.to_csv(index=False).replace("\n1", "\n!", 1)  # one bad cell
+    table = read_table(io.StringIO(text), format="csv")
+    data = table.data
+    train, hold = data.iloc[:700], data.iloc[700:]
+    gm = GaussianMixture(3, random_state=0).fit(train.to_numpy())
+    synth = pd.DataFrame(gm.sample(700)[0], columns=data.columns)
+    cands = pd.DataFrame({
+        "candidate": ["gmm-1", "gmm-2", "gmm-3"],
+        "family": ["gmm"] * 3,
+        "n_components": [1, 2, 3],
+        "heldout_loglik": [-9.0, -8.7, -8.6],
+        "bic": [1e4, 9.8e3, 9.9e3],
+        "chosen": [False, False, True],
+    })
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    write_report(path, train, synth, holdout=hold, model=gm, candidates=cands,
+                 cleaning=table.report, title="Test <report>")
+    return path
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.imgs, self.urls, self.body = [], [], [], {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "img":
+            self.imgs.append(a.get("src", ""))
+        for key in ("src", "href"):
+            if key in a and not a[key].startswith(("#", "data:")):
+                self.urls.append(a[key])
+        if tag == "body":
+            self.body = a
+
+
+def _parse(text):
+    p = _Collector()
+    p.feed(text)
+    return p
+
+
+def test_report_is_self_contained(report_path):
+    page = report_path.read_text(encoding="utf-8")
+    p = _parse(page)
+    assert list(SECTION_IDS) == [i for i in p.ids if i in SECTION_IDS]
+    assert p.urls == []  # no external resource of any kind
+    assert "http://" not in page and "https://" not in page
+    # one histogram per column, three pairs... all embedded PNGs that decode
+    assert len(p.imgs) >= 4 + 1 + 1 + 1
+    for src in p.imgs:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # names are escaped, the cleaning report is shown
+    assert "Test &lt;report&gt;" in page and "flow &lt;in&gt;" in page
+    assert "Kept 899 rows" in page
+    assert 'name="viewport"' in page
+
+
+def test_report_without_model_or_cleaning_keeps_every_section():
+    rng = np.random.default_rng(1)
+    page = build_report(rng.normal(size=(100, 1)), rng.normal(size=(100, 1)))
+    assert all(f'<section id="{s}">' in page for s in SECTION_IDS)
+    assert "Only one column" in page
+
+
+def test_ellipse_matches_covariance():
+    cov = np.array([[2.0, 0.8], [0.8, 1.0]])
+    xy = ellipse(np.array([1.0, -1.0]), cov, n_std=1.0, n=400) - [1.0, -1.0]
+    # every point is at Mahalanobis distance 1
+    m = np.einsum("ni,ij,nj->n", xy, np.linalg.inv(cov), xy)
+    np.testing.assert_allclose(m, 1.0, rtol=1e-10)
+
+
+def _chromium(url, tmp_path, *extra):
+    profile = tmp_path / f"profile{len(list(tmp_path.iterdir()))}"
+    cmd = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--hide-scrollbars", f"--user-data-dir={profile}", *extra, url,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [1280, 390])
+def test_report_renders_in_headless_chromium(report_path, tmp_path, width):
+    url = report_path.as_uri()
+    shot = tmp_path / "shot.png"
+    out = _chromium(url, tmp_path, f"--window-size={width},1600", f"--screenshot={shot}")
+    assert shot.exists(), out.stderr[-2000:]
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[1] == width
+    assert pixels.std() > 0.01  # not a blank page
+
+    out = _chromium(url, tmp_path, f"--window-size={width},1600", "--virtual-time-budget=10000",
+                    "--dump-dom")
+    body = _parse(out.stdout).body
+    assert body, f"no DOM dumped: {out.stderr[-2000:]}"
+    n_images = len(_parse(report_path.read_text(encoding="utf-8")).imgs)
+    assert body.get("data-images-total") == str(n_images)
+    assert body.get("data-images-ok") == str(n_images)
+    assert body.get("data-images-loaded") == "true"
+    assert body.get("data-sections-rendered", "").split() == list(SECTION_IDS)
+    # responsive: nothing pushes the page wider than the window, on a laptop or a phone
+    assert int(body["data-scroll-width"]) <= int(body["data-viewport-width"])
+
+
+@needs_chromium
+def test_browser_check_catches_a_broken_image(report_path, tmp_path):
+    page = report_path.read_text(encoding="utf-8")
+    broken = re.sub(r'src="data:image/png;base64,[^"]{20}', 'src="data:image/png;base64,AAAA',
+                    page, count=1)
+    bad = tmp_path / "bad.html"
+    bad.write_text(broken, encoding="utf-8")
+    out = _chromium(bad.as_uri(), tmp_path, "--virtual-time-budget=10000", "--dump-dom")
+    body = _parse(out.stdout).body
+    assert body.get("data-images-loaded") == "false"
+
+
+def test_write_report_leaves_no_temporary_file(tmp_path):
+    rng = np.random.default_rng(2)
+    path = write_report(tmp_path / "r.html", rng.normal(size=(50, 2)), rng.normal(size=(50, 2)))
+    assert [p.name for p in Path(tmp_path).iterdir()] == ["r.html"]
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
