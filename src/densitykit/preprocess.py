@@ -1,0 +1,420 @@
+"""Preprocessing inside the model: per-column transforms around any densitykit density.
+
+:class:`TableModel` standardises (or maps each column to a normal shape) before fitting a
+density, and maps back on the way out: samples come in the table's own units and column
+names, integer-valued columns are rounded, and values can be clipped to the observed range.
+``score_samples`` adds the log-Jacobian of the transform, so it is a true log-density in the
+original units and compares honestly with a density fitted on raw data.
+
+Every transform acts on each column alone (a diagonal Jacobian), which keeps the Jacobian
+cheap and lets a mixture be conditioned on given columns after transforming their values.
+
+Each transform is a small set of pure functions in :data:`TRANSFORMS`: ``fit(x) -> params``,
+``forward(x, params) -> (z, log|dz/dx|)`` and ``inverse(z, params) -> x``, all per column.
+
+Examples
+--------
+>>> import numpy as np
+>>> import pandas as pd
+>>> from sklearn.mixture import GaussianMixture
+>>> rng = np.random.default_rng(0)
+>>> df = pd.DataFrame({"flow": rng.normal(2000, 50, 300), "dp": rng.normal(10, 0.5, 300)})
+>>> model = TableModel(GaussianMixture(2, random_state=0)).fit(df)
+>>> model.sample(3, random_state=1).columns.tolist()
+['flow', 'dp']
+>>> bool(np.isfinite(model.score_samples(df)).all())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+from sklearn.base import BaseEstimator, DensityMixin, clone
+
+from ._validation import check_data, check_int, check_is_fitted, check_random_state
+from .exceptions import DataError
+
+__all__ = ["TRANSFORMS", "TableModel", "Transform"]
+
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A per-column transform: three pure functions over one column and its parameters."""
+
+    fit: Callable[[np.ndarray], dict[str, float | np.ndarray]]
+    forward: Callable[[np.ndarray, dict], tuple[np.ndarray, np.ndarray]]
+    inverse: Callable[[np.ndarray, dict], np.ndarray]
+    n_parameters: Callable[[dict], int]
+
+
+# --- standardise ---------------------------------------------------------------------
+
+
+def _std_fit(x: np.ndarray) -> dict:
+    scale = float(np.std(x))
+    return {"loc": float(np.mean(x)), "scale": scale if scale > 0 else 1.0}
+
+
+def _std_forward(x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    return (x - p["loc"]) / p["scale"], np.full(x.shape, -np.log(p["scale"]))
+
+
+def _std_inverse(z: np.ndarray, p: dict) -> np.ndarray:
+    return z * p["scale"] + p["loc"]
+
+
+# --- Yeo-Johnson, between two standardisations ----------------------------------------
+
+
+def yeo_johnson(u: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the Yeo-Johnson transform of ``u`` and ``log dpsi/du``.
+
+    Examples
+    --------
+    >>> psi, logd = yeo_johnson(np.array([-1.0, 0.0, 3.0]), 1.0)
+    >>> psi.tolist(), logd.tolist()
+    ([-1.0, 0.0, 3.0], [0.0, 0.0, 0.0])
+    """
+    out, logd = np.empty_like(u), np.empty_like(u)
+    pos = u >= 0
+    up, un = u[pos], u[~pos]
+    l1p, l1n = np.log1p(up), np.log1p(-un)
+    out[pos] = l1p if abs(lam) < 1e-12 else np.expm1(lam * l1p) / lam
+    out[~pos] = -l1n if abs(lam - 2) < 1e-12 else -np.expm1((2 - lam) * l1n) / (2 - lam)
+    logd[pos] = (lam - 1) * l1p
+    logd[~pos] = (1 - lam) * l1n
+    return out, logd
+
+
+def yeo_johnson_inverse(psi: np.ndarray, lam: float) -> np.ndarray:
+    """Inverse of :func:`yeo_johnson`; values beyond the transform's range are clipped.
+
+    Examples
+    --------
+    >>> u = np.array([-2.5, -0.1, 0.0, 4.0])
+    >>> bool(np.allclose(yeo_johnson_inverse(yeo_johnson(u, 0.3)[0], 0.3), u))
+    True
+    """
+    u = np.empty_like(psi)
+    pos = psi >= 0
+    pp, pn = psi[pos], psi[~pos]
+    if abs(lam) < 1e-12:
+        u[pos] = np.expm1(pp)
+    else:
+        arg = np.maximum(lam * pp, -1 + 1e-12)  # for lam < 0 the range ends at -1/lam
+        u[pos] = np.expm1(np.log1p(arg) / lam)
+    if abs(lam - 2) < 1e-12:
+        u[~pos] = -np.expm1(-pn)
+    else:
+        arg = np.maximum(-(2 - lam) * pn, -1 + 1e-12)
+        u[~pos] = -np.expm1(np.log1p(arg) / (2 - lam))
+    return u
+
+
+def _yj_fit(x: np.ndarray) -> dict:
+    first = _std_fit(x)
+    u = (x - first["loc"]) / first["scale"]
+    lam = float(stats.yeojohnson_normmax(u))
+    psi = yeo_johnson(u, lam)[0]
+    second = _std_fit(psi)
+    return {"loc0": first["loc"], "scale0": first["scale"], "lambda": lam,
+            "loc1": second["loc"], "scale1": second["scale"]}
+
+
+def _yj_forward(x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    u = (x - p["loc0"]) / p["scale0"]
+    psi, logd = yeo_johnson(u, p["lambda"])
+    z = (psi - p["loc1"]) / p["scale1"]
+    return z, logd - np.log(p["scale0"]) - np.log(p["scale1"])
+
+
+def _yj_inverse(z: np.ndarray, p: dict) -> np.ndarray:
+    u = yeo_johnson_inverse(z * p["scale1"] + p["loc1"], p["lambda"])
+    return u * p["scale0"] + p["loc0"]
+
+
+# --- quantile map to a standard normal, with linear tails -------------------------------
+
+
+def _q_fit(x: np.ndarray, n_quantiles: int = 1000) -> dict:
+    levels = np.linspace(0.0, 1.0, min(n_quantiles, x.size))
+    q = np.quantile(x, levels)
+    knots, inv = np.unique(q, return_inverse=True)
+    cdf = np.bincount(inv, weights=levels) / np.bincount(inv)  # ties share their mean level
+    m = levels.size  # plotting positions (i + 1/2) / m keep the end knots off +-infinity
+    return {"knots": knots, "cdf": (cdf * (m - 1) + 0.5) / m}
+
+
+def _q_edges(p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """z at the two end knots and dz/dx just inside them (the slopes of the linear tails)."""
+    k, c = p["knots"], p["cdf"]
+    z_end = special.ndtri(c[[0, -1]])
+    dens = (np.diff(c) / np.diff(k))[[0, -1]]
+    return z_end, dens / stats.norm.pdf(z_end)
+
+
+def _q_forward(x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    k, c = p["knots"], p["cdf"]
+    if k.size < 2:  # a constant column: a plain shift
+        return x - k[0], np.zeros_like(x)
+    z_end, slope = _q_edges(p)
+    z = np.empty_like(x)
+    logd = np.empty_like(x)
+    lo, hi = x < k[0], x > k[-1]
+    mid = ~(lo | hi)
+    z[mid] = special.ndtri(np.interp(x[mid], k, c))
+    b = np.clip(np.searchsorted(k, x[mid], side="right") - 1, 0, k.size - 2)
+    dens = (c[b + 1] - c[b]) / (k[b + 1] - k[b])
+    logd[mid] = np.log(dens) - stats.norm.logpdf(z[mid])
+    z[lo] = z_end[0] + slope[0] * (x[lo] - k[0])
+    z[hi] = z_end[1] + slope[1] * (x[hi] - k[-1])
+    logd[lo], logd[hi] = np.log(slope[0]), np.log(slope[1])
+    return z, logd
+
+
+def _q_inverse(z: np.ndarray, p: dict) -> np.ndarray:
+    k, c = p["knots"], p["cdf"]
+    if k.size < 2:
+        return z + k[0]
+    z_end, slope = _q_edges(p)
+    x = np.interp(special.ndtr(z), c, k)
+    lo, hi = z < z_end[0], z > z_end[1]
+    x[lo] = k[0] + (z[lo] - z_end[0]) / slope[0]
+    x[hi] = k[-1] + (z[hi] - z_end[1]) / slope[1]
+    return x
+
+
+def _identity_forward(x: np.ndarray, p: dict) -> tuple[np.ndarray, np.ndarray]:
+    return x.copy(), np.zeros_like(x)
+
+
+#: transform name -> per-column functions
+TRANSFORMS: dict[str | None, Transform] = {
+    "standardize": Transform(_std_fit, _std_forward, _std_inverse, lambda p: 2),
+    "yeo-johnson": Transform(_yj_fit, _yj_forward, _yj_inverse, lambda p: 5),
+    "quantile": Transform(_q_fit, _q_forward, _q_inverse, lambda p: int(p["knots"].size) * 2),
+    None: Transform(lambda x: {}, _identity_forward, lambda z, p: z.copy(), lambda p: 0),
+}
+
+
+def _is_integer_column(x: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(x)) and np.all(x == np.round(x)))
+
+
+class TableModel(DensityMixin, BaseEstimator):
+    """A density for a table, fitted in a transformed space and used in the table's units.
+
+    Parameters
+    ----------
+    density : estimator, optional
+        Any densitykit (or scikit-learn) density with ``fit``, ``score_samples`` and
+        ``sample``; it is cloned. Default: a one-component densitykit ``GaussianMixture``.
+    transform : {'standardize', 'quantile', 'yeo-johnson', None}, default='standardize'
+        Per-column map applied before the density: ``'standardize'`` (zero mean, unit
+        variance), ``'quantile'`` (each column's empirical CDF, at plotting positions
+        ``(i + 1/2) / m``, pushed to a standard normal, with linear tails beyond the observed
+        range so the map is a bijection of the real line), ``'yeo-johnson'`` (power transform to
+        normality, scale-invariant) or ``None``.
+    clip : bool, default=False
+        Clip sampled values to each column's observed ``[min, max]``.
+    round_integers : bool, default=True
+        Round sampled values of columns that held only integers.
+
+    Attributes
+    ----------
+    density_ : estimator
+        The fitted density, in the transformed space.
+    columns_ : list of str
+        Column names (``x0``, ``x1``, ... for arrays).
+    transform_params_ : list of dict
+        One dict of fitted parameters per column.
+    integer_columns_ : ndarray of bool
+    data_min_, data_max_ : ndarray
+    n_features_in_ : int
+    """
+
+    def __init__(self, density: Any = None, *, transform: str | None = "standardize",
+                 clip: bool = False, round_integers: bool = True) -> None:
+        self.density = density
+        self.transform = transform
+        self.clip = clip
+        self.round_integers = round_integers
+
+    # -- fitting ----------------------------------------------------------------------
+
+    def _transform_spec(self) -> Transform:
+        if self.transform not in TRANSFORMS:
+            choices = ", ".join(repr(k) for k in TRANSFORMS)
+            raise DataError(f"Unknown transform {self.transform!r}; valid options are {choices}.")
+        return TRANSFORMS[self.transform]
+
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TableModel:
+        """Fit the per-column transform, then the density on the transformed rows."""
+        spec = self._transform_spec()
+        names = list(getattr(X, "columns", []))
+        Xa = check_data(self, X, reset=True, min_samples=2)
+        self.columns_ = [str(c) for c in names] or [f"x{j}" for j in range(Xa.shape[1])]
+        self.integer_columns_ = np.array([_is_integer_column(c) for c in Xa.T], dtype=bool)
+        self.data_min_, self.data_max_ = Xa.min(axis=0), Xa.max(axis=0)
+        self.transform_params_ = [spec.fit(col) for col in Xa.T]
+        Z, _ = self._forward(Xa)
+        density = self.density
+        if density is None:
+            from .gaussian import GaussianMixture
+
+            density = GaussianMixture(n_components=1)
+        self.density_ = clone(density).fit(Z, **fit_params)
+        return self
+
+    # -- maps -------------------------------------------------------------------------
+
+    def _forward(self, X: np.ndarray, columns: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Transform columns of ``X``; return ``z`` and the summed log-Jacobian per row."""
+        spec = TRANSFORMS[self.transform]
+        idx = range(X.shape[1]) if columns is None else columns
+        Z = np.empty_like(X, dtype=np.float64)
+        logdet = np.zeros(X.shape[0])
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            for out_j, j in enumerate(idx):
+                Z[:, out_j], ld = spec.forward(X[:, out_j], self.transform_params_[j])
+                logdet += ld
+        return Z, logdet
+
+    def _inverse(self, Z: np.ndarray, columns: Any = None) -> np.ndarray:
+        spec = TRANSFORMS[self.transform]
+        idx = list(range(Z.shape[1])) if columns is None else list(columns)
+        X = np.empty_like(Z, dtype=np.float64)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            for out_j, j in enumerate(idx):
+                X[:, out_j] = spec.inverse(Z[:, out_j], self.transform_params_[j])
+        if self.clip:
+            X = np.clip(X, self.data_min_[idx], self.data_max_[idx])
+        if self.round_integers:
+            ints = self.integer_columns_[idx]
+            X[:, ints] = np.round(X[:, ints])
+        return X
+
+    def transform_rows(self, X: Any) -> np.ndarray:
+        """Map rows of the table into the space where the density lives."""
+        check_is_fitted(self)
+        return self._forward(check_data(self, X, reset=False))[0]
+
+    def inverse_transform_rows(self, Z: Any) -> np.ndarray:
+        """Map rows from the density's space back to the table's units (with clip/round)."""
+        check_is_fitted(self)
+        return self._inverse(np.asarray(Z, dtype=np.float64))
+
+    # -- density API ------------------------------------------------------------------
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-density of each row in the table's own units (log-Jacobian included)."""
+        check_is_fitted(self)
+        Z, logdet = self._forward(check_data(self, X, reset=False))
+        return self.density_.score_samples(Z) + logdet
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-density per row."""
+        return float(np.mean(self.score_samples(X)))
+
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> Any:
+        """Draw rows in the table's units: a DataFrame with the table's column names."""
+        import pandas as pd
+
+        check_is_fitted(self)
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        Z = _draw(self.density_, n_samples, random_state)
+        return pd.DataFrame(self._inverse(Z), columns=self.columns_)
+
+    def n_parameters(self) -> int:
+        """Free parameters: the density's plus the transform's."""
+        check_is_fitted(self)
+        spec = TRANSFORMS[self.transform]
+        own = sum(spec.n_parameters(p) for p in self.transform_params_)
+        inner = getattr(self.density_, "n_parameters", None)
+        inner = inner or getattr(self.density_, "_n_parameters", None)  # scikit-learn's name
+        if inner is None:
+            raise DataError(
+                f"{type(self.density_).__name__} does not report its number of parameters, so "
+                "BIC/AIC are not defined for it; compare models by held-out likelihood instead."
+            )
+        return int(inner() if callable(inner) else inner) + own
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion in the table's units (lower is better)."""
+        n = np.asarray(X).shape[0]
+        return float(-2 * np.sum(self.score_samples(X)) + self.n_parameters() * np.log(n))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion in the table's units (lower is better)."""
+        return float(-2 * np.sum(self.score_samples(X)) + 2 * self.n_parameters())
+
+    def condition(self, given: dict[str, float]) -> TableModel:
+        """Return the model of the other columns given values of some columns.
+
+        Needs a density with ``condition(given_columns, values)`` (a Gaussian mixture). The
+        given values are in the table's units; the result samples and scores the remaining
+        columns in their units.
+        """
+        check_is_fitted(self)
+        if not hasattr(self.density_, "condition"):
+            raise DataError(
+                f"Conditioning needs a mixture density; this model uses "
+                f"{type(self.density_).__name__}. Fit a Gaussian mixture ('--model gmm')."
+            )
+        idx = []
+        for name in given:
+            if name not in self.columns_:
+                import difflib
+
+                close = difflib.get_close_matches(str(name), self.columns_, n=3)
+                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise DataError(
+                    f"Unknown column {name!r} in the given values; the model's columns are "
+                    f"{', '.join(map(repr, self.columns_[:6]))}"
+                    f"{', ...' if len(self.columns_) > 6 else ''}.{hint}"
+                )
+            idx.append(self.columns_.index(name))
+        if len(set(idx)) == len(self.columns_):
+            raise DataError("Cannot condition on every column: leave at least one free.")
+        values = np.array([[float(given[k]) for k in given]])
+        z_given, _ = self._forward(values, columns=idx)
+        inner = self.density_.condition(idx, z_given[0])
+        rest = [j for j in range(len(self.columns_)) if j not in idx]
+        out = TableModel(inner, transform=self.transform, clip=self.clip,
+                         round_integers=self.round_integers)
+        out.density_ = inner
+        out.columns_ = [self.columns_[j] for j in rest]
+        out.n_features_in_ = len(rest)
+        out.transform_params_ = [self.transform_params_[j] for j in rest]
+        out.integer_columns_ = self.integer_columns_[rest]
+        out.data_min_, out.data_max_ = self.data_min_[rest], self.data_max_[rest]
+        return out
+
+
+def _draw(density: Any, n: int, random_state: Any) -> np.ndarray:
+    """Draw ``n`` rows from any density whose ``sample`` returns X or (X, labels)."""
+    import inspect
+
+    if type(density).__module__.startswith("densitykit"):
+        out = density.sample(n, random_state=random_state)
+    else:  # scikit-learn takes int seeds; its mixtures take the seed from the estimator
+        seed = random_state
+        if seed is not None and not isinstance(seed, (int, np.integer)):
+            seed = int(check_random_state(seed).integers(2**31 - 1))
+        if "random_state" in inspect.signature(density.sample).parameters:
+            out = density.sample(n, random_state=seed)
+        else:
+            saved = getattr(density, "random_state", None)
+            density.random_state = seed
+            try:
+                out = density.sample(n)
+            finally:
+                density.random_state = saved
+    X = out[0] if isinstance(out, tuple) else out
+    return np.asarray(X, dtype=np.float64).reshape(n, -1)

@@ -1,0 +1,154 @@
+"""TableModel: transforms, true densities in original units, sampling back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.mixture import GaussianMixture as SkGMM
+from sklearn.neighbors import KernelDensity as SkKDE
+
+from densitykit.exceptions import DataError
+from densitykit.preprocess import TRANSFORMS, TableModel, yeo_johnson, yeo_johnson_inverse
+
+TRANSFORM_NAMES = ["standardize", "quantile", "yeo-johnson", None]
+
+
+def _skewed(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "flow": rng.lognormal(7.5, 0.3, n),
+            "dp": rng.normal(10, 0.5, n),
+            "count": rng.poisson(4, n).astype(float),
+        }
+    )
+
+
+@pytest.mark.parametrize("transform", TRANSFORM_NAMES)
+def test_one_dimensional_density_integrates_to_one(transform):
+    x = _skewed()[["flow"]]
+    model = TableModel(SkGMM(2, random_state=0), transform=transform).fit(x)
+    # midpoint rule between breakpoints: the quantile map has kinks at its knots, so they
+    # are breakpoints; the far ends are found through the inverse map
+    z_ends = np.array([[-12.0], [12.0]])
+    if transform is None:
+        ends = [x["flow"].min() - 2e3, x["flow"].max() + 2e3]
+    else:
+        ends = list(model.inverse_transform_rows(z_ends)[:, 0])
+    inner = model.transform_params_[0].get("knots", np.array([]))
+    edges = np.unique(np.concatenate([ends, inner, np.linspace(*ends, 2001)]))
+    t = (np.arange(200) + 0.5) / 200
+    width = np.diff(edges)
+    mids = (edges[:-1, None] + width[:, None] * t[None, :]).ravel()
+    dens = np.exp(model.score_samples(pd.DataFrame({"flow": mids}))).reshape(-1, 200)
+    total = float(np.sum(dens.mean(axis=1) * width))
+    assert total == pytest.approx(1.0, abs=2e-3)
+
+
+def test_standardize_single_gaussian_matches_mle_normal():
+    df = _skewed()[["flow", "dp"]]
+    model = TableModel(SkGMM(1, reg_covar=0.0), transform="standardize").fit(df)
+    X = df.to_numpy()
+    ref = stats.multivariate_normal(X.mean(0), np.cov(X.T, bias=True)).logpdf(X)
+    np.testing.assert_allclose(model.score_samples(df), ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("lam", [-1.5, 0.0, 0.4, 1.0, 2.0, 3.2])
+def test_yeo_johnson_matches_scipy_and_inverts(lam):
+    u = np.linspace(-4, 6, 101)
+    psi, logd = yeo_johnson(u, lam)
+    np.testing.assert_allclose(psi, stats.yeojohnson(u, lmbda=lam), rtol=1e-12, atol=1e-12)
+    h = 1e-6
+    fd = (yeo_johnson(u + h, lam)[0] - yeo_johnson(u - h, lam)[0]) / (2 * h)
+    np.testing.assert_allclose(np.exp(logd), fd, rtol=1e-6)
+    np.testing.assert_allclose(yeo_johnson_inverse(psi, lam), u, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("transform", ["standardize", "quantile", "yeo-johnson"])
+def test_forward_log_jacobian_matches_finite_differences(transform):
+    x = _skewed()["flow"].to_numpy()
+    spec = TRANSFORMS[transform]
+    p = spec.fit(x)
+    grid = np.concatenate([np.linspace(x.min() * 0.8, x.max() * 1.2, 97), x[:20] + 0.37])
+    z, logd = spec.forward(grid, p)
+    h = 1e-4
+    fd = (spec.forward(grid + h, p)[0] - spec.forward(grid - h, p)[0]) / (2 * h)
+    near_knot = np.zeros(grid.size, bool)
+    if transform == "quantile":  # the map has kinks at the knots
+        near_knot = np.min(np.abs(grid[:, None] - p["knots"][None, :]), axis=1) < 2 * h
+    np.testing.assert_allclose(np.exp(logd)[~near_knot], fd[~near_knot], rtol=1e-4)
+    assert np.all(np.diff(spec.forward(np.sort(grid), p)[0]) >= 0)  # monotone
+    np.testing.assert_allclose(spec.inverse(z, p), grid, rtol=1e-8)
+
+
+def test_quantile_makes_columns_normal():
+    x = _skewed(2000)["flow"].to_numpy()
+    spec = TRANSFORMS["quantile"]
+    z, _ = spec.forward(x, spec.fit(x))
+    assert abs(stats.skew(z)) < 0.05 and abs(np.std(z) - 1) < 0.05
+
+
+def test_sample_uses_columns_rounds_and_clips():
+    df = _skewed()
+    model = TableModel(SkGMM(2, random_state=0), clip=True).fit(df)
+    s = model.sample(500, random_state=3)
+    assert list(s.columns) == ["flow", "dp", "count"]
+    assert np.all(s["count"] == np.round(s["count"]))
+    assert np.all(s["flow"] != np.round(s["flow"]))
+    for c in df.columns:
+        assert s[c].min() >= df[c].min() and s[c].max() <= df[c].max()
+    np.testing.assert_array_equal(model.sample(5, random_state=3), model.sample(5, random_state=3))
+    raw = TableModel(SkGMM(2, random_state=0), round_integers=False).fit(df)
+    assert np.any(raw.sample(200, random_state=0)["count"] % 1 != 0)
+
+
+def test_arrays_get_generated_names_and_any_density():
+    X = _skewed().to_numpy()
+    model = TableModel(SkKDE(bandwidth=0.3), transform="quantile").fit(X)
+    assert model.columns_ == ["x0", "x1", "x2"]
+    assert model.sample(4, random_state=np.random.default_rng(0)).shape == (4, 3)
+    assert np.isfinite(model.score_samples(X)).all()
+
+
+def test_criteria_and_parameters():
+    df = _skewed()
+    model = TableModel(SkGMM(1, covariance_type="diag"), transform="standardize").fit(df)
+    ll = model.score_samples(df).sum()
+    k = model.n_parameters()
+    assert model.bic(df) == pytest.approx(-2 * ll + k * np.log(len(df)))
+    assert model.aic(df) == pytest.approx(-2 * ll + 2 * k)
+
+
+def test_errors():
+    with pytest.raises(DataError, match="valid options are 'standardize'"):
+        TableModel(SkGMM(1), transform="boxcox").fit(_skewed())
+    model = TableModel(SkKDE()).fit(_skewed())
+    with pytest.raises(DataError, match="mixture"):
+        model.condition({"dp": 10.0})
+    with pytest.raises(DataError, match="does not report"):
+        model.n_parameters()
+    with pytest.raises(DataError, match="2 features"):
+        model.score_samples(np.ones((3, 2)))
+
+
+def test_condition_with_densitykit_mixture():
+    gaussian = pytest.importorskip("densitykit.gaussian")
+    if not hasattr(gaussian.GaussianMixture, "condition"):
+        pytest.skip("mixture conditioning not available")
+    df = _skewed()[["flow", "dp"]]
+    model = TableModel(gaussian.GaussianMixture(1, random_state=0)).fit(df)
+    cond = model.condition({"dp": 11.0})
+    assert cond.columns_ == ["flow"]
+    s = cond.sample(2000, random_state=0)
+    # a single Gaussian: the conditional mean is linear regression on the given column
+    X = df.to_numpy()
+    c = np.cov(X.T, bias=True)
+    expected = X[:, 0].mean() + c[0, 1] / c[1, 1] * (11.0 - X[:, 1].mean())
+    se = np.sqrt(c[0, 0] - c[0, 1] ** 2 / c[1, 1]) / np.sqrt(2000)
+    assert abs(s["flow"].mean() - expected) < 5 * se
+    with pytest.raises(DataError, match=r"Unknown column 'dq'.*Did you mean 'dp'"):
+        model.condition({"dq": 1.0})
+    with pytest.raises(DataError, match="every column"):
+        model.condition({"dp": 1.0, "flow": 2.0})
