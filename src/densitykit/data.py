@@ -42,6 +42,7 @@ __all__ = [
     "MissingDependencyError",
     "Table",
     "infer_format",
+    "read_raw",
     "read_table",
     "select_columns",
     "write_table",
@@ -257,11 +258,13 @@ class CleaningReport:
 class Table:
     """The result of :func:`read_table`: the clean frame and its :class:`CleaningReport`.
 
-    Unpacks as ``data, report = read_table(...)``.
+    Unpacks as ``data, report = read_table(...)``. ``rows`` holds the 0-based positions of
+    the kept rows in the file, to align other columns (a class label, say) with ``data``.
     """
 
     data: pd.DataFrame
     report: CleaningReport
+    rows: np.ndarray | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -622,7 +625,13 @@ def read_table(
             f"({len(report.issues)} column(s) affected). Try policy 'drop-columns' or select "
             "fewer columns.\n" + report.to_text()
         )
-    return Table(data=data, report=report)
+    return Table(data=data, report=report, rows=np.flatnonzero(keep))
+
+
+def read_raw(source: Any, *, format: str | None = None, sheet: Any = None,
+             sep: str | None = None) -> pd.DataFrame:
+    """Read a table as stored, without cleaning (same readers and errors as read_table)."""
+    return _load(source, format, sheet, sep)[0]
 
 
 def _pick_index(raw: pd.DataFrame, names: list[str], index: Any) -> str | None:

@@ -362,11 +362,6 @@ class TableModel(DensityMixin, BaseEstimator):
         columns in their units.
         """
         check_is_fitted(self)
-        if not hasattr(self.density_, "condition"):
-            raise DataError(
-                f"Conditioning needs a mixture density; this model uses "
-                f"{type(self.density_).__name__}. Fit a Gaussian mixture ('--model gmm')."
-            )
         idx = []
         for name in given:
             if name not in self.columns_:
@@ -380,11 +375,12 @@ class TableModel(DensityMixin, BaseEstimator):
                     f"{', ...' if len(self.columns_) > 6 else ''}.{hint}"
                 )
             idx.append(self.columns_.index(name))
+        conditioner = _conditioner(self.density_)
         if len(set(idx)) == len(self.columns_):
             raise DataError("Cannot condition on every column: leave at least one free.")
         values = np.array([[float(given[k]) for k in given]])
         z_given, _ = self._forward(values, columns=idx)
-        inner = self.density_.condition(idx, z_given[0])
+        inner = conditioner(idx, z_given[0])
         rest = [j for j in range(len(self.columns_)) if j not in idx]
         out = TableModel(inner, transform=self.transform, clip=self.clip,
                          round_integers=self.round_integers)
@@ -395,6 +391,20 @@ class TableModel(DensityMixin, BaseEstimator):
         out.integer_columns_ = self.integer_columns_[rest]
         out.data_min_, out.data_max_ = self.data_min_[rest], self.data_max_[rest]
         return out
+
+
+def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:
+    """``f(given_columns, values) -> conditional density`` for a mixture, or a clear error."""
+    if hasattr(density, "condition"):
+        return density.condition
+    if all(hasattr(density, a) for a in ("weights_", "means_", "covariance_type")):
+        from .gaussian.conditional import condition
+
+        return lambda idx, values: condition(density, idx, values)
+    raise DataError(
+        f"Conditioning needs a Gaussian mixture density; this model uses "
+        f"{type(density).__name__}. Fit a Gaussian mixture ('--model gmm')."
+    )
 
 
 def _draw(density: Any, n: int, random_state: Any) -> np.ndarray:

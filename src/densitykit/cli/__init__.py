@@ -1,0 +1,132 @@
+"""The ``densitykit`` command: one sub-command per step of the workflow.
+
+Each command lives in its own module ``densitykit.cli.<name>`` listed in :data:`COMMANDS`
+and defines ``HELP`` (one line), ``configure(parser)`` and ``run(args) -> int``. Modules
+import heavy libraries only inside ``run``, so ``densitykit --help`` is fast. A listed
+module that is not installed is left out of the parser.
+
+Exit codes: 0 success, 1 a data or model error, 2 a usage error (130 when interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, UsageError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: command name -> module defining HELP, configure(parser) and run(args)
+COMMANDS: dict[str, str] = {
+    "fit": "densitykit.cli.fit",
+    "sample": "densitykit.cli.sample",
+    "score": "densitykit.cli.score",
+    "select": "densitykit.cli.select",
+    "info": "densitykit.cli.info",
+    "classify": "densitykit.cli.classify",
+    "synth": "densitykit.cli.synth",
+    "report": "densitykit.cli.report",
+}
+
+_EPILOG = """\
+examples:
+  densitykit fit plant.xlsx --exclude -5: --components 1-10     # plant.xlsx -> plant.dkm
+  densitykit sample plant.dkm -n 1000 --seed 0                  # -> plant-samples.csv
+  densitykit score plant.dkm new_week.csv                       # -> new_week-scores.csv
+  densitykit info plant.dkm
+
+Run 'densitykit COMMAND --help' for the options of a command."""
+
+
+def _load_command(module_name: str) -> Any:
+    """Import a command module; None when it is not part of this installation."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+
+
+def _common_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback on errors")
+    parent.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print no progress or summary on stderr")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available command."""
+    from .. import __version__
+
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="densitykit",
+        description="Fit densities to tables, draw synthetic rows, score and classify.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"densitykit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = _load_command(module_name)
+        if module is None:
+            continue
+        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP,
+                             parents=[common])
+        module.configure(cmd)
+        cmd.set_defaults(_run=module.run, _command=name)
+    return parser
+
+
+def _report(prog: str, exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+    print(f"{prog}: error: {text}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error reported by argparse
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    if not hasattr(args, "_run"):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    args.debug = getattr(args, "debug", False)
+    args.quiet = getattr(args, "quiet", False)
+    prog = f"densitykit {args._command}"
+    try:
+        return int(args._run(args) or EXIT_OK)
+    except UsageError as exc:
+        _report(prog, exc, args.debug)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except CommandError as exc:
+        _report(prog, exc, args.debug)
+        return EXIT_ERROR
+    except Exception as exc:
+        from ..exceptions import DensityKitError
+
+        if isinstance(exc, (DensityKitError, OSError, MemoryError)):
+            _report(prog, exc, args.debug)
+        else:  # a bug: say so, and how to see it
+            if args.debug:
+                traceback.print_exc(file=sys.stderr)
+            print(f"{prog}: error: unexpected {type(exc).__name__}: {exc} (this is a bug in "
+                  "densitykit; run with --debug for the traceback and please report it)",
+                  file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,310 @@
+"""Helpers shared by every command: options, safe outputs, errors, progress.
+
+Only the standard library is imported here, so that ``densitykit --help`` starts fast;
+commands import NumPy, pandas and the models inside their ``run``.
+
+Rules every command follows:
+
+* outputs are written atomically (a temporary file beside the target, then ``os.replace``);
+* an existing output is replaced only with ``--force``; an input is never written;
+* default output names derive from the input's name (``plant.csv`` -> ``plant.dkm``);
+* data and model errors give one line on stderr and exit code 1, usage errors exit code 2;
+  ``--debug`` shows the traceback;
+* progress goes to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
+MODEL_SUFFIX = ".dkm"
+
+
+class UsageError(Exception):
+    """A bad combination of command-line arguments: exit code 2."""
+
+
+class CommandError(Exception):
+    """A problem with the user's files or data found by the command itself: exit code 1."""
+
+
+# --- options ------------------------------------------------------------------------
+
+
+def add_seed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seed", type=int, default=None,
+        help="random seed; the same seed gives the same result (default: a fresh seed, "
+        "printed so the run can be repeated)",
+    )
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--force", action="store_true",
+                        help="replace an existing output file")
+
+
+def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True) -> None:
+    """Options for reading a table: format, sheet, columns, bad-cell policy."""
+    group = parser.add_argument_group("reading the table")
+    group.add_argument("--format", choices=["csv", "tsv", "excel", "parquet"],
+                       help="table format (default: from the file extension)")
+    group.add_argument("--sheet", help="Excel sheet name or 0-based number (default: first)")
+    group.add_argument(
+        "--policy", choices=["drop-rows", "drop-columns", "error"], default="drop-rows",
+        help="what to do with empty, infinite or non-numeric cells (default: drop-rows)",
+    )
+    group.add_argument(
+        "--check-all", action="store_true",
+        help="drop rows with a bad cell in any column of the file, not only the selected ones",
+    )
+    if columns:
+        group.add_argument(
+            "--columns", nargs="+", metavar="SPEC",
+            help="columns to use: names, globs ('x*'), 0-based positions or ranges "
+            "('1:41', '3-7'; '-5:' is the last five)",
+        )
+        group.add_argument("--exclude", nargs="+", metavar="SPEC",
+                           help="columns to leave out (same forms as --columns)")
+
+
+def add_output(parser: argparse.ArgumentParser, what: str, default_hint: str) -> None:
+    parser.add_argument("-o", "--output", type=Path,
+                        help=f"{what} (default: {default_hint}); existing files need --force")
+    add_force(parser)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_int_list(text: str) -> list[int]:
+    """'3' -> [3]; '1-10' -> [1..10]; '1,2,5' or '1-3,8' -> the union, sorted."""
+    out: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a = int(lo)
+            b = int(hi) if sep else a
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a number, a range like 1-10 or a list like 1,2,4; got {text!r}"
+            ) from None
+        if a < 1 or b < a:
+            raise argparse.ArgumentTypeError(f"expected numbers >= 1 in increasing ranges; "
+                                             f"got {text!r}")
+        out.update(range(a, b + 1))
+    if not out:
+        raise argparse.ArgumentTypeError(f"no number in {text!r}")
+    return sorted(out)
+
+
+def parse_given(items: Sequence[str] | None) -> dict[str, float]:
+    """['col=1.5', 'other=2'] -> {'col': 1.5, 'other': 2.0}; the last '=' splits."""
+    given: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.rpartition("=")
+        if not sep or not name:
+            raise UsageError(f"--given expects COLUMN=VALUE, got {item!r}")
+        try:
+            given[name] = float(value)
+        except ValueError:
+            raise UsageError(f"--given {item!r}: {value!r} is not a number") from None
+    return given
+
+
+# --- paths and atomic writes --------------------------------------------------------
+
+
+def strip_suffixes(path: Path) -> str:
+    """'plant.csv.gz' -> 'plant'; 'model.dkm' -> 'model'."""
+    name = path.name
+    for ext in (".gz", ".bz2", ".xz", ".zip"):
+        if name.lower().endswith(ext):
+            name = name[: -len(ext)]
+    stem, dot, _ = name.rpartition(".")
+    return stem if dot and stem else name
+
+
+def derived_path(source: Path, suffix: str, tag: str = "") -> Path:
+    """Output path beside ``source``: ``plant.csv`` + ('.dkm') -> ``plant.dkm``."""
+    return source.with_name(f"{strip_suffixes(source)}{tag}{suffix}")
+
+
+def check_input(path: Path, what: str = "input file") -> Path:
+    if not path.exists():
+        raise CommandError(f"{what} {path} does not exist")
+    if path.is_dir():
+        raise CommandError(f"{what} {path} is a directory, not a file")
+    return path
+
+
+def check_output(path: Path, *, inputs: Sequence[Path] = (), force: bool = False) -> Path:
+    """Refuse outputs that are directories, inputs, or existing files without ``force``."""
+    if path.is_dir():
+        raise UsageError(f"output {path} is a directory; give a file name")
+    for src in inputs:
+        if _same_file(path, src):
+            raise UsageError(f"output {path} is also an input; choose another output name")
+    if path.exists() and not force:
+        raise UsageError(f"output {path} exists; use --force to replace it or -o to choose "
+                         "another name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: folder {parent} does not exist")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place.
+
+    The temporary name keeps ``path``'s extension, so writers that pick a format from the
+    extension work. Nothing is left behind on failure.
+    """
+    parent = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + "".join(path.suffixes),
+                               dir=parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# --- messages and progress ----------------------------------------------------------
+
+
+def info(args: argparse.Namespace, message: str) -> None:
+    """A progress or summary line on stderr (silenced by --quiet)."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr, flush=True)
+
+
+def resolve_seed(args: argparse.Namespace) -> int:
+    """The seed to use: --seed, or a fresh one that is printed so the run can be repeated."""
+    if args.seed is not None:
+        return int(args.seed)
+    seed = int.from_bytes(os.urandom(4), "little") % (2**31 - 1)
+    info(args, f"seed: {seed} (pass --seed {seed} to repeat this run)")
+    args.seed = seed
+    return seed
+
+
+@contextlib.contextmanager
+def progress(args: argparse.Namespace, label: str) -> Iterator[None]:
+    """Show a running clock on stderr for work that takes longer than a second."""
+    quiet = getattr(args, "quiet", False)
+    stream = sys.stderr
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    done = threading.Event()
+    start = time.perf_counter()
+
+    def tick() -> None:
+        frames = "|/-\\"
+        i = 0
+        if done.wait(1.0):
+            return
+        while not done.wait(0.2):
+            stream.write(f"\r{frames[i % 4]} {label} ... {time.perf_counter() - start:5.1f}s")
+            stream.flush()
+            i += 1
+
+    thread = None
+    if tty and not quiet:
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if thread is not None:
+            thread.join()
+        elapsed = time.perf_counter() - start
+        if not quiet and elapsed >= 1.0:
+            prefix = "\r" if tty else ""
+            stream.write(f"{prefix}{label}: done in {elapsed:.1f}s" + " " * 10 + "\n")
+            stream.flush()
+
+
+# --- library calls used by several commands ------------------------------------------
+
+
+def read_input_table(args: argparse.Namespace, path: Path, *, columns: Any = None,
+                     exclude: Any = None, show_report: bool = True) -> Any:
+    """Read and clean ``path`` with the table options of ``args``; print the report."""
+    from ..data import read_table
+
+    check_input(path, "table")
+    sheet = args.sheet
+    if sheet is not None and str(sheet).isdigit():
+        sheet = int(sheet)
+    with progress(args, f"Reading {path.name}"):
+        table = read_table(
+            path,
+            format=args.format,
+            columns=columns if columns is not None else getattr(args, "columns", None),
+            exclude=exclude if exclude is not None else getattr(args, "exclude", None),
+            policy=args.policy,
+            check="all" if args.check_all else "selected",
+            sheet=sheet,
+        )
+    if show_report:
+        info(args, table.report.to_text())
+    return table
+
+
+def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
+    """Load a model file and its metadata."""
+    from ..persist import load
+
+    check_input(path, "model file")
+    return load(path, return_metadata=True)
+
+
+def model_columns(model: Any) -> list[str]:
+    """Column names a model was fitted on (``x0``, ``x1``, ... when it has none)."""
+    cols = getattr(model, "columns_", None)
+    if cols is None:
+        names = getattr(model, "feature_names_in_", None)
+        n = getattr(model, "n_features_in_", 0)
+        cols = [str(c) for c in names] if names is not None else [f"x{j}" for j in range(n)]
+    return list(cols)
+
+
+def write_frame(args: argparse.Namespace, frame: Any, path: Path) -> None:
+    """Write a table atomically in the format of ``path`` (or --format)."""
+    from ..data import write_table
+
+    fmt = getattr(args, "out_format", None)
+    atomic_write(path, lambda tmp: write_table(frame, tmp, format=fmt))

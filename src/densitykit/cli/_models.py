@@ -1,0 +1,167 @@
+"""Model options shared by ``fit``, ``select`` and ``classify``: kinds, grids, transforms.
+
+Heavy imports happen inside the functions, never at module import.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import UsageError, parse_int_list
+
+#: --model value -> what it is
+MODEL_KINDS = {
+    "gmm": "Gaussian mixture (densitykit.GaussianMixture)",
+    "normal": "one multivariate normal (densitykit.Normal)",
+    "kde": "kernel density estimate (densitykit.KernelDensity)",
+}
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+TRANSFORM_CHOICES = ("standardize", "quantile", "yeo-johnson", "none")
+
+
+def covariance_list(text: str) -> list[str]:
+    """argparse type: 'full' or 'full,diag' -> a list of covariance types."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in COVARIANCE_TYPES]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(
+            f"unknown covariance type(s) {bad or text!r}; choose from {', '.join(COVARIANCE_TYPES)}"
+        )
+    return items
+
+
+def add_model_options(parser: argparse.ArgumentParser, *, default_components: str = "1-10",
+                      selection: bool = True) -> None:
+    group = parser.add_argument_group("the model")
+    group.add_argument("--model", choices=list(MODEL_KINDS), default="gmm",
+                       help="model kind: " + "; ".join(f"{k}: {v}" for k, v in
+                                                      MODEL_KINDS.items()) + " (default: gmm)")
+    group.add_argument(
+        "--components", type=parse_int_list, default=None, metavar="N|A-B|A,B,...",
+        help=f"mixture components: a number, a range or a list; several values are compared "
+        f"by --criterion (default: {default_components})",
+    )
+    group.add_argument(
+        "--covariance-type", type=covariance_list, default=None, metavar="TYPE[,TYPE...]",
+        help=f"covariance type(s) among {', '.join(COVARIANCE_TYPES)}; several are compared "
+        "(default: full)",
+    )
+    if selection:
+        group.add_argument(
+            "--criterion", choices=["cv", "bic", "aic"], default="cv",
+            help="how candidates are compared: cv (held-out log-likelihood on contiguous "
+            "folds, robust for time-ordered data), bic or aic (default: cv)",
+        )
+        group.add_argument("--n-jobs", type=int, default=None,
+                           help="candidates fitted in parallel (-1: every core)")
+    group.add_argument("--transform", choices=TRANSFORM_CHOICES, default="standardize",
+                       help="per-column transform before fitting; samples and scores stay in "
+                       "the table's units (default: standardize)")
+    group.add_argument("--clip", action="store_true",
+                       help="clip sampled values to each column's observed range")
+    group.add_argument("--no-round", action="store_true",
+                       help="do not round samples of integer-valued columns")
+    group.add_argument("--bandwidth", default=None,
+                       help="kde bandwidth: a number (in transformed units) or a rule name")
+    group.add_argument("--reg-covar", type=float, default=None,
+                       help="covariance regularisation added to the diagonal (gmm, normal)")
+    parser.set_defaults(_default_components=default_components)
+
+
+def _bandwidth(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not value > 0:
+        raise UsageError(f"--bandwidth must be positive, got {text}")
+    return value
+
+
+def build_density(args: argparse.Namespace, seed: int) -> tuple[Any, bool]:
+    """Return (density, is_selection) from the model options."""
+    kind = args.model
+    comps = args.components or parse_int_list(args._default_components)
+    covs = args.covariance_type or ["full"]
+    if kind != "gmm" and args.components is not None:
+        raise UsageError(f"--components applies to --model gmm, not {kind}")
+    if kind == "kde" and args.covariance_type is not None:
+        raise UsageError("--covariance-type does not apply to --model kde")
+    if kind != "kde" and args.bandwidth is not None:
+        raise UsageError(f"--bandwidth applies to --model kde, not {kind}")
+    if kind == "kde":
+        from ..kde import KernelDensity
+
+        bw = _bandwidth(args.bandwidth)
+        return (KernelDensity() if bw is None else KernelDensity(bandwidth=bw)), False
+    reg = {} if args.reg_covar is None else {"reg_covar": args.reg_covar}
+    if kind == "normal":
+        from ..gaussian import Normal
+
+        if len(covs) > 1:
+            return _selector(args, Normal(**reg), {"covariance_type": covs}, seed), True
+        return Normal(covariance_type=covs[0], **reg), False
+    from ..gaussian import GaussianMixture
+
+    base = GaussianMixture(n_components=comps[0], covariance_type=covs[0],
+                           random_state=seed, **reg)
+    if len(comps) == 1 and len(covs) == 1:
+        return base, False
+    return _selector(args, base, {"n_components": comps, "covariance_type": covs}, seed), True
+
+
+def _selector(args: argparse.Namespace, base: Any, grid: dict[str, list], seed: int) -> Any:
+    try:
+        from ..selection import ModelSelector
+    except ImportError:
+        raise UsageError(
+            "comparing several candidates needs densitykit.selection, which this installation "
+            "lacks; give a single --components and --covariance-type"
+        ) from None
+    return ModelSelector(base, grid, criterion=getattr(args, "criterion", "cv"),
+                         n_jobs=getattr(args, "n_jobs", None), random_state=seed)
+
+
+def transform_arg(args: argparse.Namespace) -> str | None:
+    return None if args.transform == "none" else args.transform
+
+
+def describe(model: Any) -> str:
+    """One line naming a fitted model: kind and size."""
+    inner = getattr(model, "density_", model)
+    name = type(inner).__name__
+    if hasattr(inner, "n_components") and hasattr(inner, "weights_"):
+        return f"{name} ({inner.n_components} components, {inner.covariance_type} covariance)"
+    if hasattr(inner, "covariance_type"):
+        return f"{name} ({inner.covariance_type} covariance)"
+    bw = getattr(inner, "bandwidth_", None)
+    if bw is not None:
+        import numpy as np
+
+        return f"{name} (bandwidth {np.round(np.ravel(bw)[:1], 4)[0]:g})"
+    return name
+
+
+def selection_table(model: Any) -> Any:
+    """If the model's density is a fitted selector, replace it by the chosen candidate.
+
+    Returns the candidates table (or None). The model then samples, scores and conditions
+    like a plain fitted model; the table goes into the file's metadata.
+    """
+    from sklearn.base import clone
+
+    inner = getattr(model, "density_", None)
+    if inner is None or not hasattr(inner, "best_estimator_"):
+        return None
+    table = inner.results_.copy()
+    table = table.drop(columns=[c for c in ("model",) if c in table.columns])
+    best = inner.best_estimator_
+    params = best.get_params(deep=False)
+    model.density = clone(best).set_params(
+        **{k: None for k in ("weights_init", "means_init", "precisions_init") if k in params}
+    )
+    model.density_ = best
+    return table

@@ -1,0 +1,100 @@
+"""``densitykit sample MODEL``: draw synthetic rows, optionally given some column values."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import (
+    UsageError,
+    add_output,
+    add_seed,
+    check_output,
+    derived_path,
+    info,
+    load_model,
+    model_columns,
+    parse_given,
+    progress,
+    resolve_seed,
+    write_frame,
+)
+
+HELP = "draw synthetic rows from a model file"
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"the number of rows must be at least 1, got {value}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, help="model file written by 'densitykit fit'")
+    parser.add_argument("-n", "--n-samples", type=_count, default=None,
+                        help="rows to draw (default: as many as the model was fitted on, "
+                        "or 1000)")
+    parser.add_argument(
+        "--given", nargs="+", metavar="COLUMN=VALUE",
+        help="fix these columns and draw the others from the conditional distribution "
+        "(Gaussian mixtures)",
+    )
+    add_output(parser, "CSV, TSV, Excel or Parquet file for the rows",
+               "MODEL's name with -samples.csv")
+    parser.add_argument("--out-format", choices=["csv", "tsv", "excel", "parquet"],
+                        help="output format (default: from the output's extension)")
+    add_seed(parser)
+
+
+def _conditional(model: object, given: dict[str, float]) -> object:
+    """A model of the other columns given ``given`` (table names, table units)."""
+    from ..exceptions import DataError
+
+    if hasattr(model, "condition") and hasattr(model, "columns_"):
+        return model.condition(given)
+    if not hasattr(model, "condition"):
+        raise DataError(f"--given needs a Gaussian mixture; this model is a "
+                        f"{type(model).__name__}")
+    cols = model_columns(model)
+    missing = [c for c in given if c not in cols]
+    if missing:
+        raise DataError(f"unknown column(s) {missing} in --given; the model's columns are "
+                        f"{cols[:6]}")
+    return model.condition([cols.index(c) for c in given], list(given.values()))
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ..preprocess import _draw
+
+    given = parse_given(args.given)
+    output = args.output or derived_path(args.model, ".csv", "-samples")
+    check_output(output, inputs=[args.model], force=args.force)
+    model, meta = load_model(args.model)
+    n = args.n_samples or int(meta.get("n_rows") or 1000)
+    seed = resolve_seed(args)
+    columns = model_columns(model)
+    if given and len(given) >= len(columns):
+        raise UsageError("--given fixes every column; leave at least one to draw")
+    target = _conditional(model, given) if given else model
+    with progress(args, f"Drawing {n} rows"):
+        if hasattr(target, "columns_"):
+            rows = target.sample(n, random_state=seed)
+        else:
+            rows = pd.DataFrame(_draw(target, n, seed),
+                                columns=[c for c in columns if c not in given])
+    for name, value in given.items():
+        rows[name] = value
+    rows = rows[[c for c in columns if c in rows.columns]]
+    write_frame(args, rows, output)
+    what = f" given {', '.join(f'{k}={v:g}' for k, v in given.items())}" if given else ""
+    info(args, f"mean of drawn rows: {np.round(rows.mean().to_numpy()[:6], 4).tolist()}"
+               f"{' ...' if rows.shape[1] > 6 else ''}")
+    print(f"{output}: {n} rows x {rows.shape[1]} columns{what}")
+    return 0

@@ -1,0 +1,86 @@
+"""``densitykit score MODEL TABLE``: log-likelihood of every row, and outlier flags."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import (
+    CommandError,
+    add_output,
+    add_table_options,
+    check_input,
+    check_output,
+    derived_path,
+    info,
+    load_model,
+    model_columns,
+    progress,
+    read_input_table,
+    write_frame,
+)
+
+HELP = "score the rows of a table under a model; flag outliers"
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value}")
+    return value
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", type=Path, help="model file written by 'densitykit fit'")
+    parser.add_argument("table", type=Path, help="table holding the model's columns")
+    parser.add_argument(
+        "--outlier-quantile", type=_fraction, default=0.01, metavar="Q",
+        help="flag rows whose log-likelihood is below this quantile of the training rows' "
+        "log-likelihoods (default: 0.01)",
+    )
+    add_output(parser, "table of scores", "TABLE's name with -scores.csv")
+    parser.add_argument("--out-format", choices=["csv", "tsv", "excel", "parquet"],
+                        help="output format (default: from the output's extension)")
+    add_table_options(parser, columns=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    model_path = check_input(args.model, "model file")
+    table_path = check_input(args.table, "table")
+    output = args.output or derived_path(table_path, ".csv", "-scores")
+    check_output(output, inputs=[model_path, table_path], force=args.force)
+    model, meta = load_model(model_path)
+    columns = model_columns(model)
+    from ..data import read_raw
+
+    available = list(read_raw(table_path, format=args.format).columns)
+    missing = [c for c in columns if c not in available]
+    if missing:
+        raise CommandError(
+            f"{table_path} lacks {len(missing)} of the model's columns, e.g. {missing[:3]}; "
+            "score a table with the columns the model was fitted on"
+        )
+    table = read_input_table(args, table_path, columns=columns)
+    with progress(args, f"Scoring {len(table.data)} rows"):
+        loglik = model.score_samples(table.data[columns])
+    train = meta.get("train_loglik")
+    reference = "training rows"
+    if train is None or len(np.atleast_1d(train)) == 0:
+        train, reference = loglik, "scored rows"
+    threshold = float(np.quantile(np.asarray(train, dtype=float), args.outlier_quantile))
+    out = pd.DataFrame({"row": table.rows + 1 if table.rows is not None else
+                        np.arange(1, len(loglik) + 1),
+                        "log_likelihood": loglik, "outlier": loglik < threshold},
+                       index=table.data.index)
+    write_frame(args, out, output)
+    info(args, f"threshold: log-likelihood {threshold:.4g} (the {args.outlier_quantile:g} "
+               f"quantile of the {reference})")
+    print(f"{output}: {len(out)} rows scored, mean log-likelihood {np.mean(loglik):.4g}, "
+          f"{int(out['outlier'].sum())} outlier(s)")
+    return 0
