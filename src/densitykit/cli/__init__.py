@@ -17,7 +17,14 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, UsageError
+from ._common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    UsageError,
+    common_options,
+)
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -53,20 +60,11 @@ def _load_command(module_name: str) -> Any:
         raise
 
 
-def _common_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the full traceback on errors")
-    parent.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help="print no progress or summary on stderr")
-    return parent
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available command."""
     from .. import __version__
 
-    common = _common_options()
+    common = common_options()
     parser = argparse.ArgumentParser(
         prog="densitykit",
         description="Fit densities to tables, draw synthetic rows, score and classify.",

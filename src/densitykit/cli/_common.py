@@ -43,6 +43,16 @@ class CommandError(Exception):
 # --- options ------------------------------------------------------------------------
 
 
+def common_options() -> argparse.ArgumentParser:
+    """Options every (sub-)command accepts: pass as ``parents=[common_options()]``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback on errors")
+    parent.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="print no progress or summary on stderr")
+    return parent
+
+
 def add_seed(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=None,

@@ -32,11 +32,12 @@ def covariance_list(text: str) -> list[str]:
 
 
 def add_model_options(parser: argparse.ArgumentParser, *, default_components: str = "1-10",
-                      selection: bool = True) -> None:
+                      selection: bool = True, default_model: str = "gmm") -> None:
     group = parser.add_argument_group("the model")
-    group.add_argument("--model", choices=list(MODEL_KINDS), default="gmm",
+    group.add_argument("--model", choices=list(MODEL_KINDS), default=default_model,
                        help="model kind: " + "; ".join(f"{k}: {v}" for k, v in
-                                                      MODEL_KINDS.items()) + " (default: gmm)")
+                                                      MODEL_KINDS.items())
+                       + f" (default: {default_model})")
     group.add_argument(
         "--components", type=parse_int_list, default=None, metavar="N|A-B|A,B,...",
         help=f"mixture components: a number, a range or a list; several values are compared "
@@ -81,7 +82,8 @@ def _bandwidth(text: str | None) -> Any:
     return value
 
 
-def build_density(args: argparse.Namespace, seed: int) -> tuple[Any, bool]:
+def build_density(args: argparse.Namespace, seed: int, *,
+                  force_selection: bool = False) -> tuple[Any, bool]:
     """Return (density, is_selection) from the model options."""
     kind = args.model
     comps = args.components or parse_int_list(args._default_components)
@@ -95,20 +97,22 @@ def build_density(args: argparse.Namespace, seed: int) -> tuple[Any, bool]:
     if kind == "kde":
         from ..kde import KernelDensity
 
+        if force_selection:
+            raise UsageError("model selection compares gmm or normal candidates, not kde")
         bw = _bandwidth(args.bandwidth)
         return (KernelDensity() if bw is None else KernelDensity(bandwidth=bw)), False
     reg = {} if args.reg_covar is None else {"reg_covar": args.reg_covar}
     if kind == "normal":
         from ..gaussian import Normal
 
-        if len(covs) > 1:
+        if len(covs) > 1 or force_selection:
             return _selector(args, Normal(**reg), {"covariance_type": covs}, seed), True
         return Normal(covariance_type=covs[0], **reg), False
     from ..gaussian import GaussianMixture
 
     base = GaussianMixture(n_components=comps[0], covariance_type=covs[0],
                            random_state=seed, **reg)
-    if len(comps) == 1 and len(covs) == 1:
+    if len(comps) == 1 and len(covs) == 1 and not force_selection:
         return base, False
     return _selector(args, base, {"n_components": comps, "covariance_type": covs}, seed), True
 

@@ -1,0 +1,105 @@
+"""``densitykit select TABLE``: compare candidate models, print the table, plot the curve."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import (
+    UsageError,
+    add_force,
+    add_seed,
+    add_table_options,
+    atomic_write,
+    check_input,
+    check_output,
+    derived_path,
+    info,
+    progress,
+    read_input_table,
+    resolve_seed,
+)
+from ._models import add_model_options, build_density, describe, selection_table, transform_arg
+
+HELP = "compare candidate models on a table; print the table and plot the criterion"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("table", type=Path, help="CSV, TSV, Excel or Parquet file")
+    parser.add_argument("--plot", type=Path, default=None,
+                        help="criterion plot (default: TABLE's name with -selection.png)")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw the plot")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="also write the candidate table to this CSV file")
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="also save the chosen model to this model file")
+    add_force(parser)
+    add_table_options(parser)
+    add_model_options(parser)
+    add_seed(parser)
+
+
+def _save_plot(args: argparse.Namespace, selector: object, path: Path) -> None:
+    from ..data import _require
+
+    _require("matplotlib", "plot", "Drawing the criterion plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, _ = selector.plot()
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight",
+                                                   format=path.suffix.lstrip(".") or "png"))
+    finally:
+        plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..persist import save
+    from ..preprocess import TableModel
+
+    source = check_input(args.table, "table")
+    plot = None if args.no_plot else (args.plot or derived_path(source, ".png", "-selection"))
+    outputs = [p for p in (plot, args.results, args.output) if p is not None]
+    if len(set(map(str, outputs))) != len(outputs):
+        raise UsageError("--plot, --results and --output must be different files")
+    for path in outputs:
+        check_output(path, inputs=[source], force=args.force)
+    seed = resolve_seed(args)
+    table = read_input_table(args, source)
+    density, _ = build_density(args, seed, force_selection=True)
+    model = TableModel(density, transform=transform_arg(args), clip=args.clip,
+                       round_integers=not args.no_round)
+    with progress(args, "Comparing candidates"):
+        model.fit(table.data)
+    selector = model.density_
+    if plot is not None:
+        _save_plot(args, selector, plot)
+    results = selection_table(model)
+    show = [c for c in ("n_components", "covariance_type", "n_parameters", "bic", "aic",
+                        "train_loglik", "heldout_loglik", "heldout_loglik_se", "converged",
+                        "error", "selected") if c in results.columns]
+    if "error" in show and results["error"].isna().all():
+        show.remove("error")
+    print(results[show].to_string(index=False))
+    info(args, "(criteria are computed on the transformed columns; log-likelihoods per row)")
+    if args.results is not None:
+        atomic_write(args.results, lambda tmp: results.to_csv(tmp, index=False))
+    chosen = describe(model)
+    if args.output is not None:
+        loglik = model.score_samples(table.data)
+        save(model, args.output, metadata={
+            "command": "select", "source": source.name, "columns": list(model.columns_),
+            "index_column": table.report.index_column, "n_rows": len(table.data),
+            "seed": seed, "cleaning": table.report.to_dict(), "train_loglik": np.sort(loglik),
+            "selection": results,
+        })
+    print(f"chosen by {args.criterion}: {chosen}"
+          + (f"; plot {plot}" if plot is not None else "")
+          + (f"; model {args.output}" if args.output is not None else ""))
+    return 0
+
