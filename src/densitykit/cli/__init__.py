@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -60,6 +61,19 @@ def _load_command(module_name: str) -> Any:
         raise
 
 
+# '-5:' (the last five columns) and '-3' are values, not options
+_NEGATIVE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+:-?\d*$")
+
+
+def _accept_negative_specs(parser: argparse.ArgumentParser) -> None:
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = _NEGATIVE
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _accept_negative_specs(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available command."""
     from .. import __version__
@@ -82,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                              parents=[common])
         module.configure(cmd)
         cmd.set_defaults(_run=module.run, _command=name)
+    _accept_negative_specs(parser)
     return parser
 
 

@@ -1,0 +1,312 @@
+"""The densitykit command line: every command in-process, and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from densitykit.cli import COMMANDS, build_parser, main
+from densitykit.datasets import dow_path
+from densitykit.persist import load, read_info
+
+
+@pytest.fixture
+def table(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    n = 240
+    z = rng.normal(size=n)
+    df = pd.DataFrame(
+        {
+            "when": pd.date_range("2021-03-01", periods=n, freq="h").astype(str),
+            "flow": 2000 + 50 * z + rng.normal(0, 5, n),
+            "dp": 10 + 0.5 * z + rng.normal(0, 0.1, n),
+            "temp": rng.normal(80, 2, n),
+            "count": rng.poisson(4, n),
+        }
+    )
+    df.loc[7, "flow"] = np.nan
+    df["dp"] = df["dp"].astype(object)
+    df.loc[11, "dp"] = "!"
+    path = tmp_path / "plant.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def labelled(tmp_path) -> Path:
+    rng = np.random.default_rng(1)
+    a = rng.normal([0, 0], 1, size=(120, 2))
+    b = rng.normal([3, 3], 1, size=(120, 2))
+    df = pd.DataFrame(np.vstack([a, b]), columns=["u", "v"])
+    df["kind"] = ["alpha"] * 120 + ["beta"] * 120
+    path = tmp_path / "labelled.csv"
+    df.sample(frac=1, random_state=0).to_csv(path, index=False)
+    return path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- parser ------------------------------------------------------------------------
+
+
+def test_registry_lists_every_command():
+    assert {"fit", "sample", "score", "select", "info", "classify", "synth", "report"} <= set(
+        COMMANDS
+    )
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in ("fit", "sample", "score", "select", "info", "classify"):
+        assert name in sub.choices
+
+
+def test_missing_command_module_is_left_out(monkeypatch):
+    monkeypatch.setitem(COMMANDS, "nothing", "densitykit.cli.does_not_exist")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert "nothing" not in sub.choices
+
+
+@pytest.mark.parametrize("command", ["fit", "sample", "score", "select", "info", "classify"])
+def test_help_for_every_command(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0 and "usage: densitykit " + command in out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    code, _, err = run(capsys)
+    assert code == 2 and "usage" in err
+
+
+def test_help_does_not_import_heavy_modules():
+    code = (
+        "import sys, contextlib, io\n"
+        "from densitykit.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['--help'])\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'sklearn', 'scipy') if m in sys.modules]\n"
+        "print(rc, heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "0 []"
+
+
+# --- fit ---------------------------------------------------------------------------
+
+
+def test_fit_writes_model_beside_table(capsys, table):
+    code, out, err = run(capsys, "fit", table, "--components", "2", "--seed", "0")
+    assert code == 0, err
+    model_path = table.with_suffix(".dkm")
+    assert model_path.exists() and str(model_path) in out
+    assert "Kept 238 rows x 4 columns" in err and "'!'" in err
+    model, meta = load(model_path, return_metadata=True)
+    assert model.columns_ == ["flow", "dp", "temp", "count"]
+    assert meta["cleaning"]["n_rows_in"] == 240 and meta["n_rows"] == 238
+    assert meta["index_column"] == "when" and meta["seed"] == 0
+    assert model.density_.n_components == 2
+    assert list(tmp for tmp in table.parent.iterdir() if tmp.name.startswith(".")) == []
+
+
+def test_fit_range_uses_selection(capsys, table):
+    out_path = table.parent / "sel.dkm"
+    code, _, err = run(capsys, "fit", table, "--components", "1-3", "--covariance-type",
+                       "full,diag", "--criterion", "bic", "--seed", "0", "-o", out_path)
+    assert code == 0, err
+    model, meta = load(out_path, return_metadata=True)
+    sel = meta["selection"]
+    assert len(sel) == 6 and sel["selected"].sum() == 1
+    best = sel[sel["selected"]].iloc[0]
+    assert model.density_.n_components == best["n_components"]
+    assert model.density_.covariance_type == best["covariance_type"]
+    assert best["bic"] == sel["bic"].min()
+
+
+@pytest.mark.parametrize(("kind", "extra"), [("kde", []), ("normal", []),
+                                             ("gmm", ["--transform", "quantile", "--clip"])])
+def test_fit_other_kinds(capsys, table, kind, extra):
+    out_path = table.parent / f"{kind}.dkm"
+    code, _, err = run(capsys, "fit", table, "--model", kind, *extra, "--seed", "1",
+                       "-o", out_path, "-q")
+    assert code == 0, err
+    assert err == ""  # --quiet
+    model = load(out_path)
+    assert np.isfinite(model.score_samples(pd.DataFrame(
+        [[2000.0, 10.0, 80.0, 4.0]], columns=model.columns_))).all()
+
+
+def test_fit_column_selection(capsys, table):
+    out_path = table.parent / "cols.dkm"
+    code, _, err = run(capsys, "fit", table, "--columns", "f*", "temp", "--components", "1",
+                       "--seed", "0", "-o", out_path)
+    assert code == 0, err
+    assert load(out_path).columns_ == ["flow", "temp"]
+
+
+def test_fit_dow_reports_chapter_cleaning(capsys, tmp_path):
+    out_path = tmp_path / "dow.dkm"
+    code, _, err = run(capsys, "fit", dow_path(), "--exclude", "-5:", "--check-all",
+                       "--components", "2", "--seed", "0", "-o", out_path)
+    assert code == 0, err
+    assert "5959 rows x 46 columns" in err and "Kept 5668 rows x 40 columns" in err
+    assert "x37: Feed Column Tails Flow to Primary Column" in err and "'!'" in err
+    meta = read_info(out_path)["metadata"]
+    assert meta["cleaning"]["n_rows_out"] == 5668 and len(meta["columns"]) == 40
+
+
+# --- sample ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def model_file(capsys, table) -> Path:
+    code, _, err = run(capsys, "fit", table, "--components", "2", "--seed", "0")
+    assert code == 0, err
+    return table.with_suffix(".dkm")
+
+
+def test_sample_is_reproducible(capsys, model_file):
+    code, out, err = run(capsys, "sample", model_file, "-n", "50", "--seed", "3")
+    assert code == 0, err
+    assert "50 rows x 4 columns" in out
+    out_path = model_file.parent / "plant-samples.csv"
+    first = pd.read_csv(out_path)
+    assert first.shape == (50, 4) and list(first.columns) == ["flow", "dp", "temp", "count"]
+    assert np.all(first["count"] == np.round(first["count"]))
+    code, _, _ = run(capsys, "sample", model_file, "-n", "50", "--seed", "3", "--force")
+    assert code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out_path), first)
+    code, _, _ = run(capsys, "sample", model_file, "-n", "50", "--seed", "4", "--force")
+    assert not pd.read_csv(out_path).equals(first)
+
+
+def test_sample_default_count_and_formats(capsys, model_file):
+    for name in ("s.parquet", "s.xlsx", "s.tsv"):
+        out_path = model_file.parent / name
+        code, _, err = run(capsys, "sample", model_file, "--seed", "0", "-o", out_path)
+        assert code == 0, err
+        from densitykit.data import read_table
+
+        assert read_table(out_path).data.shape == (238, 4)  # as many rows as were fitted
+
+
+def test_sample_given(capsys, model_file):
+    out_path = model_file.parent / "given.csv"
+    code, out, err = run(capsys, "sample", model_file, "-n", "400", "--given", "dp=11",
+                         "--seed", "0", "-o", out_path)
+    assert code == 0, err
+    assert "given dp=11" in out
+    rows = pd.read_csv(out_path)
+    assert list(rows.columns) == ["flow", "dp", "temp", "count"]
+    assert np.all(rows["dp"] == 11.0)
+    # flow follows dp closely in the table: given a high dp, flows are high
+    assert rows["flow"].mean() > 2050
+
+
+# --- score, info, select, classify --------------------------------------------------
+
+
+def test_score_flags_outliers(capsys, model_file, tmp_path):
+    df = pd.read_csv(model_file.parent / "plant.csv")
+    df.loc[0, "flow"] = 9000.0  # far outside
+    new = tmp_path / "new.csv"
+    df.to_csv(new, index=False)
+    code, out, err = run(capsys, "score", model_file, new, "--outlier-quantile", "0.05")
+    assert code == 0, err
+    assert "238 rows scored" in out
+    scores = pd.read_csv(tmp_path / "new-scores.csv")
+    assert len(scores) == 238 and {"row", "log_likelihood", "outlier"} <= set(scores.columns)
+    assert scores.loc[scores["row"] == 1, "outlier"].item()
+    assert scores["log_likelihood"].idxmin() == 0
+    assert 0 < scores["outlier"].sum() < 40
+    model = load(model_file)
+    clean = pd.read_csv(model_file.parent / "plant.csv").drop(index=[7, 11])
+    clean["dp"] = clean["dp"].astype(float)
+    expected = model.score_samples(clean[model.columns_].iloc[1:])
+    np.testing.assert_allclose(scores["log_likelihood"].to_numpy()[1:], expected)
+
+
+def test_info_text_and_json(capsys, model_file):
+    code, out, _ = run(capsys, "info", model_file)
+    assert code == 0
+    assert "densitykit.TableModel" in out and "flow, dp, temp, count" in out
+    assert "Kept 238 rows" in out and "n_components: 2" in out
+    code, out, _ = run(capsys, "info", model_file, "--json")
+    desc = json.loads(out)
+    assert desc["class"] == "densitykit.TableModel"
+    assert desc["metadata"]["columns"] == ["flow", "dp", "temp", "count"]
+
+
+def test_select_prints_table_and_plots(capsys, table):
+    results = table.parent / "cands.csv"
+    code, out, err = run(capsys, "select", table, "--components", "1-3", "--seed", "0",
+                         "--results", results, "-o", table.parent / "best.dkm")
+    assert code == 0, err
+    assert "heldout_loglik" in out and "chosen by cv" in out
+    png = table.parent / "plant-selection.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(pd.read_csv(results)) == 3
+    assert load(table.parent / "best.dkm").density_.n_components in (1, 2, 3)
+
+
+def test_classify_fit_and_predict(capsys, labelled):
+    code, out, err = run(capsys, "classify", "fit", labelled, "--target", "kind",
+                         "--model", "gmm", "--components", "1", "--seed", "0")
+    assert code == 0, err
+    model_path = labelled.parent / "labelled-classifier.dkm"
+    assert "2 classes" in out
+    code, out, err = run(capsys, "classify", "predict", model_path, labelled, "--proba")
+    assert code == 0, err
+    pred = pd.read_csv(labelled.parent / "labelled-predictions.csv")
+    truth = pd.read_csv(labelled)["kind"]
+    assert (pred["predicted"] == truth).mean() > 0.9
+    np.testing.assert_allclose(pred["p(alpha)"] + pred["p(beta)"], 1.0)
+    assert "accuracy against 'kind'" in out
+
+
+def test_debug_shows_traceback(capsys, tmp_path):
+    code, _, err = run(capsys, "fit", tmp_path / "nope.csv", "--debug")
+    assert code == 1 and "Traceback" in err
+    code, _, err = run(capsys, "fit", tmp_path / "nope.csv")
+    assert code == 1 and "Traceback" not in err
+
+
+# --- once as a real subprocess ------------------------------------------------------
+
+
+def _cli(*argv: object, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run([sys.executable, "-m", "densitykit", *map(str, argv)], cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_every_command_as_subprocess(table, labelled):
+    d = table.parent
+    steps = [
+        ("fit", "plant.csv", "--components", "2", "--seed", "0"),
+        ("sample", "plant.dkm", "-n", "20", "--seed", "0"),
+        ("score", "plant.dkm", "plant.csv"),
+        ("info", "plant.dkm"),
+        ("select", "plant.csv", "--components", "1-2", "--seed", "0", "--no-plot"),
+        ("classify", "fit", "labelled.csv", "--target", "kind", "--seed", "0"),
+        ("classify", "predict", "labelled-classifier.dkm", "labelled.csv"),
+    ]
+    for argv in steps:
+        proc = _cli(*argv, cwd=d)
+        assert proc.returncode == 0, (argv, proc.stderr)
+    assert len(pd.read_csv(d / "plant-samples.csv")) == 20
+    assert (d / "plant-scores.csv").exists() and (d / "labelled-predictions.csv").exists()
+    proc = _cli("sample", "plant.dkm", "-n", "0", cwd=d)
+    assert proc.returncode == 2
+    proc = _cli("--version", cwd=d)
+    assert proc.returncode == 0 and "densitykit" in proc.stdout
