@@ -272,7 +272,8 @@ def test_truncated_files(model_file):
         (b"\x93NUMPY\x01\x00", "NumPy"),
         (b'{"model": 1}', "JSON"),
         (b"\x89HDF\r\n\x1a\n", "HDF5"),
-        (b"random bytes here", "not a zip"),
+        (b"random bytes here", "a text file"),
+        (b"\x00\x01\x02binary", "not a zip"),
     ],
 )
 def test_foreign_files(tmp_path, content, message):

@@ -425,6 +425,8 @@ def _sniff(head: bytes) -> str:
         return "a JSON or text file"
     if not head:
         return "an empty file"
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+        return "a text file (a table? model files come from 'densitykit fit' or save())"
     return "not a zip archive"
 
 

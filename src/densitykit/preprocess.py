@@ -36,7 +36,13 @@ import numpy as np
 from scipy import special, stats
 from sklearn.base import BaseEstimator, DensityMixin, clone
 
-from ._validation import check_data, check_int, check_is_fitted, check_random_state
+from ._validation import (
+    check_data,
+    check_int,
+    check_is_fitted,
+    check_n_samples,
+    check_random_state,
+)
 from .exceptions import DataError
 
 __all__ = ["TRANSFORMS", "TableModel", "Transform"]
@@ -258,7 +264,8 @@ class TableModel(DensityMixin, BaseEstimator):
         """Fit the per-column transform, then the density on the transformed rows."""
         spec = self._transform_spec()
         names = list(getattr(X, "columns", []))
-        Xa = check_data(self, X, reset=True, min_samples=2)
+        Xa = check_data(self, X, reset=True)
+        check_n_samples(Xa, 2, "to fit a density to a table")
         self.columns_ = [str(c) for c in names] or [f"x{j}" for j in range(Xa.shape[1])]
         self.integer_columns_ = np.array([_is_integer_column(c) for c in Xa.T], dtype=bool)
         self.data_min_, self.data_max_ = Xa.min(axis=0), Xa.max(axis=0)
