@@ -57,6 +57,11 @@ def check_data(
     ``reset=True`` (in ``fit``) records ``n_features_in_`` (and ``feature_names_in_`` for
     data frames); ``reset=False`` checks the number of features against them.
     """
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataTypeError(
+            f"Sparse data was passed for {name}, but dense data is required. Use '.toarray()' "
+            "to convert to a dense numpy array."
+        )
     if isinstance(X, (str, bytes, Mapping)) or X is None:
         raise DataTypeError(
             f"{name} must be a 2-D array-like of numbers (rows x features); got "
@@ -105,9 +110,10 @@ def check_data(
                 "policy='drop-rows') does it for tables)."
             )
         raise DataError(msg) from None
-    if out.size and np.abs(out).max() > _MAX_ABS:
+    biggest = float(np.abs(out).max()) if out.size else 0.0
+    if biggest > _MAX_ABS:
         raise DataError(
-            f"{name} holds values as large as {np.abs(out).max():.3g}; their squares overflow "
+            f"{name} holds values as large as {biggest:.3g}; their squares overflow "
             "double precision. Rescale the data (for example divide by a power of ten)."
         )
     return out

@@ -1,0 +1,136 @@
+"""Bad input to the Gaussian models gets a clear error (or a warning), never NaN parameters;
+and both estimators pass scikit-learn's estimator checks."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils.estimator_checks import check_estimator
+
+from densitykit import GaussianMixture, Normal
+from densitykit.exceptions import DataError, DataTypeError, DensityKitError, NotFittedError
+
+ESTIMATORS = [GaussianMixture(2, random_state=0), Normal()]
+X_OK = np.random.default_rng(0).normal(size=(50, 3))
+
+
+@pytest.mark.parametrize("est", [GaussianMixture(), Normal()], ids=["GaussianMixture", "Normal"])
+def test_check_estimator(est):
+    # No check is skipped: every scikit-learn estimator check must pass as is.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(est, on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
+              if r["status"] == "failed"]
+    skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
+    assert not failed
+    # the only skip is the array-API check, which scikit-learn runs only with SCIPY_ARRAY_API=1
+    assert skipped <= {"check_array_api_input"}
+
+
+def _bad(X, match, est=None, exc=DensityKitError):
+    for e in ([est] if est is not None else ESTIMATORS):
+        with pytest.raises(exc, match=match):
+            e.fit(X)
+
+
+def test_nan_and_inf():
+    X = X_OK.copy()
+    X[3, 1] = np.nan
+    _bad(X, "NaN.*drop-rows")
+    X[3, 1] = np.inf
+    _bad(X, "infinity")
+
+
+def test_empty_and_one_row():
+    _bad(np.empty((0, 3)), "0 sample")
+    _bad(X_OK[:1], "1 sample")
+
+
+def test_fewer_rows_than_components():
+    with pytest.raises(DataError, match="at least 5 samples"):
+        GaussianMixture(5).fit(X_OK[:4])
+
+
+def test_1d_array_explains_reshape():
+    _bad(X_OK[:, 0], r"reshape\(-1, 1\)")
+
+
+def test_non_numeric():
+    X = X_OK.astype(object)
+    X[2, 2] = "abc"
+    _bad(X, "non-numeric.*'abc' at row 2, column 2")
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "z"]})
+    _bad(df, r"non-numeric column\(s\) \['b'\]")
+    _bad("data.csv", "2-D array-like", exc=DataTypeError)
+
+
+def test_huge_values_rejected_clearly():
+    X = X_OK * 1e300
+    _bad(X, "overflow")
+
+
+def test_constant_column_fits_with_a_warning():
+    X = X_OK.copy()
+    X[:, 1] = 7.0
+    for est in ESTIMATORS:
+        with pytest.warns(UserWarning, match=r"Column\(s\) \[1\].*constant"):
+            est.fit(X)
+        assert np.all(np.isfinite(est.score_samples(X)))
+
+
+def test_duplicated_columns_fit():
+    X = np.c_[X_OK, X_OK[:, :1]]
+    for est in ESTIMATORS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X)
+        assert np.all(np.isfinite(est.score_samples(X)))
+
+
+def test_wrong_feature_count_at_predict():
+    for est in ESTIMATORS:
+        est.fit(X_OK)
+        with pytest.raises(DataError, match=r"X has 2 features, but .* is expecting 3"):
+            est.score_samples(X_OK[:, :2])
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        GaussianMixture().score_samples(X_OK)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"covariance_type": "banana"}, "'full', 'tied', 'diag', 'spherical'"),
+        ({"init_params": "best"}, "valid options are 'kmeans'"),
+        ({"n_components": 0}, "n_components must be an integer >= 1"),
+        ({"reg_covar": -1.0}, "reg_covar must be a finite number >= 0"),
+        ({"means_init": np.zeros((3, 3))}, r"means_init must have shape \(2, 3\)"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(DataError, match=match):
+        GaussianMixture(**{"n_components": 2, **params}).fit(X_OK)
+
+
+def test_bad_sample_weight_and_sample_size():
+    gm = GaussianMixture(2, random_state=0)
+    with pytest.raises(DataError, match="negative"):
+        gm.fit(X_OK, sample_weight=-np.ones(50))
+    with pytest.raises(DataError, match=r"shape \(50,\)"):
+        gm.fit(X_OK, sample_weight=np.ones(3))
+    gm.fit(X_OK)
+    with pytest.raises(DataError, match="n_samples must be an integer >= 1"):
+        gm.sample(0)
+    with pytest.raises(DataError, match="n_samples must be an integer >= 1"):
+        Normal().fit(X_OK).sample(-2)
+
+
+def test_spherical_only_types_for_normal():
+    with pytest.raises(DataError, match="'full', 'diag', 'spherical'"):
+        Normal("tied").fit(X_OK)
