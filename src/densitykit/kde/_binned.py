@@ -11,7 +11,7 @@ inside the grid is at most (:func:`binned_error_bound`)
   binning and linear interpolation each err by at most ``Σ_i δ_i^2 sup|∂_ii K| / 8`` and
   ``sup|∂_ii K| <= K0 P_ii``; the kernel is cut at radius ``τ = 9``;
 * Lipschitz kernel with profile slope ``λ = sup|k'|``: ``K0 * λ * Σ_i δ_i sqrt(P_ii)``
-  (plus ``K0 exp(-τ)``, ``τ = 40``, for the exponential kernel);
+  (plus ``K0 exp(-τ)``, ``τ = 30``, for the exponential kernel);
 * tophat: no pointwise bound (``inf``); 'auto' never bins it;
 
 plus ``1e-12 K0`` for the FFT's rounding, with ``K0`` the kernel's peak density. Queries
@@ -34,7 +34,7 @@ from ._kernels import KERNELS, Kernel
 
 __all__ = ["BinnedDensity", "bin_linear", "binned_density", "binned_error_bound"]
 
-#: largest grid per axis (data part) in 1-D and 2-D
+#: largest grid per axis (data and kernel reach) in 1-D and 2-D
 MAX_GRID = {1: 2**18, 2: 1024}
 #: target error bound relative to the kernel peak (ten times that for Lipschitz kernels)
 TARGET_REL = 1e-4
@@ -44,7 +44,7 @@ _FFT_REL = 1e-12
 def _cut_radius(kernel: Kernel) -> float:
     if np.isfinite(kernel.support):
         return kernel.support
-    return 9.0 if kernel.name == "gaussian" else 40.0
+    return 9.0 if kernel.name == "gaussian" else 30.0
 
 
 def binned_error_bound(kernel: Kernel, p_diag: np.ndarray, delta: np.ndarray, k0: float) -> float:
@@ -151,7 +151,8 @@ def binned_density(Z: np.ndarray, p: np.ndarray, kernel: Kernel, M: np.ndarray,
     else:
         delta = 10.0 * TARGET_REL / (d * kernel.slope * np.sqrt(p_diag))
     cap = max_grid or MAX_GRID[d]
-    delta = np.maximum(delta, span / (cap - 1))
+    reach = tau * np.sqrt(cov_diag)
+    delta = np.maximum(delta, (span + 2.0 * reach) / (cap - 1))
     shape = tuple(int(s) for s in np.ceil(span / delta).astype(np.int64) + 2)
     counts = bin_linear(Z, p, zmin, delta, shape, compiled)
     half = np.ceil(tau * np.sqrt(cov_diag) / delta).astype(np.int64)

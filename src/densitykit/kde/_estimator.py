@@ -26,7 +26,7 @@ __all__ = ["ALGORITHMS", "KernelDensity"]
 
 #: evaluators a caller may ask for; 'auto' picks from (n, d, queries) and the kernel
 ALGORITHMS = {
-    "auto": "exact, or binned for large 1-D/2-D problems with a Lipschitz kernel",
+    "auto": "exact; binned for large 1-D problems (not tophat) and large 2-D gaussian ones",
     "exact": "blocked exact sums (BLAS distances, running log-sum-exp)",
     "binned": "linear binning + FFT convolution + interpolation (1-D and 2-D)",
 }
@@ -181,7 +181,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
         n, d = self._Xw.shape
         kernel = KERNELS[self.kernel]
         big = n * n_queries > _BINNED_PAIRS
-        if d <= 2 and big and np.isfinite(kernel.slope) and n > 2000:
+        smooth_enough = (d == 1 and np.isfinite(kernel.slope)) or kernel.name == "gaussian"
+        if d <= 2 and big and smooth_enough and n > 2000:
             return "binned"
         return "exact"
 
