@@ -143,6 +143,12 @@ def test_infinity_text_and_whitespace_are_bad(tmp_path):
     assert issue.n_inf == 2 and issue.n_empty == 1
 
 
+def test_missing_value_words_count_as_empty():
+    df = pd.DataFrame({"a": ["1", "NaN", "null", "N/A", "5", "?"]}, dtype=object)
+    issue = read_table(df).report.issues[0]
+    assert (issue.n_empty, issue.n_text, issue.examples) == (3, 1, ["?"])
+
+
 def test_report_round_trip_and_text(tmp_path):
     t = read_table(_csv(_messy(), tmp_path))
     again = CleaningReport.from_dict(t.report.to_dict())
@@ -296,3 +302,57 @@ def test_duplicate_columns_rejected(tmp_path):
 def test_single_row_is_read():
     t = read_table(pd.DataFrame({"a": [1.0], "b": [2.0]}))
     assert t.data.shape == (1, 2)
+
+
+# --- properties ----------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CELL = st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "!", "n/a", "NaN", "inf", "-inf", "  ", "1e3", "abc"]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12),
+       st.sampled_from(["drop-rows", "drop-columns"]))
+def test_cleaning_matches_brute_force(rows, policy):
+    df = pd.DataFrame(rows, columns=["a", "b", "c"], dtype=object)
+
+    def ok(v):
+        try:
+            return np.isfinite(float(str(v).strip()))
+        except ValueError:
+            return False
+
+    def number(v):
+        try:
+            float(str(v).strip())
+            return True
+        except ValueError:
+            return False
+
+    good = df.map(ok).to_numpy()
+    na = {"", "nan", "n/a"}
+    filled = (~df.astype(str).apply(lambda c: c.str.strip().str.lower()).isin(na)).to_numpy()
+    text = (filled & ~df.map(number).to_numpy()).sum(axis=0)
+    numeric_cols = [c for j, c in enumerate(df.columns)
+                    if filled[:, j].any() and text[j] <= 0.5 * filled[:, j].sum()]
+    try:
+        t = read_table(df, policy=policy)
+    except DataError:
+        return  # nothing usable is left: an error, never a silent empty table
+    assert np.isfinite(t.to_numpy()).all()
+    assert set(t.columns) <= set(numeric_cols)
+    if policy == "drop-rows":
+        assert list(t.columns) == numeric_cols
+    if policy == "drop-rows":
+        keep = good[:, [list(df.columns).index(c) for c in t.columns]].all(axis=1)
+        assert len(t.data) == keep.sum() == t.report.n_rows_out
+        assert t.report.n_rows_dropped == len(df) - keep.sum()
+        np.testing.assert_array_equal(t.rows, np.flatnonzero(keep))
+    else:
+        assert len(t.data) == len(df)
+        assert all(good[:, list(df.columns).index(c)].all() for c in t.columns)

@@ -124,6 +124,9 @@ POLICIES = {
 
 _SCOPES = ("selected", "all")
 
+# cells that mean "no value" (as pandas' readers treat them), counted as empty, not as text
+_NA_TOKENS = frozenset({"", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "-nan"})
+
 
 def infer_format(path: str | os.PathLike[str], format: str | None = None) -> str:
     """Return the table format of ``path`` from ``format`` or the file's extension.
@@ -398,7 +401,7 @@ def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     obj = col.astype(object)
     missing = obj.isna().to_numpy()
     text = obj.where(~missing, "").astype(str).str.strip()
-    empty = missing | (text == "").to_numpy()
+    empty = missing | text.str.lower().isin(_NA_TOKENS).to_numpy()
     values = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan
     )
