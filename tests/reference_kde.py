@@ -26,7 +26,7 @@ PROFILES = {
 def normaliser(kernel: str, d: int) -> float:
     """``∫_{R^d} k(|u|) du`` = sphere area x ``∫ r^{d-1} k(r) dr`` by quadrature."""
     k, support = PROFILES[kernel]
-    top = support if math.isfinite(support) else 80.0
+    top = support if math.isfinite(support) else 80.0 + 3.0 * d
     radial, _ = integrate.quad(lambda r: r ** (d - 1) * k(r), 0.0, top, limit=400,
                                epsabs=0, epsrel=1e-13)
     area = 2.0 * math.pi ** (d / 2) / math.gamma(d / 2)
