@@ -133,8 +133,12 @@ def test_fit_range_uses_selection(capsys, table):
     assert best["bic"] == sel["bic"].min()
 
 
-@pytest.mark.parametrize(("kind", "extra"), [("kde", []), ("normal", []),
-                                             ("gmm", ["--transform", "quantile", "--clip"])])
+@pytest.mark.parametrize(("kind", "extra"), [
+    ("kde", []),
+    ("normal", []),
+    ("gmm", ["--transform", "quantile", "--clip"]),
+    ("latent", ["--components", "1-2", "--latent-dims", "2", "--transform", "yeo-johnson"]),
+])
 def test_fit_other_kinds(capsys, table, kind, extra):
     out_path = table.parent / f"{kind}.dkm"
     code, _, err = run(capsys, "fit", table, "--model", kind, *extra, "--seed", "1",
@@ -144,6 +148,9 @@ def test_fit_other_kinds(capsys, table, kind, extra):
     model = load(out_path)
     assert np.isfinite(model.score_samples(pd.DataFrame(
         [[2000.0, 10.0, 80.0, 4.0]], columns=model.columns_))).all()
+    assert type(model.density_).__name__ == {"gmm": "GaussianMixture", "kde": "KernelDensity",
+                                             "normal": "Normal",
+                                             "latent": "LatentDensity"}[kind]
 
 
 def test_fit_column_selection(capsys, table):

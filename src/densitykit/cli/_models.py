@@ -15,6 +15,8 @@ MODEL_KINDS = {
     "gmm": "Gaussian mixture (densitykit.GaussianMixture)",
     "normal": "one multivariate normal (densitykit.Normal)",
     "kde": "kernel density estimate (densitykit.KernelDensity)",
+    "latent": "Gaussian mixture on principal components plus isotropic noise "
+    "(densitykit.LatentDensity)",
 }
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 TRANSFORM_CHOICES = ("standardize", "quantile", "yeo-johnson", "none")
@@ -65,9 +67,25 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
                        help="do not round samples of integer-valued columns")
     group.add_argument("--bandwidth", default=None,
                        help="kde bandwidth: a number (in transformed units) or a rule name")
+    group.add_argument("--latent-dims", type=_latent_dims, default=0.95, metavar="K|FRACTION",
+                       help="latent model: principal directions kept, or the fraction of "
+                       "variance to keep (default: 0.95)")
     group.add_argument("--reg-covar", type=float, default=None,
                        help="covariance regularisation added to the diagonal (gmm, normal)")
     parser.set_defaults(_default_components=default_components)
+
+
+def _latent_dims(text: str) -> int | float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count or a fraction, got {text!r}") from None
+    if 0 < value < 1:
+        return value
+    if value >= 1 and value == int(value):
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected a whole count >= 1 or a fraction in (0, 1); "
+                                     f"got {text!r}")
 
 
 def _bandwidth(text: str | None) -> Any:
@@ -88,8 +106,8 @@ def build_density(args: argparse.Namespace, seed: int, *,
     kind = args.model
     comps = args.components or parse_int_list(args._default_components)
     covs = args.covariance_type or ["full"]
-    if kind != "gmm" and args.components is not None:
-        raise UsageError(f"--components applies to --model gmm, not {kind}")
+    if kind not in ("gmm", "latent") and args.components is not None:
+        raise UsageError(f"--components applies to --model gmm or latent, not {kind}")
     if kind == "kde" and args.covariance_type is not None:
         raise UsageError("--covariance-type does not apply to --model kde")
     if kind != "kde" and args.bandwidth is not None:
@@ -112,9 +130,15 @@ def build_density(args: argparse.Namespace, seed: int, *,
 
     base = GaussianMixture(n_components=comps[0], covariance_type=covs[0],
                            random_state=seed, **reg)
+    grid = {"n_components": comps, "covariance_type": covs}
+    if kind == "latent":
+        from ..latent import LatentDensity
+
+        base = LatentDensity(density=base, n_components=args.latent_dims)
+        grid = {f"density__{k}": v for k, v in grid.items()}
     if len(comps) == 1 and len(covs) == 1 and not force_selection:
         return base, False
-    return _selector(args, base, {"n_components": comps, "covariance_type": covs}, seed), True
+    return _selector(args, base, grid, seed), True
 
 
 def _selector(args: argparse.Namespace, base: Any, grid: dict[str, list], seed: int) -> Any:
@@ -137,6 +161,9 @@ def describe(model: Any) -> str:
     """One line naming a fitted model: kind and size."""
     inner = getattr(model, "density_", model)
     name = type(inner).__name__
+    if hasattr(inner, "n_latent_"):
+        return (f"{name} ({inner.n_latent_} latent dimensions + isotropic noise; "
+                f"{describe(inner.density_)})")
     if hasattr(inner, "n_components") and hasattr(inner, "weights_"):
         return f"{name} ({inner.n_components} components, {inner.covariance_type} covariance)"
     if hasattr(inner, "covariance_type"):
@@ -163,9 +190,18 @@ def selection_table(model: Any) -> Any:
     table = inner.results_.copy()
     table = table.drop(columns=[c for c in ("model",) if c in table.columns])
     best = inner.best_estimator_
-    params = best.get_params(deep=False)
+    params = best.get_params(deep=True)
     model.density = clone(best).set_params(
-        **{k: None for k in ("weights_init", "means_init", "precisions_init") if k in params}
+        **{k: None for k in params
+           if k.rsplit("__", 1)[-1] in ("weights_init", "means_init", "precisions_init")}
     )
     model.density_ = best
     return table
+
+
+def candidate_columns(table: Any, extra: tuple[str, ...] = ()) -> list[str]:
+    """Columns of a candidates table worth printing: the grid, then the criteria."""
+    grid = [c for c in table.columns
+            if c.rsplit("__", 1)[-1] in ("n_components", "covariance_type")]
+    wanted = ("n_parameters", "bic", *extra, "heldout_loglik", "selected")
+    return grid + [c for c in wanted if c in table.columns]

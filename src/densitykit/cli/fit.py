@@ -19,7 +19,14 @@ from ._common import (
     read_input_table,
     resolve_seed,
 )
-from ._models import add_model_options, build_density, describe, selection_table, transform_arg
+from ._models import (
+    add_model_options,
+    build_density,
+    candidate_columns,
+    describe,
+    selection_table,
+    transform_arg,
+)
 
 HELP = "fit a density to a table and save it as a model file"
 
@@ -58,9 +65,7 @@ def run(args: argparse.Namespace) -> int:
     model, selection = fit_table_model(args, table, seed)
     loglik = model.score_samples(table.data)
     if selection is not None:
-        show = [c for c in ("n_components", "covariance_type", "n_parameters", "bic",
-                            "heldout_loglik", "selected") if c in selection.columns]
-        info(args, selection[show].to_string(index=False))
+        info(args, selection[candidate_columns(selection)].to_string(index=False))
     metadata = {
         "command": "fit",
         "source": source.name,

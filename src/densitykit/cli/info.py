@@ -79,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     selection = meta.get("selection")
     if selection is not None and hasattr(selection, "to_string"):
         lines.append("model selection:")
-        keep = [c for c in ("n_components", "covariance_type", "n_parameters", "bic",
-                            "heldout_loglik", "selected") if c in selection.columns]
+        from ._models import candidate_columns
+
+        keep = candidate_columns(selection)
         lines.extend("  " + line for line in selection[keep].to_string(index=False).splitlines())
     other = [k for k in meta if k not in {"columns", "source", "n_rows", "seed", "index_column",
                                           "cleaning", "selection", "train_loglik", "argv",

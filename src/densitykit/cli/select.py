@@ -19,7 +19,14 @@ from ._common import (
     read_input_table,
     resolve_seed,
 )
-from ._models import add_model_options, build_density, describe, selection_table, transform_arg
+from ._models import (
+    add_model_options,
+    build_density,
+    candidate_columns,
+    describe,
+    selection_table,
+    transform_arg,
+)
 
 HELP = "compare candidate models on a table; print the table and plot the criterion"
 
@@ -80,11 +87,10 @@ def run(args: argparse.Namespace) -> int:
     if plot is not None:
         _save_plot(args, selector, plot)
     results = selection_table(model)
-    show = [c for c in ("n_components", "covariance_type", "n_parameters", "bic", "aic",
-                        "train_loglik", "heldout_loglik", "heldout_loglik_se", "converged",
-                        "error", "selected") if c in results.columns]
-    if "error" in show and results["error"].isna().all():
-        show.remove("error")
+    extra = ("aic", "train_loglik", "heldout_loglik_se", "converged")
+    if "error" in results.columns and results["error"].notna().any():
+        extra = (*extra, "error")
+    show = candidate_columns(results, extra)
     print(results[show].to_string(index=False))
     info(args, "(criteria are computed on the transformed columns; log-likelihoods per row)")
     if args.results is not None:
