@@ -77,6 +77,18 @@ def test_missing_command_module_is_left_out(monkeypatch):
     assert "nothing" not in sub.choices
 
 
+def test_broken_command_module_does_not_break_the_others(capsys, monkeypatch, tmp_path):
+    (tmp_path / "dk_broken_cmd.py").write_text("import not_a_real_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(COMMANDS, "broken", "dk_broken_cmd")
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "broken" in out and "unavailable" in out
+    code, _, err = run(capsys, "broken")
+    assert code == 1 and "not_a_real_dependency_xyz" in err
+    code, _, _ = run(capsys, "info", "--help")
+    assert code == 0
+
+
 @pytest.mark.parametrize("command", ["fit", "sample", "score", "select", "info", "classify"])
 def test_help_for_every_command(capsys, command):
     code, out, _ = run(capsys, command, "--help")

@@ -51,14 +51,31 @@ examples:
 Run 'densitykit COMMAND --help' for the options of a command."""
 
 
-def _load_command(module_name: str) -> Any:
-    """Import a command module; None when it is not part of this installation."""
+def _load_command(name: str, module_name: str) -> Any:
+    """Import a command module; None when it is not part of this installation.
+
+    A module that exists but fails to import is replaced by a stub that reports the failure
+    when the command is run, so one broken command never breaks the others.
+    """
     try:
         return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name == module_name:
             return None
-        raise
+        return _broken(name, exc)
+    except Exception as exc:
+        return _broken(name, exc)
+
+
+def _broken(name: str, exc: BaseException) -> Any:
+    import types
+
+    def run(args: argparse.Namespace) -> int:
+        raise CommandError(f"the {name} command is unavailable in this installation: "
+                           f"{type(exc).__name__}: {exc}")
+
+    return types.SimpleNamespace(HELP=f"(unavailable: {type(exc).__name__})",
+                                 configure=lambda parser: None, run=run)
 
 
 # '-5:' (the last five columns) and '-3' are values, not options
@@ -89,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"densitykit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        module = _load_command(module_name)
+        module = _load_command(name, module_name)
         if module is None:
             continue
         cmd = sub.add_parser(name, help=module.HELP, description=module.HELP,
