@@ -101,6 +101,8 @@ CASES = [
     ("bad quantile", ["score", "good.dkm", "good.csv", "--outlier-quantile", "2"], 2,
      "between 0 and 1"),
     ("unknown format", ["fit", "good.csv", "--format", "json"], 2, "invalid choice"),
+    ("unknown output extension", ["sample", "good.dkm", "-o", "rows.json"], 2,
+     "cannot tell the table format"),
 ]
 
 

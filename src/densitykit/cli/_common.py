@@ -170,8 +170,13 @@ def check_input(path: Path, what: str = "input file") -> Path:
     return path
 
 
-def check_output(path: Path, *, inputs: Sequence[Path] = (), force: bool = False) -> Path:
-    """Refuse outputs that are directories, inputs, or existing files without ``force``."""
+def check_output(path: Path, *, inputs: Sequence[Path] = (), force: bool = False,
+                 table_format: str | bool | None = False) -> Path:
+    """Refuse outputs that are directories, inputs, or existing files without ``force``.
+
+    ``table_format`` (for table outputs): the --out-format given, or None to require an
+    extension densitykit can write; False skips the check.
+    """
     if path.is_dir():
         raise UsageError(f"output {path} is a directory; give a file name")
     for src in inputs:
@@ -183,6 +188,16 @@ def check_output(path: Path, *, inputs: Sequence[Path] = (), force: bool = False
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"cannot write {path}: folder {parent} does not exist")
+    if table_format is not False and table_format is None:
+        from ..data import infer_format
+        from ..exceptions import DataError
+
+        try:
+            infer_format(path)
+        except DataError:
+            raise UsageError(f"cannot tell the table format of output {path} from its "
+                             "extension; use .csv, .tsv, .xlsx or .parquet, or --out-format"
+                             ) from None
     return path
 
 

@@ -122,7 +122,8 @@ def _predict(args: argparse.Namespace) -> int:
     model_path = check_input(args.model, "model file")
     table_path = check_input(args.table, "table")
     output = args.output or derived_path(table_path, ".csv", "-predictions")
-    check_output(output, inputs=[model_path, table_path], force=args.force)
+    check_output(output, inputs=[model_path, table_path], force=args.force,
+                 table_format=args.out_format)
     model, meta = load_model(model_path)
     if not hasattr(model, "predict_proba"):
         raise CommandError(f"{model_path} holds a {type(model).__name__}, not a classifier; "

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     given = parse_given(args.given)
     output = args.output or derived_path(args.model, ".csv", "-samples")
-    check_output(output, inputs=[args.model], force=args.force)
+    check_output(output, inputs=[args.model], force=args.force, table_format=args.out_format)
     model, meta = load_model(args.model)
     n = args.n_samples or int(meta.get("n_rows") or 1000)
     seed = resolve_seed(args)

@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     model_path = check_input(args.model, "model file")
     table_path = check_input(args.table, "table")
     output = args.output or derived_path(table_path, ".csv", "-scores")
-    check_output(output, inputs=[model_path, table_path], force=args.force)
+    check_output(output, inputs=[model_path, table_path], force=args.force,
+                 table_format=args.out_format)
     model, meta = load_model(model_path)
     columns = model_columns(model)
     from ..data import read_raw
