@@ -230,6 +230,12 @@ def test_sample_given(capsys, model_file):
     assert np.all(rows["dp"] == 11.0)
     # flow follows dp closely in the table: given a high dp, flows are high
     assert rows["flow"].mean() > 2050
+    # the options may come first too
+    again = model_file.parent / "given2.csv"
+    code, _, err = run(capsys, "sample", "--given", "dp=11", model_file, "-n", "400",
+                       "--seed", "0", "-o", again)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(again), rows)
 
 
 # --- score, info, select, classify --------------------------------------------------

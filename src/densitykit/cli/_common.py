@@ -136,7 +136,8 @@ def parse_given(items: Sequence[str] | None) -> dict[str, float]:
     for item in items or []:
         name, sep, value = item.rpartition("=")
         if not sep or not name:
-            raise UsageError(f"--given expects COLUMN=VALUE, got {item!r}")
+            raise UsageError(f"--given expects COLUMN=VALUE, got {item!r} (put --given after "
+                             "the file arguments)")
         try:
             given[name] = float(value)
         except ValueError:

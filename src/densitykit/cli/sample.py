@@ -34,7 +34,8 @@ def _count(text: str) -> int:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", type=Path, help="model file written by 'densitykit fit'")
+    parser.add_argument("model", type=Path, nargs="?",
+                        help="model file written by 'densitykit fit'")
     parser.add_argument("-n", "--n-samples", type=_count, default=None,
                         help="rows to draw (default: as many as the model was fitted on, "
                         "or 1000)")
@@ -73,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
 
     from ..preprocess import _draw
 
+    if args.model is None:  # '--given a=1 model.dkm': the greedy option took the file
+        files = [g for g in args.given or [] if "=" not in g]
+        if len(files) != 1:
+            raise UsageError("the model file is missing: densitykit sample MODEL [options]")
+        args.given.remove(files[0])
+        args.model = Path(files[0])
     given = parse_given(args.given)
     output = args.output or derived_path(args.model, ".csv", "-samples")
     check_output(output, inputs=[args.model], force=args.force, table_format=args.out_format)
