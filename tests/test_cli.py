@@ -165,6 +165,18 @@ def test_fit_other_kinds(capsys, table, kind, extra):
                                              "latent": "LatentDensity"}[kind]
 
 
+def test_fit_table_after_list_options(capsys, table, monkeypatch):
+    monkeypatch.chdir(table.parent)
+    code, _, err = run(capsys, "fit", "--exclude", "-1:", "plant.csv", "--components", "1",
+                       "--seed", "0", "-o", "last.dkm")
+    assert code == 0, err
+    assert load(table.parent / "last.dkm").columns_ == ["flow", "dp", "temp"]
+    code, _, err = run(capsys, "fit", "--columns", "flow", "dp", "plant.csv",
+                       "--components", "1", "--seed", "0", "-o", "two.dkm")
+    assert code == 0, err
+    assert load(table.parent / "two.dkm").columns_ == ["flow", "dp"]
+
+
 def test_fit_column_selection(capsys, table):
     out_path = table.parent / "cols.dkm"
     code, _, err = run(capsys, "fit", table, "--columns", "f*", "temp", "--components", "1",

@@ -82,6 +82,7 @@ CASES = [
     ("--given every column", ["sample", "good.dkm", "--given", "a=1", "b=2", "c=3",
                               "-o", "o.csv"], 2, "every column"),
     ("no model file", ["sample", "-n", "3"], 2, "model file is missing"),
+    ("no table", ["fit", "--components", "2"], 2, "table file is missing"),
     ("existing output", ["sample", "good.dkm", "-o", "taken.csv"], 2, "exists; use --force"),
     ("directory as output", ["sample", "good.dkm", "-o", "outdir", "--force"], 2, "directory"),
     ("output is the input", ["fit", "good.csv", "-o", "good.csv", "--force"], 2, "also an input"),

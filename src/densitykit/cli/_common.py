@@ -96,6 +96,25 @@ def add_output(parser: argparse.ArgumentParser, what: str, default_hint: str) ->
     add_force(parser)
 
 
+def recover_table_argument(args: argparse.Namespace, usage: str) -> None:
+    """Find TABLE when a greedy list option (--columns/--exclude) swallowed it.
+
+    ``densitykit fit --exclude -5: plant.csv`` parses 'plant.csv' as a column spec; the one
+    spec naming an existing file is taken back as the table.
+    """
+    if getattr(args, "table", None) is not None:
+        return
+    for attr in ("columns", "exclude"):
+        items = getattr(args, attr, None) or []
+        files = [i for i in items if Path(i).is_file()]
+        if (len(files) == 1 and len(items) > 1) or (len(files) == 1 and attr == "exclude"):
+            items.remove(files[0])
+            setattr(args, attr, items or None)
+            args.table = Path(files[0])
+            return
+    raise UsageError(f"the table file is missing: {usage}")
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:

@@ -20,6 +20,7 @@ from ._common import (
     load_model,
     progress,
     read_input_table,
+    recover_table_argument,
     resolve_seed,
     write_frame,
 )
@@ -33,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     fit = sub.add_parser("fit", help="fit a classifier on a table with a label column",
                          description="Fit one density per class of --target.",
                          parents=[common_options()])
-    fit.add_argument("table", type=Path, help="table holding the features and the label")
+    fit.add_argument("table", type=Path, nargs="?",
+                     help="table holding the features and the label")
     fit.add_argument("--target", required=True, help="name of the label column")
     fit.add_argument("--priors", choices=["fitted", "uniform"], default="fitted",
                      help="class priors: class frequencies or uniform (default: fitted)")
@@ -80,6 +82,7 @@ def _fit(args: argparse.Namespace) -> int:
     from ..persist import save
     from ..preprocess import TableModel
 
+    recover_table_argument(args, "densitykit classify fit TABLE --target COLUMN [options]")
     source = check_input(args.table, "table")
     output = check_output(args.output or derived_path(source, MODEL_SUFFIX, "-classifier"),
                           inputs=[source], force=args.force)

@@ -17,6 +17,7 @@ from ._common import (
     info,
     progress,
     read_input_table,
+    recover_table_argument,
     resolve_seed,
 )
 from ._models import (
@@ -32,7 +33,7 @@ HELP = "fit a density to a table and save it as a model file"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("table", type=Path, help="CSV, TSV, Excel or Parquet file")
+    parser.add_argument("table", type=Path, nargs="?", help="CSV, TSV, Excel or Parquet file")
     add_output(parser, "model file", "TABLE's name with .dkm")
     add_table_options(parser)
     add_model_options(parser)
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..persist import save
 
+    recover_table_argument(args, "densitykit fit TABLE [options]")
     source = check_input(args.table, "table")
     output = check_output(args.output or derived_path(source, MODEL_SUFFIX),
                           inputs=[source], force=args.force)

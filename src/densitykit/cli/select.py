@@ -17,6 +17,7 @@ from ._common import (
     info,
     progress,
     read_input_table,
+    recover_table_argument,
     resolve_seed,
 )
 from ._models import (
@@ -32,7 +33,7 @@ HELP = "compare candidate models on a table; print the table and plot the criter
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("table", type=Path, help="CSV, TSV, Excel or Parquet file")
+    parser.add_argument("table", type=Path, nargs="?", help="CSV, TSV, Excel or Parquet file")
     parser.add_argument("--plot", type=Path, default=None,
                         help="criterion plot (default: TABLE's name with -selection.png)")
     parser.add_argument("--no-plot", action="store_true", help="do not draw the plot")
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ..persist import save
     from ..preprocess import TableModel
 
+    recover_table_argument(args, "densitykit select TABLE [options]")
     source = check_input(args.table, "table")
     plot = None if args.no_plot else (args.plot or derived_path(source, ".png", "-selection"))
     outputs = [p for p in (plot, args.results, args.output) if p is not None]
