@@ -15,7 +15,11 @@ except ImportError:  # pragma: no cover
     numba = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "accumulate_block", "linear_bin_1d", "linear_bin_2d"]
+__all__ = ["AVAILABLE", "CUTOFF", "accumulate_block", "linear_bin_1d", "linear_bin_2d"]
+
+#: terms below exp(CUTOFF) times a block's largest term are dropped: with fewer than 1e9
+#: data rows they change a log-density by less than 1e-12
+CUTOFF = -50.0
 
 if AVAILABLE:
     _HALF_PI = 0.5 * np.pi
@@ -45,7 +49,8 @@ if AVAILABLE:
         """Fold one (queries x data) block into the running log-sum-exp of every query.
 
         ``u2 = (qsq_i + xsq_j - 2 gram_ij) * inv_s2``; the term is ``logw_j + log k(u2)``.
-        With ``loo`` the pair ``j == i + shift`` is left out (leave-one-out).
+        With ``loo`` the pair ``j == i + shift`` is left out (leave-one-out). Terms smaller
+        than ``exp(CUTOFF)`` times the block's largest are skipped (no ``exp`` spent on them).
         """
         nq, nx = gram.shape
         for i in numba.prange(nq):
@@ -63,8 +68,9 @@ if AVAILABLE:
             for j in range(nx):
                 u2 = max(qsq[i] + xsq[j] - 2.0 * row[j], 0.0) * inv_s2
                 v = logw[j] + _logk(u2, code)
-                if j != skip:
-                    acc += np.exp(v - mx)
+                t = v - mx
+                if j != skip and t > CUTOFF:
+                    acc += np.exp(t)
             m_old = run_max[i]
             if mx > m_old:
                 run_sum[i] = run_sum[i] * np.exp(m_old - mx) + acc

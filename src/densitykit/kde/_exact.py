@@ -52,7 +52,8 @@ def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max,
     if not live.any():
         return
     mx, v = mx[live], v[live]
-    acc = np.exp(v - mx[:, None]).sum(axis=1)
+    v -= mx[:, None]
+    acc = np.exp(v, where=v > _compiled.CUTOFF, out=np.zeros_like(v)).sum(axis=1)
     m_old, s_old = run_max[live], run_sum[live]
     new = np.maximum(m_old, mx)
     with np.errstate(invalid="ignore"):
