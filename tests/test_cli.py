@@ -127,6 +127,7 @@ def test_fit_writes_model_beside_table(capsys, table):
     assert model.columns_ == ["flow", "dp", "temp", "count"]
     assert meta["cleaning"]["n_rows_in"] == 240 and meta["n_rows"] == 238
     assert meta["index_column"] == "when" and meta["seed"] == 0
+    assert meta["argv"] == ["fit", str(table), "--components", "2", "--seed", "0"]
     assert model.density_.n_components == 2
     assert list(tmp for tmp in table.parent.iterdir() if tmp.name.startswith(".")) == []
 

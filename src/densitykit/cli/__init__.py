@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "_run"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    args.argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
     args.debug = getattr(args, "debug", False)
     args.quiet = getattr(args, "quiet", False)
     prog = f"densitykit {args._command}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ._common import (
@@ -111,7 +110,7 @@ def _fit(args: argparse.Namespace) -> int:
         "command": "classify fit", "source": source.name, "columns": list(X.columns),
         "target": args.target, "classes": [str(c) for c in classes],
         "class_counts": [int(c) for c in counts], "n_rows": len(X), "seed": seed,
-        "cleaning": table.report.to_dict(), "argv": sys.argv[1:],
+        "cleaning": table.report.to_dict(), "argv": list(getattr(args, "argv", [])),
     })
     print(f"{output}: {len(classes)} classes, one {args.model} per class on {X.shape[1]} columns "
           f"x {len(X)} rows; training accuracy {accuracy:.4f}")

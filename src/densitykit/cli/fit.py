@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ._common import (
@@ -77,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         "seed": seed,
         "cleaning": table.report.to_dict(),
         "train_loglik": np.sort(loglik),
-        "argv": sys.argv[1:],
+        "argv": list(getattr(args, "argv", [])),
     }
     if selection is not None:
         metadata["selection"] = selection
