@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     loglik = model.score_samples(table.data)
     if selection is not None:
         info(args, selection[candidate_columns(selection)].to_string(index=False))
+        info(args, "(candidates compared on the transformed columns; log-likelihoods per row)")
     metadata = {
         "command": "fit",
         "source": source.name,
