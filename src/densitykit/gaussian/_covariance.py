@@ -4,10 +4,13 @@ Every covariance type supplies the same small set of pure functions:
 
 ``prepare(means, prec_chol)``
     coefficients for the E-step, computed once per iteration;
-``maha_t(ZT, prep)``
-    squared Mahalanobis distances of a block, shape ``(K, B)``, from the transposed block
-    ``ZT`` (``D x B``); one matrix product for all components;
-``second_moment(ZT, RT)``
+``block_features(ZT)``
+    per-row features of a transposed block ``ZT`` (``D x B``) that both steps use: the
+    products ``z_i z_j`` (full), the squares (diag), the squared norm (spherical);
+``maha_t(ZT, Q, prep)``
+    squared Mahalanobis distances of a block, shape ``(K, B)``, from the block and its
+    features ``Q``: one matrix product for all components;
+``second_moment(ZT, Q, RT)``
     the block's second-moment statistic given weighted responsibilities ``RT`` (``K x B``);
 ``covariances(s2, nk, means, reg)``
     covariances from summed statistics (the M-step);
@@ -33,6 +36,7 @@ __all__ = ["COVARIANCE_TYPES", "CovarianceType"]
 @dataclass(frozen=True)
 class CovarianceType:
     name: str
+    block_features: Callable[[np.ndarray], Any]
     prepare: Callable[..., Any]
     maha_t: Callable[..., np.ndarray]
     second_moment: Callable[..., np.ndarray]
@@ -41,6 +45,11 @@ class CovarianceType:
     log_det: Callable[[np.ndarray, int], np.ndarray]
     n_cov_params: Callable[[int, int], int]
     sample_factor: Callable[[np.ndarray, int, int], np.ndarray]
+    features: Callable[[int], int]  # floats per row in the E-step's matrix product
+
+    def width(self, d: int, k: int) -> int:
+        """Floats per row of a block's temporaries (features and responsibilities)."""
+        return self.features(d) + 2 * k + d
 
 
 def _quadratic_features_t(ZT: np.ndarray) -> np.ndarray:
@@ -65,16 +74,16 @@ def _full_prepare(means: np.ndarray, prec_chol: np.ndarray) -> tuple:
     return quad, -2.0 * lin, const
 
 
-def _full_maha_t(ZT: np.ndarray, prep: tuple) -> np.ndarray:
+def _full_maha_t(ZT: np.ndarray, Q: np.ndarray, prep: tuple) -> np.ndarray:
     quad, lin2, const = prep
-    m = quad @ _quadratic_features_t(ZT)
+    m = quad @ Q
     m += lin2 @ ZT
     m += const[:, None]
     return np.maximum(m, 0.0, out=m)
 
 
-def _full_second_moment(ZT: np.ndarray, RT: np.ndarray) -> np.ndarray:
-    return _quadratic_features_t(ZT) @ RT.T  # (F, K)
+def _full_second_moment(ZT: np.ndarray, Q: np.ndarray, RT: np.ndarray) -> np.ndarray:
+    return Q @ RT.T  # (F, K)
 
 
 def _full_covariances(s2, nk, means, reg):
@@ -99,7 +108,7 @@ def _tied_prepare(means: np.ndarray, prec_chol: np.ndarray) -> tuple:
     return prec_chol, -2.0 * m, np.einsum("ki,ki->k", m, m)
 
 
-def _tied_maha_t(ZT: np.ndarray, prep: tuple) -> np.ndarray:
+def _tied_maha_t(ZT: np.ndarray, Q: None, prep: tuple) -> np.ndarray:
     u, m2, const = prep
     YT = u.T @ ZT
     m = m2 @ YT
@@ -108,7 +117,7 @@ def _tied_maha_t(ZT: np.ndarray, prep: tuple) -> np.ndarray:
     return np.maximum(m, 0.0, out=m)
 
 
-def _tied_second_moment(ZT: np.ndarray, RT: np.ndarray) -> np.ndarray:
+def _tied_second_moment(ZT: np.ndarray, Q: None, RT: np.ndarray) -> np.ndarray:
     w = RT.sum(0)
     return (ZT * w) @ ZT.T  # (D, D), responsibilities sum to the row weight
 
@@ -140,16 +149,16 @@ def _diag_prepare(means: np.ndarray, prec_chol: np.ndarray) -> tuple:
     return p, -2.0 * p * means, np.einsum("kd,kd->k", p, means**2)
 
 
-def _diag_maha_t(ZT: np.ndarray, prep: tuple) -> np.ndarray:
+def _diag_maha_t(ZT: np.ndarray, Q: np.ndarray, prep: tuple) -> np.ndarray:
     p, pm2, const = prep
-    m = p @ (ZT * ZT)
+    m = p @ Q
     m += pm2 @ ZT
     m += const[:, None]
     return np.maximum(m, 0.0, out=m)
 
 
-def _diag_second_moment(ZT: np.ndarray, RT: np.ndarray) -> np.ndarray:
-    return RT @ (ZT * ZT).T  # (K, D)
+def _diag_second_moment(ZT: np.ndarray, Q: np.ndarray, RT: np.ndarray) -> np.ndarray:
+    return RT @ Q.T  # (K, D)
 
 
 def _diag_covariances(s2, nk, means, reg):
@@ -177,18 +186,18 @@ def _sph_prepare(means: np.ndarray, prec_chol: np.ndarray) -> tuple:
     return p, means, np.einsum("kd,kd->k", means, means)
 
 
-def _sph_maha_t(ZT: np.ndarray, prep: tuple) -> np.ndarray:
+def _sph_maha_t(ZT: np.ndarray, Q: np.ndarray, prep: tuple) -> np.ndarray:
     p, means, mm = prep
     m = means @ ZT
     m *= -2.0
-    m += np.einsum("ib,ib->b", ZT, ZT)[None, :]
+    m += Q[None, :]
     m += mm[:, None]
     m *= p[:, None]
     return np.maximum(m, 0.0, out=m)
 
 
-def _sph_second_moment(ZT: np.ndarray, RT: np.ndarray) -> np.ndarray:
-    return RT @ np.einsum("ib,ib->b", ZT, ZT)  # (K,)
+def _sph_second_moment(ZT: np.ndarray, Q: np.ndarray, RT: np.ndarray) -> np.ndarray:
+    return RT @ Q  # (K,)
 
 
 def _sph_covariances(s2, nk, means, reg):
@@ -204,25 +213,27 @@ def _sph_factor(cov: np.ndarray, k: int, d: int) -> np.ndarray:
     return np.sqrt(cov)[:, None, None] * np.eye(d)
 
 
+def _spec(name, features, prepare, maha_t, second_moment, covariances, prec_chol, log_det,
+          n_cov_params, sample_factor, n_features) -> CovarianceType:
+    return CovarianceType(name, features, prepare, maha_t, second_moment, covariances,
+                          prec_chol, log_det, n_cov_params, sample_factor, n_features)
+
+
 COVARIANCE_TYPES: dict[str, CovarianceType] = {
-    "full": CovarianceType(
-        "full", _full_prepare, _full_maha_t, _full_second_moment, _full_covariances,
-        precision_cholesky_full, _full_log_det,
-        lambda k, d: k * d * (d + 1) // 2, _full_factor,
-    ),
-    "tied": CovarianceType(
-        "tied", _tied_prepare, _tied_maha_t, _tied_second_moment, _tied_covariances,
-        _tied_prec_chol, _tied_log_det,
-        lambda k, d: d * (d + 1) // 2, _tied_factor,
-    ),
-    "diag": CovarianceType(
-        "diag", _diag_prepare, _diag_maha_t, _diag_second_moment, _diag_covariances,
-        _diag_prec_chol, _diag_log_det,
-        lambda k, d: k * d, _diag_factor,
-    ),
-    "spherical": CovarianceType(
-        "spherical", _sph_prepare, _sph_maha_t, _sph_second_moment, _sph_covariances,
-        _diag_prec_chol, _sph_log_det,
-        lambda k, d: k, _sph_factor,
-    ),
+    "full": _spec(
+        "full", _quadratic_features_t, _full_prepare, _full_maha_t, _full_second_moment,
+        _full_covariances, precision_cholesky_full, _full_log_det,
+        lambda k, d: k * d * (d + 1) // 2, _full_factor, lambda d: d * (d + 1) // 2),
+    "tied": _spec(
+        "tied", lambda zt: None, _tied_prepare, _tied_maha_t, _tied_second_moment,
+        _tied_covariances, _tied_prec_chol, _tied_log_det,
+        lambda k, d: d * (d + 1) // 2, _tied_factor, lambda d: d),
+    "diag": _spec(
+        "diag", lambda zt: zt * zt, _diag_prepare, _diag_maha_t, _diag_second_moment,
+        _diag_covariances, _diag_prec_chol, _diag_log_det,
+        lambda k, d: k * d, _diag_factor, lambda d: 2 * d),
+    "spherical": _spec(
+        "spherical", lambda zt: np.einsum("ib,ib->b", zt, zt), _sph_prepare, _sph_maha_t,
+        _sph_second_moment, _sph_covariances, _diag_prec_chol, _sph_log_det,
+        lambda k, d: k, _sph_factor, lambda d: d),
 }

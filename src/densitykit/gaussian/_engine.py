@@ -94,7 +94,7 @@ class Workspace:
 
     def block(self, Xb: np.ndarray) -> np.ndarray:
         """Transposed work-space block ``(D, B)`` in float64."""
-        zt = np.subtract(Xb.T, self.shift[:, None], dtype=np.float64)
+        zt = np.subtract(Xb.T, self.shift[:, None], dtype=np.float64, order="C")
         if self.scale != 1.0:
             zt *= 1.0 / self.scale
         return zt
@@ -114,10 +114,44 @@ class Workspace:
         return -d * math.log(self.scale)
 
 
-def block_rows(n_features: int, n_components: int) -> int:
-    """Rows per block so that the block's temporaries stay near a few megabytes."""
-    width = max(n_features * (n_features + 1) // 2, n_features * 2, n_components)
-    rows = _BLOCK_BYTES // (8 * width)
+class InMemoryData:
+    """Rows held in memory, seen block by block in work space.
+
+    Data up to ``cache_bytes`` is transformed once and kept (EM and k-means pass over it
+    many times); larger data is transformed one block at a time, so the extra memory stays
+    at a few blocks whatever the size of ``X``.
+    """
+
+    def __init__(self, X: np.ndarray, w: np.ndarray | None, ws: Workspace,
+                 cache_bytes: int = 1 << 26):
+        self.X, self.w, self.ws = X, w, ws
+        self.n, self.d = X.shape
+        self._budget = cache_bytes
+        self._zt = ws.block(X) if self.n * self.d * 8 <= cache_bytes // 2 else None
+        self._features: dict[str, object] = {}
+
+    def zt(self, sl: slice) -> np.ndarray:
+        """Transposed work-space block ``(D, B)`` of the rows ``sl``."""
+        return self._zt[:, sl] if self._zt is not None else self.ws.block(self.X[sl])
+
+    def block(self, sl: slice, ctype: CovarianceType) -> tuple[np.ndarray, object]:
+        """A block and its features for ``ctype`` (cached with the block when small)."""
+        zt = self.zt(sl)
+        if self._zt is None or self.n * ctype.features(self.d) * 8 > self._budget // 2:
+            return zt, ctype.block_features(zt)
+        if ctype.name not in self._features:
+            self._features[ctype.name] = ctype.block_features(self._zt)
+        q = self._features[ctype.name]
+        return zt, (None if q is None else q[..., sl])
+
+    def weights(self, sl: slice) -> np.ndarray | None:
+        return None if self.w is None else self.w[sl]
+
+
+def block_rows(width: int) -> int:
+    """Rows per block so that a block's temporaries (``width`` floats a row) stay near a few
+    megabytes: small enough for the cache, large enough for efficient matrix products."""
+    rows = _BLOCK_BYTES // (8 * max(width, 1))
     return int(min(max(256, 1 << max(rows.bit_length() - 1, 0)), 16384))
 
 
@@ -126,26 +160,37 @@ def iter_blocks(n: int, rows: int) -> Iterator[slice]:
         yield slice(start, min(start + rows, n))
 
 
-def map_blocks(fn: Callable[[slice], object], n: int, rows: int, n_threads: int | None = None):
-    """Apply ``fn`` to every block slice; threads share the blocks when there are several.
+_POOL: dict[str, object] = {}
+_THREAD_MIN_ROWS = 32_768  # below this, threads cost more than they save
 
-    Each thread runs single-threaded BLAS, so two cores do two blocks at once instead of
-    fighting over one small matrix product.
+
+def _pool():
+    if "executor" not in _POOL:
+        from threadpoolctl import ThreadpoolController
+
+        _POOL["executor"] = ThreadPoolExecutor(min(os.cpu_count() or 1, 8))
+        _POOL["controller"] = ThreadpoolController()
+    return _POOL["executor"], _POOL["controller"]
+
+
+def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
+    """Apply ``fn`` to every block slice; threads share the blocks when the data is large.
+
+    Each thread then runs single-threaded BLAS, so the cores work on different blocks
+    instead of fighting over one small matrix product.
     """
     slices = list(iter_blocks(n, rows))
-    n_threads = n_threads or min(os.cpu_count() or 1, 8)
-    if n_threads <= 1 or len(slices) < 2 * n_threads:
+    if n < _THREAD_MIN_ROWS or len(slices) < 4 or (os.cpu_count() or 1) < 2:
         return [fn(s) for s in slices]
-    from threadpoolctl import threadpool_limits
+    executor, controller = _pool()
+    with controller.limit(limits=1, user_api="blas"):
+        return list(executor.map(fn, slices))
 
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(n_threads) as ex:
-        return list(ex.map(fn, slices))
 
-
-def log_prob_t(ZT: np.ndarray, params: Params, ctype: CovarianceType, prep) -> np.ndarray:
+def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -> np.ndarray:
     """Weighted log-densities ``log w_k + log N(z | k)`` of a transposed block: ``(K, B)``."""
     d = ZT.shape[0]
-    lp = ctype.maha_t(ZT, prep)
+    lp = ctype.maha_t(ZT, Q, prep)
     lp *= -0.5
     offset = (ctype.log_det(params.precisions_cholesky, d) - 0.5 * d * _LOG_2PI
               + np.log(params.weights))
@@ -164,10 +209,11 @@ def _logsumexp0(lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.log(tot) + mx, lp
 
 
-def block_stats(ZT: np.ndarray, w: np.ndarray | None, params: Params,
+def block_stats(ZT: np.ndarray, Q, w: np.ndarray | None, params: Params,
                 ctype: CovarianceType, prep) -> Stats:
-    """E-step of one block: statistics of the rows ``ZT`` (``D x B``) with row weights ``w``."""
-    lse, RT = _logsumexp0(log_prob_t(ZT, params, ctype, prep))
+    """E-step of one block: statistics of the rows ``ZT`` (``D x B``, features ``Q``) with
+    row weights ``w``."""
+    lse, RT = _logsumexp0(log_prob_t(ZT, Q, params, ctype, prep))
     if w is not None:
         RT *= w
         loglik = float(lse @ w)
@@ -175,7 +221,7 @@ def block_stats(ZT: np.ndarray, w: np.ndarray | None, params: Params,
         loglik = float(lse.sum())
     i = int(np.argmin(lse))
     return Stats(
-        RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, RT), loglik,
+        RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, Q, RT), loglik,
         float(ZT.shape[1] if w is None else w.sum()), float(lse[i]), ZT[:, i].copy(),
     )
 
@@ -185,7 +231,7 @@ def hard_stats(ZT: np.ndarray, w: np.ndarray | None, labels: np.ndarray, k: int,
     """Statistics of a block for given hard labels (used to initialise from a clustering)."""
     RT = np.zeros((k, ZT.shape[1]))
     RT[labels, np.arange(ZT.shape[1])] = 1.0 if w is None else w
-    return Stats(RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, RT), 0.0,
+    return Stats(RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, ctype.block_features(ZT), RT), 0.0,
                  float(RT.sum()), np.inf, ZT[:, 0].copy())
 
 
@@ -199,12 +245,13 @@ def log_prob_blocks(X: np.ndarray, ws: Workspace, params: Params, ctype: Covaria
     R = np.empty((n, k)) if resp else None
 
     def one(sl: slice) -> None:
-        lse, RT = _logsumexp0(log_prob_t(ws.block(X[sl]), params, ctype, prep))
+        zt = ws.block(X[sl])
+        lse, RT = _logsumexp0(log_prob_t(zt, ctype.block_features(zt), params, ctype, prep))
         out[sl] = lse
         if R is not None:
             R[sl] = RT.T
 
-    map_blocks(one, n, block_rows(d, k))
+    map_blocks(one, n, block_rows(ctype.width(d, k)))
     out += ws.log_jacobian(d)
     return out, R
 
@@ -299,27 +346,26 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
     return EMResult(params, lower_bound, n_iter, converged)
 
 
-def in_memory_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace,
-                    ctype: CovarianceType) -> Callable[[Params], Stats]:
-    """``stats_fn`` for :func:`run_em` over an in-memory array, block by block."""
-    n, d = X.shape
+def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Params], Stats]:
+    """``stats_fn`` for :func:`run_em` over in-memory data, block by block."""
 
     def stats_fn(params: Params) -> Stats:
         prep = ctype.prepare(params.means, params.precisions_cholesky)
-        rows = block_rows(d, params.weights.shape[0])
-
-        def one(sl: slice) -> Stats:
-            return block_stats(ws.block(X[sl]), None if w is None else w[sl], params, ctype,
-                               prep)
-
-        parts = map_blocks(one, n, rows)
-        total = parts[0]
-        for p in parts[1:]:
-            total = total + p
-        return total
+        rows = block_rows(ctype.width(data.d, params.weights.shape[0]))
+        parts = map_blocks(
+            lambda sl: block_stats(*data.block(sl, ctype), data.weights(sl), params, ctype, prep),
+            data.n, rows)
+        return sum_stats(parts)
 
     return stats_fn
 
 
-__all__ += ["COVARIANCE_TYPES", "ConvergenceWarning", "EMResult", "hard_stats",
-            "in_memory_stats"]
+def sum_stats(parts: list[Stats]) -> Stats:
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+__all__ += ["COVARIANCE_TYPES", "ConvergenceWarning", "EMResult", "InMemoryData",
+            "hard_stats", "in_memory_stats", "sum_stats"]

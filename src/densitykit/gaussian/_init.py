@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._covariance import CovarianceType
-from ._engine import Stats, Workspace, block_rows, hard_stats, map_blocks
+from ._engine import InMemoryData, Stats, block_rows, hard_stats, map_blocks, sum_stats
 
 __all__ = ["INIT_METHODS", "init_stats", "kmeans_plusplus", "lloyd", "nearest"]
 
@@ -20,31 +20,40 @@ __all__ = ["INIT_METHODS", "init_stats", "kmeans_plusplus", "lloyd", "nearest"]
 _KMEANS_SUBSAMPLE = 200_000
 
 
-def _sum(parts: list[Stats]) -> Stats:
-    total = parts[0]
-    for p in parts[1:]:
-        total = total + p
-    return total
+def _sqdist_t(zt: np.ndarray, centers: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """Squared distances ``(k, B)`` between centres and the columns of ``zt``."""
+    dist = centers @ zt
+    dist *= -2.0
+    dist += cc[:, None]
+    dist += np.einsum("db,db->b", zt, zt)[None, :]
+    return np.maximum(dist, 0.0, out=dist)
 
 
-def nearest(X: np.ndarray, ws: Workspace, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest centre and squared distance to it, for every row of ``X``."""
-    n, d = X.shape
-    labels = np.empty(n, dtype=np.intp)
-    d2 = np.empty(n)
+def nearest(data: InMemoryData, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the nearest centre and squared distance to it, for every row."""
+    labels = np.empty(data.n, dtype=np.intp)
+    d2 = np.empty(data.n)
     cc = np.einsum("kd,kd->k", centers, centers)
 
     def one(sl: slice) -> None:
-        zt = ws.block(X[sl])
-        dist = centers @ zt
-        dist *= -2.0
-        dist += cc[:, None]
-        dist += np.einsum("db,db->b", zt, zt)[None, :]
+        dist = _sqdist_t(data.zt(sl), centers, cc)
         labels[sl] = np.argmin(dist, axis=0)
-        d2[sl] = np.maximum(dist[labels[sl], np.arange(zt.shape[1])], 0.0)
+        d2[sl] = dist[labels[sl], np.arange(dist.shape[1])]
 
-    map_blocks(one, n, block_rows(d, centers.shape[0]))
+    map_blocks(one, data.n, block_rows(data.d + 2 * centers.shape[0]))
     return labels, d2
+
+
+def _distances(data: InMemoryData, centers: np.ndarray) -> np.ndarray:
+    """All squared distances ``(k, N)`` to a few centres."""
+    cc = np.einsum("kd,kd->k", centers, centers)
+    out = np.empty((centers.shape[0], data.n))
+
+    def one(sl: slice) -> None:
+        out[:, sl] = _sqdist_t(data.zt(sl), centers, cc)
+
+    map_blocks(one, data.n, block_rows(data.d + 2 * centers.shape[0]))
+    return out
 
 
 def _draw(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
@@ -54,99 +63,96 @@ def _draw(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
     return np.minimum(np.searchsorted(c, rng.random(size) * c[-1], side="right"), p.shape[0] - 1)
 
 
-def kmeans_plusplus(X: np.ndarray, ws: Workspace, k: int, rng: np.random.Generator,
-                    w: np.ndarray | None = None) -> np.ndarray:
+def _rows(data: InMemoryData, idx) -> np.ndarray:
+    return data.ws.block(data.X[np.atleast_1d(idx)]).T
+
+
+def kmeans_plusplus(data: InMemoryData, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy k-means++ seeding (Arthur and Vassilvitskii, 2007), in work space."""
-    n = X.shape[0]
-    weight = np.ones(n) if w is None else w
-    centers = np.empty((k, X.shape[1]))
-    centers[0] = ws.block(X[_draw(rng, weight, 1)])[:, 0]
-    _, closest = nearest(X, ws, centers[:1])
+    weight = np.ones(data.n) if data.w is None else data.w
+    centers = np.empty((k, data.d))
+    centers[0] = _rows(data, _draw(rng, weight, 1))[0]
+    closest = _distances(data, centers[:1])[0]
     trials = 2 + int(math.log(k))
     for c in range(1, k):
-        cand = _draw(rng, weight * closest, trials)
-        zc = ws.block(X[cand]).T
-        best, best_pot, best_d = 0, np.inf, closest
-        for t in range(trials):
-            _, dt = nearest(X, ws, zc[t : t + 1])
-            dt = np.minimum(closest, dt)
-            pot = float(dt @ weight)
-            if pot < best_pot:
-                best, best_pot, best_d = t, pot, dt
-        centers[c] = zc[best]
-        closest = best_d
+        cand = _rows(data, _draw(rng, weight * closest, trials))
+        dist = np.minimum(_distances(data, cand), closest)
+        best = int(np.argmin(dist @ weight))
+        centers[c] = cand[best]
+        closest = dist[best]
     return centers
 
 
-def lloyd(X: np.ndarray, ws: Workspace, centers: np.ndarray, w: np.ndarray | None = None,
-          *, max_iter: int = 100, tol: float = 1e-4) -> np.ndarray:
-    """Lloyd iterations from ``centers``; stops when centres move less than ``tol`` (squared,
-    relative to the data's variance, which is about 1 in work space)."""
+def lloyd(data: InMemoryData, centers: np.ndarray, *, max_iter: int = 100,
+          tol: float = 1e-4) -> np.ndarray:
+    """Lloyd iterations from ``centers``; stops when the centres move less than ``tol``
+    (summed squared shift, in work space where the data's variance is about 1)."""
     k = centers.shape[0]
-    weight = np.ones(X.shape[0]) if w is None else w
     for _ in range(max_iter):
-        labels, _ = nearest(X, ws, centers)
-        nk = np.bincount(labels, weights=weight, minlength=k)
-        sums = np.zeros_like(centers)
-        for j in range(centers.shape[1]):
-            sums[:, j] = np.bincount(labels, weights=weight * X[:, j], minlength=k)
+        labels, _ = nearest(data, centers)
+
+        def sums(sl: slice, labels=labels) -> tuple[np.ndarray, np.ndarray]:
+            onehot = np.zeros((k, sl.stop - sl.start))
+            w = data.weights(sl)
+            onehot[labels[sl], np.arange(onehot.shape[1])] = 1.0 if w is None else w
+            return onehot.sum(1), onehot @ data.zt(sl).T
+
+        parts = map_blocks(sums, data.n, block_rows(data.d + k))
+        nk = sum(p[0] for p in parts)
+        s1 = sum(p[1] for p in parts)
         new = centers.copy()
         full = nk > 0
-        new[full] = (sums[full] / nk[full, None] - ws.shift) / ws.scale
-        shift = float(((new - centers) ** 2).sum())
+        new[full] = s1[full] / nk[full, None]
+        moved = float(((new - centers) ** 2).sum())
         centers = new
-        if shift <= tol:
+        if moved <= tol:
             break
     return centers
 
 
-def _labels_stats(X, w, ws, labels, d2, k, ctype) -> Stats:
-    n, d = X.shape
+def _from_centers(data: InMemoryData, centers: np.ndarray, ctype: CovarianceType) -> Stats:
+    labels, d2 = nearest(data, centers)
+    k = centers.shape[0]
 
     def one(sl: slice) -> Stats:
-        s = hard_stats(ws.block(X[sl]), None if w is None else w[sl], labels[sl], k, ctype)
+        s = hard_stats(data.zt(sl), data.weights(sl), labels[sl], k, ctype)
         i = int(np.argmax(d2[sl]))
-        s.worst_ll, s.worst_z = -float(d2[sl][i]), ws.block(X[sl][i : i + 1])[:, 0]
+        s.worst_ll, s.worst_z = -float(d2[sl][i]), data.zt(sl)[:, i].copy()
         return s
 
-    return _sum(map_blocks(one, n, block_rows(d, k)))
+    return sum_stats(map_blocks(one, data.n, block_rows(ctype.width(data.d, k))))
 
 
-def _from_centers(X, w, ws, centers, ctype) -> Stats:
-    labels, d2 = nearest(X, ws, centers)
-    return _labels_stats(X, w, ws, labels, d2, centers.shape[0], ctype)
+def _init_kmeans(data, k, rng, ctype) -> Stats:
+    sub = data
+    if data.n > _KMEANS_SUBSAMPLE:
+        idx = np.sort(rng.choice(data.n, _KMEANS_SUBSAMPLE, replace=False))
+        sub = InMemoryData(data.X[idx], None if data.w is None else data.w[idx], data.ws)
+    centers = lloyd(sub, kmeans_plusplus(sub, k, rng))
+    return _from_centers(data, centers, ctype)
 
 
-def _init_kmeans(X, w, ws, k, rng, ctype) -> Stats:
-    sub, wsub = X, w
-    if X.shape[0] > _KMEANS_SUBSAMPLE:
-        idx = np.sort(rng.choice(X.shape[0], _KMEANS_SUBSAMPLE, replace=False))
-        sub, wsub = X[idx], None if w is None else w[idx]
-    centers = lloyd(sub, ws, kmeans_plusplus(sub, ws, k, rng, wsub), wsub)
-    return _from_centers(X, w, ws, centers, ctype)
+def _init_kmeans_pp(data, k, rng, ctype) -> Stats:
+    return _from_centers(data, kmeans_plusplus(data, k, rng), ctype)
 
 
-def _init_kmeans_pp(X, w, ws, k, rng, ctype) -> Stats:
-    return _from_centers(X, w, ws, kmeans_plusplus(X, ws, k, rng, w), ctype)
+def _init_random_from_data(data, k, rng, ctype) -> Stats:
+    return _from_centers(data, _rows(data, rng.choice(data.n, size=k, replace=False)), ctype)
 
 
-def _init_random_from_data(X, w, ws, k, rng, ctype) -> Stats:
-    idx = rng.choice(X.shape[0], size=k, replace=False)
-    return _from_centers(X, w, ws, ws.block(X[idx]).T.copy(), ctype)
-
-
-def _init_random(X, w, ws, k, rng, ctype) -> Stats:
-    n = X.shape[0]
+def _init_random(data, k, rng, ctype) -> Stats:
     parts = []
-    for sl in (slice(s, min(s + 8192, n)) for s in range(0, n, 8192)):
-        zt = ws.block(X[sl])
+    for sl in (slice(s, min(s + 8192, data.n)) for s in range(0, data.n, 8192)):
+        zt = data.zt(sl)
         RT = rng.random((k, zt.shape[1]))
         RT /= RT.sum(0)
+        w = data.weights(sl)
         if w is not None:
-            RT *= w[sl]
-        parts.append(Stats(RT.sum(1), RT @ zt.T, ctype.second_moment(zt, RT), 0.0,
+            RT *= w
+        q = ctype.block_features(zt)
+        parts.append(Stats(RT.sum(1), RT @ zt.T, ctype.second_moment(zt, q, RT), 0.0,
                            float(RT.sum()), np.inf, zt[:, 0].copy()))
-    return _sum(parts)
+    return sum_stats(parts)
 
 
 INIT_METHODS: dict[str, Callable[..., Stats]] = {
@@ -157,7 +163,7 @@ INIT_METHODS: dict[str, Callable[..., Stats]] = {
 }
 
 
-def init_stats(method: str, X: np.ndarray, w: np.ndarray | None, ws: Workspace, k: int,
-               rng: np.random.Generator, ctype: CovarianceType) -> Stats:
-    """Statistics of the initial partition of ``X`` into ``k`` components."""
-    return INIT_METHODS[method](X, w, ws, k, rng, ctype)
+def init_stats(method: str, data: InMemoryData, k: int, rng: np.random.Generator,
+               ctype: CovarianceType) -> Stats:
+    """Statistics of the initial partition of the data into ``k`` components."""
+    return INIT_METHODS[method](data, k, rng, ctype)

@@ -14,7 +14,14 @@ from .._validation import (
 )
 from ..exceptions import ConvergenceWarning, DataError
 from ._base import GaussianModel
-from ._engine import Params, Workspace, in_memory_stats, m_step, run_em
+from ._engine import (
+    InMemoryData,
+    Params,
+    Workspace,
+    in_memory_stats,
+    m_step,
+    run_em,
+)
 from ._init import INIT_METHODS, init_stats
 
 __all__ = ["GaussianMixture"]
@@ -114,13 +121,14 @@ class GaussianMixture(GaussianModel):
         ctype = self._ctype()
         ws = Workspace.from_data(X, np.ones(X.shape[0]) if w is None else w)
         reg = self.reg_covar / ws.scale**2
-        stats_fn = in_memory_stats(X, w, ws, ctype)
         rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")
         best = None
+        data = InMemoryData(X, w, ws)
+        stats_fn = in_memory_stats(data, ctype)
         for init in range(1 if warm else n_init):
             params = (ws.from_user(self._user_params()) if warm
-                      else self._initial_params(X, w, ws, k, rng, reg))
+                      else self._initial_params(data, k, rng, reg))
             res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
                          max_iter=self.max_iter, callback=self._progress(init))
             if best is None or res.lower_bound > best.lower_bound:
@@ -150,14 +158,14 @@ class GaussianMixture(GaussianModel):
 
         return report
 
-    def _initial_params(self, X, w, ws: Workspace, k: int, rng, reg: float) -> Params:
+    def _initial_params(self, data: InMemoryData, k: int, rng, reg: float) -> Params:
         ctype = self._ctype()
-        d = X.shape[1]
+        d, ws = data.d, data.ws
         given = (self.weights_init, self.means_init, self.precisions_init)
         if all(g is not None for g in given):
             stats = None
         else:
-            stats = init_stats(self.init_params, X, w, ws, k, rng, ctype)
+            stats = init_stats(self.init_params, data, k, rng, ctype)
         p = m_step(stats, ctype, reg) if stats is not None else None
         weights = p.weights if self.weights_init is None else _check_weights(
             self.weights_init, k)

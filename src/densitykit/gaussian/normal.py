@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import GaussianModel
-from ._engine import Params, Workspace, block_rows, hard_stats, m_step, map_blocks
+from ._engine import (
+    Params,
+    Workspace,
+    block_rows,
+    hard_stats,
+    m_step,
+    map_blocks,
+    sum_stats,
+)
 
 __all__ = ["Normal"]
 
@@ -60,10 +68,7 @@ class Normal(GaussianModel):
         def one(sl: slice):
             return hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
 
-        parts = map_blocks(one, n, block_rows(d, 1))
-        stats = parts[0]
-        for p in parts[1:]:
-            stats = stats + p
+        stats = sum_stats(map_blocks(one, n, block_rows(ctype.width(d, 1))))
         p = ws.to_user(m_step(stats, ctype, self.reg_covar / ws.scale**2, reseed=False))
         self.mean_ = p.means[0]
         self.covariance_ = p.covariances[0]
