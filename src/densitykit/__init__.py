@@ -23,6 +23,9 @@ _LAZY = {
     "LatentDensity": "densitykit.latent",
     "GenerativeClassifier": "densitykit.classify",
     "read_table": "densitykit.data",
+    "write_table": "densitykit.data",
+    "CleaningReport": "densitykit.data",
+    "TableModel": "densitykit.preprocess",
     "save": "densitykit.persist",
     "load": "densitykit.persist",
 }
