@@ -215,6 +215,36 @@ class GaussianMixture(GaussianModel):
     def _n_parameters(self) -> int:
         return self.n_parameters()
 
+    # --- conditional and marginal mixtures ----------------------------------------------------
+    def condition(self, given_columns, values) -> GaussianMixture:
+        """The mixture of the other columns given ``values`` of ``given_columns``.
+
+        Columns are indices or, for a model fitted on a DataFrame, names. Weights are
+        re-weighted by how well each component explains the given values.
+        """
+        from .conditional import condition
+
+        return condition(self, given_columns, values)
+
+    def marginal(self, columns) -> GaussianMixture:
+        """The mixture of ``columns`` alone (the others integrated out)."""
+        from .conditional import marginal
+
+        return marginal(self, columns)
+
+    def sample_conditional(self, given_columns, values, random_state=None) -> np.ndarray:
+        """One draw of the other columns per row of ``values`` (``n_rows x len(given)``),
+        vectorised over the rows."""
+        from .conditional import sample_conditional
+
+        return sample_conditional(self, given_columns, values, random_state=random_state)
+
+    def conditional_mean(self, given_columns, values) -> np.ndarray:
+        """``E[other columns | given columns = values]`` for each row of ``values``."""
+        from .conditional import conditional_mean
+
+        return conditional_mean(self, given_columns, values)
+
 
 # --- checks of user-given initial parameters -------------------------------------------------
 def _check_shape(value, shape, name) -> np.ndarray:
