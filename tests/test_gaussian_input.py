@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import check_estimator
 
 from densitykit import GaussianMixture, Normal
@@ -134,3 +136,30 @@ def test_bad_sample_weight_and_sample_size():
 def test_spherical_only_types_for_normal():
     with pytest.raises(DataError, match="'full', 'diag', 'spherical'"):
         Normal("tied").fit(X_OK)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 40),
+    d=st.integers(1, 4),
+    k=st.integers(1, 3),
+    ctype=st.sampled_from(["full", "tied", "diag", "spherical"]),
+    scale=st.sampled_from([1e-6, 1.0, 1e6]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_shape_and_scale_fits_to_finite_parameters(n, d, k, ctype, scale, seed):
+    X = np.random.default_rng(seed).normal(size=(n, d)) * scale + scale
+    gm = GaussianMixture(k, covariance_type=ctype, random_state=seed, reg_covar=1e-6 * scale**2)
+    if n < k:
+        with pytest.raises(DataError, match=f"at least {k} samples"):
+            gm.fit(X)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gm.fit(X)
+    for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        assert np.all(np.isfinite(getattr(gm, attr))), attr
+    ll = gm.score_samples(X)
+    assert ll.shape == (n,) and np.all(np.isfinite(ll))
+    assert gm.predict_proba(X).shape == (n, k)
+    np.testing.assert_allclose(gm.predict_proba(X).sum(1), 1.0)
