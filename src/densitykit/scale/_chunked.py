@@ -1,0 +1,344 @@
+"""Fitting the Gaussian models from data seen only chunk by chunk.
+
+A *chunk source* (Dask chunks, a file read in pieces) supplies three things: the one-pass
+:class:`Moments` of its rows, the rows with given indices (a random sample for the
+initialisation), and the sum of a per-chunk function over all chunks. From those,
+:func:`fit_chunked` runs exactly the steps of the in-memory ``fit`` (checks, work space,
+initialisation, the engine's EM loop, conversion back to user units), so both paths set
+the same fitted attributes and, from the same initial parameters, reach the same result.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .._validation import check_in, check_int, check_nonneg_float, check_random_state
+from ..exceptions import ConvergenceWarning, DataError, DataTypeError
+from ..gaussian._covariance import COVARIANCE_TYPES
+from ..gaussian._engine import (
+    InMemoryData,
+    Params,
+    Stats,
+    Workspace,
+    block_rows,
+    block_stats,
+    hard_stats,
+    iter_blocks,
+    m_step,
+    map_blocks,
+    run_em,
+    sum_stats,
+)
+
+__all__ = [
+    "INIT_SAMPLE",
+    "ChunkSource",
+    "Moments",
+    "chunk_em_stats",
+    "chunk_hard_stats",
+    "chunk_moments",
+    "fit_chunked",
+    "sum_parts",
+]
+
+#: rows pulled to one place for the initialisation (the in-memory k-means subsample size)
+INIT_SAMPLE = 200_000
+
+# values beyond this square to overflow (the in-memory check's limit)
+_MAX_ABS = 1e150
+
+
+# --- one-pass moments ----------------------------------------------------------------------
+@dataclass
+class Moments:
+    """Mergeable weighted moments of a set of rows (Chan et al.'s pairwise update).
+
+    ``weight`` is the total row weight, ``mean`` and ``m2`` the weighted mean and the summed
+    weighted squared deviations per column; ``lo``/``hi`` the column ranges; ``bad`` counts
+    non-finite or huge cells, ``bad_weight`` negative or non-finite weights, ``unit`` whether
+    every weight is exactly one.
+    """
+
+    n: int
+    weight: float
+    mean: np.ndarray
+    m2: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    bad: int
+    bad_weight: int
+    unit: bool
+
+    def __add__(self, other: Moments) -> Moments:
+        a = self if other.weight == 0 else other if self.weight == 0 else None
+        if a is not None:
+            return Moments(self.n + other.n, a.weight, a.mean, a.m2, np.minimum(self.lo, other.lo),
+                           np.maximum(self.hi, other.hi), self.bad + other.bad,
+                           self.bad_weight + other.bad_weight, self.unit and other.unit)
+        tot = self.weight + other.weight
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.weight / tot)
+        m2 = self.m2 + other.m2 + delta**2 * (self.weight * other.weight / tot)
+        return Moments(self.n + other.n, tot, mean, m2, np.minimum(self.lo, other.lo),
+                       np.maximum(self.hi, other.hi), self.bad + other.bad,
+                       self.bad_weight + other.bad_weight, self.unit and other.unit)
+
+    def workspace(self) -> Workspace:
+        """The engine's work space (weighted centre, power-of-two scale) from the moments."""
+        var = float((self.m2 / self.weight).mean())
+        scale = 2.0 ** round(math.log2(math.sqrt(var))) if var > 0 else 1.0
+        return Workspace(self.mean.astype(np.float64), float(scale))
+
+
+def chunk_moments(X: np.ndarray, w: np.ndarray | None) -> Moments:
+    """:class:`Moments` of one chunk ``X`` (rows) with optional weights ``w``."""
+    X = np.asarray(X)
+    n, d = X.shape
+    finite = np.isfinite(X)
+    bad = int(n * d - np.count_nonzero(finite))
+    if bad:
+        X = np.where(finite, X, 0.0)
+    bad += int(np.count_nonzero(np.abs(X) > _MAX_ABS))
+    if w is None:
+        unit, bad_w, wv = True, 0, None
+    else:
+        w = np.asarray(w, dtype=np.float64)
+        ok = np.isfinite(w) & (w >= 0)
+        bad_w = int(w.size - np.count_nonzero(ok))
+        wv = np.where(ok, w, 0.0)
+        unit = bool(np.all(w == 1.0))
+    if n == 0:
+        z = np.zeros(d)
+        return Moments(0, 0.0, z, z.copy(), np.full(d, np.inf), np.full(d, -np.inf), bad,
+                       bad_w, unit)
+    tot = float(n if wv is None else wv.sum())
+    if tot > 0:
+        mean = np.average(X, axis=0, weights=wv).astype(np.float64)
+        dev = np.subtract(X, mean, dtype=np.float64)
+        m2 = (dev**2).sum(0) if wv is None else wv @ dev**2
+    else:
+        mean, m2 = np.zeros(d), np.zeros(d)
+    return Moments(n, tot, mean, m2, X.min(0).astype(np.float64), X.max(0).astype(np.float64),
+                   bad, bad_w, unit)
+
+
+# --- per-chunk statistics (run where the chunk lives) ----------------------------------------
+def chunk_em_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace, params: Params,
+                   ctype_name: str, threads: bool = False) -> Stats | None:
+    """E-step statistics of one chunk, summed over cache-sized blocks of it.
+
+    ``threads`` lets the engine share the blocks among threads (for a chunk that is the
+    only work at hand, as in a file stream); a Dask worker already runs chunks in parallel.
+    """
+    n, d = X.shape
+    if n == 0:
+        return None
+    ctype = COVARIANCE_TYPES[ctype_name]
+    prep = ctype.prepare(params.means, params.precisions_cholesky)
+
+    def one(sl: slice) -> Stats:
+        zt = ws.block(X[sl])
+        return block_stats(zt, ctype.block_features(zt), None if w is None else w[sl], params,
+                           ctype, prep)
+
+    rows = block_rows(ctype.width(d, params.weights.shape[0]))
+    parts = map_blocks(one, n, rows) if threads else [one(sl) for sl in iter_blocks(n, rows)]
+    return sum_stats(parts)
+
+
+def chunk_hard_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace,
+                     ctype_name: str) -> Stats | None:
+    """One-component statistics of a chunk (the pass that fits a :class:`Normal`)."""
+    n, d = X.shape
+    if n == 0:
+        return None
+    ctype = COVARIANCE_TYPES[ctype_name]
+    zeros = np.zeros(n, dtype=np.intp)
+    parts = [hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
+             for sl in iter_blocks(n, block_rows(ctype.width(d, 1)))]
+    return sum_stats(parts)
+
+
+def sum_parts(parts: list) -> Any:
+    """Sum of the parts that are not ``None`` (``None`` if all are)."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+# --- the source protocol and the generic fit ------------------------------------------------
+class ChunkSource(Protocol):
+    n_features: int
+    feature_names: np.ndarray | None
+    weighted: bool  # whether chunks carry weights (set False when every weight is one)
+    threads: bool  # whether a chunk's blocks may be shared among threads
+
+    def moments(self) -> Moments: ...
+
+    def rows(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def reduce(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+
+
+def _check_moments(est: Any, m: Moments, min_samples: int, where: str) -> None:
+    name = type(est).__name__
+    if m.n < min_samples:
+        got = "1 sample" if m.n == 1 else f"n_samples={m.n}"
+        raise DataError(
+            f"{name} needs at least {min_samples} samples to fit; got {got}. Provide more "
+            "rows or use fewer components.")
+    if m.bad:
+        raise DataError(
+            f"{where} contains {m.bad} NaN, infinite or huge (beyond 1e150) value(s). Drop or "
+            "impute those rows first, or rescale the data.")
+    if m.bad_weight:
+        raise DataError(
+            f"sample_weight has {m.bad_weight} negative or non-finite value(s); weights must be "
+            "finite and >= 0. Fix or drop those rows.")
+    if not m.weight > 0:
+        raise DataError("sample_weight sums to zero; at least one row needs a positive weight.")
+    const = np.flatnonzero(m.hi - m.lo == 0)
+    if const.size and m.n > 1:
+        warnings.warn(
+            f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
+            f"reg_covar={est.reg_covar:g} alone. Drop them if they carry no information.",
+            UserWarning, stacklevel=5)
+
+
+def _set_features(est: Any, source: ChunkSource) -> None:
+    est.n_features_in_ = source.n_features
+    if source.feature_names is not None:
+        est.feature_names_in_ = source.feature_names
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+
+
+def fit_chunked(est: Any, source: ChunkSource, *, where: str = "X",
+                callback: Callable[[int, float], None] | None = None,
+                init_sample: int = INIT_SAMPLE) -> Any:
+    """Fit a :class:`~densitykit.GaussianMixture` or :class:`~densitykit.Normal` from a
+    chunk source; sets the same attributes as ``est.fit`` on the rows in memory."""
+    from ..gaussian import GaussianMixture, Normal
+
+    if isinstance(est, GaussianMixture):
+        return _fit_mixture(est, source, where, callback, init_sample)
+    if isinstance(est, Normal):
+        return _fit_normal(est, source, where)
+    raise DataTypeError(
+        f"Chunked fitting supports GaussianMixture and Normal; got {type(est).__name__}. "
+        "Fit other estimators on a sample pulled into memory.")
+
+
+def _fit_normal(est: Any, source: ChunkSource, where: str) -> Any:
+    ctype = est._ctype()
+    check_nonneg_float(est.reg_covar, "reg_covar")
+    m = source.moments()
+    _check_moments(est, m, 2, where)
+    source.weighted = source.weighted and not m.unit
+    ws = m.workspace()
+    stats = source.reduce(chunk_hard_stats, ws, ctype.name)
+    p = ws.to_user(m_step(stats, ctype, est.reg_covar / ws.scale**2, reseed=False))
+    _set_features(est, source)
+    est.mean_ = p.means[0]
+    est.covariance_ = p.covariances[0]
+    est.precision_cholesky_ = p.precisions_cholesky[0]
+    return est
+
+
+def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sample: int) -> Any:
+    from ..gaussian._init import INIT_METHODS
+
+    k = check_int(est.n_components, "n_components", 1)
+    check_int(est.max_iter, "max_iter", 1)
+    n_init = check_int(est.n_init, "n_init", 1)
+    check_nonneg_float(est.tol, "tol")
+    check_in(est.init_params, "init_params", INIT_METHODS)
+    ctype = est._ctype()
+    check_nonneg_float(est.reg_covar, "reg_covar")
+    init_sample = check_int(init_sample, "init_sample", 1)
+    m = source.moments()
+    _check_moments(est, m, max(2, k), where)
+    source.weighted = source.weighted and not m.unit
+    d = source.n_features
+    ws = m.workspace()
+    reg = est.reg_covar / ws.scale**2
+    rng = check_random_state(est.random_state)
+    warm = est.warm_start and hasattr(est, "converged_")
+    given = all(g is not None for g in (est.weights_init, est.means_init, est.precisions_init))
+    if warm or given:
+        sample = InMemoryData(np.empty((0, d)), None, ws)
+    else:
+        # all rows when they are few (then the initialisation is the in-memory one exactly),
+        # else a uniform random sample of rows, pulled to this process
+        idx = None if m.n <= init_sample else np.sort(rng.choice(m.n, init_sample,
+                                                                 replace=False))
+        Xs, wsamp = source.rows(idx)
+        sample = InMemoryData(np.asarray(Xs), wsamp, ws)
+
+    def stats_fn(params: Params) -> Stats:
+        return source.reduce(chunk_em_stats, ws, params, ctype.name, source.threads)
+
+    best = None
+    for init in range(1 if warm else n_init):
+        params = (ws.from_user(est._user_params()) if warm
+                  else est._initial_params(sample, k, rng, reg))
+        res = run_em(stats_fn, params, ctype, reg=reg, tol=est.tol, max_iter=est.max_iter,
+                     callback=_chain(est._progress(init), callback))
+        if best is None or res.lower_bound > best.lower_bound:
+            best = res
+    if not best.converged and est.max_iter > 1:
+        warnings.warn(
+            "Best performing initialization did not converge. Try different init "
+            "parameters, or increase max_iter, tol, or check for degenerate data.",
+            ConvergenceWarning, stacklevel=4)
+    _set_features(est, source)
+    est._set_params(ws.to_user(best.params))
+    est.converged_ = best.converged
+    est.n_iter_ = best.n_iter
+    est.lower_bound_ = best.lower_bound + ws.log_jacobian(d)
+    return est
+
+
+def _chain(*fns):
+    fns = [f for f in fns if f is not None]
+    if not fns:
+        return None
+
+    def call(it: int, lb: float) -> None:
+        for f in fns:
+            f(it, lb)
+
+    return call
+
+
+# --- sampling in chunks -----------------------------------------------------------------------
+def chunk_sizes(n_samples: int, chunksize: int) -> list[int]:
+    """Sizes of the chunks that make up ``n_samples`` rows."""
+    n = check_int(n_samples, "n_samples", 1)
+    c = check_int(chunksize, "chunksize", 1)
+    return [min(c, n - s) for s in range(0, n, c)]
+
+
+def chunk_seeds(random_state: Any, n_chunks: int) -> list[np.random.SeedSequence]:
+    """Independent seeds, one per chunk, from a user ``random_state``: the same seed gives the
+    same chunks wherever and in whatever order they are drawn."""
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        root = np.random.SeedSequence(None if random_state is None else int(random_state))
+    else:
+        root = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
+    return root.spawn(n_chunks)
+
+
+def draw_chunk(est: Any, m: int, seed: np.random.SeedSequence) -> Any:
+    """``est.sample(m)`` with its own generator: rows (and labels for a mixture)."""
+    return est.sample(m, random_state=np.random.default_rng(seed))
