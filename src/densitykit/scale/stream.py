@@ -1,0 +1,305 @@
+"""Fitting from CSV or Parquet files larger than memory, chunk by chunk.
+
+Every pass (moments, then one per EM iteration) re-reads the file one chunk of rows at a
+time and adds up the chunk's block statistics, so the memory in use is a few chunks, not the
+file. The next chunk is read while the current one is being processed. Parquet files are
+read by row batches (a row group larger than the chunk is still read whole by the Parquet
+reader, so write such files with modest row groups).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd, tempfile, os
+>>> from densitykit import GaussianMixture
+>>> from densitykit.scale.stream import fit_stream
+>>> rng = np.random.default_rng(0)
+>>> X = np.vstack([rng.normal(-3, 1, (500, 2)), rng.normal(3, 1, (500, 2))])
+>>> path = os.path.join(tempfile.mkdtemp(), "rows.csv")
+>>> pd.DataFrame(X, columns=["a", "b"]).to_csv(path, index=False)
+>>> gm = fit_stream(GaussianMixture(2, random_state=0), path, chunksize=300)
+>>> np.round(np.sort(gm.means_[:, 0])), list(gm.feature_names_in_)
+(array([-3.,  3.]), ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int
+from ..exceptions import DataError
+from ._chunked import (
+    INIT_SAMPLE,
+    Moments,
+    chunk_moments,
+    chunk_seeds,
+    chunk_sizes,
+    draw_chunk,
+    fit_chunked,
+)
+
+__all__ = ["FileSource", "default_chunksize", "fit_stream", "iter_chunks", "sample_to_file"]
+
+_PARQUET = (".parquet", ".pq")
+_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+_CHUNK_BYTES = 32 << 20  # default chunk: about 32 MB of float64 rows
+
+
+def default_chunksize(n_columns: int) -> int:
+    """Rows per chunk for ``n_columns`` float64 columns: about 32 MB a chunk.
+
+    Examples
+    --------
+    >>> from densitykit.scale.stream import default_chunksize
+    >>> default_chunksize(20)
+    209715
+    """
+    return max(1024, _CHUNK_BYTES // (8 * max(1, n_columns)))
+
+
+def _format(path: Path, sep: str | None) -> tuple[str, str | None]:
+    suffix = path.suffix.lower()
+    if suffix in _PARQUET:
+        return "parquet", None
+    if sep is None and suffix not in _SEPARATORS:
+        raise DataError(
+            f"Cannot tell the format of {path.name!r} from its suffix {suffix!r}; expected one "
+            f"of {sorted([*_SEPARATORS, *_PARQUET])}. Rename the file or pass sep=',' for a "
+            "delimited text file.")
+    return "csv", sep or _SEPARATORS[suffix]
+
+
+def _prefetch(it: Iterator) -> Iterator:
+    """Yield the items of ``it`` while the next one is produced in a background thread."""
+    with ThreadPoolExecutor(1) as ex:
+        nxt = ex.submit(next, it, None)
+        while True:
+            item = nxt.result()
+            if item is None:
+                return
+            nxt = ex.submit(next, it, None)
+            yield item
+
+
+class FileSource:
+    """A CSV or Parquet file read in chunks of rows, as a source for the chunked fit."""
+
+    threads = True
+
+    def __init__(self, path: str | Path, *, columns: list[str] | None = None,
+                 weight_column: str | None = None, chunksize: int | None = None,
+                 sep: str | None = None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataError(f"No such file: {str(self.path)!r}. Check the path.")
+        self.kind, self.sep = _format(self.path, sep)
+        header = self._header()
+        if columns is None:
+            columns = [c for c in header if c != weight_column]
+        columns = list(columns)
+        missing = [c for c in [*columns, *([weight_column] if weight_column else [])]
+                   if c not in header]
+        if missing:
+            raise DataError(
+                f"Column(s) {missing[:5]} are not in {self.path.name!r}; its columns are "
+                f"{header[:20]}. Check the column names.")
+        if not columns:
+            raise DataError(f"No columns to fit in {self.path.name!r}; pass columns=[...].")
+        self.columns = columns
+        self.weight_column = weight_column
+        self.chunksize = (default_chunksize(len(columns)) if chunksize is None
+                          else check_int(chunksize, "chunksize", 1))
+        self.n_features = len(columns)
+        self.feature_names = np.asarray([str(c) for c in columns], dtype=object)
+        self.weighted = weight_column is not None
+
+    def _header(self) -> list[str]:
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.ParquetFile(self.path).schema_arrow.names)
+        import pandas as pd
+
+        return [str(c) for c in pd.read_csv(self.path, sep=self.sep, nrows=0).columns]
+
+    def _frames(self) -> Iterator:
+        wanted = [*self.columns, *([self.weight_column] if self.weight_column else [])]
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(self.path)
+            for batch in pf.iter_batches(batch_size=self.chunksize, columns=wanted):
+                yield batch.to_pandas()
+        else:
+            import pandas as pd
+
+            with pd.read_csv(self.path, sep=self.sep, usecols=wanted,
+                             chunksize=self.chunksize) as reader:
+                yield from reader
+
+    def chunks(self, weights: bool | None = None) -> Iterator[tuple[np.ndarray, Any]]:
+        """``(rows, weights or None)`` for each chunk of the file, in order."""
+        use_w = self.weighted if weights is None else weights
+        start = 0
+        for df in self._frames():
+            bad = [c for c, t in df.dtypes.items() if t.kind not in "fiub"]
+            if bad:
+                raise DataError(
+                    f"Column(s) {bad[:5]} of {self.path.name!r} hold non-numeric values "
+                    f"(in rows {start} to {start + len(df) - 1}); densitykit models numbers "
+                    "only. Clean the file or choose numeric columns.")
+            X = np.ascontiguousarray(df[self.columns].to_numpy(dtype=np.float64))
+            w = (df[self.weight_column].to_numpy(dtype=np.float64)
+                 if use_w and self.weight_column else None)
+            start += len(df)
+            del df
+            yield X, w
+
+    def reduce(self, fn: Callable[..., Any], *args: Any, weights: bool | None = None) -> Any:
+        total = None
+        for X, w in _prefetch(self.chunks(weights)):
+            part = fn(X, w, *args)
+            if part is not None:
+                total = part if total is None else total + part
+        return total
+
+    def moments(self) -> Moments:
+        return self.reduce(chunk_moments, weights=self.weight_column is not None)
+
+    def rows(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        xs, ws = [], []
+        start = 0
+        for X, w in self.chunks():
+            stop = start + X.shape[0]
+            if idx is None:
+                take = slice(None)
+            else:
+                lo, hi = np.searchsorted(idx, [start, stop])
+                take = idx[lo:hi] - start
+            xs.append(X[take].copy())
+            if w is not None:
+                ws.append(w[take].copy())
+            start = stop
+        X = np.vstack(xs) if xs else np.empty((0, self.n_features))
+        return X, (np.concatenate(ws) if ws else None)
+
+
+def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = None,
+               weight_column: str | None = None, chunksize: int | None = None,
+               sep: str | None = None, callback: Callable[[int, float], None] | None = None,
+               init_sample: int = INIT_SAMPLE) -> Any:
+    """Fit a ``GaussianMixture`` or ``Normal`` to a CSV/Parquet file, chunk by chunk.
+
+    Peak memory is a few chunks (``chunksize`` rows) plus the initialisation sample, whatever
+    the size of the file. Sets the same attributes as ``fit`` on the rows in memory, with
+    ``feature_names_in_`` the column names.
+
+    Parameters
+    ----------
+    estimator : GaussianMixture or Normal
+    path : str or Path
+        ``.csv``, ``.tsv`` (or any delimited text with ``sep``), ``.parquet``.
+    columns : list of str, optional
+        Columns to fit (default: all but ``weight_column``); all must be numeric.
+    weight_column : str, optional
+        Column of non-negative row weights.
+    chunksize : int, optional
+        Rows per chunk (default: about 32 MB of rows, see :func:`default_chunksize`).
+    sep : str, optional
+        Field separator of a text file (default from the suffix).
+    callback : callable ``(iteration, mean_loglik)``, optional
+        Called after every EM iteration, e.g. to show progress.
+    init_sample : int, default=200000
+        Rows kept in memory for the initialisation (all rows when there are no more).
+
+    Returns
+    -------
+    estimator
+        Fitted in place.
+    """
+    source = FileSource(path, columns=columns, weight_column=weight_column,
+                        chunksize=chunksize, sep=sep)
+    return fit_chunked(estimator, source, where=f"{source.path.name!r}", callback=callback,
+                       init_sample=init_sample)
+
+
+def iter_chunks(path: str | Path, *, columns: list[str] | None = None,
+                chunksize: int | None = None, sep: str | None = None) -> Iterator[np.ndarray]:
+    """The rows of a file as float64 arrays of ``chunksize`` rows (e.g. to score a file)."""
+    for X, _ in FileSource(path, columns=columns, chunksize=chunksize, sep=sep).chunks():
+        yield X
+
+
+def sample_to_file(estimator: Any, n_samples: int, path: str | Path, *,
+                   chunksize: int = 100_000, random_state: Any = None,
+                   columns: list[str] | None = None, labels: bool = False) -> Path:
+    """Draw ``n_samples`` rows from a fitted model into a CSV or Parquet file, chunk by chunk.
+
+    The rows equal those of :func:`densitykit.scale.dask.sample_dask` with the same
+    ``chunksize`` and ``random_state``. Memory in use is one chunk.
+
+    Parameters
+    ----------
+    estimator : fitted density with ``sample``
+    n_samples : int
+    path : str or Path
+        ``.csv``/``.tsv`` or ``.parquet``; overwritten.
+    chunksize : int, default=100000
+    random_state : int, Generator or None
+    columns : list of str, optional
+        Column names (default: the model's ``feature_names_in_`` or ``x0, x1, ...``).
+    labels : bool, default=False
+        Add a ``component`` column (mixtures only).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from densitykit import Normal
+    >>> from densitykit.scale.stream import sample_to_file
+    >>> nd = Normal().fit(np.random.default_rng(0).normal(size=(100, 2)))
+    >>> out = sample_to_file(nd, 250, os.path.join(tempfile.mkdtemp(), "s.csv"), chunksize=100)
+    >>> pd.read_csv(out).shape
+    (250, 2)
+    """
+    import pandas as pd
+
+    path = Path(path)
+    kind, sep = _format(path, None)
+    sizes = chunk_sizes(n_samples, chunksize)
+    seeds = chunk_seeds(random_state, len(sizes))
+    writer = None
+    try:
+        for i, (m, seed) in enumerate(zip(sizes, seeds)):
+            out = draw_chunk(estimator, m, seed)
+            X, lab = (out if isinstance(out, tuple) else (out, None))
+            if columns is None:
+                names = getattr(estimator, "feature_names_in_", None)
+                columns = ([str(c) for c in names] if names is not None
+                           else [f"x{j}" for j in range(X.shape[1])])
+            df = pd.DataFrame(X, columns=columns)
+            if labels:
+                if lab is None:
+                    raise DataError("labels=True needs a mixture model; this model has no "
+                                    "components. Use labels=False.")
+                df["component"] = lab
+            if kind == "csv":
+                df.to_csv(path, sep=sep, index=False, header=i == 0, mode="w" if i == 0 else "a")
+            else:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(df, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema)
+                writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    return path
