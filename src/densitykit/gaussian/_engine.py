@@ -147,6 +147,15 @@ class InMemoryData:
     def weights(self, sl: slice) -> np.ndarray | None:
         return None if self.w is None else self.w[sl]
 
+    def sqnorms(self, sl: slice) -> np.ndarray:
+        """Squared norms of the work-space rows ``sl`` (cached with the data when small)."""
+        if self._zt is None:
+            zt = self.zt(sl)
+            return np.einsum("db,db->b", zt, zt)
+        if "_sqnorms" not in self._features:
+            self._features["_sqnorms"] = np.einsum("db,db->b", self._zt, self._zt)
+        return self._features["_sqnorms"][sl]
+
 
 def block_rows(width: int) -> int:
     """Rows per block so that a block's temporaries (``width`` floats a row) stay near a few
@@ -156,6 +165,8 @@ def block_rows(width: int) -> int:
 
 
 def iter_blocks(n: int, rows: int) -> Iterator[slice]:
+    if n <= 2 * rows:  # a couple of blocks cost more in overhead than they save in cache
+        rows = max(n, 1)
     for start in range(0, n, rows):
         yield slice(start, min(start + rows, n))
 

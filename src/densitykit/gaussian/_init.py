@@ -20,12 +20,12 @@ __all__ = ["INIT_METHODS", "init_stats", "kmeans_plusplus", "lloyd", "nearest"]
 _KMEANS_SUBSAMPLE = 200_000
 
 
-def _sqdist_t(zt: np.ndarray, centers: np.ndarray, cc: np.ndarray) -> np.ndarray:
-    """Squared distances ``(k, B)`` between centres and the columns of ``zt``."""
-    dist = centers @ zt
+def _sqdist(data: InMemoryData, sl: slice, centers: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """Squared distances ``(B, k)`` between the rows ``sl`` and the centres."""
+    dist = data.zt(sl).T @ centers.T
     dist *= -2.0
-    dist += cc[:, None]
-    dist += np.einsum("db,db->b", zt, zt)[None, :]
+    dist += cc
+    dist += data.sqnorms(sl)[:, None]
     return np.maximum(dist, 0.0, out=dist)
 
 
@@ -36,9 +36,9 @@ def nearest(data: InMemoryData, centers: np.ndarray) -> tuple[np.ndarray, np.nda
     cc = np.einsum("kd,kd->k", centers, centers)
 
     def one(sl: slice) -> None:
-        dist = _sqdist_t(data.zt(sl), centers, cc)
-        labels[sl] = np.argmin(dist, axis=0)
-        d2[sl] = dist[labels[sl], np.arange(dist.shape[1])]
+        dist = _sqdist(data, sl, centers, cc)
+        labels[sl] = np.argmin(dist, axis=1)
+        d2[sl] = np.take_along_axis(dist, labels[sl, None], axis=1)[:, 0]
 
     map_blocks(one, data.n, block_rows(data.d + 2 * centers.shape[0]))
     return labels, d2
@@ -50,7 +50,7 @@ def _distances(data: InMemoryData, centers: np.ndarray) -> np.ndarray:
     out = np.empty((centers.shape[0], data.n))
 
     def one(sl: slice) -> None:
-        out[:, sl] = _sqdist_t(data.zt(sl), centers, cc)
+        out[:, sl] = _sqdist(data, sl, centers, cc).T
 
     map_blocks(one, data.n, block_rows(data.d + 2 * centers.shape[0]))
     return out
