@@ -100,11 +100,13 @@ def chunk_moments(X: np.ndarray, w: np.ndarray | None) -> Moments:
     """:class:`Moments` of one chunk ``X`` (rows) with optional weights ``w``."""
     X = np.asarray(X)
     n, d = X.shape
-    finite = np.isfinite(X)
-    bad = int(n * d - np.count_nonzero(finite))
-    if bad:
-        X = np.where(finite, X, 0.0)
-    bad += int(np.count_nonzero(np.abs(X) > _MAX_ABS))
+    ok = np.isfinite(X)
+    if X.dtype.kind == "f" and X.dtype.itemsize > 4:  # smaller types cannot reach the limit
+        with np.errstate(invalid="ignore"):
+            ok &= np.abs(X) <= _MAX_ABS
+    bad = int(n * d - np.count_nonzero(ok))
+    if bad:  # the fit is refused; keep the arithmetic below quiet
+        X = np.where(ok, X, 0.0)
     if w is None:
         unit, bad_w, wv = True, 0, None
     else:
