@@ -9,11 +9,13 @@ Why the default is held-out likelihood on contiguous folds
 ----------------------------------------------------------
 BIC assumes independent rows. Process data are hourly readings of a plant: neighbouring rows
 are strongly correlated, so the effective number of independent rows is far below ``n`` and
-BIC's ``log(n)`` penalty is far too weak: on the Dow table BIC keeps improving up to dozens
-of full-covariance components whose extra components only memorise runs of neighbouring
-hours. A shuffled k-fold split leaks in the same way (the test rows have near-copies in the
-training rows). The default therefore is ``criterion='cv'`` with ``cv=5`` **contiguous**
-folds (``KFold(shuffle=False)``: whole blocks of time are held out), and the
+BIC's ``log(n)`` penalty is far too weak. On the Dow table (5,668 hours x 40 standardised
+inputs, full covariances, 1 to 24 components) BIC picks 16 components, whose log-likelihood
+on held-out blocks of time is -592 per row against -182 for a single Gaussian: the extra
+components memorise runs of neighbouring hours and the plant drifts. A shuffled k-fold split
+leaks in the same way (test hours have near-copies in the training rows) and picks 12.
+The default therefore is ``criterion='cv'`` with ``cv=5`` **contiguous** folds
+(``KFold(shuffle=False)``: whole blocks of time are held out), and the
 **one-standard-error rule**: among the candidates whose mean held-out log-likelihood is
 within one standard error of the best, the one with the fewest parameters is chosen. The
 table always reports held-out log-likelihood beside BIC and AIC, whatever the criterion, so a
