@@ -230,15 +230,20 @@ def fit_chunked(est: Any, source: ChunkSource, *, where: str = "X",
                 init_sample: int = INIT_SAMPLE) -> Any:
     """Fit a :class:`~densitykit.GaussianMixture` or :class:`~densitykit.Normal` from a
     chunk source; sets the same attributes as ``est.fit`` on the rows in memory."""
+    from threadpoolctl import threadpool_limits
+
     from ..gaussian import GaussianMixture, Normal
 
-    if isinstance(est, GaussianMixture):
-        return _fit_mixture(est, source, where, callback, init_sample)
-    if isinstance(est, Normal):
+    if not isinstance(est, (GaussianMixture, Normal)):
+        raise DataTypeError(
+            f"Chunked fitting supports GaussianMixture and Normal; got {type(est).__name__}. "
+            "Fit other estimators on a sample pulled into memory.")
+    # the products here are small (one block); threads share blocks instead, and BLAS's own
+    # threads would only fight them (many times slower on a busy machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if isinstance(est, GaussianMixture):
+            return _fit_mixture(est, source, where, callback, init_sample)
         return _fit_normal(est, source, where)
-    raise DataTypeError(
-        f"Chunked fitting supports GaussianMixture and Normal; got {type(est).__name__}. "
-        "Fit other estimators on a sample pulled into memory.")
 
 
 def _fit_normal(est: Any, source: ChunkSource, where: str) -> Any:
