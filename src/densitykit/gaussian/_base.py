@@ -17,6 +17,7 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
 )
+from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
 from ._engine import Params, Workspace, log_prob_blocks
 
@@ -84,7 +85,13 @@ class GaussianModel(DensityMixin, BaseEstimator):
 
     # --- public API ------------------------------------------------------------------------
     def score_samples(self, X) -> np.ndarray:
-        """Log-density of each row of ``X`` under the model, shape ``(n_samples,)``."""
+        """Log-density of each row of ``X`` under the model, shape ``(n_samples,)``.
+
+        A Dask array or data frame gives a lazy Dask array, computed chunk by chunk."""
+        if is_dask(X):
+            from ..scale.dask import score_samples_dask
+
+            return score_samples_dask(self, X)
         return self._log_prob(X)[0]
 
     def score(self, X, y=None, sample_weight=None) -> float:

@@ -13,6 +13,7 @@ from .._validation import (
     check_random_state,
 )
 from ..exceptions import ConvergenceWarning, DataError
+from ..scale import is_dask
 from ._base import GaussianModel
 from ._engine import (
     InMemoryData,
@@ -112,6 +113,10 @@ class GaussianMixture(GaussianModel):
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; an integer weight counts as that many copies of the row.
         """
+        if is_dask(X) or is_dask(sample_weight):
+            from ..scale.dask import fit_dask
+
+            return fit_dask(self, X, sample_weight)
         k = check_int(self.n_components, "n_components", 1)
         check_int(self.max_iter, "max_iter", 1)
         n_init = check_int(self.n_init, "n_init", 1)
@@ -198,11 +203,19 @@ class GaussianMixture(GaussianModel):
 
     # --- using the fitted model ---------------------------------------------------------------
     def predict(self, X) -> np.ndarray:
-        """Most likely component of each row."""
+        """Most likely component of each row (a Dask array for a Dask input)."""
+        if is_dask(X):
+            from ..scale.dask import predict_dask
+
+            return predict_dask(self, X)
         return self.predict_proba(X).argmax(1)
 
     def predict_proba(self, X) -> np.ndarray:
         """Posterior probability of each component for each row, shape ``(n, n_components)``."""
+        if is_dask(X):
+            from ..scale.dask import predict_proba_dask
+
+            return predict_proba_dask(self, X)
         return self._log_prob(X, resp=True)[1]
 
     def sample(self, n_samples=1, random_state=None) -> tuple[np.ndarray, np.ndarray]:

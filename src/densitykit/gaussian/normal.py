@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..scale import is_dask
 from ._base import GaussianModel
 from ._engine import (
     Params,
@@ -59,6 +60,10 @@ class Normal(GaussianModel):
 
     def fit(self, X, y=None, sample_weight=None) -> Normal:
         """Estimate the mean and covariance (weighted if ``sample_weight`` is given)."""
+        if is_dask(X) or is_dask(sample_weight):
+            from ..scale.dask import fit_dask
+
+            return fit_dask(self, X, sample_weight)
         X, w = self._check_fit_input(X, sample_weight, min_samples=2)
         ctype = self._ctype()
         ws = Workspace.from_data(X, np.ones(X.shape[0]) if w is None else w)
