@@ -145,13 +145,13 @@ def _weights(sample_weight: Any, X) -> Any:
 
 
 @contextlib.contextmanager
-def _one_blas_thread_if_local():
+def _one_blas_thread_if_local(collection: Any):
     """On the local threaded scheduler chunks already run in parallel: keep BLAS at one
     thread so that they do not fight over the cores (workers of a cluster do this already)."""
     import dask
     import dask.threaded
 
-    if dask.base.get_scheduler() is dask.threaded.get:
+    if dask.base.get_scheduler(collections=[collection]) is dask.threaded.get:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="blas"):
@@ -187,7 +187,7 @@ class DaskSource:
         add = dask.delayed(sum_parts, pure=True)
         while len(parts) > 1:
             parts = [add(parts[i:i + _FAN_IN]) for i in range(0, len(parts), _FAN_IN)]
-        with _one_blas_thread_if_local():
+        with _one_blas_thread_if_local(parts[0]):
             (total,) = dask.compute(parts[0])
         return total
 
