@@ -191,3 +191,65 @@ def test_streamed_fit_memory_is_bounded_by_the_chunk(tmp_path):
     assert got["rss_growth"] < size / 2, got
     assert got["n_iter"] == 3
     assert np.all(np.abs(np.asarray(got["weights"]) - 0.25) < 0.05)  # four equal blobs
+
+
+# --- tables and the command line ---------------------------------------------------------------
+def table_file(tmp_path, name="plant.csv"):
+    rng = np.random.default_rng(9)
+    X = blobs(n=4000, seed=9)
+    df = pd.DataFrame(X, columns=["temp", "flow", "level"])
+    df["valves"] = rng.integers(0, 6, len(df))
+    path = tmp_path / name
+    if path.suffix == ".parquet":
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, index=False)
+    return path, df
+
+
+@pytest.mark.parametrize("transform", ["standardize", None])
+def test_table_model_from_a_stream_equals_in_memory(tmp_path, transform):
+    from densitykit.preprocess import TableModel
+    from densitykit.scale.stream import fit_table_stream, score_file
+
+    path, _ = table_file(tmp_path)
+    back = pd.read_csv(path)
+    gm = GaussianMixture(3, random_state=2)
+    a = TableModel(gm, transform=transform).fit(back)
+    b = fit_table_stream(gm, path, transform=transform, chunksize=900)
+    assert b.columns_ == a.columns_ and list(b.integer_columns_) == list(a.integer_columns_)
+    np.testing.assert_allclose(b.data_min_, a.data_min_)
+    for pa_, pb in zip(a.transform_params_, b.transform_params_):
+        assert pa_.keys() == pb.keys()
+        for key in pa_:
+            assert pb[key] == pytest.approx(pa_[key], rel=1e-12)
+    np.testing.assert_allclose(b.density_.means_, a.density_.means_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(b.score_samples(back), a.score_samples(back), rtol=1e-8)
+    mean, n, sample = score_file(b, path, chunksize=700, keep=500)
+    assert n == 4000 and sample.size == 500 and np.all(np.diff(sample) >= 0)
+    assert mean == pytest.approx(a.score_samples(back).mean(), rel=1e-10)
+    # the kept log-likelihoods are a uniform sample: their median is close to the full one
+    assert np.median(sample) == pytest.approx(np.median(a.score_samples(back)), abs=0.2)
+    with pytest.raises(DataError, match="'standardize' or None"):
+        fit_table_stream(gm, path, transform="quantile")
+
+
+def test_cli_fit_with_chunksize_equals_the_in_memory_fit(tmp_path):
+    from densitykit.cli import main
+    from densitykit.persist import load
+
+    path, df = table_file(tmp_path, "plant.parquet")
+    common = ["fit", str(path), "--components", "3", "--seed", "4", "--force", "-q"]
+    assert main([*common, "-o", str(tmp_path / "mem.dkm")]) == 0
+    assert main([*common, "-o", str(tmp_path / "str.dkm"), "--chunksize", "1500"]) == 0
+    assert main([*common, "-o", str(tmp_path / "auto.dkm"), "--chunksize", "auto",
+                 "--columns", "temp", "flow"]) == 0
+    a, b = load(tmp_path / "mem.dkm"), load(tmp_path / "str.dkm")
+    np.testing.assert_allclose(b.score_samples(df), a.score_samples(df), rtol=1e-8)
+    _, meta = load(tmp_path / "str.dkm", return_metadata=True)
+    assert meta["n_rows"] == 4000 and meta["chunksize"] == 1500
+    assert load(tmp_path / "auto.dkm").columns_ == ["temp", "flow"]
+    # what streaming cannot do is refused with the reason
+    for extra in (["--model", "kde"], ["--transform", "quantile"], ["--components", "2-3"]):
+        assert main([*common, "-o", str(tmp_path / "x.dkm"), "--chunksize", "100",
+                     *extra]) != 0

@@ -74,20 +74,22 @@ class Moments:
     bad: int
     bad_weight: int
     unit: bool
+    integer: np.ndarray | None = None  # per column: every value a whole number
 
     def __add__(self, other: Moments) -> Moments:
         a = self if other.weight == 0 else other if self.weight == 0 else None
         if a is not None:
-            return Moments(self.n + other.n, a.weight, a.mean, a.m2, np.minimum(self.lo, other.lo),
-                           np.maximum(self.hi, other.hi), self.bad + other.bad,
-                           self.bad_weight + other.bad_weight, self.unit and other.unit)
-        tot = self.weight + other.weight
-        delta = other.mean - self.mean
-        mean = self.mean + delta * (other.weight / tot)
-        m2 = self.m2 + other.m2 + delta**2 * (self.weight * other.weight / tot)
-        return Moments(self.n + other.n, tot, mean, m2, np.minimum(self.lo, other.lo),
+            weight, mean, m2 = a.weight, a.mean, a.m2
+        else:
+            weight = self.weight + other.weight
+            delta = other.mean - self.mean
+            mean = self.mean + delta * (other.weight / weight)
+            m2 = self.m2 + other.m2 + delta**2 * (self.weight * other.weight / weight)
+        integer = (None if self.integer is None or other.integer is None
+                   else self.integer & other.integer)
+        return Moments(self.n + other.n, weight, mean, m2, np.minimum(self.lo, other.lo),
                        np.maximum(self.hi, other.hi), self.bad + other.bad,
-                       self.bad_weight + other.bad_weight, self.unit and other.unit)
+                       self.bad_weight + other.bad_weight, self.unit and other.unit, integer)
 
     def workspace(self) -> Workspace:
         """The engine's work space (weighted centre, power-of-two scale) from the moments."""
@@ -118,7 +120,7 @@ def chunk_moments(X: np.ndarray, w: np.ndarray | None) -> Moments:
     if n == 0:
         z = np.zeros(d)
         return Moments(0, 0.0, z, z.copy(), np.full(d, np.inf), np.full(d, -np.inf), bad,
-                       bad_w, unit)
+                       bad_w, unit, np.ones(d, dtype=bool))
     tot = float(n if wv is None else wv.sum())
     if tot > 0:
         mean = np.average(X, axis=0, weights=wv).astype(np.float64)
@@ -126,8 +128,9 @@ def chunk_moments(X: np.ndarray, w: np.ndarray | None) -> Moments:
         m2 = (dev**2).sum(0) if wv is None else wv @ dev**2
     else:
         mean, m2 = np.zeros(d), np.zeros(d)
+    integer = np.all(X == np.round(X), axis=0) if X.dtype.kind == "f" else np.ones(d, bool)
     return Moments(n, tot, mean, m2, X.min(0).astype(np.float64), X.max(0).astype(np.float64),
-                   bad, bad_w, unit)
+                   bad, bad_w, unit, integer)
 
 
 # --- per-chunk statistics (run where the chunk lives) ----------------------------------------

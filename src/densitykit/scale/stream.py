@@ -41,7 +41,15 @@ from ._chunked import (
     fit_chunked,
 )
 
-__all__ = ["FileSource", "default_chunksize", "fit_stream", "iter_chunks", "sample_to_file"]
+__all__ = [
+    "FileSource",
+    "default_chunksize",
+    "fit_stream",
+    "fit_table_stream",
+    "iter_chunks",
+    "sample_to_file",
+    "score_file",
+]
 
 _PARQUET = (".parquet", ".pq")
 _SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -115,6 +123,7 @@ class FileSource:
         self.n_features = len(columns)
         self.feature_names = np.asarray([str(c) for c in columns], dtype=object)
         self.weighted = weight_column is not None
+        self.affine: tuple[np.ndarray, np.ndarray] | None = None  # rows -> (rows - loc) / scale
 
     def _header(self) -> list[str]:
         if self.kind == "parquet":
@@ -130,8 +139,10 @@ class FileSource:
         if self.kind == "parquet":
             import pyarrow.parquet as pq
 
-            pf = pq.ParquetFile(self.path)
-            for batch in pf.iter_batches(batch_size=self.chunksize, columns=wanted):
+            # no read-ahead: by default the reader buffers far ahead (most of the file)
+            pf = pq.ParquetFile(self.path, pre_buffer=False)
+            for batch in pf.iter_batches(batch_size=self.chunksize, columns=wanted,
+                                         use_threads=False):
                 yield batch.to_pandas()
         else:
             import pandas as pd
@@ -152,6 +163,9 @@ class FileSource:
                     f"(in rows {start} to {start + len(df) - 1}); densitykit models numbers "
                     "only. Clean the file or choose numeric columns.")
             X = np.ascontiguousarray(df[self.columns].to_numpy(dtype=np.float64))
+            if self.affine is not None:
+                X -= self.affine[0]
+                X /= self.affine[1]
             w = (df[self.weight_column].to_numpy(dtype=np.float64)
                  if use_w and self.weight_column else None)
             start += len(df)
@@ -224,6 +238,107 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
                         chunksize=chunksize, sep=sep)
     return fit_chunked(estimator, source, where=f"{source.path.name!r}", callback=callback,
                        init_sample=init_sample)
+
+
+def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
+                     exclude: Any = None, transform: str | None = "standardize",
+                     chunksize: int | None = None, sep: str | None = None,
+                     callback: Callable[[int, float], None] | None = None) -> Any:
+    """A fitted :class:`~densitykit.preprocess.TableModel` from a file streamed in chunks.
+
+    The same model as ``TableModel(density, transform=transform).fit(table)`` on the whole
+    (clean, numeric) table: the per-column standardisation comes from a first pass of
+    moments, then the density is fitted chunk by chunk on the standardised rows.
+
+    Parameters
+    ----------
+    density : GaussianMixture or Normal
+    path : str or Path
+        CSV, TSV or Parquet file.
+    columns, exclude : column specs, optional
+        As in :func:`densitykit.read_table` (names, globs, positions, ranges).
+    transform : {'standardize', None}, default='standardize'
+        The per-column transforms that need the whole column at once (quantile, Yeo-Johnson)
+        are not available here.
+    chunksize, sep, callback
+        As in :func:`fit_stream`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from densitykit import Normal
+    >>> from densitykit.scale.stream import fit_table_stream
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> rng = np.random.default_rng(0)
+    >>> pd.DataFrame({"a": rng.normal(10, 2, 500), "n": rng.integers(0, 9, 500)}).to_csv(
+    ...     path, index=False)
+    >>> tm = fit_table_stream(Normal(), path, chunksize=100)
+    >>> tm.columns_, tm.integer_columns_.tolist(), tm.sample(2, random_state=0).shape
+    (['a', 'n'], [False, True], (2, 2))
+    """
+    from sklearn.base import clone
+
+    from ..data import select_columns
+    from ..preprocess import TableModel
+
+    if transform not in ("standardize", None):
+        raise DataError(
+            f"A streamed fit supports transform 'standardize' or None; got {transform!r}, "
+            "which needs each whole column in memory. Use 'standardize' or None.")
+    probe = FileSource(path, sep=sep, chunksize=1)
+    names = select_columns(probe._header(), columns, exclude)
+    source = FileSource(path, columns=names, chunksize=chunksize, sep=sep)
+    m = source.moments()
+    if m.bad:
+        raise DataError(
+            f"{source.path.name!r} holds {m.bad} empty, infinite or huge cell(s) in the chosen "
+            "columns; a streamed fit needs clean numbers. Clean the file first (densitykit "
+            "read_table does it for tables that fit in memory).")
+    if m.n < 2:
+        raise DataError(f"{source.path.name!r} has {m.n} row(s); a fit needs at least 2.")
+    model = TableModel(density, transform=transform)
+    model.columns_ = list(names)
+    model.integer_columns_ = np.asarray(m.integer, dtype=bool)
+    model.data_min_, model.data_max_ = m.lo, m.hi
+    model.n_features_in_ = len(names)
+    model.feature_names_in_ = np.asarray(names, dtype=object)
+    if transform == "standardize":
+        std = np.sqrt(m.m2 / m.weight)
+        std = np.where(std > 0, std, 1.0)
+        model.transform_params_ = [{"loc": float(a), "scale": float(b)}
+                                   for a, b in zip(m.mean, std)]
+        source.affine = (m.mean, std)
+    else:
+        model.transform_params_ = [{} for _ in names]
+    fitted = clone(density)
+    fit_chunked(fitted, source, where=f"{source.path.name!r}", callback=callback)
+    for attr in ("feature_names_in_",):  # the density sees anonymous transformed columns
+        if hasattr(fitted, attr):
+            delattr(fitted, attr)
+    model.density_ = fitted
+    return model
+
+
+def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None,
+               chunksize: int | None = None, sep: str | None = None, keep: int = 100_000,
+               random_state: Any = 0) -> tuple[float, int, np.ndarray]:
+    """Score a file chunk by chunk: mean log-likelihood per row, row count, and a sorted
+    random sample of at most about ``keep`` per-row log-likelihoods (for quantiles)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(random_state)
+    source = FileSource(path, columns=columns, chunksize=chunksize, sep=sep)
+    total, n = 0.0, 0
+    vals, keys = np.empty(0), np.empty(0)  # a uniform sample: the rows with the smallest keys
+    for X, _ in _prefetch(source.chunks()):
+        ll = model.score_samples(pd.DataFrame(X, columns=source.columns))
+        total += float(ll.sum())
+        n += ll.shape[0]
+        vals, keys = np.concatenate([vals, ll]), np.concatenate([keys, rng.random(ll.shape[0])])
+        if keys.size > keep:
+            top = np.argpartition(keys, keep - 1)[:keep]
+            vals, keys = vals[top], keys[top]
+    return total / max(n, 1), n, np.sort(vals)
 
 
 def iter_chunks(path: str | Path, *, columns: list[str] | None = None,
