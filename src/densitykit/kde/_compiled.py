@@ -78,38 +78,62 @@ if AVAILABLE:
             else:
                 run_sum[i] += acc * np.exp(mx - m_old)
 
-    @numba.njit(cache=True)
-    def linear_bin_1d(x, w, lo, delta, n):
-        """Linear binning of weighted points onto ``lo + delta * arange(n)``."""
-        out = np.zeros(n)
-        for i in range(x.shape[0]):
-            t = (x[i] - lo) / delta
-            k = int(np.floor(t))
-            if k < 0:
-                k = 0
-            elif k > n - 2:
-                k = n - 2
-            f = t - k
-            out[k] += w[i] * (1.0 - f)
-            out[k + 1] += w[i] * f
+    @numba.njit(parallel=True, cache=True, fastmath=True)
+    def _linear_bin_1d(x, w, lo, delta, n, nt):
+        """Linear binning of weighted points onto ``lo + delta * arange(n)``.
+
+        A weight array of length 1 gives every point that weight. Each thread bins a
+        contiguous chunk into its own histogram; the histograms are added at the end.
+        """
+        size = x.shape[0]
+        inv = 1.0 / delta
+        chunk = (size + nt - 1) // nt
+        parts = np.zeros((nt, n))
+        same = w.shape[0] == 1
+        for t in numba.prange(nt):
+            part = parts[t]
+            for i in range(t * chunk, min(size, (t + 1) * chunk)):
+                u = (x[i] - lo) * inv
+                u = min(max(u, 0.0), n - 1.0)
+                k = min(int(u), n - 2)
+                f = u - k
+                wi = 1.0 if same else w[i]
+                part[k] += wi * (1.0 - f)
+                part[k + 1] += wi * f
+        out = parts.sum(axis=0)
+        if same:
+            out *= w[0]
         return out
 
-    @numba.njit(cache=True)
+    @numba.njit(parallel=True, cache=True)
+    def _linear_bin_2d(x, w, lo0, lo1, d0, d1, n0, n1, nt):
+        """Bilinear binning of weighted 2-D points onto a regular ``n0 x n1`` grid."""
+        size = x.shape[0]
+        chunk = (size + nt - 1) // nt
+        parts = np.zeros((nt, n0, n1))
+        for t in numba.prange(nt):
+            out = parts[t]
+            for i in range(t * chunk, min(size, (t + 1) * chunk)):
+                wi = w[0] if w.shape[0] == 1 else w[i]
+                t0 = (x[i, 0] - lo0) / d0
+                t1 = (x[i, 1] - lo1) / d1
+                k0 = min(max(int(np.floor(t0)), 0), n0 - 2)
+                k1 = min(max(int(np.floor(t1)), 0), n1 - 2)
+                f0 = t0 - k0
+                f1 = t1 - k1
+                out[k0, k1] += wi * (1.0 - f0) * (1.0 - f1)
+                out[k0 + 1, k1] += wi * f0 * (1.0 - f1)
+                out[k0, k1 + 1] += wi * (1.0 - f0) * f1
+                out[k0 + 1, k1 + 1] += wi * f0 * f1
+        return parts.sum(axis=0)
+
+    def linear_bin_1d(x, w, lo, delta, n):
+        """Linear binning of weighted points onto ``lo + delta * arange(n)``."""
+        return _linear_bin_1d(x, w, lo, delta, n, numba.get_num_threads())
+
     def linear_bin_2d(x, w, lo0, lo1, d0, d1, n0, n1):
         """Bilinear binning of weighted 2-D points onto a regular ``n0 x n1`` grid."""
-        out = np.zeros((n0, n1))
-        for i in range(x.shape[0]):
-            t0 = (x[i, 0] - lo0) / d0
-            t1 = (x[i, 1] - lo1) / d1
-            k0 = min(max(int(np.floor(t0)), 0), n0 - 2)
-            k1 = min(max(int(np.floor(t1)), 0), n1 - 2)
-            f0 = t0 - k0
-            f1 = t1 - k1
-            out[k0, k1] += w[i] * (1.0 - f0) * (1.0 - f1)
-            out[k0 + 1, k1] += w[i] * f0 * (1.0 - f1)
-            out[k0, k1 + 1] += w[i] * (1.0 - f0) * f1
-            out[k0 + 1, k1 + 1] += w[i] * f0 * f1
-        return out
+        return _linear_bin_2d(x, w, lo0, lo1, d0, d1, n0, n1, numba.get_num_threads())
 
 else:  # pragma: no cover
     accumulate_block = linear_bin_1d = linear_bin_2d = None

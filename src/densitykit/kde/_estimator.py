@@ -140,6 +140,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         check_in(self.kernel, "kernel", KERNELS)
         check_in(self.algorithm, "algorithm", ALGORITHMS)
         X = check_data(self, X, reset=True, dtype=np.float64)
+        uniform = sample_weight is None
         w = check_sample_weight(sample_weight, X.shape[0])
         kernel = KERNELS[self.kernel]
         d = X.shape[1]
@@ -153,21 +154,26 @@ class KernelDensity(DensityMixin, BaseEstimator):
             bw = np.asarray(self.bandwidth, dtype=np.float64)
             self.bandwidth_ = float(scale[0]) if bw.ndim == 0 or bw.size == 1 else bw.copy()
         keep = w > 0
+        if not keep.all():
+            X, w = X[keep], w[keep]
         self._kind, self._scale = kind, scale
-        self._center = (w @ X) / w.sum()
-        self._Xw = self._whiten(X[keep])
-        self._xsq = np.einsum("ij,ij->i", self._Xw, self._Xw)
-        p = w[keep] / w[keep].sum()
-        self._p = p
-        self._logw = np.log(p)
+        self._X = X
+        self._p = None if uniform else w / w.sum()
+        self._center = X.mean(axis=0) if uniform else (self._p @ X)
         log_det = np.sum(np.log(np.diag(scale) if kind == "full" else scale))
         self._log_const = -kernel.log_norm(d) - float(log_det)
         return self
 
+    def _weights(self) -> np.ndarray:
+        """Normalised weights of the stored rows."""
+        n = self._X.shape[0]
+        return np.full(n, 1.0 / n) if self._p is None else self._p
+
     def _whiten(self, Y: np.ndarray) -> np.ndarray:
         Yc = Y - self._center
         if self._kind == "diag":
-            return Yc / self._scale
+            Yc /= self._scale
+            return Yc
         return solve_triangular(self._scale, Yc.T, lower=True).T
 
     def _unwhiten(self, U: np.ndarray) -> np.ndarray:
@@ -178,7 +184,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
     def _pick_algorithm(self, n_queries: int) -> str:
         if self.algorithm != "auto":
             return self.algorithm
-        n, d = self._Xw.shape
+        n, d = self._X.shape
         kernel = KERNELS[self.kernel]
         big = n * n_queries > _BINNED_PAIRS
         smooth_enough = (d == 1 and np.isfinite(kernel.slope)) or kernel.name == "gaussian"
@@ -201,11 +207,19 @@ class KernelDensity(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_data(self, X, reset=False, dtype=np.float64)
         algorithm = self._pick_algorithm(X.shape[0])
-        kernel = KERNELS[self.kernel]
         if algorithm == "binned":
             return _binned.binned_log_density(self, X)
-        Q = self._whiten(X)
-        lse = log_kernel_sums(Q, self._Xw, self._logw, kernel, xsq=self._xsq)
+        return self._exact_log_density(X)
+
+    def _exact_log_density(self, X: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Exact log-density; ``rows`` (a mask) limits the sum to those data rows."""
+        data = self._X if rows is None else self._X[rows]
+        if self._p is None:
+            logw = np.full(data.shape[0], -np.log(self._X.shape[0]))
+        else:
+            logw = np.log(self._p if rows is None else self._p[rows])
+        lse = log_kernel_sums(self._whiten(X), data, logw, KERNELS[self.kernel],
+                              prep=self._whiten)
         return lse + self._log_const
 
     def score(self, X: Any, y: Any = None) -> float:
@@ -241,11 +255,15 @@ class KernelDensity(DensityMixin, BaseEstimator):
         if n_samples < 1:
             raise DataError(f"n_samples must be an integer >= 1; got {n_samples}.")
         rng = check_random_state(random_state)
-        cum = np.cumsum(self._p)
-        idx = np.minimum(np.searchsorted(cum, rng.random(n_samples) * cum[-1], "right"),
-                         cum.size - 1)
-        noise = sample_unit_kernel(KERNELS[self.kernel], rng, int(n_samples), self._Xw.shape[1])
-        return self._unwhiten(self._Xw[idx] + noise) + self._center
+        n, d = self._X.shape
+        if self._p is None:
+            idx = rng.integers(0, n, size=n_samples)
+        else:
+            cum = np.cumsum(self._p)
+            idx = np.minimum(np.searchsorted(cum, rng.random(n_samples) * cum[-1], "right"),
+                             n - 1)
+        noise = sample_unit_kernel(KERNELS[self.kernel], rng, int(n_samples), d)
+        return self._X[idx] + self._unwhiten(noise)
 
     # ---- plotting grid --------------------------------------------------------------------
     def grid(self, n_points: int | tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ coordinates, accumulated in float64.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +18,8 @@ __all__ = ["BLOCK_ENTRIES", "log_kernel_sums", "use_compiled"]
 
 #: entries of one query x data block (2**22 doubles = 32 MiB)
 BLOCK_ENTRIES = 2**22
+#: smaller blocks go to the NumPy loop: starting the compiled loop's threads costs more
+_PARALLEL_MIN = 2**16
 
 
 def use_compiled(flag: bool | None) -> bool:
@@ -73,6 +75,7 @@ def log_kernel_sums(
     compiled: bool | None = None,
     budget: int = BLOCK_ENTRIES,
     xsq: np.ndarray | None = None,
+    prep: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """``log Σ_j w_j k(|q_i - x_j|^2 · s)`` for every query row, for each scale ``s``.
 
@@ -86,6 +89,8 @@ def log_kernel_sums(
     compiled : use the numba loop (``None``: when installed).
     budget : entries of one query x data block; bounds the extra memory.
     xsq : precomputed ``|x_j|^2`` (optional).
+    prep : map applied to each block of ``X`` (to whiten it on the fly); then ``X`` is in
+        the caller's coordinates and only one block of it is ever whitened at a time.
 
     Returns
     -------
@@ -103,7 +108,7 @@ def log_kernel_sums(
     scales = np.atleast_1d(np.asarray(inv_s2, dtype=np.float64))
     fast = use_compiled(compiled)
     m, n = Q.shape[0], X.shape[0]
-    if xsq is None:
+    if xsq is None and prep is None:
         xsq = np.einsum("ij,ij->i", X, X)
     qsq_all = np.einsum("ij,ij->i", Q, Q)
     run_max = np.full((scales.size, m), -np.inf)
@@ -115,11 +120,16 @@ def log_kernel_sums(
         for x0 in range(0, n, nb):
             x1 = min(n, x0 + nb)
             block_loo = loo and x0 < q1 and q0 < x1
-            gram = Qb @ X[x0:x1].T
+            if prep is None:
+                Xb, xsq_b = X[x0:x1], xsq[x0:x1]
+            else:
+                Xb = prep(X[x0:x1])
+                xsq_b = np.einsum("ij,ij->i", Xb, Xb)
+            gram = Qb @ Xb.T
             for k, s in enumerate(scales):
-                args = (gram, qsq, xsq[x0:x1], logw[x0:x1], float(s))
+                args = (gram, qsq, xsq_b, logw[x0:x1], float(s))
                 rm, rs = run_max[k, q0:q1], run_sum[k, q0:q1]
-                if fast:
+                if fast and gram.size >= _PARALLEL_MIN:
                     _compiled.accumulate_block(
                         *args, kernel.code, block_loo, q0 - x0, rm, rs
                     )

@@ -1,0 +1,150 @@
+"""Kernel density estimation: densitykit side by side with scikit-learn, scipy and KDEpy.
+
+Run: ``.venv/bin/python benchmarks/bench_kde.py`` (add ``--quick`` for smaller sizes).
+
+Where a peer would take minutes (scikit-learn's exact sums over 200,000 rows), it scores a
+subset of the queries and its time is scaled linearly to all of them (its cost per query is
+independent of the other queries); the table says so. Medians of repeated runs are printed
+with the ratio peer / densitykit (above 1 means densitykit is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def peak_extra_mb(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return (peak - base) / 2**20
+
+
+ROWS: list[tuple[str, str, float, float, str]] = []
+
+
+def report(case: str, peer: str, ours: float, theirs: float, note: str = "") -> None:
+    ROWS.append((case, peer, ours, theirs, note))
+    print(f"{case:<44} densitykit {ours:9.4f} s   {peer} {theirs:9.4f} s   "
+          f"ratio {theirs / ours:7.1f}x  {note}", flush=True)
+
+
+def bench_exact_64d(n: int, m: int, sk_queries: int, repeat: int) -> None:
+    from sklearn.neighbors import KernelDensity as SkKDE
+
+    from densitykit import KernelDensity
+
+    rng = np.random.default_rng(0)
+    X, Q = rng.normal(size=(n, 64)), rng.normal(size=(m, 64))
+    ours = KernelDensity(bandwidth=1.0, algorithm="exact").fit(X)
+    ours.score_samples(Q[:10])  # compile
+    t_ours, dens = median_time(lambda: ours.score_samples(Q), repeat)
+    mem = peak_extra_mb(lambda: ours.score_samples(Q))
+    peer = SkKDE(bandwidth=1.0).fit(X)
+    t_sk, ref = median_time(lambda: peer.score_samples(Q[:sk_queries]), 1)
+    err = float(np.max(np.abs(dens[:sk_queries] - ref)))
+    report(f"exact gaussian 64-D, {n} x {m} queries", "sklearn", t_ours, t_sk * m / sk_queries,
+           f"(sklearn timed on {sk_queries} queries, scaled x{m / sk_queries:g}; "
+           f"max |diff| {err:.1e}; peak extra memory {mem:.0f} MB)")
+
+
+def bench_1d(n: int, grid: int, n_queries: int, repeat: int) -> None:
+    from KDEpy import FFTKDE
+
+    from densitykit import KernelDensity
+
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(size=n // 2), rng.normal(3, 0.5, size=n - n // 2)]
+    X = x[:, None]
+    h = KernelDensity(bandwidth="scott").fit(X).bandwidth_
+    KernelDensity(bandwidth=h).fit(X[:1000]).grid(grid)  # compile
+    t_ours, _ = median_time(lambda: KernelDensity(bandwidth=h).fit(X).grid(grid), repeat)
+    t_kdepy, _ = median_time(lambda: FFTKDE(bw=h).fit(x).evaluate(grid), repeat)
+    report(f"1-D {n} points on a {grid}-point grid", "KDEpy FFTKDE", t_ours, t_kdepy,
+           "(fit + grid, same bandwidth)")
+    q = rng.uniform(x.min() - 1, x.max() + 1, size=(n_queries, 1))
+    t_q, logd = median_time(lambda: KernelDensity(bandwidth=h).fit(X).score_samples(q), repeat)
+    exact = KernelDensity(bandwidth=h, algorithm="exact").fit(X).score_samples(q[:200])
+    err = float(np.max(np.abs(np.exp(logd[:200]) - np.exp(exact))))
+    report(f"1-D {n} points, {n_queries} arbitrary queries", "KDEpy FFTKDE grid", t_q, t_kdepy,
+           f"(target: ratio >= 0.5; max |density diff| on 200 queries {err:.1e})")
+
+
+def bench_digits(repeat: int) -> None:
+    from sklearn.datasets import load_digits
+    from sklearn.neighbors import KernelDensity as SkKDE
+
+    from densitykit import KernelDensity
+
+    X, _ = load_digits(return_X_y=True)
+    ours = KernelDensity(bandwidth=10.0).fit(X)
+    ours.score_samples(X[:5])
+    t_ours, a = median_time(lambda: KernelDensity(bandwidth=10.0).fit(X).score_samples(X), repeat)
+    t_sk, b = median_time(lambda: SkKDE(bandwidth=10.0).fit(X).score_samples(X), repeat)
+    report("digits, all 1797 rows scored (fit + score)", "sklearn", t_ours, t_sk,
+           f"(max |diff| {np.max(np.abs(a - b)):.1e})")
+
+
+def bench_cv(repeat: int) -> None:
+    import pandas as pd
+
+    from densitykit import KernelDensity
+
+    path = os.path.join(os.path.dirname(__file__), "..", "src", "densitykit", "datasets",
+                        "data", "dow_impurity_validation.csv.gz")
+    df = pd.read_csv(path).drop(columns=["Date"]).iloc[:, :-5]
+    X = df.apply(pd.to_numeric, errors="coerce").dropna().to_numpy(float)
+    X = (X - X.mean(0)) / X.std(0)
+    KernelDensity(bandwidth="cv").fit(X[:200])
+    t, model = median_time(lambda: KernelDensity(bandwidth="cv").fit(X), repeat)
+    h = float(np.asarray(model.bandwidth_).ravel()[0])
+    print(f"{'bandwidth=cv on Dow ' + str(X.shape):<44} densitykit {t:9.4f} s   "
+          f"(target < 5 s; h = {h:.4f})", flush=True)
+    ROWS.append((f"bandwidth='cv', Dow inputs {X.shape[0]} x {X.shape[1]}", "target 5 s",
+                 t, 5.0, f"(h = {h:.4f} per standardised feature)"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    ap.add_argument("--only", choices=["exact", "1d", "digits", "cv"], default=None)
+    args = ap.parse_args()
+    q = args.quick
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    runs = {
+        "exact": lambda: bench_exact_64d(20_000 if q else 200_000, 2_000, 20, 1 if q else 3),
+        "1d": lambda: bench_1d(100_000 if q else 1_000_000, 2048, 100_000, 5 if q else 7),
+        "digits": lambda: bench_digits(3),
+        "cv": lambda: bench_cv(1 if q else 3),
+    }
+    for name, run in runs.items():
+        if args.only in (None, name):
+            run()
+    print("\n| case | peer | densitykit (s) | peer (s) | ratio | note |\n|---|---|---|---|---|---|")
+    for case, peer, ours, theirs, note in ROWS:
+        print(f"| {case} | {peer} | {ours:.4f} | {theirs:.4f} | {theirs / ours:.1f}x | {note} |")
+
+
+if __name__ == "__main__":
+    main()
