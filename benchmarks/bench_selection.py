@@ -21,6 +21,7 @@ from statistics import median
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
+from threadpoolctl import threadpool_limits
 
 from densitykit.datasets import load_digits, load_dow
 from densitykit.gaussian import GaussianMixture
@@ -69,6 +70,13 @@ def main(argv=None) -> None:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--n-jobs", type=int, default=-1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--sk-threads",
+        type=int,
+        default=None,
+        help="limit scikit-learn's BLAS/OpenMP threads (its OpenMP k-means spins badly on a "
+        "loaded machine)",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(
@@ -85,7 +93,10 @@ def main(argv=None) -> None:
             continue
         t_sk, t_dk, t_sel = [], [], []
         for _ in range(args.repeat):
-            t, (bic_sk, n_sk) = timed(chapter_loop, SkGaussianMixture, X, ctype, grid, args.seed)
+            with threadpool_limits(args.sk_threads):
+                t, (bic_sk, n_sk) = timed(
+                    chapter_loop, SkGaussianMixture, X, ctype, grid, args.seed
+                )
             t_sk.append(t)
             t, _ = timed(chapter_loop, GaussianMixture, X, ctype, grid, args.seed)
             t_dk.append(t)
