@@ -92,6 +92,11 @@ def test_criterion_curve_follows_the_table():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), full["bic"])
     labels = [h.get_label() for h in ax.get_legend().legend_handles]
     assert "covariance_type=full" in labels and "selected" in labels
+    # one grid parameter: one line, legend holds only the selected marker
+    single = ModelSelector(GaussianMixture(random_state=0), {"n_components": [1, 2, 3]}).fit(X)
+    _, ax1 = single.plot(criterion="bic")
+    assert len(ax1.lines) == 2
+    assert [h.get_label() for h in ax1.get_legend().legend_handles] == ["selected"]
     _fig2, ax2 = plotting.plot_criterion(t, y="heldout_loglik")
     assert ax2.get_ylabel() == "heldout_loglik"
     with pytest.raises(DataError, match="no column"):

@@ -39,6 +39,27 @@ PALETTE = (
 )
 
 
+#: columns of a selection table that are results, not grid parameters
+_RESULT_COLUMNS = frozenset(
+    {
+        "bic",
+        "aic",
+        "train_loglik",
+        "heldout_loglik",
+        "heldout_loglik_se",
+        "n_parameters",
+        "fit_time",
+        "cv_time",
+        "converged",
+        "n_iter",
+        "warning",
+        "error",
+        "rank",
+        "selected",
+    }
+)
+
+
 def _plt() -> Any:
     try:
         import matplotlib.pyplot as plt
@@ -192,10 +213,8 @@ def plot_criterion(
         if col not in table:
             raise DataError(f"results has no column {col!r}; columns are {list(table.columns)}.")
     if hue is None:
-        skip = {x, y, "selected", "rank", "error", "warning", "converged"}
-        params = [c for c in table.columns if c not in skip]
-        end = params.index("bic") if "bic" in params else len(params)
-        varying = [c for c in params[:end] if table[c].astype(str).nunique() > 1]
+        params = [c for c in table.columns if c not in _RESULT_COLUMNS and c != x]
+        varying = [c for c in params if table[c].astype(str).nunique() > 1]
         hue = varying[0] if varying else None
     fig, ax = _fig_ax(ax)
     groups = [(None, table)] if hue is None else list(table.groupby(hue, sort=False))
