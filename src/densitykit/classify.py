@@ -192,8 +192,8 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
             raise FitError(
                 f"Could not fit the density of class {label!r} ({X_c.shape[0]} sample"
                 f"{'s' if X_c.shape[0] != 1 else ''}): {exc} Give that class more rows, "
-                "merge or drop it, or use a simpler density (for example a regularised "
-                "Normal or a KernelDensity)."
+                "merge or drop it, or use a density that can be fitted to so few rows (for "
+                "example a KernelDensity with a fixed bandwidth)."
             ) from exc
 
     def _joint_log_likelihood(self, X: Any) -> np.ndarray:
