@@ -224,3 +224,57 @@ def test_unfitted_model_is_refused():
 
     with pytest.raises(NotFittedError):
         condition(_mixture_class()(2), [0], [1.0])
+
+
+# --- property test: the precision-matrix form of the conditional, random mixtures -------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _random_full_mixture(seed, d, k):
+    rng = np.random.default_rng(seed)
+    gm = _mixture_class()(n_components=k, covariance_type="full")
+    a = rng.normal(size=(k, d, d))
+    cov = a @ np.swapaxes(a, 1, 2) + 0.5 * np.eye(d)
+    w = rng.dirichlet(np.ones(k))
+    from densitykit.gaussian.conditional import new_mixture
+
+    return new_mixture(gm, w, rng.normal(0, 2, (k, d)), cov, "full")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    d=st.integers(2, 6),
+    k=st.integers(1, 4),
+    data=st.data(),
+)
+def test_condition_equals_precision_form(seed, d, k, data):
+    gm = _random_full_mixture(seed, d, k)
+    n_given = data.draw(st.integers(1, d - 1))
+    given = data.draw(st.permutations(range(d)))[:n_given]
+    rest = sorted(set(range(d)) - set(given))
+    x_a = np.random.default_rng(seed + 1).normal(size=n_given)
+    cond = condition(gm, given, x_a)
+    log_w = []
+    for j in range(k):
+        prec = np.linalg.inv(gm.covariances_[j])
+        p_bb = prec[np.ix_(rest, rest)]
+        p_ba = prec[np.ix_(rest, given)]
+        cov_b = np.linalg.inv(p_bb)
+        mean_b = gm.means_[j, rest] - cov_b @ p_ba @ (x_a - gm.means_[j, given])
+        np.testing.assert_allclose(cond.means_[j], mean_b, rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(cond.covariances_[j], cov_b, rtol=1e-7, atol=1e-9)
+        s_aa = gm.covariances_[j][np.ix_(given, given)]
+        log_w.append(
+            np.log(gm.weights_[j])
+            + stats.multivariate_normal(gm.means_[j, given], s_aa).logpdf(x_a)
+        )
+    np.testing.assert_allclose(np.log(cond.weights_), np.array(log_w) - logsumexp(log_w), atol=1e-8)
+    # the conditional density times the marginal density is the joint density
+    x_b = np.random.default_rng(seed + 2).normal(size=len(rest))
+    x = np.empty(d)
+    x[given], x[rest] = x_a, x_b
+    joint = gm.score_samples(x[None])[0]
+    parts = cond.score_samples(x_b[None])[0] + marginal(gm, given).score_samples(x_a[None])[0]
+    np.testing.assert_allclose(parts, joint, rtol=1e-9, atol=1e-9)
