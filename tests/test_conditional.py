@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import logsumexp
 
@@ -15,6 +17,7 @@ from densitykit.gaussian.conditional import (
     conditional_mean,
     full_covariances,
     marginal,
+    new_mixture,
     sample_conditional,
 )
 
@@ -227,8 +230,6 @@ def test_unfitted_model_is_refused():
 
 
 # --- property test: the precision-matrix form of the conditional, random mixtures -------------
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 def _random_full_mixture(seed, d, k):
@@ -237,8 +238,6 @@ def _random_full_mixture(seed, d, k):
     a = rng.normal(size=(k, d, d))
     cov = a @ np.swapaxes(a, 1, 2) + 0.5 * np.eye(d)
     w = rng.dirichlet(np.ones(k))
-    from densitykit.gaussian.conditional import new_mixture
-
     return new_mixture(gm, w, rng.normal(0, 2, (k, d)), cov, "full")
 
 
