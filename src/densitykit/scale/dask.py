@@ -16,8 +16,8 @@ cluster's memory is handled).
 
 Examples
 --------
->>> import numpy as np
->>> import dask.array as da
+>>> import numpy as np, pytest
+>>> da = pytest.importorskip("dask.array")  # Dask is an optional extra
 >>> from densitykit import GaussianMixture
 >>> from densitykit.scale.dask import fit_dask, predict_dask
 >>> rng = np.random.default_rng(0)
@@ -228,7 +228,8 @@ def fit_dask(estimator: Any, X: Any, sample_weight: Any = None, *,
 
     Examples
     --------
-    >>> import numpy as np, dask.array as da
+    >>> import numpy as np, pytest
+    >>> da = pytest.importorskip("dask.array")  # Dask is an optional extra
     >>> from densitykit import Normal
     >>> from densitykit.scale.dask import fit_dask
     >>> X = da.from_array(np.random.default_rng(0).normal(5, 2, (4000, 1)), chunks=1000)
@@ -274,7 +275,8 @@ def score_samples_dask(estimator: Any, X: Any) -> Any:
 
     Examples
     --------
-    >>> import numpy as np, dask.array as da
+    >>> import numpy as np, pytest
+    >>> da = pytest.importorskip("dask.array")  # Dask is an optional extra
     >>> from densitykit import Normal
     >>> from densitykit.scale.dask import score_samples_dask
     >>> X = np.random.default_rng(0).normal(size=(100, 2))
@@ -306,7 +308,8 @@ def sample_dask(estimator: Any, n_samples: int, *, chunksize: int = 100_000,
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, pytest
+    >>> _ = pytest.importorskip("dask.array")  # Dask is an optional extra
     >>> from densitykit import GaussianMixture
     >>> from densitykit.scale.dask import sample_dask
     >>> gm = GaussianMixture(2, random_state=0).fit(np.random.default_rng(0).normal(size=(200, 2)))
