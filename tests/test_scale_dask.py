@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import warnings
 
 import numpy as np
@@ -245,8 +246,13 @@ def test_cluster_fit_equals_in_memory(client):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = GaussianMixture(3, **kw).fit(X)
-        b = fit_dask(GaussianMixture(3, **kw), da.from_array(X, chunks=1000).persist())
+        b = fit_dask(GaussianMixture(3, **kw), da.from_array(X, chunks=1000), persist=True)
     assert_same_fit(a, b)
+    # the persisted chunks are released once the fit is done (asynchronously)
+    deadline = time.monotonic() + 20
+    while any(client.has_what().values()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(client.has_what().values())
     # the chunks really ran on both worker processes
     assert len(client.scheduler_info()["workers"]) == 2
 

@@ -10,9 +10,10 @@ The initialisation runs on a random sample of rows (all rows when they are few) 
 this process; EM then runs over all chunks. A worker lost during a fit only costs a
 recomputation of its chunks: the scheduler re-runs them elsewhere.
 
-On a cluster, ``X.persist()`` first when the data fits in the cluster's memory; otherwise
-every iteration recomputes the chunks from their source (which is how data larger than the
-cluster's memory is handled).
+With ``persist=True`` the chunks stay in the workers' memory during the fit (for data that
+fits in the cluster's memory); otherwise every iteration recomputes the chunks from their
+source (reading files, for instance), which is how data larger than the cluster's memory is
+handled.
 
 Examples
 --------
@@ -165,10 +166,14 @@ class DaskSource:
 
     threads = False
 
-    def __init__(self, X: Any, sample_weight: Any = None):
+    def __init__(self, X: Any, sample_weight: Any = None, *, persist: bool = False):
         X, self.feature_names = _as_array(X)
+        w = _weights(sample_weight, X)
+        if persist:  # held in the workers' memory for the life of this source
+            X = X.persist()
+            w = None if w is None else w.persist()
         self.X = X
-        self.w = _weights(sample_weight, X)
+        self.w = w
         self.n_features = int(X.shape[1])
         self.weighted = self.w is not None
         self._x = list(X.to_delayed().ravel())
@@ -204,7 +209,7 @@ class DaskSource:
 
 def fit_dask(estimator: Any, X: Any, sample_weight: Any = None, *,
              callback: Callable[[int, float], None] | None = None,
-             init_sample: int = INIT_SAMPLE) -> Any:
+             init_sample: int = INIT_SAMPLE, persist: bool = False) -> Any:
     """Fit a ``GaussianMixture`` or ``Normal`` to a Dask array or data frame.
 
     Sets exactly the attributes of the in-memory ``fit``. Each EM iteration is one
@@ -220,6 +225,10 @@ def fit_dask(estimator: Any, X: Any, sample_weight: Any = None, *,
     init_sample : int, default=200000
         Rows pulled to this process for the initialisation; with no more rows than this the
         initialisation is exactly the in-memory one.
+    persist : bool, default=False
+        Keep the chunks in the workers' memory during the fit (released afterwards), so that
+        EM iterations do not recompute them from their source. Use it when the data fits in
+        the cluster's memory; leave it off for data larger than that.
 
     Returns
     -------
@@ -236,8 +245,8 @@ def fit_dask(estimator: Any, X: Any, sample_weight: Any = None, *,
     >>> round(float(fit_dask(Normal(), X).mean_[0]), 1)
     5.0
     """
-    return fit_chunked(estimator, DaskSource(X, sample_weight), callback=callback,
-                       init_sample=init_sample)
+    return fit_chunked(estimator, DaskSource(X, sample_weight, persist=persist),
+                       callback=callback, init_sample=init_sample)
 
 
 # --- using a fitted model on Dask data ----------------------------------------------------------
