@@ -301,3 +301,28 @@ def test_selector_candidates_run_on_the_cluster(client):
     assert {t["worker"] for t in ts.data} <= set(client.scheduler_info()["workers"])
     assert remote.best_params_ == local.best_params_
     np.testing.assert_allclose(remote.results_["bic"], local.results_["bic"], rtol=1e-10)
+
+
+def test_one_computation_per_pass_on_any_local_scheduler():
+    import dask
+    from dask.callbacks import Callback
+
+    class Count(Callback):
+        def __init__(self):
+            super().__init__()
+            self.n = 0
+
+        def _start(self, dsk):
+            self.n += 1
+
+    X = blobs(seed=16)
+    kw = dict(random_state=0, max_iter=6, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = GaussianMixture(3, **kw).fit(X)
+        for scheduler in ("synchronous", "threads"):
+            with dask.config.set(scheduler=scheduler), Count() as count:
+                gm = fit_dask(GaussianMixture(3, **kw), da.from_array(X, chunks=700))
+            # moments, the initialisation sample, then one map-reduce per EM iteration
+            assert count.n == 2 + gm.n_iter_ == 8
+            assert_same_fit(ref, gm)
