@@ -134,6 +134,9 @@ def test_bad_files_are_named(tmp_path):
     df.to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(DataError, match=r"\['b'\].*rows 300 to 399"):
         fit_stream(GaussianMixture(2), tmp_path / "text.csv", chunksize=100)
+    (tmp_path / "empty.csv").write_text("a,b\n")
+    with pytest.raises(DataError, match=r"'empty\.csv' has no rows"):
+        fit_stream(Normal(), tmp_path / "empty.csv")
     with pytest.raises(DataError, match="chunksize"):
         fit_stream(Normal(), path, chunksize=0)
 

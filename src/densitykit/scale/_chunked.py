@@ -195,9 +195,11 @@ class ChunkSource(Protocol):
     def reduce(self, fn: Callable[..., Any], *args: Any) -> Any: ...
 
 
-def _check_moments(est: Any, m: Moments, min_samples: int, where: str) -> None:
+def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) -> None:
     name = type(est).__name__
-    if m.n < min_samples:
+    if m is None or m.n < min_samples:
+        if m is None:
+            raise DataError(f"{where} has no rows; {name} needs at least {min_samples}.")
         got = "1 sample" if m.n == 1 else f"n_samples={m.n}"
         raise DataError(
             f"{name} needs at least {min_samples} samples to fit; got {got}. Provide more "

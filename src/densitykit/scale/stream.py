@@ -156,6 +156,8 @@ class FileSource:
         use_w = self.weighted if weights is None else weights
         start = 0
         for df in self._frames():
+            if len(df) == 0:
+                continue
             bad = [c for c, t in df.dtypes.items() if t.kind not in "fiub"]
             if bad:
                 raise DataError(
