@@ -19,7 +19,7 @@ from .._validation import (
 )
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
-from ._engine import Params, Workspace, log_prob_blocks
+from ._engine import Params, Workspace, blas_single_threaded, log_prob_blocks
 
 __all__ = ["GaussianModel"]
 
@@ -81,7 +81,8 @@ class GaussianModel(DensityMixin, BaseEstimator):
         X = check_data(self, X, reset=False)
         p = self._user_params()
         ws = self._scoring_space(p)
-        return log_prob_blocks(X, ws, ws.from_user(p), self._ctype(), resp=resp)
+        with blas_single_threaded():
+            return log_prob_blocks(X, ws, ws.from_user(p), self._ctype(), resp=resp)
 
     # --- public API ------------------------------------------------------------------------
     def score_samples(self, X) -> np.ndarray:

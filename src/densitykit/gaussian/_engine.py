@@ -172,7 +172,6 @@ def iter_blocks(n: int, rows: int) -> Iterator[slice]:
 
 
 _POOL: dict[str, object] = {}
-_THREAD_MIN_ROWS = 32_768  # below this, threads cost more than they save
 
 
 def _pool():
@@ -185,17 +184,21 @@ def _pool():
 
 
 def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
-    """Apply ``fn`` to every block slice; threads share the blocks when the data is large.
+    """Apply ``fn`` to every block slice; threads share the blocks when there are several.
 
-    Each thread then runs single-threaded BLAS, so the cores work on different blocks
-    instead of fighting over one small matrix product.
+    Call it inside :func:`blas_single_threaded`: the cores then work on different blocks
+    instead of spinning over one small matrix product (multi-threaded BLAS on small blocks
+    is several times slower on a busy machine).
     """
     slices = list(iter_blocks(n, rows))
-    if n < _THREAD_MIN_ROWS or len(slices) < 4 or (os.cpu_count() or 1) < 2:
+    if len(slices) < 4 or (os.cpu_count() or 1) < 2:
         return [fn(s) for s in slices]
-    executor, controller = _pool()
-    with controller.limit(limits=1, user_api="blas"):
-        return list(executor.map(fn, slices))
+    return list(_pool()[0].map(fn, slices))
+
+
+def blas_single_threaded():
+    """Context in which BLAS runs on one thread; our blocks supply the parallelism."""
+    return _pool()[1].limit(limits=1, user_api="blas")
 
 
 def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -> np.ndarray:
@@ -379,4 +382,4 @@ def sum_stats(parts: list[Stats]) -> Stats:
 
 
 __all__ += ["COVARIANCE_TYPES", "ConvergenceWarning", "EMResult", "InMemoryData",
-            "hard_stats", "in_memory_stats", "sum_stats"]
+            "blas_single_threaded", "hard_stats", "in_memory_stats", "sum_stats"]

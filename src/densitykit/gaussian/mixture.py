@@ -19,6 +19,7 @@ from ._engine import (
     InMemoryData,
     Params,
     Workspace,
+    blas_single_threaded,
     in_memory_stats,
     m_step,
     run_em,
@@ -129,15 +130,16 @@ class GaussianMixture(GaussianModel):
         rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")
         best = None
-        data = InMemoryData(X, w, ws)
-        stats_fn = in_memory_stats(data, ctype)
-        for init in range(1 if warm else n_init):
-            params = (ws.from_user(self._user_params()) if warm
-                      else self._initial_params(data, k, rng, reg))
-            res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
-                         max_iter=self.max_iter, callback=self._progress(init))
-            if best is None or res.lower_bound > best.lower_bound:
-                best = res
+        with blas_single_threaded():
+            data = InMemoryData(X, w, ws)
+            stats_fn = in_memory_stats(data, ctype)
+            for init in range(1 if warm else n_init):
+                params = (ws.from_user(self._user_params()) if warm
+                          else self._initial_params(data, k, rng, reg))
+                res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
+                             max_iter=self.max_iter, callback=self._progress(init))
+                if best is None or res.lower_bound > best.lower_bound:
+                    best = res
         if not best.converged and self.max_iter > 1:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "

@@ -9,6 +9,7 @@ from ._base import GaussianModel
 from ._engine import (
     Params,
     Workspace,
+    blas_single_threaded,
     block_rows,
     hard_stats,
     m_step,
@@ -73,7 +74,8 @@ class Normal(GaussianModel):
         def one(sl: slice):
             return hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
 
-        stats = sum_stats(map_blocks(one, n, block_rows(ctype.width(d, 1))))
+        with blas_single_threaded():
+            stats = sum_stats(map_blocks(one, n, block_rows(ctype.width(d, 1))))
         p = ws.to_user(m_step(stats, ctype, self.reg_covar / ws.scale**2, reseed=False))
         self.mean_ = p.means[0]
         self.covariance_ = p.covariances[0]
