@@ -175,3 +175,24 @@ def test_estimator_same_numbers_without_numba(monkeypatch):
         models[flag] = (exact.bandwidth_, exact.score_samples(Q), binned.score_samples(Q))
     for a, b in zip(models[True], models[False]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("loo", [False, True])
+def test_threaded_and_serial_gaussian_builds_agree(loo):
+    rng = np.random.default_rng(4)
+    Q, X = rng.normal(size=(300, 5)), rng.normal(size=(400, 5))
+    gram = Q @ X.T
+    args = (gram, np.einsum("ij,ij->i", Q, Q), np.einsum("ij,ij->i", X, X),
+            np.log(rng.dirichlet(np.ones(400))), 0.7, loo, 0)
+    outs = []
+    for build in (_compiled._gaussian_threads, _compiled._gaussian_serial):
+        run_max, run_sum = np.full(300, -np.inf), np.zeros(300)
+        build(*args, run_max, run_sum)
+        outs.append(np.log(run_sum) + run_max)
+    ref = np.full(300, -np.inf), np.zeros(300)
+    from densitykit.kde._exact import _accumulate_numpy
+
+    _accumulate_numpy(gram, *args[1:5], KERNELS["gaussian"], loo, 0, *ref)
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_allclose(outs[0], np.log(ref[1]) + ref[0], rtol=0, atol=1e-12)

@@ -151,7 +151,8 @@ class BinnedDensity:
 
 def binned_density(X: np.ndarray, p: np.ndarray | None, kernel: Kernel, M: np.ndarray,
                    log_const: float, center: np.ndarray, s: np.ndarray, *,
-                   max_grid: int | None = None, compiled: bool | None = None) -> BinnedDensity:
+                   max_grid: int | None = None, compiled: bool | None = None,
+                   local: bool = True) -> BinnedDensity:
     """Bin the rows of ``X`` (weights ``p`` summing to 1, ``None`` for equal weights) and
     convolve with the kernel, on a grid in the coordinates ``z = (x - center) / s``.
 
@@ -186,10 +187,10 @@ def binned_density(X: np.ndarray, p: np.ndarray | None, kernel: Kernel, M: np.nd
     lo = zmin - half * delta
     k0 = float(np.exp(log_const))
     bound = binned_error_bound(kernel, p_diag, delta, k0)
-    local = None
-    if kernel.name == "gaussian":
-        local = _local_error(counts, table, offsets, P, delta, values, k0, tau)
-    return BinnedDensity(lo, delta, values, bound, zmin, zmax, local)
+    estimate = None
+    if local and kernel.name == "gaussian":
+        estimate = _local_error(counts, table, offsets, P, delta, values, k0, tau)
+    return BinnedDensity(lo, delta, values, bound, zmin, zmax, estimate)
 
 
 def _local_error(counts, table, offsets, P, delta, values, k0, tau):
@@ -213,7 +214,8 @@ def _binning_frame(est: Any) -> tuple[np.ndarray, np.ndarray]:
     return s, np.linalg.solve(L, np.diag(s))
 
 
-def _fitted_grid(est: Any, compiled: bool | None = None) -> tuple[BinnedDensity, np.ndarray]:
+def _fitted_grid(est: Any, compiled: bool | None = None,
+                 local: bool = True) -> tuple[BinnedDensity, np.ndarray]:
     d = est._X.shape[1]
     if d > 2:
         raise DataError(
@@ -223,7 +225,7 @@ def _fitted_grid(est: Any, compiled: bool | None = None) -> tuple[BinnedDensity,
     s, M = _binning_frame(est)
     kernel = KERNELS[est.kernel]
     grid = binned_density(est._X, est._p, kernel, M, est._log_const, est._center, s,
-                          compiled=compiled)
+                          compiled=compiled, local=local)
     return grid, s
 
 
@@ -278,7 +280,7 @@ def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: f
         q = x[rows]
         a = np.abs(q - (lo_x if left else hi_x))
         edge = np.max(q + _reach_1d(kernel, h, a)) if left else np.min(q - _reach_1d(kernel, h, a))
-        near = data <= edge if left else data >= edge
+        near = np.flatnonzero(data <= edge if left else data >= edge)
         out[rows] = est._exact_log_density(x[rows][:, None], near)
         bad &= ~rows
 
@@ -286,7 +288,7 @@ def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: f
 def density_grid(est: Any, n_points: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Regular plotting grid over the data and the density on it (see ``KernelDensity.grid``)."""
     d = est._X.shape[1]
-    grid, s = _fitted_grid(est)
+    grid, s = _fitted_grid(est, local=False)
     kernel = KERNELS[est.kernel]
     n = n_points if n_points is not None else (1024 if d == 1 else 128)
     sizes = np.broadcast_to(np.asarray(n), (d,)).astype(np.int64)

@@ -15,11 +15,20 @@ except ImportError:  # pragma: no cover
     numba = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "CUTOFF", "accumulate_block", "linear_bin_1d", "linear_bin_2d"]
+__all__ = [
+    "AVAILABLE",
+    "CUTOFF",
+    "THREADED_MIN",
+    "accumulate_block",
+    "linear_bin_1d",
+    "linear_bin_2d",
+]
 
 #: terms below exp(CUTOFF) times a block's largest term are dropped: with fewer than 1e9
 #: data rows they change a log-density by less than 1e-12
 CUTOFF = -50.0
+#: blocks with fewer entries run on one thread
+THREADED_MIN = 2**21
 
 if AVAILABLE:
     _HALF_PI = 0.5 * np.pi
@@ -77,7 +86,6 @@ if AVAILABLE:
             acc += e if t > CUTOFF else 0.0
         return acc
 
-    @numba.njit(parallel=True, cache=True)
     def _accumulate_gaussian(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum):
         """Gaussian special case of :func:`accumulate_block` (same numbers, fewer steps):
         ``v_ij = logw_j - s/2 (qsq_i + xsq_j - 2 g_ij)`` with ``u2 >= 0`` enforced as
@@ -106,6 +114,11 @@ if AVAILABLE:
             else:
                 run_sum[i] += acc * np.exp(mx - m_old)
 
+    # one body, two builds: threads pay off only on large blocks (starting them can cost a
+    # scheduler time slice on a busy machine)
+    _gaussian_threads = numba.njit(parallel=True, cache=True)(_accumulate_gaussian)
+    _gaussian_serial = numba.njit(cache=True)(_accumulate_gaussian)
+
     def accumulate_block(gram, qsq, xsq, logw, inv_s2, code, loo, shift, run_max, run_sum):
         """Fold one (queries x data) block into the running log-sum-exp of every query.
 
@@ -114,7 +127,8 @@ if AVAILABLE:
         than ``exp(CUTOFF)`` times the block's largest are skipped (no ``exp`` spent on them).
         """
         if code == 0:
-            _accumulate_gaussian(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum)
+            run = _gaussian_threads if gram.size >= THREADED_MIN else _gaussian_serial
+            run(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum)
         else:
             _accumulate_any(gram, qsq, xsq, logw, inv_s2, code, loo, shift, run_max, run_sum)
 
@@ -147,62 +161,47 @@ if AVAILABLE:
             else:
                 run_sum[i] += acc * np.exp(mx - m_old)
 
-    @numba.njit(parallel=True, cache=True, fastmath=True)
-    def _linear_bin_1d(x, w, lo, delta, n, nt):
+    @numba.njit(cache=True)
+    def linear_bin_1d(x, w, lo, delta, n):
         """Linear binning of weighted points onto ``lo + delta * arange(n)``.
 
-        A weight array of length 1 gives every point that weight. Each thread bins a
-        contiguous chunk into its own histogram; the histograms are added at the end.
+        A weight array of length 1 gives every point that weight. One thread: a scatter-add
+        is memory-bound, and a single pass is immune to stalls of a busy machine.
         """
-        size = x.shape[0]
         inv = 1.0 / delta
-        chunk = (size + nt - 1) // nt
-        parts = np.zeros((nt, n))
+        out = np.zeros(n)
         same = w.shape[0] == 1
-        for t in numba.prange(nt):
-            part = parts[t]
-            for i in range(t * chunk, min(size, (t + 1) * chunk)):
-                u = (x[i] - lo) * inv
-                u = min(max(u, 0.0), n - 1.0)
-                k = min(int(u), n - 2)
-                f = u - k
-                wi = 1.0 if same else w[i]
-                part[k] += wi * (1.0 - f)
-                part[k + 1] += wi * f
-        out = parts.sum(axis=0)
+        for i in range(x.shape[0]):
+            u = min(max((x[i] - lo) * inv, 0.0), n - 1.0)
+            k = min(int(u), n - 2)
+            f = u - k
+            wi = 1.0 if same else w[i]
+            out[k] += wi * (1.0 - f)
+            out[k + 1] += wi * f
         if same:
             out *= w[0]
         return out
 
-    @numba.njit(parallel=True, cache=True)
-    def _linear_bin_2d(x, w, lo0, lo1, d0, d1, n0, n1, nt):
-        """Bilinear binning of weighted 2-D points onto a regular ``n0 x n1`` grid."""
-        size = x.shape[0]
-        chunk = (size + nt - 1) // nt
-        parts = np.zeros((nt, n0, n1))
-        for t in numba.prange(nt):
-            out = parts[t]
-            for i in range(t * chunk, min(size, (t + 1) * chunk)):
-                wi = w[0] if w.shape[0] == 1 else w[i]
-                t0 = (x[i, 0] - lo0) / d0
-                t1 = (x[i, 1] - lo1) / d1
-                k0 = min(max(int(np.floor(t0)), 0), n0 - 2)
-                k1 = min(max(int(np.floor(t1)), 0), n1 - 2)
-                f0 = t0 - k0
-                f1 = t1 - k1
-                out[k0, k1] += wi * (1.0 - f0) * (1.0 - f1)
-                out[k0 + 1, k1] += wi * f0 * (1.0 - f1)
-                out[k0, k1 + 1] += wi * (1.0 - f0) * f1
-                out[k0 + 1, k1 + 1] += wi * f0 * f1
-        return parts.sum(axis=0)
-
-    def linear_bin_1d(x, w, lo, delta, n):
-        """Linear binning of weighted points onto ``lo + delta * arange(n)``."""
-        return _linear_bin_1d(x, w, lo, delta, n, numba.get_num_threads())
-
+    @numba.njit(cache=True)
     def linear_bin_2d(x, w, lo0, lo1, d0, d1, n0, n1):
         """Bilinear binning of weighted 2-D points onto a regular ``n0 x n1`` grid."""
-        return _linear_bin_2d(x, w, lo0, lo1, d0, d1, n0, n1, numba.get_num_threads())
+        out = np.zeros((n0, n1))
+        same = w.shape[0] == 1
+        for i in range(x.shape[0]):
+            t0 = min(max((x[i, 0] - lo0) / d0, 0.0), n0 - 1.0)
+            t1 = min(max((x[i, 1] - lo1) / d1, 0.0), n1 - 1.0)
+            k0 = min(int(t0), n0 - 2)
+            k1 = min(int(t1), n1 - 2)
+            f0 = t0 - k0
+            f1 = t1 - k1
+            wi = 1.0 if same else w[i]
+            out[k0, k1] += wi * (1.0 - f0) * (1.0 - f1)
+            out[k0 + 1, k1] += wi * f0 * (1.0 - f1)
+            out[k0, k1 + 1] += wi * (1.0 - f0) * f1
+            out[k0 + 1, k1 + 1] += wi * f0 * f1
+        if same:
+            out *= w[0]
+        return out
 
 else:  # pragma: no cover
     accumulate_block = linear_bin_1d = linear_bin_2d = None

@@ -212,7 +212,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         return self._exact_log_density(X)
 
     def _exact_log_density(self, X: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Exact log-density; ``rows`` (a mask) limits the sum to those data rows."""
+        """Exact log-density; ``rows`` (indices or a mask) limits the sum to those rows."""
         data = self._X if rows is None else self._X[rows]
         if self._p is None:
             logw = np.full(data.shape[0], -np.log(self._X.shape[0]))

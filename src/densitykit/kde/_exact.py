@@ -86,7 +86,8 @@ def log_kernel_sums(
     kernel : the kernel (its log-profile of the squared radius is used).
     inv_s2 : one scale or several; distances are multiplied by it before the profile.
     loo : leave each row out of its own sum (``Q`` must then be ``X``).
-    compiled : use the numba loop (``None``: when installed).
+    compiled : ``True`` always uses the numba loop, ``False`` the NumPy one; ``None`` uses
+        numba when installed and the block is large enough to pay for its threads.
     budget : entries of one query x data block; bounds the extra memory.
     xsq : precomputed ``|x_j|^2`` (optional).
     prep : map applied to each block of ``X`` (to whiten it on the fly); then ``X`` is in
@@ -129,7 +130,7 @@ def log_kernel_sums(
             for k, s in enumerate(scales):
                 args = (gram, qsq, xsq_b, logw[x0:x1], float(s))
                 rm, rs = run_max[k, q0:q1], run_sum[k, q0:q1]
-                if fast and gram.size >= _PARALLEL_MIN:
+                if fast and (compiled is True or gram.size >= _PARALLEL_MIN):
                     _compiled.accumulate_block(
                         *args, kernel.code, block_loo, q0 - x0, rm, rs
                     )
