@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import special
+from sklearn.base import clone
 
 from ._validation import check_int, check_random_state
 from .exceptions import DataError, FitError
@@ -115,10 +116,51 @@ def _make_density(family: str, size: float, seed: int) -> Any:
     return KernelDensity(bandwidth=float(size))
 
 
+def _has_atoms(x: np.ndarray, share: float = 0.01) -> bool:
+    """Whether some value repeats in at least ``share`` of the rows (and at least 3 times)."""
+    counts = np.unique(x, return_counts=True)[1]
+    return bool(counts.max() >= max(3, share * x.size))
+
+
+def spread_ties(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Normal scores of ``x`` with tied values spread over their share of the levels.
+
+    A value seen ``c`` times after ``lo`` smaller ones gets a level drawn uniformly in
+    ``[lo, lo + c] / n`` (the randomised probability integral transform), so the scores are
+    exactly standard normal even for a column with repeated values, and mapping them back
+    through the column's quantile function gives the repeated value again.
+
+    Examples
+    --------
+    >>> z = spread_ties(np.repeat([1.0, 2.0], [3000, 1000]), np.random.default_rng(0))
+    >>> bool(abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05)
+    True
+    """
+    s = np.sort(x)
+    lo = np.searchsorted(s, x, side="left")
+    count = np.searchsorted(s, x, side="right") - lo
+    u = (lo + rng.random(x.size) * count) / x.size
+    return special.ndtri(np.clip(u, 0.5 / x.size, 1 - 0.5 / x.size))
+
+
 def _fit_table_model(X: pd.DataFrame, family: str, size: float, seed: int) -> Any:
+    from .gaussian import GaussianMixture
     from .preprocess import TableModel
 
-    return TableModel(_make_density(family, size, seed), transform="quantile").fit(X)
+    # the per-column maps first (with a cheap density), then the chosen density on scores
+    # where repeated values are spread over their levels: a spike at one score would be
+    # over-weighted by every wide component when sampling
+    tm = TableModel(GaussianMixture(1, covariance_type="diag"), transform="quantile").fit(X)
+    Z = tm.transform_rows(X)
+    rng = np.random.default_rng(seed)
+    for j, c in enumerate(X.columns):
+        x = X[c].to_numpy(dtype=np.float64)
+        if _has_atoms(x):
+            Z[:, j] = spread_ties(x, rng)
+    density = _make_density(family, size, seed)
+    tm.set_params(density=density)
+    tm.density_ = clone(density).fit(Z)
+    return tm
 
 
 @dataclass

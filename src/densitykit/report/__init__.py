@@ -102,6 +102,8 @@ def _section(sid: str, title: str, body: str) -> str:
 
 def _table(df: pd.DataFrame, floatfmt: str = "{:.4g}") -> str:
     def cell(v: Any) -> str:
+        if isinstance(v, (float, np.floating)) and not np.isfinite(v):
+            return "&ndash;" if np.isnan(v) else _esc(v)
         if isinstance(v, (float, np.floating)):
             return _esc(floatfmt.format(v))
         return _esc(v)

@@ -50,7 +50,7 @@ def histogram(
     if density is not None:
         grid, pdf = density
         keep = (grid >= lo) & (grid <= hi)
-        ax.plot(grid[keep], pdf[keep], color=MODEL, lw=1.5, label="model")
+        ax.plot(grid[keep], pdf[keep], color=MODEL, lw=1.0, alpha=0.85, label="model")
     ax.set_title(_short(name), fontsize=9)
     ax.tick_params(labelsize=7)
     ax.set_yticks([])
