@@ -348,3 +348,19 @@ def test_every_command_as_subprocess(table, labelled):
     assert proc.returncode == 2
     proc = _cli("--version", cwd=d)
     assert proc.returncode == 0 and "densitykit" in proc.stdout
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    """Files are written to a private temporary name, then published with the umask's mode."""
+    from densitykit._files import publish
+
+    tmp = tmp_path / ".out.tmp"
+    tmp.write_text("x")
+    tmp.chmod(0o600)
+    mask = os.umask(0o022)
+    try:
+        publish(tmp, tmp_path / "out.csv")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o644
+    assert not tmp.exists()

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import publish
 from .exceptions import DensityKitError, ModelFileError
 
 __all__ = [
@@ -407,7 +408,7 @@ def save(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] |
             zf.writestr(MANIFEST, text)
             for name, data in writer.arrays.items():
                 zf.writestr(name, data)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

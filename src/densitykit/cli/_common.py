@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._files import publish
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
@@ -240,7 +242,7 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
