@@ -129,11 +129,9 @@ def _chromium(url, tmp_path, *extra):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-@needs_chromium
-@pytest.mark.parametrize("width", [1280, 390])
-def test_report_renders_in_headless_chromium(report_path, tmp_path, width):
-    url = report_path.as_uri()
-    shot = tmp_path / "shot.png"
+def _check_in_browser(path, tmp_path, width):
+    url = path.as_uri()
+    shot = tmp_path / f"shot{width}.png"
     out = _chromium(url, tmp_path, f"--window-size={width},1600", f"--screenshot={shot}")
     assert shot.exists(), out.stderr[-2000:]
     import matplotlib.image
@@ -146,13 +144,36 @@ def test_report_renders_in_headless_chromium(report_path, tmp_path, width):
                     "--dump-dom")
     body = _parse(out.stdout).body
     assert body, f"no DOM dumped: {out.stderr[-2000:]}"
-    n_images = len(_parse(report_path.read_text(encoding="utf-8")).imgs)
+    n_images = len(_parse(path.read_text(encoding="utf-8")).imgs)
     assert body.get("data-images-total") == str(n_images)
     assert body.get("data-images-ok") == str(n_images)
     assert body.get("data-images-loaded") == "true"
     assert body.get("data-sections-rendered", "").split() == list(SECTION_IDS)
     # responsive: nothing pushes the page wider than the window, on a laptop or a phone
     assert int(body["data-scroll-width"]) <= int(body["data-viewport-width"])
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [1280, 390])
+def test_report_renders_in_headless_chromium(report_path, tmp_path, width):
+    _check_in_browser(report_path, tmp_path, width)
+
+
+@needs_chromium
+def test_synth_report_renders_in_headless_chromium(tmp_path):
+    from densitykit.synth import choose_model
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=500)
+    df = pd.DataFrame({"a": x, "b": np.exp(x) + rng.normal(0, 0.2, 500),
+                       "c": np.where(rng.random(500) < 0.5, 1.5, rng.normal(size=500))})
+    train, hold = df.iloc[:400], df.iloc[400:]
+    model = choose_model(train, n_components=[1, 2, 3], bandwidths=[0.3], random_state=0)
+    path = write_report(tmp_path / "synth.html", train, model.sample(400, random_state=0),
+                        holdout=hold, model=model)
+    page = path.read_text(encoding="utf-8")
+    assert "Gaussian" in page and "criterion curve" in page
+    _check_in_browser(path, tmp_path, 1024)
 
 
 @needs_chromium
