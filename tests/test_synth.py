@@ -192,6 +192,9 @@ def test_synth_usage_errors(tmp_path, capsys):
     pd.DataFrame({"a": np.arange(30.0), "b": np.arange(30.0) ** 0.5}).to_csv(table, index=False)
     assert main(["synth", str(table), "--model", "kde", "--given", "a=1"]) == 2
     assert "--given needs a Gaussian mixture" in capsys.readouterr().err
+    assert main(["synth", str(table), "--given", "zz=1", "--no-report"]) == 1
+    assert "unknown column(s) ['zz']" in capsys.readouterr().err
+    assert not (tmp_path / "t-synthetic.csv").exists()
     assert main(["synth", str(table), "-n", "0"]) == 2
     assert main(["report", str(table)]) == 2
 

@@ -120,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
     seed = resolve_seed(args)
     table = read_input_table(args, source)
     data = table.data
+    unknown = [c for c in given if c not in data.columns]
+    if unknown:
+        from ..exceptions import DataError
+
+        raise DataError(f"unknown column(s) {unknown} in --given; the table's columns are "
+                        f"{list(map(str, data.columns[:6]))}{' ...' if data.shape[1] > 6 else ''}")
     if len(data) < 20:
         raise UsageError(f"synth needs at least 20 clean rows to hold some out; the table has "
                          f"{len(data)}")
