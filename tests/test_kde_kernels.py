@@ -196,3 +196,21 @@ def test_threaded_and_serial_gaussian_builds_agree(loo):
     _accumulate_numpy(gram, *args[1:5], KERNELS["gaussian"], loo, 0, *ref)
     np.testing.assert_array_equal(outs[0], outs[1])
     np.testing.assert_allclose(outs[0], np.log(ref[1]) + ref[0], rtol=0, atol=1e-12)
+
+
+@needs_numba
+@pytest.mark.parametrize("loo", [False, True])
+def test_fused_gaussian_path_agrees(monkeypatch, loo):
+    from densitykit.kde import _exact
+
+    monkeypatch.setattr(_exact, "_FUSED_MIN", 1)
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(900, 7))
+    Q = X if loo else rng.normal(size=(600, 7))
+    lw = np.log(rng.dirichlet(np.ones(900)))
+    g = KERNELS["gaussian"]
+    fused = log_kernel_sums(Q, X, lw, g, loo=loo, budget=50000)
+    plain = log_kernel_sums(Q, X, lw, g, loo=loo, budget=50000, compiled=False)
+    np.testing.assert_allclose(fused, plain, rtol=0, atol=1e-12)
+    half = log_kernel_sums(Q, X * 2.0, lw, g, loo=loo, budget=50000, prep=lambda b: b / 2.0)
+    np.testing.assert_allclose(half, plain, rtol=0, atol=1e-12)

@@ -20,6 +20,7 @@ __all__ = [
     "CUTOFF",
     "THREADED_MIN",
     "accumulate_block",
+    "gaussian_block_fused",
     "linear_bin_1d",
     "linear_bin_2d",
 ]
@@ -119,6 +120,43 @@ if AVAILABLE:
     _gaussian_threads = numba.njit(parallel=True, cache=True)(_accumulate_gaussian)
     _gaussian_serial = numba.njit(cache=True)(_accumulate_gaussian)
 
+    @numba.njit(parallel=True, cache=True)
+    def gaussian_block_fused(Q, qsq, Xb, xsq, logw, inv_s2, loo, shift, run_max, run_sum):
+        """Gaussian block with its matrix product done per thread, in chunks of 256 queries:
+        each chunk's products stay in cache for the log-sum-exp pass. Call it with BLAS
+        limited to one thread (the threads here are the parallelism)."""
+        nq, nx = Q.shape[0], Xb.shape[0]
+        chunk = 256
+        n_chunks = (nq + chunk - 1) // chunk
+        XT = Xb.T
+        a = logw - 0.5 * inv_s2 * xsq
+        for c in numba.prange(n_chunks):
+            r0 = c * chunk
+            r1 = min(nq, r0 + chunk)
+            gram = Q[r0:r1] @ XT
+            buf = np.empty(nx)
+            for ii in range(r1 - r0):
+                i = r0 + ii
+                row = gram[ii]
+                b = -0.5 * inv_s2 * qsq[i]
+                skip = i + shift if loo else -1
+                mx = -np.inf
+                for j in range(nx):
+                    v = min(a[j] + inv_s2 * row[j] + b, logw[j])
+                    if j == skip:
+                        v = -np.inf
+                    buf[j] = v
+                    mx = max(mx, v)
+                if mx == -np.inf:
+                    continue
+                acc = _sum_exp_shifted(buf, mx)
+                m_old = run_max[i]
+                if mx > m_old:
+                    run_sum[i] = run_sum[i] * np.exp(m_old - mx) + acc
+                    run_max[i] = mx
+                else:
+                    run_sum[i] += acc * np.exp(mx - m_old)
+
     def accumulate_block(gram, qsq, xsq, logw, inv_s2, code, loo, shift, run_max, run_sum):
         """Fold one (queries x data) block into the running log-sum-exp of every query.
 
@@ -204,4 +242,4 @@ if AVAILABLE:
         return out
 
 else:  # pragma: no cover
-    accumulate_block = linear_bin_1d = linear_bin_2d = None
+    accumulate_block = gaussian_block_fused = linear_bin_1d = linear_bin_2d = None

@@ -124,7 +124,10 @@ class KernelDensity(DensityMixin, BaseEstimator):
 
     # ---- fitting --------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KernelDensity:
-        """Store the data (centred and whitened) and settle the bandwidth.
+        """Settle the bandwidth and keep the data (rows with positive weight).
+
+        Like KDEpy, the model keeps a reference to ``X`` when it is already a C-ordered
+        float64 array (no copy of a large data set): do not modify ``X`` in place afterwards.
 
         Parameters
         ----------
@@ -163,11 +166,6 @@ class KernelDensity(DensityMixin, BaseEstimator):
         log_det = np.sum(np.log(np.diag(scale) if kind == "full" else scale))
         self._log_const = -kernel.log_norm(d) - float(log_det)
         return self
-
-    def _weights(self) -> np.ndarray:
-        """Normalised weights of the stored rows."""
-        n = self._X.shape[0]
-        return np.full(n, 1.0 / n) if self._p is None else self._p
 
     def _whiten(self, Y: np.ndarray) -> np.ndarray:
         Yc = Y - self._center

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import _compiled
 from ._kernels import Kernel
@@ -18,6 +19,8 @@ __all__ = ["BLOCK_ENTRIES", "log_kernel_sums", "use_compiled"]
 
 #: entries of one query x data block (2**22 doubles = 32 MiB)
 BLOCK_ENTRIES = 2**22
+#: gaussian problems with this many pairs run the fused loop (products inside the threads)
+_FUSED_MIN = 2**22
 #: smaller blocks go to the NumPy loop: starting the compiled loop's threads costs more
 _PARALLEL_MIN = 2**16
 
@@ -62,6 +65,47 @@ def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max,
         s_new = np.where(m_old > -np.inf, s_old * np.exp(m_old - new), 0.0)
     run_sum[live] = s_new + acc * np.exp(mx - new)
     run_max[live] = new
+
+
+def _fused_gaussian(Q, qsq_all, X, xsq, logw, s, loo, prep, mb, nb, run_max, run_sum):
+    """Gaussian sums with the matrix products inside the compiled, threaded loop."""
+    m, n = Q.shape[0], X.shape[0]
+    for q0 in range(0, m, mb):
+        q1 = min(m, q0 + mb)
+        for x0 in range(0, n, nb):
+            x1 = min(n, x0 + nb)
+            Xb = X[x0:x1] if prep is None else prep(X[x0:x1])
+            xsq_b = xsq[x0:x1] if xsq is not None and prep is None else np.einsum(
+                "ij,ij->i", Xb, Xb)
+            block_loo = loo and x0 < q1 and q0 < x1
+            _compiled.gaussian_block_fused(
+                Q[q0:q1], qsq_all[q0:q1], np.ascontiguousarray(Xb), xsq_b, logw[x0:x1], s,
+                block_loo, q0 - x0, run_max[q0:q1], run_sum[q0:q1])
+
+
+def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, force,
+             run_max, run_sum):
+    """The general loop: one matrix product per block, then each scale's log-sum-exp."""
+    m, n = Q.shape[0], X.shape[0]
+    for q0 in range(0, m, mb):
+        q1 = min(m, q0 + mb)
+        Qb, qsq = Q[q0:q1], qsq_all[q0:q1]
+        for x0 in range(0, n, nb):
+            x1 = min(n, x0 + nb)
+            block_loo = loo and x0 < q1 and q0 < x1
+            if prep is None:
+                Xb, xsq_b = X[x0:x1], xsq[x0:x1]
+            else:
+                Xb = prep(X[x0:x1])
+                xsq_b = np.einsum("ij,ij->i", Xb, Xb)
+            gram = Qb @ Xb.T
+            for k, s in enumerate(scales):
+                args = (gram, qsq, xsq_b, logw[x0:x1], float(s))
+                rm, rs = run_max[k, q0:q1], run_sum[k, q0:q1]
+                if fast and (force or gram.size >= _PARALLEL_MIN):
+                    _compiled.accumulate_block(*args, kernel.code, block_loo, q0 - x0, rm, rs)
+                else:
+                    _accumulate_numpy(*args, kernel, block_loo, q0 - x0, rm, rs)
 
 
 def log_kernel_sums(
@@ -115,27 +159,13 @@ def log_kernel_sums(
     run_max = np.full((scales.size, m), -np.inf)
     run_sum = np.zeros((scales.size, m))
     mb, nb = _block_sizes(m, n, budget)
-    for q0 in range(0, m, mb):
-        q1 = min(m, q0 + mb)
-        Qb, qsq = Q[q0:q1], qsq_all[q0:q1]
-        for x0 in range(0, n, nb):
-            x1 = min(n, x0 + nb)
-            block_loo = loo and x0 < q1 and q0 < x1
-            if prep is None:
-                Xb, xsq_b = X[x0:x1], xsq[x0:x1]
-            else:
-                Xb = prep(X[x0:x1])
-                xsq_b = np.einsum("ij,ij->i", Xb, Xb)
-            gram = Qb @ Xb.T
-            for k, s in enumerate(scales):
-                args = (gram, qsq, xsq_b, logw[x0:x1], float(s))
-                rm, rs = run_max[k, q0:q1], run_sum[k, q0:q1]
-                if fast and (compiled is True or gram.size >= _PARALLEL_MIN):
-                    _compiled.accumulate_block(
-                        *args, kernel.code, block_loo, q0 - x0, rm, rs
-                    )
-                else:
-                    _accumulate_numpy(*args, kernel, block_loo, q0 - x0, rm, rs)
+    if fast and compiled is None and kernel.code == 0 and scales.size == 1 and m * n >= _FUSED_MIN:
+        with threadpool_limits(1, user_api="blas"):
+            _fused_gaussian(Q, qsq_all, X, xsq, logw, float(scales[0]), loo, prep, mb, nb,
+                            run_max[0], run_sum[0])
+    else:
+        _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
+                 compiled is True, run_max, run_sum)
     with np.errstate(divide="ignore"):
         out = np.where(run_sum > 0, np.log(np.where(run_sum > 0, run_sum, 1.0)) + run_max, -np.inf)
     return out if np.ndim(inv_s2) else out[0]
