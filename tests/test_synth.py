@@ -52,18 +52,34 @@ def test_quantile_functions():
     assert np.mean(draws == 2.0) == pytest.approx(0.6, abs=0.02)
 
 
-def test_choice_takes_the_best_held_out_candidate(blob_model):
+def test_choice_by_detection_takes_the_least_detectable_non_copier(blob_model):
     cands = blob_model.candidates_
     assert set(cands["family"]) == {"gmm", "kde"}
     assert cands["chosen"].sum() == 1
-    chosen = cands[cands["chosen"]].iloc[0]
-    assert chosen["heldout_loglik"] == cands["heldout_loglik"].max()
+    fair = cands[cands["share_closer"] <= 0.10]
     row = cands[cands["chosen"]].iloc[0]
+    assert row["detection_auc"] == fair["detection_auc"].min()
     assert blob_model.family_ == row["family"]
     assert blob_model.n_rows_ == 600  # refitted on every row given
-    # the search stops at the first size that does not improve
+    # within a family the search stops at the first size that does not improve
     gmm = cands[cands["family"] == "gmm"]["heldout_loglik"].to_numpy()
     assert np.all(np.diff(gmm)[:-1] > 0)
+
+
+def test_choice_by_loglik(two_blobs):
+    model = choose_model(two_blobs, criterion="loglik", n_components=[1, 2, 3],
+                         bandwidths=[0.3], random_state=0)
+    cands = model.candidates_
+    assert cands[cands["chosen"]].iloc[0]["heldout_loglik"] == cands["heldout_loglik"].max()
+    assert cands["detection_auc"].isna().all()
+
+
+def test_a_copying_candidate_is_never_chosen(two_blobs):
+    model = choose_model(two_blobs, model="kde", bandwidths=[0.01, 0.3], random_state=0)
+    cands = model.candidates_.set_index("bandwidth")
+    # the tiny bandwidth all but replays the fitted rows: its draws sit on them
+    assert cands.loc[0.01, "share_closer"] > 0.5
+    assert model.size_ == 0.3
 
 
 def test_samples_keep_marginals_atoms_and_integers(two_blobs, blob_model):
@@ -123,6 +139,8 @@ def test_bad_arguments(two_blobs):
         choose_model(two_blobs, model="vae")
     with pytest.raises(DataError, match="at least 10 rows"):
         choose_model(two_blobs.iloc[:5])
+    with pytest.raises(DataError, match="criterion must be one of"):
+        choose_model(two_blobs, criterion="aic")
     with pytest.raises(DataError, match="validation"):
         choose_model(two_blobs, validation=0.9)
     bad = two_blobs.copy()

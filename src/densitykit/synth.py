@@ -5,8 +5,11 @@
 its empirical quantiles) around a density of the mapped rows: a full-covariance
 :class:`densitykit.gaussian.GaussianMixture` over a range of sizes, and a Gaussian
 :class:`densitykit.kde.KernelDensity` over a range of bandwidths. Each candidate is fitted on
-part of the rows and scored on the rest (held-out log-likelihood, in the table's units); the
-best family and size are refitted on all the rows given.
+part of the rows and judged on the rest: by its held-out log-likelihood (in the table's
+units) and, by default, by how well a classifier tells its draws from the validation rows
+(detection AUC), with a privacy guard that rules out candidates whose draws sit closer to
+the fitted rows than new rows do. The chosen family and size are refitted on all the rows
+given.
 
 Sampling maps the density's draws back through each column's empirical quantile function
 (linear between order statistics, kept at up to 2,001 levels). Values that repeat in the
@@ -23,6 +26,8 @@ Examples
 >>> x = rng.normal(size=400)
 >>> df = pd.DataFrame({"a": x, "b": x ** 2 + rng.normal(0, 0.1, 400), "c": rng.integers(0, 3, 400)})
 >>> model = choose_model(df, n_components=[1, 2, 4], bandwidths=[0.3], random_state=0)
+>>> model.candidates_["chosen"].sum()
+np.int64(1)
 >>> synthetic = model.sample(5, random_state=1)
 >>> synthetic.columns.tolist()
 ['a', 'b', 'c']
@@ -45,7 +50,15 @@ from sklearn.base import clone
 from ._validation import check_int, check_random_state
 from .exceptions import DataError, FitError
 
-__all__ = ["FAMILIES", "SynthModel", "choose_model", "empirical_quantile", "step_quantile"]
+__all__ = [
+    "CRITERIA",
+    "FAMILIES",
+    "SynthModel",
+    "choose_model",
+    "empirical_quantile",
+    "spread_ties",
+    "step_quantile",
+]
 
 #: model families the automatic choice tries; ``model='auto'`` tries them all
 FAMILIES = {
@@ -170,6 +183,32 @@ class _Trial:
     heldout_loglik: float
     bic: float
     seconds: float
+    detection_auc: float = np.nan
+    share_closer: float = np.nan
+
+
+#: how candidates are compared on the validation rows
+CRITERIA = {
+    "detection": "lowest detection AUC of draws against the validation rows, among "
+    "candidates whose draws are no closer to the fitted rows than new rows are",
+    "loglik": "highest held-out log-likelihood per row",
+}
+
+# a candidate whose draws lie closer to the fitted rows than the validation rows' 5th
+# percentile more often than this is treated as copying and not chosen by 'detection'
+_MAX_SHARE_CLOSER = 0.10
+
+
+def _fidelity(tm: Any, family: str, size: float, fit_part: pd.DataFrame,
+              val_part: pd.DataFrame, seed: int) -> tuple[float, float]:
+    """Detection AUC of draws against the validation rows, and the privacy share."""
+    from .evaluate import detection_auc, privacy_check
+
+    probe = SynthModel(tm, family, size, pd.DataFrame(), fit_part)
+    draws = probe.sample(len(val_part), random_state=seed)
+    auc = detection_auc(val_part, draws, n_splits=3, random_state=seed)
+    closer = privacy_check(fit_part, draws, val_part, random_state=seed).share_closer
+    return auc, closer
 
 
 class SynthModel:
@@ -382,12 +421,24 @@ def _sizes(family: str, n_components: Any, bandwidths: Any, n_fit: int, d: int) 
     return [float(b) for b in np.atleast_1d(bws)]
 
 
+def _pick(table: pd.DataFrame, criterion: str) -> int:
+    """Index of the chosen candidate (see ``criterion`` in :func:`choose_model`)."""
+    ll = table["heldout_loglik"].replace(-np.inf, np.nan)
+    if criterion == "detection":
+        ok = table["share_closer"] <= _MAX_SHARE_CLOSER
+        auc = table["detection_auc"].where(ok & ll.notna())
+        if auc.notna().any():
+            return int(auc.idxmin())
+    return int(ll.idxmax()) if ll.notna().any() else 0
+
+
 def choose_model(
     data: Any,
     *,
     model: str = "auto",
     n_components: int | Sequence[int] | None = None,
     bandwidths: Sequence[float] | None = None,
+    criterion: str = "detection",
     validation: float = 0.2,
     random_state: Any = 0,
     progress: Callable[[str], None] | None = None,
@@ -406,6 +457,14 @@ def choose_model(
         the first one that does not improve the held-out likelihood.
     bandwidths : list of float, optional
         KDE bandwidths to try, in normal-score units (default 0.2, 0.3, 0.45).
+    criterion : {'detection', 'loglik'}, default='detection'
+        How the candidates are compared on the validation rows. ``'loglik'``: highest
+        held-out log-likelihood. ``'detection'``: draws of each candidate are compared with
+        the validation rows by the detection test of :mod:`densitykit.evaluate` and the
+        lowest AUC wins, among candidates whose draws are not closer to the fitted rows
+        than new real rows are (at most 10% of draws closer than the validation rows' 5th
+        percentile), so a model that copies its rows is never chosen. Within each family
+        the sizes are still searched in order of held-out log-likelihood.
     validation : float, default=0.2
         Share of rows held out to score the candidates.
     random_state : int, Generator or None
@@ -424,6 +483,9 @@ def choose_model(
     if model not in ("auto", *FAMILIES):
         raise DataError(f"model must be one of 'auto', {', '.join(map(repr, FAMILIES))}; "
                         f"got {model!r}.")
+    if criterion not in CRITERIA:
+        raise DataError(f"criterion must be one of {', '.join(map(repr, CRITERIA))}; got "
+                        f"{criterion!r}.")
     if not 0.05 <= float(validation) <= 0.5:
         raise DataError(f"validation must be a share of rows in [0.05, 0.5]; got {validation}.")
     df = _as_frame(data)
@@ -446,9 +508,16 @@ def choose_model(
                 continue
             ll = heldout_loglik(tm, val_part)
             bic = tm.bic(fit_part) if family == "gmm" else np.nan
-            trials.append(_Trial(family, size, ll, bic, time.perf_counter() - t0))
+            trial = _Trial(family, size, ll, bic, time.perf_counter() - t0)
+            msg = f"{family} {size:g}: held-out log-likelihood {ll:.2f} per row"
+            if criterion == "detection":
+                trial.detection_auc, trial.share_closer = _fidelity(
+                    tm, family, size, fit_part, val_part, seed)
+                msg += (f", detection AUC {trial.detection_auc:.3f}, "
+                        f"{trial.share_closer:.1%} of draws close to fitted rows")
+            trials.append(trial)
             if progress:
-                progress(f"{family} {size:g}: held-out log-likelihood {ll:.2f} per row")
+                progress(msg)
             if ll > best:
                 best, worse = ll, 0
             else:
@@ -466,14 +535,12 @@ def choose_model(
             "bandwidth": [t.size if t.family == "kde" else np.nan for t in trials],
             "heldout_loglik": [t.heldout_loglik for t in trials],
             "bic": [t.bic for t in trials],
+            "detection_auc": [t.detection_auc for t in trials],
+            "share_closer": [t.share_closer for t in trials],
             "seconds": [t.seconds for t in trials],
         }
     )
-    finite = table["heldout_loglik"].replace(-np.inf, np.nan)
-    if finite.notna().any():
-        best_i = int(finite.idxmax())
-    else:
-        best_i = 0
+    best_i = _pick(table, criterion)
     table["chosen"] = False
     table.loc[best_i, "chosen"] = True
     chosen = trials[best_i]

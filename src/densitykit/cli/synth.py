@@ -75,6 +75,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--components", type=parse_int_list, default=None,
                        metavar="N|A-B|A,B,...",
                        help="mixture sizes to try (default: 1,2,4,8,12,16,24)")
+    group.add_argument("--criterion", choices=["detection", "loglik"], default="detection",
+                       help="how candidates are compared on validation rows: detection (a "
+                       "classifier's AUC telling their draws from real rows, lowest wins, "
+                       "copiers excluded; default) or loglik (held-out log-likelihood)")
     group.add_argument("--holdout", type=_share, default=0.2,
                        help="share of rows held out from the fit and used to judge the "
                        "synthetic rows (default: 0.2)")
@@ -137,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
          "synthetic ones.")
     with progress(args, "Choosing the model"):
         model = choose_model(train, model=family, n_components=args.components,
-                             random_state=seed, progress=lambda m: info(args, "  " + m))
+                             criterion=args.criterion, random_state=seed,
+                             progress=lambda m: info(args, "  " + m))
     info(args, f"Chosen: {model.describe()}.")
     n = args.n_samples or len(data)
     with progress(args, f"Sampling {n:,} rows"):
