@@ -151,10 +151,14 @@ def _model_section(model: Any, candidates: pd.DataFrame | None) -> str:
 
         curve = _img(_figures.criterion_curve(candidates), "criterion curve")
         parts.append(f'<div class="wide">{curve}</div>')
+        by_detection = ("detection_auc" in candidates
+                        and candidates["detection_auc"].notna().any())
+        rule = ("the lowest detection AUC of its draws against those rows, among the "
+                "candidates whose draws do not sit on the fitted rows" if by_detection
+                else "the highest held-out log-likelihood")
         parts.append(
             '<p class="note">Each candidate was fitted on the training rows and scored on '
-            "rows held out from the fit; the chosen one has the highest held-out "
-            "log-likelihood.</p>"
+            f"rows held out from the fit; the chosen one has {rule}.</p>"
         )
         shown = candidates.copy()
         parts.append(_table(shown.set_index(shown.columns[0]), "{:.2f}"))
