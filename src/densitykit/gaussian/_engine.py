@@ -19,17 +19,25 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..exceptions import ConvergenceWarning, FitError
-from ._covariance import COVARIANCE_TYPES, CovarianceType
+from ._covariance import CovarianceType
 
 __all__ = [
+    "EMResult",
+    "InMemoryData",
     "Params",
     "Stats",
     "Workspace",
+    "blas_single_threaded",
+    "block_rows",
     "block_stats",
+    "hard_stats",
+    "in_memory_stats",
+    "iter_blocks",
     "log_prob_blocks",
     "m_step",
     "map_blocks",
     "run_em",
+    "sum_stats",
 ]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -379,7 +387,3 @@ def sum_stats(parts: list[Stats]) -> Stats:
     for p in parts[1:]:
         total = total + p
     return total
-
-
-__all__ += ["COVARIANCE_TYPES", "ConvergenceWarning", "EMResult", "InMemoryData",
-            "blas_single_threaded", "hard_stats", "in_memory_stats", "sum_stats"]
