@@ -273,3 +273,12 @@ def test_grid_needs_low_dimension():
     with pytest.raises(DataError, match="1-D and 2-D"):
         KernelDensity(bandwidth=1.0, algorithm="binned").fit(np.zeros((3, 3))).score_samples(
             np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("bandwidth", [np.array([0.5, 2.0]), np.array([[1.0, 0.6], [0.6, 0.5]])])
+def test_sample_follows_vector_and_matrix_bandwidths(bandwidth):
+    kde = KernelDensity(bandwidth=bandwidth).fit(np.array([[1.0, -2.0]]))
+    draws = kde.sample(20000, random_state=3)
+    H = np.diag(bandwidth**2) if bandwidth.ndim == 1 else bandwidth
+    np.testing.assert_allclose(draws.mean(0), [1.0, -2.0], atol=0.05)
+    np.testing.assert_allclose(np.cov(draws.T), H, rtol=0.05, atol=0.02)
