@@ -14,9 +14,16 @@ inside the grid is at most (:func:`binned_error_bound`)
   (plus ``K0 exp(-τ)``, ``τ = 30``, for the exponential kernel);
 * tophat: no pointwise bound (``inf``); 'auto' never bins it;
 
-plus ``1e-12 K0`` for the FFT's rounding, with ``K0`` the kernel's peak density. Queries
-outside the grid, and queries whose binned density is not above the bound, are evaluated
-exactly, so no log-density is ``-inf`` or NaN by accident.
+plus ``1e-12 K0`` for the FFT's rounding, with ``K0`` the kernel's peak density. The grid
+spacing aims at a bound of ``1e-4 K0`` (``1e-3 K0`` for Lipschitz kernels) within a grid of
+at most 2**18 points in 1-D and 1024 x 1024 in 2-D.
+
+For log-densities an absolute bound is not enough where the density is small, so
+``score_samples`` also convolves the data with the kernel's local curvature (gaussian) to
+estimate the error near each query, and answers from the grid only where the binned density
+is at least 1000 times that estimate (relative error below about 1e-3); for other kernels,
+where it exceeds the global bound. Every other query, and every query outside the grid, is
+summed exactly, so no log-density is ``-inf`` or NaN by accident.
 """
 
 from __future__ import annotations
