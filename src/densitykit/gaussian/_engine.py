@@ -94,9 +94,22 @@ class Workspace:
     scale: float
 
     @classmethod
-    def from_data(cls, X: np.ndarray, w: np.ndarray) -> Workspace:
-        shift = np.average(X, axis=0, weights=w).astype(np.float64)
-        var = np.average((X - shift) ** 2, axis=0, weights=w).mean()
+    def from_data(cls, X: np.ndarray, w: np.ndarray | None = None) -> Workspace:
+        """Centre at the (weighted) mean; scale by a power of two near the RMS spread.
+
+        Two passes block by block, so no temporary the size of ``X`` is made."""
+        n, d = X.shape
+        rows = block_rows(d)
+        total = float(n if w is None else w.sum())
+        shift = np.zeros(d)
+        for sl in iter_blocks(n, rows):
+            shift += X[sl].sum(0) if w is None else w[sl] @ X[sl]
+        shift /= total
+        var = 0.0
+        for sl in iter_blocks(n, rows):
+            sq = np.subtract(X[sl], shift, dtype=np.float64) ** 2
+            var += float(sq.sum() if w is None else (w[sl] @ sq).sum())
+        var /= total * d
         scale = 2.0 ** round(math.log2(math.sqrt(var))) if var > 0 else 1.0
         return cls(shift, float(scale))
 

@@ -125,7 +125,7 @@ class GaussianMixture(GaussianModel):
         check_in(self.init_params, "init_params", INIT_METHODS)
         X, w = self._check_fit_input(X, sample_weight, min_samples=max(2, k))
         ctype = self._ctype()
-        ws = Workspace.from_data(X, np.ones(X.shape[0]) if w is None else w)
+        ws = Workspace.from_data(X, w)
         reg = self.reg_covar / ws.scale**2
         rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")

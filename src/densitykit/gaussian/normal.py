@@ -67,7 +67,7 @@ class Normal(GaussianModel):
             return fit_dask(self, X, sample_weight)
         X, w = self._check_fit_input(X, sample_weight, min_samples=2)
         ctype = self._ctype()
-        ws = Workspace.from_data(X, np.ones(X.shape[0]) if w is None else w)
+        ws = Workspace.from_data(X, w)
         n, d = X.shape
         zeros = np.zeros(n, dtype=np.intp)
 
