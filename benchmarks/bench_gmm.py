@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture as SkGMM
+from threadpoolctl import threadpool_limits
 
 from densitykit import GaussianMixture
 from densitykit.datasets import load_dow
@@ -38,7 +39,15 @@ def _timed(fn, repeat: int = 1) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def em_per_iteration(n: int, repeat: int) -> dict:
+def _sk_limited(fn, threads: int | None):
+    """Run scikit-learn's side with ``threads`` BLAS/OpenMP threads (None: its default)."""
+    if threads is None:
+        return fn()
+    with threadpool_limits(threads):
+        return fn()
+
+
+def em_per_iteration(n: int, repeat: int, sk_threads: int | None) -> dict:
     rng = np.random.default_rng(0)
     d, k = 20, 10
     centers = rng.normal(0, 4, (k, d))
@@ -48,9 +57,13 @@ def em_per_iteration(n: int, repeat: int) -> dict:
                 precisions_init=start.precisions_)
     out = {}
     for name, cls in (("densitykit", GaussianMixture), ("scikit-learn", SkGMM)):
-        r = 1 if name == "scikit-learn" else repeat
-        t1, _ = _timed(lambda c=cls: c(k, tol=0, max_iter=1, **init).fit(X), r)
-        t3, m = _timed(lambda c=cls: c(k, tol=0, max_iter=3, **init).fit(X), r)
+        r, th = (1, sk_threads) if name == "scikit-learn" else (repeat, None)
+
+        def fit(iters, c=cls, th=th):
+            return _sk_limited(lambda: c(k, tol=0, max_iter=iters, **init).fit(X), th)
+
+        t1, _ = _timed(lambda: fit(1), r)
+        t3, m = _timed(lambda: fit(3), r)
         out[name] = ((t3 - t1) / 2, m.lower_bound_)
     tracemalloc.start()
     GaussianMixture(k, tol=0, max_iter=3, **init).fit(X)
@@ -81,21 +94,28 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sk-threads", type=int, default=None,
+                    help="limit scikit-learn's threads (its threads spin on a busy machine)")
+    ap.add_argument("--skip-em", action="store_true", help="only the BIC sweeps")
     args = ap.parse_args()
-    print(f"# {platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}")
+    host = platform.processor() or platform.machine()
+    print(f"# {host}, {time.strftime('%Y-%m-%d %H:%M')}, scikit-learn threads: "
+          f"{args.sk_threads or 'default'}", flush=True)
     n = 100_000 if args.quick else 1_000_000
-    em = em_per_iteration(n, args.repeat)
-    (ours, lb_ours), (theirs, lb_theirs) = em["densitykit"], em["scikit-learn"]
-    print(f"EM per iteration, {n:,} x 20, K=10 full: densitykit {ours:.3f} s, "
-          f"scikit-learn {theirs:.3f} s, ratio {theirs / ours:.1f}x; lower bound "
-          f"{lb_ours:.10f} vs {lb_theirs:.10f}; peak extra memory {em['peak_mb']:.0f} MB "
-          f"(input {em['input_mb']:.0f} MB)")
+    if not args.skip_em:
+        em = em_per_iteration(n, args.repeat, args.sk_threads)
+        (ours, lb_ours), (theirs, lb_theirs) = em["densitykit"], em["scikit-learn"]
+        print(f"EM per iteration, {n:,} x 20, K=10 full: densitykit {ours:.3f} s, "
+              f"scikit-learn {theirs:.3f} s, ratio {theirs / ours:.1f}x; lower bound "
+              f"{lb_ours:.10f} vs {lb_theirs:.10f}; peak extra memory {em['peak_mb']:.0f} MB "
+              f"(input {em['input_mb']:.0f} MB)", flush=True)
     for name, (X, ks, ctype) in sweeps().items():
         args_ = (X, ks, ctype)
         t_ours, b_ours = _timed(lambda a=args_: run_sweep(GaussianMixture, *a), args.repeat)
-        t_sk, b_sk = _timed(lambda a=args_: run_sweep(SkGMM, *a), 1)
+        t_sk, b_sk = _timed(lambda a=args_: _sk_limited(lambda: run_sweep(SkGMM, *a),
+                                                        args.sk_threads), 1)
         print(f"{name}: densitykit {t_ours:.2f} s, scikit-learn {t_sk:.2f} s, "
-              f"ratio {t_sk / t_ours:.1f}x; best BIC {b_ours:.1f} vs {b_sk:.1f}")
+              f"ratio {t_sk / t_ours:.1f}x; best BIC {b_ours:.1f} vs {b_sk:.1f}", flush=True)
 
 
 if __name__ == "__main__":
