@@ -140,6 +140,7 @@ def test_heldout_loglik_and_gaussian_baseline(correlated):
     assert ev.heldout_loglik(gm, test) == pytest.approx(mvn.logpdf(test).mean(), rel=1e-10)
     res = ev.evaluate(train, test, holdout=test, model=gm, detection=False, privacy=False)
     assert res.baseline_loglik == pytest.approx(res.heldout_loglik, abs=0.01)
+    assert res.heldout_loglik_median == pytest.approx(np.median(mvn.logpdf(test)), rel=1e-10)
     assert res.summary()["heldout_loglik"] == res.heldout_loglik
 
 
