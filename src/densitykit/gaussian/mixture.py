@@ -118,50 +118,67 @@ class GaussianMixture(GaussianModel):
             from ..scale.dask import fit_dask
 
             return fit_dask(self, X, sample_weight)
+        k = self._check_em_options()
+        X, w = self._check_fit_input(X, sample_weight, min_samples=max(2, k))
+        ws = Workspace.from_data(X, w)
+        with blas_single_threaded():
+            data = InMemoryData(X, w, ws)
+            return self._fit_from(in_memory_stats(data, self._ctype()), data, ws)
+
+    def _check_em_options(self) -> int:
+        """Validate the EM options (as ``fit`` does for any data source); ``n_components``."""
         k = check_int(self.n_components, "n_components", 1)
         check_int(self.max_iter, "max_iter", 1)
-        n_init = check_int(self.n_init, "n_init", 1)
+        check_int(self.n_init, "n_init", 1)
         check_nonneg_float(self.tol, "tol")
         check_in(self.init_params, "init_params", INIT_METHODS)
-        X, w = self._check_fit_input(X, sample_weight, min_samples=max(2, k))
+        return k
+
+    def _fit_from(self, stats_fn, init_data: InMemoryData, ws: Workspace,
+                  callback=None) -> GaussianMixture:
+        """EM from ``n_init`` starts (or the current solution with ``warm_start``) over any
+        ``stats_fn``; keeps the best and sets the fitted attributes.
+
+        ``init_data`` holds the rows the starts are drawn from (all of them in memory, a
+        sample of them for chunked data).
+        """
         ctype = self._ctype()
-        ws = Workspace.from_data(X, w)
         reg = self.reg_covar / ws.scale**2
         rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")
         best = None
-        with blas_single_threaded():
-            data = InMemoryData(X, w, ws)
-            stats_fn = in_memory_stats(data, ctype)
-            for init in range(1 if warm else n_init):
-                params = (ws.from_user(self._user_params()) if warm
-                          else self._initial_params(data, k, rng, reg))
-                res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
-                             max_iter=self.max_iter, callback=self._progress(init))
-                if best is None or res.lower_bound > best.lower_bound:
-                    best = res
+        for init in range(1 if warm else self.n_init):
+            params = (ws.from_user(self._user_params()) if warm
+                      else self._initial_params(init_data, self.n_components, rng, reg))
+            res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
+                         max_iter=self.max_iter, callback=self._progress(init, callback))
+            if best is None or res.lower_bound > best.lower_bound:
+                best = res
         if not best.converged and self.max_iter > 1:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning, stacklevel=3)
         self._set_params(ws.to_user(best.params))
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
-        self.lower_bound_ = best.lower_bound + ws.log_jacobian(X.shape[1])
+        self.lower_bound_ = best.lower_bound + ws.log_jacobian(ws.shift.shape[0])
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
         """Fit the model and return the component label of each row."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def _progress(self, init: int):
+    def _progress(self, init: int, callback=None):
+        """Per-iteration callback: the verbose print and/or a caller's ``callback``."""
         if not self.verbose:
-            return None
+            return callback
 
         def report(it: int, lb: float) -> None:
             if it % max(1, self.verbose_interval) == 0 or it == 1:
                 print(f"Initialization {init}: iteration {it}, mean log-likelihood {lb:.6f}")
+            if callback is not None:
+                callback(it, lb)
 
         return report
 

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._validation import check_in, check_int, check_nonneg_float, check_random_state
-from ..exceptions import ConvergenceWarning, DataError, DataTypeError
+from .._validation import check_int, check_nonneg_float, check_random_state
+from ..exceptions import DataError, DataTypeError
 from ..gaussian._covariance import COVARIANCE_TYPES
 from ..gaussian._engine import (
     InMemoryData,
@@ -32,7 +32,6 @@ from ..gaussian._engine import (
     iter_blocks,
     m_step,
     map_blocks,
-    run_em,
     sum_stats,
 )
 
@@ -268,13 +267,7 @@ def _fit_normal(est: Any, source: ChunkSource, where: str) -> Any:
 
 
 def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sample: int) -> Any:
-    from ..gaussian._init import INIT_METHODS
-
-    k = check_int(est.n_components, "n_components", 1)
-    check_int(est.max_iter, "max_iter", 1)
-    n_init = check_int(est.n_init, "n_init", 1)
-    check_nonneg_float(est.tol, "tol")
-    check_in(est.init_params, "init_params", INIT_METHODS)
+    k = est._check_em_options()
     ctype = est._ctype()
     check_nonneg_float(est.reg_covar, "reg_covar")
     init_sample = check_int(init_sample, "init_sample", 1)
@@ -283,8 +276,6 @@ def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sampl
     source.weighted = source.weighted and not m.unit
     d = source.n_features
     ws = m.workspace()
-    reg = est.reg_covar / ws.scale**2
-    rng = check_random_state(est.random_state)
     warm = est.warm_start and hasattr(est, "converged_")
     given = all(g is not None for g in (est.weights_init, est.means_init, est.precisions_init))
     if warm or given:
@@ -292,6 +283,7 @@ def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sampl
     else:
         # all rows when they are few (then the initialisation is the in-memory one exactly),
         # else a uniform random sample of rows, pulled to this process
+        rng = check_random_state(est.random_state)
         idx = None if m.n <= init_sample else np.sort(rng.choice(m.n, init_sample,
                                                                  replace=False))
         Xs, wsamp = source.rows(idx)
@@ -300,37 +292,8 @@ def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sampl
     def stats_fn(params: Params) -> Stats:
         return source.reduce(chunk_em_stats, ws, params, ctype.name, source.threads)
 
-    best = None
-    for init in range(1 if warm else n_init):
-        params = (ws.from_user(est._user_params()) if warm
-                  else est._initial_params(sample, k, rng, reg))
-        res = run_em(stats_fn, params, ctype, reg=reg, tol=est.tol, max_iter=est.max_iter,
-                     callback=_chain(est._progress(init), callback))
-        if best is None or res.lower_bound > best.lower_bound:
-            best = res
-    if not best.converged and est.max_iter > 1:
-        warnings.warn(
-            "Best performing initialization did not converge. Try different init "
-            "parameters, or increase max_iter, tol, or check for degenerate data.",
-            ConvergenceWarning, stacklevel=4)
     _set_features(est, source)
-    est._set_params(ws.to_user(best.params))
-    est.converged_ = best.converged
-    est.n_iter_ = best.n_iter
-    est.lower_bound_ = best.lower_bound + ws.log_jacobian(d)
-    return est
-
-
-def _chain(*fns):
-    fns = [f for f in fns if f is not None]
-    if not fns:
-        return None
-
-    def call(it: int, lb: float) -> None:
-        for f in fns:
-            f(it, lb)
-
-    return call
+    return est._fit_from(stats_fn, sample, ws, callback)
 
 
 # --- sampling in chunks -----------------------------------------------------------------------
