@@ -152,8 +152,12 @@ _MEASURE = textwrap.dedent("""
     kw = dict(random_state=0, max_iter=3, tol=0.0)
     # warm up every code path on a small prefix, then measure the real fit
     import pandas as pd
-    pd.read_csv(path, nrows=5000).to_csv(path + ".head.csv", index=False)
-    fit_stream(GaussianMixture(4, **kw), path + ".head.csv", chunksize=chunksize)
+    pd.read_csv(path, nrows=20_000).to_csv(path + ".head.csv", index=False)
+    tracemalloc.start()
+    fit_stream(GaussianMixture(4, **kw), path + ".head.csv", chunksize=chunksize,
+               init_sample=10_000)
+    small_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     def status(key):
         with open("/proc/self/status") as f:
             return next(int(l.split()[1]) * 1024 for l in f if l.startswith(key))
@@ -164,7 +168,7 @@ _MEASURE = textwrap.dedent("""
     gm = fit_stream(GaussianMixture(4, **kw), path, chunksize=chunksize, init_sample=10_000)
     peak = tracemalloc.get_traced_memory()[1]
     rss1 = status("VmHWM:")
-    print(json.dumps({"traced_peak": peak, "rss_growth": rss1 - rss0,
+    print(json.dumps({"traced_peak": peak, "small_peak": small_peak, "rss_growth": rss1 - rss0,
                       "n_iter": gm.n_iter_, "weights": gm.weights_.tolist()}))
 """)
 
@@ -189,9 +193,12 @@ def test_streamed_fit_memory_is_bounded_by_the_chunk(tmp_path):
                          capture_output=True, text=True, timeout=300, check=True)
     got = json.loads(out.stdout.strip().splitlines()[-1])
     # the file holds 40 MB as float64; the fit may use a few chunks and the 10,000-row
-    # initialisation sample (1.6 MB) with its k-means work; plus thread stacks and slack
-    assert got["traced_peak"] < size / 3, got
-    assert got["rss_growth"] < size / 2, got
+    # initialisation sample with its k-means work: the same as a fit of a 2-chunk prefix
+    # (memory does not grow with the file), and well below the file's size. The resident
+    # size also counts the allocator's per-thread arenas, so it gets a looser bound.
+    assert got["traced_peak"] < 1.25 * got["small_peak"] + 2e6, got
+    assert got["traced_peak"] < size / 2, got
+    assert got["rss_growth"] < size, got
     assert got["n_iter"] == 3
     assert np.all(np.abs(np.asarray(got["weights"]) - 0.25) < 0.05)  # four equal blobs
 
