@@ -13,11 +13,11 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._parallel import blas_single_threaded, thread_pool
 from ..exceptions import ConvergenceWarning, FitError
 from ._covariance import CovarianceType
 
@@ -192,18 +192,6 @@ def iter_blocks(n: int, rows: int) -> Iterator[slice]:
         yield slice(start, min(start + rows, n))
 
 
-_POOL: dict[str, object] = {}
-
-
-def _pool():
-    if "executor" not in _POOL:
-        from threadpoolctl import ThreadpoolController
-
-        _POOL["executor"] = ThreadPoolExecutor(min(os.cpu_count() or 1, 8))
-        _POOL["controller"] = ThreadpoolController()
-    return _POOL["executor"], _POOL["controller"]
-
-
 def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
     """Apply ``fn`` to every block slice; threads share the blocks when there are several.
 
@@ -214,12 +202,7 @@ def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
     slices = list(iter_blocks(n, rows))
     if len(slices) < 4 or (os.cpu_count() or 1) < 2:
         return [fn(s) for s in slices]
-    return list(_pool()[0].map(fn, slices))
-
-
-def blas_single_threaded():
-    """Context in which BLAS runs on one thread; our blocks supply the parallelism."""
-    return _pool()[1].limit(limits=1, user_api="blas")
+    return list(thread_pool().map(fn, slices))
 
 
 def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -> np.ndarray:

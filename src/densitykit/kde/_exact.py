@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from .._parallel import blas_single_threaded
 from . import _compiled
 from ._kernels import Kernel
 
@@ -22,7 +22,7 @@ BLOCK_ENTRIES = 2**22
 #: gaussian problems with this many pairs run the fused loop (products inside the threads)
 _FUSED_MIN = 2**22
 #: smaller blocks go to the NumPy loop: starting the compiled loop's threads costs more
-_PARALLEL_MIN = 2**16
+_PARALLEL_MIN = 2**12  # compiled loop beats NumPy from a few thousand entries
 
 
 def use_compiled(flag: bool | None) -> bool:
@@ -160,9 +160,13 @@ def log_kernel_sums(
     run_sum = np.zeros((scales.size, m))
     mb, nb = _block_sizes(m, n, budget)
     if fast and compiled is None and kernel.code == 0 and scales.size == 1 and m * n >= _FUSED_MIN:
-        with threadpool_limits(1, user_api="blas"):
+        with blas_single_threaded():
             _fused_gaussian(Q, qsq_all, X, xsq, logw, float(scales[0]), loo, prep, mb, nb,
                             run_max[0], run_sum[0])
+    elif m * n < _FUSED_MIN:  # small products: BLAS threads only spin
+        with blas_single_threaded():
+            _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
+                     compiled is True, run_max, run_sum)
     else:
         _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
                  compiled is True, run_max, run_sum)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._parallel import blas_single_threaded
 from .._validation import check_int, check_nonneg_float, check_random_state
 from ..exceptions import DataError, DataTypeError
 from ..gaussian._covariance import COVARIANCE_TYPES
@@ -234,8 +235,6 @@ def fit_chunked(est: Any, source: ChunkSource, *, where: str = "X",
                 init_sample: int = INIT_SAMPLE) -> Any:
     """Fit a :class:`~densitykit.GaussianMixture` or :class:`~densitykit.Normal` from a
     chunk source; sets the same attributes as ``est.fit`` on the rows in memory."""
-    from threadpoolctl import threadpool_limits
-
     from ..gaussian import GaussianMixture, Normal
 
     if not isinstance(est, (GaussianMixture, Normal)):
@@ -244,7 +243,7 @@ def fit_chunked(est: Any, source: ChunkSource, *, where: str = "X",
             "Fit other estimators on a sample pulled into memory.")
     # the products here are small (one block); threads share blocks instead, and BLAS's own
     # threads would only fight them (many times slower on a busy machine)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_single_threaded():
         if isinstance(est, GaussianMixture):
             return _fit_mixture(est, source, where, callback, init_sample)
         return _fit_normal(est, source, where)

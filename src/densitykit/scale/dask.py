@@ -153,9 +153,9 @@ def _one_blas_thread_if_local(collection: Any):
     import dask.threaded
 
     if dask.base.get_scheduler(collections=[collection]) is dask.threaded.get:
-        from threadpoolctl import threadpool_limits
+        from .._parallel import blas_single_threaded
 
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_single_threaded():
             yield
     else:
         yield
