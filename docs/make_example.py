@@ -5,11 +5,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from densitykit import GaussianMixture, ModelSelector  # noqa: E402
-from densitykit.datasets import load_dow  # noqa: E402
-from densitykit.plotting import plot_criterion, plot_mixture_2d  # noqa: E402
+from densitykit import GaussianMixture, ModelSelector
+from densitykit.datasets import load_dow
+from densitykit.plotting import plot_criterion, plot_mixture_2d
 
 X = load_dow().data.iloc[:, [6, 4]].to_numpy()
 sel = ModelSelector(GaussianMixture(random_state=0), {"n_components": range(1, 16)},
