@@ -121,6 +121,35 @@ def bench_1d(n: int, grid: int, n_queries: int, repeat: int) -> None:
                f"queries {err:.1e})")
 
 
+def bench_neighbors(n: int, m: int, sk_queries: int, repeat: int) -> None:
+    """Compact kernel in 2-D: neighbour search vs the exact evaluator and scikit-learn's tree."""
+    from sklearn.neighbors import KernelDensity as SkKDE
+
+    from densitykit import KernelDensity
+
+    rng = np.random.default_rng(2)
+    X, Q = rng.normal(size=(n, 2)), rng.normal(size=(m, 2))
+    h = 0.1
+    near = KernelDensity(bandwidth=h, kernel="epanechnikov", algorithm="neighbors")
+    t_ours, b_ours, dens = median_time(lambda: near.fit(X).score_samples(Q), repeat)
+    auto = KernelDensity(bandwidth=h, kernel="epanechnikov").fit(X)._pick_algorithm(m)
+    exact = KernelDensity(bandwidth=h, kernel="epanechnikov", algorithm="exact").fit(X)
+    exact.score_samples(Q[:10])  # compile
+    t_ex, b_ex, ref = median_time(lambda: exact.fit(X).score_samples(Q[:sk_queries]), 1)
+    fin = np.isfinite(ref)
+    err = float(np.max(np.abs(dens[:sk_queries][fin] - ref[fin])))
+    scale = m / sk_queries
+    report(f"epanechnikov 2-D, {n} x {m} queries, h {h}", "densitykit exact", (t_ours, b_ours),
+           (t_ex * scale, b_ex * scale),
+           f"(fit + score; exact timed on {sk_queries} queries, scaled x{scale:g}; max |diff| "
+           f"{err:.1e}; 'auto' picks {auto!r})")
+    peer = SkKDE(bandwidth=h, kernel="epanechnikov")
+    t_sk, b_sk, sk = median_time(lambda: peer.fit(X).score_samples(Q), repeat)
+    core = np.isfinite(dens) & (sk > -10)
+    report(f"epanechnikov 2-D, {n} x {m} queries, h {h}", "sklearn (kd-tree)", (t_ours, b_ours),
+           (t_sk, b_sk), f"(fit + score; max |diff| {np.max(np.abs(dens[core] - sk[core])):.1e})")
+
+
 def bench_digits(repeat: int) -> None:
     from sklearn.datasets import load_digits
     from sklearn.neighbors import KernelDensity as SkKDE
@@ -160,7 +189,8 @@ def bench_cv(repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    ap.add_argument("--only", choices=["exact", "1d", "digits", "cv"], default=None)
+    ap.add_argument("--only", choices=["exact", "1d", "neighbors", "digits", "cv"],
+                    default=None)
     args = ap.parse_args()
     q = args.quick
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -169,6 +199,8 @@ def main() -> None:
         "exact": lambda: bench_exact_64d(20_000 if q else 200_000, 2_000, 20 if q else 100,
                                          1 if q else 3),
         "1d": lambda: bench_1d(100_000 if q else 1_000_000, 2048, 100_000, 5 if q else 7),
+        "neighbors": lambda: bench_neighbors(20_000 if q else 200_000, 2_000 if q else 20_000,
+                                             200 if q else 2_000, 3 if q else 5),
         "digits": lambda: bench_digits(7),
         "cv": lambda: bench_cv(1 if q else 3),
     }
