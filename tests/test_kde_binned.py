@@ -136,3 +136,28 @@ def test_binned_log_density_relative_accuracy_everywhere(kernel):
     fin = np.isfinite(exact)
     tol = 2e-3 if kernel == "gaussian" else 5e-2
     np.testing.assert_allclose(binned[fin], exact[fin], rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "epanechnikov", "linear"])
+@pytest.mark.parametrize("compiled", [None, False])
+def test_tail_sums_beyond_the_data_are_exact(kernel, compiled):
+    from densitykit.kde._binned import _tails_1d
+
+    rng = np.random.default_rng(6)
+    x = np.r_[rng.normal(size=8000), rng.normal(3, 0.5, size=8000)][:, None]
+    w = rng.random(16000) + 0.2
+    model = KernelDensity(bandwidth=0.15, kernel=kernel, algorithm="binned").fit(
+        x, sample_weight=w)
+    lo, hi = float(x.min()), float(x.max())
+    q = np.r_[rng.uniform(lo - 2.0, lo, 700), rng.uniform(hi, hi + 2.0, 700),
+              rng.uniform(lo, lo + 0.3, 50), rng.uniform(hi - 0.3, hi, 50)]
+    out = np.full(q.size, np.nan)
+    bad = np.ones(q.size, dtype=bool)
+    _tails_1d(model, q, bad, out, lo, hi, compiled)
+    assert not bad.any()
+    exact = KernelDensity(bandwidth=0.15, kernel=kernel, algorithm="exact").fit(
+        x, sample_weight=w).score_samples(q[:, None])
+    assert np.array_equal(np.isfinite(out), np.isfinite(exact))
+    fin = np.isfinite(exact)
+    assert fin.sum() > 200
+    np.testing.assert_allclose(out[fin], exact[fin], rtol=0, atol=1e-10)

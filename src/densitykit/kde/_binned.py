@@ -49,6 +49,8 @@ TARGET_REL = 1e-4
 _FFT_REL = 1e-12
 #: grid answers need a density this many times the local error estimate (gaussian)
 LOCAL_FACTOR = 1000.0
+#: queries summed together beyond the data's ends (each group over the rows it reaches)
+_TAIL_GROUP = 512
 
 
 def _cut_radius(kernel: Kernel) -> float:
@@ -258,7 +260,7 @@ def binned_log_density(est: Any, X: np.ndarray, compiled: bool | None = None) ->
         return out
     if X.shape[1] == 1 and est._kind == "diag":
         _tails_1d(est, X[:, 0], bad, out, grid.zmin[0] * s[0] + est._center[0],
-                  grid.zmax[0] * s[0] + est._center[0])
+                  grid.zmax[0] * s[0] + est._center[0], compiled)
     if bad.any():
         out[bad] = est._exact_log_density(X[bad])
     return out
@@ -275,21 +277,44 @@ def _reach_1d(kernel: Kernel, h: float, a: np.ndarray) -> np.ndarray:
 
 
 def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: float,
-              hi_x: float) -> None:
+              hi_x: float, compiled: bool | None = None) -> None:
     """Exact log-densities of the ``bad`` queries nearer an end of the data, summing only
-    the rows that can matter (those within :func:`_reach_1d` of a query)."""
+    the rows that can matter (those within :func:`_reach_1d` of a query).
+
+    Per end, the rows within reach of any query are sorted by their depth from the end and
+    each query sums the shallowest rows it needs (the compiled loop: exactly those; NumPy:
+    groups of queries over the deepest need in the group). Far queries reach few rows, so
+    they cost little.
+    """
     kernel, h = KERNELS[est.kernel], float(est._scale[0])
     data = est._X[:, 0]
     mid = 0.5 * (lo_x + hi_x)
-    for rows, a, left in ((bad & (x <= mid), None, True), (bad & (x > mid), None, False)):
-        if not rows.any():
+    for left in (True, False):
+        idx = np.flatnonzero(bad & (x <= mid) if left else bad & (x > mid))
+        if idx.size == 0:
             continue
-        q = x[rows]
-        a = np.abs(q - (lo_x if left else hi_x))
-        edge = np.max(q + _reach_1d(kernel, h, a)) if left else np.min(q - _reach_1d(kernel, h, a))
-        near = np.flatnonzero(data <= edge if left else data >= edge)
-        out[rows] = est._exact_log_density(x[rows][:, None], near)
-        bad &= ~rows
+        q = x[idx]
+        end = lo_x if left else hi_x
+        reach = _reach_1d(kernel, h, np.abs(q - end))
+        need = (q + reach - lo_x) if left else (hi_x - (q - reach))  # depth from the end
+        depth = float(np.max(need))
+        near = np.flatnonzero(data <= lo_x + depth if left else data >= hi_x - depth)
+        t = np.abs(data[near] - end)
+        order = np.argsort(t, kind="stable")
+        near, t = near[order], t[order]
+        counts = np.searchsorted(t, need, side="right")
+        if use_compiled(compiled):
+            logw = (np.full(near.size, -np.log(data.size)) if est._p is None
+                    else np.log(est._p[near]))
+            out[idx] = _compiled.prefix_log_sums_1d(
+                q, np.ascontiguousarray(data[near]), logw, counts, 1.0 / h,
+                kernel.code) + est._log_const
+        else:
+            by_need = np.argsort(counts, kind="stable")
+            for group in np.array_split(by_need, -(-idx.size // _TAIL_GROUP)):
+                rows = near[: int(counts[group].max())]
+                out[idx[group]] = est._exact_log_density(q[group][:, None], rows)
+        bad[idx] = False
 
 
 def density_grid(est: Any, n_points: Any = None) -> tuple[np.ndarray, np.ndarray]:

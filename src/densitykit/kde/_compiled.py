@@ -23,6 +23,7 @@ __all__ = [
     "gaussian_block_fused",
     "linear_bin_1d",
     "linear_bin_2d",
+    "prefix_log_sums_1d",
 ]
 
 #: terms below exp(CUTOFF) times a block's largest term are dropped: with fewer than 1e9
@@ -199,6 +200,27 @@ if AVAILABLE:
             else:
                 run_sum[i] += acc * np.exp(mx - m_old)
 
+    @numba.njit(parallel=True, cache=True)
+    def prefix_log_sums_1d(q, rows, logw, counts, inv_h, code):
+        """``log Σ_{j < counts_i} w_j k(((q_i - rows_j) inv_h)^2)`` for every query ``i``:
+        each query sums its own prefix of the rows, in one pass with a running maximum
+        (rows sorted nearest first rarely raise it)."""
+        m = q.shape[0]
+        out = np.empty(m)
+        for i in numba.prange(m):
+            mx = -np.inf
+            acc = 0.0
+            for j in range(counts[i]):
+                u = (q[i] - rows[j]) * inv_h
+                v = logw[j] + _logk(u * u, code)
+                if v > mx:
+                    acc = acc * np.exp(mx - v) + 1.0 if mx > -np.inf else 1.0
+                    mx = v
+                elif v - mx > CUTOFF:
+                    acc += np.exp(v - mx)
+            out[i] = mx + np.log(acc) if mx > -np.inf else -np.inf
+        return out
+
     @numba.njit(cache=True)
     def linear_bin_1d(x, w, lo, delta, n):
         """Linear binning of weighted points onto ``lo + delta * arange(n)``.
@@ -243,3 +265,4 @@ if AVAILABLE:
 
 else:  # pragma: no cover
     accumulate_block = gaussian_block_fused = linear_bin_1d = linear_bin_2d = None
+    prefix_log_sums_1d = None
