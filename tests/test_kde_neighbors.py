@@ -48,14 +48,15 @@ def test_same_numbers_as_exact(kernel, d):
                                log_density(X, on_rows, kernel, bw, w), rtol=0, atol=1e-10)
 
 
-def test_small_pair_budget_gives_same_numbers():
-    X = _clustered(2000, 2, seed=3)
-    Q = np.random.default_rng(4).normal(size=(900, 2))
-    logw = np.full(2000, -np.log(2000))
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_cell_search_tree_and_small_budget_agree(d):
+    X = _clustered(2000, d, seed=3)
+    Q = np.r_[np.random.default_rng(4).normal(size=(900, d)) * 2.0, X[:50] + 1e-3]
+    logw = np.log(np.random.default_rng(5).random(2000) + 0.1)
     Xw, Qw = X / 0.3, Q / 0.3
     kernel = KERNELS["epanechnikov"]
-    full = neighbor_log_kernel_sums(Qw, Xw, logw, kernel)
-    small = neighbor_log_kernel_sums(Qw, Xw, logw, kernel, budget=500)
+    full = neighbor_log_kernel_sums(Qw, Xw, logw, kernel)  # compiled cells when numba is there
+    small = neighbor_log_kernel_sums(Qw, Xw, logw, kernel, budget=500, compiled=False)
     np.testing.assert_array_equal(np.isfinite(full), np.isfinite(small))
     fin = np.isfinite(full)
     np.testing.assert_allclose(small[fin], full[fin], rtol=0, atol=1e-13)
@@ -64,10 +65,12 @@ def test_small_pair_budget_gives_same_numbers():
 
 
 @pytest.mark.parametrize("kernel", ["tophat", "epanechnikov", "cosine"])
-def test_leave_one_out_matches_exact(kernel):
+@pytest.mark.parametrize("compiled", [None, False])
+def test_leave_one_out_matches_exact(kernel, compiled):
     X = _clustered(1500, 2, seed=5) / 0.25
     logw = np.log(np.random.default_rng(6).random(1500) + 0.1)
-    a = neighbor_log_kernel_sums(X, X, logw, KERNELS[kernel], loo=True, budget=3000)
+    a = neighbor_log_kernel_sums(X, X, logw, KERNELS[kernel], loo=True, budget=3000,
+                                 compiled=compiled)
     b = log_kernel_sums(X, X, logw, KERNELS[kernel], loo=True)
     assert np.array_equal(np.isfinite(a), np.isfinite(b))
     assert (~np.isfinite(a)).any()  # isolated rows have no neighbour but themselves
@@ -146,3 +149,27 @@ def test_expected_pair_fraction_tracks_the_count():
         diff = Xw[:300, None, :] - Xw[None, :, :]
         true = float(np.mean(np.einsum("ijk,ijk->ij", diff, diff) < 1.0))
         assert 0.5 * true < est < 2.0 * true
+
+
+def test_huge_cell_grid_falls_back_to_the_tree():
+    from densitykit.kde import _neighbors
+
+    rng = np.random.default_rng(13)
+    X = np.r_[rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + 1e5]
+    logw = np.full(600, -np.log(600))
+    assert _neighbors._cell_sums(X, X, np.ones(600), KERNELS["tophat"], False) is None
+    got = neighbor_log_kernel_sums(X[:40], X, logw, KERNELS["tophat"])
+    ref = log_kernel_sums(X[:40], X, logw, KERNELS["tophat"])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_auto_share_threshold_follows_the_search_available(monkeypatch):
+    from densitykit.kde import _compiled
+
+    X = np.random.default_rng(14).normal(size=(50_000, 2))
+    kde = KernelDensity(bandwidth=0.85, kernel="tophat").fit(X)
+    assert 0.1 < kde._pair_share() < 0.25
+    monkeypatch.setattr(_compiled, "AVAILABLE", True)
+    assert kde._pick_algorithm(2_000) == "neighbors"
+    monkeypatch.setattr(_compiled, "AVAILABLE", False)
+    assert kde._pick_algorithm(2_000) == "exact"

@@ -20,6 +20,7 @@ __all__ = [
     "CUTOFF",
     "THREADED_MIN",
     "accumulate_block",
+    "cell_kernel_sums",
     "gaussian_block_fused",
     "linear_bin_1d",
     "linear_bin_2d",
@@ -201,6 +202,45 @@ if AVAILABLE:
                 run_sum[i] += acc * np.exp(mx - m_old)
 
     @numba.njit(parallel=True, cache=True)
+    def cell_kernel_sums(Q, X, w, qcell, starts, dims, code, loo):
+        """``Σ_j w_j k(|q_i - x_j|^2)`` over the rows in the 3^d cells around each query.
+
+        ``X`` (rows sorted by cell) and ``Q`` are in whitened coordinates with unit cells,
+        ``qcell`` the (m, d) integer cell of each query (may lie outside ``[0, dims)``),
+        ``starts`` the first row of each cell (C order, length ``prod(dims) + 1``). With
+        ``loo`` row ``i`` of the original order is skipped: ``loo`` then holds each sorted
+        row's original index and ``Q`` is the data in its original order; else it is empty.
+        """
+        m, d = Q.shape
+        out = np.zeros(m)
+        skip_self = loo.shape[0] > 0
+        n_near = 3**d
+        for i in numba.prange(m):
+            acc = 0.0
+            for t in range(n_near):
+                r = t
+                cell = 0
+                ok = True
+                for a in range(d):
+                    c = qcell[i, a] + (r % 3) - 1
+                    r //= 3
+                    if c < 0 or c >= dims[a]:
+                        ok = False
+                        break
+                    cell = cell * dims[a] + c
+                if not ok:
+                    continue
+                for j in range(starts[cell], starts[cell + 1]):
+                    u2 = 0.0
+                    for a in range(d):
+                        diff = Q[i, a] - X[j, a]
+                        u2 += diff * diff
+                    if u2 < 1.0 and not (skip_self and loo[j] == i):
+                        acc += w[j] * np.exp(_logk(u2, code))
+            out[i] = acc
+        return out
+
+    @numba.njit(parallel=True, cache=True)
     def prefix_log_sums_1d(q, rows, logw, counts, inv_h, code):
         """``log Σ_{j < counts_i} w_j k(((q_i - rows_j) inv_h)^2)`` for every query ``i``:
         each query sums its own prefix of the rows, in one pass with a running maximum
@@ -265,4 +305,4 @@ if AVAILABLE:
 
 else:  # pragma: no cover
     accumulate_block = gaussian_block_fused = linear_bin_1d = linear_bin_2d = None
-    prefix_log_sums_1d = None
+    prefix_log_sums_1d = cell_kernel_sums = None

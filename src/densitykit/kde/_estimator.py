@@ -17,7 +17,7 @@ from .._validation import (
     check_sample_weight,
 )
 from ..exceptions import DataError
-from . import _binned
+from . import _binned, _compiled
 from ._bandwidth import RULES
 from ._exact import log_kernel_sums
 from ._kernels import KERNELS, sample_unit_kernel
@@ -37,12 +37,13 @@ ALGORITHMS = {
 # 'auto' switches to the binned evaluator past this many (data x query) pairs
 _BINNED_PAIRS = 2e7
 # 'auto' uses the neighbour search for compact kernels past this many pairs and queries when
-# the expected share of pairs within the support is below _NEIGHBOR_SHARE (measured: 2-16x
-# faster than exact at shares 0.0025-0.1 in 1-3 D; about even at 0.28 in 1-D; building the
-# tree costs more than exact sums for a few dozen queries)
+# the expected share of pairs within the support is below _NEIGHBOR_SHARE (measured with the
+# compiled cell search: 4-100x faster than exact at shares 0.0025-0.28 in 1-3 D; with the
+# k-d tree alone (no numba): 2-38x at shares up to 0.1, about even at 0.28 in 1-D; for a few
+# dozen queries, sorting or building the tree costs more than the exact sums)
 _NEIGHBOR_PAIRS = 1e7
 _NEIGHBOR_QUERIES = 200
-_NEIGHBOR_SHARE = 0.1
+_NEIGHBOR_SHARE = {True: 0.25, False: 0.1}  # keyed by "numba installed"
 
 
 def _parse_bandwidth(bandwidth: Any, d: int) -> tuple[str, np.ndarray]:
@@ -203,7 +204,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
         if d <= 2 and big and smooth_enough and n > 2000:
             return "binned"
         if (np.isfinite(kernel.support) and d <= MAX_DIM and n * n_queries > _NEIGHBOR_PAIRS
-                and n_queries >= _NEIGHBOR_QUERIES and self._pair_share() < _NEIGHBOR_SHARE):
+                and n_queries >= _NEIGHBOR_QUERIES
+                and self._pair_share() < _NEIGHBOR_SHARE[_compiled.AVAILABLE]):
             return "neighbors"
         return "exact"
 

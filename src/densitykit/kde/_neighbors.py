@@ -1,12 +1,14 @@
 """Neighbour-search evaluator for compact kernels in low dimension.
 
 A compact kernel vanishes beyond radius 1 in whitened coordinates (offsets divided by the
-bandwidth), so each query needs only the data rows within that radius. A k-d tree of the
-whitened data (scipy's ``cKDTree``) lists those pairs, a block of queries at a time, and
-each query's kernel terms are summed directly. The sums are exact (the distances come from
-the coordinate differences themselves, not from a matrix product), so the log-densities
-agree with the blocked exact evaluator to rounding; the cost follows the number of pairs
-within the support instead of every pair.
+bandwidth), so each query needs only the data rows within that radius. With numba, the
+rows are sorted into unit cells and each query visits the 3^d cells around its own (a
+compiled, threaded loop); without it, or when the cell grid would be huge (a bandwidth tiny
+against the spread), a k-d tree of the whitened data (scipy's ``cKDTree``) lists the pairs,
+a block of queries at a time. Each query's kernel terms are summed directly. The sums are
+exact (the distances come from the coordinate differences themselves, not from a matrix
+product), so the log-densities agree with the blocked exact evaluator to rounding; the cost
+follows the number of pairs near the support instead of every pair.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from scipy.spatial import cKDTree
 from scipy.special import gammaln
 
 from ..exceptions import DataError
+from . import _compiled
+from ._exact import use_compiled
 from ._kernels import Kernel
 
 __all__ = ["MAX_DIM", "PAIR_BUDGET", "check_neighbors", "expected_pair_fraction",
@@ -25,6 +29,9 @@ __all__ = ["MAX_DIM", "PAIR_BUDGET", "check_neighbors", "expected_pair_fraction"
 MAX_DIM = 3
 #: pairs listed at once (about 24 bytes each): bounds the extra memory
 PAIR_BUDGET = 2**21
+#: the compiled cell search is used while the cell grid has at most this many cells per row
+#: (beyond, with a bandwidth tiny against the spread, the k-d tree takes over)
+CELLS_PER_ROW = 4
 
 
 def check_neighbors(kernel: Kernel, d: int) -> None:
@@ -81,6 +88,7 @@ def neighbor_log_kernel_sums(
     loo: bool = False,
     budget: int = PAIR_BUDGET,
     tree: cKDTree | None = None,
+    compiled: bool | None = None,
 ) -> np.ndarray:
     """``log Σ_j w_j k(|q_i - x_j|^2)`` over the rows within the kernel's support.
 
@@ -90,8 +98,11 @@ def neighbor_log_kernel_sums(
     logw : (n,) log-weights of the data rows.
     kernel : a compact kernel (see :func:`check_neighbors`).
     loo : leave each row out of its own sum (``Q`` must then be ``X``).
-    budget : pairs listed at once; query blocks adapt to keep near it.
+    budget : pairs listed at once by the k-d tree; query blocks adapt to keep near it.
     tree : a ``cKDTree`` of ``X`` already built (optional).
+    compiled : ``None`` uses the compiled cell search (unit cells, the 3^d cells around
+        each query) when numba is installed and the cell grid is small enough, else the
+        k-d tree; ``False`` always the tree.
 
     Returns
     -------
@@ -115,6 +126,11 @@ def neighbor_log_kernel_sums(
     top = float(np.max(logw))
     w = np.exp(logw - top)  # largest weight 1: no underflow of the linear-space sums
     radius = float(kernel.support)
+    if tree is None and use_compiled(compiled):
+        sums = _cell_sums(Q, X, w, kernel, loo)
+        if sums is not None:
+            with np.errstate(divide="ignore"):
+                return np.log(sums) + top
     if tree is None:
         tree = cKDTree(X)
     start, block = 0, min(m, 256)
@@ -135,3 +151,23 @@ def neighbor_log_kernel_sums(
         block = int(min(max(budget / per_query, 16), 65536))
         start = stop
     return out
+
+
+def _cell_sums(Q: np.ndarray, X: np.ndarray, w: np.ndarray, kernel: Kernel,
+               loo: bool) -> np.ndarray | None:
+    """Linear-space kernel sums by the compiled cell search; ``None`` if the grid is too big."""
+    n = X.shape[0]
+    lo = X.min(axis=0)
+    dims = np.floor(X.max(axis=0) - lo).astype(np.int64) + 1
+    if float(np.prod(dims.astype(np.float64))) > max(CELLS_PER_ROW * n, 2**12):
+        return None
+    cells = np.minimum(np.floor(X - lo).astype(np.int64), dims - 1)
+    ids = np.ravel_multi_index(tuple(cells.T), tuple(dims))
+    order = np.argsort(ids, kind="stable")
+    starts = np.zeros(int(np.prod(dims)) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ids, minlength=starts.size - 1), out=starts[1:])
+    qcell = np.clip(np.floor(Q - lo), -2, dims + 1).astype(np.int64)
+    self_index = order if loo else np.empty(0, dtype=np.int64)
+    return _compiled.cell_kernel_sums(
+        np.ascontiguousarray(Q), np.ascontiguousarray(X[order]), w[order], qcell, starts,
+        dims, kernel.code, self_index)
