@@ -286,3 +286,20 @@ def test_sample_follows_vector_and_matrix_bandwidths(bandwidth):
     H = np.diag(bandwidth**2) if bandwidth.ndim == 1 else bandwidth
     np.testing.assert_allclose(draws.mean(0), [1.0, -2.0], atol=0.05)
     np.testing.assert_allclose(np.cov(draws.T), H, rtol=0.05, atol=0.02)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "exponential"])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_exact_is_exact_at_queries_on_data_rows(kernel, compiled, monkeypatch):
+    """Kernels with a kink at r = 0 read r = sqrt(u2): near pairs must not lose digits."""
+    from densitykit.kde import _compiled
+
+    if compiled and not _compiled.AVAILABLE:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(_compiled, "AVAILABLE", compiled and _compiled.AVAILABLE)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(600, 3)) * [1.0, 5.0, 0.2] + 40.0
+    kde = KernelDensity(kernel=kernel, bandwidth=0.7, algorithm="exact").fit(X)
+    on_rows = X[::7]
+    np.testing.assert_allclose(kde.score_samples(on_rows),
+                               log_density(X, on_rows, kernel, 0.7), rtol=0, atol=1e-10)

@@ -83,6 +83,28 @@ def _fused_gaussian(Q, qsq_all, X, xsq, logw, s, loo, prep, mb, nb, run_max, run
                 block_loo, q0 - x0, run_max[q0:q1], run_sum[q0:q1])
 
 
+# exponential and linear profiles have a kink at r = 0 (they need r = sqrt(u2)), which
+# magnifies the cancellation of the expanded |q|^2 + |x|^2 - 2 q.x for near pairs
+_KINKED = frozenset({3, 4})
+
+
+def _exact_near(Qb, Xb, qsq, xsq_b, gram):
+    """``-u2 / 2`` for a block, with the squared distances of near pairs (below 1e-4 of
+    ``|q|^2 + |x|^2``, where the expansion loses digits) recomputed from differences.
+
+    Passed as the Gram block with zero norms, it gives the accumulators ``u2`` exactly.
+    """
+    norms = qsq[:, None] + xsq_b[None, :]
+    u2 = norms - 2.0 * gram
+    i, j = np.nonzero(u2 < 1e-4 * norms)
+    if i.size:
+        diff = Qb[i] - Xb[j]
+        u2[i, j] = np.einsum("ij,ij->i", diff, diff)
+    np.maximum(u2, 0.0, out=u2)
+    u2 *= -0.5
+    return u2
+
+
 def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, force,
              run_max, run_sum):
     """The general loop: one matrix product per block, then each scale's log-sum-exp."""
@@ -99,8 +121,12 @@ def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, 
                 Xb = prep(X[x0:x1])
                 xsq_b = np.einsum("ij,ij->i", Xb, Xb)
             gram = Qb @ Xb.T
+            qn, xn = qsq, xsq_b
+            if kernel.code in _KINKED:
+                gram = _exact_near(Qb, Xb, qsq, xsq_b, gram)
+                qn, xn = np.zeros_like(qsq), np.zeros_like(xsq_b)
             for k, s in enumerate(scales):
-                args = (gram, qsq, xsq_b, logw[x0:x1], float(s))
+                args = (gram, qn, xn, logw[x0:x1], float(s))
                 rm, rs = run_max[k, q0:q1], run_sum[k, q0:q1]
                 if fast and (force or gram.size >= _PARALLEL_MIN):
                     _compiled.accumulate_block(*args, kernel.code, block_loo, q0 - x0, rm, rs)
