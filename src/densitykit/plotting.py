@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .exceptions import DataError
+from .selection import RESULT_COLUMNS
 
 __all__ = [
     "ellipse_geometry",
@@ -40,24 +41,7 @@ PALETTE = (
 
 
 #: columns of a selection table that are results, not grid parameters
-_RESULT_COLUMNS = frozenset(
-    {
-        "bic",
-        "aic",
-        "train_loglik",
-        "heldout_loglik",
-        "heldout_loglik_se",
-        "n_parameters",
-        "fit_time",
-        "cv_time",
-        "converged",
-        "n_iter",
-        "warning",
-        "error",
-        "rank",
-        "selected",
-    }
-)
+_RESULT_COLUMNS = frozenset({*RESULT_COLUMNS, "rank", "selected"})
 
 
 def _plt() -> Any:

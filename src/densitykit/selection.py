@@ -43,6 +43,11 @@ from .exceptions import DataError, FitError
 
 __all__ = ["CRITERIA", "RULES", "ModelSelector", "select_model"]
 
+#: the columns of ``results_`` that are results (in table order), not grid parameters
+RESULT_COLUMNS = ("bic", "aic", "train_loglik", "heldout_loglik", "heldout_loglik_se",
+                  "n_parameters", "fit_time", "cv_time", "converged", "n_iter", "warning",
+                  "error")
+
 #: criterion -> (column of results_, True when larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
     "bic": ("bic", False),
@@ -357,20 +362,7 @@ class ModelSelector(BaseEstimator):
 
     @staticmethod
     def _finish_table(table: Any, param_cols: list[str]) -> Any:
-        cols = [
-            "bic",
-            "aic",
-            "train_loglik",
-            "heldout_loglik",
-            "heldout_loglik_se",
-            "n_parameters",
-            "fit_time",
-            "cv_time",
-            "converged",
-            "n_iter",
-            "warning",
-            "error",
-        ]
+        cols = list(RESULT_COLUMNS)
         for c in cols:
             if c not in table:
                 table[c] = np.nan if c not in ("warning", "error", "converged") else None
