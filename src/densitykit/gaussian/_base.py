@@ -13,6 +13,7 @@ from .._validation import (
     check_in,
     check_int,
     check_is_fitted,
+    check_n_samples,
     check_nonneg_float,
     check_random_state,
     check_sample_weight,
@@ -49,13 +50,8 @@ class GaussianModel(DensityMixin, BaseEstimator):
         self._ctype()
         check_nonneg_float(self.reg_covar, "reg_covar")
         X = check_data(self, X, reset=True)
-        if X.shape[0] < min_samples:
-            got = "1 sample" if X.shape[0] == 1 else f"n_samples={X.shape[0]}"
-            from ..exceptions import DataError
-
-            raise DataError(
-                f"{type(self).__name__} needs at least {min_samples} samples to fit; got {got}. "
-                "Provide more rows or use fewer components.")
+        check_n_samples(X, min_samples, f"to fit {type(self).__name__} (provide more rows or "
+                        "use fewer components)")
         w = check_sample_weight(sample_weight, X.shape[0])
         const = np.flatnonzero(np.ptp(X, axis=0) == 0)
         if const.size and X.shape[0] > 1:
