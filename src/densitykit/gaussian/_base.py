@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 
+from .._parallel import blas_single_threaded
 from .._validation import (
     check_data,
     check_in,
@@ -20,7 +21,7 @@ from .._validation import (
 )
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
-from ._engine import Params, Workspace, blas_single_threaded, log_prob_blocks
+from ._engine import Params, Workspace, log_prob_blocks
 
 __all__ = ["GaussianModel"]
 

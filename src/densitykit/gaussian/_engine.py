@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .._parallel import blas_single_threaded, thread_pool
+from .._linalg import upper_indices
+from .._parallel import thread_pool
 from ..exceptions import ConvergenceWarning, FitError
 from ._covariance import CovarianceType
 
@@ -27,7 +28,6 @@ __all__ = [
     "Params",
     "Stats",
     "Workspace",
-    "blas_single_threaded",
     "block_rows",
     "block_stats",
     "hard_stats",
@@ -195,9 +195,9 @@ def iter_blocks(n: int, rows: int) -> Iterator[slice]:
 def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
     """Apply ``fn`` to every block slice; threads share the blocks when there are several.
 
-    Call it inside :func:`blas_single_threaded`: the cores then work on different blocks
-    instead of spinning over one small matrix product (multi-threaded BLAS on small blocks
-    is several times slower on a busy machine).
+    Call it inside ``blas_single_threaded()`` (``densitykit._parallel``): the cores then work
+    on different blocks instead of spinning over one small matrix product (multi-threaded
+    BLAS on small blocks is several times slower on a busy machine).
     """
     slices = list(iter_blocks(n, rows))
     if len(slices) < 4 or (os.cpu_count() or 1) < 2:
@@ -284,7 +284,7 @@ def _reseed(stats: Stats, empty: np.ndarray, ctype: CovarianceType) -> Stats:
     s1[empty] = tiny * z
     # the second moment of a point mass: the regulariser then gives it a small round shape
     if ctype.name == "full":
-        iu, ju = np.triu_indices(z.shape[0])
+        iu, ju = upper_indices(z.shape[0])
         s2[:, empty] = (tiny * z[iu] * z[ju])[:, None]
     elif ctype.name == "diag":
         s2[empty] = tiny * z**2

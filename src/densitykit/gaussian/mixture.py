@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .._parallel import blas_single_threaded
 from .._validation import (
     check_in,
     check_int,
@@ -19,7 +20,6 @@ from ._engine import (
     InMemoryData,
     Params,
     Workspace,
-    blas_single_threaded,
     in_memory_stats,
     m_step,
     run_em,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._parallel import blas_single_threaded
 from ..scale import is_dask
 from ._base import GaussianModel
 from ._engine import (
     Params,
     Workspace,
-    blas_single_threaded,
     block_rows,
     hard_stats,
     m_step,
