@@ -89,9 +89,15 @@ def run(args: argparse.Namespace) -> int:
     columns = model_columns(model)
     if given and len(given) >= len(columns):
         raise UsageError("--given fixes every column; leave at least one to draw")
-    target = _conditional(model, given) if given else model
+    synth = meta.get("synth")
+    target = model if isinstance(synth, dict) or not given else _conditional(model, given)
     with progress(args, f"Drawing {n} rows"):
-        if hasattr(target, "columns_"):
+        if isinstance(synth, dict):  # written by 'synth': draw exactly as it did
+            from ..synth import SynthModel
+
+            rows = SynthModel.from_metadata(model, synth).sample(n, random_state=seed,
+                                                                  given=given or None)
+        elif hasattr(target, "columns_"):
             rows = target.sample(n, random_state=seed)
         else:
             rows = pd.DataFrame(_draw(target, n, seed),
