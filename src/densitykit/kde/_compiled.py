@@ -89,6 +89,27 @@ if AVAILABLE:
             acc += e if t > CUTOFF else 0.0
         return acc
 
+    @numba.njit(inline="always")
+    def _fold_gaussian_row(row, b, a, logw, inv_s2, skip, buf, i, run_max, run_sum):
+        """Fold one query's gaussian terms ``min(a_j + s g_j + b, logw_j)`` (column ``skip``
+        left out) into its running log-sum-exp."""
+        mx = -np.inf
+        for j in range(row.shape[0]):
+            v = min(a[j] + inv_s2 * row[j] + b, logw[j])
+            if j == skip:
+                v = -np.inf
+            buf[j] = v
+            mx = max(mx, v)
+        if mx == -np.inf:
+            return
+        acc = _sum_exp_shifted(buf, mx)
+        m_old = run_max[i]
+        if mx > m_old:
+            run_sum[i] = run_sum[i] * np.exp(m_old - mx) + acc
+            run_max[i] = mx
+        else:
+            run_sum[i] += acc * np.exp(mx - m_old)
+
     def _accumulate_gaussian(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum):
         """Gaussian special case of :func:`accumulate_block` (same numbers, fewer steps):
         ``v_ij = logw_j - s/2 (qsq_i + xsq_j - 2 g_ij)`` with ``u2 >= 0`` enforced as
@@ -96,26 +117,9 @@ if AVAILABLE:
         nq, nx = gram.shape
         a = logw - 0.5 * inv_s2 * xsq
         for i in numba.prange(nq):
-            row = gram[i]
-            b = -0.5 * inv_s2 * qsq[i]
             skip = i + shift if loo else -1
-            buf = np.empty(nx)
-            mx = -np.inf
-            for j in range(nx):
-                v = min(a[j] + inv_s2 * row[j] + b, logw[j])
-                if j == skip:
-                    v = -np.inf
-                buf[j] = v
-                mx = max(mx, v)
-            if mx == -np.inf:
-                continue
-            acc = _sum_exp_shifted(buf, mx)
-            m_old = run_max[i]
-            if mx > m_old:
-                run_sum[i] = run_sum[i] * np.exp(m_old - mx) + acc
-                run_max[i] = mx
-            else:
-                run_sum[i] += acc * np.exp(mx - m_old)
+            _fold_gaussian_row(gram[i], -0.5 * inv_s2 * qsq[i], a, logw, inv_s2, skip,
+                               np.empty(nx), i, run_max, run_sum)
 
     # one body, two builds: threads pay off only on large blocks (starting them can cost a
     # scheduler time slice on a busy machine)
@@ -139,25 +143,9 @@ if AVAILABLE:
             buf = np.empty(nx)
             for ii in range(r1 - r0):
                 i = r0 + ii
-                row = gram[ii]
-                b = -0.5 * inv_s2 * qsq[i]
                 skip = i + shift if loo else -1
-                mx = -np.inf
-                for j in range(nx):
-                    v = min(a[j] + inv_s2 * row[j] + b, logw[j])
-                    if j == skip:
-                        v = -np.inf
-                    buf[j] = v
-                    mx = max(mx, v)
-                if mx == -np.inf:
-                    continue
-                acc = _sum_exp_shifted(buf, mx)
-                m_old = run_max[i]
-                if mx > m_old:
-                    run_sum[i] = run_sum[i] * np.exp(m_old - mx) + acc
-                    run_max[i] = mx
-                else:
-                    run_sum[i] += acc * np.exp(mx - m_old)
+                _fold_gaussian_row(gram[ii], -0.5 * inv_s2 * qsq[i], a, logw, inv_s2, skip,
+                                   buf, i, run_max, run_sum)
 
     def accumulate_block(gram, qsq, xsq, logw, inv_s2, code, loo, shift, run_max, run_sum):
         """Fold one (queries x data) block into the running log-sum-exp of every query.
