@@ -249,6 +249,17 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
         raise
 
 
+def row_count(text: str) -> int:
+    """argparse type for a number of rows: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"the number of rows must be at least 1, got {value}")
+    return value
+
+
 # --- messages and progress ----------------------------------------------------------
 
 

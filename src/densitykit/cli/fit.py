@@ -19,6 +19,7 @@ from ._common import (
     read_input_table,
     recover_table_argument,
     resolve_seed,
+    row_count,
 )
 from ._models import (
     add_model_options,
@@ -48,15 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _chunksize(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a row count or 'auto', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a row count >= 1, got {text!r}")
-    return value
+    return text if text == "auto" else row_count(text)
 
 
 def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple[object, object]:

@@ -17,26 +17,17 @@ from ._common import (
     parse_given,
     progress,
     resolve_seed,
+    row_count,
     write_frame,
 )
 
 HELP = "draw synthetic rows from a model file"
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the number of rows must be at least 1, got {value}")
-    return value
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, nargs="?",
                         help="model file written by 'densitykit fit'")
-    parser.add_argument("-n", "--n-samples", type=_count, default=None,
+    parser.add_argument("-n", "--n-samples", type=row_count, default=None,
                         help="rows to draw (default: as many as the model was fitted on, "
                         "or 1000)")
     parser.add_argument(

@@ -26,20 +26,11 @@ from ._common import (
     read_input_table,
     recover_table_argument,
     resolve_seed,
+    row_count,
     write_frame,
 )
 
 HELP = "choose a model automatically, draw synthetic rows and write a fidelity report"
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the number of rows must be at least 1, got {value}")
-    return value
 
 
 def _share(text: str) -> float:
@@ -54,7 +45,7 @@ def _share(text: str) -> float:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("table", type=Path, nargs="?", help="CSV, TSV, Excel or Parquet file")
-    parser.add_argument("-n", "--n-samples", type=_count, default=None,
+    parser.add_argument("-n", "--n-samples", type=row_count, default=None,
                         help="synthetic rows to draw (default: as many as the clean table has)")
     parser.add_argument("-o", "--output", type=Path,
                         help="synthetic rows (default: TABLE's name with -synthetic.csv)")
