@@ -303,3 +303,36 @@ def test_exact_is_exact_at_queries_on_data_rows(kernel, compiled, monkeypatch):
     on_rows = X[::7]
     np.testing.assert_allclose(kde.score_samples(on_rows),
                                log_density(X, on_rows, kernel, 0.7), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "bandwidth", "weighted"),
+    [("gaussian", 0.6, False), ("epanechnikov", np.array([0.5, 1.5, 0.3]), True),
+     ("gaussian", "matrix", False)],
+)
+def test_preserve_covariance_keeps_the_datas_covariance(kernel, bandwidth, weighted):
+    rng = np.random.default_rng(5)
+    X = rng.multivariate_normal([1.0, -2.0, 0.5], [[2.0, 0.9, 0.3], [0.9, 1.0, -0.2],
+                                                  [0.3, -0.2, 0.5]], size=400)
+    w = rng.random(400) + 0.5 if weighted else None
+    mean = np.average(X, axis=0, weights=w)
+    S = np.cov(X.T, aweights=w, bias=True)
+    if isinstance(bandwidth, str):
+        bandwidth = 0.4 * S  # the kernel shaped like the data: a plain shrink
+    draws = {}
+    for preserve in (False, True):
+        kde = KernelDensity(kernel=kernel, bandwidth=bandwidth, preserve_covariance=preserve)
+        kde.fit(X, sample_weight=w)
+        draws[preserve] = kde.sample(200_000, random_state=2)
+        # the density is the same either way
+        np.testing.assert_array_equal(kde.score_samples(X[:5]),
+                                      KernelDensity(kernel=kernel, bandwidth=bandwidth)
+                                      .fit(X, sample_weight=w).score_samples(X[:5]))
+    np.testing.assert_allclose(np.cov(draws[True].T), S, atol=0.03)
+    np.testing.assert_allclose(draws[True].mean(0), mean, atol=0.02)
+    # without it the kernel's spread is added
+    assert np.trace(np.cov(draws[False].T)) > np.trace(S) + 0.1
+    if isinstance(bandwidth, np.ndarray) and bandwidth.ndim == 2:
+        # a kernel shaped like the data is undone by 1 / sqrt(1 + 0.4) on every axis
+        kde = KernelDensity(bandwidth=bandwidth, preserve_covariance=True).fit(X)
+        np.testing.assert_allclose(kde._shrink, np.eye(3) / np.sqrt(1.4), atol=1e-12)

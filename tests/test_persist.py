@@ -68,9 +68,16 @@ def _models():
         tm = _optional("densitykit.preprocess", "TableModel")
         return tm(kd(), transform="quantile", clip=True).fit(FRAME)
 
+    def blend():
+        mix = _optional("densitykit.compose", "DensityMixture")
+        kd = _optional("densitykit.kde", "KernelDensity")
+        gm = _optional("densitykit.gaussian", "GaussianMixture")
+        return mix([kd(bandwidth=0.3, preserve_covariance=True), gm(2, random_state=0)],
+                   weights=[0.9, 0.1]).fit(X)
+
     return [("gmm", gmm), ("gmm-diag", gmm_diag), ("normal", normal), ("kde", kde),
             ("latent", latent), ("selector", selector), ("table-gmm", table_gmm),
-            ("table-kde", table_kde)]
+            ("table-kde", table_kde), ("blend", blend)]
 
 
 def _rows(out):

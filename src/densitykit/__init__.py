@@ -18,6 +18,7 @@ _LAZY = {
     "Normal": "densitykit.gaussian",
     "GaussianMixture": "densitykit.gaussian",
     "KernelDensity": "densitykit.kde",
+    "DensityMixture": "densitykit.compose",
     "ModelSelector": "densitykit.selection",
     "select_model": "densitykit.selection",
     "LatentDensity": "densitykit.latent",

@@ -67,6 +67,7 @@ MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "densitykit.Normal": ("densitykit.gaussian", "Normal"),
     "densitykit.GaussianMixture": ("densitykit.gaussian", "GaussianMixture"),
     "densitykit.KernelDensity": ("densitykit.kde", "KernelDensity"),
+    "densitykit.DensityMixture": ("densitykit.compose", "DensityMixture"),
     "densitykit.LatentDensity": ("densitykit.latent", "LatentDensity"),
     "densitykit.ModelSelector": ("densitykit.selection", "ModelSelector"),
     "densitykit.GenerativeClassifier": ("densitykit.classify", "GenerativeClassifier"),
