@@ -105,6 +105,34 @@ def test_sampling_given_values(blob_model):
     assert -3.8 < S["v"].mean() < -2.0
 
 
+def test_kde_candidates_keep_correlations_and_a_smooth_tail(two_blobs):
+    model = choose_model(two_blobs, model="kde", n_components=[1, 2, 3], bandwidths=[0.6],
+                         random_state=0)
+    cands = model.candidates_
+    # the mixtures are searched for the tail but only a KDE can be chosen
+    assert cands[cands["chosen"]].iloc[0]["family"] == "kde"
+    gmm = cands[cands["family"] == "gmm"]
+    density = model.table_model_.density_
+    kde, tail = density.densities_
+    assert tail.n_components == int(gmm.loc[gmm["heldout_loglik"].idxmax(), "n_components"])
+    np.testing.assert_allclose(density.weights_, [0.95, 0.05])
+    # a wide kernel shaped like the scores keeps the correlation (a round one would dilute
+    # it by 1 / (1 + 0.6**2)), and draws shrunk back keep each column's spread
+    rng = np.random.default_rng(3)
+    normal = pd.DataFrame(rng.multivariate_normal([0, 0], [[1, 0.8], [0.8, 1]], 600),
+                          columns=["a", "b"])
+    wide = choose_model(normal, model="kde", n_components=[1], bandwidths=[0.6],
+                        random_state=0)
+    S = wide.sample(20000, random_state=0)
+    assert S.corr().iloc[0, 1] == pytest.approx(normal.corr().iloc[0, 1], abs=0.02)
+    np.testing.assert_allclose(S.std(), normal.std(), rtol=0.03)
+    # a row far from every fitted row scores near the mixture, not at the KDE's ~nothing
+    far = pd.DataFrame({"u": [3.0], "v": [-9.0], "stuck": [45.0085], "count": [3.0]})
+    z = model.table_model_.transform_rows(far)
+    assert density.score_samples(z)[0] > np.log(0.05) + tail.score_samples(z)[0] - 1e-9
+    assert density.score_samples(z)[0] > kde.score_samples(z)[0] + 5
+
+
 def test_given_needs_a_mixture(two_blobs):
     kde = choose_model(two_blobs, model="kde", bandwidths=[0.3], random_state=0)
     with pytest.raises(DataError, match="Gaussian mixture"):

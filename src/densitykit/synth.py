@@ -11,6 +11,19 @@ units) and, by default, by how well a classifier tells its draws from the valida
 the fitted rows than new rows do. The chosen family and size are refitted on all the rows
 given.
 
+The kernel density candidates are built to keep the table's dependence and to score new rows
+sensibly:
+
+* the kernel is shaped like the data: its covariance is ``h**2`` times the covariance of the
+  normal scores, so it spreads along the directions the rows vary in, not across them;
+* draws are variance-corrected (``preserve_covariance``): each is pulled towards the mean by
+  ``1 / sqrt(1 + h**2)``, so the draws have the scores' covariance and correlations, not
+  ones diluted by the kernel's noise;
+* 5% of the mass sits on the best Gaussian mixture found by the same search (a defensive
+  mixture, :class:`densitykit.compose.DensityMixture`): a held-out row far from every
+  fitted row, such as a rare plant upset, gets the mixture's density rather than almost
+  none, so the held-out log-likelihood does not hinge on where such rows fall.
+
 Sampling maps the density's draws back through each column's empirical quantile function
 (linear between order statistics, kept at up to 2,001 levels). Values that repeat in the
 data (a valve at a set point, a sensor stuck on a value) come back as the same repeated
@@ -68,6 +81,8 @@ FAMILIES = {
 
 _DEFAULT_COMPONENTS = (1, 2, 4, 8, 12, 16, 24)
 _DEFAULT_BANDWIDTHS = (0.2, 0.3, 0.45)
+# weight of the Gaussian mixture inside a KDE candidate (see the module docstring)
+_KDE_TAIL = 0.05
 
 
 def empirical_quantile(sorted_values: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -118,15 +133,23 @@ def _draw(density: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(X, dtype=np.float64).reshape(n, -1)
 
 
-def _make_density(family: str, size: float, seed: int) -> Any:
-    if family == "gmm":
-        from .gaussian import GaussianMixture
+def _mixture(k: int, seed: int) -> Any:
+    from .gaussian import GaussianMixture
 
-        return GaussianMixture(int(size), covariance_type="full", reg_covar=1e-4,
-                               random_state=seed)
+    return GaussianMixture(int(k), covariance_type="full", reg_covar=1e-4, random_state=seed)
+
+
+def _make_density(family: str, size: float, seed: int, Z: np.ndarray, tail: int) -> Any:
+    """The density of the normal scores ``Z``; a KDE gets a ``tail``-component mixture."""
+    if family == "gmm":
+        return _mixture(int(size), seed)
+    from .compose import DensityMixture
     from .kde import KernelDensity
 
-    return KernelDensity(bandwidth=float(size))
+    H = float(size) ** 2 * np.atleast_2d(np.cov(Z, rowvar=False))
+    H[np.diag_indices_from(H)] += 1e-6  # a constant column still gets a kernel
+    kde = KernelDensity(bandwidth=H, preserve_covariance=True)
+    return DensityMixture([kde, _mixture(tail, seed)], weights=[1 - _KDE_TAIL, _KDE_TAIL])
 
 
 def _has_atoms(x: np.ndarray, share: float = 0.01) -> bool:
@@ -156,7 +179,8 @@ def spread_ties(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return special.ndtri(np.clip(u, 0.5 / x.size, 1 - 0.5 / x.size))
 
 
-def _fit_table_model(X: pd.DataFrame, family: str, size: float, seed: int) -> Any:
+def _fit_table_model(X: pd.DataFrame, family: str, size: float, seed: int,
+                     tail: int = 1) -> Any:
     from .gaussian import GaussianMixture
     from .preprocess import TableModel
 
@@ -170,7 +194,7 @@ def _fit_table_model(X: pd.DataFrame, family: str, size: float, seed: int) -> An
         x = X[c].to_numpy(dtype=np.float64)
         if _has_atoms(x):
             Z[:, j] = spread_ties(x, rng)
-    density = _make_density(family, size, seed)
+    density = _make_density(family, size, seed, Z, tail)
     tm.set_params(density=density)
     tm.density_ = clone(density).fit(Z)
     return tm
@@ -241,11 +265,6 @@ class SynthModel:
                            for c in data.columns]
         self.discrete_ = np.array([_is_discrete(data[c].to_numpy(dtype=np.float64))
                                    for c in data.columns])
-        Z = table_model.transform_rows(data)
-        self.z_mean_ = Z.mean(axis=0)
-        var = Z.var(axis=0)
-        h2 = self.size_**2 if family == "kde" else 0.0
-        self.z_shrink_ = np.sqrt(np.where(var > 0, var / (var + h2), 1.0))
 
     def to_metadata(self) -> dict[str, Any]:
         """What a model file needs besides the TableModel to rebuild this model."""
@@ -256,8 +275,6 @@ class SynthModel:
             "columns": list(self.columns_),
             "quantiles": list(self.quantiles_),
             "discrete": self.discrete_,
-            "z_mean": self.z_mean_,
-            "z_shrink": self.z_shrink_,
             "candidates": {c: self.candidates_[c].tolist() for c in self.candidates_.columns},
         }
 
@@ -272,8 +289,6 @@ class SynthModel:
         self.columns_ = [str(c) for c in meta["columns"]]
         self.quantiles_ = [np.asarray(q, dtype=np.float64) for q in meta["quantiles"]]
         self.discrete_ = np.asarray(meta["discrete"], dtype=bool)
-        self.z_mean_ = np.asarray(meta["z_mean"], dtype=np.float64)
-        self.z_shrink_ = np.asarray(meta["z_shrink"], dtype=np.float64)
         self.candidates_ = pd.DataFrame(meta.get("candidates", {}))
         return self
 
@@ -294,11 +309,6 @@ class SynthModel:
         if given:
             return self._sample_given(n_samples, rng, given)
         Z = _draw(self.table_model_.density_, n_samples, rng)
-        if self.family_ == "kde":
-            # variance-corrected smoothed bootstrap: the kernel's noise inflates each
-            # column's variance by h**2; shrink towards the mean so the covariance of the
-            # draws matches the data's
-            Z = self.z_mean_ + (Z - self.z_mean_) * self.z_shrink_
         return self._to_table(Z, range(len(self.columns_)))
 
     def _to_table(self, Z: np.ndarray, idx: Any) -> pd.DataFrame:
@@ -327,7 +337,9 @@ class SynthModel:
         if self.family_ == "gmm":
             what = f"Gaussian mixture, {int(self.size_)} full-covariance components"
         else:
-            what = f"Gaussian KDE, bandwidth {self.size_:g} (normal scores)"
+            tail = self.table_model_.density_.densities_[1].n_components
+            what = (f"Gaussian KDE, bandwidth {self.size_:g} x the scores' covariance, with "
+                    f"{_KDE_TAIL:.0%} of the mass on a {tail}-component Gaussian mixture")
         return (f"{what}, on per-column normal scores (quantile map), fitted on "
                 f"{self.n_rows_:,} rows x {len(self.columns_)} columns")
 
@@ -421,9 +433,9 @@ def _sizes(family: str, n_components: Any, bandwidths: Any, n_fit: int, d: int) 
     return [float(b) for b in np.atleast_1d(bws)]
 
 
-def _pick(table: pd.DataFrame, criterion: str) -> int:
+def _pick(table: pd.DataFrame, criterion: str, families: list[str]) -> int:
     """Index of the chosen candidate (see ``criterion`` in :func:`choose_model`)."""
-    ll = table["heldout_loglik"].replace(-np.inf, np.nan)
+    ll = table["heldout_loglik"].replace(-np.inf, np.nan).where(table["family"].isin(families))
     if criterion == "detection":
         ok = table["share_closer"] <= _MAX_SHARE_CLOSER
         auc = table["detection_auc"].where(ok & ll.notna())
@@ -450,7 +462,9 @@ def choose_model(
     data : DataFrame or 2-D array
         Clean numeric rows (see :func:`densitykit.data.read_table`).
     model : {'auto', 'gmm', 'kde'}, default='auto'
-        Family to try; ``'auto'`` tries both.
+        Family to choose from; ``'auto'`` tries both. The mixtures are searched for
+        ``'kde'`` too (the best one is the KDE's 5% tail); they are listed in
+        ``candidates_`` but not chosen.
     n_components : int or list of int, optional
         Mixture sizes to try (default 1, 2, 4, 8, 12, 16, 24; sizes needing more rows than
         there are are skipped). Sizes are tried in increasing order and the search stops at
@@ -496,12 +510,13 @@ def choose_model(
     fit_part, val_part = df.iloc[perm[n_val:]], df.iloc[perm[:n_val]]
     families = list(FAMILIES) if model == "auto" else [model]
     trials: list[_Trial] = []
-    for family in families:
+    tail = 1  # size of the best mixture so far: the KDE candidates' tail
+    for family in ["gmm", "kde"] if "kde" in families else ["gmm"]:
         best, worse = -np.inf, 0
         for size in _sizes(family, n_components, bandwidths, len(fit_part), df.shape[1]):
             t0 = time.perf_counter()
             try:
-                tm = _fit_table_model(fit_part, family, size, seed)
+                tm = _fit_table_model(fit_part, family, size, seed, tail)
             except (FitError, np.linalg.LinAlgError, ValueError) as exc:
                 if progress:
                     progress(f"{family} {size:g}: skipped ({exc})")
@@ -510,7 +525,7 @@ def choose_model(
             bic = tm.bic(fit_part) if family == "gmm" else np.nan
             trial = _Trial(family, size, ll, bic, time.perf_counter() - t0)
             msg = f"{family} {size:g}: held-out log-likelihood {ll:.2f} per row"
-            if criterion == "detection":
+            if criterion == "detection" and family in families:
                 trial.detection_auc, trial.share_closer = _fidelity(
                     tm, family, size, fit_part, val_part, seed)
                 msg += (f", detection AUC {trial.detection_auc:.3f}, "
@@ -520,6 +535,8 @@ def choose_model(
                 progress(msg)
             if ll > best:
                 best, worse = ll, 0
+                if family == "gmm":
+                    tail = int(size)
             else:
                 worse += 1
                 if worse >= 1:
@@ -540,9 +557,9 @@ def choose_model(
             "seconds": [t.seconds for t in trials],
         }
     )
-    best_i = _pick(table, criterion)
+    best_i = _pick(table, criterion, families)
     table["chosen"] = False
     table.loc[best_i, "chosen"] = True
     chosen = trials[best_i]
-    final = _fit_table_model(df, chosen.family, chosen.size, seed)
+    final = _fit_table_model(df, chosen.family, chosen.size, seed, tail)
     return SynthModel(final, chosen.family, chosen.size, table, df)
