@@ -94,3 +94,21 @@ def test_bad_weights(kwargs, match):
 def test_not_fitted():
     with pytest.raises(NotFittedError):
         DensityMixture([Normal()]).score_samples(X)
+
+
+def test_model_file_and_info(tmp_path, capsys):
+    from densitykit.cli import main
+    from densitykit.persist import load, save
+
+    model = DensityMixture([KernelDensity(bandwidth=0.2), Normal()], weights=[0.9, 0.1]).fit(X)
+    save(model, tmp_path / "blend.dkm")
+    again = load(tmp_path / "blend.dkm")
+    np.testing.assert_array_equal(again.score_samples(X[:10]), model.score_samples(X[:10]))
+    assert main(["info", str(tmp_path / "blend.dkm")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith(": densitykit.DensityMixture")
+    lines = [line.strip() for line in out.splitlines()]
+    i = lines.index("densities:")
+    assert lines[i + 1] == "[0] densitykit.KernelDensity"
+    assert "[1] densitykit.Normal" in lines[i + 2:]
+    assert "weights: [0.9, 0.1]" in lines

@@ -232,6 +232,20 @@ def test_synth_refuses_to_overwrite_and_report_command(dow_run, capsys):
     assert "Gaussian mixture" in page
 
 
+@pytest.mark.slow
+def test_info_summarises_the_synth_choice(dow_run, capsys):
+    folder, _, _, _ = dow_run
+    capsys.readouterr()
+    assert main(["info", str(folder / "dow-synthetic.dkm")]) == 0
+    out = capsys.readouterr().out
+    assert "synthetic-data model: gmm, components 8, fitted on 4534 rows" in out
+    table = out[out.index("candidates:"):].splitlines()
+    assert table[1].split() == ["candidate", "heldout_loglik", "detection_auc", "share_closer",
+                                "chosen"]
+    assert [line.split()[0] for line in table[2:4]] == ["gmm-4", "gmm-8"]
+    assert table[3].split()[-1] == "True"
+
+
 def test_synth_usage_errors(tmp_path, capsys):
     assert main(["synth", str(tmp_path / "missing.csv")]) == 1
     assert "does not exist" in capsys.readouterr().err

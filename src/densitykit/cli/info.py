@@ -39,8 +39,31 @@ def _params(params: dict, indent: str = "  ") -> list[str]:
         if isinstance(value, dict) and "class" in value:
             lines.append(f"{indent}{key}: {value['class']}")
             lines.extend(_params(value.get("params") or {}, indent + "  "))
+        elif isinstance(value, list) and value and all(
+                isinstance(v, dict) and "class" in v for v in value):
+            lines.append(f"{indent}{key}:")
+            for i, v in enumerate(value):
+                lines.append(f"{indent}  [{i}] {v['class']}")
+                lines.extend(_params(v.get("params") or {}, indent + "      "))
         else:
             lines.append(f"{indent}{key}: {value}")
+    return lines
+
+
+def _synth_lines(synth: dict) -> list[str]:
+    """The synthetic-data model's choice: family, size and the candidates it was chosen from."""
+    import pandas as pd
+
+    size = "components" if synth["family"] == "gmm" else "bandwidth"
+    lines = [f"synthetic-data model: {synth['family']}, {size} {synth['size']:g}, fitted on "
+             f"{synth['n_rows']} rows"]
+    table = pd.DataFrame(synth.get("candidates") or {})
+    keep = [c for c in ("candidate", "heldout_loglik", "detection_auc", "share_closer",
+                        "chosen") if c in table]
+    if keep:
+        lines.append("candidates:")
+        text = table[keep].to_string(index=False, float_format="{:.4g}".format)
+        lines.extend("  " + line for line in text.splitlines())
     return lines
 
 
@@ -83,9 +106,12 @@ def run(args: argparse.Namespace) -> int:
 
         keep = candidate_columns(selection)
         lines.extend("  " + line for line in selection[keep].to_string(index=False).splitlines())
+    synth = meta.get("synth")
+    if isinstance(synth, dict) and "family" in synth:
+        lines.extend(_synth_lines(synth))
     other = [k for k in meta if k not in {"columns", "source", "n_rows", "seed", "index_column",
                                           "cleaning", "selection", "train_loglik", "argv",
-                                          "command"}]
+                                          "command", "synth"}]
     for key in other:
         lines.append(f"{key}: {_plain(meta[key])}")
     print("\n".join(lines))
