@@ -193,3 +193,26 @@ def test_write_report_leaves_no_temporary_file(tmp_path):
     path = write_report(tmp_path / "r.html", rng.normal(size=(50, 2)), rng.normal(size=(50, 2)))
     assert [p.name for p in Path(tmp_path).iterdir()] == ["r.html"]
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_criterion_figure_gives_each_family_its_own_axis():
+    from densitykit.report._figures import criterion_figure
+
+    table = pd.DataFrame({
+        "family": ["gmm", "gmm", "gmm", "kde", "kde"],
+        "n_components": [1, 2, 4, 0, 0],
+        "bandwidth": [np.nan, np.nan, np.nan, 0.45, 0.2],
+        "heldout_loglik": [-3.0, -1.0, -2.0, 0.5, 0.1],
+        "bic": [30.0, 20.0, 25.0, np.nan, np.nan],
+        "detection_auc": [0.9, 0.8, 0.7, 0.75, 0.6],
+        "chosen": [False, False, False, False, True],
+    })
+    main_axes = [ax for ax in criterion_figure(table).axes if ax.get_ylabel().startswith("held")]
+    gmm_ax, kde_ax = main_axes
+    np.testing.assert_array_equal(gmm_ax.lines[0].get_xdata(), [1, 2, 4])
+    np.testing.assert_array_equal(kde_ax.lines[0].get_xdata(), [0.2, 0.45])  # sorted
+    np.testing.assert_array_equal(kde_ax.lines[0].get_ydata(), [0.1, 0.5])
+    assert kde_ax.lines[1].get_xdata()[0] == 0.2 and len(gmm_ax.lines) == 1  # the star
+    # the second axis shows the detection AUC when there is one, else BIC
+    fig = criterion_figure(table[table["family"] == "gmm"].drop(columns="detection_auc"))
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel().startswith("BIC")

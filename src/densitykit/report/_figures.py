@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -102,32 +102,43 @@ def scatter(
     return _png(fig)
 
 
-def criterion_curve(candidates: Any, chosen: Callable[[Any], bool] | None = None) -> bytes:
-    """Held-out log-likelihood (and BIC when present) against the number of components."""
+def criterion_curve(candidates: Any) -> bytes:
+    """PNG of :func:`criterion_figure`."""
+    return _png(criterion_figure(candidates))
+
+
+def criterion_figure(candidates: Any) -> Any:
+    """Every candidate's held-out log-likelihood: mixtures against their number of components,
+    KDEs against their bandwidth (one panel each), with the detection AUC (or else BIC) on a
+    second axis, and the chosen one starred."""
+    family = candidates["family"] if "family" in candidates else None
+    kde = (family == "kde") if family is not None else np.zeros(len(candidates), bool)
+    panels = [(part, x, label) for part, x, label in (
+        (candidates[~kde], "n_components", "number of components"),
+        (candidates[kde], "bandwidth", "KDE bandwidth (normal-score units)")) if len(part)]
     fig = _figure(7.5, 3.2)
-    ax = fig.add_subplot()
-    groups = candidates.groupby("family", sort=False) if "family" in candidates else [
-        ("model", candidates)]
-    for label, g in groups:
-        g = g.sort_values("n_components")
-        ax.plot(g["n_components"], g["heldout_loglik"], marker="o", ms=3, label=str(label))
-    if "chosen" in candidates:
-        best = candidates[candidates["chosen"].astype(bool)]
-        ax.plot(best["n_components"], best["heldout_loglik"], marker="*", ms=14, color="k",
-                ls="none", label="chosen")
-    ax.set_xlabel("number of components (KDE: shown at 0)", fontsize=8)
-    ax.set_ylabel("held-out log-likelihood\n(nats per row)", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, frameon=False, ncols=2)
-    if "bic" in candidates and candidates["bic"].notna().any():
-        ax2 = ax.twinx()
-        g = candidates.dropna(subset=["bic"])
-        for _label, gg in (g.groupby("family", sort=False) if "family" in g else [("", g)]):
-            gg = gg.sort_values("n_components")
-            ax2.plot(gg["n_components"], gg["bic"], ls=":", lw=1, alpha=0.6)
-        ax2.set_ylabel("BIC (dotted, lower is better)", fontsize=8)
-        ax2.tick_params(labelsize=7)
-    return _png(fig)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (part, x, label) in zip(axes, panels, strict=True):
+        part = part.sort_values(x)
+        ax.plot(part[x], part["heldout_loglik"], marker="o", ms=3, color=MODEL,
+                label="held-out log-likelihood")
+        if "chosen" in part and part["chosen"].astype(bool).any():
+            best = part[part["chosen"].astype(bool)]
+            ax.plot(best[x], best["heldout_loglik"], marker="*", ms=14, color="k", ls="none",
+                    label="chosen")
+        ax.set_xlabel(label, fontsize=8)
+        ax.set_ylabel("held-out log-likelihood\n(nats per row)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        second = next((c for c in ("detection_auc", "bic")
+                       if c in part and part[c].notna().any()), None)
+        if second is not None:
+            ax2 = ax.twinx()
+            ax2.plot(part[x], part[second], ls=":", marker=".", color=SYNTH)
+            ax2.set_ylabel("detection AUC (dotted, 0.5 ideal)" if second == "detection_auc"
+                           else "BIC (dotted, lower is better)", fontsize=8, color=SYNTH)
+            ax2.tick_params(labelsize=7)
+    return fig
 
 
 def privacy(dcr_synth: np.ndarray, dcr_ref: np.ndarray, reference: str) -> bytes:
