@@ -133,6 +133,24 @@ def test_kde_candidates_keep_correlations_and_a_smooth_tail(two_blobs):
     assert density.score_samples(z)[0] > kde.score_samples(z)[0] + 5
 
 
+def test_the_chosen_family_is_the_one_asked_for(two_blobs, monkeypatch):
+    from densitykit import synth
+    from densitykit.exceptions import FitError
+
+    make = synth._make_density
+
+    def no_kde(family, *args):
+        if family == "kde":
+            raise FitError("kde refused")
+        return make(family, *args)
+
+    monkeypatch.setattr(synth, "_make_density", no_kde)
+    # the mixtures still fit (they are the KDE's tail) but are not a KDE: a clear error
+    with pytest.raises(FitError, match="No kde candidate could be fitted"):
+        choose_model(two_blobs, model="kde", n_components=[1, 2], bandwidths=[0.3])
+    assert choose_model(two_blobs, n_components=[1, 2], bandwidths=[0.3]).family_ == "gmm"
+
+
 def test_given_needs_a_mixture(two_blobs):
     kde = choose_model(two_blobs, model="kde", bandwidths=[0.3], random_state=0)
     with pytest.raises(DataError, match="Gaussian mixture"):

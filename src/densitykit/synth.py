@@ -337,9 +337,10 @@ class SynthModel:
         if self.family_ == "gmm":
             what = f"Gaussian mixture, {int(self.size_)} full-covariance components"
         else:
-            tail = self.table_model_.density_.densities_[1].n_components
+            density = self.table_model_.density_
             what = (f"Gaussian KDE, bandwidth {self.size_:g} x the scores' covariance, with "
-                    f"{_KDE_TAIL:.0%} of the mass on a {tail}-component Gaussian mixture")
+                    f"{density.weights_[1]:.0%} of the mass on a "
+                    f"{density.densities_[1].n_components}-component Gaussian mixture")
         return (f"{what}, on per-column normal scores (quantile map), fitted on "
                 f"{self.n_rows_:,} rows x {len(self.columns_)} columns")
 
@@ -441,7 +442,9 @@ def _pick(table: pd.DataFrame, criterion: str, families: list[str]) -> int:
         auc = table["detection_auc"].where(ok & ll.notna())
         if auc.notna().any():
             return int(auc.idxmin())
-    return int(ll.idxmax()) if ll.notna().any() else 0
+    if ll.notna().any():
+        return int(ll.idxmax())
+    return int(np.flatnonzero(table["family"].isin(families))[0])
 
 
 def choose_model(
@@ -541,9 +544,10 @@ def choose_model(
                 worse += 1
                 if worse >= 1:
                     break
-    if not trials:
-        raise FitError("No candidate model could be fitted to the data; check that the "
-                       "columns vary and that there are more rows than columns.")
+    if not any(t.family in families for t in trials):
+        raise FitError(f"No {' or '.join(families)} candidate could be fitted to the data; "
+                       "check that the columns vary and that there are more rows than "
+                       "columns.")
     table = pd.DataFrame(
         {
             "candidate": [f"{t.family}-{t.size:g}" for t in trials],
