@@ -552,7 +552,7 @@ def choose_model(
         {
             "candidate": [f"{t.family}-{t.size:g}" for t in trials],
             "family": [t.family for t in trials],
-            "n_components": [t.size if t.family == "gmm" else 0 for t in trials],
+            "n_components": [t.size if t.family == "gmm" else np.nan for t in trials],
             "bandwidth": [t.size if t.family == "kde" else np.nan for t in trials],
             "heldout_loglik": [t.heldout_loglik for t in trials],
             "bic": [t.bic for t in trials],
