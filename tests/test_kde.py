@@ -336,3 +336,16 @@ def test_preserve_covariance_keeps_the_datas_covariance(kernel, bandwidth, weigh
         # a kernel shaped like the data is undone by 1 / sqrt(1 + 0.4) on every axis
         kde = KernelDensity(bandwidth=bandwidth, preserve_covariance=True).fit(X)
         np.testing.assert_allclose(kde._shrink, np.eye(3) / np.sqrt(1.4), atol=1e-12)
+
+
+def test_one_by_one_bandwidth_matrix_is_a_matrix():
+    X = np.random.default_rng(0).normal(size=(50, 1))
+    kde = KernelDensity(bandwidth=np.array([[0.09]])).fit(X)
+    np.testing.assert_array_equal(kde.bandwidth_, [[0.09]])
+    np.testing.assert_allclose(kde.score_samples(X[:5]),
+                               KernelDensity(bandwidth=0.3).fit(X).score_samples(X[:5]))
+
+
+def test_preserve_covariance_must_be_a_bool():
+    with pytest.raises(DataError, match="preserve_covariance must be True or False"):
+        KernelDensity(preserve_covariance="false").fit(np.zeros((5, 1)) + np.arange(5)[:, None])

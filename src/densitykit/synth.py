@@ -146,7 +146,7 @@ def _make_density(family: str, size: float, seed: int, Z: np.ndarray, tail: int)
     from .compose import DensityMixture
     from .kde import KernelDensity
 
-    H = float(size) ** 2 * np.atleast_2d(np.cov(Z, rowvar=False))
+    H = float(size) ** 2 * np.atleast_2d(np.cov(Z, rowvar=False, bias=True))
     H[np.diag_indices_from(H)] += 1e-6  # a constant column still gets a kernel
     kde = KernelDensity(bandwidth=H, preserve_covariance=True)
     return DensityMixture([kde, _mixture(tail, seed)], weights=[1 - _KDE_TAIL, _KDE_TAIL])
@@ -290,6 +290,9 @@ class SynthModel:
         self.quantiles_ = [np.asarray(q, dtype=np.float64) for q in meta["quantiles"]]
         self.discrete_ = np.asarray(meta["discrete"], dtype=bool)
         self.candidates_ = pd.DataFrame(meta.get("candidates", {}))
+        # files written before the KDE kept its own variance correction stored it here
+        self._legacy_shrink = ((np.asarray(meta["z_mean"]), np.asarray(meta["z_shrink"]))
+                               if self.family_ == "kde" and "z_shrink" in meta else None)
         return self
 
     # -- the density ----------------------------------------------------------------------
@@ -309,6 +312,9 @@ class SynthModel:
         if given:
             return self._sample_given(n_samples, rng, given)
         Z = _draw(self.table_model_.density_, n_samples, rng)
+        if getattr(self, "_legacy_shrink", None) is not None:
+            mean, shrink = self._legacy_shrink
+            Z = mean + (Z - mean) * shrink
         return self._to_table(Z, range(len(self.columns_)))
 
     def _to_table(self, Z: np.ndarray, idx: Any) -> pd.DataFrame:
@@ -338,9 +344,11 @@ class SynthModel:
             what = f"Gaussian mixture, {int(self.size_)} full-covariance components"
         else:
             density = self.table_model_.density_
-            what = (f"Gaussian KDE, bandwidth {self.size_:g} x the scores' covariance, with "
-                    f"{density.weights_[1]:.0%} of the mass on a "
-                    f"{density.densities_[1].n_components}-component Gaussian mixture")
+            what = f"Gaussian KDE, bandwidth {self.size_:g}"
+            if hasattr(density, "densities_"):
+                what += (f" x the scores' covariance, with {density.weights_[1]:.0%} of the "
+                         f"mass on a {density.densities_[1].n_components}-component Gaussian "
+                         "mixture")
         return (f"{what}, on per-column normal scores (quantile map), fitted on "
                 f"{self.n_rows_:,} rows x {len(self.columns_)} columns")
 

@@ -111,7 +111,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
         equal the data's (the variance-corrected smoothed bootstrap of Silverman, 1986,
         section 6.4.1): ``1 / sqrt(1 + h**2)`` on every axis for a Gaussian kernel whose
         bandwidth matrix is ``h**2`` times the data's covariance. The density itself is
-        unchanged.
+        unchanged. Along a direction in which the data do not vary (a single row, a constant
+        column) the draws do not vary either.
 
     Attributes
     ----------
@@ -165,6 +166,9 @@ class KernelDensity(DensityMixin, BaseEstimator):
         """
         check_in(self.kernel, "kernel", KERNELS)
         check_in(self.algorithm, "algorithm", ALGORITHMS)
+        if not isinstance(self.preserve_covariance, (bool, np.bool_)):
+            raise DataError(f"preserve_covariance must be True or False; got "
+                            f"{self.preserve_covariance!r}.")
         X = check_data(self, X, reset=True, dtype=np.float64)
         uniform = sample_weight is None
         w = check_sample_weight(sample_weight, X.shape[0])
@@ -180,7 +184,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
         else:
             kind, scale = _parse_bandwidth(self.bandwidth, d)
             bw = np.asarray(self.bandwidth, dtype=np.float64)
-            self.bandwidth_ = float(scale[0]) if bw.ndim == 0 or bw.size == 1 else bw.copy()
+            single = bw.ndim == 0 or (bw.ndim == 1 and bw.size == 1)
+            self.bandwidth_ = float(scale[0]) if single else bw.copy()
         keep = w > 0
         if not keep.all():
             X, w = X[keep], w[keep]
@@ -324,7 +329,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
                              n - 1)
         noise = sample_unit_kernel(KERNELS[self.kernel], rng, int(n_samples), d)
         draws = self._X[idx] + self._unwhiten(noise)
-        if self._shrink is not None:
+        if getattr(self, "_shrink", None) is not None:  # absent in older model files
             draws = self._center + (draws - self._center) @ self._shrink.T
         return draws
 
