@@ -216,3 +216,6 @@ def test_criterion_figure_gives_each_family_its_own_axis():
     # the second axis shows the detection AUC when there is one, else BIC
     fig = criterion_figure(table[table["family"] == "gmm"].drop(columns="detection_auc"))
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel().startswith("BIC")
+    # without a bandwidth column every row goes on the components axis
+    fig = criterion_figure(table.drop(columns="bandwidth"))
+    assert len(fig.axes[0].lines[0].get_xdata()) == 5

@@ -353,7 +353,8 @@ def build_report(
         Its fitted density is drawn over the histograms and its components on the scatters.
     candidates : DataFrame, optional
         The model choice: columns ``candidate``, ``family``, ``n_components``,
-        ``heldout_loglik``, optionally ``bic`` and ``chosen``.
+        ``heldout_loglik``, optionally ``bandwidth`` (KDE rows are then plotted against it),
+        ``bic``, ``detection_auc`` and ``chosen``.
     cleaning : CleaningReport, dict or str, optional
         What reading the table did.
 

@@ -111,8 +111,9 @@ def criterion_figure(candidates: Any) -> Any:
     """Every candidate's held-out log-likelihood: mixtures against their number of components,
     KDEs against their bandwidth (one panel each), with the detection AUC (or else BIC) on a
     second axis, and the chosen one starred."""
-    family = candidates["family"] if "family" in candidates else None
-    kde = (family == "kde") if family is not None else np.zeros(len(candidates), bool)
+    kde = np.zeros(len(candidates), bool)
+    if "family" in candidates and "bandwidth" in candidates:
+        kde = (candidates["family"] == "kde").to_numpy()
     panels = [(part, x, label) for part, x, label in (
         (candidates[~kde], "n_components", "number of components"),
         (candidates[kde], "bandwidth", "KDE bandwidth (normal-score units)")) if len(part)]
