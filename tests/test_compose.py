@@ -81,6 +81,9 @@ def test_clone_and_params():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"densities": []}, "at least one density"),
+     ({"densities": Normal()}, "a list of at least one density"),
+     ({"densities": [Normal(), "kde"]}, "fit, score_samples and sample"),
+     ({"densities": [Normal(), Normal()], "weights": "0.9,0.1"}, "weights must be 2"),
      ({"densities": [Normal()], "weights": [0.5, 0.5]}, "weights must be 1"),
      ({"densities": [Normal(), Normal()], "weights": [1.0, -1.0]}, "non-negative"),
      ({"densities": [Normal(), Normal()], "weights": [0.0, 0.0]}, "not all zero"),
@@ -89,6 +92,14 @@ def test_clone_and_params():
 def test_bad_weights(kwargs, match):
     with pytest.raises(DataError, match=match):
         DensityMixture(**kwargs).fit(X)
+
+
+def test_posterior_of_a_row_no_part_can_produce():
+    tophat = KernelDensity(kernel="tophat", bandwidth=0.5)
+    model = DensityMixture([tophat, tophat], weights=[0.3, 0.7]).fit(X)
+    assert model.score_samples([[50.0, 50.0]])[0] == -np.inf
+    np.testing.assert_allclose(model.predict_proba([[50.0, 50.0], X[0]]),
+                               [[0.3, 0.7], [0.3, 0.7]])
 
 
 def test_not_fitted():

@@ -60,12 +60,20 @@ class DensityMixture(DensityMixin, BaseEstimator):
         self.weights = weights
 
     def _check_weights(self) -> np.ndarray:
+        if not isinstance(self.densities, (list, tuple)) or not self.densities:
+            raise DataError("DensityMixture needs a list of at least one density; pass "
+                            "densities=[KernelDensity(...), GaussianMixture(...)].")
+        for d in self.densities:
+            if not all(hasattr(d, m) for m in ("fit", "score_samples", "sample")):
+                raise DataError(f"Every density needs fit, score_samples and sample methods; "
+                                f"{d!r} does not have them.")
         k = len(self.densities)
-        if k == 0:
-            raise DataError("DensityMixture needs at least one density; pass densities=[...].")
         if self.weights is None:
             return np.full(k, 1.0 / k)
-        w = np.asarray(self.weights, dtype=np.float64).ravel()
+        try:
+            w = np.asarray(self.weights, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            w = np.full(k + 1, np.nan)  # reported below
         if w.shape != (k,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise DataError(f"weights must be {k} finite non-negative numbers, not all zero "
                             f"(one per density); got {self.weights!r}.")
@@ -106,7 +114,12 @@ class DensityMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_data(self, X, reset=False, dtype=np.float64)
         parts = self._log_parts(X)
-        return np.exp(parts - logsumexp(parts, axis=1, keepdims=True))
+        lse = logsumexp(parts, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            post = np.exp(parts - lse)
+        # a row no density can produce: fall back on the weights
+        post[~np.isfinite(lse[:, 0])] = self.weights_
+        return post
 
     def sample(self, n_samples: int = 1, random_state: Any = None
                ) -> tuple[np.ndarray, np.ndarray]:
