@@ -180,7 +180,7 @@ def spread_ties(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _fit_table_model(X: pd.DataFrame, family: str, size: float, seed: int,
-                     tail: int = 1) -> Any:
+                     tail: int) -> Any:
     from .gaussian import GaussianMixture
     from .preprocess import TableModel
 
@@ -265,6 +265,7 @@ class SynthModel:
                            for c in data.columns]
         self.discrete_ = np.array([_is_discrete(data[c].to_numpy(dtype=np.float64))
                                    for c in data.columns])
+        self._legacy_shrink = None
 
     def to_metadata(self) -> dict[str, Any]:
         """What a model file needs besides the TableModel to rebuild this model."""
@@ -312,7 +313,7 @@ class SynthModel:
         if given:
             return self._sample_given(n_samples, rng, given)
         Z = _draw(self.table_model_.density_, n_samples, rng)
-        if getattr(self, "_legacy_shrink", None) is not None:
+        if self._legacy_shrink is not None:
             mean, shrink = self._legacy_shrink
             Z = mean + (Z - mean) * shrink
         return self._to_table(Z, range(len(self.columns_)))
