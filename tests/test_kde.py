@@ -229,6 +229,9 @@ def test_nan_or_inf_rows(bad):
     with pytest.raises(DataError, match=r"NaN|inf"):
         KernelDensity().fit(X)
     kde = KernelDensity().fit(np.nan_to_num(X, posinf=0.0, nan=0.0))
+    if np.isnan(bad):  # an empty cell in a query is integrated out (tests/test_kde_missing.py)
+        assert np.isfinite(kde.score_samples(X)).all()
+        return
     with pytest.raises(DataError, match=r"NaN|inf"):
         kde.score_samples(X)
 

@@ -232,7 +232,7 @@ def _fitted_grid(est: Any, compiled: bool | None = None,
             "features. Use algorithm='exact' (or 'auto') for score_samples."
         )
     s, M = _binning_frame(est)
-    kernel = KERNELS[est.kernel]
+    kernel = est._kernel()
     grid = binned_density(est._X, est._p, kernel, M, est._log_const, est._center, s,
                           compiled=compiled, local=local)
     return grid, s
@@ -286,7 +286,7 @@ def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: f
     groups of queries over the deepest need in the group). Far queries reach few rows, so
     they cost little.
     """
-    kernel, h = KERNELS[est.kernel], float(est._scale[0])
+    kernel, h = est._kernel(), float(est._scale[0])
     data = est._X[:, 0]
     mid = 0.5 * (lo_x + hi_x)
     for left in (True, False):
@@ -303,7 +303,7 @@ def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: f
         order = np.argsort(t, kind="stable")
         near, t = near[order], t[order]
         counts = np.searchsorted(t, need, side="right")
-        if use_compiled(compiled):
+        if use_compiled(compiled) and kernel.compiled:
             logw = (np.full(near.size, -np.log(data.size)) if est._p is None
                     else np.log(est._p[near]))
             out[idx] = _compiled.prefix_log_sums_1d(

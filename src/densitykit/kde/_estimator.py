@@ -10,7 +10,6 @@ from scipy.linalg import cholesky, solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 
 from .._validation import (
-    check_data,
     check_in,
     check_is_fitted,
     check_random_state,
@@ -20,7 +19,8 @@ from ..exceptions import DataError
 from . import _binned, _compiled
 from ._bandwidth import RULES
 from ._exact import log_kernel_sums
-from ._kernels import KERNELS, sample_unit_kernel
+from ._kernels import KERNELS, Kernel, sample_unit_kernel
+from ._missing import check_fit_data, check_queries, marginal_log_density
 from ._neighbors import MAX_DIM, check_neighbors, expected_pair_fraction, neighbor_log_kernel_sums
 
 __all__ = ["ALGORITHMS", "KernelDensity"]
@@ -114,6 +114,14 @@ class KernelDensity(DensityMixin, BaseEstimator):
         unchanged. Along a direction in which the data do not vary (a single row, a constant
         column) the draws do not vary either.
 
+    Notes
+    -----
+    Empty (NaN) cells: ``fit`` needs complete rows (it raises a
+    :class:`~densitykit.exceptions.DataError` naming the fixes); ``score_samples`` and
+    ``score`` integrate a query's empty cells out, giving the marginal density of its observed
+    cells (exact for the gaussian, tophat, epanechnikov, biweight, triweight and exponential
+    kernels with any bandwidth; see :meth:`score_samples`).
+
     Attributes
     ----------
     bandwidth_ : float or ndarray
@@ -156,6 +164,9 @@ class KernelDensity(DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Complete rows: an empty (NaN) cell raises a DataError (drop such rows, for
+            example with ``densitykit.data.read_table(..., policy='drop-rows')``, or impute
+            them first). Rows with empty cells can be scored once fitted.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights, read as repeat counts by the rules.
@@ -169,7 +180,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         if not isinstance(self.preserve_covariance, (bool, np.bool_)):
             raise DataError(f"preserve_covariance must be True or False; got "
                             f"{self.preserve_covariance!r}.")
-        X = check_data(self, X, reset=True, dtype=np.float64)
+        X = check_fit_data(self, X)
         uniform = sample_weight is None
         w = check_sample_weight(sample_weight, X.shape[0])
         kernel = KERNELS[self.kernel]
@@ -224,18 +235,25 @@ class KernelDensity(DensityMixin, BaseEstimator):
             return U * self._scale
         return U @ self._scale.T
 
+    def _kernel(self) -> Kernel:
+        """The kernel in the model's dimension (a marginal kernel on a marginal model)."""
+        kernel = getattr(self, "_marginal_kernel", None)
+        return KERNELS[self.kernel] if kernel is None else kernel
+
     def _pick_algorithm(self, n_queries: int) -> str:
         if self.algorithm != "auto":
             return self.algorithm
         n, d = self._X.shape
-        kernel = KERNELS[self.kernel]
+        kernel = self._kernel()
         big = n * n_queries > _BINNED_PAIRS
-        smooth_enough = (d == 1 and np.isfinite(kernel.slope)) or kernel.name == "gaussian"
+        smooth_enough = kernel.compiled and (
+            (d == 1 and np.isfinite(kernel.slope)) or kernel.name == "gaussian")
         if d <= 2 and big and smooth_enough and n > 2000:
             return "binned"
+        fast = _compiled.AVAILABLE and kernel.compiled
         if (np.isfinite(kernel.support) and d <= MAX_DIM and n * n_queries > _NEIGHBOR_PAIRS
                 and n_queries >= _NEIGHBOR_QUERIES
-                and self._pair_share() < _NEIGHBOR_SHARE[_compiled.AVAILABLE]):
+                and self._pair_share() < _NEIGHBOR_SHARE[fast]):
             return "neighbors"
         return "exact"
 
@@ -246,18 +264,55 @@ class KernelDensity(DensityMixin, BaseEstimator):
 
     # ---- scoring --------------------------------------------------------------------------
     def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of each row of ``X``.
+        """Log-density of each row of ``X``; a row with empty cells gets the marginal one.
+
+        An empty (NaN) cell is integrated out: the row's value is the log-density of its
+        observed cells under the estimate's marginal for those features, and a row with no
+        observed cell gets 0 (the log of the total probability, 1). Rows are grouped by
+        their pattern of empty cells; each pattern is scored on the observed columns with
+        the bandwidth's block for them (per-feature scales, or ``H_oo`` of a matrix) and
+        the kernel's marginal, by the evaluator ``algorithm`` picks for that sub-problem
+        ('binned' runs exactly for marginals that are not a registry kernel). The
+        marginal is exact for every bandwidth kind with these kernels:
+
+        * 'gaussian': the gaussian kernel in fewer dimensions;
+        * 'tophat', 'epanechnikov', 'biweight', 'triweight' (``(1 - r^2)^p``): the power
+          kernel ``(1 - r^2)^(p + m/2)`` for ``m`` empty cells, normalised in closed form;
+        * 'exponential': the Matérn profile ``r^ν K_ν(r)``, ``ν = (m + 1) / 2``.
+
+        'linear' and 'cosine' have no closed-form marginal: a row with some (not all)
+        cells empty raises a :class:`~densitykit.exceptions.DataError` under them.
+        Infinite cells are refused as before.
 
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features)
+            NaN marks an empty cell.
 
         Returns
         -------
         ndarray of shape (n_queries,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(200, 2))
+        >>> kde = KernelDensity(bandwidth=0.5).fit(X)
+        >>> one = KernelDensity(bandwidth=0.5).fit(X[:, :1])
+        >>> bool(np.isclose(kde.score_samples([[0.3, np.nan]])[0],
+        ...                 one.score_samples([[0.3]])[0]))
+        True
+        >>> kde.score_samples([[np.nan, np.nan]])
+        array([0.])
         """
         check_is_fitted(self)
-        X = check_data(self, X, reset=False, dtype=np.float64)
+        X, missing = check_queries(self, X)
+        if missing is not None:
+            return marginal_log_density(self, X, missing)
+        return self._score_complete(X)
+
+    def _score_complete(self, X: np.ndarray) -> np.ndarray:
         algorithm = self._pick_algorithm(X.shape[0])
         if algorithm == "binned":
             return _binned.binned_log_density(self, X)
@@ -273,7 +328,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
     def _neighbor_log_density(self, X: np.ndarray) -> np.ndarray:
         """Exact log-density summed over the rows within the kernel's support."""
         lse = neighbor_log_kernel_sums(self._whiten(X), self._whiten(self._X),
-                                       self._log_weights(), KERNELS[self.kernel])
+                                       self._log_weights(), self._kernel())
         return lse + self._log_const
 
     def _exact_log_density(self, X: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -283,7 +338,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
             logw = np.full(data.shape[0], -np.log(self._X.shape[0]))
         else:
             logw = np.log(self._p if rows is None else self._p[rows])
-        lse = log_kernel_sums(self._whiten(X), data, logw, KERNELS[self.kernel],
+        lse = log_kernel_sums(self._whiten(X), data, logw, self._kernel(),
                               prep=self._whiten)
         return lse + self._log_const
 

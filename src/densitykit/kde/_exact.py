@@ -157,7 +157,8 @@ def log_kernel_sums(
     inv_s2 : one scale or several; distances are multiplied by it before the profile.
     loo : leave each row out of its own sum (``Q`` must then be ``X``).
     compiled : ``True`` always uses the numba loop, ``False`` the NumPy one; ``None`` uses
-        numba when installed and the block is large enough to pay for its threads.
+        numba when installed and the block is large enough to pay for its threads. Kernels
+        the numba loop does not know (``kernel.compiled`` false) always use NumPy.
     budget : entries of one query x data block; bounds the extra memory.
     xsq : precomputed ``|x_j|^2`` (optional).
     prep : map applied to each block of ``X`` (to whiten it on the fly); then ``X`` is in
@@ -177,7 +178,7 @@ def log_kernel_sums(
     True
     """
     scales = np.atleast_1d(np.asarray(inv_s2, dtype=np.float64))
-    fast = use_compiled(compiled)
+    fast = use_compiled(compiled) and kernel.compiled  # marginal kernels: NumPy loop
     m, n = Q.shape[0], X.shape[0]
     if xsq is None and prep is None:
         xsq = np.einsum("ij,ij->i", X, X)

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, gammaln, kve
 
-__all__ = ["KERNELS", "Kernel", "sample_unit_kernel"]
+from ..exceptions import DataError
+
+__all__ = ["KERNELS", "MARGINAL_KERNELS", "Kernel", "marginal_kernel", "sample_unit_kernel"]
 
 _HALF_PI = 0.5 * np.pi
 
@@ -41,7 +43,7 @@ def _lp_tophat(u2: np.ndarray) -> np.ndarray:
     return np.where(u2 < 1.0, 0.0, -np.inf)
 
 
-def _power_profile(p: int) -> Callable[[np.ndarray], np.ndarray]:
+def _power_profile(p: float) -> Callable[[np.ndarray], np.ndarray]:
     def lp(u2: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(u2 < 1.0, p * np.log1p(-np.minimum(u2, 1.0)), -np.inf)
@@ -65,7 +67,7 @@ def _lp_cosine(u2: np.ndarray) -> np.ndarray:
 
 
 # ---- radial laws: the radius |u| of a draw, in bandwidth units ---------------------------
-def _r_power(p: int) -> Callable[[np.random.Generator, int, int], np.ndarray]:
+def _r_power(p: float) -> Callable[[np.random.Generator, int, int], np.ndarray]:
     # density of s = r^2 is proportional to s^{d/2-1} (1-s)^p: Beta(d/2, p+1)
     def draw(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
         return np.sqrt(rng.beta(0.5 * d, p + 1.0, size=n))
@@ -118,12 +120,17 @@ class Kernel:
     support: float
     slope: float
 
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled loops know this profile (registry kernels; not marginals)."""
+        return self.code >= 0
+
     def variance(self, d: int) -> float:
         """Per-coordinate variance of a draw from the unit kernel in ``R^d``."""
         return self.second_moment(d) / d
 
 
-def _power_kernel(name: str, code: int, p: int, slope: float) -> Kernel:
+def _power_kernel(name: str, code: int, p: float, slope: float) -> Kernel:
     return Kernel(
         name=name,
         code=code,
@@ -183,3 +190,78 @@ def sample_unit_kernel(kernel: Kernel, rng: np.random.Generator, n: int, d: int)
     norms = np.linalg.norm(z, axis=1)
     norms[norms == 0] = 1.0
     return z * (kernel.radius(rng, n, d) / norms)[:, None]
+
+
+# ---- marginals: the density of a few coordinates of a draw from the unit kernel ----------
+#: power-family kernels, ``k(r) = (1 - r^2)^p``: their marginals are power kernels again
+_POWERS = {"tophat": 0, "epanechnikov": 1, "biweight": 2, "triweight": 3}
+_BY_POWER = {1: "epanechnikov", 2: "biweight", 3: "triweight"}
+#: kernels whose marginals are implemented (exactly); 'linear' and 'cosine' have none
+MARGINAL_KERNELS = ("gaussian", *_POWERS, "exponential")
+
+
+def _power_slope(a: float) -> float:
+    """``sup_r |d/dr (1 - r^2)^a|`` on ``[0, 1)``: infinite below ``a = 1``."""
+    if a < 1.0:
+        return np.inf
+    if a == 1.0:
+        return 2.0
+    r = 1.0 / np.sqrt(2.0 * a - 1.0)
+    return float(2.0 * a * r * (1.0 - r * r) ** (a - 1.0))
+
+
+def _lp_matern(nu: float) -> Callable[[np.ndarray], np.ndarray]:
+    """``log(r^nu K_nu(r) / (2^(nu-1) Γ(nu)))`` of ``u2 = r^2`` (1 at ``r = 0``)."""
+    log_peak = (nu - 1.0) * np.log(2.0) + float(gammaln(nu))
+
+    def lp(u2: np.ndarray) -> np.ndarray:
+        r = np.sqrt(np.asarray(u2, dtype=np.float64))
+        safe = np.where(r > 0, r, 1.0)
+        with np.errstate(divide="ignore", over="ignore"):
+            v = nu * np.log(safe) + np.log(kve(nu, safe)) - safe - log_peak
+        return np.where(r > 0, v, 0.0)
+
+    return lp
+
+
+def marginal_kernel(kernel: Kernel, d: int, q: int) -> Kernel:
+    """The kernel of ``q`` coordinates of a draw from ``kernel`` in ``R^d`` (``1 <= q <= d``).
+
+    A radial kernel's marginal is radial again, ``k_q(r) = ∫_{R^m} k(sqrt(r^2 + |w|^2)) dw
+    / Z_m`` (``m = d - q`` coordinates integrated out), with normaliser ``Z_d / Z_m``. In
+    closed form: the gaussian is itself; the power kernel ``(1 - r^2)^p`` (tophat ``p = 0``,
+    epanechnikov, biweight, triweight) gives ``(1 - r^2)^(p + m/2)``; the exponential
+    kernel ``e^(-r)`` gives the Matérn profile ``r^ν K_ν(r)`` with ``ν = (m + 1) / 2``.
+    Registry kernels are returned where the marginal is one (so the compiled loops apply);
+    other marginals have ``code = -1`` and are evaluated by the NumPy loops.
+
+    Examples
+    --------
+    >>> marginal_kernel(KERNELS["tophat"], 3, 1).name  # (1 - r^2)^1
+    'epanechnikov'
+    >>> k = marginal_kernel(KERNELS["epanechnikov"], 2, 1)
+    >>> k.name, k.compiled
+    ('epanechnikov^1.5', False)
+    >>> marginal_kernel(KERNELS["linear"], 2, 1)
+    Traceback (most recent call last):
+    ...
+    densitykit.exceptions.DataError: kernel='linear' has no closed-form marginal ...
+    """
+    m = d - q
+    if m == 0 or kernel.name == "gaussian":
+        return kernel
+    if kernel.name not in MARGINAL_KERNELS:
+        raise DataError(
+            f"kernel={kernel.name!r} has no closed-form marginal density, so rows with empty "
+            f"(NaN) cells cannot be scored under it. Use one of "
+            f"{', '.join(map(repr, MARGINAL_KERNELS))}, or fill the empty cells first."
+        )
+    if kernel.name == "exponential":
+        nu = 0.5 * (m + 1)
+        log_norm = float(kernel.log_norm(d) - kernel.log_norm(m))  # valid in q dimensions
+        return Kernel(f"exponential~matern{nu:g}", -1, _lp_matern(nu), lambda _q: log_norm,
+                      None, lambda _q: np.nan, np.inf, 1.0)
+    a = _POWERS[kernel.name] + 0.5 * m
+    if a in _BY_POWER:
+        return KERNELS[_BY_POWER[int(a)]]
+    return _power_kernel(f"epanechnikov^{a:g}", -1, a, _power_slope(a))

@@ -126,7 +126,7 @@ def neighbor_log_kernel_sums(
     top = float(np.max(logw))
     w = np.exp(logw - top)  # largest weight 1: no underflow of the linear-space sums
     radius = float(kernel.support)
-    if tree is None and use_compiled(compiled):
+    if tree is None and use_compiled(compiled) and kernel.compiled:
         sums = _cell_sums(Q, X, w, kernel, loo)
         if sums is not None:
             with np.errstate(divide="ignore"):
