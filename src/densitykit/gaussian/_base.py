@@ -19,9 +19,14 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
 )
+from ..exceptions import DataError
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
 from ._engine import Params, Workspace, log_prob_blocks
+from ._missing import conditional_fill
+
+#: ways to fill empty cells (:meth:`GaussianModel.impute`)
+IMPUTE_METHODS = ("mean", "sample")
 
 __all__ = ["GaussianModel"]
 
@@ -30,6 +35,11 @@ class GaussianModel(DensityMixin, BaseEstimator):
     """Base class of :class:`Normal` and :class:`GaussianMixture` (not for direct use)."""
 
     _covariance_types: tuple[str, ...] = tuple(COVARIANCE_TYPES)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # empty cells are marginalised
+        return tags
 
     # --- hooks for subclasses --------------------------------------------------------------
     def _user_params(self) -> Params:  # pragma: no cover - abstract
@@ -50,11 +60,13 @@ class GaussianModel(DensityMixin, BaseEstimator):
     def _check_fit_input(self, X, sample_weight, min_samples: int):
         self._ctype()
         check_nonneg_float(self.reg_covar, "reg_covar")
-        X = check_data(self, X, reset=True)
+        X = check_data(self, X, reset=True, allow_nan=True)
         check_n_samples(X, min_samples, f"to fit {type(self).__name__} (provide more rows or "
                         "use fewer components)")
         w = check_sample_weight(sample_weight, X.shape[0])
-        const = np.flatnonzero(np.ptp(X, axis=0) == 0)
+        _check_observed_columns(X, w)
+        with np.errstate(invalid="ignore"):
+            const = np.flatnonzero(np.fmax.reduce(X, 0) - np.fmin.reduce(X, 0) == 0)
         if const.size and X.shape[0] > 1:
             warnings.warn(
                 f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
@@ -75,11 +87,66 @@ class GaussianModel(DensityMixin, BaseEstimator):
 
     def _log_prob(self, X, *, resp: bool = False):
         check_is_fitted(self)
-        X = check_data(self, X, reset=False)
+        X = check_data(self, X, reset=False, allow_nan=True)
         p = self._user_params()
         ws = self._scoring_space(p)
         with blas_single_threaded():
             return log_prob_blocks(X, ws, ws.from_user(p), self._ctype(), resp=resp)
+
+    def impute(self, X, method: str = "mean", random_state=None) -> np.ndarray:
+        """Fill the empty cells (NaN) of ``X`` from the model; observed cells are kept.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with empty cells marked NaN; the input is not modified.
+        method : {'mean', 'sample'}, default='mean'
+            ``'mean'`` fills each row with the conditional mean ``E[x_m | x_o]`` of its
+            empty cells given its observed ones (for a mixture, the components' conditional
+            means weighted by their posterior given ``x_o``). ``'sample'`` draws the empty
+            cells from ``p(x_m | x_o)``: a component from that posterior, then its
+            conditional Gaussian; call it with different seeds for multiple imputation.
+        random_state : int, Generator or None
+            Seed for ``method='sample'``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            A new array. A row with no observed cell is filled with the model's mean
+            (``'mean'``) or a draw from the model (``'sample'``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.multivariate_normal([0, 0], [[1, .8], [.8, 1]], 2000)
+        >>> nd = Normal().fit(X)
+        >>> filled = nd.impute(np.array([[1.0, np.nan], [np.nan, np.nan]]))
+        >>> filled.round(1).tolist()
+        [[1.0, 0.8], [0.0, 0.0]]
+        """
+        check_is_fitted(self)
+        check_in(method, "method", IMPUTE_METHODS)
+        X = check_data(self, X, reset=False, allow_nan=True)
+        out = np.array(X, dtype=np.float64, copy=True)
+        empty = np.flatnonzero(np.isnan(out).any(1))
+        if not empty.size:
+            return out
+        rng = check_random_state(random_state) if method == "sample" else None
+        p = self._user_params()
+        ws = self._scoring_space(p)
+        with blas_single_threaded():
+            for start in range(0, empty.size, 8192):
+                part = empty[start : start + 8192]
+                rows = ws.missing(out[part])
+                z = conditional_fill(rows, ws.from_user(p), self._ctype(), method, rng)
+                dest = part[rows.order]
+                block = out[dest]
+                hole = np.isnan(block)
+                block[hole] = (z * ws.scale + ws.shift)[hole]
+                out[dest] = block
+        return out
 
     # --- public API ------------------------------------------------------------------------
     def score_samples(self, X) -> np.ndarray:
@@ -123,6 +190,17 @@ class GaussianModel(DensityMixin, BaseEstimator):
             if idx.size:
                 X[idx] = p.means[j] + z[idx] @ factor[j].T
         return X, labels
+
+
+def _check_observed_columns(X: np.ndarray, w: np.ndarray) -> None:
+    """Every column needs an observed cell (with positive weight) to be estimated."""
+    seen = w @ ~np.isnan(X) if np.isnan(X).any() else None
+    if seen is not None and np.any(seen <= 0):
+        cols = np.flatnonzero(seen <= 0).tolist()
+        raise DataError(
+            f"Column(s) {cols[:10]} of X have no observed value (every cell is NaN, or only "
+            "rows of zero weight observe them), so nothing can be learnt about them. Drop "
+            "those columns before fitting.")
 
 
 def _choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:

@@ -21,6 +21,7 @@ from .._linalg import upper_indices
 from .._parallel import thread_pool
 from ..exceptions import ConvergenceWarning, FitError
 from ._covariance import CovarianceType
+from ._missing import MissingRows, missing_log_prob, missing_rows, missing_stats
 
 __all__ = [
     "EMResult",
@@ -43,6 +44,7 @@ __all__ = [
 _LOG_2PI = math.log(2.0 * math.pi)
 _EPS10 = 10.0 * np.finfo(np.float64).eps
 _BLOCK_BYTES = 1 << 22  # aim for ~4 MB of per-block temporaries (cache friendly)
+_MISSING_ROWS = 2048  # rows with empty cells per part (parts run on the thread pool)
 
 
 @dataclass
@@ -97,7 +99,10 @@ class Workspace:
     def from_data(cls, X: np.ndarray, w: np.ndarray | None = None) -> Workspace:
         """Centre at the (weighted) mean; scale by a power of two near the RMS spread.
 
-        Two passes block by block, so no temporary the size of ``X`` is made."""
+        Two passes block by block, so no temporary the size of ``X`` is made. Empty cells
+        (NaN) are left out: each column's mean and variance come from its observed cells."""
+        if np.isnan(X).any():
+            return cls._from_observed(X, w)
         n, d = X.shape
         rows = block_rows(d)
         total = float(n if w is None else w.sum())
@@ -112,6 +117,21 @@ class Workspace:
         var /= total * d
         scale = 2.0 ** round(math.log2(math.sqrt(var))) if var > 0 else 1.0
         return cls(shift, float(scale))
+
+    @classmethod
+    def _from_observed(cls, X: np.ndarray, w: np.ndarray | None) -> Workspace:
+        obs = ~np.isnan(X)
+        wt = np.ones(X.shape[0]) if w is None else w
+        count = wt @ obs
+        shift = (wt @ np.where(obs, X, 0.0)) / count
+        sq = np.where(obs, X - shift, 0.0) ** 2
+        var = float(np.mean((wt @ sq) / count))
+        scale = 2.0 ** round(math.log2(math.sqrt(var))) if var > 0 else 1.0
+        return cls(shift, float(scale))
+
+    def missing(self, X: np.ndarray, w: np.ndarray | None = None) -> MissingRows:
+        """Rows of ``X`` with empty cells, grouped by pattern, in work space."""
+        return missing_rows(X, w, self.shift, self.scale)
 
     def block(self, Xb: np.ndarray) -> np.ndarray:
         """Transposed work-space block ``(D, B)`` in float64."""
@@ -141,10 +161,26 @@ class InMemoryData:
     Data up to ``cache_bytes`` is transformed once and kept (EM and k-means pass over it
     many times); larger data is transformed one block at a time, so the extra memory stays
     at a few blocks whatever the size of ``X``.
+
+    Rows with empty cells (NaN) are kept apart, grouped by pattern (``missing``); the rows
+    with none are ``complete``, which EM passes over exactly as when nothing is empty.
+    ``X`` itself is then a copy with every empty cell set to its column's mean (zero in
+    work space): the initialisations run on it.
     """
 
     def __init__(self, X: np.ndarray, w: np.ndarray | None, ws: Workspace,
                  cache_bytes: int = 1 << 26):
+        self.missing: list[MissingRows] | None = None
+        self.complete: InMemoryData = self
+        empty = np.isnan(X).any(1) if X.size else np.zeros(X.shape[0], bool)
+        if empty.any():
+            idx = np.flatnonzero(empty)
+            self.missing = [ws.missing(X[part], None if w is None else w[part])
+                            for part in np.array_split(idx, -(-idx.size // _MISSING_ROWS))]
+            full = ~empty
+            self.complete = InMemoryData(X[full], None if w is None else w[full], ws,
+                                         cache_bytes)
+            X = np.where(np.isnan(X), ws.shift, X)
         self.X, self.w, self.ws = X, w, ws
         self.n, self.d = X.shape
         self._budget = cache_bytes
@@ -205,6 +241,13 @@ def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
     return list(thread_pool().map(fn, slices))
 
 
+def _map_parts(fn: Callable[[object], object], parts: list) -> list:
+    """``fn`` over a few independent parts, on the thread pool when there are several."""
+    if len(parts) < 2 or (os.cpu_count() or 1) < 2:
+        return [fn(p) for p in parts]
+    return list(thread_pool().map(fn, parts))
+
+
 def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -> np.ndarray:
     """Weighted log-densities ``log w_k + log N(z | k)`` of a transposed block: ``(K, B)``."""
     d = ZT.shape[0]
@@ -258,6 +301,9 @@ def log_prob_blocks(X: np.ndarray, ws: Workspace, params: Params, ctype: Covaria
     """Per-row log-likelihood (user units) and, if asked, responsibilities ``(N, K)``."""
     n, d = X.shape
     k = params.weights.shape[0]
+    empty = np.isnan(X).any(1)
+    if empty.any():
+        return _log_prob_with_empty(X, empty, ws, params, ctype, resp=resp)
     prep = ctype.prepare(params.means, params.precisions_cholesky)
     out = np.empty(n)
     R = np.empty((n, k)) if resp else None
@@ -271,6 +317,31 @@ def log_prob_blocks(X: np.ndarray, ws: Workspace, params: Params, ctype: Covaria
 
     map_blocks(one, n, block_rows(ctype.width(d, k)))
     out += ws.log_jacobian(d)
+    return out, R
+
+
+def _log_prob_with_empty(X, empty, ws, params, ctype, *, resp):
+    """:func:`log_prob_blocks` of rows some of which have empty cells: those rows score by
+    the density of their observed cells (a row with none scores 0, the log of the integral
+    of a density, and its responsibilities are the weights)."""
+    n, k = X.shape[0], params.weights.shape[0]
+    out = np.empty(n)
+    R = np.empty((n, k)) if resp else None
+    full = np.flatnonzero(~empty)
+    if full.size:
+        out[full], rf = log_prob_blocks(X[full], ws, params, ctype, resp=resp)
+        if R is not None:
+            R[full] = rf
+    idx = np.flatnonzero(empty)
+    for start in range(0, idx.size, 8192):  # bounded temporaries: (K, rows) per part
+        part = idx[start : start + 8192]
+        rows = ws.missing(X[part])
+        lse, RT = _logsumexp0(missing_log_prob(rows, params, ctype)[0])
+        dest = part[rows.order]
+        out[dest] = lse + rows.offset + ws.log_jacobian(X.shape[1])
+        out[dest[rows.obs.sum(1) == 0]] = 0.0  # the integral of a density, not round-off
+        if R is not None:
+            R[dest] = RT.T
     return out, R
 
 
@@ -367,12 +438,20 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
 def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Params], Stats]:
     """``stats_fn`` for :func:`run_em` over in-memory data, block by block."""
 
+    full, missing = data.complete, data.missing
+
     def stats_fn(params: Params) -> Stats:
-        prep = ctype.prepare(params.means, params.precisions_cholesky)
-        rows = block_rows(ctype.width(data.d, params.weights.shape[0]))
-        parts = map_blocks(
-            lambda sl: block_stats(*data.block(sl, ctype), data.weights(sl), params, ctype, prep),
-            data.n, rows)
+        parts = []
+        if full.n:
+            prep = ctype.prepare(params.means, params.precisions_cholesky)
+            rows = block_rows(ctype.width(full.d, params.weights.shape[0]))
+            parts = map_blocks(
+                lambda sl: block_stats(*full.block(sl, ctype), full.weights(sl), params, ctype,
+                                       prep),
+                full.n, rows)
+        if missing is not None:
+            parts += _map_parts(lambda m: missing_stats(m, params, ctype, Stats, _logsumexp0),
+                                missing)
         return sum_stats(parts)
 
     return stats_fn

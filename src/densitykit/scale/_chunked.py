@@ -206,8 +206,10 @@ def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) ->
             "rows or use fewer components.")
     if m.bad:
         raise DataError(
-            f"{where} contains {m.bad} NaN, infinite or huge (beyond 1e150) value(s). Drop or "
-            "impute those rows first, or rescale the data.")
+            f"{where} contains {m.bad} NaN, infinite or huge (beyond 1e150) value(s). A "
+            "chunked (Dask or streamed) fit does not take empty cells: fit on the rows in "
+            "memory (GaussianMixture and Normal fit NumPy data with NaN cells), drop or impute "
+            "those rows first, or rescale huge values.")
     if m.bad_weight:
         raise DataError(
             f"sample_weight has {m.bad_weight} negative or non-finite value(s); weights must be "
