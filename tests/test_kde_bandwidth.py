@@ -113,8 +113,9 @@ def test_cv_other_kernels(kernel):
 def test_rule_needs_two_samples():
     with pytest.raises(DataError, match="more than one"):
         KernelDensity(bandwidth="scott").fit(np.ones((1, 1)))
-    with pytest.raises(DataError, match="total weight"):
-        KernelDensity(bandwidth="scott").fit(np.arange(4.0)[:, None], sample_weight=[0.2] * 4)
+    with pytest.raises(DataError, match="effective sample size"):
+        KernelDensity(bandwidth="scott").fit(np.arange(4.0)[:, None],
+                                             sample_weight=[0.0, 3.0, 0.0, 0.0])
 
 
 def test_scipy_gaussian_kde_1d_rule_unweighted():

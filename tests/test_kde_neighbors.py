@@ -117,7 +117,7 @@ def test_high_dimension_is_clear_error():
 def test_registry_lists_neighbors():
     assert "neighbors" in ALGORITHMS
     with pytest.raises(DataError, match=r"'neighbors'"):
-        KernelDensity(algorithm="kd_tree").fit(np.random.default_rng(9).normal(size=(10, 1)))
+        KernelDensity(algorithm="octree").fit(np.random.default_rng(9).normal(size=(10, 1)))
 
 
 def test_auto_picks_neighbors_where_it_pays():

@@ -1,9 +1,17 @@
 """Bandwidth rules and the parsing of a user's bandwidth.
 
 Every rule follows the data's (weighted) scale, so ``rule(c * X) == c * rule(X)``. Weights
-are read as repeat counts: integer weights give the same bandwidth as repeated rows. Rules
-return the per-feature bandwidth of the *chosen* kernel: the gaussian value is divided by the
-kernel's per-coordinate standard deviation, so every kernel spreads each point equally.
+are relative, as in ``scipy.stats.gaussian_kde``: any positive multiple of them gives the same
+bandwidth; the sample size in the rules is the effective one, ``n_eff = (Σw)^2 / Σw^2``, and
+spreads use the unbiased weighted variance ``Σ p_i (x_i - m)^2 / (1 - Σ p_i^2)`` with
+``p = w / Σw`` (``n - 1`` divisor for equal weights). Integer weights therefore give the
+same density as repeated rows for the same bandwidth, not the same rule bandwidth.
+
+The per-feature rules ('scott', 'silverman', 'isj', 'cv') return one bandwidth per feature;
+the covariance rules ('scott-covariance', 'silverman-covariance') a matrix, the factor
+squared times the weighted covariance, as ``gaussian_kde`` does. Rules return the bandwidth
+of the *chosen* kernel: the gaussian value is divided by the kernel's per-coordinate
+standard deviation (variance, for a matrix), so every kernel spreads each point equally.
 """
 
 from __future__ import annotations
@@ -17,19 +25,35 @@ from ..exceptions import DataError, FitError
 from ._exact import log_kernel_sums
 from ._kernels import Kernel
 
-__all__ = ["RULES", "improved_sheather_jones", "weighted_scale"]
+__all__ = ["RULES", "effective_size", "improved_sheather_jones", "weighted_covariance",
+           "weighted_scale"]
+
+
+def effective_size(w: np.ndarray, rule: str) -> tuple[np.ndarray, float]:
+    """Normalised weights ``p`` and the effective sample size ``(Σw)^2 / Σw^2``.
+
+    Examples
+    --------
+    >>> p, n_eff = effective_size(np.array([0.2, 0.2, 0.2, 0.2]), "scott")
+    >>> float(n_eff)
+    4.0
+    """
+    p = w / w.sum()
+    n_eff = 1.0 / float(p @ p)
+    if not n_eff > 1.0 + 1e-9:
+        raise DataError(
+            f"Need more than one sample (an effective sample size (Σw)^2/Σw^2 above 1) to "
+            f"estimate a bandwidth with rule {rule!r}; got {n_eff:.3g}. Pass a number as "
+            "bandwidth, or more rows with positive weight."
+        )
+    return p, n_eff
 
 
 def weighted_scale(X: np.ndarray, w: np.ndarray, rule: str) -> tuple[np.ndarray, float]:
-    """Per-feature standard deviation (repeat-count weights, ``n - 1`` divisor) and ``n``."""
-    n = float(w.sum())
-    if n <= 1.0:
-        raise DataError(
-            f"Need more than one sample (total weight > 1) to estimate a bandwidth with rule "
-            f"{rule!r}; got total weight {n:.3g}. Pass a number as bandwidth, or more rows."
-        )
-    mean = w @ X / n
-    var = w @ (X - mean) ** 2 / (n - 1.0)
+    """Per-feature weighted standard deviation (unbiased for relative weights) and ``n_eff``."""
+    p, n = effective_size(w, rule)
+    mean = p @ X
+    var = p @ (X - mean) ** 2 / (1.0 - 1.0 / n)
     sd = np.sqrt(var)
     flat = np.flatnonzero(~(sd > 1e-12 * np.maximum(np.abs(mean), 1e-300)))
     if flat.size:
@@ -90,7 +114,7 @@ def improved_sheather_jones(x: np.ndarray, w: np.ndarray, grid_size: int = 2**12
     >>> bool(0.15 < h < 0.35)
     True
     """
-    n = float(w.sum())
+    n = float(w.sum()) ** 2 / float(w @ w)  # effective sample size
     lo, hi = float(x.min()), float(x.max())
     span = hi - lo
     if not span > 0:
@@ -133,7 +157,8 @@ def isj(X: np.ndarray, w: np.ndarray, kernel: Kernel) -> np.ndarray:
             "'silverman' or 'cv' in several dimensions."
         )
     weighted_scale(X, w, "isj")
-    return np.array([improved_sheather_jones(X[:, 0], w)]) / _kernel_sd(kernel, 1)
+    keep = w > 0
+    return np.array([improved_sheather_jones(X[keep, 0], w[keep])]) / _kernel_sd(kernel, 1)
 
 
 # ---- maximum leave-one-out likelihood -----------------------------------------------------
@@ -164,7 +189,7 @@ def cv(X: np.ndarray, w: np.ndarray, kernel: Kernel, compiled: bool | None = Non
     """
     sd, n = weighted_scale(X, w, "cv")
     keep = w > 0
-    Xw = (X[keep] - (w @ X) / n) / sd
+    Xw = (X[keep] - (w @ X) / w.sum()) / sd
     wk = w[keep]
     if Xw.shape[0] < 2:
         raise DataError("Rule 'cv' needs at least 2 rows with positive weight; got 1 sample.")
@@ -194,9 +219,45 @@ def cv(X: np.ndarray, w: np.ndarray, kernel: Kernel, compiled: bool | None = Non
     return np.exp(best) * sd
 
 
+# ---- covariance-scaled rules (scipy.stats.gaussian_kde's) ----------------------------------
+def weighted_covariance(X: np.ndarray, w: np.ndarray, rule: str) -> tuple[np.ndarray, float]:
+    """Unbiased weighted covariance (``np.cov(..., aweights=w)``) and ``n_eff``; it must be
+    positive definite."""
+    p, n = effective_size(w, rule)
+    Xc = X - p @ X
+    S = (Xc.T * p) @ Xc / (1.0 - 1.0 / n)
+    try:
+        np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        raise FitError(
+            f"The weighted covariance of X is singular (a constant column, or columns that are "
+            f"linear combinations of others), so rule {rule!r} cannot shape a bandwidth "
+            "matrix from it. Drop the redundant columns, or use a per-feature rule "
+            "('scott', 'silverman') or a number."
+        ) from None
+    return S, n
+
+
+def scott_covariance(X: np.ndarray, w: np.ndarray, kernel: Kernel) -> np.ndarray:
+    """``n_eff^{-2/(d+4)}`` times the weighted covariance (gaussian_kde's 'scott')."""
+    S, n = weighted_covariance(X, w, "scott-covariance")
+    d = X.shape[1]
+    return S * n ** (-2.0 / (d + 4)) / kernel.variance(d)
+
+
+def silverman_covariance(X: np.ndarray, w: np.ndarray, kernel: Kernel) -> np.ndarray:
+    """``(n_eff (d + 2) / 4)^{-2/(d+4)}`` times the weighted covariance (gaussian_kde's
+    'silverman')."""
+    S, n = weighted_covariance(X, w, "silverman-covariance")
+    d = X.shape[1]
+    return S * (n * (d + 2) / 4.0) ** (-2.0 / (d + 4)) / kernel.variance(d)
+
+
 RULES: dict[str, Callable[..., np.ndarray]] = {
     "scott": scott,
     "silverman": silverman,
     "isj": isj,
     "cv": cv,
+    "scott-covariance": scott_covariance,
+    "silverman-covariance": silverman_covariance,
 }

@@ -11,7 +11,9 @@ from sklearn.base import BaseEstimator, DensityMixin
 
 from .._validation import (
     check_in,
+    check_int,
     check_is_fitted,
+    check_nonneg_float,
     check_random_state,
     check_sample_weight,
 )
@@ -23,7 +25,7 @@ from ._kernels import KERNELS, Kernel, sample_unit_kernel
 from ._missing import check_fit_data, check_queries, marginal_log_density
 from ._neighbors import MAX_DIM, check_neighbors, expected_pair_fraction, neighbor_log_kernel_sums
 
-__all__ = ["ALGORITHMS", "KernelDensity"]
+__all__ = ["ALGORITHMS", "METRICS", "KernelDensity"]
 
 #: evaluators a caller may ask for; 'auto' picks from (n, d, queries) and the kernel
 ALGORITHMS = {
@@ -32,7 +34,15 @@ ALGORITHMS = {
     "exact": "blocked exact sums (BLAS distances, running log-sum-exp)",
     "binned": "linear binning + FFT convolution + interpolation (1-D and 2-D)",
     "neighbors": "exact sums over the rows within a compact kernel's support (k-d tree, d <= 3)",
+    "kd_tree": "scikit-learn's name, an alias of 'auto'",
+    "ball_tree": "scikit-learn's name, an alias of 'auto'",
 }
+_ALIASES = {"kd_tree": "auto", "ball_tree": "auto"}
+
+#: metrics with a normalised density: the kernels are radial in the euclidean norm
+METRICS = ("euclidean", "l2", "minkowski")
+#: the binned evaluator's answers have a relative error below about this
+_BINNED_RTOL = 1e-3
 
 # 'auto' switches to the binned evaluator past this many (data x query) pairs
 _BINNED_PAIRS = 2e7
@@ -85,6 +95,42 @@ def _parse_bandwidth(bandwidth: Any, d: int) -> tuple[str, np.ndarray]:
     )
 
 
+def _check_sklearn_options(est: Any) -> None:
+    """Check scikit-learn's options: the metric, the tolerances, the tree settings."""
+    params = est.metric_params
+    if params is not None and not isinstance(params, dict):
+        raise DataError(f"metric_params must be a dict or None; got {params!r}.")
+    params = dict(params or {})
+    metric = est.metric
+    if metric == "minkowski" and params.pop("p", 2) == 2:
+        metric = "euclidean"
+    if metric not in METRICS or metric == "minkowski":
+        shown = f"minkowski with p={est.metric_params['p']!r}" if metric == "minkowski" \
+            else repr(metric)
+        raise DataError(
+            f"metric={shown}: no normalised density is implemented for it (the kernels "
+            f"are radial in the euclidean norm). Use metric='euclidean' ('l2', or "
+            f"'minkowski' with p=2), and shape the kernel with a per-feature or matrix "
+            f"bandwidth instead."
+        )
+    if params:
+        raise DataError(f"metric_params {sorted(params)} are not used by metric={est.metric!r}; "
+                        "pass None (or {'p': 2} with 'minkowski').")
+    for name in ("atol", "rtol"):
+        value = getattr(est, name)
+        if value is not None:
+            check_nonneg_float(value, name)
+    if est.algorithm == "binned" and not est._binning_allowed():
+        raise DataError(
+            f"algorithm='binned' answers within a relative error of about {_BINNED_RTOL:g}; "
+            f"rtol={est.rtol!r}, atol={est.atol!r} ask for less. Use algorithm='exact' or "
+            "'auto' (exact for such tolerances), or rtol >= 1e-3."
+        )
+    if not isinstance(est.breadth_first, (bool, np.bool_)):
+        raise DataError(f"breadth_first must be True or False; got {est.breadth_first!r}.")
+    check_int(est.leaf_size, "leaf_size", 1)
+
+
 class KernelDensity(DensityMixin, BaseEstimator):
     """Kernel density estimate with every kernel, scale-aware bandwidths and sampling.
 
@@ -93,9 +139,17 @@ class KernelDensity(DensityMixin, BaseEstimator):
     bandwidth : float, array of shape (d,), array of shape (d, d), or str, default='scott'
         A number ``h`` (the kernel is scaled by ``h`` on every axis); one ``h_j`` per
         feature; a symmetric positive-definite matrix ``H`` (the kernel's covariance-like
-        scale, ``h**2 * I`` for a number); or a rule: ``'scott'``, ``'silverman'`` (both
-        follow each feature's weighted spread), ``'isj'`` (Botev's improved Sheather-Jones,
-        1-D) or ``'cv'`` (maximum leave-one-out likelihood of ``c * sd_j``).
+        scale, ``h**2 * I`` for a number); or a rule. Per-feature rules: ``'scott'``,
+        ``'silverman'`` (both follow each feature's weighted spread), ``'isj'`` (Botev's
+        improved Sheather-Jones, 1-D) or ``'cv'`` (maximum leave-one-out likelihood of
+        ``c * sd_j``). Covariance rules, as ``scipy.stats.gaussian_kde``:
+        ``'scott-covariance'`` and ``'silverman-covariance'`` set ``H = f**2 * S``, ``S`` the
+        weighted covariance and ``f = n_eff**(-1/(d+4))`` or ``(n_eff (d+2)/4)**(-1/(d+4))``.
+        A covariance rule tilts the kernel along correlated features, which suits one
+        elongated cloud; a per-feature rule keeps the kernel on the axes, which suits
+        data whose covariance mostly reflects clusters far apart (there ``S`` is much wider
+        than any cluster) and needs no invertible covariance. In every rule weights are
+        relative and the sample size is the effective one, ``(Σw)**2 / Σw**2``.
     kernel : str, default='gaussian'
         One of 'gaussian', 'tophat', 'epanechnikov', 'exponential', 'linear', 'cosine',
         'biweight', 'triweight' (scikit-learn's definitions; compact kernels have radius h).
@@ -103,7 +157,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
         'exact' (blocked exact sums), 'binned' (FFT on a grid, 1-D and 2-D, within the bound
         of :func:`densitykit.kde.binned_error_bound`), 'neighbors' (exact sums over the rows
         within the support, found by a k-d tree: compact kernels, at most 3 features) or
-        'auto' (picks from the data size, the dimension, the kernel and the bandwidth).
+        'auto' (picks from the data size, the dimension, the kernel and the bandwidth);
+        scikit-learn's 'kd_tree' and 'ball_tree' are aliases of 'auto'.
     preserve_covariance : bool, default=False
         Only changes :meth:`sample`. A draw is a data row plus the kernel's noise, so the
         draws' covariance is the data's plus the kernel's. With ``True`` each draw is then
@@ -113,6 +168,26 @@ class KernelDensity(DensityMixin, BaseEstimator):
         bandwidth matrix is ``h**2`` times the data's covariance. The density itself is
         unchanged. Along a direction in which the data do not vary (a single row, a constant
         column) the draws do not vary either.
+    metric : str, default='euclidean'
+        'euclidean' (also 'l2', or 'minkowski' with ``p=2``). The kernels are radial in the
+        euclidean norm; for other metrics no normalised density is implemented (scikit-learn
+        accepts them but keeps the euclidean normaliser, so its values there are not a
+        density), and ``fit`` says so. Shape the kernel with a per-feature or matrix
+        bandwidth instead.
+    metric_params : dict, optional
+        Only ``{'p': 2}`` with 'minkowski'.
+    atol, rtol : float, optional
+        Tolerated absolute and relative error of the density, as scikit-learn's. The
+        'exact' and 'neighbors' evaluators sum every term, which meets any tolerance. With
+        both ``None`` (the default) 'auto' may use the binned evaluator (relative error
+        below about 1e-3); with ``rtol`` given, only when ``rtol >= 1e-3``; with only
+        ``atol`` given, never. Asking for ``algorithm='binned'`` with ``rtol < 1e-3`` (or
+        ``atol`` alone) is an error.
+    breadth_first : bool, default=True
+        Accepted for scikit-learn compatibility; the evaluation does not depend on it.
+    leaf_size : int, default=40
+        Accepted for scikit-learn compatibility (a positive integer); the neighbour search
+        sizes its own leaves.
 
     Notes
     -----
@@ -148,11 +223,23 @@ class KernelDensity(DensityMixin, BaseEstimator):
         kernel: str = "gaussian",
         algorithm: str = "auto",
         preserve_covariance: bool = False,
+        metric: str = "euclidean",
+        metric_params: dict | None = None,
+        atol: float | None = None,
+        rtol: float | None = None,
+        breadth_first: bool = True,
+        leaf_size: int = 40,
     ) -> None:
         self.bandwidth = bandwidth
         self.kernel = kernel
         self.algorithm = algorithm
         self.preserve_covariance = preserve_covariance
+        self.metric = metric
+        self.metric_params = metric_params
+        self.atol = atol
+        self.rtol = rtol
+        self.breadth_first = breadth_first
+        self.leaf_size = leaf_size
 
     # ---- fitting --------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KernelDensity:
@@ -180,6 +267,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         if not isinstance(self.preserve_covariance, (bool, np.bool_)):
             raise DataError(f"preserve_covariance must be True or False; got "
                             f"{self.preserve_covariance!r}.")
+        _check_sklearn_options(self)
         X = check_fit_data(self, X)
         uniform = sample_weight is None
         w = check_sample_weight(sample_weight, X.shape[0])
@@ -189,9 +277,13 @@ class KernelDensity(DensityMixin, BaseEstimator):
             check_neighbors(kernel, d)
         if isinstance(self.bandwidth, str):
             check_in(self.bandwidth, "bandwidth rule", RULES)
-            value = RULES[self.bandwidth](X, w, kernel)
-            kind, scale = "diag", np.asarray(value, dtype=np.float64)
-            self.bandwidth_ = float(scale[0]) if d == 1 else scale
+            value = np.asarray(RULES[self.bandwidth](X, w, kernel), dtype=np.float64)
+            if value.ndim == 2:  # a covariance rule: a matrix, kept a matrix in 1-D too
+                kind, scale = _parse_bandwidth(value, d)
+                self.bandwidth_ = value
+            else:
+                kind, scale = "diag", value
+                self.bandwidth_ = float(scale[0]) if d == 1 else scale
         else:
             kind, scale = _parse_bandwidth(self.bandwidth, d)
             bw = np.asarray(self.bandwidth, dtype=np.float64)
@@ -240,15 +332,22 @@ class KernelDensity(DensityMixin, BaseEstimator):
         kernel = getattr(self, "_marginal_kernel", None)
         return KERNELS[self.kernel] if kernel is None else kernel
 
+    def _binning_allowed(self) -> bool:
+        atol, rtol = getattr(self, "atol", None), getattr(self, "rtol", None)
+        if rtol is None:
+            return atol is None
+        return rtol >= _BINNED_RTOL
+
     def _pick_algorithm(self, n_queries: int) -> str:
-        if self.algorithm != "auto":
-            return self.algorithm
+        algorithm = _ALIASES.get(self.algorithm, self.algorithm)
+        if algorithm != "auto":
+            return algorithm
         n, d = self._X.shape
         kernel = self._kernel()
         big = n * n_queries > _BINNED_PAIRS
         smooth_enough = kernel.compiled and (
             (d == 1 and np.isfinite(kernel.slope)) or kernel.name == "gaussian")
-        if d <= 2 and big and smooth_enough and n > 2000:
+        if d <= 2 and big and smooth_enough and n > 2000 and self._binning_allowed():
             return "binned"
         fast = _compiled.AVAILABLE and kernel.compiled
         if (np.isfinite(kernel.support) and d <= MAX_DIM and n * n_queries > _NEIGHBOR_PAIRS

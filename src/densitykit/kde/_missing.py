@@ -93,7 +93,7 @@ def marginal_model(est: Any, observed: np.ndarray) -> Any:
     algorithm = est.algorithm
     if algorithm == "binned" and not kernel.compiled:
         algorithm = "exact"  # the grid's error bound holds for registry kernels only
-    sub = type(est)(kernel=est.kernel, algorithm=algorithm)
+    sub = type(est)(**{**est.get_params(), "algorithm": algorithm})
     sub.n_features_in_ = q
     sub._kind, sub._scale, sub._marginal_kernel = kind, scale, kernel
     sub._X = np.ascontiguousarray(est._X[:, observed])
