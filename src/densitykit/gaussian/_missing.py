@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._linalg import upper_indices
+from . import _compiled
 
 __all__ = ["MissingRows", "conditional_fill", "missing_log_prob", "missing_rows",
            "missing_stats"]
@@ -70,6 +71,8 @@ class MissingRows:
     order: np.ndarray
     offset: np.ndarray
     groups: list[Group]
+    flat: np.ndarray  # flat index (row * D + column) of every empty cell, group by group
+    cuts: np.ndarray  # where each group's cells start in ``flat``
 
     @property
     def n(self) -> int:
@@ -96,8 +99,12 @@ def missing_rows(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray,
         pmiss = np.nonzero(empty[a + first])[1].reshape(first.size, qq)
         groups.append(Group(slice(int(a), int(b)), qq, pmiss, pat, pmiss[pat]))
     offset = q * math.log(scale)
+    d = X.shape[1]
+    flat = np.concatenate([(np.arange(g.rows.start, g.rows.stop)[:, None] * d + g.miss).ravel()
+                           for g in groups]) if groups else np.zeros(0, np.intp)
+    cuts = np.cumsum([0] + [g.miss.size for g in groups])
     return MissingRows(z0, (~empty).astype(np.float64), None if w is None else w[order],
-                       order, offset, groups)
+                       order, offset, groups, flat, cuts)
 
 
 # --- full and tied: the precision form -------------------------------------------------------
@@ -110,6 +117,10 @@ def _precisions(params, ctype_name: str) -> np.ndarray:
 
 def _pattern_blocks(prec: np.ndarray, g: Group) -> tuple[np.ndarray, np.ndarray]:
     """Per pattern: ``P_mm^{-1}`` (the conditional covariance) and ``log |P_mm|``."""
+    if _compiled.AVAILABLE:
+        cov, logdet = _compiled.pattern_blocks(prec, g.pmiss)
+        if np.all(np.isfinite(logdet)):
+            return cov, logdet
     sub = prec[g.pmiss[:, :, None], g.pmiss[:, None, :]]
     low = np.linalg.cholesky(sub)
     logdet = 2.0 * np.log(np.diagonal(low, axis1=-2, axis2=-1)).sum(-1)
@@ -117,34 +128,40 @@ def _pattern_blocks(prec: np.ndarray, g: Group) -> tuple[np.ndarray, np.ndarray]
 
 
 def _full_estep(rows: MissingRows, params, ctype_name: str, log_det: np.ndarray):
-    """Log-densities ``(K, N)`` and, per group and component, the fill ``u = x_m - mu_m``
-    of each row and the conditional covariance of each pattern."""
+    """Log-densities ``(K, N)`` and, per component, the fill ``u = x_m - mu_m`` of every
+    empty cell (in ``rows.flat`` order) and, per group, each pattern's conditional
+    covariance and ``log |P_mm|``."""
     prec = _precisions(params, ctype_name)
     means = params.means
     k, d = means.shape
     lp = np.empty((k, rows.n))
-    fills: list[list] = [[None] * k for _ in rows.groups]
+    fills: list = []
     n_obs = d - np.repeat([g.q for g in rows.groups],
                           [g.rows.stop - g.rows.start for g in rows.groups])
+    shared = None
     for j in range(k):
         pj = prec[0 if prec.shape[0] == 1 else j]
         dt = rows.z0 - rows.obs * means[j]
         G = dt @ pj
         maha = np.einsum("nd,nd->n", dt, G)
+        gm_all = G.ravel()[rows.flat]
+        u_all = np.empty_like(gm_all)
         half_mm = np.zeros(rows.n)
+        covs = shared if shared is not None else [
+            None if g.q == 0 else _pattern_blocks(pj, g) for g in rows.groups]
         for gi, g in enumerate(rows.groups):
             if g.q == 0:
                 continue
-            if j and prec.shape[0] == 1:
-                cov, logdet = fills[gi][0][1], fills[gi][0][2]
-            else:
-                cov, logdet = _pattern_blocks(pj, g)
-            gm = np.take_along_axis(G[g.rows], g.miss, axis=1)
-            per_row = cov if cov.shape[0] == gm.shape[0] else cov[g.pat]  # unique patterns
-            u = -np.einsum("nij,nj->ni", per_row, gm)
+            cov, logdet = covs[gi]
+            gm = gm_all[rows.cuts[gi] : rows.cuts[gi + 1]].reshape(-1, g.q)
+            unique = cov.shape[0] == gm.shape[0]  # every row its own pattern
+            u = -np.einsum("nij,nj->ni", cov if unique else cov[g.pat], gm)
+            u_all[rows.cuts[gi] : rows.cuts[gi + 1]] = u.ravel()
             maha[g.rows] += np.einsum("ni,ni->n", gm, u)
-            half_mm[g.rows] = 0.5 * (logdet if logdet.shape[0] == gm.shape[0] else logdet[g.pat])
-            fills[gi][j] = (u, cov, logdet)
+            half_mm[g.rows] = 0.5 * (logdet if unique else logdet[g.pat])
+        if prec.shape[0] == 1:
+            shared = covs
+        fills.append((u_all, covs))
         lp[j] = log_det[j] - half_mm - 0.5 * maha - 0.5 * n_obs * _LOG_2PI
     return lp, fills
 
@@ -152,11 +169,7 @@ def _full_estep(rows: MissingRows, params, ctype_name: str, log_det: np.ndarray)
 def _filled(rows: MissingRows, means_j: np.ndarray, fills, j: int) -> np.ndarray:
     """Rows with every empty cell set to component ``j``'s conditional mean."""
     x = rows.z0 + (1.0 - rows.obs) * means_j
-    for g, f in zip(rows.groups, fills):
-        if f[j] is not None:
-            blk = x[g.rows]
-            np.put_along_axis(blk, g.miss, np.take_along_axis(blk, g.miss, 1) + f[j][0], 1)
-            x[g.rows] = blk
+    x.ravel()[rows.flat] += fills[j][0]
     return x
 
 
@@ -166,19 +179,20 @@ def _full_moments(rows: MissingRows, params, RT: np.ndarray, fills, ctype_name: 
     k, d = params.means.shape
     s1 = np.empty((k, d))
     s2 = np.empty((k, d, d))
+    parts = [(g, gi) for gi, g in enumerate(rows.groups) if g.q]
+    idx = np.concatenate([(g.pmiss[:, :, None] * d + g.pmiss[:, None, :]).ravel()
+                          for g, _ in parts]) if parts else np.zeros(0, np.intp)
     for j in range(k):
         x = _filled(rows, params.means[j], fills, j)
         s1[j] = RT[j] @ x
         s2[j] = (x.T * RT[j]) @ x
-        flat = s2[j].reshape(-1)
-        for gi, g in enumerate(rows.groups):
-            if fills[gi][j] is None:
-                continue
-            cov = fills[gi][j][1]
-            rp = np.bincount(g.pat, weights=RT[j, g.rows], minlength=cov.shape[0])
-            idx = g.pmiss[:, :, None] * d + g.pmiss[:, None, :]
-            flat += np.bincount(idx.ravel(), weights=(rp[:, None, None] * cov).ravel(),
-                                minlength=d * d)
+        if not parts:
+            continue
+        covs = fills[j][1]
+        vals = np.concatenate([
+            (np.bincount(g.pat, weights=RT[j, g.rows], minlength=covs[gi][0].shape[0])
+             [:, None, None] * covs[gi][0]).ravel() for g, gi in parts])
+        s2[j].reshape(-1)[:] += np.bincount(idx, weights=vals, minlength=d * d)
     return s1, s2
 
 
@@ -278,18 +292,13 @@ def conditional_fill(rows: MissingRows, params, ctype, method: str,
             out[sel] = np.where(rows.obs[sel] > 0, out[sel], fill[sel])
             continue
         x = _filled(rows, params.means[j], fills, j)
+        covs = fills[j][1]
         for gi, g in enumerate(rows.groups):
-            if fills[gi][j] is None:
+            if g.q == 0:
                 continue
-            idx = np.flatnonzero(sel[g.rows])
-            low = np.linalg.cholesky(fills[gi][j][1])[g.pat[idx]]
-            miss = g.miss[idx]
-            eps = np.take_along_axis(noise[g.rows][idx], miss, 1)
-            vals = np.take_along_axis(x[g.rows][idx], miss, 1) + np.einsum("nij,nj->ni", low,
-                                                                           eps)
-            blk = out[g.rows]
-            sub = blk[idx]
-            np.put_along_axis(sub, miss, vals, 1)
-            blk[idx] = sub
-            out[g.rows] = blk
+            sub = np.flatnonzero(sel[g.rows])
+            low = np.linalg.cholesky(covs[gi][0])[g.pat[sub]]
+            cells = rows.flat[rows.cuts[gi] : rows.cuts[gi + 1]].reshape(-1, g.q)[sub]
+            eps = noise.ravel()[cells]
+            out.ravel()[cells] = x.ravel()[cells] + np.einsum("nij,nj->ni", low, eps)
     return out

@@ -70,6 +70,20 @@ class GaussianMixture(GaussianModel):
     lower_bound_ : float
         Mean log-likelihood per row of the best initialisation (before its last M-step).
 
+    Notes
+    -----
+    **Empty cells.** NaN cells are taken as missing at random. EM then maximises the
+    likelihood of the observed cells: rows with no empty cell take the usual fast path,
+    rows with some are grouped by their pattern of empty cells, and for each pattern and
+    component the E-step uses the density of the observed cells and fills the empty ones
+    with their conditional mean, adding the conditional covariance to the second moment
+    (only its diagonal or trace for 'diag' and 'spherical'). The initialisations
+    (k-means, k-means++, random) run on the rows with every empty cell set to its column's
+    observed mean; EM corrects the shrinkage this gives the first covariances. Scores,
+    posteriors and predictions of a row use its observed cells alone; a row with none has
+    log-density 0 and the mixture weights as posteriors. :meth:`impute` fills empty cells.
+    A column with no observed value cannot be fitted and raises an error.
+
     Examples
     --------
     >>> import numpy as np
@@ -82,6 +96,8 @@ class GaussianMixture(GaussianModel):
     >>> Xs, labels = gm.sample(5, random_state=1)
     >>> Xs.shape, labels.shape
     ((5, 2), (5,))
+    >>> gm.impute(np.array([[-3.0, np.nan], [np.nan, 3.0]])).round().tolist()
+    [[-3.0, -3.0], [3.0, 3.0]]
     """
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
@@ -110,6 +126,7 @@ class GaussianMixture(GaussianModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            NaN marks an empty cell (see Notes); infinite values are refused.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; an integer weight counts as that many copies of the row.
