@@ -161,19 +161,24 @@ def test_report_renders_in_headless_chromium(report_path, tmp_path, width):
 
 @needs_chromium
 def test_synth_report_renders_in_headless_chromium(tmp_path):
-    from densitykit.synth import choose_model
+    from densitykit import Synthesizer
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=500)
     df = pd.DataFrame({"a": x, "b": np.exp(x) + rng.normal(0, 0.2, 500),
                        "c": np.where(rng.random(500) < 0.5, 1.5, rng.normal(size=500))})
-    train, hold = df.iloc[:400], df.iloc[400:]
-    model = choose_model(train, n_components=[1, 2, 3], bandwidths=[0.3], random_state=0)
-    path = write_report(tmp_path / "synth.html", train, model.sample(400, random_state=0),
-                        holdout=hold, model=model)
+    model = Synthesizer(n_components=[1, 2, 3], bandwidths=[0.3], random_state=0).fit(df)
+    path = model.report(tmp_path / "synth.html")
     page = path.read_text(encoding="utf-8")
     assert "Gaussian" in page and "criterion curve" in page
-    _check_in_browser(path, tmp_path, 1024)
+    assert "Measured on 100 test rows that took no part" in page
+    assert not re.search(r">\s*-?(nan|inf)\s*<", page)  # no undefined number shown as one
+    # figures carry at least two image pixels per screen pixel at the report's widths
+    from densitykit.report._figures import DPI
+
+    assert DPI >= 200
+    for width in (1400, 390):
+        _check_in_browser(path, tmp_path, width)
 
 
 @needs_chromium

@@ -27,6 +27,7 @@ _LAZY = {
     "write_table": "densitykit.data",
     "CleaningReport": "densitykit.data",
     "TableModel": "densitykit.preprocess",
+    "Synthesizer": "densitykit.synth",
     "save": "densitykit.persist",
     "load": "densitykit.persist",
 }

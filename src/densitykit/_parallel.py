@@ -6,7 +6,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 
-__all__ = ["blas_single_threaded", "thread_pool"]
+__all__ = ["blas_single_threaded", "openmp_single_threaded", "thread_pool"]
 
 _STATE: dict[str, object] = {}
 
@@ -33,3 +33,14 @@ def blas_single_threaded() -> AbstractContextManager:
     """
     _init()
     return _STATE["controller"].limit(limits=1, user_api="blas")
+
+
+def openmp_single_threaded() -> AbstractContextManager:
+    """Context in which OpenMP (scikit-learn's gradient boosting) runs on one thread.
+
+    The classifiers of the fidelity metrics train on a few thousand rows: one thread is
+    within a third of two on an idle machine, and several times faster on a busy one,
+    where OpenMP threads spin waiting for a core.
+    """
+    _init()
+    return _STATE["controller"].limit(limits=1, user_api="openmp")

@@ -89,12 +89,14 @@ def _read_parquet(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataF
     return pd.read_parquet(source)
 
 
+# numbers are written in the shortest form that reads back to the same float (Python's repr),
+# so a value rounded to the input's precision is written with the input's digits
 def _write_csv(df: pd.DataFrame, path: Any) -> None:
-    df.to_csv(path, index=df.index.name is not None, float_format="%.17g")
+    df.to_csv(path, index=df.index.name is not None)
 
 
 def _write_tsv(df: pd.DataFrame, path: Any) -> None:
-    df.to_csv(path, sep="\t", index=df.index.name is not None, float_format="%.17g")
+    df.to_csv(path, sep="\t", index=df.index.name is not None)
 
 
 def _write_excel(df: pd.DataFrame, path: Any) -> None:
@@ -609,7 +611,7 @@ def read_table(
             )
 
     keep = ~bad_rows
-    data = pd.DataFrame({c: v[keep] for c, v in numeric.items()})
+    data = pd.DataFrame({c: _restore_integers(raw[c], v[keep]) for c, v in numeric.items()})
     if index_col is not None:
         idx = raw[index_col][keep]
         if not pd.api.types.is_datetime64_any_dtype(idx):
@@ -629,6 +631,13 @@ def read_table(
             "fewer columns.\n" + report.to_text()
         )
     return Table(data=data, report=report, rows=np.flatnonzero(keep))
+
+
+def _restore_integers(raw: pd.Series, values: np.ndarray) -> np.ndarray:
+    """Kept values of a column the file stored as integers go back to its integer dtype."""
+    if pd.api.types.is_integer_dtype(raw.dtype) and np.all(np.isfinite(values)):
+        return values.astype(np.int64)
+    return values
 
 
 def read_raw(source: Any, *, format: str | None = None, sheet: Any = None,

@@ -72,6 +72,7 @@ MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "densitykit.ModelSelector": ("densitykit.selection", "ModelSelector"),
     "densitykit.GenerativeClassifier": ("densitykit.classify", "GenerativeClassifier"),
     "densitykit.TableModel": ("densitykit.preprocess", "TableModel"),
+    "densitykit.Synthesizer": ("densitykit.synth", "Synthesizer"),
     "sklearn.PCA": ("sklearn.decomposition", "PCA"),
     "sklearn.StandardScaler": ("sklearn.preprocessing", "StandardScaler"),
     "sklearn.QuantileTransformer": ("sklearn.preprocessing", "QuantileTransformer"),
@@ -178,7 +179,8 @@ class _Writer:
 
     def _encode_estimator(self, est: Any, name: str, where: str) -> dict[str, Any]:
         params = est.get_params(deep=False)
-        state = {k: v for k, v in vars(est).items() if k not in params}
+        unsaved = set(getattr(est, "_unsaved_attributes", ()))
+        state = {k: v for k, v in vars(est).items() if k not in params and k not in unsaved}
         return {
             "$estimator": name,
             "params": self.encode(params, f"{where}.params"),
@@ -508,12 +510,26 @@ def load(path: str | os.PathLike[str], *, return_metadata: bool = False) -> Any:
             raise ModelFileError(f"{path}: the model file is corrupt ({exc}).") from None
     if _name_for(model) is None:
         raise ModelFileError(f"{path}: the model file does not hold a model at its top level.")
+    if isinstance(metadata, dict) and isinstance(metadata.get("synth"), dict):
+        model = _legacy_synthesizer(path, model, metadata)
     if return_metadata:
         meta = dict(metadata) if isinstance(metadata, dict) else {}
         meta.setdefault("library_version", manifest.get("library_version"))
         meta.setdefault("created", manifest.get("created"))
         return model, meta
     return model
+
+
+def _legacy_synthesizer(path: Any, model: Any, metadata: dict[str, Any]) -> Any:
+    """Files written by ``densitykit synth`` before :class:`~densitykit.Synthesizer` existed
+    hold a TableModel with the synthesizer's settings in the metadata."""
+    from .synth import Synthesizer
+
+    try:
+        return Synthesizer.from_legacy(model, metadata)
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
+        raise ModelFileError(f"{path}: the synthetic-data model in the file is incomplete "
+                             f"({type(exc).__name__}: {exc}).") from None
 
 
 def read_info(path: str | os.PathLike[str]) -> dict[str, Any]:

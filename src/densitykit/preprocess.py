@@ -41,8 +41,8 @@ from ._validation import (
     check_int,
     check_is_fitted,
     check_n_samples,
-    check_random_state,
 )
+from .density import draw_rows
 from .exceptions import DataError
 
 __all__ = ["TRANSFORMS", "TableModel", "Transform"]
@@ -335,7 +335,7 @@ class TableModel(DensityMixin, BaseEstimator):
 
         check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
-        Z = _draw(self.density_, n_samples, random_state)
+        Z = draw_rows(self.density_, n_samples, random_state)
         return pd.DataFrame(self._inverse(Z), columns=self.columns_)
 
     def n_parameters(self) -> int:
@@ -412,26 +412,3 @@ def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:
         f"Conditioning needs a Gaussian mixture density; this model uses "
         f"{type(density).__name__}. Fit a Gaussian mixture ('--model gmm')."
     )
-
-
-def _draw(density: Any, n: int, random_state: Any) -> np.ndarray:
-    """Draw ``n`` rows from any density whose ``sample`` returns X or (X, labels)."""
-    import inspect
-
-    if type(density).__module__.startswith("densitykit"):
-        out = density.sample(n, random_state=random_state)
-    else:  # scikit-learn takes int seeds; its mixtures take the seed from the estimator
-        seed = random_state
-        if seed is not None and not isinstance(seed, (int, np.integer)):
-            seed = int(check_random_state(seed).integers(2**31 - 1))
-        if "random_state" in inspect.signature(density.sample).parameters:
-            out = density.sample(n, random_state=seed)
-        else:
-            saved = getattr(density, "random_state", None)
-            density.random_state = seed
-            try:
-                out = density.sample(n)
-            finally:
-                density.random_state = saved
-    X = out[0] if isinstance(out, tuple) else out
-    return np.asarray(X, dtype=np.float64).reshape(n, -1)

@@ -41,19 +41,48 @@ from sklearn.model_selection import KFold, ParameterGrid
 from ._validation import check_data, check_in, check_int, check_is_fitted
 from .exceptions import DataError, FitError
 
-__all__ = ["CRITERIA", "RULES", "ModelSelector", "select_model"]
+__all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "select_model"]
 
 #: the columns of ``results_`` that are results (in table order), not grid parameters
 RESULT_COLUMNS = ("bic", "aic", "train_loglik", "heldout_loglik", "heldout_loglik_se",
-                  "n_parameters", "fit_time", "cv_time", "converged", "n_iter", "warning",
-                  "error")
+                  "detection_auc", "share_closer", "n_parameters", "fit_time", "cv_time",
+                  "converged", "n_iter", "warning", "error")
 
 #: criterion -> (column of results_, True when larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
     "bic": ("bic", False),
     "aic": ("aic", False),
     "cv": ("heldout_loglik", True),
+    "detection": ("detection_auc", False),
 }
+
+#: a candidate whose draws sit closer to its fitted rows than the held-out rows' 5th
+#: percentile more often than this copies its rows, and criterion='detection' skips it
+MAX_SHARE_CLOSER = 0.10
+
+
+def detection_scorer(model: Any, X_fit: np.ndarray, X_test: np.ndarray, *,
+                     random_state: Any = 0, decode: Any = None) -> dict[str, float]:
+    """Detection AUC of the model's draws against ``X_test``, and the privacy share.
+
+    ``decode`` maps rows into the space the classifier should see (the table's units when
+    the model lives in a transformed space). The share is the fraction of draws closer to a
+    fitted row than 95% of the held-out rows are (see :func:`densitykit.evaluate.privacy_check`).
+    """
+    from .density import draw_rows
+    from .evaluate import detection_auc, privacy_check
+
+    draws = draw_rows(model, len(X_test), random_state)
+    if decode is not None:
+        draws, X_fit, X_test = decode(draws), decode(X_fit), decode(X_test)
+    auc = detection_auc(X_test, draws, n_splits=3, random_state=random_state)
+    closer = privacy_check(X_fit, draws, X_test, random_state=random_state).share_closer
+    return {"detection_auc": auc, "share_closer": closer}
+
+
+#: scorer name -> ``f(model, X_fit, X_test, random_state=...) -> {column: value}``, computed
+#: on each fold beside the held-out log-likelihood (averaged over folds)
+SCORERS: dict[str, Any] = {"detection": detection_scorer}
 #: how the winner is picked from the criterion column
 RULES = ("one-se", "best")
 
@@ -151,19 +180,42 @@ def _fit_quiet(model: Any, X: np.ndarray, caught: list[str]) -> Any:
     return model
 
 
+def _resolve_scorers(scoring: Any) -> dict[str, Any]:
+    if scoring is None:
+        return {}
+    if isinstance(scoring, Mapping):
+        return dict(scoring)
+    items = [scoring] if isinstance(scoring, str) or callable(scoring) else list(scoring)
+    out = {}
+    for i, item in enumerate(items):
+        if callable(item):
+            out[getattr(item, "__name__", f"scorer{i}")] = item
+        else:
+            check_in(item, "scoring", SCORERS)
+            out[item] = SCORERS[item]
+    return out
+
+
 def evaluate_candidate(
     estimator: Any,
     params: dict[str, Any],
     X: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    scorers: dict[str, Any] | None = None,
+    refit: bool = True,
+    random_state: Any = 0,
 ) -> dict[str, Any]:
-    """Fit one candidate on each training split and on all of ``X``; return its table row.
+    """Fit one candidate on each training split (and, with ``refit``, on all of ``X``).
 
-    The row holds held-out and training log-likelihood per row, BIC, AIC, the parameter
-    count, timings, convergence and, when a fit fails, the error (and ``model`` is None).
+    Returns its table row: held-out and training log-likelihood per row, BIC, AIC, the
+    parameter count, each scorer's columns (averaged over folds), timings, convergence and,
+    when a fit fails, the error (``model`` is then None). Without ``refit`` the training
+    figures and ``model`` come from the last fold's fit.
     """
     row: dict[str, Any] = {"model": None, "error": None}
     caught: list[str] = []
+    extra: dict[str, list[float]] = {}
     t0 = time.perf_counter()
     try:
         fold_means, fold_sizes, last = [], [], None
@@ -172,13 +224,20 @@ def evaluate_candidate(
             ll = _per_row(last, X[test])
             fold_means.append(float(ll.mean()))
             fold_sizes.append(len(test))
+            for scorer in (scorers or {}).values():
+                for k, v in scorer(last, X[train], X[test], random_state=random_state).items():
+                    extra.setdefault(k, []).append(float(v))
         t1 = time.perf_counter()
-        full = clone(estimator).set_params(**params)
-        if last is not None:
-            full.set_params(**_warm_init(last, full))
-        _fit_quiet(full, X, caught)
+        if refit:
+            full = clone(estimator).set_params(**params)
+            if last is not None:
+                full.set_params(**_warm_init(last, full))
+            _fit_quiet(full, X, caught)
+            X_train = X
+        else:
+            full, X_train = last, X[splits[-1][0]]
         t2 = time.perf_counter()
-        train_ll = _per_row(full, X)
+        train_ll = _per_row(full, X_train)
         if not np.all(np.isfinite(train_ll)) or not np.all(np.isfinite(fold_means)):
             raise FitError("the fitted model gives non-finite log-likelihoods")
     except Exception as exc:
@@ -188,13 +247,14 @@ def evaluate_candidate(
         return row
     means = np.asarray(fold_means)
     row.update(
-        bic=_criterion_or_nan(full, "bic", X),
-        aic=_criterion_or_nan(full, "aic", X),
+        bic=_criterion_or_nan(full, "bic", X_train),
+        aic=_criterion_or_nan(full, "aic", X_train),
         train_loglik=float(train_ll.mean()),
         heldout_loglik=float(np.average(means, weights=fold_sizes)),
         heldout_loglik_se=float(means.std(ddof=1) / np.sqrt(len(means)))
         if len(means) > 1
         else np.nan,
+        **{k: float(np.average(v, weights=fold_sizes)) for k, v in extra.items()},
         n_parameters=_n_params(full),
         fit_time=t2 - t1,
         cv_time=t1 - t0,
@@ -204,6 +264,45 @@ def evaluate_candidate(
         model=full,
     )
     return row
+
+
+def choose_index(table: Any, criterion: str, rule: str = "best") -> tuple[int, np.ndarray]:
+    """Row of a results table that ``criterion`` picks, and every row's rank (NaN: unranked).
+
+    ``rule='one-se'`` (with ``'cv'``) takes the fewest parameters within one standard error
+    of the best. With ``'detection'`` a candidate that copies its rows (``share_closer`` above
+    ``MAX_SHARE_CLOSER``) is not ranked; when none is left the held-out likelihood decides.
+    """
+    column, larger = CRITERIA[criterion]
+    ok = table["error"].isna().to_numpy() & table["heldout_loglik"].notna().to_numpy()
+    if not ok.any():
+        errors = "; ".join(f"{i}: {e}" for i, e in table["error"].dropna().items())
+        raise FitError(
+            f"Every candidate failed to fit ({errors[:800]}). Check the data and the grid "
+            "(fewer components, a larger reg_covar, or scaled columns)."
+        )
+    if criterion == "detection":
+        ok &= table["share_closer"].to_numpy(dtype=np.float64) <= MAX_SHARE_CLOSER
+        if not ok.any():
+            return choose_index(table, "cv", "best")
+    values = table[column].to_numpy(dtype=np.float64)
+    score = np.where(ok & np.isfinite(values), values if larger else -values, -np.inf)
+    if not np.isfinite(score).any():
+        raise DataError(
+            f"criterion={criterion!r} needs {column} but no candidate reports it; use "
+            "criterion='cv'."
+        )
+    rank = (-score).argsort(kind="stable").argsort() + 1.0
+    rank[~np.isfinite(score)] = np.nan
+    best = int(np.argmax(score))
+    if criterion == "cv" and rule == "one-se":
+        se = table["heldout_loglik_se"].to_numpy(dtype=np.float64)[best]
+        if np.isfinite(se):
+            close = np.flatnonzero(score >= score[best] - se)
+            n_par = table["n_parameters"].to_numpy(dtype=np.float64)[close]
+            if np.isfinite(n_par).all():
+                best = int(close[np.lexsort((-score[close], n_par))[0]])
+    return best, rank
 
 
 def _cost_key(params: dict[str, Any]) -> float:
@@ -226,23 +325,41 @@ class ModelSelector(BaseEstimator):
     param_grid : dict or list of dicts, default=None
         Parameter name -> values to try (as in scikit-learn's ``GridSearchCV``).
         ``None`` tries ``n_components`` 1 to 10.
-    criterion : {'cv', 'bic', 'aic'}, default='cv'
+    criterion : {'cv', 'bic', 'aic', 'detection'}, default='cv'
         ``'cv'`` maximises the held-out log-likelihood per row over the ``cv`` folds;
-        ``'bic'`` and ``'aic'`` minimise the information criterion on all the data. See the
-        module documentation for why ``'cv'`` is the default.
-    cv : int or splitter, default=5
+        ``'bic'`` and ``'aic'`` minimise the information criterion on all the data;
+        ``'detection'`` minimises the detection AUC of each candidate's draws against the
+        held-out rows (a classifier telling them apart, see
+        :func:`densitykit.evaluate.detection_auc`) among the candidates that do not copy
+        their rows (at most 10% of draws closer to a fitted row than 95% of the held-out
+        rows are). See the module documentation for why ``'cv'`` is the default.
+    cv : int, splitter or list of (train, test) index pairs, default=5
         Folds for the held-out log-likelihood. An integer means that many **contiguous**
         folds (``KFold(shuffle=False)``), the honest choice for time-ordered process data;
-        pass ``KFold(5, shuffle=True, random_state=0)`` for exchangeable rows. With
-        ``'bic'``/``'aic'`` only the last fold is used.
+        pass ``KFold(5, shuffle=True, random_state=0)`` for exchangeable rows, or the pairs
+        of a split made elsewhere. With ``'bic'``/``'aic'`` only the last fold is used.
     rule : {'one-se', 'best'}, default='one-se'
         With ``criterion='cv'``: ``'one-se'`` picks the candidate with the fewest parameters
         whose held-out log-likelihood is within one standard error of the best; ``'best'``
         picks the best. Information criteria always use ``'best'``.
+    scoring : str, callable or list of them, optional
+        Extra scores computed on every fold beside the held-out log-likelihood: names from
+        :data:`SCORERS` (``'detection'``) or callables ``f(model, X_fit, X_test,
+        random_state=) -> {column: value}``, or a dict of them by name.
+        ``criterion='detection'`` adds ``'detection'`` unless a scorer of that name is given.
+    refit : bool, default=True
+        Fit every candidate on all the data as well (BIC, AIC and ``best_estimator_`` then
+        use that fit). ``False`` keeps each candidate's last fold fit instead, which halves
+        the cost of a single validation split.
+    stop_after : int, optional
+        Evaluate the candidates in the grid's order and stop once this many in a row fail
+        to improve the best held-out log-likelihood (the rest are not fitted). ``None``
+        fits every candidate, in parallel with ``n_jobs``.
     n_jobs : int or None, default=None
         Candidates fitted in parallel (joblib; ``-1`` uses every core).
     random_state : int or None, default=None
-        When given, set as ``random_state`` of every candidate that has one.
+        When given, set as ``random_state`` of every candidate that has one; also seeds
+        the scorers.
 
     Attributes
     ----------
@@ -282,6 +399,9 @@ class ModelSelector(BaseEstimator):
         criterion: str = "cv",
         cv: Any = 5,
         rule: str = "one-se",
+        scoring: Any = None,
+        refit: bool = True,
+        stop_after: int | None = None,
         n_jobs: int | None = None,
         random_state: int | None = None,
     ) -> None:
@@ -290,6 +410,9 @@ class ModelSelector(BaseEstimator):
         self.criterion = criterion
         self.cv = cv
         self.rule = rule
+        self.scoring = scoring
+        self.refit = refit
+        self.stop_after = stop_after
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -313,27 +436,36 @@ class ModelSelector(BaseEstimator):
                     f"cv={n} folds need at least {2 * n} rows; got {X.shape[0]}. Use fewer folds."
                 )
             cv = KFold(n, shuffle=False)
-        if not hasattr(cv, "split"):
-            raise DataError(f"cv must be an integer >= 2 or a splitter with split(); got {cv!r}.")
-        splits = [(np.asarray(a), np.asarray(b)) for a, b in cv.split(X)]
+        if hasattr(cv, "split"):
+            pairs = list(cv.split(X))
+        elif isinstance(cv, (list, tuple)) and cv and all(len(p) == 2 for p in cv):
+            pairs = list(cv)
+        else:
+            raise DataError(f"cv must be an integer >= 2, a splitter with split() or a list "
+                            f"of (train, test) index pairs; got {cv!r}.")
+        splits = [(np.asarray(a), np.asarray(b)) for a, b in pairs]
+        if any(len(a) == 0 or len(b) == 0 for a, b in splits):
+            raise DataError("every cv split needs training and test rows; one is empty.")
         if self.criterion != "cv":
             splits = splits[-1:]
         return splits
 
-    def fit(self, X: Any, y: Any = None) -> ModelSelector:
+    def fit(self, X: Any, y: Any = None, *, callback: Any = None) -> ModelSelector:
         """Fit every candidate, fill ``results_`` and keep the best in ``best_estimator_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        callback : callable, optional
+            Called as ``callback(params, row)`` with each candidate's parameters and its
+            results row (a dict) once it is evaluated.
 
         Returns
         -------
         self
         """
         import pandas as pd
-        from joblib import Parallel, delayed
 
         check_in(self.criterion, "criterion", CRITERIA)
         check_in(self.rule, "rule", RULES)
@@ -342,13 +474,7 @@ class ModelSelector(BaseEstimator):
         grid = {"n_components": list(range(1, 11))} if self.param_grid is None else None
         candidates = expand_grid(base, grid if grid is not None else self.param_grid)
         splits = self._splits(X)
-        order = sorted(range(len(candidates)), key=lambda i: _cost_key(candidates[i]))
-        jobs = (delayed(evaluate_candidate)(base, candidates[i], X, splits) for i in order)
-        # threads: the fits spend their time in NumPy and BLAS, which release the GIL, and
-        # threads start in microseconds where worker processes take about a second
-        rows = Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)
-        by_index = dict(zip(order, rows))
-        rows = [by_index[i] for i in range(len(candidates))]
+        rows = self._evaluate_all(base, candidates, X, splits, callback)
         models = [r.pop("model") for r in rows]
         table = pd.DataFrame([{**c, **r} for c, r in zip(candidates, rows)])
         table = self._finish_table(table, list(candidates[0]) if candidates else [])
@@ -359,6 +485,42 @@ class ModelSelector(BaseEstimator):
         self.best_estimator_ = models[self.best_index_]
         self.criterion_ = self.criterion
         return self
+
+    def _evaluate_all(self, base: Any, candidates: list[dict[str, Any]], X: np.ndarray,
+                      splits: list, callback: Any = None) -> list[dict[str, Any]]:
+        """One row per candidate, in grid order (unfitted ones, after an early stop, last)."""
+        from joblib import Parallel, delayed
+
+        scorers = _resolve_scorers(self.scoring)
+        if self.criterion == "detection" and "detection" not in scorers:
+            scorers["detection"] = SCORERS["detection"]
+        seed = 0 if self.random_state is None else self.random_state
+        kw = {"scorers": scorers, "refit": bool(self.refit), "random_state": seed}
+        if self.stop_after is not None:
+            patience = check_int(self.stop_after, "stop_after", minimum=1)
+            rows, best, worse = [], -np.inf, 0
+            for params in candidates:
+                rows.append(evaluate_candidate(base, params, X, splits, **kw))
+                if callback is not None:
+                    callback(params, rows[-1])
+                ll = rows[-1].get("heldout_loglik", -np.inf)
+                best, worse = (ll, 0) if ll > best else (best, worse + 1)
+                if worse >= patience:
+                    break
+            skipped = {"model": None, "error": None, "warning": "not fitted: the search "
+                       "stopped early"}
+            return rows + [dict(skipped) for _ in candidates[len(rows):]]
+        order = sorted(range(len(candidates)), key=lambda i: _cost_key(candidates[i]))
+        jobs = (delayed(evaluate_candidate)(base, candidates[i], X, splits, **kw)
+                for i in order)
+        # threads: the fits spend their time in NumPy and BLAS, which release the GIL, and
+        # threads start in microseconds where worker processes take about a second
+        by_index = dict(zip(order, Parallel(n_jobs=self.n_jobs, prefer="threads")(jobs)))
+        rows = [by_index[i] for i in range(len(candidates))]
+        for params, row in zip(candidates, rows):
+            if callback is not None:
+                callback(params, row)
+        return rows
 
     @staticmethod
     def _finish_table(table: Any, param_cols: list[str]) -> Any:
@@ -374,32 +536,8 @@ class ModelSelector(BaseEstimator):
         return table[[*params, *cols, "selected"]]
 
     def _choose(self, table: Any) -> int:
-        column, larger = CRITERIA[self.criterion]
-        ok = table["error"].isna().to_numpy()
-        if not ok.any():
-            errors = "; ".join(f"{i}: {e}" for i, e in table["error"].items())
-            raise FitError(
-                f"Every candidate failed to fit ({errors[:800]}). Check the data and the grid "
-                "(fewer components, a larger reg_covar, or scaled columns)."
-            )
-        values = table[column].to_numpy(dtype=np.float64)
-        score = np.where(ok & np.isfinite(values), values if larger else -values, -np.inf)
-        if not np.isfinite(score).any():
-            raise DataError(
-                f"criterion={self.criterion!r} needs {column} but no candidate reports it "
-                f"({type(self._base_estimator()).__name__} has no {column} method); use "
-                "criterion='cv'."
-            )
-        rank = (-score).argsort(kind="stable").argsort() + 1
-        table["rank"] = np.where(np.isfinite(score), rank, np.nan)
-        best = int(np.argmax(score))
-        if self.criterion == "cv" and self.rule == "one-se":
-            se = table["heldout_loglik_se"].to_numpy(dtype=np.float64)[best]
-            if np.isfinite(se):
-                close = np.flatnonzero(score >= score[best] - se)
-                n_par = table["n_parameters"].to_numpy(dtype=np.float64)[close]
-                if np.isfinite(n_par).all():
-                    best = int(close[np.lexsort((-score[close], n_par))[0]])
+        best, rank = choose_index(table, self.criterion, self.rule)
+        table["rank"] = rank
         return best
 
     # --- the selected model -------------------------------------------------------------

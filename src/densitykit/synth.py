@@ -1,146 +1,92 @@
-"""Synthetic tables: choose a generative model automatically, then draw rows from it.
+"""Synthetic tables: one estimator that reads a table, chooses a model, samples and judges it.
 
-:func:`choose_model` fits candidate models of a table, each a
-:class:`densitykit.preprocess.TableModel` (every column mapped to a standard normal through
-its empirical quantiles) around a density of the mapped rows: a full-covariance
-:class:`densitykit.gaussian.GaussianMixture` over a range of sizes, and a Gaussian
-:class:`densitykit.kde.KernelDensity` over a range of bandwidths. Each candidate is fitted on
-part of the rows and judged on the rest: by its held-out log-likelihood (in the table's
-units) and, by default, by how well a classifier tells its draws from the validation rows
-(detection AUC), with a privacy guard that rules out candidates whose draws sit closer to
-the fitted rows than new rows do. The chosen family and size are refitted on all the rows
-given.
+:class:`Synthesizer` owns the whole synthetic-data workflow, from Python and from the
+command line alike (``densitykit synth`` only parses its arguments and calls it):
 
-The kernel density candidates are built to keep the table's dependence and to score new rows
-sensibly:
+1. **Reading.** A path or a frame is read and cleaned by :func:`densitykit.data.read_table`;
+   the cleaning report is kept with the model.
+2. **Three disjoint sets of rows.** A share ``test_size`` of the rows is set aside first and
+   plays no part in fitting or choosing the model; the figures of :meth:`Synthesizer.evaluate`
+   and of the report come from these rows only. Of the rest, ``validation_size`` judges the
+   candidates, which are fitted on the remainder. The chosen candidate is then refitted on
+   every row but the test rows.
+3. **Normal scores.** Each column is mapped through its own empirical distribution to a
+   standard normal (:mod:`densitykit._columns`); repeated values are spread over their share
+   of the levels, so mapping a draw back gives the repeated value again with its frequency.
+   Discrete columns (few distinct values, or integer counts) only ever produce observed
+   values; continuous ones are interpolated between observed values and written with the
+   decimals the input had.
+4. **The search** is :class:`densitykit.selection.ModelSelector` over a density of the
+   scores: full-covariance Gaussian mixtures of growing size, then Gaussian kernel densities
+   shaped like the scores (bandwidth matrix ``h**2`` times their covariance), whose draws
+   are variance-corrected (``preserve_covariance``) and which put 5% of their mass on the
+   best mixture (a defensive tail, :class:`densitykit.compose.DensityMixture`). Candidates
+   are compared by the detection AUC of their draws against the validation rows, among
+   those whose draws do not copy their rows (``criterion='detection'``), or by held-out
+   log-likelihood (``criterion='loglik'``).
 
-* the kernel is shaped like the data: its covariance is ``h**2`` times the covariance of the
-  normal scores, so it spreads along the directions the rows vary in, not across them;
-* draws are variance-corrected (``preserve_covariance``): each is pulled towards the mean by
-  ``1 / sqrt(1 + h**2)``, so the draws have the scores' covariance and correlations, not
-  ones diluted by the kernel's noise;
-* 5% of the mass sits on the best Gaussian mixture found by the same search (a defensive
-  mixture, :class:`densitykit.compose.DensityMixture`): a held-out row far from every
-  fitted row, such as a rare plant upset, gets the mixture's density rather than almost
-  none, so the held-out log-likelihood does not hinge on where such rows fall.
-
-Sampling maps the density's draws back through each column's empirical quantile function
-(linear between order statistics, kept at up to 2,001 levels). Values that repeat in the
-data (a valve at a set point, a sensor stuck on a value) come back as the same repeated
-value with the same frequency, which a smoothed quantile map cannot do; every other value
-is interpolated between neighbouring observed values, so no continuous column is a
-resampling of the data. Discrete columns (integer-valued, or at most 50 distinct values)
-only take their observed values.
+Log-likelihoods (``score_samples``, the held-out figure) are in nats per row **of the normal
+scores**, the space the model lives in, and so is the one-Gaussian baseline they are compared
+with: the numbers do not depend on the columns' units.
 
 Examples
 --------
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=400)
->>> df = pd.DataFrame({"a": x, "b": x ** 2 + rng.normal(0, 0.1, 400), "c": rng.integers(0, 3, 400)})
->>> model = choose_model(df, n_components=[1, 2, 4], bandwidths=[0.3], random_state=0)
->>> model.candidates_["chosen"].sum()
-np.int64(1)
->>> synthetic = model.sample(5, random_state=1)
->>> synthetic.columns.tolist()
-['a', 'b', 'c']
->>> set(model.sample(200, random_state=2)["c"]) <= {0, 1, 2}
+>>> df = pd.DataFrame({"a": x, "b": x ** 2 + rng.normal(0, 0.1, 400),
+...                    "c": rng.integers(0, 3, 400)})
+>>> synth = Synthesizer(n_components=[1, 2, 4], bandwidths=[0.3], random_state=0).fit(df)
+>>> int(synth.results_["selected"].sum())
+1
+>>> rows = synth.sample(200, random_state=1)
+>>> rows.columns.tolist(), set(rows["c"]) <= {0, 1, 2}
+(['a', 'b', 'c'], True)
+>>> bool(rows.equals(synth.sample(200, random_state=1)))
 True
 """
 
 from __future__ import annotations
 
-import time
+import hashlib
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import special
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, DensityMixin
 
-from ._validation import check_int, check_random_state
+from . import _columns
+from ._validation import check_in, check_int, check_is_fitted, check_random_state
+from .density import draw_rows
 from .exceptions import DataError, FitError
 
-__all__ = [
-    "CRITERIA",
-    "FAMILIES",
-    "SynthModel",
-    "choose_model",
-    "empirical_quantile",
-    "spread_ties",
-    "step_quantile",
-]
+__all__ = ["FAMILIES", "SYNTH_CRITERIA", "Synthesizer"]
 
-#: model families the automatic choice tries; ``model='auto'`` tries them all
+#: model families the search tries; ``model='auto'`` tries them all
 FAMILIES = {
-    "gmm": "Gaussian mixture with full covariances, sized by held-out likelihood",
-    "kde": "Gaussian kernel density, bandwidth chosen by held-out likelihood",
+    "gmm": "Gaussian mixture with full covariances",
+    "kde": "Gaussian kernel density shaped like the scores, with a 5% mixture tail",
 }
+#: how candidates are compared on the validation rows -> ModelSelector's criterion
+SYNTH_CRITERIA = {"detection": "detection", "loglik": "cv"}
 
 _DEFAULT_COMPONENTS = (1, 2, 4, 8, 12, 16, 24)
 _DEFAULT_BANDWIDTHS = (0.2, 0.3, 0.45)
-# weight of the Gaussian mixture inside a KDE candidate (see the module docstring)
 _KDE_TAIL = 0.05
+_MIN_ROWS = 20
 
 
-def empirical_quantile(sorted_values: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Quantile function of a sample, linear between its order statistics.
-
-    ``sorted_values`` is the sorted sample; ``u`` levels in [0, 1]. Repeated values form
-    flat stretches, so they come back with their observed frequency.
-
-    Examples
-    --------
-    >>> empirical_quantile(np.array([0.0, 1.0, 1.0, 1.0, 2.0]), np.array([0.0, 0.5, 1.0]))
-    array([0., 1., 2.])
-    """
-    n = sorted_values.size
-    pos = np.clip(u, 0.0, 1.0) * (n - 1)
-    return np.interp(pos, np.arange(n, dtype=np.float64), sorted_values)
-
-
-def step_quantile(sorted_values: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Quantile function of a sample as a step function: only observed values come out.
-
-    Examples
-    --------
-    >>> step_quantile(np.array([0.0, 1.0, 1.0, 2.0]), np.array([0.1, 0.3, 0.6, 0.99]))
-    array([0., 1., 1., 2.])
-    """
-    n = sorted_values.size
-    return sorted_values[np.clip((np.asarray(u) * n).astype(np.intp), 0, n - 1)]
-
-
-def _is_discrete(x: np.ndarray, max_values: int = 50) -> bool:
-    """Integer-valued, or few distinct values: sampled from the observed values only."""
-    return bool(np.all(x == np.round(x)) or np.unique(x).size <= max_values)
-
-
-def _marginal_quantiles(x: np.ndarray, max_levels: int = 2001) -> np.ndarray:
-    """The column's quantiles at evenly spaced levels (every order statistic for small n)."""
-    x = np.sort(x)
-    if x.size <= max_levels:
-        return x
-    return np.quantile(x, np.linspace(0.0, 1.0, max_levels))
-
-
-def _draw(density: Any, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Rows from a densitykit density whose ``sample`` returns X or (X, labels)."""
-    out = density.sample(n, random_state=rng)
-    X = out[0] if isinstance(out, tuple) else out
-    return np.asarray(X, dtype=np.float64).reshape(n, -1)
-
-
-def _mixture(k: int, seed: int) -> Any:
+def _mixture(k: int, seed: Any) -> Any:
     from .gaussian import GaussianMixture
 
     return GaussianMixture(int(k), covariance_type="full", reg_covar=1e-4, random_state=seed)
 
 
-def _make_density(family: str, size: float, seed: int, Z: np.ndarray, tail: int) -> Any:
-    """The density of the normal scores ``Z``; a KDE gets a ``tail``-component mixture."""
+def make_score_density(family: str, size: float, tail: int, seed: Any, Z: np.ndarray) -> Any:
+    """The (unfitted) density of normal scores ``Z`` for one candidate."""
     if family == "gmm":
         return _mixture(int(size), seed)
     from .compose import DensityMixture
@@ -152,427 +98,531 @@ def _make_density(family: str, size: float, seed: int, Z: np.ndarray, tail: int)
     return DensityMixture([kde, _mixture(tail, seed)], weights=[1 - _KDE_TAIL, _KDE_TAIL])
 
 
-def _has_atoms(x: np.ndarray, share: float = 0.01) -> bool:
-    """Whether some value repeats in at least ``share`` of the rows (and at least 3 times)."""
-    counts = np.unique(x, return_counts=True)[1]
-    return bool(counts.max() >= max(3, share * x.size))
+class ScoreDensity(DensityMixin, BaseEstimator):
+    """One candidate of the search: a density of normal scores (see the module docstring)."""
+
+    def __init__(self, family: str = "gmm", size: float = 1, tail: int = 1,
+                 random_state: Any = None) -> None:
+        self.family = family
+        self.size = size
+        self.tail = tail
+        self.random_state = random_state
+
+    def fit(self, Z: Any, y: Any = None) -> ScoreDensity:
+        Z = np.asarray(Z, dtype=np.float64)
+        self.density_ = make_score_density(self.family, self.size, self.tail,
+                                           self.random_state, Z).fit(Z)
+        return self
+
+    def score_samples(self, Z: Any) -> np.ndarray:
+        return self.density_.score_samples(Z)
+
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> np.ndarray:
+        return draw_rows(self.density_, n_samples, random_state)
+
+    def n_parameters(self) -> int:
+        inner = getattr(self.density_, "n_parameters", None)
+        return int(inner()) if callable(inner) else 0
+
+    def bic(self, Z: Any) -> float:
+        if self.family != "gmm":
+            return np.nan
+        return float(self.density_.bic(Z))
 
 
-def spread_ties(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Normal scores of ``x`` with tied values spread over their share of the levels.
-
-    A value seen ``c`` times after ``lo`` smaller ones gets a level drawn uniformly in
-    ``[lo, lo + c] / n`` (the randomised probability integral transform), so the scores are
-    exactly standard normal even for a column with repeated values, and mapping them back
-    through the column's quantile function gives the repeated value again.
-
-    Examples
-    --------
-    >>> z = spread_ties(np.repeat([1.0, 2.0], [3000, 1000]), np.random.default_rng(0))
-    >>> bool(abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05)
-    True
-    """
-    s = np.sort(x)
-    lo = np.searchsorted(s, x, side="left")
-    count = np.searchsorted(s, x, side="right") - lo
-    u = (lo + rng.random(x.size) * count) / x.size
-    return special.ndtri(np.clip(u, 0.5 / x.size, 1 - 0.5 / x.size))
+def _sizes(n_components: Any, n_fit: int, d: int) -> list[int]:
+    ks = [n_components] if isinstance(n_components, (int, np.integer)) else (
+        n_components or _DEFAULT_COMPONENTS)
+    ks = sorted({check_int(k, "n_components", minimum=1) for k in ks})
+    cap = max(1, n_fit // (2 * (d + 1)))  # a full covariance needs ~2 (d + 1) rows each
+    return [k for k in ks if k <= cap] or [ks[0]]
 
 
-def _fit_table_model(X: pd.DataFrame, family: str, size: float, seed: int,
-                     tail: int) -> Any:
-    from .gaussian import GaussianMixture
-    from .preprocess import TableModel
-
-    # the per-column maps first (with a cheap density), then the chosen density on scores
-    # where repeated values are spread over their levels: a spike at one score would be
-    # over-weighted by every wide component when sampling
-    tm = TableModel(GaussianMixture(1, covariance_type="diag"), transform="quantile").fit(X)
-    Z = tm.transform_rows(X)
-    rng = np.random.default_rng(seed)
-    for j, c in enumerate(X.columns):
-        x = X[c].to_numpy(dtype=np.float64)
-        if _has_atoms(x):
-            Z[:, j] = spread_ties(x, rng)
-    density = _make_density(family, size, seed, Z, tail)
-    tm.set_params(density=density)
-    tm.density_ = clone(density).fit(Z)
-    return tm
+def _digest(df: pd.DataFrame) -> str:
+    return hashlib.sha256(np.ascontiguousarray(df.to_numpy(dtype=np.float64)).tobytes()
+                          ).hexdigest()
 
 
-@dataclass
-class _Trial:
-    family: str
-    size: float
-    heldout_loglik: float
-    bic: float
-    seconds: float
-    detection_auc: float = np.nan
-    share_closer: float = np.nan
+class Synthesizer(DensityMixin, BaseEstimator):
+    """Synthetic rows that look like a table's: the whole workflow in one estimator.
 
-
-#: how candidates are compared on the validation rows
-CRITERIA = {
-    "detection": "lowest detection AUC of draws against the validation rows, among "
-    "candidates whose draws are no closer to the fitted rows than new rows are",
-    "loglik": "highest held-out log-likelihood per row",
-}
-
-# a candidate whose draws lie closer to the fitted rows than the validation rows' 5th
-# percentile more often than this is treated as copying and not chosen by 'detection'
-_MAX_SHARE_CLOSER = 0.10
-
-
-def _fidelity(tm: Any, family: str, size: float, fit_part: pd.DataFrame,
-              val_part: pd.DataFrame, seed: int) -> tuple[float, float]:
-    """Detection AUC of draws against the validation rows, and the privacy share."""
-    from .evaluate import detection_auc, privacy_check
-
-    probe = SynthModel(tm, family, size, pd.DataFrame(), fit_part)
-    draws = probe.sample(len(val_part), random_state=seed)
-    auc = detection_auc(val_part, draws, n_splits=3, random_state=seed)
-    closer = privacy_check(fit_part, draws, val_part, random_state=seed).share_closer
-    return auc, closer
-
-
-class SynthModel:
-    """A fitted synthetic-data model of a table (made by :func:`choose_model`).
+    Parameters
+    ----------
+    model : {'auto', 'gmm', 'kde'}, default='auto'
+        Family to choose from: Gaussian mixtures, kernel densities, or both. The mixtures
+        are searched for ``'kde'`` too (the best is the KDE's 5% tail) but not chosen.
+    n_components : int or list of int, optional
+        Mixture sizes to try, in increasing order (default 1, 2, 4, 8, 12, 16, 24; sizes
+        needing more rows than there are are skipped). The search stops at the first size
+        that does not improve the held-out log-likelihood.
+    bandwidths : list of float, optional
+        KDE bandwidths to try, in normal-score units (default 0.2, 0.3, 0.45).
+    criterion : {'detection', 'loglik'}, default='detection'
+        ``'detection'``: the lowest detection AUC of a candidate's draws against the
+        validation rows, among candidates that do not copy their rows; ``'loglik'``: the
+        highest held-out log-likelihood.
+    test_size : float, default=0.2
+        Share of the rows set aside before anything is fitted; every figure of
+        :meth:`evaluate` and :meth:`report` is measured on them.
+    validation_size : float, default=0.2
+        Share of the remaining rows that judges the candidates.
+    target : str, optional
+        A column to predict: :meth:`evaluate` then adds machine-learning efficacy (a
+        gradient-boosting model trained on synthetic rows vs on real rows, both scored on
+        the test rows).
+    random_state : int or None, default=0
+        Seed of the splits, the fits and the default draws.
 
     Attributes
     ----------
-    table_model_ : TableModel
-        The density in the table's units (quantile map + mixture or KDE).
-    family_ : str
-        ``'gmm'`` or ``'kde'``.
-    size_ : float
-        Number of components (mixture) or bandwidth in the normal-score space (KDE).
-    candidates_ : DataFrame
-        Every candidate tried: family, size, held-out log-likelihood, BIC, seconds.
     columns_ : list of str
-    n_rows_ : int
-        Rows the final model was fitted on.
+    codecs_ : list of dict
+        Each column's map to normal scores (see :mod:`densitykit._columns`).
+    density_ : estimator
+        The chosen density of the normal scores, fitted on every non-test row.
+    family_, size_ : str, float
+        The chosen family and its number of components or bandwidth.
+    results_ : DataFrame
+        Every candidate tried, with its held-out log-likelihood, detection AUC, share of
+        draws close to fitted rows and timings (``selected`` marks the choice).
+    n_rows_in_, n_train_, n_test_ : int
+        Rows of the cleaned table, rows the final model was fitted on, test rows.
+    test_positions_ : ndarray of int
+        Positions (in the cleaned table) of the test rows.
+    cleaning_ : dict or None
+        The cleaning report of the table read.
     """
 
-    def __init__(self, table_model: Any, family: str, size: float, candidates: pd.DataFrame,
-                 data: pd.DataFrame) -> None:
-        self.table_model_ = table_model
-        self.family_ = family
-        self.size_ = float(size)
-        self.candidates_ = candidates
-        self.columns_ = [str(c) for c in data.columns]
-        self.n_rows_ = len(data)
-        self.quantiles_ = [_marginal_quantiles(data[c].to_numpy(dtype=np.float64))
-                           for c in data.columns]
-        self.discrete_ = np.array([_is_discrete(data[c].to_numpy(dtype=np.float64))
-                                   for c in data.columns])
+    #: fitted attributes kept in memory only: model files never hold rows of the table
+    _unsaved_attributes = ("_train_rows", "_test_rows")
+
+    def __init__(self, model: str = "auto", *, n_components: int | Sequence[int] | None = None,
+                 bandwidths: Sequence[float] | None = None, criterion: str = "detection",
+                 test_size: float = 0.2, validation_size: float = 0.2,
+                 target: str | None = None, random_state: Any = 0) -> None:
+        self.model = model
+        self.n_components = n_components
+        self.bandwidths = bandwidths
+        self.criterion = criterion
+        self.test_size = test_size
+        self.validation_size = validation_size
+        self.target = target
+        self.random_state = random_state
+
+    # -- fitting ------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        check_in(self.model, "model", ("auto", *FAMILIES))
+        check_in(self.criterion, "criterion", SYNTH_CRITERIA)
+        for name in ("test_size", "validation_size"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.05 <= float(value) <= 0.5:
+                raise DataError(f"{name} must be a share of rows in [0.05, 0.5]; got {value!r}.")
+
+    def fit(self, data: Any, y: Any = None, *, progress: Callable[[str], None] | None = None,
+            **read_options: Any) -> Synthesizer:
+        """Read ``data``, split it, choose the model on the validation rows and refit it.
+
+        Parameters
+        ----------
+        data : path, DataFrame or 2-D array
+            A table file (CSV, TSV, Excel, Parquet) or rows in memory.
+        y : ignored
+        progress : callable, optional
+            Called with one line per candidate tried.
+        **read_options
+            Passed to :func:`densitykit.data.read_table` (``columns``, ``exclude``,
+            ``policy``, ``check``, ``sheet``, ``format``); kept, so :meth:`evaluate` can
+            read the same table again.
+        """
+        self._check_params()
+        df, cleaning, source = _read(data, read_options)
+        if len(df) < _MIN_ROWS:
+            raise DataError(f"A synthesizer needs at least {_MIN_ROWS} rows to set some aside "
+                            f"for testing; the table has {len(df)} clean rows.")
+        if self.target is not None and str(self.target) not in df.columns:
+            raise DataError(f"target {self.target!r} is not a column of the table; its columns "
+                            f"are {list(df.columns[:6])}{' ...' if df.shape[1] > 6 else ''}.")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.integers(2**31 - 1))
+        test, train = _split(len(df), self.test_size, rng)
+        self.columns_ = [str(c) for c in df.columns]
+        self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
+        self.test_positions_ = test
+        self.data_digest_ = _digest(df)
+        self.read_options_ = dict(read_options)
+        self.source_ = source
+        self.cleaning_ = cleaning
+        self._train_rows, self._test_rows = df.iloc[train], df.iloc[test]
+        chosen, tail = self._search(self._train_rows, rng, seed, progress)
+        self.codecs_ = [_columns.fit_codec(self._train_rows[c].to_numpy(),
+                                           self._train_rows[c].dtype) for c in self.columns_]
+        Z = self._encode_fit(self._train_rows, np.random.default_rng(seed))
+        self.family_, self.size_ = chosen
+        self.density_ = make_score_density(self.family_, self.size_, tail, seed, Z).fit(Z)
+        from .gaussian import Normal
+
+        self.baseline_density_ = Normal("full", reg_covar=1e-4).fit(Z)
+        self.seed_ = seed
         self._legacy_shrink = None
-
-    def to_metadata(self) -> dict[str, Any]:
-        """What a model file needs besides the TableModel to rebuild this model."""
-        return {
-            "family": self.family_,
-            "size": self.size_,
-            "n_rows": self.n_rows_,
-            "columns": list(self.columns_),
-            "quantiles": list(self.quantiles_),
-            "discrete": self.discrete_,
-            "candidates": {c: self.candidates_[c].tolist() for c in self.candidates_.columns},
-        }
-
-    @classmethod
-    def from_metadata(cls, table_model: Any, meta: dict[str, Any]) -> SynthModel:
-        """Rebuild from a TableModel and :meth:`to_metadata` output (see densitykit.persist)."""
-        self = cls.__new__(cls)
-        self.table_model_ = table_model
-        self.family_ = str(meta["family"])
-        self.size_ = float(meta["size"])
-        self.n_rows_ = int(meta["n_rows"])
-        self.columns_ = [str(c) for c in meta["columns"]]
-        self.quantiles_ = [np.asarray(q, dtype=np.float64) for q in meta["quantiles"]]
-        self.discrete_ = np.asarray(meta["discrete"], dtype=bool)
-        self.candidates_ = pd.DataFrame(meta.get("candidates", {}))
-        # files written before the KDE kept its own variance correction stored it here
-        self._legacy_shrink = ((np.asarray(meta["z_mean"]), np.asarray(meta["z_shrink"]))
-                               if self.family_ == "kde" and "z_shrink" in meta else None)
         return self
 
-    # -- the density ----------------------------------------------------------------------
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of each row in the table's units (nats)."""
-        return self.table_model_.score_samples(X)
+    def _encode_fit(self, df: pd.DataFrame, rng: np.random.Generator,
+                    codecs: list | None = None) -> np.ndarray:
+        codecs = self.codecs_ if codecs is None else codecs
+        return np.column_stack([_columns.encode_fit(c, df[name].to_numpy(np.float64), rng)
+                                for c, name in zip(codecs, self.columns_)])
 
-    def sample(self, n_samples: int, random_state: Any = None,
+    def _search(self, rows: pd.DataFrame, rng: np.random.Generator, seed: int,
+                progress: Callable[[str], None] | None) -> tuple[tuple[str, float], int]:
+        """Choose (family, size) on a validation split of ``rows``; also the best mixture."""
+        from .selection import ModelSelector, choose_index, detection_scorer
+
+        val, fit = _split(len(rows), self.validation_size, rng)
+        codecs = [_columns.fit_codec(rows[c].to_numpy()[fit], rows[c].dtype)
+                  for c in self.columns_]
+        Z_fit = self._encode_fit(rows.iloc[fit], np.random.default_rng(seed), codecs)
+        Z_val = np.column_stack([_columns.encode(c, rows[n].to_numpy(np.float64)[val])
+                                 for c, n in zip(codecs, self.columns_)])
+        Z = np.vstack([Z_fit, Z_val])
+        split = [(np.arange(len(fit)), np.arange(len(fit), len(Z)))]
+        decode = lambda Zs: _decode_frame(codecs, self.columns_, Zs)  # noqa: E731
+
+        def scorer(model: Any, X_fit: Any, X_test: Any, random_state: Any = 0) -> dict:
+            return detection_scorer(model, X_fit, X_test, random_state=random_state,
+                                    decode=decode)
+
+        def report(params: dict, row: dict) -> None:
+            if progress is None:
+                return
+            name = f"{params.get('family', 'gmm')} {params['size']:g}"
+            if row.get("error"):
+                progress(f"{name}: skipped ({row['error']})")
+                return
+            msg = f"{name}: held-out log-likelihood {row['heldout_loglik']:.2f} per row"
+            if "detection_auc" in row:
+                msg += (f", detection AUC {row['detection_auc']:.3f}, "
+                        f"{row['share_closer']:.1%} of draws close to fitted rows")
+            progress(msg)
+
+        criterion = SYNTH_CRITERIA[self.criterion]
+        families = list(FAMILIES) if self.model == "auto" else [self.model]
+        stages = [("gmm", _sizes(self.n_components, len(fit), Z.shape[1]))]
+        if "kde" in families:
+            stages.append(("kde", [float(b) for b in np.atleast_1d(
+                self.bandwidths or _DEFAULT_BANDWIDTHS)]))
+        tables, tail = [], 1
+        for family, sizes in stages:
+            scoring = {"detection": scorer} if (criterion == "detection"
+                                                and family in families) else None
+            sel = ModelSelector(ScoreDensity(family, tail=tail, random_state=seed),
+                                {"family": [family], "size": sizes},
+                                criterion="cv", cv=split, rule="best", refit=False,
+                                scoring=scoring, stop_after=1, random_state=seed)
+            try:
+                sel.fit(Z, callback=report)
+            except FitError as exc:
+                if family in families and len(families) == 1:
+                    raise FitError(f"No {family} candidate could be fitted to the data: {exc}"
+                                   ) from None
+                continue
+            if family == "gmm":
+                tail = int(sel.best_params_["size"])
+            table = sel.results_.drop(columns=["rank", "selected"])
+            table["tail"] = tail if family == "kde" else np.nan
+            tables.append(table)
+        results = pd.concat(tables, ignore_index=True)
+        eligible = results[results["family"].isin(families)].copy()
+        best, _ = choose_index(eligible.reset_index(drop=True), criterion, "best")
+        best_label = eligible.index[best]
+        results = results.reset_index(drop=True)
+        results["selected"] = results.index == best_label
+        self.results_ = _tidy_results(results)
+        chosen = results.loc[best_label]
+        self.n_fit_rows_, self.n_validation_rows_ = len(fit), len(val)
+        return (str(chosen["family"]), float(chosen["size"])), tail
+
+    # -- the density ----------------------------------------------------------------------
+    def _scores(self, X: Any) -> np.ndarray:
+        frame = _frame(X, self.columns_)
+        return np.column_stack([_columns.encode(c, frame[n].to_numpy(np.float64))
+                                for c, n in zip(self.codecs_, self.columns_)])
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-likelihood of each row, in nats of its normal scores (see the module notes)."""
+        check_is_fitted(self, "density_")
+        return np.asarray(self.density_.score_samples(self._scores(X)), dtype=np.float64)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per row (normal-score nats)."""
+        return float(np.mean(self.score_samples(X)))
+
+    def baseline_score_samples(self, X: Any) -> np.ndarray:
+        """Log-likelihood of each row under one full Gaussian of the same normal scores."""
+        check_is_fitted(self, "density_")
+        if getattr(self, "baseline_density_", None) is None:
+            return np.full(len(_frame(X, self.columns_)), np.nan)
+        return self.baseline_density_.score_samples(self._scores(X))
+
+    #: how the log-likelihoods of this model are measured (the report names it)
+    loglik_units = "nats per row of the normal scores"
+
+    def sample(self, n_samples: int = 1, random_state: Any = None,
                given: dict[str, float] | None = None) -> pd.DataFrame:
-        """Draw ``n_samples`` synthetic rows (a DataFrame with the table's columns).
+        """Draw ``n_samples`` synthetic rows: a frame with the table's columns and dtypes.
 
         ``given`` fixes some columns (table units) and draws the others from the mixture's
-        conditional distribution (mixtures only).
+        conditional distribution (Gaussian mixtures only). The same ``random_state`` gives
+        the same rows, from Python and from ``densitykit sample``.
         """
+        check_is_fitted(self, "density_")
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         rng = check_random_state(random_state)
         if given:
             return self._sample_given(n_samples, rng, given)
-        Z = _draw(self.table_model_.density_, n_samples, rng)
-        if self._legacy_shrink is not None:
+        Z = draw_rows(self.density_, n_samples, rng)
+        if getattr(self, "_legacy_shrink", None) is not None:
             mean, shrink = self._legacy_shrink
             Z = mean + (Z - mean) * shrink
-        return self._to_table(Z, range(len(self.columns_)))
-
-    def _to_table(self, Z: np.ndarray, idx: Any) -> pd.DataFrame:
-        U = special.ndtr(Z)
-        idx = list(idx)
-        cols = {}
-        for i, j in enumerate(idx):
-            inverse = step_quantile if self.discrete_[j] else empirical_quantile
-            cols[self.columns_[j]] = inverse(self.quantiles_[j], U[:, i])
-        return pd.DataFrame(cols, columns=[self.columns_[j] for j in idx])
+        return _decode_frame(self.codecs_, self.columns_, Z)
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       given: dict[str, float]) -> pd.DataFrame:
         if self.family_ != "gmm":
             raise DataError("Sampling given column values needs a Gaussian mixture; this "
-                            "model is a KDE. Choose the model with model='gmm' (--model gmm).")
-        cond = self.table_model_.condition(given)
-        rest = [self.columns_.index(c) for c in cond.columns_]
-        out = self._to_table(_draw(cond.density_, n, rng), rest)
+                            "model is a KDE. Fit with model='gmm' (--model gmm).")
+        unknown = [c for c in given if c not in self.columns_]
+        if unknown:
+            raise DataError(f"unknown column(s) {unknown} in the given values; the columns "
+                            f"are {self.columns_[:6]}{' ...' if len(self.columns_) > 6 else ''}")
+        if len(given) >= len(self.columns_):
+            raise DataError("the given values fix every column; leave at least one to draw.")
+        idx = [self.columns_.index(c) for c in given]
+        z = [float(_columns.encode(self.codecs_[j], np.array([float(given[c])]))[0])
+             for j, c in zip(idx, given)]
+        cond = self.density_.condition(idx, z)
+        rest = [j for j in range(len(self.columns_)) if j not in idx]
+        out = _decode_frame([self.codecs_[j] for j in rest],
+                            [self.columns_[j] for j in rest], draw_rows(cond, n, rng))
         for name, value in given.items():
-            out[name] = float(value)
+            out[name] = np.full(n, value, dtype=self.codecs_[self.columns_.index(name)]["dtype"])
         return out[self.columns_]
 
+    # -- judging ----------------------------------------------------------------------------
+    def split_rows(self, real: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The training rows and the test rows of the table the model was fitted on.
+
+        ``real`` is that table again (a path or frame, read with the same options) when the
+        model was loaded from a file, which never holds rows of the table.
+        """
+        check_is_fitted(self, "density_")
+        if real is None:
+            if getattr(self, "_train_rows", None) is None:
+                raise DataError(
+                    "This synthesizer was loaded from a model file, which holds no rows of the "
+                    "table; pass real= the table it was fitted on (the same file).")
+            return self._train_rows, self._test_rows
+        df = _read(real, getattr(self, "read_options_", {}) or {})[0]
+        missing = [c for c in self.columns_ if c not in df.columns]
+        if missing:
+            raise DataError(f"the real table lacks the model's column(s) {missing[:5]}; pass "
+                            "the table the model was fitted on.")
+        df = df[self.columns_]
+        digest = getattr(self, "data_digest_", None)
+        if len(df) != self.n_rows_in_ or (digest is not None and _digest(df) != digest):
+            raise DataError(
+                f"the real table ({len(df):,} clean rows) is not the one the model was fitted "
+                f"on ({self.n_rows_in_:,} rows): its test rows cannot be found. Pass that table.")
+        test = np.asarray(self.test_positions_, dtype=np.intp)
+        train = np.setdiff1d(np.arange(len(df)), test)
+        return df.iloc[train], df.iloc[test]
+
+    def evaluate(self, real: Any = None, synthetic: Any = None, *, n_samples: int | None = None,
+                 random_state: Any = None) -> Any:
+        """Judge synthetic rows against the test rows (see :func:`densitykit.evaluate.evaluate`).
+
+        Parameters
+        ----------
+        real : path or DataFrame, optional
+            The table the model was fitted on; needed only after loading from a file.
+        synthetic : DataFrame, optional
+            Rows to judge (default: ``n_samples`` fresh draws, as many as the training rows).
+        random_state : int, optional
+            Seed of the draws and of the metrics (default: the model's seed).
+        """
+        from .evaluate import evaluate
+
+        train, test = self.split_rows(real)
+        seed = self.seed_ if random_state is None else random_state
+        if synthetic is None:
+            synthetic = self.sample(n_samples or self.n_train_, random_state=seed)
+        synthetic = _frame(synthetic, self.columns_)
+        return evaluate(train, synthetic, holdout=test, model=self, target=self.target,
+                        random_state=seed)
+
+    def report(self, path: str | os.PathLike[str], real: Any = None, synthetic: Any = None, *,
+               evaluation: Any = None, title: str | None = None, random_state: Any = None) -> Any:
+        """Write the HTML report of synthetic rows (see :mod:`densitykit.report`)."""
+        from .report import write_report
+
+        train, test = self.split_rows(real)
+        seed = self.seed_ if random_state is None else random_state
+        if synthetic is None:
+            synthetic = self.sample(self.n_train_, random_state=seed)
+        synthetic = _frame(synthetic, self.columns_)
+        if evaluation is None:
+            evaluation = self.evaluate(real, synthetic, random_state=seed)
+        from .data import CleaningReport
+
+        cleaning = (CleaningReport.from_dict(self.cleaning_)
+                    if isinstance(self.cleaning_, dict) else None)
+        return write_report(path, train, synthetic, evaluation=evaluation, holdout=test,
+                            model=self, candidates=self.results_, cleaning=cleaning,
+                            title=title or f"Synthetic {self.source_ or 'table'}",
+                            random_state=seed)
+
+    # -- what the report and `info` show ----------------------------------------------------
     def describe(self) -> str:
         """One line naming the chosen model."""
+        check_is_fitted(self, "density_")
         if self.family_ == "gmm":
             what = f"Gaussian mixture, {int(self.size_)} full-covariance components"
         else:
-            density = self.table_model_.density_
-            what = f"Gaussian KDE, bandwidth {self.size_:g}"
-            if hasattr(density, "densities_"):
-                what += (f" x the scores' covariance, with {density.weights_[1]:.0%} of the "
-                         f"mass on a {density.densities_[1].n_components}-component Gaussian "
+            what = f"Gaussian KDE, bandwidth {self.size_:g} x the scores' covariance"
+            if hasattr(self.density_, "densities_"):
+                what += (f", with {self.density_.weights_[1]:.0%} of the mass on a "
+                         f"{self.density_.densities_[1].n_components}-component Gaussian "
                          "mixture")
-        return (f"{what}, on per-column normal scores (quantile map), fitted on "
-                f"{self.n_rows_:,} rows x {len(self.columns_)} columns")
+        return (f"{what}, on per-column normal scores, fitted on {self.n_train_:,} rows x "
+                f"{len(self.columns_)} columns")
 
-    # -- what the report draws ---------------------------------------------------------------
-    def _z_marginal(self, j: int, z: np.ndarray) -> np.ndarray | None:
-        d = self.table_model_.density_
-        if self.family_ != "gmm":
+    def marginal_pdf(self, column: str, grid: np.ndarray) -> np.ndarray | None:
+        """The model's density of one continuous column on ``grid`` (table units).
+
+        Exact for a mixture (its marginal, through the column's map); None for a KDE or a
+        discrete column (the report then draws no density line).
+        """
+        j = self.columns_.index(column)
+        codec = self.codecs_[j]
+        if self.family_ != "gmm" or codec["kind"] != "continuous":
             return None
+        grid = np.asarray(grid, dtype=np.float64)
+        z = _columns.encode(codec, grid)
+        dz = np.gradient(z, grid)
+        d = self.density_
         mu, var = d.means_[:, j], d.covariances_[:, j, j]
         comp = (np.log(d.weights_)[None, :] - 0.5 * np.log(2 * np.pi * var)[None, :]
                 - 0.5 * (z[:, None] - mu[None, :]) ** 2 / var[None, :])
-        return special.logsumexp(comp, axis=1)
-
-    def marginal_pdf(self, column: str, grid: np.ndarray) -> np.ndarray:
-        """The model's density of one column on ``grid`` (table units).
-
-        For a mixture it is exact (the mixture's marginal, mapped through the column's
-        quantile map); for a KDE it is estimated from the model's draws.
-        """
-        from .preprocess import TRANSFORMS
-
-        j = self.columns_.index(column)
-        tm = self.table_model_
-        z, logd = TRANSFORMS[tm.transform].forward(np.asarray(grid, dtype=np.float64),
-                                                     tm.transform_params_[j])
-        logp = self._z_marginal(j, z)
-        if logp is None:
-            from scipy.stats import gaussian_kde
-
-            col = self.sample(4000, random_state=0)[column].to_numpy()
-            return gaussian_kde(col)(grid) if np.ptp(col) > 0 else np.zeros_like(grid)
-        return np.exp(logp + logd)
+        return np.exp(special.logsumexp(comp, axis=1)) * np.abs(dz)
 
     def component_outlines(self, a: str, b: str, n_std: float = 2.0
                            ) -> list[tuple[np.ndarray, float]] | None:
-        """Each mixture component's ``n_std`` ellipse in columns ``a``, ``b``, in table units.
-
-        The ellipse lives in the normal-score space; mapped back it is a closed curve.
-        """
+        """Each mixture component's ``n_std`` ellipse in columns ``a``, ``b``, in table units."""
         if self.family_ != "gmm":
             return None
-        from .preprocess import TRANSFORMS
+        from .report import ellipse
 
-        d = self.table_model_.density_
+        d = self.density_
         ia, ib = self.columns_.index(a), self.columns_.index(b)
-        inv = TRANSFORMS[self.table_model_.transform].inverse
-        pa, pb = self.table_model_.transform_params_[ia], self.table_model_.transform_params_[ib]
         out = []
-        t = np.linspace(0, 2 * np.pi, 65)
-        circle = np.column_stack([np.cos(t), np.sin(t)])
         for k in range(len(d.weights_)):
-            cov = d.covariances_[k][np.ix_([ia, ib], [ia, ib])]
-            vals, vecs = np.linalg.eigh(cov)
-            zz = d.means_[k, [ia, ib]] + n_std * (circle * np.sqrt(np.maximum(vals, 0))) @ vecs.T
-            xy = np.column_stack([inv(zz[:, 0], pa), inv(zz[:, 1], pb)])
-            out.append((xy, float(d.weights_[k])))
+            zz = ellipse(d.means_[k, [ia, ib]], d.covariances_[k][np.ix_([ia, ib], [ia, ib])],
+                         n_std)
+            xy = np.column_stack([_columns.decode(self.codecs_[ia], zz[:, 0]),
+                                  _columns.decode(self.codecs_[ib], zz[:, 1])])
+            out.append((xy.astype(np.float64), float(d.weights_[k])))
         return out
 
+    # -- model files written before this class ------------------------------------------------
+    @classmethod
+    def from_legacy(cls, table_model: Any, meta: dict[str, Any]) -> Synthesizer:
+        """Rebuild from an older ``synth`` model file: a TableModel with ``meta['synth']``."""
+        s = meta["synth"]
+        self = cls(model=str(s["family"]), random_state=meta.get("seed", 0))
+        self.columns_ = [str(c) for c in s["columns"]]
+        self.codecs_ = []
+        for q, disc in zip(s["quantiles"], np.asarray(s["discrete"], dtype=bool)):
+            q = np.asarray(q, dtype=np.float64)  # sorted quantiles, drawn from as they were
+            values, levels = q, np.linspace(0, 1, q.size)
+            if disc:
+                values, counts = np.unique(q, return_counts=True)
+                levels = np.cumsum(counts) / q.size
+            self.codecs_.append({"kind": "discrete" if disc else "continuous", "values": values,
+                                 "levels": levels, "n": int(q.size), "decimals": -1,
+                                 "significant": -1, "dtype": "float64"})
+        self.density_ = table_model.density_
+        self.baseline_density_ = None
+        self.family_, self.size_ = str(s["family"]), float(s["size"])
+        self.results_ = pd.DataFrame(s.get("candidates", {}))
+        self.n_train_ = int(s["n_rows"])
+        share = float(meta.get("holdout", 0.2))
+        self.n_rows_in_ = next(n for n in range(self.n_train_, 2 * self.n_train_ + 3)
+                               if n - max(2, round(share * n)) == self.n_train_)
+        self.n_test_ = self.n_rows_in_ - self.n_train_
+        perm = np.random.default_rng(int(meta.get("seed", 0))).permutation(self.n_rows_in_)
+        self.test_positions_ = np.sort(perm[: self.n_test_])
+        self.data_digest_ = None
+        self.read_options_ = {}
+        self.source_ = meta.get("source")
+        self.cleaning_ = meta.get("cleaning")
+        self.seed_ = int(meta.get("seed", 0))
+        self._legacy_shrink = ((np.asarray(s["z_mean"]), np.asarray(s["z_shrink"]))
+                               if "z_shrink" in s else None)
+        self._train_rows = self._test_rows = None
+        return self
 
-def _as_frame(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        df = data
-    else:
-        arr = np.asarray(data, dtype=np.float64)
+
+# ---------------------------------------------------------------------------- helpers
+def _split(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted positions of a random ``share`` of ``n`` rows, and of the others."""
+    perm = rng.permutation(n)
+    k = max(2, round(float(share) * n))
+    return np.sort(perm[:k]), np.sort(perm[k:])
+
+
+def _read(data: Any, options: dict[str, Any]) -> tuple[pd.DataFrame, dict | None, str | None]:
+    """The clean table, its cleaning report (as a dict) and the source's name."""
+    from .data import read_table
+
+    if not isinstance(data, (str, os.PathLike, pd.DataFrame)) and not hasattr(data, "read"):
+        arr = np.asarray(data)
         if arr.ndim != 2:
             raise DataError(f"data must be a 2-D table; got an array of shape {arr.shape}.")
-        df = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
-    try:
-        df = df.astype(np.float64)
-    except (TypeError, ValueError):
-        raise DataError("data has non-numeric columns; read it with densitykit.data."
-                        "read_table, which drops or reports them.") from None
-    if not np.isfinite(df.to_numpy()).all():
-        raise DataError("data contains NaN or inf; read it with densitykit.data.read_table "
-                        "(policy='drop-rows') to drop those rows.")
-    if len(df) < 10:
-        raise DataError(f"Need at least 10 rows to choose a model on held-out rows; got "
-                        f"{len(df)}.")
-    return df
+        data = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+    table = read_table(data, **options)
+    source = None if isinstance(data, pd.DataFrame) else os.path.basename(str(data))
+    return table.data.reset_index(drop=True), table.report.to_dict(), source
 
 
-def _sizes(family: str, n_components: Any, bandwidths: Any, n_fit: int, d: int) -> list[float]:
-    if family == "gmm":
-        ks = [n_components] if isinstance(n_components, (int, np.integer)) else (
-            n_components or _DEFAULT_COMPONENTS)
-        ks = [check_int(k, "n_components", minimum=1) for k in ks]
-        # a full covariance needs rows: keep at least ~2 (d + 1) rows per component
-        cap = max(1, n_fit // (2 * (d + 1)))
-        return [k for k in ks if k <= cap] or [min(ks)]
-    bws = bandwidths or _DEFAULT_BANDWIDTHS
-    return [float(b) for b in np.atleast_1d(bws)]
+def _frame(X: Any, columns: list[str]) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        missing = [c for c in columns if c not in X.columns]
+        if missing:
+            raise DataError(f"the rows lack the model's column(s) {missing[:5]}.")
+        return X[columns]
+    arr = np.asarray(X, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != len(columns):
+        raise DataError(f"expected rows with {len(columns)} columns; got shape {arr.shape}.")
+    return pd.DataFrame(arr, columns=columns)
 
 
-def _pick(table: pd.DataFrame, criterion: str, families: list[str]) -> int:
-    """Index of the chosen candidate (see ``criterion`` in :func:`choose_model`)."""
-    ll = table["heldout_loglik"].replace(-np.inf, np.nan).where(table["family"].isin(families))
-    if criterion == "detection":
-        ok = table["share_closer"] <= _MAX_SHARE_CLOSER
-        auc = table["detection_auc"].where(ok & ll.notna())
-        if auc.notna().any():
-            return int(auc.idxmin())
-    if ll.notna().any():
-        return int(ll.idxmax())
-    return int(np.flatnonzero(table["family"].isin(families))[0])
+def _decode_frame(codecs: list, columns: list[str], Z: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({name: _columns.decode(c, Z[:, j])
+                         for j, (c, name) in enumerate(zip(codecs, columns))}, columns=columns)
 
 
-def choose_model(
-    data: Any,
-    *,
-    model: str = "auto",
-    n_components: int | Sequence[int] | None = None,
-    bandwidths: Sequence[float] | None = None,
-    criterion: str = "detection",
-    validation: float = 0.2,
-    random_state: Any = 0,
-    progress: Callable[[str], None] | None = None,
-) -> SynthModel:
-    """Choose and fit a synthetic-data model of ``data`` by held-out log-likelihood.
-
-    Parameters
-    ----------
-    data : DataFrame or 2-D array
-        Clean numeric rows (see :func:`densitykit.data.read_table`).
-    model : {'auto', 'gmm', 'kde'}, default='auto'
-        Family to choose from; ``'auto'`` tries both. The mixtures are searched for
-        ``'kde'`` too (the best one is the KDE's 5% tail); they are listed in
-        ``candidates_`` but not chosen.
-    n_components : int or list of int, optional
-        Mixture sizes to try (default 1, 2, 4, 8, 12, 16, 24; sizes needing more rows than
-        there are are skipped). Sizes are tried in increasing order and the search stops at
-        the first one that does not improve the held-out likelihood.
-    bandwidths : list of float, optional
-        KDE bandwidths to try, in normal-score units (default 0.2, 0.3, 0.45).
-    criterion : {'detection', 'loglik'}, default='detection'
-        How the candidates are compared on the validation rows. ``'loglik'``: highest
-        held-out log-likelihood. ``'detection'``: draws of each candidate are compared with
-        the validation rows by the detection test of :mod:`densitykit.evaluate` and the
-        lowest AUC wins, among candidates whose draws are not closer to the fitted rows
-        than new real rows are (at most 10% of draws closer than the validation rows' 5th
-        percentile), so a model that copies its rows is never chosen. Within each family
-        the sizes are still searched in order of held-out log-likelihood.
-    validation : float, default=0.2
-        Share of rows held out to score the candidates.
-    random_state : int, Generator or None
-        Seed of the split and of the fits.
-    progress : callable, optional
-        Called with a short message after each candidate.
-
-    Returns
-    -------
-    SynthModel
-        Refitted on all of ``data`` with the chosen family and size; ``candidates_`` holds
-        the comparison.
-    """
-    from .evaluate import heldout_loglik
-
-    if model not in ("auto", *FAMILIES):
-        raise DataError(f"model must be one of 'auto', {', '.join(map(repr, FAMILIES))}; "
-                        f"got {model!r}.")
-    if criterion not in CRITERIA:
-        raise DataError(f"criterion must be one of {', '.join(map(repr, CRITERIA))}; got "
-                        f"{criterion!r}.")
-    if not 0.05 <= float(validation) <= 0.5:
-        raise DataError(f"validation must be a share of rows in [0.05, 0.5]; got {validation}.")
-    df = _as_frame(data)
-    rng = check_random_state(random_state)
-    seed = int(rng.integers(2**31 - 1))
-    perm = rng.permutation(len(df))
-    n_val = max(2, round(validation * len(df)))
-    fit_part, val_part = df.iloc[perm[n_val:]], df.iloc[perm[:n_val]]
-    families = list(FAMILIES) if model == "auto" else [model]
-    trials: list[_Trial] = []
-    tail = 1  # size of the best mixture so far: the KDE candidates' tail
-    for family in ["gmm", "kde"] if "kde" in families else ["gmm"]:
-        best, worse = -np.inf, 0
-        for size in _sizes(family, n_components, bandwidths, len(fit_part), df.shape[1]):
-            t0 = time.perf_counter()
-            try:
-                tm = _fit_table_model(fit_part, family, size, seed, tail)
-            except (FitError, np.linalg.LinAlgError, ValueError) as exc:
-                if progress:
-                    progress(f"{family} {size:g}: skipped ({exc})")
-                continue
-            ll = heldout_loglik(tm, val_part)
-            bic = tm.bic(fit_part) if family == "gmm" else np.nan
-            trial = _Trial(family, size, ll, bic, time.perf_counter() - t0)
-            msg = f"{family} {size:g}: held-out log-likelihood {ll:.2f} per row"
-            if criterion == "detection" and family in families:
-                trial.detection_auc, trial.share_closer = _fidelity(
-                    tm, family, size, fit_part, val_part, seed)
-                msg += (f", detection AUC {trial.detection_auc:.3f}, "
-                        f"{trial.share_closer:.1%} of draws close to fitted rows")
-            trials.append(trial)
-            if progress:
-                progress(msg)
-            if ll > best:
-                best, worse = ll, 0
-                if family == "gmm":
-                    tail = int(size)
-            else:
-                worse += 1
-                if worse >= 1:
-                    break
-    if not any(t.family in families for t in trials):
-        raise FitError(f"No {' or '.join(families)} candidate could be fitted to the data; "
-                       "check that the columns vary and that there are more rows than "
-                       "columns.")
-    table = pd.DataFrame(
-        {
-            "candidate": [f"{t.family}-{t.size:g}" for t in trials],
-            "family": [t.family for t in trials],
-            "n_components": [t.size if t.family == "gmm" else np.nan for t in trials],
-            "bandwidth": [t.size if t.family == "kde" else np.nan for t in trials],
-            "heldout_loglik": [t.heldout_loglik for t in trials],
-            "bic": [t.bic for t in trials],
-            "detection_auc": [t.detection_auc for t in trials],
-            "share_closer": [t.share_closer for t in trials],
-            "seconds": [t.seconds for t in trials],
-        }
-    )
-    best_i = _pick(table, criterion, families)
-    table["chosen"] = False
-    table.loc[best_i, "chosen"] = True
-    chosen = trials[best_i]
-    final = _fit_table_model(df, chosen.family, chosen.size, seed, tail)
-    return SynthModel(final, chosen.family, chosen.size, table, df)
+def _tidy_results(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate, named like ``gmm-8``, with the columns the report shows."""
+    out = pd.DataFrame({
+        "candidate": [f"{f}-{s:g}" for f, s in zip(table["family"], table["size"])],
+        "family": table["family"],
+        "n_components": np.where(table["family"] == "gmm", table["size"], np.nan),
+        "bandwidth": np.where(table["family"] == "kde", table["size"], np.nan),
+    })
+    for c in ("heldout_loglik", "bic", "detection_auc", "share_closer", "fit_time", "cv_time",
+              "error", "selected"):
+        if c in table:
+            out[c] = table[c].to_numpy()
+    out["seconds"] = table[["fit_time", "cv_time"]].sum(axis=1, min_count=1).to_numpy()
+    out = out.drop(columns=["fit_time", "cv_time"])
+    fitted = out["heldout_loglik"].notna() | out["error"].notna()
+    return out[fitted].reset_index(drop=True)

@@ -318,25 +318,61 @@ def progress(args: argparse.Namespace, label: str) -> Iterator[None]:
 # --- library calls used by several commands ------------------------------------------
 
 
+def table_options(args: argparse.Namespace, *, columns: Any = None,
+                  exclude: Any = None) -> dict[str, Any]:
+    """The keyword arguments of :func:`densitykit.data.read_table` that ``args`` gives."""
+    sheet = args.sheet
+    if sheet is not None and str(sheet).isdigit():
+        sheet = int(sheet)
+    return {
+        "format": args.format,
+        "columns": columns if columns is not None else getattr(args, "columns", None),
+        "exclude": exclude if exclude is not None else getattr(args, "exclude", None),
+        "policy": args.policy,
+        "check": "all" if args.check_all else "selected",
+        "sheet": sheet,
+    }
+
+
+def require_plotting(what: str) -> None:
+    """Stop before any work when matplotlib, needed for ``what``, is not installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CommandError(f"{what} needs matplotlib, which is not installed: pip install "
+                           "'densitykit[plot]', or pass --no-report") from None
+
+
+def publish_all(outputs: dict[Path, Callable[[Path], Any]]) -> None:
+    """Write every output to a temporary beside it, then rename them all into place.
+
+    Nothing is published unless every writer succeeds; temporaries never outlive the call.
+    """
+    temps: dict[Path, str] = {}
+    try:
+        for path, write in outputs.items():
+            parent = path.parent if str(path.parent) else Path(".")
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.",
+                                       suffix=".tmp" + "".join(path.suffixes), dir=parent)
+            os.close(fd)
+            temps[path] = tmp
+            write(Path(tmp))
+        for path, tmp in temps.items():
+            publish(tmp, path)
+    finally:
+        for tmp in temps.values():
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def read_input_table(args: argparse.Namespace, path: Path, *, columns: Any = None,
                      exclude: Any = None, show_report: bool = True) -> Any:
     """Read and clean ``path`` with the table options of ``args``; print the report."""
     from ..data import read_table
 
     check_input(path, "table")
-    sheet = args.sheet
-    if sheet is not None and str(sheet).isdigit():
-        sheet = int(sheet)
     with progress(args, f"Reading {path.name}"):
-        table = read_table(
-            path,
-            format=args.format,
-            columns=columns if columns is not None else getattr(args, "columns", None),
-            exclude=exclude if exclude is not None else getattr(args, "exclude", None),
-            policy=args.policy,
-            check="all" if args.check_all else "selected",
-            sheet=sheet,
-        )
+        table = read_table(path, **table_options(args, columns=columns, exclude=exclude))
     if show_report:
         info(args, table.report.to_text())
     return table
@@ -360,9 +396,12 @@ def model_columns(model: Any) -> list[str]:
     return list(cols)
 
 
-def write_frame(args: argparse.Namespace, frame: Any, path: Path) -> None:
-    """Write a table atomically in the format of ``path`` (or --format)."""
+def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: bool = True) -> None:
+    """Write a table in the format of ``path`` (or --out-format), atomically by default."""
     from ..data import write_table
 
     fmt = getattr(args, "out_format", None)
+    if not atomic:
+        write_table(frame, path, format=fmt)
+        return
     atomic_write(path, lambda tmp: write_table(frame, tmp, format=fmt))

@@ -50,16 +50,17 @@ def _params(params: dict, indent: str = "  ") -> list[str]:
     return lines
 
 
-def _synth_lines(synth: dict) -> list[str]:
-    """The synthetic-data model's choice: family, size and the candidates it was chosen from."""
-    import pandas as pd
+def _synth_lines(path: Path) -> list[str]:
+    """The synthetic-data model's choice: what it is and the candidates it was chosen from."""
+    from ..persist import load
 
-    size = "components" if synth["family"] == "gmm" else "bandwidth"
-    lines = [f"synthetic-data model: {synth['family']}, {size} {synth['size']:g}, fitted on "
-             f"{synth['n_rows']} rows"]
-    table = pd.DataFrame(synth.get("candidates") or {})
+    synth = load(path)
+    lines = [f"synthetic-data model: {synth.describe()}",
+             f"rows: {synth.n_rows_in_:,} clean rows, {synth.n_train_:,} fitted on, "
+             f"{synth.n_test_:,} set aside as test rows"]
+    table = synth.results_
     keep = [c for c in ("candidate", "heldout_loglik", "detection_auc", "share_closer",
-                        "chosen") if c in table]
+                        "selected", "chosen") if c in table]
     if keep:
         lines.append("candidates:")
         text = table[keep].to_string(index=False, float_format="{:.4g}".format)
@@ -106,9 +107,8 @@ def run(args: argparse.Namespace) -> int:
 
         keep = candidate_columns(selection)
         lines.extend("  " + line for line in selection[keep].to_string(index=False).splitlines())
-    synth = meta.get("synth")
-    if isinstance(synth, dict) and "family" in synth:
-        lines.extend(_synth_lines(synth))
+    if desc["class"] == "densitykit.Synthesizer" or isinstance(meta.get("synth"), dict):
+        lines.extend(_synth_lines(args.model))
     other = [k for k in meta if k not in {"columns", "source", "n_rows", "seed", "index_column",
                                           "cleaning", "selection", "train_loglik", "argv",
                                           "command", "synth"}]

@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from ..preprocess import _draw
+    from ..density import draw_rows
+    from ..synth import Synthesizer
 
     if args.model is None:  # '--given a=1 model.dkm': the greedy option took the file
         files = [g for g in args.given or [] if "=" not in g]
@@ -80,18 +81,17 @@ def run(args: argparse.Namespace) -> int:
     columns = model_columns(model)
     if given and len(given) >= len(columns):
         raise UsageError("--given fixes every column; leave at least one to draw")
-    synth = meta.get("synth")
-    target = model if isinstance(synth, dict) or not given else _conditional(model, given)
+    synth = isinstance(model, Synthesizer)
+    if synth:
+        n = args.n_samples or model.n_rows_in_
+    target = model if synth or not given else _conditional(model, given)
     with progress(args, f"Drawing {n} rows"):
-        if isinstance(synth, dict):  # written by 'synth': draw exactly as it did
-            from ..synth import SynthModel
-
-            rows = SynthModel.from_metadata(model, synth).sample(n, random_state=seed,
-                                                                  given=given or None)
+        if synth:  # exactly the rows Synthesizer.sample(n, random_state=seed) gives
+            rows = model.sample(n, random_state=seed, given=given or None)
         elif hasattr(target, "columns_"):
             rows = target.sample(n, random_state=seed)
         else:
-            rows = pd.DataFrame(_draw(target, n, seed),
+            rows = pd.DataFrame(draw_rows(target, n, seed),
                                 columns=[c for c in columns if c not in given])
     for name, value in given.items():
         rows[name] = value

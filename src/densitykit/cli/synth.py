@@ -1,9 +1,10 @@
 """``densitykit synth TABLE``: synthetic rows, their model file and a report, in one step.
 
-Reads and cleans the table, holds out a share of the rows, chooses the model automatically
-(family and size by held-out log-likelihood on the rest), samples rows, and writes beside
-the input: ``<name>-synthetic.csv`` (the rows), ``<name>-synthetic.dkm`` (the model) and
-``<name>-synthetic.html`` (the report, whose metrics use the held-out rows).
+Parses the options and calls :class:`densitykit.Synthesizer`: it reads and cleans the table,
+sets test rows aside, chooses the model on a validation split of the rest and samples rows.
+Writes ``<name>-synthetic.csv`` (the rows; ``-o`` names it, default in the current folder),
+and beside it ``.dkm`` (the model) and ``.html`` (the report, whose figures are measured on
+the test rows). All three appear together at the end, or none does.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from ._common import (
     parse_given,
     parse_int_list,
     progress,
-    read_input_table,
+    publish_all,
     recover_table_argument,
+    require_plotting,
     resolve_seed,
     row_count,
+    strip_suffixes,
+    table_options,
     write_frame,
 )
 
@@ -48,13 +52,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--n-samples", type=row_count, default=None,
                         help="synthetic rows to draw (default: as many as the clean table has)")
     parser.add_argument("-o", "--output", type=Path,
-                        help="synthetic rows (default: TABLE's name with -synthetic.csv)")
+                        help="synthetic rows (default: TABLE's name with -synthetic.csv, in "
+                        "the current folder); the model file and report go beside them")
     parser.add_argument("--out-format", choices=["csv", "tsv", "excel", "parquet"],
                         help="format of the rows (default: from the output's extension)")
     parser.add_argument("--model-file", type=Path,
-                        help="model file (default: TABLE's name with -synthetic.dkm)")
+                        help="model file (default: the rows' name with .dkm)")
     parser.add_argument("--report", type=Path,
-                        help="HTML report (default: TABLE's name with -synthetic.html)")
+                        help="HTML report (default: the rows' name with .html)")
     parser.add_argument("--no-report", action="store_true", help="write no report")
     parser.add_argument("-f", "--force", action="store_true",
                         help="replace existing output files")
@@ -71,8 +76,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        "classifier's AUC telling their draws from real rows, lowest wins, "
                        "copiers excluded; default) or loglik (held-out log-likelihood)")
     group.add_argument("--holdout", type=_share, default=0.2,
-                       help="share of rows held out from the fit and used to judge the "
-                       "synthetic rows (default: 0.2)")
+                       help="share of rows set aside as test rows: they take no part in "
+                       "fitting or choosing the model, and the report's figures are measured "
+                       "on them (default: 0.2)")
+    group.add_argument("--target", metavar="COLUMN",
+                       help="a column to predict: the report adds train-on-synthetic, "
+                       "test-on-real efficacy (R² or accuracy)")
     group.add_argument(
         "--given", nargs="+", metavar="COLUMN=VALUE",
         help="fix these columns and draw the others from the mixture's conditional "
@@ -82,10 +91,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path | None]:
-    rows = args.output or derived_path(source, ".csv", "-synthetic")
-    model = args.model_file or derived_path(source, MODEL_SUFFIX, "-synthetic")
-    report = None if args.no_report else (args.report or
-                                          derived_path(source, ".html", "-synthetic"))
+    """Rows from -o (default: the current folder); the model and report beside the rows."""
+    rows = args.output or Path(f"{strip_suffixes(source)}-synthetic.csv")
+    model = args.model_file or derived_path(rows, MODEL_SUFFIX)
+    report = None if args.no_report else (args.report or derived_path(rows, ".html"))
     outs = [p for p in (rows, model, report) if p is not None]
     if len({p.resolve() for p in outs}) != len(outs):
         raise UsageError("the rows, model file and report must go to different files")
@@ -98,10 +107,8 @@ def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path |
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from ..persist import save
-    from ..synth import choose_model
+    from ..synth import Synthesizer
 
     recover_table_argument(args, "densitykit synth TABLE [options]")
     source = check_input(args.table, "table")
@@ -112,61 +119,39 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--given needs a Gaussian mixture; use --model gmm or auto")
         family = "gmm"
     rows_path, model_path, report_path = _outputs(args, source)
-    seed = resolve_seed(args)
-    table = read_input_table(args, source)
-    data = table.data
-    unknown = [c for c in given if c not in data.columns]
-    if unknown:
-        from ..exceptions import DataError
-
-        raise DataError(f"unknown column(s) {unknown} in --given; the table's columns are "
-                        f"{list(map(str, data.columns[:6]))}{' ...' if data.shape[1] > 6 else ''}")
-    if len(data) < 20:
-        raise UsageError(f"synth needs at least 20 clean rows to hold some out; the table has "
-                         f"{len(data)}")
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(data))
-    n_hold = max(2, round(args.holdout * len(data)))
-    train, hold = data.iloc[np.sort(perm[n_hold:])], data.iloc[np.sort(perm[:n_hold])]
-    info(args, f"Fitting on {len(train):,} rows; {len(hold):,} rows held out to judge the "
-         "synthetic ones.")
-    with progress(args, "Choosing the model"):
-        model = choose_model(train, model=family, n_components=args.components,
-                             criterion=args.criterion, random_state=seed,
-                             progress=lambda m: info(args, "  " + m))
-    info(args, f"Chosen: {model.describe()}.")
-    n = args.n_samples or len(data)
-    with progress(args, f"Sampling {n:,} rows"):
-        synthetic = model.sample(n, random_state=seed, given=given or None)
-    write_frame(args, synthetic, rows_path)
-    metadata = {
-        "command": "synth",
-        "source": source.name,
-        "columns": list(model.columns_),
-        "index_column": table.report.index_column,
-        "n_rows": len(train),
-        "seed": seed,
-        "holdout": float(args.holdout),
-        "cleaning": table.report.to_dict(),
-        "synth": model.to_metadata(),
-        "argv": list(getattr(args, "argv", [])),
-    }
-    save(model.table_model_, model_path, metadata=metadata)
-    print(f"{rows_path}: {n:,} synthetic rows x {len(model.columns_)} columns")
-    print(f"{model_path}: {model.describe()}")
     if report_path is not None:
-        from ..evaluate import evaluate
-        from ..report import write_report
-        from ._common import atomic_write
-
+        require_plotting("the report")
+    seed = resolve_seed(args)
+    synth = Synthesizer(family, n_components=args.components, criterion=args.criterion,
+                        test_size=args.holdout, target=args.target, random_state=seed)
+    with progress(args, "Choosing the model"):
+        synth.fit(source, progress=lambda m: info(args, "  " + m), **table_options(args))
+    info(args, f"Fitted on {synth.n_train_:,} rows; {synth.n_test_:,} test rows set aside "
+         f"to judge the synthetic ones. Chosen: {synth.describe()}.")
+    n = args.n_samples or synth.n_rows_in_
+    with progress(args, f"Sampling {n:,} rows"):
+        synthetic = synth.sample(n, random_state=seed, given=given or None)
+    meta = _metadata(args, source, synth, seed)
+    outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False),
+               model_path: lambda tmp: save(synth, tmp, metadata=meta)}
+    if report_path is not None:
         with progress(args, "Evaluating the synthetic rows"):
-            ev = evaluate(train, synthetic[list(model.columns_)] if not given else synthetic,
-                          holdout=hold, model=model, random_state=seed)
-        with progress(args, "Writing the report"):
-            atomic_write(report_path, lambda tmp: write_report(
-                tmp, train, synthetic, evaluation=ev, holdout=hold, model=model,
-                cleaning=table.report, title=f"Synthetic {source.name}", random_state=seed))
+            ev = synth.evaluate(synthetic=synthetic, random_state=seed)
+        outputs[report_path] = lambda tmp: synth.report(tmp, synthetic=synthetic, evaluation=ev,
+                                                       random_state=seed)
         for v in ev.verdicts():
             info(args, f"  {v.level:>4}  {v.metric}: {v.value}")
-        print(f"{report_path}: report")
+    with progress(args, "Writing the outputs"):
+        publish_all(outputs)
+    print(f"{rows_path}: {n:,} synthetic rows x {len(synth.columns_)} columns")
+    print(f"{model_path}: {synth.describe()}")
+    if report_path is not None:
+        print(f"{report_path}: report (figures measured on {synth.n_test_:,} test rows)")
     return 0
+
+
+def _metadata(args: argparse.Namespace, source: Path, synth: object, seed: int) -> dict:
+    """What 'info' and 'score' read: the source, the seed, the training rows' scores."""
+    train = synth.split_rows()[0]
+    return {"command": "synth", "source": source.name, "seed": seed,
+            "train_loglik": synth.score_samples(train), "argv": list(getattr(args, "argv", []))}

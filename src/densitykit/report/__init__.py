@@ -5,8 +5,10 @@ script are inline, and nothing is fetched from the network. It reads on a laptop
 phone (the layout is a responsive grid). Its sections have stable ids (see
 :data:`SECTION_IDS`):
 
+``summary``
+    the headline verdict and the few numbers that matter, with the rows they come from;
 ``cleaning``
-    what reading the table dropped and why;
+    what reading the table dropped and why (folded);
 ``model``
     the chosen model and the criterion curve, with held-out log-likelihood;
 ``metrics``
@@ -43,7 +45,8 @@ from .. import evaluate as _ev
 
 __all__ = ["SECTION_IDS", "build_report", "write_report"]
 
-SECTION_IDS = ("cleaning", "model", "metrics", "columns", "correlations", "pairs", "privacy")
+SECTION_IDS = ("summary", "cleaning", "model", "metrics", "columns", "correlations", "pairs",
+               "privacy")
 
 _CSS = """
 *{box-sizing:border-box}
@@ -64,6 +67,11 @@ td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 .badge{display:inline-block;min-width:3.2em;font-weight:600}
 .note{font-size:.85rem;color:#555}
 pre{white-space:pre-wrap;font-size:.8rem;background:#fff;border:1px solid #eee;padding:8px}
+.headline{font-size:1.25rem;margin:.3em 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px}
+.card b{display:block;font-size:1.5rem}
+details summary{cursor:pointer;color:#333}
 @media (max-width:600px){h1{font-size:1.2rem}td,th{padding:2px 4px;font-size:.75rem}
 .grid{grid-template-columns:1fr}}
 """
@@ -100,17 +108,26 @@ def _section(sid: str, title: str, body: str) -> str:
     return f'<section id="{sid}"><h2>{_esc(title)}</h2>\n{body}\n</section>'
 
 
-def _table(df: pd.DataFrame, floatfmt: str = "{:.4g}") -> str:
-    def cell(v: Any) -> str:
-        if isinstance(v, (float, np.floating)) and not np.isfinite(v):
-            return "&ndash;" if np.isnan(v) else _esc(v)
-        if isinstance(v, (float, np.floating)):
-            return _esc(floatfmt.format(v))
-        return _esc(v)
+def _cell(v: Any, fmt: str) -> str:
+    """One table cell: a dash for a missing number, never 'nan' or 'inf'."""
+    if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
+        return "&ndash;"
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else ""
+    if isinstance(v, (float, np.floating, int, np.integer)):
+        return _esc(fmt.format(v))
+    return _esc(v)
 
+
+def _table(df: pd.DataFrame, floatfmt: str = "{:.4g}",
+           formats: dict[str, str] | None = None) -> str:
+    """An HTML table; ``formats`` gives a column's format (e.g. ``'{:.0f}'``, ``'{:.1%}'``)."""
+    formats = formats or {}
+    fmts = [formats.get(str(c), floatfmt) for c in df.columns]
     head = "".join(f"<th>{_esc(c)}</th>" for c in [df.index.name or "", *df.columns])
     rows = "".join(
-        "<tr>" + f"<td>{_esc(i)}</td>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        "<tr>" + f"<td>{_esc(i)}</td>"
+        + "".join(f"<td>{_cell(v, f)}</td>" for v, f in zip(row, fmts)) + "</tr>"
         for i, row in zip(df.index, df.itertuples(index=False))
     )
     return f'<div class="scroll"><table><tr>{head}</tr>{rows}</table></div>'
@@ -129,7 +146,8 @@ def _cleaning_section(cleaning: Any) -> str:
                 f"{d.get('n_columns_in')} in, {d.get('n_columns_out')} modelled. "
                 f"Policy: <b>{_esc(d.get('policy'))}</b>.</p>"
             )
-        body = facts + f"<pre>{_esc(cleaning.to_text())}</pre>"
+        body = (facts + "<details><summary>The reading log</summary>"
+                f"<pre>{_esc(cleaning.to_text())}</pre></details>")
     elif isinstance(cleaning, dict):
         rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>"
                        for k, v in cleaning.items())
@@ -139,7 +157,13 @@ def _cleaning_section(cleaning: Any) -> str:
     return _section("cleaning", "Cleaning summary", body)
 
 
-def _model_section(model: Any, candidates: pd.DataFrame | None) -> str:
+#: how the candidates table shows each column
+_CANDIDATE_FORMATS = {"n_components": "{:.0f}", "bandwidth": "{:g}", "tail": "{:.0f}",
+                      "heldout_loglik": "{:.2f}", "bic": "{:,.0f}", "detection_auc": "{:.3f}",
+                      "share_closer": "{:.1%}", "seconds": "{:.1f}"}
+
+
+def _model_section(model: Any, candidates: pd.DataFrame | None, units: str) -> str:
     parts = []
     if model is None:
         parts.append('<p class="note">No model given: only the two tables are compared.</p>')
@@ -149,7 +173,7 @@ def _model_section(model: Any, candidates: pd.DataFrame | None) -> str:
     if candidates is not None and len(candidates):
         from . import _figures
 
-        curve = _img(_figures.criterion_curve(candidates), "criterion curve")
+        curve = _img(_figures.criterion_curve(candidates, units), "criterion curve")
         parts.append(f'<div class="wide">{curve}</div>')
         by_detection = ("detection_auc" in candidates
                         and candidates["detection_auc"].notna().any())
@@ -157,11 +181,14 @@ def _model_section(model: Any, candidates: pd.DataFrame | None) -> str:
                 "candidates whose draws do not sit on the fitted rows" if by_detection
                 else "the highest held-out log-likelihood")
         parts.append(
-            '<p class="note">Each candidate was fitted on the training rows and scored on '
-            f"rows held out from the fit; the chosen one has {rule}.</p>"
+            '<p class="note">Each candidate was fitted on part of the training rows and scored '
+            f"on the other part (validation rows); the chosen one has {rule}. Held-out "
+            f"log-likelihood in {_esc(units)}; share close: draws nearer to a fitted row than "
+            "95% of the validation rows are. The test rows took no part in this.</p>"
         )
-        shown = candidates.copy()
-        parts.append(_table(shown.set_index(shown.columns[0]), "{:.2f}"))
+        shown = candidates.drop(columns=[c for c in ("error",) if c in candidates
+                                         and candidates[c].isna().all()])
+        parts.append(_table(shown.set_index(shown.columns[0]), "{:.3g}", _CANDIDATE_FORMATS))
     elif model is not None:
         parts.append('<p class="note">No candidate table: the model was given, not chosen.</p>')
     return _section("model", "Model", "\n".join(parts))
@@ -174,8 +201,8 @@ def _metrics_section(ev: _ev.Evaluation) -> str:
         f"<td>{_esc(v.text)}</td></tr>"
         for v in ev.verdicts()
     )
-    ref = ("real rows held out from the fit" if ev.reference == "holdout"
-           else "the real rows")
+    ref = (f"{ev.n_reference:,} test rows (real rows kept out of fitting and choosing the "
+           "model)" if ev.reference == "holdout" else f"all {ev.n_real:,} real rows")
     notes = "".join(f'<p class="note">{_esc(n)}</p>' for n in ev.notes)
     body = (
         f"<p>{ev.n_synthetic:,} synthetic rows compared with {ref}.</p>"
@@ -188,7 +215,8 @@ def _metrics_section(ev: _ev.Evaluation) -> str:
 def _marginal(model: Any, column: str, j: int, grid: np.ndarray,
               sample: np.ndarray | None) -> np.ndarray | None:
     if model is not None and hasattr(model, "marginal_pdf"):
-        return np.asarray(model.marginal_pdf(column, grid), dtype=np.float64)
+        pdf = model.marginal_pdf(column, grid)
+        return None if pdf is None else np.asarray(pdf, dtype=np.float64)
     if sample is None:
         return None
     from scipy.stats import gaussian_kde
@@ -218,17 +246,21 @@ def _columns_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation
     R = _ev._subsample(real.to_numpy(), max_points, rng)
     S = _ev._subsample(synth.to_numpy(), max_points, rng)
     sample = _model_sample(model, 5000, seed)
-    figs = []
+    figs, drawn = [], 0
     for j, c in enumerate(real.columns):
         lo, hi = np.percentile(np.r_[R[:, j], S[:, j]], [0.5, 99.5])
         grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
         dens = _marginal(model, c, j, grid, sample) if grid.size > 1 else None
+        drawn += dens is not None
         png = _figures.histogram(c, R[:, j], S[:, j], None if dens is None else (grid, dens))
         ks = ev.columns.loc[c, "ks_complement"]
         figs.append(f"<figure>{_img(png, c)}<figcaption>{_esc(c)}: KS complement "
                     f"{ks:.3f}</figcaption></figure>")
-    legend = ('<p class="note">Blue: real rows; orange: synthetic rows; green line: the '
-              "model's density of the column.</p>")
+    line = ("; green line: the model's density of the column" + (
+        "" if drawn == len(real.columns) else " (drawn where the model gives it in closed "
+        "form: continuous columns of a mixture)")) if drawn else ""
+    legend = (f'<p class="note">Blue: {_esc(_rows_label(ev))}; orange: synthetic rows{line}. '
+              "Heights are densities (each histogram has area 1).</p>")
     return _section("columns", "Columns: real vs synthetic",
                     legend + '<div class="grid">' + "".join(figs) + "</div>")
 
@@ -287,18 +319,21 @@ def _pairs_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation, 
     rng = np.random.default_rng(seed)
     R = _ev._subsample(real.to_numpy(), max_points, rng)
     S = _ev._subsample(synth.to_numpy(), max_points, rng)
-    figs = []
+    figs, outlined = [], False
     for o in order:
         a, b = int(iu[0][o]), int(iu[1][o])
-        png = _figures.scatter((names[a], names[b]), R[:, [a, b]], S[:, [a, b]],
-                               _outlines(model, names, a, b))
+        lines = _outlines(model, names, a, b)
+        outlined |= bool(lines)
+        png = _figures.scatter((names[a], names[b]), R[:, [a, b]], S[:, [a, b]], lines)
         figs.append(
             f"<figure>{_img(png, names[a] + ' vs ' + names[b])}<figcaption>r = "
             f"{ev.corr_real[a, b]:.2f} real, {ev.corr_synthetic[a, b]:.2f} synthetic"
             "</figcaption></figure>"
         )
-    note = ('<p class="note">Blue: real rows; orange: synthetic rows; black: the '
-            "mixture components (two standard deviations, thicker for heavier ones).</p>")
+    black = ("; black: the mixture components (two standard deviations, thicker for "
+             "heavier ones)") if outlined else ""
+    note = f'<p class="note">Blue: {_esc(_rows_label(ev))}; orange: synthetic rows{black}.</p>'
+
     return _section("pairs", "Most correlated pairs",
                     note + '<div class="grid">' + "".join(figs) + "</div>")
 
@@ -322,6 +357,42 @@ def _privacy_section(ev: _ev.Evaluation) -> str:
         f'<div class="wide">{_img(png, "distance to closest record")}</div>'
     )
     return _section("privacy", "Privacy check", body)
+
+
+def _rows_label(ev: _ev.Evaluation) -> str:
+    return ("test rows (real, kept out of fitting and choosing)" if ev.reference == "holdout"
+            else "real rows")
+
+
+_HEADLINE = {
+    "good": "Good: the synthetic rows are hard to tell from real ones.",
+    "fair": "Fair: a classifier tells the synthetic rows from real ones some of the time.",
+    "poor": "Poor: the synthetic rows are easy to tell from real ones.",
+}
+
+
+def _summary_section(ev: _ev.Evaluation) -> str:
+    by_name = {v.metric: v for v in ev.verdicts()}
+    detection = by_name.get("Detection AUC")
+    levels = [v.level for v in by_name.values() if v.level != "info"]
+    overall = detection.level if detection is not None else (
+        "poor" if "poor" in levels else "fair" if "fair" in levels else "good")
+    keys = ["Detection AUC", "Per-column similarity (KS complement)", "Correlation similarity",
+            "Privacy (closest real row)"]
+    keys += [k for k in by_name if k.startswith("Efficacy")]
+    cards = "".join(
+        f'<div class="card"><span class="{by_name[k].level}">{_esc(by_name[k].level)}</span>'
+        f"<b>{_esc(by_name[k].value)}</b>{_esc(k)}</div>" for k in keys if k in by_name)
+    if ev.reference == "holdout":
+        rows = (f"Measured on {ev.n_reference:,} test rows that took no part in fitting or "
+                f"choosing the model, against {ev.n_synthetic:,} synthetic rows.")
+    else:
+        rows = (f"Measured against all {ev.n_real:,} real rows: no rows were kept out of the "
+                "fit, so these figures may be optimistic.")
+    body = (f'<p class="headline {overall}"><b>{_esc(_HEADLINE[overall])}</b></p>'
+            f'<div class="cards">{cards}</div><p class="note">{_esc(rows)} Details and what '
+            'each number means: <a href="#metrics">fidelity metrics</a>.</p>')
+    return _section("summary", "Summary", body)
 
 
 # --------------------------------------------------------------------------------- API
@@ -377,8 +448,9 @@ def build_report(
         real, _ev._as_table(holdout, "holdout"), "holdout")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
+        _summary_section(evaluation),
         _cleaning_section(cleaning),
-        _model_section(model, candidates),
+        _model_section(model, candidates, evaluation.loglik_units),
         _metrics_section(evaluation),
         _columns_section(shown_real, synthetic, evaluation, model, max_points, random_state),
         _correlations_section(list(real.columns), evaluation),

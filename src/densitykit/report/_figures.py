@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+#: pixels per inch of every figure: at the sizes the report shows them, at least two image
+#: pixels per screen pixel (crisp on high-density screens up to 1,400 px wide)
+DPI = 220
 REAL = "#1f77b4"
 SYNTH = "#ff7f0e"
 MODEL = "#2ca02c"
@@ -17,14 +20,14 @@ def _figure(width: float, height: float) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=80, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
+    fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
 
 
@@ -51,10 +54,10 @@ def histogram(
         grid, pdf = density
         keep = (grid >= lo) & (grid <= hi)
         ax.plot(grid[keep], pdf[keep], color=MODEL, lw=1.0, alpha=0.85, label="model")
-    ax.set_title(_short(name), fontsize=9)
-    ax.tick_params(labelsize=7)
+    ax.set_title(_short(name), fontsize=10)
+    ax.tick_params(labelsize=8)
     ax.set_yticks([])
-    ax.legend(fontsize=6, frameon=False)
+    ax.legend(fontsize=8, frameon=False)
     return _png(fig)
 
 
@@ -70,8 +73,8 @@ def heatmaps(names: Sequence[str], C_real: np.ndarray, C_synth: np.ndarray) -> b
         step = max(1, d // 20)
         ticks = np.arange(0, d, step)
         labels = [_short(names[i], 8) for i in ticks]
-        ax.set_xticks(ticks, labels, rotation=90, fontsize=6)
-        ax.set_yticks(ticks, labels, fontsize=6)
+        ax.set_xticks(ticks, labels, rotation=90, fontsize=8)
+        ax.set_yticks(ticks, labels, fontsize=8)
     fig.colorbar(im, ax=axes, shrink=0.8)
     return _png(fig)
 
@@ -95,19 +98,19 @@ def scatter(
             ax.plot(xy[:, 0], xy[:, 1], color="k", lw=0.4 + 1.2 * w / wmax, alpha=0.7)
     ax.set_xlim(*lims[0])
     ax.set_ylim(*lims[1])
-    ax.set_xlabel(_short(names[0], 30), fontsize=7)
-    ax.set_ylabel(_short(names[1], 30), fontsize=7)
-    ax.tick_params(labelsize=6)
-    ax.legend(fontsize=6, markerscale=3, frameon=False)
+    ax.set_xlabel(_short(names[0], 30), fontsize=9)
+    ax.set_ylabel(_short(names[1], 30), fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=8, markerscale=3, frameon=False)
     return _png(fig)
 
 
-def criterion_curve(candidates: Any) -> bytes:
+def criterion_curve(candidates: Any, units: str = "nats per row") -> bytes:
     """PNG of :func:`criterion_figure`."""
-    return _png(criterion_figure(candidates))
+    return _png(criterion_figure(candidates, units))
 
 
-def criterion_figure(candidates: Any) -> Any:
+def criterion_figure(candidates: Any, units: str = "nats per row") -> Any:
     """Every candidate's held-out log-likelihood: mixtures against their number of components,
     KDEs against their bandwidth (one panel each), with the detection AUC (or else BIC) on a
     second axis, and the chosen one starred."""
@@ -123,22 +126,23 @@ def criterion_figure(candidates: Any) -> Any:
         part = part.sort_values(x)
         ax.plot(part[x], part["heldout_loglik"], marker="o", ms=3, color=MODEL,
                 label="held-out log-likelihood")
-        if "chosen" in part and part["chosen"].astype(bool).any():
-            best = part[part["chosen"].astype(bool)]
+        mark = next((c for c in ("selected", "chosen") if c in part), None)
+        if mark is not None and part[mark].astype(bool).any():
+            best = part[part[mark].astype(bool)]
             ax.plot(best[x], best["heldout_loglik"], marker="*", ms=14, color="k", ls="none",
                     label="chosen")
-        ax.set_xlabel(label, fontsize=8)
-        ax.set_ylabel("held-out log-likelihood\n(nats per row)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        ax.set_xlabel(label, fontsize=9)
+        ax.set_ylabel(f"held-out log-likelihood\n({units})", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
         second = next((c for c in ("detection_auc", "bic")
                        if c in part and part[c].notna().any()), None)
         if second is not None:
             ax2 = ax.twinx()
             ax2.plot(part[x], part[second], ls=":", marker=".", color=SYNTH)
             ax2.set_ylabel("detection AUC (dotted, 0.5 ideal)" if second == "detection_auc"
-                           else "BIC (dotted, lower is better)", fontsize=8, color=SYNTH)
-            ax2.tick_params(labelsize=7)
+                           else "BIC (dotted, lower is better)", fontsize=9, color=SYNTH)
+            ax2.tick_params(labelsize=8)
     return fig
 
 
@@ -152,8 +156,8 @@ def privacy(dcr_synth: np.ndarray, dcr_ref: np.ndarray, reference: str) -> bytes
     ax.hist(dcr_ref, bins=bins, density=True, alpha=0.5, color=REAL, label=ref)
     ax.hist(dcr_synth, bins=bins, density=True, alpha=0.5, color=SYNTH, label="synthetic rows")
     ax.axvline(np.quantile(dcr_ref, 0.05), color="k", ls="--", lw=1, label="5th percentile")
-    ax.set_xlabel("distance to the closest training row (in standard deviations)", fontsize=8)
+    ax.set_xlabel("distance to the closest training row (in standard deviations)", fontsize=9)
     ax.set_yticks([])
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, frameon=False)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=8, frameon=False)
     return _png(fig)
