@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml | $(PY)
 demo: $(STAMP)
 	mkdir -p out
 	cp src/densitykit/datasets/data/dow_impurity_validation.csv.gz out/dow.csv.gz
-	$(PY) -m densitykit synth out/dow.csv.gz --exclude -5: --check-all --seed 0 --force
+	$(PY) -m densitykit synth out/dow.csv.gz -o out/dow-synthetic.csv --exclude -5: --check-all --seed 0 --force
 	$(PY) examples/chapter.py --out out/chapter
 
 test: $(STAMP)

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "classify": "densitykit.cli.classify",
     "synth": "densitykit.cli.synth",
     "report": "densitykit.cli.report",
+    "dataset": "densitykit.cli.dataset",
 }
 
 _EPILOG = """\

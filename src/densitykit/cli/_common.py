@@ -263,9 +263,20 @@ def row_count(text: str) -> int:
 # --- messages and progress ----------------------------------------------------------
 
 
+# a running clock may be on the terminal's last line: every other message clears it first
+_SCREEN = {"clock": False, "lock": threading.Lock()}
+_CLEAR = "\r\033[K"  # back to the start of the line, erase it
+#: seconds before the clock appears, and between its frames
+CLOCK_DELAY, CLOCK_FRAME = 1.0, 0.2
+
+
 def info(args: argparse.Namespace, message: str) -> None:
     """A progress or summary line on stderr (silenced by --quiet)."""
-    if not getattr(args, "quiet", False):
+    if getattr(args, "quiet", False):
+        return
+    with _SCREEN["lock"]:
+        if _SCREEN["clock"]:
+            sys.stderr.write(_CLEAR)
         print(message, file=sys.stderr, flush=True)
 
 
@@ -281,37 +292,45 @@ def resolve_seed(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def progress(args: argparse.Namespace, label: str) -> Iterator[None]:
-    """Show a running clock on stderr for work that takes longer than a second."""
-    quiet = getattr(args, "quiet", False)
+    """On a terminal, a running clock for work that takes over a second, then one line
+    saying how long it took; elsewhere (a pipe, a log file) or with --quiet, nothing."""
     stream = sys.stderr
-    tty = hasattr(stream, "isatty") and stream.isatty()
+    if getattr(args, "quiet", False) or not (hasattr(stream, "isatty") and stream.isatty()):
+        yield
+        return
     done = threading.Event()
     start = time.perf_counter()
 
     def tick() -> None:
         frames = "|/-\\"
         i = 0
-        if done.wait(1.0):
+        if done.wait(CLOCK_DELAY):
             return
-        while not done.wait(0.2):
-            stream.write(f"\r{frames[i % 4]} {label} ... {time.perf_counter() - start:5.1f}s")
-            stream.flush()
+        while not done.is_set():
+            with _SCREEN["lock"]:
+                if done.is_set():
+                    break
+                stream.write(f"{_CLEAR}{frames[i % 4]} {label} ... "
+                             f"{time.perf_counter() - start:5.1f}s")
+                stream.flush()
+                _SCREEN["clock"] = True
             i += 1
+            done.wait(CLOCK_FRAME)
 
-    thread = None
-    if tty and not quiet:
-        thread = threading.Thread(target=tick, daemon=True)
-        thread.start()
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
     try:
         yield
     finally:
         done.set()
-        if thread is not None:
-            thread.join()
+        thread.join()
         elapsed = time.perf_counter() - start
-        if not quiet and elapsed >= 1.0:
-            prefix = "\r" if tty else ""
-            stream.write(f"{prefix}{label}: done in {elapsed:.1f}s" + " " * 10 + "\n")
+        with _SCREEN["lock"]:
+            if _SCREEN["clock"]:
+                stream.write(_CLEAR)
+                _SCREEN["clock"] = False
+            if elapsed >= CLOCK_DELAY:
+                stream.write(f"{label}: done in {elapsed:.1f}s\n")
             stream.flush()
 
 

@@ -38,6 +38,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     fit.add_argument("--target", required=True, help="name of the label column")
     fit.add_argument("--priors", choices=["fitted", "uniform"], default="fitted",
                      help="class priors: class frequencies or uniform (default: fitted)")
+    fit.add_argument("--test-size", type=_share, default=None, metavar="SHARE",
+                     help="also report the accuracy on a random SHARE of the rows held out "
+                     "from a first fit (scikit-learn's train_test_split with --seed); the "
+                     "saved model is then fitted on every row")
     add_output(fit, "model file", "TABLE's name with -classifier.dkm")
     add_table_options(fit)
     add_model_options(fit, default_components="1", selection=False, default_model="kde")
@@ -55,6 +59,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="output format (default: from the output's extension)")
     add_table_options(pred, columns=False)
     pred.set_defaults(_action=_predict)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share like 0.3, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +117,16 @@ def _fit(args: argparse.Namespace) -> int:
                    round_integers=not args.no_round),
         priors=priors,
     )
+    held_out = ""
+    if args.test_size is not None:
+        from sklearn.base import clone
+        from sklearn.model_selection import train_test_split
+
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size,
+                                                  random_state=seed)
+        with progress(args, "Fitting on the training split"):
+            test_acc = float(np.mean(clone(model).fit(X_tr, y_tr).predict(X_te) == y_te))
+        held_out = f"; accuracy {test_acc:.4f} on {len(y_te)} held-out rows"
     with progress(args, f"Fitting {len(classes)} class densities"):
         model.fit(X, y)
         accuracy = float(np.mean(model.predict(X) == y))
@@ -113,7 +137,7 @@ def _fit(args: argparse.Namespace) -> int:
         "cleaning": table.report.to_dict(), "argv": list(getattr(args, "argv", [])),
     })
     print(f"{output}: {len(classes)} classes, one {args.model} per class on {X.shape[1]} columns "
-          f"x {len(X)} rows; training accuracy {accuracy:.4f}")
+          f"x {len(X)} rows; training accuracy {accuracy:.4f}{held_out}")
     return 0
 
 
