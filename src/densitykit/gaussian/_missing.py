@@ -196,6 +196,79 @@ def _full_moments(rows: MissingRows, params, RT: np.ndarray, fills, ctype_name: 
     return s1, s2
 
 
+# --- tied: one precision, so the per-component work folds into shared products -------------
+def _tied_estep(rows: MissingRows, params, log_det: float):
+    """:func:`_full_estep` for a shared precision ``P``: ``z0 P`` is computed once and every
+    component's products follow from it and from per-pattern blocks of ``P``, so the cost is
+    one ``D x D`` product per pass instead of one per component."""
+    pc = params.precisions_cholesky
+    P = pc @ pc.T
+    means = params.means
+    k = means.shape[0]
+    miss = 1.0 - rows.obs
+    H = rows.z0 @ P
+    Pmu = means @ P  # (K, D)
+    # (z - mu_k)' P (z - mu_k) over observed cells, with z - mu_k set to 0 in the empty ones
+    maha = (np.einsum("nd,nd->n", rows.z0, H)[None]
+            - 2.0 * ((H * rows.obs) @ means.T).T
+            + np.einsum("kd,kd->k", means, Pmu)[:, None]
+            - 2.0 * (miss @ (means * Pmu).T).T)
+    half_mm = np.zeros(rows.n)
+    h_cells = H.ravel()[rows.flat]
+    covs = [None if g.q == 0 else _pattern_blocks(P, g) for g in rows.groups]
+    u_all = np.empty((k, rows.flat.size))
+    for gi, g in enumerate(rows.groups):
+        if g.q == 0:
+            continue
+        cov, logdet = covs[gi]
+        pmm = P[g.pmiss[:, :, None], g.pmiss[:, None, :]]  # (P, q, q)
+        mu_m = means[:, g.pmiss]  # (K, P, q)
+        pm_mu = np.einsum("pij,kpj->kpi", pmm, mu_m)  # P_mm mu_k,m per pattern
+        maha[:, g.rows] += np.einsum("kpi,kpi->kp", mu_m, pm_mu)[:, g.pat]
+        sl = slice(rows.cuts[gi], rows.cuts[gi + 1])
+        gm = (h_cells[sl].reshape(-1, g.q)[None] - Pmu[:, g.miss] + pm_mu[:, g.pat])
+        u = -np.matmul(cov[g.pat], np.ascontiguousarray(gm.transpose(1, 2, 0)))  # (n, q, K)
+        u = u.transpose(2, 0, 1)
+        u_all[:, sl] = u.reshape(k, -1)
+        maha[:, g.rows] += np.einsum("kni,kni->kn", gm, u)
+        half_mm[g.rows] = 0.5 * logdet[g.pat]
+    n_obs = rows.obs.sum(1)
+    lp = log_det - half_mm - 0.5 * maha - 0.5 * n_obs * _LOG_2PI
+    return lp, [(u_all[j], covs) for j in range(k)]
+
+
+def _tied_moments(rows: MissingRows, params, RT: np.ndarray, fills):
+    """``s1`` and the shared second moment: with ``x_nk = z0_n + f_nk`` (``f`` only in the
+    empty cells), ``sum_k r x x' = w z0 z0' + z0 F' + F z0' + sum_k r f f'`` where
+    ``F = sum_k r_k f_k``, plus each row's conditional covariance."""
+    k, d = params.means.shape
+    w = RT.sum(0)
+    cells_row = rows.flat // d
+    cells_col = rows.flat % d
+    v = np.stack([params.means[j][cells_col] + fills[j][0] for j in range(k)])  # (K, cells)
+    rv = RT[:, cells_row] * v
+    s1 = RT @ rows.z0
+    for j in range(k):
+        s1[j] += np.bincount(cells_col, weights=rv[j], minlength=d)
+    F = np.zeros(rows.n * d)
+    F[rows.flat] = rv.sum(0)
+    F = F.reshape(rows.n, d)
+    cross = rows.z0.T @ F
+    s2 = (rows.z0.T * w) @ rows.z0 + cross + cross.T
+    covs = fills[0][1]
+    flat = s2.reshape(-1)
+    for gi, g in enumerate(rows.groups):
+        if g.q == 0:
+            continue
+        sl = slice(rows.cuts[gi], rows.cuts[gi + 1])
+        vg = v[:, sl].reshape(k, -1, g.q)
+        outer = np.einsum("kn,kni,knj->nij", RT[:, g.rows], vg, vg, optimize=True)
+        outer += w[g.rows, None, None] * covs[gi][0][g.pat]
+        idx = g.miss[:, :, None] * d + g.miss[:, None, :]
+        flat += np.bincount(idx.ravel(), weights=outer.ravel(), minlength=d * d)
+    return s1, s2
+
+
 # --- diag and spherical: independent features -------------------------------------------------
 def _diag_var(params, d: int) -> np.ndarray:
     cov = params.covariances
@@ -230,7 +303,10 @@ def missing_log_prob(rows: MissingRows, params, ctype) -> tuple[np.ndarray, obje
         d = params.means.shape[1]
         log_det = np.broadcast_to(ctype.log_det(params.precisions_cholesky, d),
                                   params.weights.shape)
-        lp, fills = _full_estep(rows, params, ctype.name, log_det)
+        if ctype.name == "tied":
+            lp, fills = _tied_estep(rows, params, float(log_det[0]))
+        else:
+            lp, fills = _full_estep(rows, params, ctype.name, log_det)
     lp += np.log(params.weights)[:, None]
     return lp, fills
 
@@ -247,13 +323,12 @@ def missing_stats(rows: MissingRows, params, ctype, stats_cls, logsumexp0):
         s1, s2 = _diag_moments(rows, params, RT)
         if ctype.name == "spherical":
             s2 = s2.sum(1)
+    elif ctype.name == "tied":
+        s1, s2 = _tied_moments(rows, params, RT, fills)
     else:
         s1, S2 = _full_moments(rows, params, RT, fills, ctype.name)
-        if ctype.name == "tied":
-            s2 = S2.sum(0)
-        else:
-            iu, ju = upper_indices(S2.shape[1])
-            s2 = S2[:, iu, ju].T.copy()
+        iu, ju = upper_indices(S2.shape[1])
+        s2 = S2[:, iu, ju].T.copy()
     i = int(np.argmin(lse))
     nk = RT.sum(1)
     worst = rows.z0[i] + (1.0 - rows.obs[i]) * (RT[:, i] @ params.means / max(RT[:, i].sum(),
