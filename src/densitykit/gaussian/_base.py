@@ -22,7 +22,7 @@ from .._validation import (
 from ..exceptions import DataError
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
-from ._engine import Params, Workspace, log_prob_blocks
+from ._engine import Params, Workspace, has_nan, log_prob_blocks
 from ._missing import conditional_fill
 
 #: ways to fill empty cells (:meth:`GaussianModel.impute`)
@@ -194,7 +194,7 @@ class GaussianModel(DensityMixin, BaseEstimator):
 
 def _check_observed_columns(X: np.ndarray, w: np.ndarray) -> None:
     """Every column needs an observed cell (with positive weight) to be estimated."""
-    seen = w @ ~np.isnan(X) if np.isnan(X).any() else None
+    seen = w @ ~np.isnan(X) if has_nan(X) else None
     if seen is not None and np.any(seen <= 0):
         cols = np.flatnonzero(seen <= 0).tolist()
         raise DataError(

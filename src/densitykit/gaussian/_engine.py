@@ -101,7 +101,7 @@ class Workspace:
 
         Two passes block by block, so no temporary the size of ``X`` is made. Empty cells
         (NaN) are left out: each column's mean and variance come from its observed cells."""
-        if np.isnan(X).any():
+        if has_nan(X):
             return cls._from_observed(X, w)
         n, d = X.shape
         rows = block_rows(d)
@@ -172,8 +172,8 @@ class InMemoryData:
                  cache_bytes: int = 1 << 26):
         self.missing: list[MissingRows] | None = None
         self.complete: InMemoryData = self
-        empty = np.isnan(X).any(1) if X.size else np.zeros(X.shape[0], bool)
-        if empty.any():
+        empty = np.isnan(X).any(1) if has_nan(X) else None
+        if empty is not None:
             idx = np.flatnonzero(empty)
             self.missing = [ws.missing(X[part], None if w is None else w[part])
                             for part in np.array_split(idx, -(-idx.size // _MISSING_ROWS))]
@@ -212,6 +212,12 @@ class InMemoryData:
         if "_sqnorms" not in self._features:
             self._features["_sqnorms"] = np.einsum("db,db->b", self._zt, self._zt)
         return self._features["_sqnorms"][sl]
+
+
+def has_nan(X: np.ndarray) -> bool:
+    """Whether ``X`` has an empty cell, in one pass with no temporary (NaN propagates
+    through ``min``)."""
+    return bool(X.size) and bool(np.isnan(X.min()))
 
 
 def block_rows(width: int) -> int:
@@ -301,9 +307,8 @@ def log_prob_blocks(X: np.ndarray, ws: Workspace, params: Params, ctype: Covaria
     """Per-row log-likelihood (user units) and, if asked, responsibilities ``(N, K)``."""
     n, d = X.shape
     k = params.weights.shape[0]
-    empty = np.isnan(X).any(1)
-    if empty.any():
-        return _log_prob_with_empty(X, empty, ws, params, ctype, resp=resp)
+    if has_nan(X):
+        return _log_prob_with_empty(X, np.isnan(X).any(1), ws, params, ctype, resp=resp)
     prep = ctype.prepare(params.means, params.precisions_cholesky)
     out = np.empty(n)
     R = np.empty((n, k)) if resp else None

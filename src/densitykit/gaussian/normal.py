@@ -13,6 +13,7 @@ from ._engine import (
     Workspace,
     block_rows,
     hard_stats,
+    has_nan,
     in_memory_stats,
     m_step,
     map_blocks,
@@ -91,7 +92,7 @@ class Normal(GaussianModel):
 
         reg = self.reg_covar / ws.scale**2
         with blas_single_threaded():
-            if np.isnan(X).any():
+            if has_nan(X):
                 p = ws.to_user(self._fit_missing(X, w, ws, reg))
             else:
                 stats = sum_stats(map_blocks(one, n, block_rows(ctype.width(d, 1))))
