@@ -403,3 +403,12 @@ def test_dask_scores_rows_with_empty_cells(mixtures, data):
     d = da.from_array(data[1], chunks=(150, 4))
     np.testing.assert_allclose(gm.score_samples(d).compute(), gm.score_samples(data[1]))
     np.testing.assert_allclose(gm.predict_proba(d).compute(), gm.predict_proba(data[1]))
+
+
+def test_normal_warns_when_em_stops_early(data, monkeypatch):
+    from densitykit.exceptions import ConvergenceWarning
+    from densitykit.gaussian import normal
+
+    monkeypatch.setattr(normal, "_EM_MAX_ITER", 2)
+    with pytest.warns(ConvergenceWarning, match="did not converge in 2 iterations"):
+        Normal().fit(data[1])

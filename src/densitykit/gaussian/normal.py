@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._parallel import blas_single_threaded
+from ..exceptions import ConvergenceWarning
 from ..scale import is_dask
 from ._base import GaussianModel
 from ._engine import (
@@ -110,8 +113,15 @@ class Normal(GaussianModel):
         start = sum_stats([hard_stats(data.zt(sl), data.weights(sl), zeros[sl], 1, ctype)
                            for sl in [slice(0, data.n)]])
         params = m_step(start, ctype, reg, reseed=False)
-        return run_em(in_memory_stats(data, ctype), params, ctype, reg=reg, tol=_EM_TOL,
-                      max_iter=_EM_MAX_ITER).params
+        res = run_em(in_memory_stats(data, ctype), params, ctype, reg=reg, tol=_EM_TOL,
+                     max_iter=_EM_MAX_ITER)
+        if not res.converged:
+            warnings.warn(
+                f"EM over the empty cells did not converge in {_EM_MAX_ITER} iterations; the "
+                "estimate is the last one. Columns that are mostly empty slow it down: drop "
+                "them, or fit GaussianMixture(1) with a larger max_iter.",
+                ConvergenceWarning, stacklevel=3)
+        return res.params
 
     def _user_params(self) -> Params:
         lead = lambda a: np.asarray(a)[None]  # noqa: E731
