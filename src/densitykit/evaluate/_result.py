@@ -1,0 +1,267 @@
+"""Plain-language verdicts and the :class:`Evaluation` that :func:`evaluate` returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._metrics import PrivacyResult
+
+# Thresholds of the plain-language verdicts: (good if at least, fair if at least).
+_THRESHOLDS = {
+    "column_similarity": (0.95, 0.85),
+    "correlation_similarity": (0.98, 0.90),
+    "trend_similarity": (0.90, 0.80),
+    "contingency_similarity": (0.90, 0.80),
+}
+#: empty-cell share gaps (percentage points): good if at most, fair if at most
+_EMPTY_GAPS = (2.0, 5.0)
+
+
+# ------------------------------------------------------------------------ verdicts
+@dataclass
+class Verdict:
+    """One metric's value and its plain-language reading.
+
+    ``level`` is ``"good"``, ``"fair"``, ``"poor"`` or ``"info"``.
+    """
+
+    metric: str
+    value: str
+    level: str
+    text: str
+
+
+def _level(value: float, good: float, fair: float, higher_is_better: bool = True) -> str:
+    if not higher_is_better:
+        value, good, fair = -value, -good, -fair
+    return "good" if value >= good else "fair" if value >= fair else "poor"
+
+
+@dataclass
+class Evaluation:
+    """Everything :func:`evaluate` measured; see the module docstring for each metric."""
+
+    columns: pd.DataFrame
+    column_similarity: float
+    wasserstein: float
+    correlation_similarity: float
+    corr_real: np.ndarray
+    corr_synthetic: np.ndarray
+    trend_similarity: float
+    pairs: pd.DataFrame
+    detection_auc: float | None = None
+    heldout_loglik: float | None = None
+    heldout_loglik_median: float | None = None
+    baseline_loglik: float | None = None
+    privacy: PrivacyResult | None = None
+    reference: str = "real"
+    loglik_units: str = "nats per row, in the table's units"
+    efficacy: dict[str, Any] | None = None
+    n_real: int = 0
+    n_reference: int = 0
+    n_synthetic: int = 0
+    notes: list[str] = field(default_factory=list)
+    #: mean contingency similarity over pairs of categorical columns (None: fewer than two)
+    contingency_similarity: float | None = None
+    contingency_pairs: pd.DataFrame | None = None
+    #: largest gap between a column's real and synthetic empty-cell shares, in percentage points
+    empty_share_difference: float = 0.0
+    #: the columns of ``corr_real``/``corr_synthetic`` (None: every column)
+    corr_columns: list[str] | None = None
+    #: column -> kind ('numeric', 'datetime', 'boolean', 'categorical')
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_empty_cells(self) -> bool:
+        """Whether either table has an empty cell in a compared column."""
+        cols = self.columns
+        return bool("empty_real" in cols and (cols[["empty_real", "empty_synthetic"]] > 0)
+                    .to_numpy().any())
+
+    @property
+    def discrete_columns(self) -> list[str]:
+        """Columns compared by their category shares (categorical and boolean ones)."""
+        return [c for c, k in self.kinds.items() if k in ("categorical", "boolean")]
+
+    def verdicts(self) -> list[Verdict]:
+        """Plain-language verdicts, one per metric, in the order the report shows them."""
+        out = [self._column_verdict(), self._wasserstein_verdict(),
+               self._correlation_verdict()]
+        good, fair = _THRESHOLDS["trend_similarity"]
+        out.append(Verdict(
+            "Pairwise trend similarity", f"{self.trend_similarity:.3f}",
+            _level(self.trend_similarity, good, fair),
+            "Joint histograms of column pairs overlap to "
+            f"{self.trend_similarity:.1%} on average. Good is 0.90 or more.",
+        ))
+        if self.contingency_similarity is not None and np.isfinite(self.contingency_similarity):
+            c = self.contingency_similarity
+            good, fair = _THRESHOLDS["contingency_similarity"]
+            out.append(Verdict(
+                "Contingency similarity", f"{c:.3f}", _level(c, good, fair),
+                "Cross-tabulations of pairs of categorical columns (empty cells as a "
+                f"category of their own) overlap to {c:.1%} on average (1 = identical). Good "
+                "is 0.90 or more.",
+            ))
+        if self.has_empty_cells:
+            out.append(self._empty_verdict())
+        if self.detection_auc is not None:
+            auc = self.detection_auc
+            level = _level(abs(auc - 0.5), 0.1, 0.3, higher_is_better=False)
+            out.append(Verdict(
+                "Detection AUC", f"{auc:.3f}", level,
+                "A gradient-boosting classifier tells real from synthetic rows with AUC "
+                f"{auc:.3f} (0.5 = cannot tell them apart, 1 = always can). "
+                + ("They are hard to tell apart." if level == "good" else
+                   "They can be told apart some of the time." if level == "fair" else
+                   "They are easy to tell apart: some structure of the data is missing."),
+            ))
+        if self.heldout_loglik is not None:
+            out.append(self._loglik_verdict())
+        if self.efficacy is not None:
+            e = self.efficacy
+            gap = e["real"] - e["synthetic"]
+            level = "good" if gap <= 0.05 else "fair" if gap <= 0.15 else "poor"
+            out.append(Verdict(
+                f"Efficacy ({e['target']})", f"{e['synthetic']:.3f} vs {e['real']:.3f}", level,
+                f"A gradient-boosting model predicting {e['target']} scores {e['metric']} "
+                f"{e['synthetic']:.3f} on {e['n_test']:,} test rows when trained on synthetic "
+                f"rows, against {e['real']:.3f} when trained on the real training rows.",
+            ))
+        if self.privacy is not None:
+            p = self.privacy
+            level = "poor" if p.n_copies else "good" if p.share_closer <= 0.10 else "fair"
+            out.append(Verdict(
+                "Privacy (closest real row)",
+                f"{p.n_copies} copies, {p.share_closer:.1%} close", level,
+                f"{p.n_copies} synthetic rows copy a training row. {p.share_closer:.1%} of "
+                "synthetic rows lie closer to a training row than 95% of "
+                f"{'held-out real rows' if p.reference == 'holdout' else 'real rows'} do "
+                "(about 5% is expected of new data). "
+                + ("No sign of leaked rows." if level == "good" else
+                   "Some synthetic rows sit very close to real rows." if level == "fair"
+                   else "Real rows leak into the synthetic table."),
+            ))
+        return out
+
+    def _column_verdict(self) -> Verdict:
+        cols = self.columns
+        score = cols["similarity"] if "similarity" in cols else cols["ks_complement"]
+        mixed = bool(self.discrete_columns)
+        name = ("Per-column similarity (KS and TV complements)" if mixed
+                else "Per-column similarity (KS complement)")
+        if not score.notna().any():
+            return Verdict(name, "undefined", "info",
+                           "No column has an observed cell in both tables, so no column's "
+                           "distribution can be compared.")
+        good, fair = _THRESHOLDS["column_similarity"]
+        worst = score.idxmin()
+        how = ("; numbers and dates by the KS complement, categories and booleans by the TV "
+               "complement of their shares" if mixed else "")
+        return Verdict(
+            name, f"{self.column_similarity:.3f}", _level(self.column_similarity, good, fair),
+            f"Each column's distribution is matched to {self.column_similarity:.1%} on "
+            f"average (1 = identical{how}); weakest column: {worst} "
+            f"({score[worst]:.3f}). Good is 0.95 or more.",
+        )
+
+    def _wasserstein_verdict(self) -> Verdict:
+        w = self.wasserstein
+        if not np.isfinite(w):
+            return Verdict("Scaled Wasserstein distance", "none", "info",
+                           "No numeric or date column with observed cells in both tables: "
+                           "the distance applies to values on a line only.")
+        which = "numeric and date columns" if self.discrete_columns else "columns"
+        return Verdict(
+            "Scaled Wasserstein distance", f"{w:.3f}",
+            _level(w, 0.10, 0.25, higher_is_better=False),
+            f"On average the synthetic {which} are {w:.3f} standard deviations "
+            "of mass-moving away from the real ones (0 = identical). Good is below 0.1.",
+        )
+
+    def _correlation_verdict(self) -> Verdict:
+        c = self.correlation_similarity
+        if not np.isfinite(c):
+            return Verdict("Correlation similarity", "undefined", "info",
+                           "Fewer than two numeric, date or boolean columns: there is no "
+                           "pair of columns to correlate.")
+        good, fair = _THRESHOLDS["correlation_similarity"]
+        return Verdict(
+            "Correlation similarity", f"{c:.3f}", _level(c, good, fair),
+            f"Pairwise linear correlations differ by {2 * (1 - c):.3f} on average (1 = "
+            "identical matrices). Good is 0.98 or more.",
+        )
+
+    def _empty_verdict(self) -> Verdict:
+        cols = self.columns
+        gap = (cols["empty_synthetic"] - cols["empty_real"]).abs()
+        worst = gap.idxmax()
+        d = self.empty_share_difference
+        good, fair = _EMPTY_GAPS
+        level = "good" if d <= good else "fair" if d <= fair else "poor"
+        return Verdict(
+            "Empty cells", f"{d:.1f} points", level,
+            f"A column's share of empty cells differs by at most {d:.1f} percentage points "
+            f"between real and synthetic rows (largest in {worst}: "
+            f"{cols.loc[worst, 'empty_real']:.1%} real, "
+            f"{cols.loc[worst, 'empty_synthetic']:.1%} synthetic). Good is 2 points or less.",
+        )
+
+    def _loglik_verdict(self) -> Verdict:
+        ll, units = self.heldout_loglik, self.loglik_units
+        if not np.isfinite(ll):
+            return Verdict("Held-out log-likelihood", "undefined", "poor",
+                           "Some held-out rows get zero density under the model, so their "
+                           "log-likelihood is minus infinity: the model rules out values the "
+                           "data has.")
+        text = f"The model gives held-out real rows {ll:.2f} {units}"
+        if self.heldout_loglik_median is not None and np.isfinite(self.heldout_loglik_median):
+            text += (f" (median {self.heldout_loglik_median:.2f}; a mean far below the "
+                     "median means a few rare rows get almost no density)")
+        text += "."
+        level = "info"
+        base = self.baseline_loglik
+        if base is not None and np.isfinite(base):
+            gain = ll - base
+            text += (f" One full Gaussian of the same rows gives {base:.2f}; the model is "
+                     f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row.")
+            level = "good" if gain > 0 else "poor"
+        elif base is not None:
+            text += (" A single full Gaussian is no baseline here: its covariance is singular "
+                     "(a constant or duplicated column), so its likelihood is undefined.")
+        return Verdict("Held-out log-likelihood", f"{ll:.2f}", level, text)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers as a JSON-ready dict."""
+        out: dict[str, Any] = {
+            "column_similarity": self.column_similarity,
+            "wasserstein": self.wasserstein,
+            "correlation_similarity": self.correlation_similarity,
+            "trend_similarity": self.trend_similarity,
+            "contingency_similarity": self.contingency_similarity,
+            "empty_share_difference": self.empty_share_difference,
+            "detection_auc": self.detection_auc,
+            "heldout_loglik": self.heldout_loglik,
+            "heldout_loglik_median": self.heldout_loglik_median,
+            "baseline_loglik": self.baseline_loglik,
+            "reference": self.reference,
+            "loglik_units": self.loglik_units,
+            "efficacy": self.efficacy,
+            "n_real": self.n_real,
+            "n_synthetic": self.n_synthetic,
+            "notes": list(self.notes),
+        }
+        if self.privacy is not None:
+            out["privacy"] = {
+                "n_copies": self.privacy.n_copies,
+                "share_closer": self.privacy.share_closer,
+                "median_ratio": self.privacy.median_ratio,
+                "reference": self.privacy.reference,
+            }
+        return out
+
+
