@@ -70,9 +70,9 @@ def test_discrete_columns_draw_only_observed_values_with_their_shares():
     assert set(np.unique(draws)) == {10.0, 12.5, 20.0, 40.0}
     shares = [np.mean(draws == v) for v in (10.0, 12.5, 20.0, 40.0)]
     np.testing.assert_allclose(shares, [0.1, 0.2, 0.3, 0.4], atol=0.01)
-    counts = rng.poisson(30, 3000)
-    c = columns.fit_codec(counts, counts.dtype)
-    out = columns.decode(c, rng.normal(size=5000))
+    counts = pd.Series(rng.poisson(30, 3000))
+    c = columns.column_codec(counts)
+    out = columns.to_values(c, columns.decode(c, rng.normal(size=5000)))
     assert out.dtype == counts.dtype and set(out) <= set(counts)
 
 

@@ -32,13 +32,15 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import special
 
-__all__ = ["decimals_of", "decode", "encode", "encode_fit", "fit_codec", "round_significant",
-           "significant_of"]
+__all__ = ["column_codec", "decimals_of", "decode", "decode_table", "encode", "encode_fit",
+           "encode_table", "fit_codec", "fit_space", "kind_of", "missing_patterns",
+           "round_significant", "significant_of", "to_numbers", "to_values"]
 
 #: at most this many distinct values make a column discrete (any values)
 MAX_DISCRETE = 50
@@ -139,11 +141,17 @@ def encode_fit(codec: dict[str, Any], x: np.ndarray, rng: np.random.Generator) -
     exactly standard normal even for a column with repeated values.
     """
     x = np.asarray(x, dtype=np.float64)
-    s = np.sort(x)
-    lo = np.searchsorted(s, x, side="left")
-    count = np.searchsorted(s, x, side="right") - lo
-    u = (lo + rng.random(x.size) * count) / x.size
-    return special.ndtri(np.clip(u, 0.5 / x.size, 1 - 0.5 / x.size))
+    seen = ~np.isnan(x)
+    z = np.full(x.size, np.nan)
+    if not seen.any():
+        return z
+    obs = x[seen]
+    s = np.sort(obs)
+    lo = np.searchsorted(s, obs, side="left")
+    count = np.searchsorted(s, obs, side="right") - lo
+    u = (lo + rng.random(obs.size) * count) / obs.size
+    z[seen] = special.ndtri(np.clip(u, 0.5 / obs.size, 1 - 0.5 / obs.size))
+    return z
 
 
 def _knots(codec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -177,16 +185,264 @@ def encode(codec: dict[str, Any], x: np.ndarray) -> np.ndarray:
 
 
 def decode(codec: dict[str, Any], z: np.ndarray) -> np.ndarray:
-    """Values of the column for normal scores ``z``, in its dtype and precision."""
-    u = special.ndtr(np.asarray(z, dtype=np.float64))
+    """Numbers of the column for normal scores ``z`` (NaN stays NaN), in its precision.
+
+    For categories these are codes, for dates nanoseconds: :func:`to_values` turns them into
+    the column's own values.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    u = special.ndtr(z)
     k = np.asarray(codec["values"])
-    if codec["kind"] == "discrete":
+    if codec["kind"] in ("discrete", "categorical"):
         idx = np.searchsorted(np.asarray(codec["levels"]), u, side="right")
-        x = k[np.clip(idx, 0, k.size - 1)]
+        x = k[np.clip(idx, 0, k.size - 1)].astype(np.float64)
     else:
         x = np.interp(u, np.asarray(codec["levels"], dtype=np.float64), k.astype(np.float64))
         if codec.get("significant", -1) >= 1:
             x = round_significant(x, codec["significant"], codec["decimals"])
         elif codec["decimals"] >= 0:
             x = np.round(x, codec["decimals"])
-    return x.astype(codec["dtype"]) if np.dtype(codec["dtype"]).kind in "iub" else x
+        if codec.get("time_unit"):
+            x = np.round(x / codec["time_unit"]) * codec["time_unit"]
+    x[np.isnan(z)] = np.nan
+    return x
+
+
+# ---------------------------------------------------------------- columns of any kind
+#: time resolutions a date column may be given in, in nanoseconds (coarsest first)
+_TIME_UNITS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
+
+
+def kind_of(col: Any) -> str:
+    """``'categorical'`` (text, booleans, pandas categories), ``'datetime'`` or ``'numeric'``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> kind_of(pd.Series(["a", None])), kind_of(pd.Series([1.5])), kind_of(pd.Series([True]))
+    ('categorical', 'numeric', 'categorical')
+    """
+    import pandas as pd
+
+    dtype = getattr(col, "dtype", np.asarray(col).dtype)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        return "categorical"
+    return "numeric"
+
+
+def _empty(col: Any) -> np.ndarray:
+    import pandas as pd
+
+    return np.asarray(pd.isna(col), dtype=bool)
+
+
+def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
+    """The column as floats for its map: values, category codes or nanoseconds (NaN: empty).
+
+    A category the column did not have when the map was fitted is NaN too.
+    """
+    import pandas as pd
+
+    empty = _empty(col)
+    if codec["kind"] == "categorical":
+        lookup = {c: i for i, c in enumerate(codec["categories"])}
+        out = np.array([np.nan if e else lookup.get(_label(v, codec), np.nan)
+                        for v, e in zip(np.asarray(col, dtype=object), empty)])
+        return out.astype(np.float64)
+    if codec.get("time_unit"):
+        ns = pd.to_datetime(pd.Series(col)).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        return np.where(empty, np.nan, ns.astype(np.float64))
+    return np.where(empty, np.nan, pd.to_numeric(pd.Series(col), errors="coerce")
+                    .to_numpy(dtype=np.float64, na_value=np.nan))
+
+
+def _label(value: Any, codec: dict[str, Any]) -> Any:
+    return bool(value) if codec["dtype"] in ("bool", "boolean") else str(value)
+
+
+def column_codec(col: Any, order_by: np.ndarray | None = None) -> dict[str, Any]:
+    """The map of a column of any kind (its empty cells left out).
+
+    Categories are ordered by the mean of ``order_by`` (a score per row, e.g. the rows'
+    first principal component) within each category, so that neighbouring categories have
+    similar rows; without it, by frequency. Dates keep their resolution (days, hours, ...).
+    """
+    import pandas as pd
+
+    kind = kind_of(col)
+    empty = _empty(col)
+    dtype = str(getattr(col, "dtype", np.asarray(col).dtype))
+    if kind == "categorical":
+        labels = pd.Series(np.asarray(col, dtype=object)[~empty])
+        labels = labels.map(bool) if dtype in ("bool", "boolean") else labels.map(str)
+        counts = labels.value_counts(sort=True)
+        if order_by is not None and len(counts) > 1:
+            means = pd.Series(np.asarray(order_by)[~empty]).groupby(labels.to_numpy()).mean()
+            cats = list(means.sort_values(kind="stable").index)
+        else:
+            cats = list(counts.index)
+        codes = labels.map({c: i for i, c in enumerate(cats)}).to_numpy(np.float64)
+        codec = fit_codec(codes)
+        codec.update(kind="categorical", categories=np.array(cats, dtype=object),
+                     dtype=dtype, values=np.arange(len(cats), dtype=np.float64),
+                     levels=np.cumsum(counts[cats].to_numpy()) / max(len(labels), 1))
+        return codec
+    shell = {"kind": kind, "categories": None, "dtype": dtype, "time_unit": 0}
+    if kind == "datetime":
+        shell["time_unit"] = 1
+    numbers = to_numbers(shell, col)
+    observed = numbers[~np.isnan(numbers)]
+    if observed.size == 0:
+        raise ValueError("the column has no observed value")
+    codec = fit_codec(observed, np.float64)
+    codec["dtype"] = dtype
+    if kind == "datetime":
+        ns = observed.astype(np.int64)
+        codec["time_unit"] = next(u for u in _TIME_UNITS if np.all(ns % u == 0))
+        codec["decimals"], codec["significant"] = -1, -1
+    return codec
+
+
+def missing_patterns(empty: np.ndarray, most: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """The patterns of empty cells that rows show, and each row's pattern.
+
+    ``empty`` is ``(n, d)`` booleans. The ``most`` most frequent patterns seen at least
+    twice are kept (the complete pattern always); a row with a rarer pattern is given the
+    kept pattern closest to it (fewest cells different), so no single row's pattern is
+    ever reproduced. Returns ``patterns`` ``(P, d)`` and ``ids`` ``(n,)``.
+
+    Examples
+    --------
+    >>> e = np.array([[0, 0], [0, 1], [0, 1], [1, 1]], dtype=bool)
+    >>> patterns, ids = missing_patterns(e)
+    >>> patterns.astype(int).tolist(), ids.tolist()
+    ([[0, 1], [0, 0]], [1, 0, 0, 0])
+    """
+    found, inverse, counts = np.unique(empty, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    order = np.argsort(-counts, kind="stable")
+    complete = ~found.any(axis=1)
+    keep = [i for i in order if counts[i] >= 2 or complete[i]][:most] or [int(order[0])]
+    if complete.any() and not complete[keep].any():
+        keep.append(int(np.flatnonzero(complete)[0]))
+    kept = found[keep]
+    distance = (found[:, None, :] != kept[None, :, :]).sum(axis=2)
+    nearest = np.argmin(distance, axis=1)
+    return kept, nearest[inverse]
+
+
+def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
+    """The column's own values for numbers from :func:`decode`, in its dtype."""
+    import pandas as pd
+
+    numbers = np.asarray(numbers, dtype=np.float64)
+    empty = np.isnan(numbers)
+    dtype = codec["dtype"]
+    if codec["kind"] == "categorical":
+        cats = np.asarray(codec["categories"], dtype=object)
+        out = np.where(empty, None, cats[np.where(empty, 0, numbers).astype(np.intp)])
+        if dtype == "bool" and not empty.any():
+            return out.astype(bool)
+        return pd.array(out, dtype="boolean") if dtype in ("bool", "boolean") else out
+    if codec.get("time_unit"):
+        ns = np.where(empty, 0, numbers).astype(np.int64).astype("datetime64[ns]")
+        out = pd.Series(ns).where(~empty)
+        return out.to_numpy().astype(dtype) if dtype.startswith("datetime64") else out
+    if np.dtype(dtype if dtype != "Int64" else "int64").kind in "iu":
+        if empty.any() or dtype == "Int64":
+            return pd.array(np.where(empty, None, numbers).tolist(), dtype="Int64")
+        return numbers.astype(dtype)
+    return numbers
+
+
+# ---------------------------------------------------------------- a whole table
+def fit_space(df: Any) -> dict[str, Any]:
+    """The maps of every column of a table, and its patterns of empty cells.
+
+    Categories are ordered along the first principal component of the numeric columns'
+    scores (see :func:`column_codec`). Returns a plain dict (model files hold it):
+    ``columns``, ``codecs``, and, when some cell is empty, ``patterns`` (see
+    :func:`missing_patterns`) with the ``pattern_codec`` of the row's pattern, an extra
+    categorical column of the score space, so that which cells are empty is modelled jointly
+    with the values.
+    """
+    columns = [str(c) for c in df.columns]
+    kinds = [kind_of(df[c]) for c in columns]
+    codecs: list[Any] = [None] * len(columns)
+    for j, c in enumerate(columns):
+        if kinds[j] != "categorical":
+            codecs[j] = column_codec(df[c])
+    order_by = _first_component(df, columns, codecs)
+    for j, c in enumerate(columns):
+        if codecs[j] is None:
+            codecs[j] = column_codec(df[c], order_by)
+    space: dict[str, Any] = {"columns": columns, "codecs": codecs, "patterns": None,
+                             "pattern_codec": None}
+    empty = np.column_stack([_empty(df[c]) for c in columns])
+    if empty.any():
+        patterns, ids = missing_patterns(empty)
+        space["patterns"] = patterns
+        space["pattern_codec"] = {**fit_codec(ids.astype(np.float64)), "kind": "discrete",
+                                  "values": np.arange(len(patterns), dtype=np.float64),
+                                  "levels": np.cumsum(np.bincount(ids, minlength=len(patterns)))
+                                  / len(ids)}
+    return space
+
+
+def _first_component(df: Any, columns: list[str], codecs: list) -> np.ndarray | None:
+    """Each row's score on the first principal component of the numeric columns' scores."""
+    numeric = [j for j, c in enumerate(codecs) if c is not None]
+    if not numeric:
+        return None
+    Z = np.column_stack([encode(codecs[j], to_numbers(codecs[j], df[columns[j]]))
+                         for j in numeric])
+    Z = np.nan_to_num(Z - np.nanmean(Z, axis=0))
+    if Z.shape[1] == 1:
+        return Z[:, 0]
+    _, _, vt = np.linalg.svd(Z[:: max(1, len(Z) // 5000)], full_matrices=False)
+    return Z @ vt[0]
+
+
+def _pattern_ids(space: dict[str, Any], df: Any) -> np.ndarray:
+    empty = np.column_stack([_empty(df[c]) for c in space["columns"]])
+    kept = np.asarray(space["patterns"], dtype=bool)
+    return np.argmin((empty[:, None, :] != kept[None, :, :]).sum(axis=2), axis=1)
+
+
+def encode_table(space: dict[str, Any], df: Any, rng: np.random.Generator | None = None
+                 ) -> np.ndarray:
+    """Scores ``(n, d [+ 1])`` of a table's rows; empty cells stay NaN.
+
+    With ``rng`` the rows are those the maps were fitted on and ties are spread over their
+    levels (:func:`encode_fit`); without it every value gets its mid-level (for scoring).
+    The last column is the row's pattern of empty cells when the table has some.
+    """
+    cols = []
+    for codec, c in zip(space["codecs"], space["columns"]):
+        x = to_numbers(codec, df[c])
+        cols.append(encode_fit(codec, x, rng) if rng is not None else encode(codec, x))
+    if space.get("patterns") is not None:
+        ids = _pattern_ids(space, df).astype(np.float64)
+        pc = space["pattern_codec"]
+        cols.append(encode_fit(pc, ids, rng) if rng is not None else encode(pc, ids))
+    return np.column_stack(cols)
+
+
+def decode_table(space: dict[str, Any], Z: np.ndarray, columns: Sequence[int] | None = None
+                 ) -> Any:
+    """A table (DataFrame) from scores: each column in its own kind, dtype and precision.
+
+    ``columns`` (positions) decodes only those columns of ``Z``, which then has just them
+    (no pattern column: the cells are all filled).
+    """
+    import pandas as pd
+
+    idx = range(len(space["columns"])) if columns is None else list(columns)
+    numbers = np.column_stack([decode(space["codecs"][j], Z[:, i]) for i, j in enumerate(idx)])
+    if columns is None and space.get("patterns") is not None:
+        ids = decode(space["pattern_codec"], Z[:, -1]).astype(np.intp)
+        numbers[np.asarray(space["patterns"], dtype=bool)[ids]] = np.nan
+    return pd.DataFrame({space["columns"][j]: to_values(space["codecs"][j], numbers[:, i])
+                         for i, j in enumerate(idx)})

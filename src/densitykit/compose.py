@@ -100,9 +100,13 @@ class DensityMixture(DensityMixin, BaseEstimator):
                                 for lw, d in zip(logw, self.densities_, strict=True)])
 
     def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of each row: ``logsumexp_k(log w_k + log p_k(x))``."""
+        """Log-density of each row: ``logsumexp_k(log w_k + log p_k(x))``.
+
+        A row with empty cells (NaN) gets the density of its observed cells, when every part
+        marginalises empty cells (densitykit's Gaussian models and kernel densities do).
+        """
         check_is_fitted(self)
-        X = check_data(self, X, reset=False, dtype=np.float64)
+        X = check_data(self, X, reset=False, dtype=np.float64, allow_nan=True)
         return logsumexp(self._log_parts(X), axis=1)
 
     def score(self, X: Any, y: Any = None) -> float:
@@ -112,7 +116,7 @@ class DensityMixture(DensityMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability that each row came from each density."""
         check_is_fitted(self)
-        X = check_data(self, X, reset=False, dtype=np.float64)
+        X = check_data(self, X, reset=False, dtype=np.float64, allow_nan=True)
         parts = self._log_parts(X)
         lse = logsumexp(parts, axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):

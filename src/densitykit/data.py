@@ -119,12 +119,23 @@ FORMATS: dict[str, tuple[Callable[..., pd.DataFrame], Callable[..., None], tuple
 
 #: what to do with bad cells (empty, +-inf, text in a numeric column)
 POLICIES = {
+    "keep": "keep every row: a bad cell becomes an empty cell, for the models that handle them",
     "drop-rows": "drop every row holding a bad cell (the chapter's rule)",
     "drop-columns": "drop every column holding a bad cell",
     "error": "raise an error naming the first bad cells",
 }
 
 _SCOPES = ("selected", "all")
+
+#: which columns a table keeps
+KINDS = {
+    "numeric": "numeric columns only; text columns are dropped, a date/time column is the index",
+    "mixed": "every column as what it is: numbers, integers, booleans, categories (text with "
+    "few distinct values) and dates/times; identifiers and free text are left out, named",
+}
+#: a text column with more distinct values than this (and than a tenth of its rows) is an
+#: identifier or free text, not a category
+MAX_CATEGORIES = 200
 
 # cells that mean "no value" (as pandas' readers treat them), counted as empty, not as text
 _NA_TOKENS = frozenset({"", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "-nan"})
@@ -209,6 +220,7 @@ class CleaningReport:
     n_rows_dropped: int = 0
     n_rows_out: int = 0
     columns_out: list[str] = field(default_factory=list)
+    column_kinds: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_columns_out(self) -> int:
@@ -253,6 +265,15 @@ class CleaningReport:
             lines.append(
                 f"  Policy 'drop-rows': dropped {self.n_rows_dropped} row(s) with a bad cell."
             )
+        elif self.policy == "keep" and self.issues:
+            lines.append("  Policy 'keep': every row kept; bad cells are empty cells.")
+        kinds: dict[str, list[str]] = {}
+        for col, kind in self.column_kinds.items():
+            kinds.setdefault(kind, []).append(col)
+        if len(kinds) > 1 or "numeric" not in kinds:
+            lines.append("  Kept as: " + "; ".join(
+                f"{kind} {len(cols)} ({', '.join(map(repr, cols[:3]))}"
+                f"{', ...' if len(cols) > 3 else ''})" for kind, cols in kinds.items()) + ".")
         lines.append(f"Kept {self.n_rows_out} rows x {self.n_columns_out} columns.")
         return "\n".join(lines)
 
@@ -502,8 +523,9 @@ def read_table(
     index: str | bool | None = "auto",
     sheet: Any = None,
     sep: str | None = None,
+    kinds: str = "numeric",
 ) -> Table:
-    """Read a table and return its clean numeric part with a cleaning report.
+    """Read a table and return its clean part (numeric, or every kind) with a cleaning report.
 
     Parameters
     ----------
@@ -515,8 +537,11 @@ def read_table(
     columns, exclude : spec or list of specs, optional
         Columns to keep and to leave out: names, glob patterns (``'x*'``), 0-based positions
         in the file, ranges ``'a:b'`` (``'-5:'`` is the last five) or inclusive ``'a-b'``.
-    policy : {'drop-rows', 'drop-columns', 'error'}, default='drop-rows'
-        What to do with a bad cell (empty, ``+-inf``, or text in a numeric column).
+    policy : {'keep', 'drop-rows', 'drop-columns', 'error'}, default='drop-rows'
+        What to do with a bad cell (empty, ``+-inf``, text in a numeric column, a date that
+        does not parse): ``'keep'`` keeps every row and makes it an empty cell (NaN, NaT or
+        None), for the models that handle empty cells (Gaussian models, KDE scores,
+        :class:`densitykit.Synthesizer`).
     check : {'selected', 'all'}, default='selected'
         Which columns' bad cells count for ``'drop-rows'``: only the selected ones, or every
         numeric column of the file (the chapter's rule: a row with any bad cell goes, then
@@ -528,6 +553,13 @@ def read_table(
         Excel sheet (default: the first).
     sep : str, optional
         Field separator for text files.
+    kinds : {'numeric', 'mixed'}, default='numeric'
+        ``'numeric'``: numeric columns only (float64, integer columns as int64). ``'mixed'``:
+        every column as what it is (see :data:`KINDS`): numbers; integers (int64, or
+        pandas' nullable ``Int64`` when a cell is empty); booleans; categories (text with at
+        most :data:`MAX_CATEGORIES` distinct values, kept as strings); dates and times
+        (datetime64). Text with more distinct values is left out as an identifier or free
+        text, and the report says so. ``report.column_kinds`` says what each column became.
 
     Returns
     -------
@@ -548,6 +580,8 @@ def read_table(
         )
     if check not in _SCOPES:
         raise DataError(f"Unknown check {check!r}; valid options are 'selected', 'all'.")
+    if kinds not in KINDS:
+        raise DataError(f"Unknown kinds {kinds!r}; valid options are 'numeric', 'mixed'.")
     raw, label = _load(source, format, sheet, sep)
     n_rows, names = len(raw), list(raw.columns)
     if not names:
@@ -557,8 +591,13 @@ def read_table(
     report = CleaningReport(source=label, n_rows_in=n_rows, n_columns_in=len(names),
                             policy=policy)
 
+    if kinds == "mixed":
+        index = None if index == "auto" else index
     index_col = _pick_index(raw, names, index)
     selected = select_columns(names, columns, exclude)
+    if kinds == "mixed":
+        return _read_mixed(raw, label, [c for c in selected if c != index_col], policy, report,
+                           index_col)
     if index_col is not None:
         report.index_column = index_col
         selected = [c for c in selected if c != index_col]
@@ -585,6 +624,8 @@ def read_table(
             report.issues.append(issue)
         if issue is not None and policy == "drop-rows":
             bad_rows |= ~np.isfinite(values)
+        if policy == "keep":
+            values[~np.isfinite(values)] = np.nan
 
     if not numeric:
         raise DataError(
@@ -624,12 +665,99 @@ def read_table(
     report.n_rows_dropped = int(bad_rows.sum())
     report.n_rows_out = len(data)
     report.columns_out = list(data.columns)
+    report.column_kinds = {c: "integer" if data[c].dtype.kind == "i" else "numeric"
+                           for c in data.columns}
     if len(data) == 0:
         raise DataError(
             f"{label}: no row is left after dropping rows with bad cells "
             f"({len(report.issues)} column(s) affected). Try policy 'drop-columns' or select "
             "fewer columns.\n" + report.to_text()
         )
+    return Table(data=data, report=report, rows=np.flatnonzero(keep))
+
+
+def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np.ndarray]:
+    """One column as what it is: (kind or the reason to leave it out, values, empty, bad).
+
+    ``empty`` marks cells with no value, ``bad`` cells whose value could not be read (text in
+    a numeric column, infinities, dates that do not parse); both become empty cells.
+    """
+    n = len(col)
+    none = np.zeros(n, bool)
+    if pd.api.types.is_bool_dtype(col):
+        return "boolean", col.astype("boolean"), col.isna().to_numpy(), none
+    if _looks_like_dates(col):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+        empty = col.isna().to_numpy() | col.astype(str).str.strip().str.lower().isin(
+            _NA_TOKENS).to_numpy()
+        return "datetime", parsed, empty, parsed.isna().to_numpy() & ~empty
+    values, empty, text = _as_numbers(col)
+    filled = int((~empty).sum())
+    if filled == 0:
+        return "empty", None, empty, none
+    if text.sum() <= 0.5 * filled:
+        bad = text | np.isinf(values)
+        values = np.where(bad, np.nan, values)
+        observed = values[~np.isnan(values)]
+        if observed.size and np.all(observed == np.round(observed)) and (
+                pd.api.types.is_integer_dtype(col) or not pd.api.types.is_float_dtype(col)
+                or np.isnan(values).any()):
+            ints = pd.Series(values).astype("Int64" if np.isnan(values).any() else np.int64)
+            return "integer", ints, empty, bad
+        return "numeric", pd.Series(values), empty, bad
+    labels = col.astype(object).where(~empty, None)
+    labels = labels.map(lambda v: v if v is None else str(v).strip())
+    k = labels.dropna().nunique()
+    if k > MAX_CATEGORIES and k > 0.1 * n:
+        return f"text with {k:,} distinct values (an identifier or free text)", None, empty, none
+    return "categorical", labels, empty, none
+
+
+def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
+                report: CleaningReport, index_col: str | None) -> Table:
+    """:func:`read_table` with ``kinds='mixed'``: every column kept as what it is."""
+    kept: dict[str, pd.Series] = {}
+    bad_rows = np.zeros(len(raw), bool)
+    for name in selected:
+        kind, values, empty, bad = _mixed_column(raw[name])
+        if values is None:
+            report.dropped_columns[name] = kind
+            continue
+        if empty.any() or bad.any():
+            examples = list(dict.fromkeys(raw[name][bad].astype(str).str.strip()))[:3]
+            report.issues.append(ColumnIssue(name, int(empty.sum()), 0, int(bad.sum()),
+                                             examples, [int(i) for i in
+                                                        np.flatnonzero(empty | bad)[:5]]))
+            if policy == "drop-columns":
+                report.dropped_columns[name] = "bad cells"
+                continue
+            bad_rows |= empty | bad
+        kept[name] = values.reset_index(drop=True)
+        report.column_kinds[name] = kind
+    if not kept:
+        raise DataError(f"{label}: none of the {len(selected)} selected columns can be "
+                        "modelled (see the reasons in the cleaning report).\n" + report.to_text())
+    if policy == "error" and report.issues:
+        first = report.issues[0]
+        raise DataError(
+            f"{label}: {len(report.issues)} column(s) hold empty or bad cells, e.g. "
+            f"{first.column!r}: {first.describe()}. Use policy 'keep' (the models handle "
+            "empty cells), 'drop-rows' or 'drop-columns'.")
+    keep = ~bad_rows if policy == "drop-rows" else np.ones(len(raw), bool)
+    data = pd.DataFrame(kept)[keep].reset_index(drop=True)
+    if index_col is not None:
+        data.index = pd.Index(raw[index_col][keep].to_numpy(), name=index_col)
+        report.index_column = index_col
+    report.n_rows_dropped = int((~keep).sum())
+    report.n_rows_out = len(data)
+    report.columns_out = list(data.columns)
+    if len(data) == 0:
+        raise DataError(f"{label}: no row is left after dropping rows with bad cells. Use "
+                        "policy 'keep'.\n" + report.to_text())
     return Table(data=data, report=report, rows=np.flatnonzero(keep))
 
 

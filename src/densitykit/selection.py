@@ -469,7 +469,7 @@ class ModelSelector(BaseEstimator):
 
         check_in(self.criterion, "criterion", CRITERIA)
         check_in(self.rule, "rule", RULES)
-        X = check_data(self, X, reset=True, min_samples=4)
+        X = check_data(self, X, reset=True, min_samples=4, allow_nan=True)
         base = self._base_estimator()
         grid = {"n_components": list(range(1, 11))} if self.param_grid is None else None
         candidates = expand_grid(base, grid if grid is not None else self.param_grid)

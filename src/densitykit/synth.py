@@ -232,7 +232,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
         **read_options
             Passed to :func:`densitykit.data.read_table` (``columns``, ``exclude``,
             ``policy``, ``check``, ``sheet``, ``format``); kept, so :meth:`evaluate` can
-            read the same table again.
+            read the same table again. By default every row and every column is used
+            (``policy='keep'``, ``kinds='mixed'``): empty cells, categories, integers and
+            dates are modelled, each column coming back in its own kind.
         """
         self._check_params()
         df, cleaning, source = _read(data, read_options)
@@ -254,9 +256,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         self.cleaning_ = cleaning
         self._train_rows, self._test_rows = df.iloc[train], df.iloc[test]
         chosen, tail = self._search(self._train_rows, rng, seed, progress)
-        self.codecs_ = [_columns.fit_codec(self._train_rows[c].to_numpy(),
-                                           self._train_rows[c].dtype) for c in self.columns_]
-        Z = self._encode_fit(self._train_rows, np.random.default_rng(seed))
+        self.space_ = _columns.fit_space(self._train_rows)
+        Z = _complete_scores(self.space_, self._train_rows, seed)
         self.family_, self.size_ = chosen
         self.density_ = make_score_density(self.family_, self.size_, tail, seed, Z).fit(Z)
         from .gaussian import Normal
@@ -266,11 +267,10 @@ class Synthesizer(DensityMixin, BaseEstimator):
         self._legacy_shrink = None
         return self
 
-    def _encode_fit(self, df: pd.DataFrame, rng: np.random.Generator,
-                    codecs: list | None = None) -> np.ndarray:
-        codecs = self.codecs_ if codecs is None else codecs
-        return np.column_stack([_columns.encode_fit(c, df[name].to_numpy(np.float64), rng)
-                                for c, name in zip(codecs, self.columns_)])
+    @property
+    def codecs_(self) -> list[dict[str, Any]]:
+        """Each column's map to normal scores (see :mod:`densitykit._columns`)."""
+        return self.space_["codecs"]
 
     def _search(self, rows: pd.DataFrame, rng: np.random.Generator, seed: int,
                 progress: Callable[[str], None] | None) -> tuple[tuple[str, float], int]:
@@ -278,14 +278,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
         from .selection import ModelSelector, choose_index, detection_scorer
 
         val, fit = _split(len(rows), self.validation_size, rng)
-        codecs = [_columns.fit_codec(rows[c].to_numpy()[fit], rows[c].dtype)
-                  for c in self.columns_]
-        Z_fit = self._encode_fit(rows.iloc[fit], np.random.default_rng(seed), codecs)
-        Z_val = np.column_stack([_columns.encode(c, rows[n].to_numpy(np.float64)[val])
-                                 for c, n in zip(codecs, self.columns_)])
+        space = _columns.fit_space(rows.iloc[fit])
+        Z_fit = _complete_scores(space, rows.iloc[fit], seed)
+        Z_val = _columns.encode_table(space, rows.iloc[val])
         Z = np.vstack([Z_fit, Z_val])
         split = [(np.arange(len(fit)), np.arange(len(fit), len(Z)))]
-        decode = lambda Zs: _decode_frame(codecs, self.columns_, Zs)  # noqa: E731
+        decode = lambda Zs: _columns.decode_table(space, Zs)  # noqa: E731
 
         def scorer(model: Any, X_fit: Any, X_test: Any, random_state: Any = 0) -> dict:
             return detection_scorer(model, X_fit, X_test, random_state=random_state,
@@ -343,9 +341,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     # -- the density ----------------------------------------------------------------------
     def _scores(self, X: Any) -> np.ndarray:
-        frame = _frame(X, self.columns_)
-        return np.column_stack([_columns.encode(c, frame[n].to_numpy(np.float64))
-                                for c, n in zip(self.codecs_, self.columns_)])
+        return _columns.encode_table(self.space_, _frame(X, self.columns_))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-likelihood of each row, in nats of its normal scores (see the module notes)."""
@@ -383,7 +379,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if getattr(self, "_legacy_shrink", None) is not None:
             mean, shrink = self._legacy_shrink
             Z = mean + (Z - mean) * shrink
-        return _decode_frame(self.codecs_, self.columns_, Z)
+        return _columns.decode_table(self.space_, Z)
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       given: dict[str, float]) -> pd.DataFrame:
@@ -397,15 +393,21 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if len(given) >= len(self.columns_):
             raise DataError("the given values fix every column; leave at least one to draw.")
         idx = [self.columns_.index(c) for c in given]
-        z = [float(_columns.encode(self.codecs_[j], np.array([float(given[c])]))[0])
-             for j, c in zip(idx, given)]
+        z = []
+        for j, c in zip(idx, given):
+            number = _columns.to_numbers(self.codecs_[j], pd.Series([given[c]], dtype=object))
+            if np.isnan(number[0]):
+                raise DataError(f"{given[c]!r} is not a value column {c!r} had when the model "
+                                "was fitted; give one of its values.")
+            z.append(float(_columns.encode(self.codecs_[j], number)[0]))
         cond = self.density_.condition(idx, z)
-        rest = [j for j in range(len(self.columns_)) if j not in idx]
-        out = _decode_frame([self.codecs_[j] for j in rest],
-                            [self.columns_[j] for j in rest], draw_rows(cond, n, rng))
+        Z = np.empty((n, self.density_.n_features_in_))
+        Z[:, idx] = z
+        Z[:, [j for j in range(Z.shape[1]) if j not in idx]] = draw_rows(cond, n, rng)
+        out = _columns.decode_table(self.space_, Z)
         for name, value in given.items():
-            out[name] = np.full(n, value, dtype=self.codecs_[self.columns_.index(name)]["dtype"])
-        return out[self.columns_]
+            out[name] = pd.Series([value] * n, dtype=out[name].dtype)
+        return out
 
     # -- judging ----------------------------------------------------------------------------
     def split_rows(self, real: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -503,7 +505,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         """
         j = self.columns_.index(column)
         codec = self.codecs_[j]
-        if self.family_ != "gmm" or codec["kind"] != "continuous":
+        if self.family_ != "gmm" or codec["kind"] != "continuous" or codec.get("time_unit"):
             return None
         grid = np.asarray(grid, dtype=np.float64)
         z = _columns.encode(codec, grid)
@@ -517,7 +519,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
     def component_outlines(self, a: str, b: str, n_std: float = 2.0
                            ) -> list[tuple[np.ndarray, float]] | None:
         """Each mixture component's ``n_std`` ellipse in columns ``a``, ``b``, in table units."""
-        if self.family_ != "gmm":
+        numeric = [c["kind"] != "categorical" and not c.get("time_unit") for c in self.codecs_]
+        if self.family_ != "gmm" or not (numeric[self.columns_.index(a)]
+                                         and numeric[self.columns_.index(b)]):
             return None
         from .report import ellipse
 
@@ -539,16 +543,18 @@ class Synthesizer(DensityMixin, BaseEstimator):
         s = meta["synth"]
         self = cls(model=str(s["family"]), random_state=meta.get("seed", 0))
         self.columns_ = [str(c) for c in s["columns"]]
-        self.codecs_ = []
+        codecs: list[dict[str, Any]] = []
         for q, disc in zip(s["quantiles"], np.asarray(s["discrete"], dtype=bool)):
             q = np.asarray(q, dtype=np.float64)  # sorted quantiles, drawn from as they were
             values, levels = q, np.linspace(0, 1, q.size)
             if disc:
                 values, counts = np.unique(q, return_counts=True)
                 levels = np.cumsum(counts) / q.size
-            self.codecs_.append({"kind": "discrete" if disc else "continuous", "values": values,
-                                 "levels": levels, "n": int(q.size), "decimals": -1,
-                                 "significant": -1, "dtype": "float64"})
+            codecs.append({"kind": "discrete" if disc else "continuous", "values": values,
+                           "levels": levels, "n": int(q.size), "decimals": -1,
+                           "significant": -1, "dtype": "float64"})
+        self.space_ = {"columns": self.columns_, "codecs": codecs, "patterns": None,
+                       "pattern_codec": None}
         self.density_ = table_model.density_
         self.baseline_density_ = None
         self.family_, self.size_ = str(s["family"]), float(s["size"])
@@ -588,7 +594,7 @@ def _read(data: Any, options: dict[str, Any]) -> tuple[pd.DataFrame, dict | None
         if arr.ndim != 2:
             raise DataError(f"data must be a 2-D table; got an array of shape {arr.shape}.")
         data = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
-    table = read_table(data, **options)
+    table = read_table(data, **{"policy": "keep", "kinds": "mixed", **options})
     source = None if isinstance(data, pd.DataFrame) else os.path.basename(str(data))
     return table.data.reset_index(drop=True), table.report.to_dict(), source
 
@@ -605,9 +611,23 @@ def _frame(X: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=columns)
 
 
-def _decode_frame(codecs: list, columns: list[str], Z: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({name: _columns.decode(c, Z[:, j])
-                         for j, (c, name) in enumerate(zip(codecs, columns))}, columns=columns)
+def _complete_scores(space: dict[str, Any], rows: pd.DataFrame, seed: int) -> np.ndarray:
+    """Scores of the rows a space was fitted on, empty cells drawn from their conditional.
+
+    The scores of empty cells are filled by multiple imputation from a Gaussian mixture fitted
+    with the empty cells left out (EM under missing at random), so the density is fitted on
+    complete rows whose observed cells are untouched; the cells come back empty when sampling
+    (the pattern column says which).
+    """
+    rng = np.random.default_rng(seed)
+    Z = _columns.encode_table(space, rows, rng)
+    if not np.isnan(Z).any():
+        return Z
+    from .gaussian import GaussianMixture
+
+    k = max(1, min(4, len(Z) // (10 * (Z.shape[1] + 1))))
+    filler = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, random_state=seed)
+    return filler.fit(Z).impute(Z, method="sample", random_state=rng)
 
 
 def _tidy_results(table: pd.DataFrame) -> pd.DataFrame:

@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "classify": "densitykit.cli.classify",
     "synth": "densitykit.cli.synth",
     "report": "densitykit.cli.report",
+    "impute": "densitykit.cli.impute",
     "dataset": "densitykit.cli.dataset",
 }
 

@@ -68,15 +68,18 @@ def add_force(parser: argparse.ArgumentParser) -> None:
                         help="replace an existing output file")
 
 
-def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True) -> None:
+def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True,
+                      policy: str = "drop-rows") -> None:
     """Options for reading a table: format, sheet, columns, bad-cell policy."""
     group = parser.add_argument_group("reading the table")
     group.add_argument("--format", choices=["csv", "tsv", "excel", "parquet"],
                        help="table format (default: from the file extension)")
     group.add_argument("--sheet", help="Excel sheet name or 0-based number (default: first)")
     group.add_argument(
-        "--policy", choices=["drop-rows", "drop-columns", "error"], default="drop-rows",
-        help="what to do with empty, infinite or non-numeric cells (default: drop-rows)",
+        "--policy", choices=["keep", "drop-rows", "drop-columns", "error"], default=policy,
+        help="what to do with empty, infinite or non-numeric cells: keep the row (the cell is "
+        f"empty; for the models that handle empty cells), drop rows, drop columns, or stop "
+        f"(default: {policy})",
     )
     group.add_argument(
         "--check-all", action="store_true",

@@ -63,7 +63,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-report", action="store_true", help="write no report")
     parser.add_argument("-f", "--force", action="store_true",
                         help="replace existing output files")
-    add_table_options(parser)
+    add_table_options(parser, policy="keep")
     group = parser.add_argument_group("the model")
     group.add_argument("--model", choices=["auto", "gmm", "kde"], default="auto",
                        help="family: gmm (Gaussian mixture), kde (kernel density) or auto "

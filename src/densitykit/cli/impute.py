@@ -1,0 +1,89 @@
+"""``densitykit impute TABLE``: fill the empty cells of a table's numeric columns.
+
+Keeps every row and column of the table (text, dates and categories pass through), fits a
+Gaussian mixture to the numeric columns with the empty cells left out and writes the table
+with each empty cell filled by its conditional mean given the row's other cells
+(``<name>-completed.csv``), or, with ``--multiple K``, K tables of draws from that conditional
+(``<name>-completed-1.csv`` ... for multiple imputation). Observed cells are never changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import (
+    add_output,
+    add_seed,
+    add_table_options,
+    check_input,
+    check_output,
+    info,
+    parse_int_list,
+    positive_int,
+    progress,
+    publish_all,
+    recover_table_argument,
+    resolve_seed,
+    strip_suffixes,
+    table_options,
+    write_frame,
+)
+
+HELP = "fill the empty cells of a table from a Gaussian mixture (or draw K completed tables)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("table", type=Path, nargs="?", help="CSV, TSV, Excel or Parquet file")
+    add_output(parser, "the completed table (with --multiple, the number goes before the "
+               "extension)", "TABLE's name with -completed.csv, in the current folder")
+    parser.add_argument("--out-format", choices=["csv", "tsv", "excel", "parquet"],
+                        help="output format (default: from the output's extension)")
+    parser.add_argument("--multiple", type=positive_int, default=1, metavar="K",
+                        help="write K tables of draws from the conditional distribution "
+                        "(multiple imputation) instead of one of conditional means")
+    parser.add_argument("--components", type=parse_int_list, default=None,
+                        metavar="N|A-B|A,B,...",
+                        help="mixture sizes to choose from by held-out cells "
+                        "(default: 1,2,4,8)")
+    add_table_options(parser, policy="keep")
+    add_seed(parser)
+
+
+def _outputs(args: argparse.Namespace, source: Path) -> list[Path]:
+    first = args.output or Path(f"{strip_suffixes(source)}-completed.csv")
+    if args.multiple == 1:
+        paths = [first]
+    else:
+        stem = strip_suffixes(first)
+        tail = first.name[len(stem):]
+        paths = [first.with_name(f"{stem}-{i}{tail}") for i in range(1, args.multiple + 1)]
+    for path in paths:
+        check_output(path, inputs=[source], force=args.force, table_format=args.out_format)
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data import read_table
+    from ..impute import impute_table
+
+    recover_table_argument(args, "densitykit impute TABLE [-o completed.csv] [options]")
+    source = check_input(args.table, "table")
+    paths = _outputs(args, source)
+    seed = resolve_seed(args)
+    options = {**table_options(args), "kinds": "mixed", "index": None}
+    with progress(args, f"Reading {source.name}"):
+        table = read_table(source, **options)
+    info(args, table.report.to_text())
+    data = table.data
+    n_empty = int(data.select_dtypes("number").isna().sum().sum())
+    with progress(args, f"Filling {n_empty:,} empty cells"):
+        tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
+                              random_state=seed)
+    publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False))
+                 for path, t in zip(paths, tables)})
+    what = "conditional means" if args.multiple == 1 else "draws from the conditional"
+    for path in paths:
+        print(f"{path}: {len(data):,} rows x {data.shape[1]} columns, {n_empty:,} empty "
+              f"cells filled with {what}")
+    return 0

@@ -1,0 +1,117 @@
+"""Real tables in the Synthesizer: categories, integers, dates and empty cells, jointly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from densitykit import Synthesizer
+from densitykit.data import read_table
+from densitykit.exceptions import DataError
+
+
+def _plant(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """A plant-like table: a grade that depends on a flow, a shift from the timestamp, an
+    integer count, an ID, and a sensor that is mostly offline in grade B."""
+    rng = np.random.default_rng(seed)
+    flow = rng.normal(100, 10, n)
+    grade = np.where(flow + rng.normal(0, 4, n) > 100, "A", "B")
+    temp = 50 + 0.5 * (flow - 100) + np.where(grade == "A", 2.0, -2.0) + rng.normal(0, 1, n)
+    when = pd.Timestamp("2024-03-01") + pd.to_timedelta(np.sort(rng.integers(0, 24 * 90, n)),
+                                                      unit="h")
+    shift = np.where((when.hour >= 6) & (when.hour < 18), "day", "night")
+    count = rng.poisson(np.where(grade == "A", 3, 8))
+    df = pd.DataFrame({"when": when, "flow": flow.round(2), "temp": temp.round(3),
+                       "grade": grade, "shift": shift, "count": count,
+                       "batch": [f"B{i:05d}" for i in range(n)]})
+    offline = rng.random(n) < np.where(grade == "B", 0.15, 0.01)
+    df.loc[offline, "temp"] = np.nan
+    df.loc[rng.random(n) < 0.03, "flow"] = np.nan
+    df.loc[rng.random(n) < 0.03, "grade"] = None
+    return df
+
+
+@pytest.fixture(scope="module")
+def plant():
+    return _plant()
+
+
+@pytest.fixture(scope="module")
+def fitted(plant):
+    return Synthesizer(criterion="loglik", n_components=[1, 2, 4, 8], bandwidths=[0.3],
+                       random_state=0).fit(plant)
+
+
+def test_every_column_is_kept_in_its_kind(plant, fitted):
+    # the ID is left out, with its reason; every other column is modelled
+    assert fitted.columns_ == ["when", "flow", "temp", "grade", "shift", "count"]
+    assert "batch" in fitted.cleaning_["dropped_columns"]
+    assert "identifier or free text" in fitted.cleaning_["dropped_columns"]["batch"]
+    assert fitted.cleaning_["column_kinds"] == {
+        "when": "datetime", "flow": "numeric", "temp": "numeric", "grade": "categorical",
+        "shift": "categorical", "count": "integer"}
+    S = fitted.sample(4000, random_state=1)
+    assert list(S.columns) == fitted.columns_
+    assert pd.api.types.is_datetime64_any_dtype(S["when"])
+    assert S["grade"].dropna().isin(["A", "B"]).all() and S["shift"].isin(["day", "night"]).all()
+    assert pd.api.types.is_integer_dtype(S["count"]) and set(S["count"]) <= set(plant["count"])
+    # dates in range, on the input's hourly grid; values with the input's decimals
+    assert plant["when"].min() <= S["when"].min() and S["when"].max() <= plant["when"].max()
+    assert (S["when"].dt.minute == 0).all()
+    assert np.allclose(S["flow"].dropna(), S["flow"].dropna().round(2))
+
+
+def test_shares_dependence_and_empty_cells_follow_the_table(plant, fitted):
+    S = fitted.sample(6000, random_state=2)
+    train = fitted.split_rows()[0]
+    for col in ("grade", "shift"):
+        real = train[col].value_counts(normalize=True, dropna=False)
+        synth = S[col].value_counts(normalize=True, dropna=False)
+        tvd = 0.5 * real.sub(synth, fill_value=0).abs().sum()
+        assert tvd < 0.05, (col, tvd)
+    # empty cells at each column's rate (within 2 points)
+    np.testing.assert_allclose(S.isna().mean(), train.isna().mean(), atol=0.02)
+    # the grade still depends on the flow
+    hi = S["flow"] > 105
+    assert (S.loc[hi, "grade"] == "A").mean() > 0.8 and (S.loc[~hi, "grade"] == "A").mean() < 0.6
+    # ... and the sensor is offline mostly in grade B, as in the table
+    off = S["temp"].isna()
+    assert off[S["grade"] == "B"].mean() > 4 * off[S["grade"] == "A"].mean()
+    # the shift follows the hour of the timestamp only loosely here: both shifts stay common
+    assert 0.3 < (S["shift"] == "day").mean() < 0.7
+
+
+def test_scores_of_rows_with_empty_cells_are_marginal(fitted, plant):
+    rows = plant.head(50)
+    ll = fitted.score_samples(rows)
+    assert np.isfinite(ll).all()
+    # emptying a cell integrates it out: the density of fewer cells is larger (in scores)
+    full = plant.dropna().head(20)
+    partial = full.copy()
+    partial["temp"] = np.nan
+    assert np.all(fitted.score_samples(partial) >= fitted.score_samples(full) - 5)
+
+
+def test_sampling_given_a_category(plant):
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1, 2, 4],
+                    random_state=0).fit(plant)
+    S = s.sample(2000, random_state=0, given={"grade": "B"})
+    assert (S["grade"] == "B").all()
+    assert S["flow"].mean() < plant.loc[plant["grade"] == "A", "flow"].mean()
+    with pytest.raises(DataError, match="'C' is not a value column 'grade' had"):
+        s.sample(5, given={"grade": "C"})
+
+
+def test_read_table_keeps_every_row_and_kind(tmp_path, plant):
+    path = tmp_path / "plant.csv"
+    plant.to_csv(path, index=False)
+    table = read_table(path, policy="keep", kinds="mixed")
+    assert len(table.data) == len(plant)
+    assert table.report.column_kinds["grade"] == "categorical"
+    assert table.report.column_kinds["count"] == "integer"
+    assert table.data["temp"].isna().sum() == plant["temp"].isna().sum()
+    assert "Kept as:" in table.report.to_text()
+    # the chapter's rule still drops rows with an empty cell
+    dropped = read_table(path, policy="drop-rows", kinds="mixed")
+    assert len(dropped.data) == len(plant.drop(columns="batch").dropna())
