@@ -46,7 +46,8 @@ def _is_boolean_object(s: pd.Series) -> bool:
 KINDS: dict[str, Callable[[pd.Series], bool]] = {
     "boolean": lambda s: pd.api.types.is_bool_dtype(s.dtype) or _is_boolean_object(s),
     "datetime": lambda s: pd.api.types.is_datetime64_any_dtype(s.dtype),
-    "numeric": lambda s: (pd.api.types.is_numeric_dtype(s.dtype)
+    "numeric": lambda s: ((pd.api.types.is_numeric_dtype(s.dtype)
+                           and not pd.api.types.is_complex_dtype(s.dtype))
                           or pd.api.types.is_timedelta64_dtype(s.dtype)),
     "categorical": lambda s: (isinstance(s.dtype, pd.CategoricalDtype)
                               or pd.api.types.is_object_dtype(s.dtype)

@@ -134,6 +134,30 @@ def _table(df: pd.DataFrame, floatfmt: str = "{:.4g}",
 
 
 # ----------------------------------------------------------------------------- sections
+def _kinds_table(kinds: dict[str, str]) -> str:
+    """What each column was kept as, one row per kind (compact for wide tables)."""
+    if not kinds:
+        return ""
+    by_kind: dict[str, list[str]] = {}
+    for col, kind in kinds.items():
+        by_kind.setdefault(str(kind), []).append(str(col))
+    rows = "".join(
+        f"<tr><td>{_esc(kind)}</td><td>{len(cols)}</td><td>{_esc(', '.join(cols[:12]))}"
+        f"{_esc(f', and {len(cols) - 12} more') if len(cols) > 12 else ''}</td></tr>"
+        for kind, cols in by_kind.items())
+    return ('<p>Columns kept, by kind:</p><div class="scroll"><table><tr><th>kept as</th>'
+            f"<th>columns</th><th>names</th></tr>{rows}</table></div>")
+
+
+def _dropped_table(dropped: dict[str, str]) -> str:
+    if not dropped:
+        return ""
+    rows = "".join(f"<tr><td>{_esc(c)}</td><td>{_esc(why)}</td></tr>"
+                   for c, why in dropped.items())
+    return ('<p>Columns dropped:</p><div class="scroll"><table><tr><th>column</th>'
+            f"<th>why</th></tr>{rows}</table></div>")
+
+
 def _cleaning_section(cleaning: Any) -> str:
     if cleaning is None:
         body = '<p class="note">No cleaning summary: the table was given as it is.</p>'
@@ -146,12 +170,19 @@ def _cleaning_section(cleaning: Any) -> str:
                 f"{d.get('n_columns_in')} in, {d.get('n_columns_out')} modelled. "
                 f"Policy: <b>{_esc(d.get('policy'))}</b>.</p>"
             )
+            kinds = d.get("column_kinds") or {}
+            if kinds and set(kinds.values()) != {"numeric"}:
+                facts += _kinds_table(kinds) + _dropped_table(d.get("dropped_columns") or {})
         body = (facts + "<details><summary>The reading log</summary>"
                 f"<pre>{_esc(cleaning.to_text())}</pre></details>")
     elif isinstance(cleaning, dict):
+        plain = {k: v for k, v in cleaning.items()
+                 if k not in ("column_kinds", "dropped_columns")}
         rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>"
-                       for k, v in cleaning.items())
-        body = f'<div class="scroll"><table>{rows}</table></div>'
+                       for k, v in plain.items())
+        body = (f'<div class="scroll"><table>{rows}</table></div>' if rows else "")
+        body += _kinds_table(cleaning.get("column_kinds") or {})
+        body += _dropped_table(cleaning.get("dropped_columns") or {})
     else:
         body = f"<pre>{_esc(cleaning)}</pre>"
     return _section("cleaning", "Cleaning summary", body)
@@ -235,44 +266,142 @@ def _model_sample(model: Any, n: int, seed: int) -> np.ndarray | None:
     except TypeError:
         out = model.sample(n)
     out = out[0] if isinstance(out, tuple) else out
-    return np.asarray(out, dtype=np.float64)
+    if isinstance(out, pd.DataFrame):
+        return _ev.metric_matrix(out)
+    try:
+        return np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+#: categories shown one by one in a column's bar chart; the rest are grouped as "other"
+TOP_CATEGORIES = 20
+
+
+def category_shares(real: pd.Series, synth: pd.Series, top: int = TOP_CATEGORIES
+                    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Labels and shares (of the observed cells) of a column's most frequent real categories.
+
+    The ``top`` most frequent categories of the real column come first (then categories
+    only the synthetic rows have, while there is room); the rest are summed as "other".
+
+    Examples
+    --------
+    >>> labels, r, s = category_shares(pd.Series(list("aab")), pd.Series(list("abcc")), top=2)
+    >>> labels, r.tolist(), s.tolist()
+    (['a', 'b', 'other'], [0.6666666666666666, 0.3333333333333333, 0.0], [0.25, 0.25, 0.5])
+    """
+    pr = real.dropna().astype(str).value_counts(normalize=True)
+    ps = synth.dropna().astype(str).value_counts(normalize=True)
+    order = list(pr.index) + [v for v in ps.index if v not in pr.index]
+    shown = order[:top]
+    r = np.array([pr.get(v, 0.0) for v in shown])
+    s_ = np.array([ps.get(v, 0.0) for v in shown])
+    if len(order) > top:
+        shown = [*shown, "other"]
+        r, s_ = np.r_[r, max(0.0, 1.0 - r.sum()) if len(pr) else 0.0], np.r_[
+            s_, max(0.0, 1.0 - s_.sum()) if len(ps) else 0.0]
+    return shown, r, s_
+
+
+def _empty_caption(ev: _ev.Evaluation, c: str) -> str:
+    cols = ev.columns
+    if "empty_real" not in cols:
+        return ""
+    er, es = cols.loc[c, "empty_real"], cols.loc[c, "empty_synthetic"]
+    return f"; empty cells {er:.1%} real, {es:.1%} synthetic" if er or es else ""
+
+
+def _column_figure(c: str, kind: str, r: pd.Series, s: pd.Series, rv: np.ndarray,
+                   sv: np.ndarray, ev: _ev.Evaluation, dens: Any) -> str:
+    from . import _figures
+
+    score = ev.columns.loc[c, "similarity"] if "similarity" in ev.columns else (
+        ev.columns.loc[c, "ks_complement"])
+    if kind in ("categorical", "boolean"):
+        labels, pr, ps = category_shares(r, s)
+        png = _figures.bars(c, labels, pr, ps)
+        what = "TV complement"
+    elif rv.size and sv.size:
+        png = _figures.histogram(c, rv, sv, dens, dates=kind == "datetime")
+        what = "KS complement"
+    else:
+        return (f"<figure><figcaption>{_esc(c)}: no observed cell in "
+                f"{'the real rows' if not rv.size else 'the synthetic rows'}, so nothing to "
+                f"draw{_esc(_empty_caption(ev, c))}</figcaption></figure>")
+    value = f"{score:.3f}" if np.isfinite(score) else "undefined"
+    return (f"<figure>{_img(png, c)}<figcaption>{_esc(c)}: {what} {value}"
+            f"{_esc(_empty_caption(ev, c))}</figcaption></figure>")
+
+
+def _empty_table(ev: _ev.Evaluation) -> str:
+    """Empty-cell shares of the columns that have any, largest gap first."""
+    cols = ev.columns
+    if not ev.has_empty_cells:
+        return ""
+    t = cols[["empty_real", "empty_synthetic"]].copy()
+    t = t[(t > 0).any(axis=1)]
+    t["gap (points)"] = 100 * (t["empty_synthetic"] - t["empty_real"])
+    t = t.iloc[np.argsort(-t["gap (points)"].abs().to_numpy(), kind="stable")]
+    t.columns = ["empty, real", "empty, synthetic", "gap (points)"]
+    t.index.name = "column"
+    return ('<p class="note">Share of empty cells of each column that has any (largest gap '
+            "first):</p>" + _table(t, formats={"empty, real": "{:.1%}",
+                                                "empty, synthetic": "{:.1%}",
+                                                "gap (points)": "{:+.1f}"}))
 
 
 def _columns_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation,
                      model: Any, max_points: int, seed: int) -> str:
-    from . import _figures
-
     rng = np.random.default_rng(seed)
-    R = _ev._subsample(real.to_numpy(), max_points, rng)
-    S = _ev._subsample(synth.to_numpy(), max_points, rng)
+    R_frame = _ev._subsample_frame(real, max_points, rng)
+    S_frame = _ev._subsample_frame(synth, max_points, rng)
+    R, S = _ev.metric_matrix(R_frame), _ev.metric_matrix(S_frame, R_frame)
+    kinds = _ev.column_kinds(real)
     sample = _model_sample(model, 5000, seed)
-    figs, drawn = [], 0
+    figs, drawn, n_lines = [], 0, 0
     for j, c in enumerate(real.columns):
-        lo, hi = np.percentile(np.r_[R[:, j], S[:, j]], [0.5, 99.5])
-        grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
-        dens = _marginal(model, c, j, grid, sample) if grid.size > 1 else None
-        drawn += dens is not None
-        png = _figures.histogram(c, R[:, j], S[:, j], None if dens is None else (grid, dens))
-        ks = ev.columns.loc[c, "ks_complement"]
-        figs.append(f"<figure>{_img(png, c)}<figcaption>{_esc(c)}: KS complement "
-                    f"{ks:.3f}</figcaption></figure>")
+        rv, sv = R[:, j][~np.isnan(R[:, j])], S[:, j][~np.isnan(S[:, j])]
+        dens = None
+        if kinds[c] == "numeric" and rv.size and sv.size:
+            n_lines += 1
+            lo, hi = np.percentile(np.r_[rv, sv], [0.5, 99.5])
+            grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
+            dens = _marginal(model, c, j, grid, sample) if grid.size > 1 else None
+            dens = None if dens is None else (grid, dens)
+            drawn += dens is not None
+        figs.append(_column_figure(c, kinds[c], R_frame[c], S_frame[c], rv, sv, ev, dens))
     line = ("; green line: the model's density of the column" + (
-        "" if drawn == len(real.columns) else " (drawn where the model gives it in closed "
-        "form: continuous columns of a mixture)")) if drawn else ""
+        "" if drawn == n_lines == len(real.columns) else " (drawn where the model gives it in "
+        "closed form: continuous columns of a mixture)")) if drawn else ""
+    bars = ("; bars: each category's share of the observed cells (the "
+            f"{TOP_CATEGORIES} most frequent, the rest as 'other')"
+            if any(k in ("categorical", "boolean") for k in kinds.values()) else "")
     legend = (f'<p class="note">Blue: {_esc(_rows_label(ev))}; orange: synthetic rows{line}. '
+              f"Histogram heights are densities (each histogram has area 1){_esc(bars)}."
+              "</p>" if bars else
+              f'<p class="note">Blue: {_esc(_rows_label(ev))}; orange: synthetic rows{line}. '
               "Heights are densities (each histogram has area 1).</p>")
     return _section("columns", "Columns: real vs synthetic",
-                    legend + '<div class="grid">' + "".join(figs) + "</div>")
+                    legend + _empty_table(ev) + '<div class="grid">' + "".join(figs)
+                    + "</div>")
 
 
 def _correlations_section(names: Sequence[str], ev: _ev.Evaluation) -> str:
     from . import _figures
 
+    names = list(names) if ev.corr_columns is None else ev.corr_columns
+    if len(names) < 2:
+        return _section("correlations", "Correlations",
+                        '<p class="note">Fewer than two numeric, date or boolean columns: '
+                        "there is no correlation to compare.</p>")
     png = _figures.heatmaps(list(names), ev.corr_real, ev.corr_synthetic)
     diff = np.abs(ev.corr_synthetic - ev.corr_real)
     body = (f'<div class="wide">{_img(png, "correlation heatmaps")}</div>'
             f'<p class="note">Largest absolute difference of a correlation: {diff.max():.3f}.'
-            "</p>")
+            + (" Numeric, date and boolean columns only (booleans as 0/1); with empty cells "
+               "each pair uses the rows where both are observed." if len(names) < len(
+                   ev.columns) or ev.has_empty_cells else "") + "</p>")
     return _section("correlations", "Correlations", body)
 
 
@@ -309,24 +438,34 @@ def _pairs_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation, 
     from . import _figures
 
     names = list(real.columns)
-    d = len(names)
-    if d < 2:
+    if len(names) < 2:
         return _section("pairs", "Most correlated pairs",
                         '<p class="note">Only one column: no pairs to show.</p>')
+    shown = names if ev.corr_columns is None else ev.corr_columns
+    d = len(shown)
+    if d < 2:
+        return _section("pairs", "Most correlated pairs",
+                        '<p class="note">Fewer than two numeric, date or boolean columns: no '
+                        "correlated pairs to show.</p>")
     iu = np.triu_indices(d, k=1)
     strength = np.abs(ev.corr_real[iu])
     order = np.argsort(-strength, kind="stable")[:n_pairs]
     rng = np.random.default_rng(seed)
-    R = _ev._subsample(real.to_numpy(), max_points, rng)
-    S = _ev._subsample(synth.to_numpy(), max_points, rng)
+    R_frame = _ev._subsample_frame(real, max_points, rng)
+    S_frame = _ev._subsample_frame(synth, max_points, rng)
+    pos = [names.index(c) for c in shown]
+    R = _ev.metric_matrix(R_frame)[:, pos]
+    S = _ev.metric_matrix(S_frame, R_frame)[:, pos]
+    kinds = _ev.column_kinds(real)
     figs, outlined = [], False
     for o in order:
         a, b = int(iu[0][o]), int(iu[1][o])
-        lines = _outlines(model, names, a, b)
+        dates = (kinds[shown[a]] == "datetime", kinds[shown[b]] == "datetime")
+        lines = None if any(dates) else _outlines(model, names, pos[a], pos[b])
         outlined |= bool(lines)
-        png = _figures.scatter((names[a], names[b]), R[:, [a, b]], S[:, [a, b]], lines)
+        png = _figures.scatter((shown[a], shown[b]), R[:, [a, b]], S[:, [a, b]], lines, dates)
         figs.append(
-            f"<figure>{_img(png, names[a] + ' vs ' + names[b])}<figcaption>r = "
+            f"<figure>{_img(png, shown[a] + ' vs ' + shown[b])}<figcaption>r = "
             f"{ev.corr_real[a, b]:.2f} real, {ev.corr_synthetic[a, b]:.2f} synthetic"
             "</figcaption></figure>"
         )
@@ -377,8 +516,9 @@ def _summary_section(ev: _ev.Evaluation) -> str:
     levels = [v.level for v in by_name.values() if v.level != "info"]
     overall = detection.level if detection is not None else (
         "poor" if "poor" in levels else "fair" if "fair" in levels else "good")
-    keys = ["Detection AUC", "Per-column similarity (KS complement)", "Correlation similarity",
-            "Privacy (closest real row)"]
+    keys = ["Detection AUC"]
+    keys += [k for k in by_name if k.startswith("Per-column similarity")]
+    keys += ["Correlation similarity", "Contingency similarity", "Privacy (closest real row)"]
     keys += [k for k in by_name if k.startswith("Efficacy")]
     cards = "".join(
         f'<div class="card"><span class="{by_name[k].level}">{_esc(by_name[k].level)}</span>'

@@ -35,15 +35,31 @@ def _short(name: str, n: int = 38) -> str:
     return name if len(name) <= n else name[: n - 1] + "…"
 
 
+def _date_axis(axis: Any) -> None:
+    from matplotlib import dates
+
+    locator = dates.AutoDateLocator(maxticks=5)
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(dates.ConciseDateFormatter(locator))
+
+
 def histogram(
     name: str,
     real: np.ndarray,
     synthetic: np.ndarray,
     density: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    dates: bool = False,
 ) -> bytes:
-    """Real and synthetic histograms of one column with the model's density on top."""
+    """Real and synthetic histograms of one column with the model's density on top.
+
+    With ``dates`` the values are seconds since 1970-01-01 UTC, drawn on a date axis.
+    """
     fig = _figure(3.4, 2.4)
     ax = fig.add_subplot()
+    if dates:  # matplotlib's date numbers are days since 1970-01-01
+        real, synthetic, density = real / 86400.0, synthetic / 86400.0, None
+        _date_axis(ax.xaxis)
     lo, hi = np.percentile(np.r_[real, synthetic], [0.5, 99.5])
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
@@ -58,6 +74,23 @@ def histogram(
     ax.tick_params(labelsize=8)
     ax.set_yticks([])
     ax.legend(fontsize=8, frameon=False)
+    return _png(fig)
+
+
+def bars(name: str, labels: Sequence[str], real: np.ndarray, synthetic: np.ndarray) -> bytes:
+    """Category shares of one column, real against synthetic, as paired horizontal bars."""
+    k = len(labels)
+    fig = _figure(3.4, max(2.4, 0.8 + 0.17 * k))
+    ax = fig.add_subplot()
+    y = np.arange(k)
+    ax.barh(y - 0.2, real, height=0.4, color=REAL, alpha=0.8, label="real")
+    ax.barh(y + 0.2, synthetic, height=0.4, color=SYNTH, alpha=0.8, label="synthetic")
+    ax.set_yticks(y, [_short(str(v), 18) for v in labels], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the observed cells", fontsize=8)
+    ax.set_title(_short(name), fontsize=10)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
     return _png(fig)
 
 
@@ -84,10 +117,20 @@ def scatter(
     real: np.ndarray,
     synthetic: np.ndarray,
     outlines: list[tuple[np.ndarray, float]] | None,
+    dates: tuple[bool, bool] = (False, False),
 ) -> bytes:
-    """Real and synthetic points of one column pair, with the model's component outlines."""
+    """Real and synthetic points of one column pair, with the model's component outlines.
+
+    A column flagged in ``dates`` holds seconds since 1970-01-01 UTC and gets a date axis.
+    """
     fig = _figure(3.6, 3.2)
     ax = fig.add_subplot()
+    for j, axis in enumerate((ax.xaxis, ax.yaxis)):
+        if dates[j]:  # seconds since 1970 -> matplotlib's days
+            real, synthetic = real.astype(float).copy(), synthetic.astype(float).copy()
+            real[:, j] /= 86400.0
+            synthetic[:, j] /= 86400.0
+            _date_axis(axis)
     ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.35, color=REAL, label="real", lw=0)
     ax.scatter(synthetic[:, 0], synthetic[:, 1], s=3, alpha=0.35, color=SYNTH,
                label="synthetic", lw=0)
