@@ -342,24 +342,30 @@ def test_synth_end_to_end_on_dow(dow_run):
     assert code == 0
     assert _digest(src) == before  # the input is never written
     rows = pd.read_csv(folder / "dow-synthetic.csv")
-    assert rows.shape == (5668, 40)
+    # every row and column is used: the date, and the rows with empty or text cells
+    assert rows.shape == (5959, 41) and rows.columns[0] == "Date"
     assert (folder / "dow-synthetic.dkm").exists()
     page = (folder / "dow-synthetic.html").read_text(encoding="utf-8")
     for sid in ("summary", "cleaning", "model", "metrics", "columns", "correlations", "pairs",
                 "privacy"):
         assert f'<section id="{sid}">' in page
-    assert "5668 kept" in page
-    assert "Measured on 1,134 test rows that took no part in fitting or choosing" in page
+    assert "5959 kept" in page
+    assert "Measured on 1,192 test rows that took no part in fitting or choosing" in page
     # values are written with the input's digits (the file has six significant digits)
     text = (folder / "dow-synthetic.csv").read_text().splitlines()[1]
     assert max(len(v.replace(".", "").replace("-", "").lstrip("0")) for v in
-               text.split(",")) <= 6
-    # judged against the held-out rows: faithful marginals, no copied rows
-    real = pd.read_csv(DOW).drop(columns=["Date"]).iloc[:, :-5]
-    real = real.apply(pd.to_numeric, errors="coerce").dropna()
+               text.split(",")[1:]) <= 6
+    assert text.split(",")[0].endswith(":00:00")  # the dates keep their hourly grid
+    # judged against the real rows: faithful marginals, empty cells at their rate, no copies
+    real = pd.read_csv(DOW).iloc[:, :-5]
+    for c in real.columns[1:]:
+        real[c] = pd.to_numeric(real[c], errors="coerce")
+    real["Date"] = pd.to_datetime(real["Date"])
+    rows["Date"] = pd.to_datetime(rows["Date"])
     ev = evaluate(real, rows, detection=False)
     assert ev.column_similarity > 0.93
     assert ev.privacy.n_copies == 0
+    assert ev.empty_share_difference <= 2.0
 
 
 @pytest.mark.slow
@@ -376,7 +382,7 @@ def test_synth_refuses_to_overwrite_and_report_command(dow_run, capsys):
                  str(folder / "dow-synthetic.dkm"), "-o", str(out), "--quiet"])
     assert code == 0
     page = out.read_text(encoding="utf-8")
-    assert "1,134 test rows" in page  # the model's own test rows, found again
+    assert "1,192 test rows" in page  # the model's own test rows, found again
     assert "Gaussian mixture" in page
     # the same rows get the same verdicts from synth's report and from 'report'
     first = (folder / "dow-synthetic.html").read_text(encoding="utf-8")
@@ -401,8 +407,8 @@ def test_info_summarises_the_synth_choice(dow_run, capsys):
     assert main(["info", str(folder / "dow-synthetic.dkm")]) == 0
     out = capsys.readouterr().out
     assert ("synthetic-data model: Gaussian mixture, 8 full-covariance components, on "
-            "per-column normal scores, fitted on 4,534 rows") in out
-    assert "1,134 set aside as test rows" in out
+            "per-column normal scores, fitted on 4,767 rows") in out
+    assert "1,192 set aside as test rows" in out
     table = out[out.index("candidates:"):].splitlines()
     assert table[1].split() == ["candidate", "heldout_loglik", "detection_auc", "share_closer",
                                 "selected"]
@@ -466,6 +472,7 @@ def test_sample_command_draws_like_python(dow_run, capsys):
     load(model_file).sample(500, random_state=3).to_csv(mine, index=False)
     assert mine.read_bytes() == out.read_bytes()
     real = pd.read_csv(folder / "dow-synthetic.csv")
+    rows = rows.drop(columns="Date")
     # x37 holds one value in most rows; drawn rows repeat it exactly
     x37 = next(c for c in real.columns if c.startswith("x37"))
     top = real[x37].round(6).mode()[0]

@@ -38,9 +38,23 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-__all__ = ["column_codec", "decimals_of", "decode", "decode_table", "encode", "encode_fit",
-           "encode_table", "fit_codec", "fit_space", "kind_of", "missing_patterns",
-           "round_significant", "significant_of", "to_numbers", "to_values"]
+__all__ = [
+    "column_codec",
+    "decimals_of",
+    "decode",
+    "decode_table",
+    "empty_groups",
+    "encode",
+    "encode_fit",
+    "encode_table",
+    "fit_codec",
+    "fit_space",
+    "kind_of",
+    "round_significant",
+    "significant_of",
+    "to_numbers",
+    "to_values",
+]
 
 #: at most this many distinct values make a column discrete (any values)
 MAX_DISCRETE = 50
@@ -154,11 +168,78 @@ def encode_fit(codec: dict[str, Any], x: np.ndarray, rng: np.random.Generator) -
     return z
 
 
+def level_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each observed value's share of the levels in its own column: ``[lo, hi] / n``.
+
+    A value seen ``c`` times after ``lo`` smaller ones owns ``[lo, lo + c] / n``; empty
+    cells get NaN bounds.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    seen = ~np.isnan(x)
+    lo, hi = np.full(x.size, np.nan), np.full(x.size, np.nan)
+    obs = x[seen]
+    s = np.sort(obs)
+    left = np.searchsorted(s, obs, side="left")
+    lo[seen] = left / obs.size
+    hi[seen] = np.searchsorted(s, obs, side="right") / obs.size
+    return lo, hi
+
+
+def copula_scores(Z: np.ndarray, bounds: list[tuple[np.ndarray, np.ndarray] | None],
+                  rng: np.random.Generator, sweeps: int = 10) -> np.ndarray:
+    """Scores of repeated values and empty cells drawn given the rest of their row.
+
+    Spreading a repeated value uniformly over its levels (:func:`encode_fit`) makes its
+    score independent of the row's other columns within that stretch, which weakens every
+    dependence a discrete or categorical column has. Instead, as in the semiparametric
+    Gaussian copula (Hoff, 2007), each such score is drawn from its conditional normal given
+    the row's other scores, truncated to the value's stretch of levels, and each empty cell
+    from its conditional unrestricted; ``sweeps`` rounds of this Gibbs sampler alternate
+    with re-estimating the correlation of the scores. ``bounds[j]`` are column ``j``'s level
+    bounds (:func:`level_bounds`), or None for a column without repeated values.
+    """
+    Z = np.array(Z, dtype=np.float64)
+    empty = np.isnan(Z)
+    Z[empty] = rng.standard_normal(int(empty.sum()))
+    d = Z.shape[1]
+    tied = [j for j in range(d) if bounds[j] is not None]
+    active = [j for j in range(d) if j in tied or empty[:, j].any()]
+    if not active or d < 2:
+        return Z
+    zb = {}
+    for j in tied:
+        lo, hi = bounds[j]
+        zb[j] = (special.ndtri(np.clip(lo, 0, 1)), special.ndtri(np.clip(hi, 0, 1)))
+    for _ in range(sweeps):
+        C = np.corrcoef(Z, rowvar=False)
+        P = np.linalg.pinv(0.98 * C + 0.02 * np.eye(d))  # a little shrinkage: P exists
+        for j in active:
+            sigma = 1.0 / np.sqrt(P[j, j])
+            mu = -(Z @ P[:, j] - P[j, j] * Z[:, j]) / P[j, j]
+            lo_u = np.zeros(len(Z))
+            hi_u = np.ones(len(Z))
+            if j in zb:
+                a, b = zb[j]
+                ok = ~empty[:, j]
+                lo_u[ok] = special.ndtr((a[ok] - mu[ok]) / sigma)
+                hi_u[ok] = special.ndtr((b[ok] - mu[ok]) / sigma)
+            else:
+                ok = ~empty[:, j]
+                lo_u[ok] = hi_u[ok] = np.nan  # observed and untied: keep
+            u = lo_u + rng.random(len(Z)) * (hi_u - lo_u)
+            draw = mu + sigma * special.ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+            if j in zb:  # far in a tail the normal CDF saturates: stay in the stretch
+                draw = np.where(empty[:, j], draw, np.clip(draw, zb[j][0], zb[j][1]))
+            keep = np.isnan(draw)
+            Z[:, j] = np.where(keep, Z[:, j], draw)
+    return Z
+
+
 def _knots(codec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values and the middle of each one's levels (for scoring values)."""
     values = np.asarray(codec["values"], dtype=np.float64)
     levels = np.asarray(codec["levels"], dtype=np.float64)
-    if codec["kind"] == "discrete":
+    if codec["kind"] in ("discrete", "categorical"):
         return values, levels - 0.5 * np.diff(levels, prepend=0.0)
     distinct, inv = np.unique(values, return_inverse=True)
     return distinct, np.bincount(inv, weights=levels) / np.bincount(inv)
@@ -305,32 +386,31 @@ def column_codec(col: Any, order_by: np.ndarray | None = None) -> dict[str, Any]
     return codec
 
 
-def missing_patterns(empty: np.ndarray, most: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """The patterns of empty cells that rows show, and each row's pattern.
+def empty_groups(empty: np.ndarray, most: int = 12) -> list[list[int]]:
+    """Columns that are empty in the same rows, grouped: each group gets one indicator.
 
-    ``empty`` is ``(n, d)`` booleans. The ``most`` most frequent patterns seen at least
-    twice are kept (the complete pattern always); a row with a rarer pattern is given the
-    kept pattern closest to it (fewest cells different), so no single row's pattern is
-    ever reproduced. Returns ``patterns`` ``(P, d)`` and ``ids`` ``(n,)``.
+    ``empty`` is ``(n, d)`` booleans. Columns with identical empty cells form a group (a
+    sensor block that goes offline together); while there are more than ``most`` groups, the
+    smallest is merged into the one whose rows overlap it most (Jaccard), so a row's
+    indicator is "some cell of the group is empty".
 
     Examples
     --------
-    >>> e = np.array([[0, 0], [0, 1], [0, 1], [1, 1]], dtype=bool)
-    >>> patterns, ids = missing_patterns(e)
-    >>> patterns.astype(int).tolist(), ids.tolist()
-    ([[0, 1], [0, 0]], [1, 0, 0, 0])
+    >>> e = np.array([[1, 1, 0], [0, 0, 1], [0, 0, 0], [1, 1, 0]], dtype=bool)
+    >>> empty_groups(e)
+    [[0, 1], [2]]
     """
-    found, inverse, counts = np.unique(empty, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    order = np.argsort(-counts, kind="stable")
-    complete = ~found.any(axis=1)
-    keep = [i for i in order if counts[i] >= 2 or complete[i]][:most] or [int(order[0])]
-    if complete.any() and not complete[keep].any():
-        keep.append(int(np.flatnonzero(complete)[0]))
-    kept = found[keep]
-    distance = (found[:, None, :] != kept[None, :, :]).sum(axis=2)
-    nearest = np.argmin(distance, axis=1)
-    return kept, nearest[inverse]
+    masks: dict[bytes, list[int]] = {}
+    for j in np.flatnonzero(empty.any(axis=0)):
+        masks.setdefault(empty[:, j].tobytes(), []).append(int(j))
+    groups = sorted(masks.values(), key=lambda g: -int(empty[:, g[0]].sum()))
+    while len(groups) > most:
+        small = groups.pop()
+        rows = empty[:, small].any(axis=1)
+        overlap = [np.sum(rows & empty[:, g].any(axis=1)) /
+                   max(np.sum(rows | empty[:, g].any(axis=1)), 1) for g in groups]
+        groups[int(np.argmax(overlap))].extend(small)
+    return [sorted(g) for g in groups]
 
 
 def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
@@ -359,14 +439,13 @@ def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
 
 # ---------------------------------------------------------------- a whole table
 def fit_space(df: Any) -> dict[str, Any]:
-    """The maps of every column of a table, and its patterns of empty cells.
+    """The maps of every column of a table, and of which of its cells are empty.
 
     Categories are ordered along the first principal component of the numeric columns'
     scores (see :func:`column_codec`). Returns a plain dict (model files hold it):
-    ``columns``, ``codecs``, and, when some cell is empty, ``patterns`` (see
-    :func:`missing_patterns`) with the ``pattern_codec`` of the row's pattern, an extra
-    categorical column of the score space, so that which cells are empty is modelled jointly
-    with the values.
+    ``columns``, ``codecs``, and the ``empty_groups`` of columns that are empty together
+    (:func:`empty_groups`) with the maps of their 0/1 indicators (``empty_codecs``): one more
+    score column each, so that which cells are empty is modelled jointly with the values.
     """
     columns = [str(c) for c in df.columns]
     kinds = [kind_of(df[c]) for c in columns]
@@ -378,16 +457,15 @@ def fit_space(df: Any) -> dict[str, Any]:
     for j, c in enumerate(columns):
         if codecs[j] is None:
             codecs[j] = column_codec(df[c], order_by)
-    space: dict[str, Any] = {"columns": columns, "codecs": codecs, "patterns": None,
-                             "pattern_codec": None}
+    space: dict[str, Any] = {"columns": columns, "codecs": codecs, "empty_groups": []}
     empty = np.column_stack([_empty(df[c]) for c in columns])
-    if empty.any():
-        patterns, ids = missing_patterns(empty)
-        space["patterns"] = patterns
-        space["pattern_codec"] = {**fit_codec(ids.astype(np.float64)), "kind": "discrete",
-                                  "values": np.arange(len(patterns), dtype=np.float64),
-                                  "levels": np.cumsum(np.bincount(ids, minlength=len(patterns)))
-                                  / len(ids)}
+    space["empty_groups"] = empty_groups(empty)
+    space["empty_codecs"] = []
+    space["empty_shares"] = []  # per group: P(column empty | some cell of the group empty)
+    for g in space["empty_groups"]:
+        some = empty[:, g].any(axis=1)
+        space["empty_codecs"].append(fit_codec(some.astype(np.float64)))
+        space["empty_shares"].append(empty[some][:, g].mean(axis=0))
     return space
 
 
@@ -405,10 +483,22 @@ def _first_component(df: Any, columns: list[str], codecs: list) -> np.ndarray | 
     return Z @ vt[0]
 
 
-def _pattern_ids(space: dict[str, Any], df: Any) -> np.ndarray:
-    empty = np.column_stack([_empty(df[c]) for c in space["columns"]])
-    kept = np.asarray(space["patterns"], dtype=bool)
-    return np.argmin((empty[:, None, :] != kept[None, :, :]).sum(axis=2), axis=1)
+def _indicators(space: dict[str, Any], df: Any) -> list[np.ndarray]:
+    """Each empty group's 0/1 indicator for the rows of ``df``."""
+    return [np.column_stack([_empty(df[space["columns"][j]]) for j in g]).any(axis=1)
+            .astype(np.float64) for g in space.get("empty_groups", [])]
+
+
+def table_bounds(space: dict[str, Any], df: Any) -> list:
+    """:func:`level_bounds` of each score column of a table with repeated values (else None)."""
+    numbers = [to_numbers(c, df[name]) for c, name in zip(space["codecs"], space["columns"])]
+    numbers += _indicators(space, df)
+    out = []
+    for x in numbers:
+        seen = x[~np.isnan(x)]
+        ties = seen.size and np.unique(seen).size < seen.size
+        out.append(level_bounds(x) if ties else None)
+    return out
 
 
 def encode_table(space: dict[str, Any], df: Any, rng: np.random.Generator | None = None
@@ -417,32 +507,37 @@ def encode_table(space: dict[str, Any], df: Any, rng: np.random.Generator | None
 
     With ``rng`` the rows are those the maps were fitted on and ties are spread over their
     levels (:func:`encode_fit`); without it every value gets its mid-level (for scoring).
-    The last column is the row's pattern of empty cells when the table has some.
+    The last columns are the empty groups' indicators.
     """
-    cols = []
-    for codec, c in zip(space["codecs"], space["columns"]):
-        x = to_numbers(codec, df[c])
-        cols.append(encode_fit(codec, x, rng) if rng is not None else encode(codec, x))
-    if space.get("patterns") is not None:
-        ids = _pattern_ids(space, df).astype(np.float64)
-        pc = space["pattern_codec"]
-        cols.append(encode_fit(pc, ids, rng) if rng is not None else encode(pc, ids))
-    return np.column_stack(cols)
+    codecs = list(space["codecs"]) + list(space.get("empty_codecs", []))
+    numbers = [to_numbers(c, df[name]) for c, name in zip(space["codecs"], space["columns"])]
+    numbers += _indicators(space, df)
+    return np.column_stack([encode_fit(c, x, rng) if rng is not None else encode(c, x)
+                            for c, x in zip(codecs, numbers)])
 
 
-def decode_table(space: dict[str, Any], Z: np.ndarray, columns: Sequence[int] | None = None
-                 ) -> Any:
+def decode_table(space: dict[str, Any], Z: np.ndarray, rng: np.random.Generator,
+                 columns: Sequence[int] | None = None) -> Any:
     """A table (DataFrame) from scores: each column in its own kind, dtype and precision.
 
-    ``columns`` (positions) decodes only those columns of ``Z``, which then has just them
-    (no pattern column: the cells are all filled).
+    Where a group's indicator says "empty", each of its columns is emptied with its share
+    among the group's empty rows (drawn with ``rng``; a group of columns that are always
+    empty together empties them all). ``columns`` (positions) decodes only those columns of
+    ``Z``, which then has just them (no indicator columns: the cells are all filled).
     """
     import pandas as pd
 
-    idx = range(len(space["columns"])) if columns is None else list(columns)
+    d = len(space["columns"])
+    idx = range(d) if columns is None else list(columns)
     numbers = np.column_stack([decode(space["codecs"][j], Z[:, i]) for i, j in enumerate(idx)])
-    if columns is None and space.get("patterns") is not None:
-        ids = decode(space["pattern_codec"], Z[:, -1]).astype(np.intp)
-        numbers[np.asarray(space["patterns"], dtype=bool)[ids]] = np.nan
+    if columns is None:
+        groups = zip(space.get("empty_groups", []), space.get("empty_codecs", []),
+                     space.get("empty_shares", []))
+        for k, (group, codec, shares) in enumerate(groups):
+            rows = np.flatnonzero(decode(codec, Z[:, d + k]) == 1)
+            drop = rng.random((rows.size, len(group))) < np.asarray(shares)[None, :]
+            block = numbers[np.ix_(rows, group)]
+            block[drop] = np.nan
+            numbers[np.ix_(rows, group)] = block
     return pd.DataFrame({space["columns"][j]: to_values(space["codecs"][j], numbers[:, i])
                          for i, j in enumerate(idx)})

@@ -61,20 +61,24 @@ CRITERIA: dict[str, tuple[str, bool]] = {
 MAX_SHARE_CLOSER = 0.10
 
 
-def detection_scorer(model: Any, X_fit: np.ndarray, X_test: np.ndarray, *,
-                     random_state: Any = 0, decode: Any = None) -> dict[str, float]:
+def detection_scorer(model: Any, X_fit: Any, X_test: Any, *, random_state: Any = 0,
+                     decode: Any = None, rows: tuple[Any, Any] | None = None
+                     ) -> dict[str, float]:
     """Detection AUC of the model's draws against ``X_test``, and the privacy share.
 
-    ``decode`` maps rows into the space the classifier should see (the table's units when
-    the model lives in a transformed space). The share is the fraction of draws closer to a
-    fitted row than 95% of the held-out rows are (see :func:`densitykit.evaluate.privacy_check`).
+    ``decode`` maps the draws into the space the classifier should see (the table's units
+    when the model lives in a transformed space); ``rows`` are then the real fitted and test
+    rows in that space (by default, ``X_fit`` and ``X_test`` decoded the same way). The share
+    is the fraction of draws closer to a fitted row than 95% of the test rows are (see
+    :func:`densitykit.evaluate.privacy_check`).
     """
     from .density import draw_rows
     from .evaluate import detection_auc, privacy_check
 
     draws = draw_rows(model, len(X_test), random_state)
     if decode is not None:
-        draws, X_fit, X_test = decode(draws), decode(X_fit), decode(X_test)
+        draws = decode(draws)
+        X_fit, X_test = rows if rows is not None else (decode(X_fit), decode(X_test))
     auc = detection_auc(X_test, draws, n_splits=3, random_state=random_state)
     closer = privacy_check(X_fit, draws, X_test, random_state=random_state).share_closer
     return {"detection_auc": auc, "share_closer": closer}

@@ -139,7 +139,9 @@ def _sizes(n_components: Any, n_fit: int, d: int) -> list[int]:
 
 
 def _digest(df: pd.DataFrame) -> str:
-    return hashlib.sha256(np.ascontiguousarray(df.to_numpy(dtype=np.float64)).tobytes()
+    """A fingerprint of a table's values (any kinds), to recognise it again."""
+    rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
+    return hashlib.sha256(rows.tobytes() + "\x00".join(map(str, df.columns)).encode()
                           ).hexdigest()
 
 
@@ -283,11 +285,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Z_val = _columns.encode_table(space, rows.iloc[val])
         Z = np.vstack([Z_fit, Z_val])
         split = [(np.arange(len(fit)), np.arange(len(fit), len(Z)))]
-        decode = lambda Zs: _columns.decode_table(space, Zs)  # noqa: E731
+        real = (rows.iloc[fit].reset_index(drop=True), rows.iloc[val].reset_index(drop=True))
 
         def scorer(model: Any, X_fit: Any, X_test: Any, random_state: Any = 0) -> dict:
-            return detection_scorer(model, X_fit, X_test, random_state=random_state,
-                                    decode=decode)
+            return detection_scorer(
+                model, X_fit, X_test, random_state=random_state, rows=real,
+                decode=lambda Zs: _columns.decode_table(space, Zs, np.random.default_rng(seed)))
 
         def report(params: dict, row: dict) -> None:
             if progress is None:
@@ -379,7 +382,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if getattr(self, "_legacy_shrink", None) is not None:
             mean, shrink = self._legacy_shrink
             Z = mean + (Z - mean) * shrink
-        return _columns.decode_table(self.space_, Z)
+        return _columns.decode_table(self.space_, Z, rng)
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       given: dict[str, float]) -> pd.DataFrame:
@@ -404,7 +407,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Z = np.empty((n, self.density_.n_features_in_))
         Z[:, idx] = z
         Z[:, [j for j in range(Z.shape[1]) if j not in idx]] = draw_rows(cond, n, rng)
-        out = _columns.decode_table(self.space_, Z)
+        out = _columns.decode_table(self.space_, Z, rng)
         for name, value in given.items():
             out[name] = pd.Series([value] * n, dtype=out[name].dtype)
         return out
@@ -553,8 +556,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
             codecs.append({"kind": "discrete" if disc else "continuous", "values": values,
                            "levels": levels, "n": int(q.size), "decimals": -1,
                            "significant": -1, "dtype": "float64"})
-        self.space_ = {"columns": self.columns_, "codecs": codecs, "patterns": None,
-                       "pattern_codec": None}
+        self.space_ = {"columns": self.columns_, "codecs": codecs, "empty_groups": [],
+                       "empty_codecs": [], "empty_shares": []}
         self.density_ = table_model.density_
         self.baseline_density_ = None
         self.family_, self.size_ = str(s["family"]), float(s["size"])
@@ -612,22 +615,16 @@ def _frame(X: Any, columns: list[str]) -> pd.DataFrame:
 
 
 def _complete_scores(space: dict[str, Any], rows: pd.DataFrame, seed: int) -> np.ndarray:
-    """Scores of the rows a space was fitted on, empty cells drawn from their conditional.
+    """Scores of the rows a space was fitted on, with repeated values and empty cells drawn
+    given the rest of their row (:func:`densitykit._columns.copula_scores`).
 
-    The scores of empty cells are filled by multiple imputation from a Gaussian mixture fitted
-    with the empty cells left out (EM under missing at random), so the density is fitted on
-    complete rows whose observed cells are untouched; the cells come back empty when sampling
-    (the pattern column says which).
+    Observed cells keep their values (a score stays in its value's stretch of levels); the
+    scores of empty cells are draws from their conditional, so the density is fitted on
+    complete rows, and the cells come back empty when sampling (the indicators say which).
     """
     rng = np.random.default_rng(seed)
     Z = _columns.encode_table(space, rows, rng)
-    if not np.isnan(Z).any():
-        return Z
-    from .gaussian import GaussianMixture
-
-    k = max(1, min(4, len(Z) // (10 * (Z.shape[1] + 1))))
-    filler = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, random_state=seed)
-    return filler.fit(Z).impute(Z, method="sample", random_state=rng)
+    return _columns.copula_scores(Z, _columns.table_bounds(space, rows), rng)
 
 
 def _tidy_results(table: pd.DataFrame) -> pd.DataFrame:

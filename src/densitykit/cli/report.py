@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
                 "the two tables alone")
     columns = model.columns_ if model is not None else None
     with progress(args, f"Reading {synth_path.name}"):
-        synth = read_table(synth_path, columns=columns, index=False).data
+        synth = read_table(synth_path, columns=columns, index=False, policy="keep",
+                           kinds="mixed").data
     if model is not None:
         with progress(args, "Evaluating and drawing the report"):
             atomic_write(output, lambda tmp: model.report(

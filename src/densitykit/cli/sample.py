@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     rows = rows[[c for c in columns if c in rows.columns]]
     write_frame(args, rows, output)
     what = f" given {', '.join(f'{k}={v:g}' for k, v in given.items())}" if given else ""
-    info(args, f"mean of drawn rows: {np.round(rows.mean().to_numpy()[:6], 4).tolist()}"
-               f"{' ...' if rows.shape[1] > 6 else ''}")
+    numbers = rows.select_dtypes("number")
+    info(args, f"mean of drawn rows: {np.round(numbers.mean().to_numpy()[:6], 4).tolist()}"
+               f"{' ...' if numbers.shape[1] > 6 else ''}")
     print(f"{output}: {n} rows x {rows.shape[1]} columns{what}")
     return 0
