@@ -150,3 +150,35 @@ def test_condition_with_densitykit_mixture():
         model.condition({"dpp": 1.0})
     with pytest.raises(DataError, match="every column"):
         model.condition({"dp": 1.0, "flow": 2.0})
+
+
+@pytest.mark.parametrize("transform", ["standardize", "quantile", "yeo-johnson"])
+def test_empty_cells_are_integrated_out_in_table_units(transform):
+    from densitykit import GaussianMixture
+
+    rng = np.random.default_rng(5)
+    X = rng.multivariate_normal([10.0, -3.0, 200.0], [[4, 1, 3], [1, 1, 0.5], [3, 0.5, 9]],
+                                size=600)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    tm = TableModel(GaussianMixture(2, random_state=0), transform=transform).fit(X)
+    rows = X[:40].copy()
+    rows[:, 1] = np.nan
+    Z = tm.transform_rows(rows)
+    assert np.isnan(Z[:, 1]).all()
+    # the density of the observed cells: the inner marginal plus their Jacobians only
+    own = tm.score_samples(rows)
+    spec = TRANSFORMS[transform]
+    jac = np.zeros(len(rows))
+    for j in (0, 2):
+        x = rows[:, j]
+        seen = ~np.isnan(x)
+        jac[seen] += spec.forward(x[seen], tm.transform_params_[j])[1]
+    np.testing.assert_allclose(own, tm.density_.score_samples(Z) + jac, rtol=1e-10)
+    assert np.isfinite(own).all()
+    # the marginal of a 1-D normal agrees with scipy for one observed standardised cell
+    one = TableModel(GaussianMixture(1), transform="standardize").fit(X[:, :1])
+    mu, sd = np.nanmean(X[:, 0]), np.nanstd(X[:, 0])
+    np.testing.assert_allclose(one.score_samples(np.array([[11.0]])),
+                               stats.norm(mu, sd).logpdf(11.0), rtol=1e-4)
+    with pytest.raises(DataError, match="no observed value"):
+        TableModel().fit(np.column_stack([X[:, 0], np.full(len(X), np.nan)]))

@@ -264,12 +264,17 @@ class TableModel(DensityMixin, BaseEstimator):
         """Fit the per-column transform, then the density on the transformed rows."""
         spec = self._transform_spec()
         names = list(getattr(X, "columns", []))
-        Xa = check_data(self, X, reset=True)
+        Xa = check_data(self, X, reset=True, allow_nan=True)
         check_n_samples(Xa, 2, "to fit a density to a table")
         self.columns_ = [str(c) for c in names] or [f"x{j}" for j in range(Xa.shape[1])]
-        self.integer_columns_ = np.array([_is_integer_column(c) for c in Xa.T], dtype=bool)
-        self.data_min_, self.data_max_ = Xa.min(axis=0), Xa.max(axis=0)
-        self.transform_params_ = [spec.fit(col) for col in Xa.T]
+        seen = [col[~np.isnan(col)] for col in Xa.T]
+        bare = [c for c, v in zip(self.columns_, seen) if v.size == 0]
+        if bare:
+            raise DataError(f"column(s) {bare[:5]} have no observed value; leave them out.")
+        self.integer_columns_ = np.array([_is_integer_column(v) for v in seen], dtype=bool)
+        self.data_min_ = np.array([v.min() for v in seen])
+        self.data_max_ = np.array([v.max() for v in seen])
+        self.transform_params_ = [spec.fit(v) for v in seen]
         Z, _ = self._forward(Xa)
         density = self.density
         if density is None:
@@ -289,8 +294,11 @@ class TableModel(DensityMixin, BaseEstimator):
         logdet = np.zeros(X.shape[0])
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             for out_j, j in enumerate(idx):
-                Z[:, out_j], ld = spec.forward(X[:, out_j], self.transform_params_[j])
-                logdet += ld
+                x = X[:, out_j]
+                z, ld = spec.forward(np.nan_to_num(x), self.transform_params_[j])
+                empty = np.isnan(x)  # an empty cell stays empty and adds no Jacobian
+                Z[:, out_j] = np.where(empty, np.nan, z)
+                logdet += np.where(empty, 0.0, ld)
         return Z, logdet
 
     def _inverse(self, Z: np.ndarray, columns: Any = None) -> np.ndarray:
@@ -308,9 +316,9 @@ class TableModel(DensityMixin, BaseEstimator):
         return X
 
     def transform_rows(self, X: Any) -> np.ndarray:
-        """Map rows of the table into the space where the density lives."""
+        """Map rows of the table into the space where the density lives (NaN stays NaN)."""
         check_is_fitted(self)
-        return self._forward(check_data(self, X, reset=False))[0]
+        return self._forward(check_data(self, X, reset=False, allow_nan=True))[0]
 
     def inverse_transform_rows(self, Z: Any) -> np.ndarray:
         """Map rows from the density's space back to the table's units (with clip/round)."""
@@ -320,9 +328,13 @@ class TableModel(DensityMixin, BaseEstimator):
     # -- density API ------------------------------------------------------------------
 
     def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of each row in the table's own units (log-Jacobian included)."""
+        """Log-density of each row in the table's own units (log-Jacobian included).
+
+        A row with empty cells (NaN) gets the density of its observed cells, when the inner
+        density integrates empty cells out (densitykit's Gaussian models and KDE do).
+        """
         check_is_fitted(self)
-        Z, logdet = self._forward(check_data(self, X, reset=False))
+        Z, logdet = self._forward(check_data(self, X, reset=False, allow_nan=True))
         return self.density_.score_samples(Z) + logdet
 
     def score(self, X: Any, y: Any = None) -> float:

@@ -498,6 +498,12 @@ def _privacy_section(ev: _ev.Evaluation) -> str:
     return _section("privacy", "Privacy check", body)
 
 
+def _real_rows(real: pd.DataFrame, holdout: Any) -> str:
+    if holdout is None:
+        return f"{len(real):,} real rows"
+    return f"{len(real):,} training rows, {len(holdout):,} test rows"
+
+
 def _rows_label(ev: _ev.Evaluation) -> str:
     return ("test rows (real, kept out of fitting and choosing)" if ev.reference == "holdout"
             else "real rows")
@@ -604,8 +610,8 @@ def build_report(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head>\n<body>\n"
         f"<header><h1>{_esc(title)}</h1><p class=\"note\">{real.shape[1]} columns, "
-        f"{len(real):,} real rows, {len(synthetic):,} synthetic rows. Made by densitykit on "
-        f"{stamp}.</p><nav>{nav}</nav></header>\n"
+        f"{_real_rows(real, holdout)}, {len(synthetic):,} synthetic rows. Made by densitykit "
+        f"on {stamp}.</p><nav>{nav}</nav></header>\n"
         + "\n".join(sections)
         + f"\n{_SCRIPT}</body></html>\n"
     )
