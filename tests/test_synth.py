@@ -477,3 +477,30 @@ def test_sample_command_draws_like_python(dow_run, capsys):
     x37 = next(c for c in real.columns if c.startswith("x37"))
     top = real[x37].round(6).mode()[0]
     assert (rows[x37].round(6) == top).mean() > 0.3
+
+
+def test_without_matplotlib_synth_stops_before_fitting(tmp_path, capsys, monkeypatch):
+    """A base install (no 'plot' extra): one line naming the fix, before any work."""
+    import builtins
+
+    from densitykit import synth
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    def never(*args, **kwargs):  # the fit must not even start
+        raise AssertionError("fitted without matplotlib")
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    monkeypatch.setattr(synth.Synthesizer, "fit", never)
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) ** 0.5}).to_csv(table, index=False)
+    assert main(["synth", str(table), "-o", str(tmp_path / "out.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'densitykit[plot]'" in err and "--no-report" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
