@@ -8,7 +8,12 @@ import pytest
 
 from densitykit.cli import main
 from densitykit.exceptions import DataError
-from densitykit.impute import choose_components_by_cells, impute_table
+from densitykit.impute import (
+    choose_components_by_cells,
+    impute_table,
+    kde_conditional_mean,
+    kde_conditional_sample,
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +84,120 @@ def test_impute_command(tmp_path, table, capsys):
                                                                  "k-3.csv"]
     assert main(["impute", str(src), "-o", str(tmp_path / "done.csv")]) == 2  # exists
     assert "exists" in capsys.readouterr().err
+
+
+def _reference_kde_mean(Z, M, C, S, h):
+    """The kernel density's conditional mean, straight from the formula, row by row."""
+    from scipy.stats import multivariate_normal
+
+    out = Z.copy()
+    for i in np.flatnonzero(M.any(axis=1)):
+        m, o = np.flatnonzero(M[i]), np.flatnonzero(~M[i])
+        others = [j for j in range(len(C)) if j != i]
+        B = S[np.ix_(m, o)] @ np.linalg.inv(S[np.ix_(o, o)]) if o.size else np.zeros((m.size, 0))
+        logw = np.array([multivariate_normal(C[j, o], h * h * S[np.ix_(o, o)]).logpdf(Z[i, o])
+                         if o.size else 0.0 for j in others])
+        w = np.exp(logw - logw.max())
+        w /= w.sum()
+        out[i, m] = sum(wj * (C[j, m] + B @ (Z[i, o] - C[j, o])) for wj, j in zip(w, others))
+    return out
+
+
+def _tiny(seed=0, n=14, d=4):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    S = A @ A.T / d + 0.3 * np.eye(d)
+    C = rng.normal(size=(n, d)) @ np.linalg.cholesky(S).T
+    M = rng.random((n, d)) < 0.3
+    M[0] = [True] + [False] * (d - 1)
+    M[1] = True  # a row with nothing observed: the plain mean of the other centres
+    return rng, S, C, M
+
+
+@pytest.mark.parametrize("h", [0.3, 1.0, 3.0])
+def test_kde_conditional_mean_matches_the_formula(h):
+    rng, S, C, M = _tiny()
+    Z = np.where(M, rng.normal(size=C.shape), C)  # any completion of the empty cells
+    got = kde_conditional_mean(Z, M, C, S, [h, 2 * h], np.arange(len(C)))
+    np.testing.assert_allclose(got[0], _reference_kde_mean(Z, M, C, S, h), atol=1e-9)
+    np.testing.assert_allclose(got[1], _reference_kde_mean(Z, M, C, S, 2 * h), atol=1e-9)
+    np.testing.assert_array_equal(got[0][~M], Z[~M])  # observed cells untouched
+    np.testing.assert_allclose(got[0][1], C[np.arange(len(C)) != 1].mean(axis=0), atol=1e-9)
+    # the completion of a row's empty cells does not change its conditional
+    Z2 = np.where(M, 100.0, C)
+    np.testing.assert_allclose(kde_conditional_mean(Z2, M, C, S, [h], np.arange(len(C)))[0],
+                               got[0], atol=1e-7)
+
+
+def test_kde_draws_have_the_conditional_spread():
+    _, S, C, M = _tiny(1, n=30, d=3)
+    M[:] = False
+    M[0] = [False, True, False]
+    h, rows = 0.6, np.zeros(20000, dtype=int)  # the same row, drawn many times
+    draws = kde_conditional_sample(C, M, C, S, h, rows, np.random.default_rng(0))[:, 1]
+    # reference: a mixture over the other centres of the kernels' conditional Gaussians
+    o, m = [0, 2], [1]
+    B = S[np.ix_(m, o)] @ np.linalg.inv(S[np.ix_(o, o)])
+    cond_var = h * h * (S[1, 1] - (B @ S[np.ix_(o, m)])[0, 0])
+    d = C[1:, o] - C[0, o]
+    logw = -0.5 * np.einsum("ij,jk,ik->i", d, np.linalg.inv(S[np.ix_(o, o)]), d) / h**2
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    means = C[1:, 1] + (C[0, o] - C[1:, o]) @ B[0]
+    mean = w @ means
+    var = w @ (means - mean) ** 2 + cond_var
+    assert abs(draws.mean() - mean) < 4 * np.sqrt(var / draws.size)
+    assert 0.93 < draws.var() / var < 1.07
+
+
+def test_kde_fills_a_time_series_better_than_a_gaussian():
+    rng = np.random.default_rng(3)
+    t = np.cumsum(rng.normal(0, 0.05, 600))
+    X = np.column_stack([np.sin(t * k) + rng.normal(0, 0.02, 600) for k in (1, 2, 3, 5)])
+    df = pd.DataFrame(X, columns=list("abcd"))
+    holes = rng.random(X.shape) < 0.2
+    df = df.mask(holes)
+    kde = impute_table(df, method="kde", random_state=0)[0].to_numpy()
+    mix = impute_table(df, method="mixture", n_components=1, random_state=0)[0].to_numpy()
+    err = lambda F: np.sqrt(np.mean((F[holes] - X[holes]) ** 2))  # noqa: E731
+    assert err(kde) < 0.5 * err(mix)
+    np.testing.assert_array_equal(kde[~holes], df.to_numpy()[~holes])
+    auto = impute_table(df, random_state=0)[0].to_numpy()
+    assert err(auto) < 0.5 * err(mix)
+
+
+def test_choices_never_see_the_emptied_values(table):
+    df, truth = table
+    rng = np.random.default_rng(5)
+    holes = df.isna()
+    other = truth.copy()
+    other["b"] = np.where(holes["b"], rng.normal(100, 50, len(df)).round(3), truth["b"])
+    a = truth.mask(holes)
+    b = other.mask(holes)
+    a["count"], b["count"] = df["count"], df["count"]
+    for method in ("auto", "kde"):
+        pd.testing.assert_frame_equal(impute_table(a, method=method, random_state=1)[0],
+                                      impute_table(b, method=method, random_state=1)[0])
+    one, two = impute_table(a, method="kde", n_imputations=2, random_state=1)
+    seen = a["b"].notna()
+    assert (one.loc[seen, "b"] == a.loc[seen, "b"]).all()
+    assert not np.allclose(one.loc[~seen, "b"], two.loc[~seen, "b"])
+    assert one["count"].dtype == a["count"].dtype
+
+
+def test_unknown_method():
+    with pytest.raises(DataError, match="method"):
+        impute_table(pd.DataFrame({"a": [1.0, np.nan, 3.0]}), method="knn")
+
+
+def test_impute_command_method(tmp_path, table):
+    df, _ = table
+    src = tmp_path / "t.csv"
+    df.to_csv(src, index=False)
+    for method in ("kde", "mixture"):
+        out = tmp_path / f"{method}.csv"
+        assert main(["impute", str(src), "-o", str(out), "--method", method, "--seed", "0",
+                     "-q"]) == 0
+        done = pd.read_csv(out)
+        assert not done[["b", "count"]].isna().any().any()
+        assert (done.loc[df["b"].notna(), "b"] == df.loc[df["b"].notna(), "b"]).all()

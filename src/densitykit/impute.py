@@ -1,11 +1,24 @@
-"""Filling empty cells of a table from a Gaussian mixture of its numeric columns.
+"""Filling empty cells of a table from a kernel density or a Gaussian mixture of its numeric
+columns.
 
-:func:`impute_table` standardises the numeric columns (on their observed cells), chooses the
-number of mixture components by how well each candidate fills cells it was not shown (another
-tenth of the observed cells is hidden; nothing the user emptied is used), refits the chosen
-mixture on every observed cell (EM under missing at random) and fills each empty cell with its
-conditional mean given the row's observed cells, or, for multiple imputation, with draws from
-that conditional. Observed cells, and columns that are not numeric, are returned untouched.
+:func:`impute_table` standardises the numeric columns (on their observed cells) and fills each
+empty cell from a model of the rows, given the row's observed cells:
+
+- ``method='kde'``: the conditional of a Gaussian kernel density estimate whose centres are
+  the other rows, with a covariance-shaped bandwidth ``H = h^2 S`` (``S`` the covariance of a
+  Gaussian fitted by EM to the observed cells, shrunk towards its diagonal scale). The
+  conditional mean is a soft, covariance-aware nearest-neighbour regression with a local
+  linear correction, ``sum_i w_i (c_im + S_mo S_oo^-1 (x_o - c_io))``,
+  ``w_i ~ N(x_o; c_io, h^2 S_oo)``. The centres' own empty cells are filled first by the
+  Gaussian's conditional mean, then twice by the kernel density's.
+- ``method='mixture'``: the conditional of a full-covariance Gaussian mixture fitted by EM
+  under missing at random (1, 2, 4 or 8 components).
+- ``method='auto'`` (default): the candidates (the kernel's shrinkage and bandwidth over a
+  grid, and the mixture sizes) are scored by how well each fills cells it was not shown:
+  another tenth of the observed cells is hidden; nothing the user emptied is used.
+
+For multiple imputation the cells are draws from that conditional instead of its mean.
+Observed cells, and columns that are not numeric, are returned untouched.
 
 Examples
 --------
@@ -30,10 +43,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_int, check_random_state
+from ._validation import check_in, check_int, check_random_state
 from .exceptions import DataError
 
-__all__ = ["choose_components_by_cells", "impute_table"]
+__all__ = ["choose_components_by_cells", "choose_kernel_by_cells", "impute_table",
+           "kde_conditional_mean", "kde_conditional_sample", "kde_impute"]
+
+METHODS = ("auto", "kde", "mixture")
 
 _CANDIDATES = (1, 2, 4, 8)
 
@@ -71,9 +87,174 @@ def choose_components_by_cells(X: np.ndarray, candidates: Sequence[int] = _CANDI
     return min(errors, key=errors.get)
 
 
+# ---- the conditional of a Gaussian kernel density estimate ---------------------------------
+#
+# The kernel density of the rows, with a bandwidth shaped like a covariance, H = h^2 S, has a
+# closed-form conditional: given a row's observed cells x_o, the kernel of centre c_i has
+# weight w_i ~ N(x_o; c_io, h^2 S_oo) and conditional N(c_im + B (x_o - c_io), h^2 S_m|o),
+# B = S_mo S_oo^-1 (h cancels). In the precision form P = S^-1, with x~ any completion of x:
+#   (x_o - c_io)' S_oo^-1 (x_o - c_io) = (x~ - c_i)' P (x~ - c_i) - u_m' P_mm^-1 u_m,
+#   u = P (x~ - c_i);  c_im + B (x_o - c_io) = x~_m - P_mm^-1 u_m;  S_m|o = P_mm^-1,
+# so every row costs one small factorisation of P_mm and products with the centres.
+
+_SHRINK = (0.1, 0.5, 0.9)
+_BANDWIDTHS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
+_SCORED_ROWS = 1000
+
+
+def _shape(cov: np.ndarray, shrink: float) -> np.ndarray:
+    """The bandwidth's shape ``S``: the covariance shrunk towards its own diagonal scale."""
+    d = cov.shape[0]
+    return (1 - shrink) * cov + shrink * np.trace(cov) / d * np.eye(d)
+
+
+def _block_size(n: int) -> int:
+    return int(max(1, min(256, 2**21 // max(n, 1))))
+
+
+def _distances(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, P: np.ndarray,
+               rows: np.ndarray):
+    """Blocks of ``(rows, d2, PX, factors)``: squared Mahalanobis distances of each row's
+    observed cells to every centre's (under ``S_oo``; a row is not its own centre)."""
+    L = np.linalg.cholesky(P)
+    Yc, PC = C @ L, C @ P
+    PCt = np.ascontiguousarray(PC.T)
+    yc2 = np.einsum("ij,ij->i", Yc, Yc)
+    for s in range(0, rows.size, _block_size(C.shape[0])):
+        r = rows[s:s + _block_size(C.shape[0])]
+        Yq, PX = Xt[r] @ L, Xt[r] @ P
+        d2 = np.einsum("ij,ij->i", Yq, Yq)[:, None] - 2 * (Yq @ Yc.T) + yc2
+        factors = []
+        for a, i in enumerate(r):
+            m = np.flatnonzero(M[i])
+            K = np.linalg.inv(np.linalg.cholesky(P[np.ix_(m, m)])) if m.size else None
+            if m.size:
+                V = K @ (PX[a, m][:, None] - PCt[m])
+                d2[a] -= np.einsum("ij,ij->j", V, V)
+            factors.append((m, K))
+        d2[np.arange(r.size), r] = np.inf
+        np.maximum(d2, 0.0, out=d2)
+        yield r, d2, PX, PC, factors
+
+
+def _weights(d2: np.ndarray, h: float) -> np.ndarray:
+    """Normalised kernel weights per row, log-sum-exp style (the nearest centre weighs 1)."""
+    W = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * h * h))
+    return W / W.sum(axis=1, keepdims=True)
+
+
+def kde_conditional_mean(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
+                         bandwidths: Sequence[float], rows: np.ndarray) -> np.ndarray:
+    """``E[x_m | x_o]`` under the kernel density of the centres ``C`` with bandwidth
+    ``h^2 S``, for each ``h`` in ``bandwidths``: shape ``(len(bandwidths), len(rows), d)``.
+
+    ``Xt`` holds the rows with their empty cells (``M``) completed in any way (the result
+    does not depend on it); a row ``i`` in ``rows`` is left out of the centres as centre ``i``.
+    """
+    P = np.linalg.inv(S)
+    out = np.repeat(Xt[rows][None], len(bandwidths), axis=0)
+    pos = 0
+    for r, d2, PX, PC, factors in _distances(Xt, M, C, P, rows):
+        G = np.stack([PX - _weights(d2, h) @ PC for h in bandwidths])  # P (x~ - cbar)
+        for a, (m, K) in enumerate(factors):
+            if m.size:
+                out[:, pos + a, m] -= (K.T @ (K @ G[:, a, m].T)).T
+        pos += r.size
+    return out
+
+
+def kde_conditional_sample(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
+                           h: float, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw of ``x_m`` from the kernel density's conditional: a centre by its weight,
+    then that kernel's conditional Gaussian ``N(x~_m - P_mm^-1 u_m, h^2 P_mm^-1)``."""
+    P = np.linalg.inv(S)
+    out = Xt[rows].copy()
+    pos = 0
+    for r, d2, PX, PC, factors in _distances(Xt, M, C, P, rows):
+        W = _weights(d2, h)
+        pick = (W.cumsum(axis=1) < rng.random((r.size, 1))).sum(axis=1)
+        pick = np.minimum(pick, C.shape[0] - 1)
+        for a, (m, K) in enumerate(factors):
+            if m.size:
+                u = PX[a, m] - PC[pick[a], m]
+                out[pos + a, m] -= K.T @ (K @ u - h * rng.standard_normal(m.size))
+        pos += r.size
+    return out
+
+
+def _gaussian(Z: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The covariance of a Gaussian fitted by EM to the observed cells, and its fill."""
+    g = _fit(1, Z, seed)
+    return g.covariances_[0], g.impute(Z)
+
+
+def _hide(Z: np.ndarray, rng: np.random.Generator, share: float = 0.1):
+    hide = ~np.isnan(Z) & (rng.random(Z.shape) < share)
+    return hide, np.where(hide, np.nan, Z)
+
+
+def choose_kernel_by_cells(Z: np.ndarray, random_state: Any = 0, *,
+                           shrinks: Sequence[float] = _SHRINK,
+                           bandwidths: Sequence[float] = _BANDWIDTHS,
+                           sizes: Sequence[int] = (1,)) -> tuple[Any, float]:
+    """The kernel (shape shrinkage, bandwidth) or mixture size that best fills observed cells
+    it was not shown.
+
+    A tenth of the observed cells are hidden; the kernel centres are the rows with their
+    empty cells filled by a Gaussian's conditional mean, and each candidate fills the hidden
+    cells of up to 1,000 rows. Returns ``(shrink, h)`` for the kernel density, or
+    ``("mixture", k)`` when a mixture of ``k`` components fills them better.
+    """
+    rng = check_random_state(random_state)
+    seed = int(rng.integers(2**31 - 1))
+    hide, shown = _hide(Z, rng)
+    rows = np.flatnonzero(hide.any(axis=1))
+    if rows.size > _SCORED_ROWS:
+        rows = np.sort(rng.choice(rows, _SCORED_ROWS, replace=False))
+    held = hide[rows]
+    truth = Z[rows][held]
+    cov, filled = _gaussian(shown, seed)
+    errors: dict[Any, float] = {}
+    for k in sizes:
+        fill = filled if k == 1 else _fit(k, shown, seed).impute(shown)
+        errors["mixture", k] = float(np.mean((fill[rows][held] - truth) ** 2))
+    if Z.shape[0] >= 3:
+        M = np.isnan(shown)
+        for a in shrinks:
+            fills = kde_conditional_mean(filled, M, filled, _shape(cov, a), bandwidths, rows)
+            for h, f in zip(bandwidths, fills):
+                errors[a, h] = float(np.mean((f[held] - truth) ** 2))
+    return min(errors, key=errors.get)
+
+
+def kde_impute(Z: np.ndarray, shrink: float, h: float, *, n_imputations: int = 1,
+               passes: int = 2, random_state: Any = 0) -> list[np.ndarray]:
+    """Fill ``Z``'s empty cells from the kernel density's conditional (see above).
+
+    The centres' own empty cells are first filled by a Gaussian's conditional mean, then by
+    the kernel density's conditional mean, ``passes`` times; the rows are then filled with
+    conditional means, or with ``n_imputations`` sets of draws when more than one.
+    """
+    rng = check_random_state(random_state)
+    cov, C = _gaussian(Z, int(rng.integers(2**31 - 1)))
+    M = np.isnan(Z)
+    rows = np.flatnonzero(M.any(axis=1))
+    S = _shape(cov, shrink)
+    for _ in range(passes):
+        C[rows] = kde_conditional_mean(C, M, C.copy(), S, [h], rows)[0]
+    if n_imputations == 1:
+        return [C]
+    out = []
+    for _ in range(n_imputations):
+        draw = C.copy()
+        draw[rows] = kde_conditional_sample(C, M, C, S, h, rows, rng)
+        out.append(draw)
+    return out
+
+
 def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
                  n_components: int | Sequence[int] | None = None,
-                 random_state: Any = 0) -> list[pd.DataFrame]:
+                 method: str = "auto", random_state: Any = 0) -> list[pd.DataFrame]:
     """Tables with the empty cells of ``frame``'s numeric columns filled (see the module).
 
     Parameters
@@ -85,7 +266,13 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
         More: that many tables whose cells are independent draws from the conditional
         distribution (multiple imputation: analyse each and pool the results).
     n_components : int or list of int, optional
-        Mixture size, or sizes to choose from (default 1, 2, 4, 8, by held-out cells).
+        Mixture size, or sizes to choose from by held-out cells. Default: 1, 2, 4, 8 for
+        ``method='mixture'``; for ``'auto'``, the single Gaussian only (each mixture size
+        costs a fit) unless sizes are given here.
+    method : {'auto', 'kde', 'mixture'}, default='auto'
+        The model whose conditional fills the cells (see the module); ``'auto'`` takes the
+        kernel density or the mixture, whichever fills held-out observed cells best. A
+        table of fewer than 3 rows always uses the mixture.
     random_state : int, Generator or None
 
     Returns
@@ -108,15 +295,18 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     loc, scale = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
     scale[scale == 0] = 1.0
     Z = (X - loc) / scale
+    check_in(method, "method", METHODS)
     rng = check_random_state(random_state)
     sizes = [n_components] if isinstance(n_components, (int, np.integer)) else (
         n_components or _CANDIDATES)
-    k = choose_components_by_cells(Z, sizes, rng)
-    model = _fit(k, Z, int(rng.integers(2**31 - 1)))
+    if method == "mixture" or Z.shape[0] < 3:
+        choice = ("mixture", choose_components_by_cells(Z, sizes, rng))
+    else:
+        mix = (sizes if n_components is not None else (1,)) if method == "auto" else ()
+        choice = choose_kernel_by_cells(Z, rng, sizes=mix)
     out = []
-    for _ in range(n_imputations):
-        filled = model.impute(Z, method="mean" if n_imputations == 1 else "sample",
-                              random_state=rng) * scale + loc
+    for filled in _fills(Z, choice, n_imputations, rng):
+        filled = filled * scale + loc
         table = frame.copy()
         for j, c in enumerate(numeric):
             empty = np.isnan(X[:, j])
@@ -124,6 +314,15 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
                 table[c] = _column(frame[c], X[:, j], filled[:, j], empty)
         out.append(table)
     return out
+
+
+def _fills(Z: np.ndarray, choice: tuple, n: int, rng: np.random.Generator):
+    """The filled (standardised) arrays for the chosen kernel or mixture."""
+    if choice[0] == "mixture":
+        model = _fit(choice[1], Z, int(rng.integers(2**31 - 1)))
+        return [model.impute(Z, method="mean" if n == 1 else "sample", random_state=rng)
+                for _ in range(n)]
+    return kde_impute(Z, *choice, n_imputations=n, random_state=rng)
 
 
 def _column(original: pd.Series, observed: np.ndarray, filled: np.ndarray,

@@ -1,8 +1,9 @@
 """``densitykit impute TABLE``: fill the empty cells of a table's numeric columns.
 
-Keeps every row and column of the table (text, dates and categories pass through), fits a
-Gaussian mixture to the numeric columns with the empty cells left out and writes the table
-with each empty cell filled by its conditional mean given the row's other cells
+Keeps every row and column of the table (text, dates and categories pass through), models the
+numeric columns with the empty cells left out (a kernel density of the rows or a Gaussian
+mixture, ``--method``, chosen by held-out observed cells) and writes the table with each empty
+cell filled by its conditional mean given the row's other cells
 (``<name>-completed.csv``), or, with ``--multiple K``, K tables of draws from that conditional
 (``<name>-completed-1.csv`` ... for multiple imputation). Observed cells are never changed.
 """
@@ -30,7 +31,8 @@ from ._common import (
     write_frame,
 )
 
-HELP = "fill the empty cells of a table from a Gaussian mixture (or draw K completed tables)"
+HELP = ("fill the empty cells of a table from a kernel density or Gaussian mixture (or draw K "
+        "completed tables)")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--components", type=parse_int_list, default=None,
                         metavar="N|A-B|A,B,...",
                         help="mixture sizes to choose from by held-out cells "
-                        "(default: 1,2,4,8)")
+                        "(default: 1,2,4,8 with --method mixture; with auto, 1 unless given)")
+    parser.add_argument("--method", choices=["auto", "kde", "mixture"], default="auto",
+                        help="kde: the conditional of a kernel density of the rows (a soft, "
+                        "covariance-aware nearest-neighbour fill); mixture: a Gaussian "
+                        "mixture's conditional; auto (default): whichever fills held-out "
+                        "observed cells best")
     add_table_options(parser, policy="keep")
     add_seed(parser)
 
@@ -79,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     n_empty = int(data.select_dtypes("number").isna().sum().sum())
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
-                              random_state=seed)
+                              method=args.method, random_state=seed)
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False))
                  for path, t in zip(paths, tables)})
     what = "conditional means" if args.multiple == 1 else "draws from the conditional"
