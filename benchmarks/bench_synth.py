@@ -35,7 +35,9 @@ DOW = DATA / "dow_impurity_validation.csv.gz"
 
 
 def load() -> pd.DataFrame:
-    return read_table(DOW, exclude="-5:", check="all").data
+    """The chapter's table: complete rows of the 40 inputs (no date), as every model here
+    takes them."""
+    return read_table(DOW, exclude="-5:", check="all").data.reset_index(drop=True)
 
 
 class _Scaled:
@@ -102,7 +104,8 @@ def sklearn_kde(train: np.ndarray) -> _Scaled:
 
 def row(name, model, train, hold, n, seconds):
     synth = model.sample(n, random_state=1)
-    synth = pd.DataFrame(np.asarray(synth, dtype=np.float64), columns=train.columns)
+    synth = (synth[train.columns] if isinstance(synth, pd.DataFrame)
+             else pd.DataFrame(np.asarray(synth, dtype=np.float64), columns=train.columns))
     ev = evaluate(train, synth, holdout=hold, model=model, random_state=0)
     return {
         "model": name,

@@ -601,11 +601,17 @@ def read_table(
     if index_col is not None:
         report.index_column = index_col
         selected = [c for c in selected if c != index_col]
+    return _read_numeric(raw, label, selected, index_col, policy, check, report)
 
+
+def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | None,
+                     policy: str, check: str, report: CleaningReport
+                     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The selected numeric columns as floats, and the rows with a bad cell (the checked
+    columns': the selected ones, or every column with ``check='all'``)."""
     numeric: dict[str, np.ndarray] = {}
-    bad_rows = np.zeros(n_rows, bool)
-    check_cols = names if check == "all" else selected
-    for name in check_cols:
+    bad_rows = np.zeros(len(raw), bool)
+    for name in list(raw.columns) if check == "all" else selected:
         if name == index_col:
             continue
         values, empty, text = _as_numbers(raw[name])
@@ -626,7 +632,13 @@ def read_table(
             bad_rows |= ~np.isfinite(values)
         if policy == "keep":
             values[~np.isfinite(values)] = np.nan
+    return numeric, bad_rows
 
+
+def _read_numeric(raw: pd.DataFrame, label: str, selected: list[str], index_col: str | None,
+                  policy: str, check: str, report: CleaningReport) -> Table:
+    """:func:`read_table` with ``kinds='numeric'``: the numeric columns, cleaned."""
+    numeric, bad_rows = _numeric_columns(raw, selected, index_col, policy, check, report)
     if not numeric:
         raise DataError(
             f"{label} has no numeric column to model among the {len(selected)} selected "

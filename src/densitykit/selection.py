@@ -200,6 +200,21 @@ def _resolve_scorers(scoring: Any) -> dict[str, Any]:
     return out
 
 
+def _fit_folds(estimator: Any, params: dict[str, Any], X: np.ndarray, splits: list,
+               scorers: dict[str, Any] | None, random_state: Any, caught: list[str]
+               ) -> tuple[list[float], list[int], dict[str, list[float]], Any]:
+    """Each fold's mean held-out log-likelihood and size, the scorers' values, last fit."""
+    means, sizes, extra, last = [], [], {}, None
+    for train, test in splits:
+        last = _fit_quiet(clone(estimator).set_params(**params), X[train], caught)
+        means.append(float(_per_row(last, X[test]).mean()))
+        sizes.append(len(test))
+        for scorer in (scorers or {}).values():
+            for k, v in scorer(last, X[train], X[test], random_state=random_state).items():
+                extra.setdefault(k, []).append(float(v))
+    return means, sizes, extra, last
+
+
 def evaluate_candidate(
     estimator: Any,
     params: dict[str, Any],
@@ -219,18 +234,10 @@ def evaluate_candidate(
     """
     row: dict[str, Any] = {"model": None, "error": None}
     caught: list[str] = []
-    extra: dict[str, list[float]] = {}
     t0 = time.perf_counter()
     try:
-        fold_means, fold_sizes, last = [], [], None
-        for train, test in splits:
-            last = _fit_quiet(clone(estimator).set_params(**params), X[train], caught)
-            ll = _per_row(last, X[test])
-            fold_means.append(float(ll.mean()))
-            fold_sizes.append(len(test))
-            for scorer in (scorers or {}).values():
-                for k, v in scorer(last, X[train], X[test], random_state=random_state).items():
-                    extra.setdefault(k, []).append(float(v))
+        fold_means, fold_sizes, extra, last = _fit_folds(estimator, params, X, splits, scorers,
+                                                         random_state, caught)
         t1 = time.perf_counter()
         if refit:
             full = clone(estimator).set_params(**params)

@@ -293,17 +293,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
                 decode=lambda Zs: _columns.decode_table(space, Zs, np.random.default_rng(seed)))
 
         def report(params: dict, row: dict) -> None:
-            if progress is None:
-                return
-            name = f"{params.get('family', 'gmm')} {params['size']:g}"
-            if row.get("error"):
-                progress(f"{name}: skipped ({row['error']})")
-                return
-            msg = f"{name}: held-out log-likelihood {row['heldout_loglik']:.2f} per row"
-            if "detection_auc" in row:
-                msg += (f", detection AUC {row['detection_auc']:.3f}, "
-                        f"{row['share_closer']:.1%} of draws close to fitted rows")
-            progress(msg)
+            if progress is not None:
+                progress(_progress_line(params, row))
 
         criterion = SYNTH_CRITERIA[self.criterion]
         families = list(FAMILIES) if self.model == "auto" else [self.model]
@@ -581,6 +572,18 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _progress_line(params: dict, row: dict) -> str:
+    """One line on a candidate just evaluated."""
+    name = f"{params.get('family', 'gmm')} {params['size']:g}"
+    if row.get("error"):
+        return f"{name}: skipped ({row['error']})"
+    msg = f"{name}: held-out log-likelihood {row['heldout_loglik']:.2f} per row"
+    if "detection_auc" in row:
+        msg += (f", detection AUC {row['detection_auc']:.3f}, "
+                f"{row['share_closer']:.1%} of draws close to fitted rows")
+    return msg
+
+
 def _split(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Sorted positions of a random ``share`` of ``n`` rows, and of the others."""
     perm = rng.permutation(n)
