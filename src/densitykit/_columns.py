@@ -142,9 +142,10 @@ def fit_codec(x: np.ndarray, dtype: Any = None) -> dict[str, Any]:
     else:  # order statistics at (i + 1/2) / n: a repeated value keeps its flat stretch
         idx = np.unique(np.round(np.linspace(0, n - 1, min(n, MAX_KNOTS))).astype(np.intp))
         values, levels = x[idx], (idx + 0.5) / n
+    scale = float(np.std(x))
     return {"kind": kind, "values": values, "levels": levels, "n": int(n),
             "decimals": int(decimals), "significant": significant_of(values),
-            "dtype": str(np.dtype(dtype or np.float64))}
+            "dtype": str(np.dtype(dtype or np.float64)), "scale": scale if scale > 0 else 1.0}
 
 
 def encode_fit(codec: dict[str, Any], x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -246,7 +247,7 @@ def _knots(codec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def encode(codec: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """Normal scores of any values (a tie gets its mid-level; beyond the ends, linear tails)."""
+    """Normal scores of any values (a tie gets its mid-level; beyond the ends, log tails)."""
     x = np.asarray(x, dtype=np.float64)
     k, c = _knots(codec)
     if k.size < 2:
@@ -254,14 +255,13 @@ def encode(codec: dict[str, Any], x: np.ndarray) -> np.ndarray:
     n = max(int(codec["n"]), 2)
     z_knots = special.ndtri(np.clip(c, 0.5 / n, 1 - 0.5 / n))
     z = np.interp(x, k, z_knots)
-    # tails: the slope over the outer 5% of the levels (at least one knot), steady even
-    # when the two most extreme values sit close together
-    i = max(1, int(np.searchsorted(c, 0.05)))
-    j = min(k.size - 2, int(np.searchsorted(c, 0.95)) - 1)
-    lo_slope = (z_knots[i] - z_knots[0]) / (k[i] - k[0])
-    hi_slope = (z_knots[-1] - z_knots[j]) / (k[-1] - k[j])
-    z = np.where(x < k[0], z_knots[0] + lo_slope * (x - k[0]), z)
-    z = np.where(x > k[-1], z_knots[-1] + hi_slope * (x - k[-1]), z)
+    # beyond the observed range the score grows with the log of the distance in standard
+    # deviations of the column: a value past the ends is rarer the farther it is, but one
+    # faulty reading (a sensor at 0) does not swamp every other cell of its row
+    scale = codec.get("scale") or (k[-1] - k[0]) / max(z_knots[-1] - z_knots[0], 1e-12)
+    with np.errstate(invalid="ignore"):
+        z = np.where(x < k[0], z_knots[0] - np.log1p((k[0] - x) / scale), z)
+        z = np.where(x > k[-1], z_knots[-1] + np.log1p((x - k[-1]) / scale), z)
     return np.where(np.isnan(x), np.nan, z)
 
 

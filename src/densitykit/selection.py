@@ -45,6 +45,7 @@ __all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "sel
 
 #: the columns of ``results_`` that are results (in table order), not grid parameters
 RESULT_COLUMNS = ("bic", "aic", "train_loglik", "heldout_loglik", "heldout_loglik_se",
+                  "heldout_loglik_median",
                   "detection_auc", "share_closer", "n_parameters", "fit_time", "cv_time",
                   "converged", "n_iter", "warning", "error")
 
@@ -202,17 +203,18 @@ def _resolve_scorers(scoring: Any) -> dict[str, Any]:
 
 def _fit_folds(estimator: Any, params: dict[str, Any], X: np.ndarray, splits: list,
                scorers: dict[str, Any] | None, random_state: Any, caught: list[str]
-               ) -> tuple[list[float], list[int], dict[str, list[float]], Any]:
-    """Each fold's mean held-out log-likelihood and size, the scorers' values, last fit."""
-    means, sizes, extra, last = [], [], {}, None
+               ) -> tuple[list[np.ndarray], list[int], dict[str, list[float]], Any]:
+    """Each fold's held-out log-likelihoods (per row) and size, the scorers' values, and the
+    last fit."""
+    lls, sizes, extra, last = [], [], {}, None
     for train, test in splits:
         last = _fit_quiet(clone(estimator).set_params(**params), X[train], caught)
-        means.append(float(_per_row(last, X[test]).mean()))
+        lls.append(_per_row(last, X[test]))
         sizes.append(len(test))
         for scorer in (scorers or {}).values():
             for k, v in scorer(last, X[train], X[test], random_state=random_state).items():
                 extra.setdefault(k, []).append(float(v))
-    return means, sizes, extra, last
+    return lls, sizes, extra, last
 
 
 def evaluate_candidate(
@@ -236,8 +238,9 @@ def evaluate_candidate(
     caught: list[str] = []
     t0 = time.perf_counter()
     try:
-        fold_means, fold_sizes, extra, last = _fit_folds(estimator, params, X, splits, scorers,
-                                                         random_state, caught)
+        fold_lls, fold_sizes, extra, last = _fit_folds(estimator, params, X, splits, scorers,
+                                                       random_state, caught)
+        fold_means = [float(ll.mean()) for ll in fold_lls]
         t1 = time.perf_counter()
         if refit:
             full = clone(estimator).set_params(**params)
@@ -265,6 +268,7 @@ def evaluate_candidate(
         heldout_loglik_se=float(means.std(ddof=1) / np.sqrt(len(means)))
         if len(means) > 1
         else np.nan,
+        heldout_loglik_median=float(np.median(np.concatenate(fold_lls))),
         **{k: float(np.average(v, weights=fold_sizes)) for k, v in extra.items()},
         n_parameters=_n_params(full),
         fit_time=t2 - t1,
@@ -364,8 +368,9 @@ class ModelSelector(BaseEstimator):
         the cost of a single validation split.
     stop_after : int, optional
         Evaluate the candidates in the grid's order and stop once this many in a row fail
-        to improve the best held-out log-likelihood (the rest are not fitted). ``None``
-        fits every candidate, in parallel with ``n_jobs``.
+        to improve the best *median* held-out log-likelihood (the rest are not fitted; the
+        median, so that one outlying row, such as a sensor fault, does not end the search).
+        ``None`` fits every candidate, in parallel with ``n_jobs``.
     n_jobs : int or None, default=None
         Candidates fitted in parallel (joblib; ``-1`` uses every core).
     random_state : int or None, default=None
@@ -377,6 +382,7 @@ class ModelSelector(BaseEstimator):
     results_ : pandas.DataFrame
         One row per candidate: its parameters, ``bic``, ``aic``, ``train_loglik`` and
         ``heldout_loglik`` (mean log-likelihood per row), ``heldout_loglik_se``,
+        ``heldout_loglik_median`` (median over the held-out rows),
         ``n_parameters``, ``fit_time`` (seconds, full-data fit), ``cv_time``, ``converged``,
         ``n_iter``, ``warning``, ``error`` (None unless the candidate failed), ``rank`` and
         ``selected``.
@@ -399,7 +405,7 @@ class ModelSelector(BaseEstimator):
     >>> sel.best_params_
     {'n_components': 2}
     >>> sorted(c for c in sel.results_.columns if "loglik" in c)
-    ['heldout_loglik', 'heldout_loglik_se', 'train_loglik']
+    ['heldout_loglik', 'heldout_loglik_median', 'heldout_loglik_se', 'train_loglik']
     """
 
     def __init__(
@@ -514,7 +520,7 @@ class ModelSelector(BaseEstimator):
                 rows.append(evaluate_candidate(base, params, X, splits, **kw))
                 if callback is not None:
                     callback(params, rows[-1])
-                ll = rows[-1].get("heldout_loglik", -np.inf)
+                ll = rows[-1].get("heldout_loglik_median", -np.inf)
                 best, worse = (ll, 0) if ll > best else (best, worse + 1)
                 if worse >= patience:
                     break

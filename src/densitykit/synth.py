@@ -156,7 +156,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
     n_components : int or list of int, optional
         Mixture sizes to try, in increasing order (default 1, 2, 4, 8, 12, 16, 24; sizes
         needing more rows than there are are skipped). The search stops at the first size
-        that does not improve the held-out log-likelihood.
+        that does not improve the median held-out log-likelihood.
     bandwidths : list of float, optional
         KDE bandwidths to try, in normal-score units (default 0.2, 0.3, 0.45).
     criterion : {'detection', 'loglik'}, default='detection'
@@ -317,8 +317,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
                     raise FitError(f"No {family} candidate could be fitted to the data: {exc}"
                                    ) from None
                 continue
-            if family == "gmm":
-                tail = int(sel.best_params_["size"])
+            if family == "gmm":  # the tail: the mixture that fits the bulk of the rows best
+                ok = sel.results_.dropna(subset=["heldout_loglik_median"])
+                tail = int(ok.loc[ok["heldout_loglik_median"].idxmax(), "size"])
             table = sel.results_.drop(columns=["rank", "selected"])
             table["tail"] = tail if family == "kde" else np.nan
             tables.append(table)
@@ -638,8 +639,8 @@ def _tidy_results(table: pd.DataFrame) -> pd.DataFrame:
         "n_components": np.where(table["family"] == "gmm", table["size"], np.nan),
         "bandwidth": np.where(table["family"] == "kde", table["size"], np.nan),
     })
-    for c in ("heldout_loglik", "bic", "detection_auc", "share_closer", "fit_time", "cv_time",
-              "error", "selected"):
+    for c in ("heldout_loglik", "heldout_loglik_median", "bic", "detection_auc", "share_closer",
+              "fit_time", "cv_time", "error", "selected"):
         if c in table:
             out[c] = table[c].to_numpy()
     out["seconds"] = table[["fit_time", "cv_time"]].sum(axis=1, min_count=1).to_numpy()
