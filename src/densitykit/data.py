@@ -20,8 +20,11 @@ array([[1., 2.],
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import fnmatch
 import io
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,22 +74,198 @@ def _require(module: str, extra: str, what: str) -> Any:
 # ---------------------------------------------------------------------------------------
 
 
-def _read_csv(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataFrame:
-    return pd.read_csv(source, sep=sep, skipinitialspace=False, low_memory=False)
+def _read_csv(source: Any, *, sep: str | None = None, decimal: str | None = None,
+              sheet: Any = None) -> pd.DataFrame:
+    return _read_text(source, sep=sep, decimal=decimal, prefer=",")
 
 
-def _read_tsv(source: Any, *, sep: str = "\t", sheet: Any = None) -> pd.DataFrame:
-    return _read_csv(source, sep="\t")
+def _read_tsv(source: Any, *, sep: str | None = None, decimal: str | None = None,
+              sheet: Any = None) -> pd.DataFrame:
+    return _read_text(source, sep=sep, decimal=decimal, prefer="\t")
 
 
-def _read_excel(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataFrame:
+def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = None,
+                sheet: Any = None) -> pd.DataFrame:
     _require("openpyxl", "excel", "Reading Excel files")
-    return pd.read_excel(source, sheet_name=0 if sheet is None else sheet, engine="openpyxl")
+    sheet = 0 if sheet is None else sheet
+    header = pd.read_excel(source, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
+    if len(header):
+        _check_header([("" if pd.isna(v) else str(v)) for v in header.iloc[0]],
+                      "the first row")
+    return pd.read_excel(source, sheet_name=sheet, engine="openpyxl")
 
 
-def _read_parquet(source: Any, *, sep: str = ",", sheet: Any = None) -> pd.DataFrame:
+def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
+                  sheet: Any = None) -> pd.DataFrame:
     _require("pyarrow", "parquet", "Reading Parquet files")
     return pd.read_parquet(source)
+
+
+# --- text tables: separator, decimal mark, header and row checks -----------------------
+
+#: separators tried when a text table does not say which it uses, in this order
+SEPARATORS = (",", ";", "\t", "|")
+_SNIFF_LINES = 50
+_COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
+_POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_SEP_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _sep_name(sep: str) -> str:
+    return _SEP_NAMES.get(sep, repr(sep))
+
+
+@contextlib.contextmanager
+def _open_text(path: Path) -> Iterator[Any]:
+    """``path`` as text lines (decompressed as pandas would, by the extension)."""
+    name = path.name.lower()
+    opts = {"encoding": "utf-8-sig", "errors": "replace", "newline": ""}
+    if name.endswith(".gz"):
+        import gzip
+
+        f = gzip.open(path, "rt", **opts)
+    elif name.endswith(".bz2"):
+        import bz2
+
+        f = bz2.open(path, "rt", **opts)
+    elif name.endswith(".xz"):
+        import lzma
+
+        f = lzma.open(path, "rt", **opts)
+    elif name.endswith(".zip"):
+        import zipfile
+
+        with zipfile.ZipFile(path) as zf:
+            members = [m for m in zf.namelist() if not m.endswith("/")]
+            with io.TextIOWrapper(zf.open(members[0]), **opts) as f:
+                yield f
+        return
+    else:
+        f = open(path, **opts)
+    with f:
+        yield f
+
+
+def _text_source(source: Any) -> tuple[Any, list[str]]:
+    """(what pandas reads, the first lines); a stream is read once, into memory."""
+    if isinstance(source, (str, os.PathLike)):
+        with _open_text(Path(source)) as f:
+            return source, list(itertools.islice(f, _SNIFF_LINES))
+    text = source.read()
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig", errors="replace")
+    return io.StringIO(text), text.splitlines(keepends=True)[:_SNIFF_LINES]
+
+
+def _records(lines: list[str], sep: str) -> list[list[str]]:
+    """The non-blank records of ``lines`` split on ``sep`` (quotes respected)."""
+    rows = [r for r in csv.reader(lines, delimiter=sep) if r]
+    if len(lines) == _SNIFF_LINES and len(rows) > 2:
+        rows = rows[:-1]  # the last record may continue past the lines read
+    return rows
+
+
+def _sniff_sep(lines: list[str], prefer: str) -> str:
+    """The separator whose records all have as many fields as the header (at least two)."""
+    order = (prefer, *(c for c in SEPARATORS if c != prefer))
+    split = [(sep, _records(lines, sep)) for sep in order]
+    for sep, rows in split:
+        if rows and len(rows[0]) > 1 and all(len(r) == len(rows[0]) for r in rows[1:]):
+            return sep
+    for sep, rows in split:
+        if rows and len(rows[0]) > 1:
+            return sep
+    return prefer
+
+
+def _sniff_decimal(rows: list[list[str]], sep: str) -> tuple[str, str | None]:
+    """(decimal mark, thousands mark) from the number-looking cells of the data rows."""
+    cells = [c.strip() for r in rows[1:] for c in r]
+    comma = [c for c in cells if _COMMA_NUMBER.match(c)]
+    if not comma:
+        return ".", None
+    point = [c for c in cells if _POINT_NUMBER.match(c) and not _GROUPED.match(c)]
+    if point:
+        raise DataError(
+            f"numbers are written both with a decimal comma ({comma[0]!r}) and a decimal "
+            f"point ({point[0]!r}) in a table separated by {_sep_name(sep)}; pass decimal= "
+            "(--decimal) ',' or '.' to say which, and sep= (--sep) if the separator is wrong."
+        )
+    grouped = any(_GROUPED.match(c) for c in cells)
+    return ",", ("." if grouped else None)
+
+
+def _check_header(names: list[str], where: str) -> None:
+    """Refuse repeated column names (pandas would rename the second 'a' to 'a.1')."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        if name.strip():
+            seen.setdefault(name, []).append(i)
+    dup = {n: pos for n, pos in seen.items() if len(pos) > 1}
+    if dup:
+        shown = "; ".join(f"{n!r} at columns {', '.join(str(p + 1) for p in pos)}"
+                          for n, pos in list(dup.items())[:5])
+        raise DataError(f"{where} repeats column names: {shown}. Rename them so that each "
+                        "column has its own name.")
+
+
+def _first_long_row(source: Any, sep: str) -> tuple[int, int, int] | None:
+    """(line number, fields, header fields) of the first row longer than the header."""
+    if isinstance(source, io.StringIO):
+        source.seek(0)
+        ctx: Any = contextlib.nullcontext(source)
+    else:
+        ctx = _open_text(Path(source))
+    with ctx as f:
+        reader = csv.reader(f, delimiter=sep)
+        header = None
+        for row in reader:
+            if not row:
+                continue
+            if header is None:
+                header = len(row)
+            elif len(row) > header:
+                return reader.line_num, len(row), header
+    return None
+
+
+def _ragged(source: Any, sep: str) -> DataError:
+    found = _first_long_row(source, sep)
+    if found is None:
+        return DataError("some rows have more fields than the header. Check the separator "
+                         f"({_sep_name(sep)}; pass sep= or --sep to change it).")
+    line, n, header = found
+    return DataError(
+        f"line {line} has {n} fields but the header has {header} (separator "
+        f"{_sep_name(sep)}). Fix the row, add the missing column name, or pass sep= (--sep) "
+        "if the separator is another."
+    )
+
+
+def _read_text(source: Any, *, sep: str | None, decimal: str | None,
+               prefer: str) -> pd.DataFrame:
+    """Read a CSV/TSV table: find the separator and the decimal mark when not given,
+    refuse repeated column names and rows longer than the header."""
+    source, lines = _text_source(source)
+    sep = _sniff_sep(lines, prefer) if sep is None else sep
+    rows = _records(lines, sep)
+    thousands = None
+    if decimal is None:
+        decimal, thousands = _sniff_decimal(rows, sep)
+    if rows:
+        _check_header(rows[0], "the header")
+    try:
+        df = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands,
+                         skipinitialspace=False, low_memory=False)
+    except pd.errors.ParserError as exc:
+        if "Expected" in str(exc) and "fields" in str(exc):
+            raise _ragged(source, sep) from None
+        raise
+    if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
+        # pandas took the fields past the header as an index
+        raise _ragged(source, sep)
+    return df
 
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),
@@ -454,9 +633,19 @@ def _column_issue(name: str, raw: pd.Series, empty: np.ndarray, text: np.ndarray
 # ---------------------------------------------------------------------------------------
 
 
-def _load(source: Any, format: str | None, sheet: Any, sep: str | None) -> tuple[pd.DataFrame,
-                                                                                 str]:
+def _check_marks(sep: str | None, decimal: str | None) -> None:
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in "\r\n\"."):
+        raise DataError(f"sep must be one character such as ',', ';', '|' or a tab; got {sep!r}.")
+    if decimal is not None and decimal not in (".", ","):
+        raise DataError(f"decimal must be '.' or ','; got {decimal!r}.")
+    if sep is not None and sep == decimal:
+        raise DataError(f"sep and decimal are both {sep!r}; they must differ.")
+
+
+def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
+          decimal: str | None = None) -> tuple[pd.DataFrame, str]:
     """Read ``source`` into a raw frame, turning reader failures into :class:`DataError`."""
+    _check_marks(sep, decimal)
     if isinstance(source, pd.DataFrame):
         return _tidy_columns(source.copy(), "data frame"), "data frame"
     if isinstance(source, (io.IOBase, io.StringIO, io.BytesIO)) or hasattr(source, "read"):
@@ -473,11 +662,10 @@ def _load(source: Any, format: str | None, sheet: Any, sep: str | None) -> tuple
             raise DataError(f"Cannot read {label}: the file is empty (0 bytes).")
         fmt = infer_format(path, format)
     reader = FORMATS[infer_format("", fmt)][0]
-    kwargs: dict[str, Any] = {"sheet": sheet}
-    if sep is not None:
-        kwargs["sep"] = sep
     try:
-        df = reader(source, **kwargs)
+        df = reader(source, sheet=sheet, sep=sep, decimal=decimal)
+    except DataError as exc:
+        raise DataError(f"Cannot read {label}: {exc}") from None
     except DensityKitError:
         raise
     except pd.errors.EmptyDataError:
@@ -523,6 +711,7 @@ def read_table(
     index: str | bool | None = "auto",
     sheet: Any = None,
     sep: str | None = None,
+    decimal: str | None = None,
     kinds: str = "numeric",
 ) -> Table:
     """Read a table and return its clean part (numeric, or every kind) with a cleaning report.
@@ -552,7 +741,12 @@ def read_table(
     sheet : str or int, optional
         Excel sheet (default: the first).
     sep : str, optional
-        Field separator for text files.
+        Field separator of a text table. By default the first lines decide among ``,``
+        ``;`` tab and ``|``: the one that splits the header into the most-consistent rows.
+    decimal : {'.', ','}, optional
+        Decimal mark of a text table. By default a comma when the numbers of the first
+        lines are written like ``1,5`` (a ``;``- or tab-separated table from a locale with
+        decimal commas), else a point; a table mixing both is refused.
     kinds : {'numeric', 'mixed'}, default='numeric'
         ``'numeric'``: numeric columns only (float64, integer columns as int64). ``'mixed'``:
         every column as what it is (see :data:`KINDS`): numbers; integers (int64, or
@@ -569,8 +763,9 @@ def read_table(
     Raises
     ------
     DataError
-        Missing, empty or unreadable file; no numeric column; no row left; a bad cell under
-        ``policy='error'``; an unknown column.
+        Missing, empty or unreadable file; repeated column names; a row with more fields
+        than the header; numbers with both decimal marks; no numeric column; no row left;
+        a bad cell under ``policy='error'``; an unknown column.
     MissingDependencyError
         ``openpyxl`` or ``pyarrow`` is needed for the format but not installed.
     """
@@ -582,7 +777,7 @@ def read_table(
         raise DataError(f"Unknown check {check!r}; valid options are 'selected', 'all'.")
     if kinds not in KINDS:
         raise DataError(f"Unknown kinds {kinds!r}; valid options are 'numeric', 'mixed'.")
-    raw, label = _load(source, format, sheet, sep)
+    raw, label = _load(source, format, sheet, sep, decimal)
     n_rows, names = len(raw), list(raw.columns)
     if not names:
         raise DataError(f"{label} has no columns.")
@@ -781,9 +976,9 @@ def _restore_integers(raw: pd.Series, values: np.ndarray) -> np.ndarray:
 
 
 def read_raw(source: Any, *, format: str | None = None, sheet: Any = None,
-             sep: str | None = None) -> pd.DataFrame:
+             sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
     """Read a table as stored, without cleaning (same readers and errors as read_table)."""
-    return _load(source, format, sheet, sep)[0]
+    return _load(source, format, sheet, sep, decimal)[0]
 
 
 def _pick_index(raw: pd.DataFrame, names: list[str], index: Any) -> str | None:
