@@ -2,19 +2,26 @@
 
 All methods work block by block in the engine's work space and return summed statistics,
 from which the first parameters come by one M-step.
+
+Every random choice is made on the *weighted empirical measure* of the rows (:func:`measure`):
+the distinct rows in lexicographic order, each with its summed weight. So a
+row of weight 2 and two copies of the row, or the same rows in another order, give the same
+draws from the same seed and the same initialisation.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._covariance import CovarianceType
 from ._engine import InMemoryData, Stats, block_rows, hard_stats, map_blocks, sum_stats
 
-__all__ = ["INIT_METHODS", "init_stats", "kmeans_plusplus", "lloyd", "nearest"]
+__all__ = ["INIT_METHODS", "Measure", "init_stats", "kmeans_plusplus", "lloyd", "measure",
+           "nearest"]
 
 # k-means on more rows than this runs on a random subsample (the final labels use all rows)
 _KMEANS_SUBSAMPLE = 200_000
@@ -123,29 +130,109 @@ def _from_centers(data: InMemoryData, centers: np.ndarray, ctype: CovarianceType
     return sum_stats(map_blocks(one, data.n, block_rows(ctype.width(data.d, k))))
 
 
+# --- the weighted empirical measure -------------------------------------------------------
+@dataclass
+class Measure:
+    """Distinct rows of positive weight, in an order that depends on their values alone.
+
+    ``rows`` indexes one copy of each distinct row in ``X``, ``weight`` is its summed weight
+    and ``of_row`` maps every row of ``X`` to its distinct row (-1 for a row of weight 0).
+    """
+
+    rows: np.ndarray
+    weight: np.ndarray
+    of_row: np.ndarray
+
+
+def _lex_groups(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lexicographic order of the rows of ``X`` and the label of each run of equal rows.
+
+    The rows are sorted by the first column, then only the runs of ties by the next column,
+    and so on; continuous data costs one sort. The order depends on the values alone and is
+    kept by any increasing map of the columns (units, a shift).
+    """
+    order = np.argsort(X[:, 0], kind="stable")
+    label = _runs(X[order, 0], np.zeros(X.shape[0], dtype=np.intp))
+    for j in range(1, X.shape[1]):
+        tied = _tied(label)
+        if not tied.size:
+            break
+        sub = order[tied]
+        o = np.lexsort((X[sub, j], label[tied]))
+        order[tied] = sub[o]
+        label = _runs(X[order, j], label)
+    return order, label
+
+
+def _runs(values: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """Labels of the runs where both ``label`` and ``values`` stay the same."""
+    new = np.empty(values.shape[0], dtype=bool)
+    new[:1] = True
+    new[1:] = (values[1:] != values[:-1]) | (label[1:] != label[:-1])
+    return np.cumsum(new) - 1
+
+
+def _tied(label: np.ndarray) -> np.ndarray:
+    """Positions in runs of more than one row."""
+    size = np.bincount(label)
+    return np.flatnonzero(size[label] > 1)
+
+
+def measure(data: InMemoryData) -> Measure:
+    """The weighted empirical measure of the rows of ``data`` (see :class:`Measure`)."""
+    w = np.ones(data.n) if data.w is None else data.w
+    pos = np.flatnonzero(w > 0)
+    order, label = _lex_groups(data.X[pos])
+    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+    of_row = np.full(data.n, -1, dtype=np.intp)
+    of_row[pos[order]] = label
+    weight = np.bincount(label, weights=w[pos[order]])
+    return Measure(pos[order[starts]], weight, of_row)
+
+
+def _measure_data(data: InMemoryData, m: Measure, cap: int | None = None,
+                  rng: np.random.Generator | None = None) -> InMemoryData:
+    """The distinct rows with their weights as data; over ``cap`` of them, a weighted draw
+    of ``cap`` rows (with repeats, kept as counts)."""
+    rows, weight = m.rows, m.weight
+    if cap is not None and rows.size > cap:
+        counts = rng.multinomial(cap, weight / weight.sum())
+        keep = counts > 0
+        rows, weight = rows[keep], counts[keep].astype(np.float64)
+    return InMemoryData(data.X[rows], weight, data.ws)
+
+
+# --- the methods ---------------------------------------------------------------------------
 def _init_kmeans(data, k, rng, ctype) -> Stats:
-    sub = data
-    if data.n > _KMEANS_SUBSAMPLE:
-        idx = np.sort(rng.choice(data.n, _KMEANS_SUBSAMPLE, replace=False))
-        sub = InMemoryData(data.X[idx], None if data.w is None else data.w[idx], data.ws)
+    sub = _measure_data(data, measure(data), _KMEANS_SUBSAMPLE, rng)
     centers = lloyd(sub, kmeans_plusplus(sub, k, rng))
     return _from_centers(data, centers, ctype)
 
 
 def _init_kmeans_pp(data, k, rng, ctype) -> Stats:
-    return _from_centers(data, kmeans_plusplus(data, k, rng), ctype)
+    sub = _measure_data(data, measure(data))
+    return _from_centers(data, kmeans_plusplus(sub, k, rng), ctype)
 
 
 def _init_random_from_data(data, k, rng, ctype) -> Stats:
-    return _from_centers(data, _rows(data, rng.choice(data.n, size=k, replace=False)), ctype)
+    """``k`` distinct rows drawn without replacement, each with probability proportional to
+    its weight (uniformly for unweighted rows)."""
+    m = measure(data)
+    p = m.weight / m.weight.sum()
+    pick = rng.choice(m.rows.size, size=k, replace=m.rows.size < k, p=p)
+    return _from_centers(data, _rows(data, m.rows[pick]), ctype)
 
 
 def _init_random(data, k, rng, ctype) -> Stats:
+    """Random responsibilities, drawn once per distinct row (copies of a row share them)."""
+    m = measure(data)
+    R = rng.random((k, m.rows.size))
+    R /= R.sum(0)
+    of_row = np.maximum(m.of_row, 0)
     parts = []
     for sl in (slice(s, min(s + 8192, data.n)) for s in range(0, data.n, 8192)):
         zt = data.zt(sl)
-        RT = rng.random((k, zt.shape[1]))
-        RT /= RT.sum(0)
+        RT = R[:, of_row[sl]]
         w = data.weights(sl)
         if w is not None:
             RT *= w
