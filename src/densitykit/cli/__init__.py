@@ -93,12 +93,19 @@ def _accept_negative_specs(parser: argparse.ArgumentParser) -> None:
                 _accept_negative_specs(sub)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose usage errors are one line naming the option, and exit code 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every available command."""
     from .. import __version__
 
     common = common_options()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="densitykit",
         description="Fit densities to tables, draw synthetic rows, score and classify.",
         epilog=_EPILOG,

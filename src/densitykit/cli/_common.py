@@ -55,9 +55,46 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
+#: the largest seed numpy and scikit-learn accept
+MAX_SEED = 2**32 - 1
+
+
+def seed_value(text: str) -> int:
+    """argparse type for --seed: a whole number from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, got {value}")
+    return value
+
+
+def n_jobs_value(text: str) -> int:
+    """argparse type for --n-jobs: 1 or more jobs, or -1 for every core (-2: all but one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0: give 1 or more jobs, or -1 for every "
+                                         "core")
+    return value
+
+
+def separator(text: str) -> str:
+    """argparse type for --sep: one character; 'tab' or '\\t' for a tab."""
+    value = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(
+        text.lower(), text)
+    if len(value) != 1 or value in "\r\n\"":
+        raise argparse.ArgumentTypeError(f"expected one character such as ',' ';' '|' or "
+                                         f"'tab', got {text!r}")
+    return value
+
+
 def add_seed(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--seed", type=int, default=None,
+        "--seed", type=seed_value, default=None,
         help="random seed; the same seed gives the same result (default: a fresh seed, "
         "printed so the run can be repeated)",
     )
@@ -75,6 +112,12 @@ def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True,
     group.add_argument("--format", choices=["csv", "tsv", "excel", "parquet"],
                        help="table format (default: from the file extension)")
     group.add_argument("--sheet", help="Excel sheet name or 0-based number (default: first)")
+    group.add_argument("--sep", type=separator, default=None, metavar="CHAR",
+                       help="field separator of a CSV/TSV file: ',' ';' '|' or 'tab' "
+                       "(default: found from the first lines)")
+    group.add_argument("--decimal", choices=[".", ","], default=None,
+                       help="decimal mark of a CSV/TSV file (default: found from the first "
+                       "lines; a comma when numbers look like 1,5)")
     group.add_argument(
         "--policy", choices=["keep", "drop-rows", "drop-columns", "error"], default=policy,
         help="what to do with empty, infinite or non-numeric cells: keep the row (the cell is "
@@ -343,17 +386,39 @@ def progress(args: argparse.Namespace, label: str) -> Iterator[None]:
 def table_options(args: argparse.Namespace, *, columns: Any = None,
                   exclude: Any = None) -> dict[str, Any]:
     """The keyword arguments of :func:`densitykit.data.read_table` that ``args`` gives."""
-    sheet = args.sheet
-    if sheet is not None and str(sheet).isdigit():
-        sheet = int(sheet)
     return {
-        "format": args.format,
+        **raw_options(args),
         "columns": columns if columns is not None else getattr(args, "columns", None),
         "exclude": exclude if exclude is not None else getattr(args, "exclude", None),
         "policy": args.policy,
         "check": "all" if args.check_all else "selected",
-        "sheet": sheet,
     }
+
+
+def raw_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`densitykit.data.read_raw` that ``args`` gives."""
+    sheet = getattr(args, "sheet", None)
+    if sheet is not None and str(sheet).isdigit():
+        sheet = int(sheet)
+    return {"format": getattr(args, "format", None), "sheet": sheet,
+            "sep": getattr(args, "sep", None), "decimal": getattr(args, "decimal", None)}
+
+
+@contextlib.contextmanager
+def relay_warnings(args: argparse.Namespace, category: type[Warning]) -> Iterator[None]:
+    """Print the library's warnings of ``category`` as one line each on stderr (even with
+    --quiet: they say the result may not be what was asked for); others pass through."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        yield
+    for w in caught:
+        if issubclass(w.category, category):
+            prog = f"densitykit {getattr(args, '_command', '')}".rstrip()
+            print(f"{prog}: warning: {w.message}", file=sys.stderr, flush=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def require_plotting(what: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import UsageError, parse_int_list
+from ._common import UsageError, info, n_jobs_value, parse_int_list
 
 #: --model value -> what it is
 MODEL_KINDS = {
@@ -56,7 +56,7 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
             help="how candidates are compared: cv (held-out log-likelihood on contiguous "
             "folds, robust for time-ordered data), bic or aic (default: cv)",
         )
-        group.add_argument("--n-jobs", type=int, default=None,
+        group.add_argument("--n-jobs", type=n_jobs_value, default=None,
                            help="candidates fitted in parallel (-1: every core)")
     group.add_argument("--transform", choices=TRANSFORM_CHOICES, default="standardize",
                        help="per-column transform before fitting; samples and scores stay in "
@@ -100,11 +100,48 @@ def _bandwidth(text: str | None) -> Any:
     return value
 
 
-def build_density(args: argparse.Namespace, seed: int, *,
-                  force_selection: bool = False) -> tuple[Any, bool]:
-    """Return (density, is_selection) from the model options."""
+#: the most mixture sizes one search tries; a longer --components list is thinned
+MAX_CANDIDATES = 50
+
+
+def _span(ks: list[int]) -> str:
+    return str(ks[0]) if len(ks) == 1 else (
+        f"{ks[0]}-{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else
+        ",".join(map(str, ks)) if len(ks) <= 6 else f"{len(ks)} sizes from {ks[0]} to {ks[-1]}")
+
+
+def cap_components(args: argparse.Namespace, ks: list[int], n_rows: int | None) -> list[int]:
+    """Mixture sizes worth trying on ``n_rows`` rows: at most half the rows each, and at
+    most :data:`MAX_CANDIDATES` of them (spread evenly on a log scale); one line says so."""
+    if len(ks) == 1:
+        return ks
+    most = max(1, n_rows // 2) if n_rows else ks[-1]
+    kept = [k for k in ks if k <= most]
+    if not kept:
+        raise UsageError(f"--components {_span(ks)}: every size is above {most}, half of the "
+                         f"{n_rows} rows; give sizes up to {most}")
+    if len(kept) > MAX_CANDIDATES:
+        import numpy as np
+
+        pos = np.unique(np.round(np.geomspace(1, len(kept), MAX_CANDIDATES)).astype(int) - 1)
+        kept = [kept[i] for i in pos]
+    if kept != ks:
+        why = [f"at most {most} components (half of the {n_rows} rows)"] if most < ks[-1] else []
+        if len(kept) < len([k for k in ks if k <= most]):
+            why.append(f"at most {MAX_CANDIDATES} candidates")
+        info(args, f"--components {_span(ks)}: trying {_span(kept)} ({len(kept)} "
+                   f"candidates): {' and '.join(why)}")
+    return kept
+
+
+def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool = False,
+                  n_rows: int | None = None) -> tuple[Any, bool]:
+    """Return (density, is_selection) from the model options; a grid of mixture sizes is
+    capped by the ``n_rows`` the model will be fitted on."""
     kind = args.model
     comps = args.components or parse_int_list(args._default_components)
+    if kind in ("gmm", "latent"):
+        comps = cap_components(args, comps, n_rows)
     covs = args.covariance_type or ["full"]
     if kind not in ("gmm", "latent") and args.components is not None:
         raise UsageError(f"--components applies to --model gmm or latent, not {kind}")

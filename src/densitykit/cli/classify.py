@@ -18,6 +18,7 @@ from ._common import (
     info,
     load_model,
     progress,
+    raw_options,
     read_input_table,
     recover_table_argument,
     resolve_seed,
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 def _labels(args: argparse.Namespace, path: Path, target: str, rows: object) -> object:
     from ..data import read_raw
 
-    raw = read_raw(path, format=args.format)
+    raw = read_raw(path, **raw_options(args))
     if target not in raw.columns:
         import difflib
 
@@ -157,7 +158,7 @@ def _predict(args: argparse.Namespace) -> int:
     columns = list(meta.get("columns") or [])
     from ..data import read_raw
 
-    available = list(read_raw(table_path, format=args.format).columns)
+    available = list(read_raw(table_path, **raw_options(args)).columns)
     missing = [c for c in columns if c not in available]
     if missing:
         raise CommandError(f"{table_path} lacks {len(missing)} of the model's columns, e.g. "

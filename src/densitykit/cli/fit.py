@@ -56,7 +56,7 @@ def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple
     """Fit a TableModel from the model options; return (model, selection table or None)."""
     from ..preprocess import TableModel
 
-    density, is_selection = build_density(args, seed)
+    density, is_selection = build_density(args, seed, n_rows=len(table.data))
     model = TableModel(density, transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round)
     label = "Comparing candidates" if is_selection else f"Fitting {args.model}"
@@ -123,7 +123,10 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
         raise UsageError("--chunksize fits one candidate: give a single --components and "
                          "--covariance-type (compare candidates on a sample of the rows)")
     chunksize = None if args.chunksize == "auto" else args.chunksize
-    sep = {"csv": ",", "tsv": "\t"}.get(fmt)
+    if args.decimal == ",":
+        raise UsageError("--chunksize reads numbers with a decimal point; leave out --decimal "
+                         "or --chunksize")
+    sep = args.sep or {"csv": ",", "tsv": "\t"}.get(fmt)
 
     def step(it: int, loglik: float) -> None:
         info(args, f"  EM iteration {it}: mean log-likelihood {loglik:.6g} (transformed units)")

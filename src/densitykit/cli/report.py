@@ -25,6 +25,7 @@ from ._common import (
     progress,
     read_input_table,
     require_plotting,
+    seed_value,
 )
 
 HELP = "write the HTML fidelity and privacy report of a synthetic table"
@@ -39,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="HTML report (default: SYNTH's name with -report.html)")
     parser.add_argument("-f", "--force", action="store_true",
                         help="replace an existing report")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the subsampling and of the detection test (default: 0)")
     add_table_options(parser)
 

@@ -16,6 +16,7 @@ from ._common import (
     load_model,
     model_columns,
     progress,
+    raw_options,
     read_input_table,
     write_frame,
 )
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     columns = model_columns(model)
     from ..data import read_raw
 
-    available = list(read_raw(table_path, format=args.format).columns)
+    available = list(read_raw(table_path, **raw_options(args)).columns)
     missing = [c for c in columns if c not in available]
     if missing:
         raise CommandError(

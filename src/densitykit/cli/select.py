@@ -73,14 +73,21 @@ def run(args: argparse.Namespace) -> int:
     recover_table_argument(args, "densitykit select TABLE [options]")
     source = check_input(args.table, "table")
     plot = None if args.no_plot else (args.plot or derived_path(source, ".png", "-selection"))
-    outputs = [p for p in (plot, args.results, args.output) if p is not None]
-    if len(set(map(str, outputs))) != len(outputs):
-        raise UsageError("--plot, --results and --output must be different files")
+    named = {"--plot": plot, "--results": args.results, "--output": args.output}
+    outputs = {k: p for k, p in named.items() if p is not None}
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        key = path.resolve()
+        if key in seen:
+            raise UsageError(f"{seen[key]} and {option} both name {path}; give each output its "
+                             "own file")
+        seen[key] = option
+    outputs = list(outputs.values())
     for path in outputs:
         check_output(path, inputs=[source], force=args.force)
     seed = resolve_seed(args)
     table = read_input_table(args, source)
-    density, _ = build_density(args, seed, force_selection=True)
+    density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data))
     model = TableModel(density, transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round)
     with progress(args, "Comparing candidates"):
