@@ -43,6 +43,7 @@ __all__ = [
     "CleaningReport",
     "ColumnIssue",
     "MissingDependencyError",
+    "OutsideRangeWarning",
     "Table",
     "infer_format",
     "read_raw",
@@ -54,6 +55,29 @@ __all__ = [
 
 class MissingDependencyError(DensityKitError, ImportError):
     """An optional dependency needed for a file format is not installed."""
+
+
+class OutsideRangeWarning(UserWarning):
+    """A given value lies outside the range of values the model was fitted on."""
+
+
+def warn_outside_range(name: str, value: float, low: float, high: float,
+                       scale: float | None, *, stacklevel: int = 3) -> None:
+    """Warn when ``value`` of column ``name`` is outside ``[low, high]``, saying how far in
+    the column's standard deviations (``scale``), or in its units when that is unknown."""
+    value = float(value)
+    if not np.isfinite(value) or low <= value <= high:
+        return
+    edge, side = (low, "below the smallest") if value < low else (high, "above the largest")
+    gap = abs(value - edge)
+    far = (f"{gap / scale:.3g} standard deviations" if scale and np.isfinite(scale) and
+           scale > 0 else f"{gap:.6g}")
+    import warnings
+
+    warnings.warn(
+        f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
+        f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
+        OutsideRangeWarning, stacklevel=stacklevel)
 
 
 def _require(module: str, extra: str, what: str) -> Any:

@@ -398,6 +398,14 @@ class TableModel(DensityMixin, BaseEstimator):
         if len(set(idx)) == len(self.columns_):
             raise DataError("Cannot condition on every column: leave at least one free.")
         values = np.array([[float(given[k]) for k in given]])
+        from .data import warn_outside_range
+
+        for j, k in zip(idx, given):
+            p = self.transform_params_[j]
+            scale = p.get("scale", p.get("scale0"))
+            if scale is None and "knots" in p:
+                scale = float(np.std(p["knots"]))
+            warn_outside_range(str(k), given[k], self.data_min_[j], self.data_max_[j], scale)
         z_given, _ = self._forward(values, columns=idx)
         inner = conditioner(idx, z_given[0])
         rest = [j for j in range(len(self.columns_)) if j not in idx]

@@ -387,6 +387,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
                             f"are {self.columns_[:6]}{' ...' if len(self.columns_) > 6 else ''}")
         if len(given) >= len(self.columns_):
             raise DataError("the given values fix every column; leave at least one to draw.")
+        from .data import warn_outside_range
+
         idx = [self.columns_.index(c) for c in given]
         z = []
         for j, c in zip(idx, given):
@@ -394,7 +396,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
             if np.isnan(number[0]):
                 raise DataError(f"{given[c]!r} is not a value column {c!r} had when the model "
                                 "was fitted; give one of its values.")
-            z.append(float(_columns.encode(self.codecs_[j], number)[0]))
+            codec = self.codecs_[j]
+            if codec.get("kind") in ("discrete", "continuous"):
+                seen = np.asarray(codec["values"], dtype=np.float64)
+                warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"),
+                                   stacklevel=4)
+            z.append(float(_columns.encode(codec, number)[0]))
         cond = self.density_.condition(idx, z)
         Z = np.empty((n, self.density_.n_features_in_))
         Z[:, idx] = z

@@ -16,6 +16,7 @@ from ._common import (
     model_columns,
     parse_given,
     progress,
+    relay_warnings,
     resolve_seed,
     row_count,
     write_frame,
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from ..data import OutsideRangeWarning
     from ..density import draw_rows
     from ..synth import Synthesizer
 
@@ -84,15 +86,16 @@ def run(args: argparse.Namespace) -> int:
     synth = isinstance(model, Synthesizer)
     if synth:
         n = args.n_samples or model.n_rows_in_
-    target = model if synth or not given else _conditional(model, given)
-    with progress(args, f"Drawing {n} rows"):
-        if synth:  # exactly the rows Synthesizer.sample(n, random_state=seed) gives
-            rows = model.sample(n, random_state=seed, given=given or None)
-        elif hasattr(target, "columns_"):
-            rows = target.sample(n, random_state=seed)
-        else:
-            rows = pd.DataFrame(draw_rows(target, n, seed),
-                                columns=[c for c in columns if c not in given])
+    with relay_warnings(args, OutsideRangeWarning):
+        target = model if synth or not given else _conditional(model, given)
+        with progress(args, f"Drawing {n} rows"):
+            if synth:  # exactly the rows Synthesizer.sample(n, random_state=seed) gives
+                rows = model.sample(n, random_state=seed, given=given or None)
+            elif hasattr(target, "columns_"):
+                rows = target.sample(n, random_state=seed)
+            else:
+                rows = pd.DataFrame(draw_rows(target, n, seed),
+                                    columns=[c for c in columns if c not in given])
     for name, value in given.items():
         rows[name] = value
     rows = rows[[c for c in columns if c in rows.columns]]

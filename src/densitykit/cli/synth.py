@@ -26,6 +26,7 @@ from ._common import (
     progress,
     publish_all,
     recover_table_argument,
+    relay_warnings,
     require_plotting,
     resolve_seed,
     row_count,
@@ -107,6 +108,7 @@ def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path |
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import OutsideRangeWarning
     from ..persist import save
     from ..synth import Synthesizer
 
@@ -129,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     info(args, f"Fitted on {synth.n_train_:,} rows; {synth.n_test_:,} test rows set aside "
          f"to judge the synthetic ones. Chosen: {synth.describe()}.")
     n = args.n_samples or synth.n_rows_in_
-    with progress(args, f"Sampling {n:,} rows"):
+    with relay_warnings(args, OutsideRangeWarning), progress(args, f"Sampling {n:,} rows"):
         synthetic = synth.sample(n, random_state=seed, given=given or None)
     meta = _metadata(args, source, synth, seed)
     outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False),
