@@ -125,8 +125,8 @@ def test_kde_conditional_mean_matches_the_formula(h):
     np.testing.assert_allclose(got[0][1], C[np.arange(len(C)) != 1].mean(axis=0), atol=1e-9)
     # the completion of a row's empty cells does not change its conditional
     Z2 = np.where(M, 100.0, C)
-    np.testing.assert_allclose(kde_conditional_mean(Z2, M, C, S, [h], np.arange(len(C)))[0],
-                               got[0], atol=1e-7)
+    again = kde_conditional_mean(Z2, M, C, S, [h], np.arange(len(C)))
+    np.testing.assert_allclose(again[0], got[0], atol=1e-7)
 
 
 def test_kde_draws_have_the_conditional_spread():

@@ -112,29 +112,104 @@ def _block_size(n: int) -> int:
     return int(max(1, min(256, 2**21 // max(n, 1))))
 
 
-def _distances(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, P: np.ndarray,
-               rows: np.ndarray):
-    """Blocks of ``(rows, d2, PX, factors)``: squared Mahalanobis distances of each row's
-    observed cells to every centre's (under ``S_oo``; a row is not its own centre)."""
+def _row_distances(q: np.ndarray, bound: np.ndarray, m: np.ndarray, px: np.ndarray,
+                   PCt: np.ndarray, K: np.ndarray, margin: float) -> None:
+    """Turn one row's full-space distances ``q`` into the distances of its observed cells.
+
+    ``q - u_m' P_mm^-1 u_m`` is evaluated only for centres whose lower bound ``bound`` is
+    within ``margin`` of the nearest centre (the nearer of the centres with the smallest
+    ``q``, an upper bound, and the smallest bound); the others would weigh less than
+    ``exp(-margin / 2h^2)`` of the nearest, and are set to infinity.
+    """
+    def exact(idx):
+        V = K @ (px[:, None] - PCt[m].take(idx, axis=1))
+        return q[idx] - np.einsum("ij,ij->j", V, V)
+
+    few = np.array([np.argmin(q), np.argmin(bound)])
+    idx = np.flatnonzero(bound <= exact(few).min() + margin)
+    near = exact(idx)
+    q[:] = np.inf
+    q[idx] = near
+
+
+def _centres(C: np.ndarray, P: np.ndarray) -> tuple:
+    """What every block of rows needs of the centres: ``(C, P, L, C L, C P, (C P)', norms)``."""
     L = np.linalg.cholesky(P)
     Yc, PC = C @ L, C @ P
     PCt = np.ascontiguousarray(PC.T)
-    yc2 = np.einsum("ij,ij->i", Yc, Yc)
-    for s in range(0, rows.size, _block_size(C.shape[0])):
-        r = rows[s:s + _block_size(C.shape[0])]
-        Yq, PX = Xt[r] @ L, Xt[r] @ P
-        d2 = np.einsum("ij,ij->i", Yq, Yq)[:, None] - 2 * (Yq @ Yc.T) + yc2
-        factors = []
-        for a, i in enumerate(r):
-            m = np.flatnonzero(M[i])
-            K = np.linalg.inv(np.linalg.cholesky(P[np.ix_(m, m)])) if m.size else None
-            if m.size:
-                V = K @ (PX[a, m][:, None] - PCt[m])
-                d2[a] -= np.einsum("ij,ij->j", V, V)
-            factors.append((m, K))
-        d2[np.arange(r.size), r] = np.inf
-        np.maximum(d2, 0.0, out=d2)
-        yield r, d2, PX, PC, factors
+    return C, P, L, Yc, PC, PCt, np.einsum("ij,ij->i", Yc, Yc), PCt**2
+
+
+def _blocks(rows: np.ndarray, n: int) -> list[np.ndarray]:
+    step = _block_size(n)
+    return [rows[s:s + step] for s in range(0, rows.size, step)]
+
+
+def _factors(P: np.ndarray, Mr: np.ndarray) -> tuple[list, np.ndarray]:
+    """Per row, its empty columns ``m``, the inverse Cholesky factor ``K`` of ``P_mm`` and
+    the smallest eigenvalue of ``P_mm`` (batched over rows with as many empty cells)."""
+    counts = Mr.sum(axis=1)
+    factors: list = [(np.empty(0, dtype=np.intp), None)] * Mr.shape[0]
+    lam = np.ones(Mr.shape[0])
+    for k in np.unique(counts[counts > 0]):
+        sel = np.flatnonzero(counts == k)
+        mi = np.nonzero(Mr[sel])[1].reshape(sel.size, k)
+        Pmm = P[mi[:, :, None], mi[:, None, :]]
+        Ks = np.linalg.inv(np.linalg.cholesky(Pmm))
+        lam[sel] = np.linalg.eigvalsh(Pmm)[:, 0]
+        for t, a in enumerate(sel):
+            factors[a] = (mi[t], Ks[t])
+    return factors, lam
+
+
+def _distances(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray,
+               margin: float) -> tuple:
+    """``(d2, PX, factors)`` for the rows ``r``: squared Mahalanobis distances of each
+    row's observed cells to every centre's (under ``S_oo``; a row is not its own centre;
+    centres farther than ``margin`` beyond the nearest are set to infinity)."""
+    _, P, L, Yc, _, PCt, yc2, pc2 = cen
+    Yq, PX, Mr = Xt[r] @ L, Xt[r] @ P, M[r].astype(np.float64)
+    d2 = np.einsum("ij,ij->i", Yq, Yq)[:, None] - 2 * (Yq @ Yc.T) + yc2
+    d2[np.arange(r.size), r] = np.inf
+    np.maximum(d2, 0.0, out=d2)
+    # ||u_m||^2 for every centre: u_m' P_mm^-1 u_m <= ||u_m||^2 / lambda_min(P_mm)
+    u2 = (Mr * PX**2).sum(axis=1)[:, None] - 2 * ((Mr * PX) @ PCt) + Mr @ pc2
+    factors, lam = _factors(P, M[r])
+    for a, (m, K) in enumerate(factors):
+        if m.size:
+            low = d2[a] - np.maximum(u2[a], 0.0) / lam[a]
+            _row_distances(d2[a], low, m, PX[a, m], PCt, K, margin)
+    np.maximum(d2, 0.0, out=d2)
+    return d2, PX, factors
+
+
+def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float]):
+    """``sum_i w_i PC_i`` per bandwidth and row: shape ``(len(bandwidths), rows, d)``.
+
+    Centres beyond ``_margin(h)`` of a row's nearest are left out (they weigh under
+    ``1e-17`` of it); when few remain the product is sparse, else dense.
+    """
+    from scipy.sparse import csr_matrix
+
+    excess = d2 - d2.min(axis=1, keepdims=True)
+    out = np.empty((len(bandwidths), d2.shape[0], PC.shape[1]))
+    for t, h in enumerate(bandwidths):
+        near = excess <= _margin(h)
+        if near.mean() > 0.1:
+            W = _weights(d2, h)
+            out[t] = W @ PC
+            continue
+        rr, cc = np.nonzero(near)
+        w = np.exp(-excess[rr, cc] / (2 * h * h))
+        indptr = np.concatenate([[0], np.cumsum(near.sum(axis=1))])
+        W = csr_matrix((w, cc, indptr), shape=d2.shape)
+        out[t] = (W @ PC) / np.bincount(rr, w, minlength=d2.shape[0])[:, None]
+    return out
+
+
+def _margin(h: float) -> float:
+    """Centres this much farther (squared) than the nearest weigh under ``1e-17`` of it."""
+    return 2 * h * h * 40.0
 
 
 def _weights(d2: np.ndarray, h: float) -> np.ndarray:
@@ -151,11 +226,12 @@ def kde_conditional_mean(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.nda
     ``Xt`` holds the rows with their empty cells (``M``) completed in any way (the result
     does not depend on it); a row ``i`` in ``rows`` is left out of the centres as centre ``i``.
     """
-    P = np.linalg.inv(S)
+    cen = _centres(C, np.linalg.inv(S))
     out = np.repeat(Xt[rows][None], len(bandwidths), axis=0)
     pos = 0
-    for r, d2, PX, PC, factors in _distances(Xt, M, C, P, rows):
-        G = np.stack([PX - _weights(d2, h) @ PC for h in bandwidths])  # P (x~ - cbar)
+    for r in _blocks(rows, C.shape[0]):
+        d2, PX, factors = _distances(cen, Xt, M, r, _margin(max(bandwidths)))
+        G = PX - _weighted_centres(d2, cen[4], bandwidths)  # P (x~ - cbar), per bandwidth
         for a, (m, K) in enumerate(factors):
             if m.size:
                 out[:, pos + a, m] -= (K.T @ (K @ G[:, a, m].T)).T
@@ -167,16 +243,17 @@ def kde_conditional_sample(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.n
                            h: float, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One draw of ``x_m`` from the kernel density's conditional: a centre by its weight,
     then that kernel's conditional Gaussian ``N(x~_m - P_mm^-1 u_m, h^2 P_mm^-1)``."""
-    P = np.linalg.inv(S)
+    cen = _centres(C, np.linalg.inv(S))
     out = Xt[rows].copy()
     pos = 0
-    for r, d2, PX, PC, factors in _distances(Xt, M, C, P, rows):
+    for r in _blocks(rows, C.shape[0]):
+        d2, PX, factors = _distances(cen, Xt, M, r, _margin(h))
         W = _weights(d2, h)
         pick = (W.cumsum(axis=1) < rng.random((r.size, 1))).sum(axis=1)
         pick = np.minimum(pick, C.shape[0] - 1)
         for a, (m, K) in enumerate(factors):
             if m.size:
-                u = PX[a, m] - PC[pick[a], m]
+                u = PX[a, m] - cen[4][pick[a], m]
                 out[pos + a, m] -= K.T @ (K @ u - h * rng.standard_normal(m.size))
         pos += r.size
     return out
