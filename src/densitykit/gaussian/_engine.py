@@ -13,7 +13,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -410,24 +410,30 @@ class EMResult:
     lower_bound: float
     n_iter: int
     converged: bool
+    lower_bounds: list[float] = field(default_factory=list)
 
 
 def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: CovarianceType, *,
-           reg: float, tol: float, max_iter: int,
+           reg: float, tol: float, max_iter: int, lower_bound: float = -np.inf,
            callback: Callable[[int, float], None] | None = None) -> EMResult:
     """The EM loop, written once: ``stats_fn(params)`` sums block statistics over the data.
 
-    ``lower_bound`` is the mean log-likelihood of the parameters before the last M-step (the
-    same convention as scikit-learn); iteration stops when it changes by less than ``tol``.
+    The lower bound is the mean log-likelihood of the parameters before each M-step (the
+    same convention as scikit-learn); iteration stops when it changes by less than ``tol``
+    from the previous one, the first time from ``lower_bound`` (a warm start passes the
+    previous fit's). ``max_iter=0`` returns ``params`` unchanged with a lower bound of -inf.
     """
-    lower_bound = -np.inf
+    lower_bounds: list[float] = []
     converged = False
     n_iter = 0
+    if max_iter == 0:
+        lower_bound = -np.inf
     for n_iter in range(1, max_iter + 1):
         prev = lower_bound
         stats = stats_fn(params)
         params = m_step(stats, ctype, reg)
         lower_bound = stats.loglik / stats.weight
+        lower_bounds.append(lower_bound)
         if callback is not None:
             callback(n_iter, lower_bound)
         if not np.isfinite(lower_bound):
@@ -437,7 +443,7 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
         if abs(lower_bound - prev) < tol:
             converged = True
             break
-    return EMResult(params, lower_bound, n_iter, converged)
+    return EMResult(params, lower_bound, n_iter, converged, lower_bounds)
 
 
 def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Params], Stats]:

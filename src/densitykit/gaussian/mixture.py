@@ -45,18 +45,26 @@ class GaussianMixture(GaussianModel):
         Added to the diagonal of every covariance (in the data's units squared) to keep it
         positive definite.
     max_iter : int, default=100
-        Maximum EM iterations per initialisation.
+        Maximum EM iterations per initialisation. ``0`` keeps the initial parameters (of the
+        last initialisation when ``n_init > 1``), as scikit-learn does, without a warning.
     n_init : int, default=1
         Number of initialisations; the one with the best log-likelihood is kept.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
         How the first responsibilities are chosen. 'k-means++' and 'random_from_data' assign
-        every row to its nearest seed.
+        every row to its nearest seed. Every method draws from the distinct rows in
+        lexicographic order, each with its summed weight, so an integer ``sample_weight``
+        gives the same start as repeating the rows, whatever their order.
     weights_init, means_init, precisions_init : array-like, optional
         User-provided initial parameters (scikit-learn's shapes); they override ``init_params``.
+        They are checked on every ``fit``: ``weights_init`` in [0, 1] summing to 1 (within
+        1e-8), ``precisions_init`` symmetric, positive-definite (positive for 'diag' and
+        'spherical').
     random_state : int, Generator or None
         Seed of the initialisation.
     warm_start : bool, default=False
-        Start the next ``fit`` from the current solution.
+        Start the next ``fit`` from the current solution (one initialisation); its first
+        change of the lower bound is measured from the previous fit's ``lower_bound_``, so
+        repeated fits with a small ``max_iter`` end with ``converged_`` true.
     verbose : int, default=0
         Print the log-likelihood every ``verbose_interval`` iterations when positive.
     verbose_interval : int, default=10
@@ -66,9 +74,15 @@ class GaussianMixture(GaussianModel):
     weights_, means_, covariances_, precisions_, precisions_cholesky_ : ndarray
         Fitted parameters, with scikit-learn's shapes and conventions.
     converged_ : bool
+        Whether the best initialisation converged; a fit that did not (with ``max_iter > 0``)
+        warns with a :class:`~densitykit.exceptions.ConvergenceWarning`.
     n_iter_ : int
     lower_bound_ : float
-        Mean log-likelihood per row of the best initialisation (before its last M-step).
+        Mean log-likelihood per row of the best initialisation (before its last M-step);
+        -inf after ``max_iter=0``.
+    lower_bounds_ : list of float
+        The lower bound at every EM iteration of the best initialisation (empty after
+        ``max_iter=0``).
 
     Notes
     -----
@@ -145,7 +159,7 @@ class GaussianMixture(GaussianModel):
     def _check_em_options(self) -> int:
         """Validate the EM options (as ``fit`` does for any data source); ``n_components``."""
         k = check_int(self.n_components, "n_components", 1)
-        check_int(self.max_iter, "max_iter", 1)
+        check_int(self.max_iter, "max_iter", 0)
         check_int(self.n_init, "n_init", 1)
         check_nonneg_float(self.tol, "tol")
         check_in(self.init_params, "init_params", INIT_METHODS)
@@ -160,26 +174,34 @@ class GaussianMixture(GaussianModel):
         sample of them for chunked data).
         """
         ctype = self._ctype()
+        jac = ws.log_jacobian(ws.shift.shape[0])
         reg = self.reg_covar / ws.scale**2
+        given = self._check_given(self.n_components, ws.shift.shape[0])
         rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")
+        # a warm start's first change is measured from the previous fit's lower bound
+        start = self.lower_bound_ - jac if warm else -np.inf
         best = None
         for init in range(1 if warm else self.n_init):
             params = (ws.from_user(self._user_params()) if warm
-                      else self._initial_params(init_data, self.n_components, rng, reg))
+                      else self._initial_params(init_data, given, rng, reg))
             res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
-                         max_iter=self.max_iter, callback=self._progress(init, callback))
-            if best is None or res.lower_bound > best.lower_bound:
+                         max_iter=self.max_iter, lower_bound=start,
+                         callback=self._progress(init, callback))
+            # with max_iter=0 every start has a lower bound of -inf: the last one is kept
+            if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
                 best = res
-        if not best.converged and self.max_iter > 1:
+        if not best.converged and self.max_iter > 0:
             warnings.warn(
-                "Best performing initialization did not converge. Try different init "
+                f"Best performing initialization did not converge within max_iter="
+                f"{self.max_iter} iterations (tol={self.tol:g}). Try different init "
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning, stacklevel=3)
         self._set_params(ws.to_user(best.params))
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
-        self.lower_bound_ = best.lower_bound + ws.log_jacobian(ws.shift.shape[0])
+        self.lower_bound_ = best.lower_bound + jac
+        self.lower_bounds_ = [lb + jac for lb in best.lower_bounds]
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
@@ -199,24 +221,29 @@ class GaussianMixture(GaussianModel):
 
         return report
 
-    def _initial_params(self, data: InMemoryData, k: int, rng, reg: float) -> Params:
+    def _check_given(self, k: int, d: int) -> tuple:
+        """The checked ``weights_init``, ``means_init`` and ``precisions_init`` (None where
+        not given); checked on every fit, as scikit-learn does, warm or not."""
+        weights = None if self.weights_init is None else _check_weights(self.weights_init, k)
+        means = (None if self.means_init is None
+                 else _check_shape(self.means_init, (k, d), "means_init",
+                                   "one row of n_features means per component"))
+        prec = (None if self.precisions_init is None
+                else _check_precisions(self.precisions_init, self.covariance_type, k, d))
+        return weights, means, prec
+
+    def _initial_params(self, data: InMemoryData, given: tuple, rng, reg: float) -> Params:
         ctype = self._ctype()
-        d, ws = data.d, data.ws
-        given = (self.weights_init, self.means_init, self.precisions_init)
-        if all(g is not None for g in given):
-            stats = None
-        else:
-            stats = init_stats(self.init_params, data, k, rng, ctype)
-        p = m_step(stats, ctype, reg) if stats is not None else None
-        weights = p.weights if self.weights_init is None else _check_weights(
-            self.weights_init, k)
-        if self.means_init is None:
-            means = p.means
-        else:
-            means = (_check_shape(self.means_init, (k, d), "means_init") - ws.shift) / ws.scale
-        if self.precisions_init is None:
+        ws = data.ws
+        weights, means, prec = given
+        p = None
+        if any(g is None for g in given):
+            p = m_step(init_stats(self.init_params, data, self.n_components, rng, ctype),
+                       ctype, reg)
+        weights = p.weights if weights is None else weights
+        means = p.means if means is None else (means - ws.shift) / ws.scale
+        if prec is None:
             return Params(weights, means, p.covariances, p.precisions_cholesky)
-        prec = _check_precisions(self.precisions_init, self.covariance_type, k, d)
         user = _params_from_precisions(prec, self.covariance_type)
         user_ws = ws.from_user(Params(weights, means, user[0], user[1]))
         return Params(weights, means, user_ws.covariances, user_ws.precisions_cholesky)
@@ -296,42 +323,69 @@ class GaussianMixture(GaussianModel):
 
 
 # --- checks of user-given initial parameters -------------------------------------------------
-def _check_shape(value, shape, name) -> np.ndarray:
+def _check_shape(value, shape, name, what) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{name} must be numbers of shape {shape}.") from None
+        raise DataError(f"{name} must be numbers of shape {shape} ({what}).") from None
     if arr.shape != shape:
-        raise DataError(f"{name} must have shape {shape}; got {arr.shape}.")
+        raise DataError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
     if not np.all(np.isfinite(arr)):
-        raise DataError(f"{name} contains NaN or inf.")
+        raise DataError(f"{name} contains NaN or inf; give finite numbers ({what}).")
     return arr
 
 
 def _check_weights(value, k: int) -> np.ndarray:
-    w = _check_shape(value, (k,), "weights_init")
-    if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-6:
-        raise DataError(f"weights_init must be non-negative and sum to 1; got sum {w.sum():g}.")
-    return w / w.sum()
+    """Mixing proportions in [0, 1] that sum to 1 (within 1e-8, 1e-6 for float32)."""
+    w = _check_shape(value, (k,), "weights_init", "one mixing proportion per component")
+    if np.any(w < 0) or np.any(w > 1):
+        raise DataError(f"weights_init should be in the range [0, 1]; got min value "
+                        f"{w.min():.5g}, max value {w.max():.5g}. Give mixing proportions.")
+    atol = 1e-6 if getattr(value, "dtype", None) == np.float32 else 1e-8
+    if abs(1.0 - w.sum()) > atol:
+        raise DataError(f"weights_init should be normalized (sum to 1 within {atol:g}); got "
+                        f"sum(weights_init) = {w.sum():.10g}. Divide it by its sum.")
+    return w
 
 
-_PREC_SHAPES = {"full": lambda k, d: (k, d, d), "tied": lambda k, d: (d, d),
-                "diag": lambda k, d: (k, d), "spherical": lambda k, d: (k,)}
+_PREC_SHAPES = {
+    "full": (lambda k, d: (k, d, d), "one n_features x n_features precision per component"),
+    "tied": (lambda k, d: (d, d), "one shared n_features x n_features precision"),
+    "diag": (lambda k, d: (k, d), "one precision per component and feature"),
+    "spherical": (lambda k, d: (k,), "one precision per component"),
+}
+_PREC_FIX = ("Give inverse covariance matrices (e.g. np.linalg.inv of a covariance), or leave "
+             "precisions_init=None to start from init_params.")
 
 
 def _check_precisions(value, ctype: str, k: int, d: int) -> np.ndarray:
-    prec = _check_shape(value, _PREC_SHAPES[ctype](k, d), "precisions_init")
-    if ctype in ("diag", "spherical") and np.any(prec <= 0):
-        raise DataError("precisions_init must be positive.")
+    shape, what = _PREC_SHAPES[ctype]
+    prec = _check_shape(value, shape(k, d), "precisions_init", what)
+    if ctype in ("diag", "spherical"):
+        if np.any(prec <= 0):
+            raise DataError(f"precisions_init ('{ctype}' precision) should be positive; got "
+                            f"min value {prec.min():.5g}. Give inverse variances.")
+        return prec
+    for i, m in enumerate(prec if ctype == "full" else prec[None]):
+        where = f"precisions_init[{i}]" if ctype == "full" else "precisions_init"
+        if not np.allclose(m, m.T, rtol=1e-5, atol=1e-8):
+            raise DataError(f"{where} ('{ctype}' precision) should be symmetric, "
+                            f"positive-definite; it is not symmetric. {_PREC_FIX}")
+        low = float(np.linalg.eigvalsh(m)[0])
+        if not low > 0:
+            raise DataError(f"{where} ('{ctype}' precision) should be symmetric, "
+                            f"positive-definite; its smallest eigenvalue is {low:.5g}. "
+                            f"{_PREC_FIX}")
     return prec
 
 
 def _params_from_precisions(prec: np.ndarray, ctype: str) -> tuple[np.ndarray, np.ndarray]:
-    """(covariances, precisions_cholesky) from user precisions."""
+    """(covariances, precisions_cholesky) from checked user precisions."""
     if ctype in ("diag", "spherical"):
         return 1.0 / prec, np.sqrt(prec)
     try:
         pc = np.linalg.cholesky(prec)
     except np.linalg.LinAlgError:
-        raise DataError("precisions_init must be symmetric positive definite.") from None
+        raise DataError("precisions_init should be symmetric, positive-definite; its "
+                        f"Cholesky factorisation failed. {_PREC_FIX}") from None
     return np.linalg.inv(prec), pc
