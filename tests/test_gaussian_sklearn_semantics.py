@@ -289,3 +289,24 @@ def test_check_estimator_sample_weight_checks_with_several_components():
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in weight
               if r["status"] != "passed"]
     assert not failed
+
+
+def test_measure_is_the_distinct_rows_with_summed_weights():
+    from densitykit.gaussian._engine import InMemoryData, Workspace
+    from densitykit.gaussian._init import measure
+
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 3, (300, 3)).astype(float)
+    X[:100, 2] = rng.normal(size=100)  # some continuous rows, some ties on every column
+    w = rng.integers(0, 3, 300).astype(float)
+    m = measure(InMemoryData(X, w, Workspace.from_data(X, w)))
+    keep = w > 0
+    uniq, inv = np.unique(X[keep], axis=0, return_inverse=True)
+    np.testing.assert_array_equal(X[m.rows], uniq)  # lexicographic order
+    np.testing.assert_array_equal(m.weight, np.bincount(inv.ravel(), weights=w[keep]))
+    np.testing.assert_array_equal(m.of_row[~keep], -1)
+    np.testing.assert_array_equal(X[m.rows[m.of_row[keep]]], X[keep])
+    # units and a shift keep the order
+    Y = X * 8.0 - 3.0
+    m8 = measure(InMemoryData(Y, w, Workspace.from_data(Y, w)))
+    np.testing.assert_array_equal(m8.rows, m.rows)

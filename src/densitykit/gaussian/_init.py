@@ -179,7 +179,14 @@ def _tied(label: np.ndarray) -> np.ndarray:
 
 
 def measure(data: InMemoryData) -> Measure:
-    """The weighted empirical measure of the rows of ``data`` (see :class:`Measure`)."""
+    """The weighted empirical measure of the rows of ``data`` (see :class:`Measure`); made
+    once per data and kept with it for the next initialisations."""
+    if "_measure" not in data._features:
+        data._features["_measure"] = _measure(data)
+    return data._features["_measure"]
+
+
+def _measure(data: InMemoryData) -> Measure:
     w = np.ones(data.n) if data.w is None else data.w
     pos = np.flatnonzero(w > 0)
     order, label = _lex_groups(data.X[pos])
