@@ -31,11 +31,18 @@ def test_messages_never_land_on_the_running_clock(monkeypatch):
     monkeypatch.setattr(_common, "CLOCK_DELAY", 0.05)
     monkeypatch.setattr(_common, "CLOCK_FRAME", 0.01)
     args = argparse.Namespace(quiet=False)
+    def clock_drawn() -> None:  # wait (on a busy machine too) until the clock is on screen
+        deadline = time.monotonic() + 10
+        while not _common._SCREEN["clock"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _common._SCREEN["clock"], "the clock never drew itself"
+
     with _common.progress(args, "Choosing the model"):
         for k in range(3):
-            time.sleep(0.15)  # the clock has drawn several frames by now
+            clock_drawn()
+            time.sleep(0.03)  # a few more frames
             _common.info(args, f"  gmm {k}: held-out log-likelihood -1.00 per row")
-        time.sleep(0.1)
+        clock_drawn()
     tty.flush()
     raw = os.read(master, 65536).decode()
     tty.close()

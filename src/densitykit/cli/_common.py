@@ -321,8 +321,9 @@ def info(args: argparse.Namespace, message: str) -> None:
     if getattr(args, "quiet", False):
         return
     with _SCREEN["lock"]:
-        if _SCREEN["clock"]:
+        if _SCREEN["clock"]:  # erase the clock; its next frame draws it again
             sys.stderr.write(_CLEAR)
+            _SCREEN["clock"] = False
         print(message, file=sys.stderr, flush=True)
 
 
