@@ -163,6 +163,24 @@ def recover_table_argument(args: argparse.Namespace, usage: str) -> None:
     raise UsageError(f"the table file is missing: {usage}")
 
 
+def share(low: float = 0.0, high: float = 1.0) -> Callable[[str], float]:
+    """argparse type: a share of rows in ``[low, high]`` (the open interval when 0 and 1)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a share like 0.2, got {text!r}") from None
+        inside = low < value < high if (low, high) == (0.0, 1.0) else low <= value <= high
+        if not inside:
+            bounds = ("between 0 and 1 (exclusive)" if (low, high) == (0.0, 1.0)
+                      else f"between {low:g} and {high:g}")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+        return value
+
+    return parse
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:

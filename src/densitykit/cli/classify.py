@@ -22,6 +22,7 @@ from ._common import (
     read_input_table,
     recover_table_argument,
     resolve_seed,
+    share,
     write_frame,
 )
 from ._models import add_model_options, build_density, transform_arg
@@ -39,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     fit.add_argument("--target", required=True, help="name of the label column")
     fit.add_argument("--priors", choices=["fitted", "uniform"], default="fitted",
                      help="class priors: class frequencies or uniform (default: fitted)")
-    fit.add_argument("--test-size", type=_share, default=None, metavar="SHARE",
+    fit.add_argument("--test-size", type=share(), default=None, metavar="SHARE",
                      help="also report the accuracy on a random SHARE of the rows held out "
                      "from a first fit (scikit-learn's train_test_split with --seed); the "
                      "saved model is then fitted on every row")
@@ -60,16 +61,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="output format (default: from the output's extension)")
     add_table_options(pred, columns=False)
     pred.set_defaults(_action=_predict)
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share like 0.3, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,27 +18,18 @@ from ._common import (
     progress,
     raw_options,
     read_input_table,
+    share,
     write_frame,
 )
 
 HELP = "score the rows of a table under a model; flag outliers"
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value}")
-    return value
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", type=Path, help="model file written by 'densitykit fit'")
     parser.add_argument("table", type=Path, help="table holding the model's columns")
     parser.add_argument(
-        "--outlier-quantile", type=_fraction, default=0.01, metavar="Q",
+        "--outlier-quantile", type=share(), default=0.01, metavar="Q",
         help="flag rows whose log-likelihood is below this quantile of the training rows' "
         "log-likelihoods (default: 0.01)",
     )

@@ -30,22 +30,13 @@ from ._common import (
     require_plotting,
     resolve_seed,
     row_count,
+    share,
     strip_suffixes,
     table_options,
     write_frame,
 )
 
 HELP = "choose a model automatically, draw synthetic rows and write a fidelity report"
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share like 0.2, got {text!r}") from None
-    if not 0.05 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"must be between 0.05 and 0.5, got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -76,7 +67,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        help="how candidates are compared on validation rows: detection (a "
                        "classifier's AUC telling their draws from real rows, lowest wins, "
                        "copiers excluded; default) or loglik (held-out log-likelihood)")
-    group.add_argument("--holdout", type=_share, default=0.2,
+    group.add_argument("--holdout", type=share(0.05, 0.5), default=0.2,
                        help="share of rows set aside as test rows: they take no part in "
                        "fitting or choosing the model, and the report's figures are measured "
                        "on them (default: 0.2)")
