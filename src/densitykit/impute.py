@@ -98,7 +98,7 @@ def choose_components_by_cells(X: np.ndarray, candidates: Sequence[int] = _CANDI
 # so every row costs one small factorisation of P_mm and products with the centres.
 
 _SHRINK = (0.1, 0.5, 0.9)
-_BANDWIDTHS = (0.05, 0.07, 0.1, 0.14, 0.2, 0.28, 0.4, 0.57, 0.8)
+_BANDWIDTHS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
 _SCORED_ROWS = 1000
 
 
