@@ -201,3 +201,14 @@ def test_impute_command_method(tmp_path, table):
         done = pd.read_csv(out)
         assert not done[["b", "count"]].isna().any().any()
         assert (done.loc[df["b"].notna(), "b"] == df.loc[df["b"].notna(), "b"]).all()
+
+
+@pytest.mark.parametrize("method", ["auto", "kde", "mixture"])
+def test_tiny_tables_are_filled(method):
+    for df in (pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0], "b": [2.0, 1.0, np.nan, 5.0]}),
+               pd.DataFrame({"a": [1.0, np.nan], "b": [2.0, 1.0]})):
+        for n in (1, 2):
+            for filled in impute_table(df, method=method, n_imputations=n, random_state=0):
+                assert not filled.isna().any().any()
+                assert (filled.to_numpy()[df.notna().to_numpy()]
+                        == df.to_numpy()[df.notna().to_numpy()]).all()

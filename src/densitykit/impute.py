@@ -266,7 +266,10 @@ def _gaussian(Z: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hide(Z: np.ndarray, rng: np.random.Generator, share: float = 0.1):
-    hide = ~np.isnan(Z) & (rng.random(Z.shape) < share)
+    """Hide ``share`` of the observed cells (none of a column that would be left empty)."""
+    seen = ~np.isnan(Z)
+    hide = seen & (rng.random(Z.shape) < share)
+    hide &= (seen & ~hide).any(axis=0)
     return hide, np.where(hide, np.nan, Z)
 
 
@@ -280,7 +283,8 @@ def choose_kernel_by_cells(Z: np.ndarray, random_state: Any = 0, *,
     A tenth of the observed cells are hidden; the kernel centres are the rows with their
     empty cells filled by a Gaussian's conditional mean, and each candidate fills the hidden
     cells of up to 1,000 rows. Returns ``(shrink, h)`` for the kernel density, or
-    ``("mixture", k)`` when a mixture of ``k`` components fills them better.
+    ``("mixture", k)`` when a mixture of ``k`` (one of ``sizes``) fills them better. With no
+    cell to hide, the first size, or else the middle of the grid.
     """
     rng = check_random_state(random_state)
     seed = int(rng.integers(2**31 - 1))
@@ -288,6 +292,9 @@ def choose_kernel_by_cells(Z: np.ndarray, random_state: Any = 0, *,
     rows = np.flatnonzero(hide.any(axis=1))
     if rows.size > _SCORED_ROWS:
         rows = np.sort(rng.choice(rows, _SCORED_ROWS, replace=False))
+    if not rows.size:  # nothing to score on: the middle of the grid
+        return ("mixture", sizes[0]) if sizes else (shrinks[len(shrinks) // 2],
+                                                    bandwidths[len(bandwidths) // 2])
     held = hide[rows]
     truth = Z[rows][held]
     cov, filled = _gaussian(shown, seed)
@@ -374,13 +381,7 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     Z = (X - loc) / scale
     check_in(method, "method", METHODS)
     rng = check_random_state(random_state)
-    sizes = [n_components] if isinstance(n_components, (int, np.integer)) else (
-        n_components or _CANDIDATES)
-    if method == "mixture" or Z.shape[0] < 3:
-        choice = ("mixture", choose_components_by_cells(Z, sizes, rng))
-    else:
-        mix = (sizes if n_components is not None else (1,)) if method == "auto" else ()
-        choice = choose_kernel_by_cells(Z, rng, sizes=mix)
+    choice = _choose(Z, method, n_components, rng)
     out = []
     for filled in _fills(Z, choice, n_imputations, rng):
         filled = filled * scale + loc
@@ -391,6 +392,16 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
                 table[c] = _column(frame[c], X[:, j], filled[:, j], empty)
         out.append(table)
     return out
+
+
+def _choose(Z: np.ndarray, method: str, n_components: Any, rng: np.random.Generator):
+    """``(shrink, h)`` of the kernel or ``("mixture", k)``, by held-out observed cells."""
+    sizes = [n_components] if isinstance(n_components, (int, np.integer)) else (
+        n_components or _CANDIDATES)
+    if method == "mixture" or Z.shape[0] < 3:
+        return "mixture", choose_components_by_cells(Z, sizes, rng)
+    mix = (sizes if n_components is not None else (1,)) if method == "auto" else ()
+    return choose_kernel_by_cells(Z, rng, sizes=mix)
 
 
 def _fills(Z: np.ndarray, choice: tuple, n: int, rng: np.random.Generator):
