@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ._results import RESULT_COLUMNS
 from .exceptions import DataError
-from .selection import RESULT_COLUMNS
 
 __all__ = [
     "ellipse_geometry",

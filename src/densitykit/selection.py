@@ -38,16 +38,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, ParameterGrid
 
+from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
 from .exceptions import DataError, FitError
 
 __all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "select_model"]
 
-#: the columns of ``results_`` that are results (in table order), not grid parameters
-RESULT_COLUMNS = ("bic", "aic", "train_loglik", "heldout_loglik", "heldout_loglik_se",
-                  "heldout_loglik_median",
-                  "detection_auc", "share_closer", "n_parameters", "fit_time", "cv_time",
-                  "converged", "n_iter", "warning", "error")
 
 #: criterion -> (column of results_, True when larger is better)
 CRITERIA: dict[str, tuple[str, bool]] = {
