@@ -11,11 +11,13 @@ Exit codes: 0 success, 1 a data or model error, 2 a usage error (130 when interr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import re
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._common import (
@@ -133,6 +135,28 @@ def _report(prog: str, exc: BaseException, debug: bool) -> None:
     print(f"{prog}: error: {text}", file=sys.stderr)
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that its clean-up code runs."""
+
+
+@contextlib.contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    """While a command runs, SIGTERM unwinds it like Ctrl-C does: temporaries are removed
+    and no output is published (outputs appear together, at the very end)."""
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
@@ -148,13 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.quiet = getattr(args, "quiet", False)
     prog = f"densitykit {args._command}"
     try:
-        return int(args._run(args) or EXIT_OK)
+        with _terminate_as_exception():
+            return int(args._run(args) or EXIT_OK)
     except UsageError as exc:
         _report(prog, exc, args.debug)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print(f"{prog}: terminated; nothing was written", file=sys.stderr)
+        return 143
     except CommandError as exc:
         _report(prog, exc, args.debug)
         return EXIT_ERROR
