@@ -155,18 +155,10 @@ def encode_fit(codec: dict[str, Any], x: np.ndarray, rng: np.random.Generator) -
     ``[lo, lo + c] / n`` (the randomised probability integral transform), so the scores are
     exactly standard normal even for a column with repeated values.
     """
-    x = np.asarray(x, dtype=np.float64)
-    seen = ~np.isnan(x)
-    z = np.full(x.size, np.nan)
-    if not seen.any():
-        return z
-    obs = x[seen]
-    s = np.sort(obs)
-    lo = np.searchsorted(s, obs, side="left")
-    count = np.searchsorted(s, obs, side="right") - lo
-    u = (lo + rng.random(obs.size) * count) / obs.size
-    z[seen] = special.ndtri(np.clip(u, 0.5 / obs.size, 1 - 0.5 / obs.size))
-    return z
+    lo, hi = level_bounds(x)
+    n = max(int(np.sum(~np.isnan(lo))), 1)
+    u = lo + rng.random(lo.size) * (hi - lo)
+    return special.ndtri(np.clip(u, 0.5 / n, 1 - 0.5 / n))  # empty cells stay NaN
 
 
 def level_bounds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

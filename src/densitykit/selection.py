@@ -64,9 +64,9 @@ def detection_scorer(model: Any, X_fit: Any, X_test: Any, *, random_state: Any =
     """Detection AUC of the model's draws against ``X_test``, and the privacy share.
 
     ``decode`` maps the draws into the space the classifier should see (the table's units
-    when the model lives in a transformed space); ``rows`` are then the real fitted and test
-    rows in that space (by default, ``X_fit`` and ``X_test`` decoded the same way). The share
-    is the fraction of draws closer to a fitted row than 95% of the test rows are (see
+    when the model lives in a transformed space), and ``rows`` are then the real fitted and
+    test rows in that space, in place of ``X_fit`` and ``X_test``. The share is the fraction
+    of draws closer to a fitted row than 95% of the test rows are (see
     :func:`densitykit.evaluate.privacy_check`).
     """
     from .density import draw_rows
@@ -75,7 +75,8 @@ def detection_scorer(model: Any, X_fit: Any, X_test: Any, *, random_state: Any =
     draws = draw_rows(model, len(X_test), random_state)
     if decode is not None:
         draws = decode(draws)
-        X_fit, X_test = rows if rows is not None else (decode(X_fit), decode(X_test))
+    if rows is not None:
+        X_fit, X_test = rows
     auc = detection_auc(X_test, draws, n_splits=3, random_state=random_state)
     closer = privacy_check(X_fit, draws, X_test, random_state=random_state).share_closer
     return {"detection_auc": auc, "share_closer": closer}

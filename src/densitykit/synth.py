@@ -453,36 +453,41 @@ class Synthesizer(DensityMixin, BaseEstimator):
         random_state : int, optional
             Seed of the draws and of the metrics (default: the model's seed).
         """
-        from .evaluate import evaluate
-
-        train, test = self.split_rows(real)
-        seed = self.seed_ if random_state is None else random_state
-        if synthetic is None:
-            synthetic = self.sample(n_samples or self.n_train_, random_state=seed)
-        synthetic = _frame(synthetic, self.columns_)
-        return evaluate(train, synthetic, holdout=test, model=self, target=self.target,
-                        random_state=seed)
+        train, test, synthetic, seed = self._judged(real, synthetic, n_samples, random_state)
+        return self._evaluation(train, test, synthetic, seed)
 
     def report(self, path: str | os.PathLike[str], real: Any = None, synthetic: Any = None, *,
                evaluation: Any = None, title: str | None = None, random_state: Any = None) -> Any:
         """Write the HTML report of synthetic rows (see :mod:`densitykit.report`)."""
+        from .data import CleaningReport
         from .report import write_report
 
-        train, test = self.split_rows(real)
-        seed = self.seed_ if random_state is None else random_state
-        if synthetic is None:
-            synthetic = self.sample(self.n_train_, random_state=seed)
-        synthetic = _frame(synthetic, self.columns_)
+        train, test, synthetic, seed = self._judged(real, synthetic, None, random_state)
         if evaluation is None:
-            evaluation = self.evaluate(real, synthetic, random_state=seed)
-        from .data import CleaningReport
-
+            evaluation = self._evaluation(train, test, synthetic, seed)
         cleaning = (CleaningReport.from_dict(self.cleaning_)
                     if isinstance(self.cleaning_, dict) else None)
         return write_report(path, train, synthetic, evaluation=evaluation, holdout=test,
                             model=self, candidates=self.results_, cleaning=cleaning,
                             title=title or f"Synthetic {self.source_ or 'table'}",
                             random_state=seed)
+
+    def _judged(self, real: Any, synthetic: Any, n_samples: int | None, random_state: Any
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
+        """The training and test rows, the synthetic rows to judge (drawn if not given) and
+        the seed, for :meth:`evaluate` and :meth:`report`."""
+        train, test = self.split_rows(real)
+        seed = self.seed_ if random_state is None else random_state
+        if synthetic is None:
+            synthetic = self.sample(n_samples or self.n_train_, random_state=seed)
+        return train, test, _frame(synthetic, self.columns_), seed
+
+    def _evaluation(self, train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame,
+                    seed: Any) -> Any:
+        from .evaluate import evaluate
+
+        return evaluate(train, synthetic, holdout=test, model=self, target=self.target,
+                        random_state=seed)
 
     # -- what the report and `info` show ----------------------------------------------------
     def describe(self) -> str:
