@@ -187,7 +187,7 @@ def test_bad_input():
     X, y = _blobs()
     with pytest.raises(NotFittedError):
         GenerativeClassifier(DiagNormalRef()).predict(X)
-    with pytest.raises(DataError, match="at least 2 classes"):
+    with pytest.raises(DataError, match="needs at least 2 classes"):
         GenerativeClassifier(DiagNormalRef()).fit(X, np.zeros(len(X)))
     with pytest.raises(DataError, match="one label per row"):
         GenerativeClassifier(DiagNormalRef()).fit(X, y[:-1])

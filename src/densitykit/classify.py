@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
@@ -159,7 +161,8 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
         classes, y_idx, counts = np.unique(y, return_inverse=True, return_counts=True)
         if len(classes) < 2:
             raise DataError(
-                f"y must hold at least 2 classes to classify; got only {classes.tolist()}."
+                f"y holds only 1 class ({classes.tolist()}); a classifier needs at least 2 "
+                "classes to classify."
             )
         self.classes_ = classes
         self.class_count_ = counts.astype(np.float64)
@@ -171,9 +174,18 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_y(self, y: Any, n_samples: int) -> np.ndarray:
         if y is None:
-            raise DataError("y is required: GenerativeClassifier needs one label per row.")
+            raise DataError(
+                "GenerativeClassifier requires y to be passed, but the target y is None; give "
+                "one label per row."
+            )
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is used as "
+                "y.ravel().",
+                DataConversionWarning,
+                stacklevel=3,
+            )
             y = y.ravel()
         if y.ndim != 1 or y.shape[0] != n_samples:
             raise DataError(

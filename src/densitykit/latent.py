@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, DensityMixin, TransformerMixin, clone
 
 from ._validation import (
     check_data,
@@ -99,7 +99,7 @@ def _residual_sq(u: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", r, r)
 
 
-class LatentDensity(BaseEstimator):
+class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
     """Density in a linear latent space plus isotropic noise in the discarded directions.
 
     Parameters
@@ -184,7 +184,7 @@ class LatentDensity(BaseEstimator):
         -------
         self
         """
-        X = check_data(self, X, reset=True, min_samples=2)
+        X = check_data(self, X, reset=True, min_samples=2, dtype=np.float64)
         floor = check_nonneg_float(self.noise_floor, "noise_floor")
         reducer = self._make_reducer()
         try:
@@ -219,7 +219,7 @@ class LatentDensity(BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """Return the latent coordinates of ``X`` (the reducer's ``transform``)."""
         check_is_fitted(self, "density_")
-        return self._to_latent(check_data(self, X, reset=False))
+        return self._to_latent(check_data(self, X, reset=False, dtype=np.float64))
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
         """Map latent coordinates back to the original space (no noise added)."""
@@ -230,7 +230,7 @@ class LatentDensity(BaseEstimator):
     def score_samples(self, X: Any) -> np.ndarray:
         """Return the log-density of each row in the original space."""
         check_is_fitted(self, "density_")
-        X = check_data(self, X, reset=False)
+        X = check_data(self, X, reset=False, dtype=np.float64)
         u = X - self.mean_
         out = self.density_.score_samples(self._to_latent(X)) + np.log(self._s).sum()
         if self.n_noise_dims_ > 0:
