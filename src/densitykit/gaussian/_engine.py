@@ -49,12 +49,18 @@ _MISSING_ROWS = 2048  # rows with empty cells per part (parts run on the thread 
 
 @dataclass
 class Params:
-    """Mixture parameters (in work space while fitting, in user units on the estimator)."""
+    """Mixture parameters (in work space while fitting, in user units on the estimator).
+
+    ``log_weights``, when given, replaces ``log(weights)`` in the E-step: a variational
+    mixture's expected log weights plus its per-component constants, which need not be the
+    logarithms of proportions that sum to one.
+    """
 
     weights: np.ndarray
     means: np.ndarray
     covariances: np.ndarray
     precisions_cholesky: np.ndarray
+    log_weights: np.ndarray | None = None
 
 
 @dataclass
@@ -259,8 +265,8 @@ def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -
     d = ZT.shape[0]
     lp = ctype.maha_t(ZT, Q, prep)
     lp *= -0.5
-    offset = (ctype.log_det(params.precisions_cholesky, d) - 0.5 * d * _LOG_2PI
-              + np.log(params.weights))
+    log_w = np.log(params.weights) if params.log_weights is None else params.log_weights
+    offset = ctype.log_det(params.precisions_cholesky, d) - 0.5 * d * _LOG_2PI + log_w
     lp += offset[:, None]
     return lp
 
@@ -415,13 +421,18 @@ class EMResult:
 
 def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: CovarianceType, *,
            reg: float, tol: float, max_iter: int, lower_bound: float = -np.inf,
-           callback: Callable[[int, float], None] | None = None) -> EMResult:
+           callback: Callable[[int, float], None] | None = None,
+           update: Callable[[Stats, Params], tuple[Params, float]] | None = None) -> EMResult:
     """The EM loop, written once: ``stats_fn(params)`` sums block statistics over the data.
 
     The lower bound is the mean log-likelihood of the parameters before each M-step (the
     same convention as scikit-learn); iteration stops when it changes by less than ``tol``
     from the previous one, the first time from ``lower_bound`` (a warm start passes the
     previous fit's). ``max_iter=0`` returns ``params`` unchanged with a lower bound of -inf.
+
+    ``update(stats, params) -> (new_params, lower_bound)`` replaces the M-step and the lower
+    bound (variational mixtures pass their own; ``params`` is then whatever state it and
+    ``stats_fn`` share).
     """
     lower_bounds: list[float] = []
     converged = False
@@ -431,8 +442,11 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
     for n_iter in range(1, max_iter + 1):
         prev = lower_bound
         stats = stats_fn(params)
-        params = m_step(stats, ctype, reg)
-        lower_bound = stats.loglik / stats.weight
+        if update is None:
+            params = m_step(stats, ctype, reg)
+            lower_bound = stats.loglik / stats.weight
+        else:
+            params, lower_bound = update(stats, params)
         lower_bounds.append(lower_bound)
         if callback is not None:
             callback(n_iter, lower_bound)
