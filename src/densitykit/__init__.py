@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Normal": "densitykit.gaussian",
     "GaussianMixture": "densitykit.gaussian",
+    "BayesianGaussianMixture": "densitykit.gaussian",
     "KernelDensity": "densitykit.kde",
     "DensityMixture": "densitykit.compose",
     "ModelSelector": "densitykit.selection",

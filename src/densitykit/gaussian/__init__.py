@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .bayesian import BayesianGaussianMixture
 from .mixture import GaussianMixture
 from .normal import Normal
 
-__all__ = ["GaussianMixture", "Normal"]
+__all__ = ["BayesianGaussianMixture", "GaussianMixture", "Normal"]
