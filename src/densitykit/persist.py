@@ -66,6 +66,7 @@ _MAX_DEPTH = 64
 MODEL_CLASSES: dict[str, tuple[str, str]] = {
     "densitykit.Normal": ("densitykit.gaussian", "Normal"),
     "densitykit.GaussianMixture": ("densitykit.gaussian", "GaussianMixture"),
+    "densitykit.BayesianGaussianMixture": ("densitykit.gaussian", "BayesianGaussianMixture"),
     "densitykit.KernelDensity": ("densitykit.kde", "KernelDensity"),
     "densitykit.DensityMixture": ("densitykit.compose", "DensityMixture"),
     "densitykit.LatentDensity": ("densitykit.latent", "LatentDensity"),
