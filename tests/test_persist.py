@@ -61,12 +61,12 @@ def _models():
     def table_gmm():
         gm = _optional("densitykit.gaussian", "GaussianMixture")
         tm = _optional("densitykit.preprocess", "TableModel")
-        return tm(gm(2, random_state=0), transform="yeo-johnson").fit(FRAME)
+        return tm(gm(2, random_state=0), column_transform="yeo-johnson").fit(FRAME)
 
     def table_kde():
         kd = _optional("densitykit.kde", "KernelDensity")
         tm = _optional("densitykit.preprocess", "TableModel")
-        return tm(kd(), transform="quantile", clip=True).fit(FRAME)
+        return tm(kd(), column_transform="quantile", clip=True).fit(FRAME)
 
     def blend():
         mix = _optional("densitykit.compose", "DensityMixture")
@@ -137,7 +137,7 @@ def test_metadata_and_info(tmp_path):
     assert np.isnan(got["nan"]) and got["library_version"]
     info = read_info(tmp_path / "m.dkm")
     assert info["class"] == "densitykit.TableModel"
-    assert info["params"]["transform"] == "standardize"
+    assert info["params"]["column_transform"] == "standardize"
     assert info["params"]["density"]["class"] == "densitykit.GaussianMixture"
     assert info["metadata"]["columns"] == list(FRAME.columns)
     assert again.columns_ == list(FRAME.columns)

@@ -29,7 +29,7 @@ def _skewed(n=400, seed=0):
 @pytest.mark.parametrize("transform", TRANSFORM_NAMES)
 def test_one_dimensional_density_integrates_to_one(transform):
     x = _skewed()[["flow"]]
-    model = TableModel(SkGMM(2, random_state=0), transform=transform).fit(x)
+    model = TableModel(SkGMM(2, random_state=0), column_transform=transform).fit(x)
     # midpoint rule between breakpoints: the quantile map has kinks at its knots, so they
     # are breakpoints; the far ends are found through the inverse map
     z_ends = np.array([[-12.0], [12.0]])
@@ -49,7 +49,7 @@ def test_one_dimensional_density_integrates_to_one(transform):
 
 def test_standardize_single_gaussian_matches_mle_normal():
     df = _skewed()[["flow", "dp"]]
-    model = TableModel(SkGMM(1, reg_covar=0.0), transform="standardize").fit(df)
+    model = TableModel(SkGMM(1, reg_covar=0.0), column_transform="standardize").fit(df)
     X = df.to_numpy()
     ref = stats.multivariate_normal(X.mean(0), np.cov(X.T, bias=True)).logpdf(X)
     np.testing.assert_allclose(model.score_samples(df), ref, rtol=1e-9)
@@ -106,7 +106,7 @@ def test_sample_uses_columns_rounds_and_clips():
 
 def test_arrays_get_generated_names_and_any_density():
     X = _skewed().to_numpy()
-    model = TableModel(SkKDE(bandwidth=0.3), transform="quantile").fit(X)
+    model = TableModel(SkKDE(bandwidth=0.3), column_transform="quantile").fit(X)
     assert model.columns_ == ["x0", "x1", "x2"]
     assert model.sample(4, random_state=np.random.default_rng(0)).shape == (4, 3)
     assert np.isfinite(model.score_samples(X)).all()
@@ -114,7 +114,7 @@ def test_arrays_get_generated_names_and_any_density():
 
 def test_criteria_and_parameters():
     df = _skewed()
-    model = TableModel(SkGMM(1, covariance_type="diag"), transform="standardize").fit(df)
+    model = TableModel(SkGMM(1, covariance_type="diag"), column_transform="standardize").fit(df)
     ll = model.score_samples(df).sum()
     k = model.n_parameters()
     assert model.bic(df) == pytest.approx(-2 * ll + k * np.log(len(df)))
@@ -123,7 +123,7 @@ def test_criteria_and_parameters():
 
 def test_errors():
     with pytest.raises(DataError, match="valid options are 'standardize'"):
-        TableModel(SkGMM(1), transform="boxcox").fit(_skewed())
+        TableModel(SkGMM(1), column_transform="boxcox").fit(_skewed())
     model = TableModel(SkKDE()).fit(_skewed())
     with pytest.raises(DataError, match="mixture"):
         model.condition({"dp": 10.0})
@@ -160,7 +160,7 @@ def test_empty_cells_are_integrated_out_in_table_units(transform):
     X = rng.multivariate_normal([10.0, -3.0, 200.0], [[4, 1, 3], [1, 1, 0.5], [3, 0.5, 9]],
                                 size=600)
     X[rng.random(X.shape) < 0.1] = np.nan
-    tm = TableModel(GaussianMixture(2, random_state=0), transform=transform).fit(X)
+    tm = TableModel(GaussianMixture(2, random_state=0), column_transform=transform).fit(X)
     rows = X[:40].copy()
     rows[:, 1] = np.nan
     Z = tm.transform_rows(rows)
@@ -176,9 +176,42 @@ def test_empty_cells_are_integrated_out_in_table_units(transform):
     np.testing.assert_allclose(own, tm.density_.score_samples(Z) + jac, rtol=1e-10)
     assert np.isfinite(own).all()
     # the marginal of a 1-D normal agrees with scipy for one observed standardised cell
-    one = TableModel(GaussianMixture(1), transform="standardize").fit(X[:, :1])
+    one = TableModel(GaussianMixture(1), column_transform="standardize").fit(X[:, :1])
     mu, sd = np.nanmean(X[:, 0]), np.nanstd(X[:, 0])
     np.testing.assert_allclose(one.score_samples(np.array([[11.0]])),
                                stats.norm(mu, sd).logpdf(11.0), rtol=1e-4)
     with pytest.raises(DataError, match="no observed value"):
         TableModel().fit(np.column_stack([X[:, 0], np.full(len(X), np.nan)]))
+
+
+def test_former_parameter_name_still_works(tmp_path):
+    """``transform=`` was renamed ``column_transform`` (a parameter named ``transform`` made
+    scikit-learn take the model for a transformer); the old keyword and model files that
+    store it still give the same model."""
+    from densitykit import GaussianMixture, load, save
+
+    df = _skewed()
+    with pytest.warns(FutureWarning, match="column_transform"):
+        old = TableModel(SkGMM(1), transform="quantile")
+    assert old.get_params()["column_transform"] == "quantile"
+    assert not hasattr(old, "transform")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        TableModel(transfrom="quantile")
+    model = TableModel(GaussianMixture(1, random_state=0), column_transform="quantile").fit(df)
+    path = tmp_path / "m.dkm"
+    save(model, path)
+    # rewrite the file as an older densitykit wrote it: the parameter under its former name
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    manifest = [n for n in files if n.endswith(".json")]
+    assert manifest
+    for name in manifest:
+        files[name] = files[name].replace(b'"column_transform"', b'"transform"')
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    again = load(path)
+    assert again.column_transform == "quantile"
+    np.testing.assert_array_equal(again.score_samples(df), model.score_samples(df))

@@ -225,7 +225,7 @@ def test_table_model_from_a_stream_equals_in_memory(tmp_path, transform):
     path, _ = table_file(tmp_path)
     back = pd.read_csv(path)
     gm = GaussianMixture(3, random_state=2)
-    a = TableModel(gm, transform=transform).fit(back)
+    a = TableModel(gm, column_transform=transform).fit(back)
     b = fit_table_stream(gm, path, transform=transform, chunksize=900)
     assert b.columns_ == a.columns_ and list(b.integer_columns_) == list(a.integer_columns_)
     np.testing.assert_allclose(b.data_min_, a.data_min_)

@@ -317,6 +317,8 @@ class _Reader:
         state = self.decode(node.get("state", {"$dict": []}), depth + 1)
         if not isinstance(params, dict) or not isinstance(state, dict):
             raise ModelFileError("The model file has a malformed estimator entry.")
+        renamed = getattr(cls, "_renamed_params", {})  # files written before a rename
+        params = {renamed.get(k, k): v for k, v in params.items()}
         valid = set(cls._get_param_names()) if hasattr(cls, "_get_param_names") else set()
         unknown = [k for k in params if k not in valid]
         if unknown:

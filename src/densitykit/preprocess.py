@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special, stats
@@ -213,6 +213,29 @@ def _is_integer_column(x: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(x)) and np.all(x == np.round(x)))
 
 
+def _former_names(init: Callable[..., None]) -> Callable[..., None]:
+    """Let ``__init__`` take the former names of its parameters (``cls._renamed_params``),
+    with a ``FutureWarning``; its signature, which scikit-learn reads, shows only the current
+    names."""
+    import functools
+    import warnings
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        for old, new in type(self)._renamed_params.items():
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(f"{type(self).__name__} got both {old!r} and its new name "
+                                    f"{new!r}; give only {new!r}.")
+                warnings.warn(f"{type(self).__name__}({old}=...) is now "
+                              f"{type(self).__name__}({new}=...); the old name will be removed "
+                              "in a future version.", FutureWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
 class TableModel(DensityMixin, BaseEstimator):
     """A density for a table, fitted in a transformed space and used in the table's units.
 
@@ -221,12 +244,15 @@ class TableModel(DensityMixin, BaseEstimator):
     density : estimator, optional
         Any densitykit (or scikit-learn) density with ``fit``, ``score_samples`` and
         ``sample``; it is cloned. Default: a one-component densitykit ``GaussianMixture``.
-    transform : {'standardize', 'quantile', 'yeo-johnson', None}, default='standardize'
+    column_transform : {'standardize', 'quantile', 'yeo-johnson', None}, \
+default='standardize'
         Per-column map applied before the density: ``'standardize'`` (zero mean, unit
         variance), ``'quantile'`` (each column's empirical CDF, at plotting positions
         ``(i + 1/2) / m``, pushed to a standard normal, with linear tails beyond the observed
         range so the map is a bijection of the real line), ``'yeo-johnson'`` (power transform to
-        normality, scale-invariant) or ``None``.
+        normality, scale-invariant) or ``None``. Its former name ``transform=`` still works,
+        with a ``FutureWarning`` (a parameter called ``transform`` made scikit-learn take the
+        model for a transformer); model files that store the old name load as before.
     clip : bool, default=False
         Clip sampled values to each column's observed ``[min, max]``.
     round_integers : bool, default=True
@@ -245,20 +271,31 @@ class TableModel(DensityMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, density: Any = None, *, transform: str | None = "standardize",
+    #: former parameter names -> current ones (the constructor and model files accept them)
+    _renamed_params: ClassVar[dict[str, str]] = {"transform": "column_transform"}
+
+    @_former_names
+    def __init__(self, density: Any = None, *, column_transform: str | None = "standardize",
                  clip: bool = False, round_integers: bool = True) -> None:
         self.density = density
-        self.transform = transform
+        self.column_transform = column_transform
         self.clip = clip
         self.round_integers = round_integers
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # empty cells pass through the per-column maps; fit accepts them when the density does
+        tags.input_tags.allow_nan = _density_allows_nan(self.density)
+        return tags
 
     # -- fitting ----------------------------------------------------------------------
 
     def _transform_spec(self) -> Transform:
-        if self.transform not in TRANSFORMS:
+        if self.column_transform not in TRANSFORMS:
             choices = ", ".join(repr(k) for k in TRANSFORMS)
-            raise DataError(f"Unknown transform {self.transform!r}; valid options are {choices}.")
-        return TRANSFORMS[self.transform]
+            raise DataError(f"Unknown column_transform {self.column_transform!r}; valid options "
+                            f"are {choices}.")
+        return TRANSFORMS[self.column_transform]
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TableModel:
         """Fit the per-column transform, then the density on the transformed rows."""
@@ -288,7 +325,7 @@ class TableModel(DensityMixin, BaseEstimator):
 
     def _forward(self, X: np.ndarray, columns: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Transform columns of ``X``; return ``z`` and the summed log-Jacobian per row."""
-        spec = TRANSFORMS[self.transform]
+        spec = TRANSFORMS[self.column_transform]
         idx = range(X.shape[1]) if columns is None else columns
         Z = np.empty_like(X, dtype=np.float64)
         logdet = np.zeros(X.shape[0])
@@ -302,7 +339,7 @@ class TableModel(DensityMixin, BaseEstimator):
         return Z, logdet
 
     def _inverse(self, Z: np.ndarray, columns: Any = None) -> np.ndarray:
-        spec = TRANSFORMS[self.transform]
+        spec = TRANSFORMS[self.column_transform]
         idx = list(range(Z.shape[1])) if columns is None else list(columns)
         X = np.empty_like(Z, dtype=np.float64)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
@@ -353,7 +390,7 @@ class TableModel(DensityMixin, BaseEstimator):
     def n_parameters(self) -> int:
         """Free parameters: the density's plus the transform's."""
         check_is_fitted(self)
-        spec = TRANSFORMS[self.transform]
+        spec = TRANSFORMS[self.column_transform]
         own = sum(spec.n_parameters(p) for p in self.transform_params_)
         inner = getattr(self.density_, "n_parameters", None)
         inner = inner or getattr(self.density_, "_n_parameters", None)  # scikit-learn's name
@@ -409,7 +446,7 @@ class TableModel(DensityMixin, BaseEstimator):
         z_given, _ = self._forward(values, columns=idx)
         inner = conditioner(idx, z_given[0])
         rest = [j for j in range(len(self.columns_)) if j not in idx]
-        out = TableModel(inner, transform=self.transform, clip=self.clip,
+        out = TableModel(inner, column_transform=self.column_transform, clip=self.clip,
                          round_integers=self.round_integers)
         out.density_ = inner
         out.columns_ = [self.columns_[j] for j in rest]
@@ -418,6 +455,18 @@ class TableModel(DensityMixin, BaseEstimator):
         out.integer_columns_ = self.integer_columns_[rest]
         out.data_min_, out.data_max_ = self.data_min_[rest], self.data_max_[rest]
         return out
+
+
+def _density_allows_nan(density: Any) -> bool:
+    """Whether ``density`` (``None``: densitykit's GaussianMixture) fits rows with NaN."""
+    if density is None:
+        return True
+    try:
+        from sklearn.utils import get_tags
+
+        return bool(get_tags(density).input_tags.allow_nan)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator
+        return False
 
 
 def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:

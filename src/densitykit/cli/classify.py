@@ -105,7 +105,7 @@ def _fit(args: argparse.Namespace) -> int:
     classes, counts = np.unique(y, return_counts=True)
     priors = None if args.priors == "fitted" else np.full(len(classes), 1 / len(classes))
     model = GenerativeClassifier(
-        TableModel(density, transform=transform_arg(args), clip=args.clip,
+        TableModel(density, column_transform=transform_arg(args), clip=args.clip,
                    round_integers=not args.no_round),
         priors=priors,
     )

@@ -57,7 +57,7 @@ def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple
     from ..preprocess import TableModel
 
     density, is_selection = build_density(args, seed, n_rows=len(table.data))
-    model = TableModel(density, transform=transform_arg(args), clip=args.clip,
+    model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round)
     label = "Comparing candidates" if is_selection else f"Fitting {args.model}"
     with progress(args, label):

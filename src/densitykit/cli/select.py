@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     seed = resolve_seed(args)
     table = read_input_table(args, source)
     density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data))
-    model = TableModel(density, transform=transform_arg(args), clip=args.clip,
+    model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round)
     with progress(args, "Comparing candidates"):
         model.fit(table.data)

@@ -248,7 +248,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
                      callback: Callable[[int, float], None] | None = None) -> Any:
     """A fitted :class:`~densitykit.preprocess.TableModel` from a file streamed in chunks.
 
-    The same model as ``TableModel(density, transform=transform).fit(table)`` on the whole
+    The same model as ``TableModel(density, column_transform=transform).fit(table)`` on the whole
     (clean, numeric) table: the per-column standardisation comes from a first pass of
     moments, then the density is fitted chunk by chunk on the standardised rows.
 
@@ -298,7 +298,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
             "read_table does it for tables that fit in memory).")
     if m.n < 2:
         raise DataError(f"{source.path.name!r} has {m.n} row(s); a fit needs at least 2.")
-    model = TableModel(density, transform=transform)
+    model = TableModel(density, column_transform=transform)
     model.columns_ = list(names)
     model.integer_columns_ = np.asarray(m.integer, dtype=bool)
     model.data_min_, model.data_max_ = m.lo, m.hi
