@@ -13,6 +13,9 @@ from ._common import UsageError, info, n_jobs_value, parse_int_list
 #: --model value -> what it is
 MODEL_KINDS = {
     "gmm": "Gaussian mixture (densitykit.GaussianMixture)",
+    "bayesian-gmm": "variational Bayesian Gaussian mixture: --components is an upper bound "
+    "(default 10), the components the data do not need keep almost no weight "
+    "(densitykit.BayesianGaussianMixture)",
     "normal": "one multivariate normal (densitykit.Normal)",
     "kde": "kernel density estimate (densitykit.KernelDensity)",
     "latent": "Gaussian mixture on principal components plus isotropic noise "
@@ -71,7 +74,8 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
                        help="latent model: principal directions kept, or the fraction of "
                        "variance to keep (default: 0.95)")
     group.add_argument("--reg-covar", type=float, default=None,
-                       help="covariance regularisation added to the diagonal (gmm, normal)")
+                       help="covariance regularisation added to the diagonal (gmm, bayesian-gmm, "
+                       "normal)")
     parser.set_defaults(_default_components=default_components)
 
 
@@ -140,11 +144,14 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
     capped by the ``n_rows`` the model will be fitted on."""
     kind = args.model
     comps = args.components or parse_int_list(args._default_components)
-    if kind in ("gmm", "latent"):
+    if kind == "bayesian-gmm" and args.components is None:  # one fit up to the largest size
+        comps = [min(comps[-1], max(1, n_rows // 2)) if n_rows else comps[-1]]
+    if kind in ("gmm", "latent", "bayesian-gmm"):
         comps = cap_components(args, comps, n_rows)
     covs = args.covariance_type or ["full"]
-    if kind not in ("gmm", "latent") and args.components is not None:
-        raise UsageError(f"--components applies to --model gmm or latent, not {kind}")
+    if kind not in ("gmm", "latent", "bayesian-gmm") and args.components is not None:
+        raise UsageError(f"--components applies to --model gmm, bayesian-gmm or latent, "
+                         f"not {kind}")
     if kind == "kde" and args.covariance_type is not None:
         raise UsageError("--covariance-type does not apply to --model kde")
     if kind != "kde" and args.bandwidth is not None:
@@ -163,10 +170,10 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
         if len(covs) > 1 or force_selection:
             return _selector(args, Normal(**reg), {"covariance_type": covs}, seed), True
         return Normal(covariance_type=covs[0], **reg), False
-    from ..gaussian import GaussianMixture
+    from ..gaussian import BayesianGaussianMixture, GaussianMixture
 
-    base = GaussianMixture(n_components=comps[0], covariance_type=covs[0],
-                           random_state=seed, **reg)
+    cls = BayesianGaussianMixture if kind == "bayesian-gmm" else GaussianMixture
+    base = cls(n_components=comps[0], covariance_type=covs[0], random_state=seed, **reg)
     grid = {"n_components": comps, "covariance_type": covs}
     if kind == "latent":
         from ..latent import LatentDensity
@@ -201,6 +208,10 @@ def describe(model: Any) -> str:
     if hasattr(inner, "n_latent_"):
         return (f"{name} ({inner.n_latent_} latent dimensions + isotropic noise; "
                 f"{describe(inner.density_)})")
+    if hasattr(inner, "weight_concentration_"):  # a variational mixture: how many it uses
+        used = int((inner.weights_ > 0.01).sum())
+        return (f"{name} ({inner.n_components} components, {used} above 1% weight, "
+                f"{inner.covariance_type} covariance)")
     if hasattr(inner, "n_components") and hasattr(inner, "weights_"):
         return f"{name} ({inner.n_components} components, {inner.covariance_type} covariance)"
     if hasattr(inner, "covariance_type"):
