@@ -333,7 +333,10 @@ class ModelSelector(BaseEstimator):
     ----------
     estimator : estimator, default=None
         Any density with ``fit`` and ``score_samples`` (``bic``/``aic`` for those
-        criteria). ``None`` uses densitykit's ``GaussianMixture``.
+        criteria). ``None`` uses densitykit's ``GaussianMixture``; a
+        ``BayesianGaussianMixture`` is searched the same way, e.g. over
+        ``weight_concentration_prior`` and ``covariance_type`` with ``n_components`` as an
+        upper bound.
     param_grid : dict or list of dicts, default=None
         Parameter name -> values to try (as in scikit-learn's ``GridSearchCV``).
         ``None`` tries ``n_components`` 1 to 10.
