@@ -59,7 +59,13 @@ from scipy import special
 from sklearn.base import BaseEstimator, DensityMixin
 
 from . import _columns
-from ._validation import check_in, check_int, check_is_fitted, check_random_state
+from ._validation import (
+    check_data,
+    check_in,
+    check_int,
+    check_is_fitted,
+    check_random_state,
+)
 from .density import draw_rows
 from .exceptions import DataError, FitError
 
@@ -76,7 +82,7 @@ SYNTH_CRITERIA = {"detection": "detection", "loglik": "cv"}
 _DEFAULT_COMPONENTS = (1, 2, 4, 8, 12, 16, 24)
 _DEFAULT_BANDWIDTHS = (0.2, 0.3, 0.45)
 _KDE_TAIL = 0.05
-_MIN_ROWS = 20
+_MIN_ROWS = 10
 
 
 def _mixture(k: int, seed: Any) -> Any:
@@ -187,6 +193,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
     results_ : DataFrame
         Every candidate tried, with its held-out log-likelihood, detection AUC, share of
         draws close to fitted rows and timings (``selected`` marks the choice).
+    n_features_in_ : int
+        Columns the model draws (those of ``columns_``).
     n_rows_in_, n_train_, n_test_ : int
         Rows of the cleaned table, rows the final model was fitted on, test rows.
     test_positions_ : ndarray of int
@@ -197,6 +205,11 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     #: fitted attributes kept in memory only: model files never hold rows of the table
     _unsaved_attributes = ("_train_rows", "_test_rows")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # an empty cell is modelled (and drawn) as such
+        return tags
 
     def __init__(self, model: str = "auto", *, n_components: int | Sequence[int] | None = None,
                  bandwidths: Sequence[float] | None = None, criterion: str = "detection",
@@ -227,7 +240,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Parameters
         ----------
         data : path, DataFrame or 2-D array
-            A table file (CSV, TSV, Excel, Parquet) or rows in memory.
+            A table file (CSV, TSV, Excel, Parquet) or rows in memory. A frame may hold
+            columns of any kind; an array holds numbers (its columns are named ``x0``,
+            ``x1``, ...) and is checked as scikit-learn checks input: NaN is an empty cell,
+            infinities, text and sparse matrices are refused. At least 10 rows: 2 are set
+            aside for testing and 2 judge the candidates, so a table this small gives rough
+            figures.
         y : ignored
         progress : callable, optional
             Called with one line per candidate tried.
@@ -239,10 +257,17 @@ class Synthesizer(DensityMixin, BaseEstimator):
             dates are modelled, each column coming back in its own kind.
         """
         self._check_params()
-        df, cleaning, source = _read(data, read_options)
+        df, cleaning, source = _read(data, read_options, self, reset=True)
+        if _is_table(data):
+            self.n_features_in_ = df.shape[1]
+        elif df.shape[1] != self.n_features_in_:
+            empty = [c for c in (cleaning or {}).get("dropped_columns", {}) if c not in df]
+            raise DataError(f"column(s) {empty[:5]} of the array have no observed value; "
+                            "leave them out.")
         if len(df) < _MIN_ROWS:
             raise DataError(f"A synthesizer needs at least {_MIN_ROWS} rows to set some aside "
-                            f"for testing; the table has {len(df)} clean rows.")
+                            f"for testing; the table has {len(df)} clean rows "
+                            f"(n_samples={len(df)}).")
         if self.target is not None and str(self.target) not in df.columns:
             raise DataError(f"target {self.target!r} is not a column of the table; its columns "
                             f"are {list(df.columns[:6])}{' ...' if df.shape[1] > 6 else ''}.")
@@ -336,7 +361,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     # -- the density ----------------------------------------------------------------------
     def _scores(self, X: Any) -> np.ndarray:
-        return _columns.encode_table(self.space_, _frame(X, self.columns_))
+        return _columns.encode_table(self.space_, _frame(X, self.columns_, self))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-likelihood of each row, in nats of its normal scores (see the module notes)."""
@@ -351,7 +376,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         """Log-likelihood of each row under one full Gaussian of the same normal scores."""
         check_is_fitted(self, "density_")
         if getattr(self, "baseline_density_", None) is None:
-            return np.full(len(_frame(X, self.columns_)), np.nan)
+            return np.full(len(_frame(X, self.columns_, self)), np.nan)
         return self.baseline_density_.score_samples(self._scores(X))
 
     #: how the log-likelihoods of this model are measured (the report names it)
@@ -425,7 +450,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
                     "This synthesizer was loaded from a model file, which holds no rows of the "
                     "table; pass real= the table it was fitted on (the same file).")
             return self._train_rows, self._test_rows
-        df = _read(real, getattr(self, "read_options_", {}) or {})[0]
+        df = _read(real, getattr(self, "read_options_", {}) or {}, self, reset=False)[0]
         missing = [c for c in self.columns_ if c not in df.columns]
         if missing:
             raise DataError(f"the real table lacks the model's column(s) {missing[:5]}; pass "
@@ -480,7 +505,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         seed = self.seed_ if random_state is None else random_state
         if synthetic is None:
             synthetic = self.sample(n_samples or self.n_train_, random_state=seed)
-        return train, test, _frame(synthetic, self.columns_), seed
+        return train, test, _frame(synthetic, self.columns_, self), seed
 
     def _evaluation(self, train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame,
                     seed: Any) -> Any:
@@ -550,6 +575,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         s = meta["synth"]
         self = cls(model=str(s["family"]), random_state=meta.get("seed", 0))
         self.columns_ = [str(c) for c in s["columns"]]
+        self.n_features_in_ = len(self.columns_)
         codecs: list[dict[str, Any]] = []
         for q, disc in zip(s["quantiles"], np.asarray(s["discrete"], dtype=bool)):
             q = np.asarray(q, dtype=np.float64)  # sorted quantiles, drawn from as they were
@@ -604,30 +630,67 @@ def _split(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, 
     return np.sort(perm[:k]), np.sort(perm[k:])
 
 
-def _read(data: Any, options: dict[str, Any]) -> tuple[pd.DataFrame, dict | None, str | None]:
+def _is_table(data: Any) -> bool:
+    """A path, an open file or a frame (read as a table of any kinds), not an array."""
+    return isinstance(data, (str, os.PathLike, pd.DataFrame)) or hasattr(data, "read")
+
+
+def _read(data: Any, options: dict[str, Any], estimator: Any, *, reset: bool
+          ) -> tuple[pd.DataFrame, dict | None, str | None]:
     """The clean table, its cleaning report (as a dict) and the source's name."""
     from .data import read_table
 
-    if not isinstance(data, (str, os.PathLike, pd.DataFrame)) and not hasattr(data, "read"):
-        arr = np.asarray(data)
-        if arr.ndim != 2:
-            raise DataError(f"data must be a 2-D table; got an array of shape {arr.shape}.")
-        data = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+    if not _is_table(data):
+        data = _array_table(data, estimator, reset=reset)
     table = read_table(data, **{"policy": "keep", "kinds": "mixed", **options})
     source = None if isinstance(data, pd.DataFrame) else os.path.basename(str(data))
     return table.data.reset_index(drop=True), table.report.to_dict(), source
 
 
-def _frame(X: Any, columns: list[str]) -> pd.DataFrame:
+def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
+    """A 2-D array of numbers as a table with columns ``x0``, ``x1``, ...
+
+    Checked as every densitykit estimator checks its input (``n_features_in_`` set or
+    compared, NaN an empty cell, infinities, text, complex and sparse data refused); integer
+    and boolean columns keep their kind. Text, categories and dates come in a frame or a file.
+    """
+    sparse = hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse")
+    if not sparse:
+        try:
+            shape = np.shape(X)
+        except ValueError:  # ragged rows: the check below words it
+            shape = None
+        if shape is not None and len(shape) != 2:
+            raise DataError(f"data must be a 2-D table; got an array of shape {shape}.")
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind is None and not sparse:
+        kind = np.asarray(X).dtype.kind
+    # numbers stored as objects or text become floats; other numbers keep their dtype
+    dtype = np.float64 if kind in ("O", "U", "S") else None
+    try:
+        arr = check_data(estimator, X, reset=reset, dtype=dtype, allow_nan=True)
+    except DataError as exc:
+        if "non-numeric" not in str(exc):
+            raise
+        raise DataError(f"{exc} A table with text, category or date columns goes in as a "
+                        "pandas DataFrame or a file.") from None
+    return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+
+
+def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
+    """Rows to score or judge as a frame of the model's columns: a frame's columns by name,
+    an array's by position (checked against ``n_features_in_``)."""
     if isinstance(X, pd.DataFrame):
         missing = [c for c in columns if c not in X.columns]
         if missing:
             raise DataError(f"the rows lack the model's column(s) {missing[:5]}.")
         return X[columns]
-    arr = np.asarray(X, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != len(columns):
-        raise DataError(f"expected rows with {len(columns)} columns; got shape {arr.shape}.")
-    return pd.DataFrame(arr, columns=columns)
+    frame = _array_table(X, estimator, reset=False)
+    if frame.shape[1] != len(columns):  # a model file written before n_features_in_ was kept
+        raise DataError(f"X has {frame.shape[1]} features, but {type(estimator).__name__} is "
+                        f"expecting {len(columns)} features as input.")
+    frame.columns = columns
+    return frame
 
 
 def _complete_scores(space: dict[str, Any], rows: pd.DataFrame, seed: int) -> np.ndarray:
