@@ -282,14 +282,40 @@ def test_efficacy_with_a_target(two_blobs):
 def test_bad_arguments(two_blobs):
     with pytest.raises(DataError, match="Unknown model 'vae'"):
         Synthesizer("vae").fit(two_blobs)
-    with pytest.raises(DataError, match="at least 20 rows"):
-        Synthesizer().fit(two_blobs.iloc[:15])
+    with pytest.raises(DataError, match="at least 10 rows"):
+        Synthesizer().fit(two_blobs.iloc[:9])
     with pytest.raises(DataError, match="Unknown criterion 'aic'"):
         Synthesizer(criterion="aic").fit(two_blobs)
     with pytest.raises(DataError, match="test_size"):
         Synthesizer(test_size=0.9).fit(two_blobs)
     with pytest.raises(DataError, match="2-D table"):
         Synthesizer().fit(np.zeros(30))
+
+
+
+def test_arrays_are_checked_like_every_estimator_input():
+    """An array is a table of numbers x0, x1, ...: NaN is an empty cell, integers stay
+    integers; infinities, text and a wrong number of columns are refused with
+    scikit-learn's messages (text tables go in as frames)."""
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(4, (60, 2))
+    assert Synthesizer("gmm", n_components=[1]).fit(counts).sample(5)["x1"].dtype.kind == "i"
+    X = np.column_stack([rng.normal(size=60), counts[:, 0]]).astype(object)
+    X[5, 0] = np.nan
+    s = Synthesizer("gmm", n_components=[1, 2], random_state=0).fit(X)
+    assert s.columns_ == ["x0", "x1"] and s.n_features_in_ == 2
+    assert set(s.sample(50, random_state=0)["x1"]) <= set(counts[:, 0])
+    assert np.isfinite(s.score_samples(X[:5].astype(float))).all()
+    with pytest.raises(ValueError, match="X has 1 features, but Synthesizer is expecting 2"):
+        s.score_samples(X[:5, :1].astype(float))
+    bad = X.astype(float)
+    bad[0, 0] = np.inf
+    with pytest.raises(DataError, match="infinity"):
+        Synthesizer().fit(bad)
+    with pytest.raises(DataError, match="DataFrame"):
+        Synthesizer().fit(np.array([["a", "1"]] * 30))
+    with pytest.raises(DataError, match="no observed value"):
+        Synthesizer().fit(np.column_stack([X[:, 0], np.full(60, np.nan)]))
 
 
 def test_model_files_from_before_the_synthesizer_still_work(tmp_path):
