@@ -119,9 +119,27 @@ def test_classifier_round_trip(tmp_path):
 )
 def test_allowed_sklearn_transformers(tmp_path, est):
     est.fit(X)
-    save(est, tmp_path / "t.dkm")
-    again = load(tmp_path / "t.dkm")
+    latent = _optional("densitykit.latent", "LatentDensity")
+    save(latent(reducer=est), tmp_path / "t.dkm")  # a part of a model, never the top level
+    again = load(tmp_path / "t.dkm").reducer
+    assert type(again) is type(est)
     np.testing.assert_array_equal(again.transform(X), est.transform(X))
+
+
+def test_sklearn_object_is_never_the_top_level(tmp_path):
+    with pytest.raises(ModelFileError, match="Cannot save a PCA: densitykit model files hold "
+                       "densitykit models"):
+        save(PCA(2).fit(X), tmp_path / "p.dkm")
+    latent = _optional("densitykit.latent", "LatentDensity")
+    save(latent(reducer=PCA(2)).fit(X), tmp_path / "l.dkm")
+    manifest = _manifest(tmp_path / "l.dkm")
+    reducer = dict(manifest["model"]["state"]["$dict"])["reducer_"]
+    manifest["model"] = reducer  # a fitted PCA alone
+    manifest["class"] = "sklearn.PCA"
+    _rewrite(tmp_path / "l.dkm", manifest)
+    with pytest.raises(ModelFileError, match="holds a PCA at its top level, not a densitykit "
+                       "model"):
+        load(tmp_path / "l.dkm")
 
 
 def test_metadata_and_info(tmp_path):
@@ -148,16 +166,17 @@ def test_save_refuses_foreign_objects_and_directories(tmp_path):
 
     with pytest.raises(ModelFileError, match="Cannot save a KernelDensity"):
         save(SkKDE().fit(X), tmp_path / "x.dkm")
+    normal = _optional("densitykit.gaussian", "Normal")
     with pytest.raises(ModelFileError, match="directory"):
-        save(PCA().fit(X), tmp_path)
-    save(PCA().fit(X), tmp_path / "p.dkm")
+        save(normal().fit(X), tmp_path)
+    save(normal().fit(X), tmp_path / "p.dkm")
     with pytest.raises(ModelFileError, match="exists"):
-        save(PCA().fit(X), tmp_path / "p.dkm", overwrite=False)
+        save(normal().fit(X), tmp_path / "p.dkm", overwrite=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.dkm"]  # no temporary left
 
 
 def test_unsupported_attribute_is_named(tmp_path):
-    est = StandardScaler().fit(X)
+    est = _optional("densitykit.gaussian", "Normal")().fit(X)
     est.callback_ = print
     with pytest.raises(ModelFileError, match=r"model\.state\['callback_'\].*builtin"):
         save(est, tmp_path / "s.dkm")
@@ -185,7 +204,7 @@ def _rewrite(path: Path, manifest: dict | None = None, arrays: dict | None = Non
 @pytest.fixture
 def model_file(tmp_path) -> Path:
     path = tmp_path / "good.dkm"
-    save(StandardScaler().fit(X), path)
+    save(_optional("densitykit.gaussian", "Normal")().fit(X), path)
     return path
 
 
@@ -215,7 +234,7 @@ def test_pickled_array_inside_zip_is_refused(model_file, tmp_path):
 
     manifest["arrays"][name] = hashlib.sha256(data).hexdigest()  # a consistent forgery
     _rewrite(model_file, manifest, {name: data})
-    with pytest.raises(ModelFileError, match="unreadable"):
+    with pytest.raises(ModelFileError, match="unsupported dtype object"):
         load(model_file)
     assert not (tmp_path / "pwned").exists()
 

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
+from . import _state
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .exceptions import DataError, FitError
 
@@ -207,6 +208,26 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
                 "merge or drop it, or use a density that can be fitted to so few rows (for "
                 "example a KernelDensity with a fixed bandwidth)."
             ) from exc
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`)."""
+        d = _state.need_int(self, "n_features_in_", minimum=1)
+        classes = _state.need_array(self, "classes_", kinds="fiubUO", ndim=1)
+        c = classes.shape[0]
+        if c < 2:
+            raise _state.StateError("classes_", f"should hold at least 2 classes; it holds {c}")
+        _state.need_array(self, "class_count_", shape=(c,), nonneg=True)
+        prior = _state.need_array(self, "class_prior_", shape=(c,))
+        _state.check_weights("class_prior_", prior)
+        log_prior = _state.need_array(self, "_log_prior", shape=(c,), finite=False)
+        with np.errstate(divide="ignore"):
+            expected = np.log(prior)
+        if np.any(np.isnan(log_prior)) or not np.allclose(log_prior, expected, rtol=1e-8,
+                                                          atol=1e-12, equal_nan=False):
+            raise _state.StateError("_log_prior", "is inconsistent with class_prior_")
+        estimators = _state.need_list(self, "estimators_", length=c)
+        for i, est in enumerate(estimators):
+            _state.need_density(self, f"estimators_[{i}]", value=est, n_features=d)
 
     def _joint_log_likelihood(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimators_")

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, DensityMixin, clone
 
+from . import _state
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .exceptions import DataError
 
@@ -92,6 +93,16 @@ class DensityMixture(DensityMixin, BaseEstimator):
         self.densities_ = [clone(d).fit(X, **kw) for d in self.densities]
         self.weights_ = weights
         return self
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`)."""
+        d = _state.need_int(self, "n_features_in_", minimum=1)
+        parts = _state.need_list(self, "densities_", minimum=1)
+        for i, part in enumerate(parts):
+            _state.need_density(self, f"densities_[{i}]", value=part, n_features=d,
+                                methods=("score_samples", "sample"))
+        w = _state.need_array(self, "weights_", shape=(len(parts),))
+        _state.check_weights("weights_", w)
 
     def _log_parts(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):

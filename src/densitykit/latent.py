@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, TransformerMixin, clone
 
+from . import _state
 from ._validation import (
     check_data,
     check_int,
@@ -211,6 +212,25 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
                 f"The latent density could not be fitted in {self.n_latent_} dimensions: {exc}"
             ) from exc
         return self
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`): the
+        latent map ``(mean_, _q, _s, _u, _z0)``, the noise and the latent density."""
+        D = _state.need_int(self, "n_features_in_", minimum=1)
+        _state.need_array(self, "mean_", shape=(D,))
+        q = _state.need_int(self, "n_latent_", minimum=1, maximum=D)
+        _state.need_array(self, "_s", shape=(q,), positive=True)
+        _state.need_array(self, "_q", shape=(q, D))
+        _state.need_array(self, "_u", shape=(q, q))
+        _state.need_array(self, "_z0", shape=(q,))
+        e = _state.need_int(self, "n_noise_dims_", minimum=0)
+        if e != D - q:
+            raise _state.StateError("n_noise_dims_", f"is {e}, but {D} features less "
+                                    f"{q} latent directions leave {D - q}")
+        _state.need_float(self, "noise_variance_", positive=e > 0, nonneg=True)
+        _state.need_density(self, "density_", n_features=q,
+                            methods=("score_samples", "sample"))
+        _state.need_density(self, "reducer_", methods=("transform",))
 
     def _to_latent(self, X: np.ndarray) -> np.ndarray:
         u = X - self.mean_

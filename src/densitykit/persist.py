@@ -6,21 +6,31 @@ The manifest stores, for each estimator, a class name from an allow-list
 density inside a :class:`~densitykit.preprocess.TableModel`, the per-class densities of a
 classifier, ...). Arrays are read with ``allow_pickle=False`` and checked against their
 SHA-256 digests, and only allow-listed classes are ever built, so a corrupt, truncated or
-hostile file raises :class:`~densitykit.exceptions.ModelFileError` and never runs code.
+hostile file raises :class:`~densitykit.exceptions.ModelFileError` and never runs code. The
+top level of a file is always a densitykit model (the scikit-learn classes are parts of one).
 
 Examples
 --------
 >>> import tempfile, pathlib
 >>> import numpy as np
->>> from sklearn.decomposition import PCA
+>>> from densitykit import GaussianMixture
 >>> X = np.random.default_rng(0).normal(size=(50, 3))
->>> path = pathlib.Path(tempfile.mkdtemp()) / "pca.dkm"
->>> save(PCA(2).fit(X), path, metadata={"note": "demo"})
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "gmm.dkm"
+>>> gm = GaussianMixture(2, random_state=0).fit(X)
+>>> save(gm, path, metadata={"note": "demo"})
 >>> again = load(path)
->>> bool(np.array_equal(again.transform(X), PCA(2).fit(X).transform(X)))
+>>> bool(np.array_equal(again.score_samples(X), gm.score_samples(X)))
 True
 >>> read_info(path)["metadata"]
 {'note': 'demo'}
+
+Loading checks the file before it builds anything: each array's size in the zip against the
+dtype and shape the manifest declares (before decompressing it) and against
+:data:`MAX_MODEL_BYTES`, and then every estimator's fitted state against what its class
+declares (``_check_fitted_state``): names, kinds, shapes and invariants such as mixture
+weights that sum to 1 and covariances that are positive definite and agree with the stored
+precisions. A stored attribute may not hide a method or property of its class, and only
+regular files are opened.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -40,12 +51,14 @@ from typing import Any
 
 import numpy as np
 
+from . import _state
 from ._files import publish
 from .exceptions import DensityKitError, ModelFileError
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_MODEL_BYTES",
     "MODEL_CLASSES",
     "load",
     "read_info",
@@ -58,9 +71,14 @@ FORMAT_VERSION = 1
 MANIFEST = "densitykit-model.json"
 SUFFIX = ".dkm"
 
+#: most bytes the arrays of one model file may take once decompressed (all together); a
+#: file declaring more is refused before anything is decompressed. Raise it to load larger
+#: models (a kernel density of many rows keeps every row).
+MAX_MODEL_BYTES = 4 * 2**30
 _MAX_MANIFEST = 64 * 2**20  # bytes
-_MAX_ARRAY = 8 * 2**30
+_MAX_NPY_HEADER = 2**16  # bytes of a .npy header (numpy writes 128 for ordinary arrays)
 _MAX_DEPTH = 64
+_MAX_NDIM = 32
 
 #: name stored in the file -> (module, attribute); only these classes are ever built
 MODEL_CLASSES: dict[str, tuple[str, str]] = {
@@ -126,12 +144,14 @@ def _name_for(obj: Any) -> str | None:
 class _Writer:
     def __init__(self) -> None:
         self.arrays: dict[str, bytes] = {}
+        self.info: dict[str, dict[str, Any]] = {}
 
     def array(self, a: np.ndarray) -> str:
         buf = io.BytesIO()
         np.save(buf, a, allow_pickle=False)  # keeps Fortran order: same BLAS paths
         name = f"arrays/{len(self.arrays)}.npy"
         self.arrays[name] = buf.getvalue()
+        self.info[name] = {"dtype": a.dtype.str, "shape": [int(s) for s in a.shape]}
         return name
 
     def encode(self, value: Any, where: str) -> Any:
@@ -219,9 +239,52 @@ class _Writer:
 # ---------------------------------------------------------------------------------------
 
 
+def _declared(name: str, entry: Any) -> tuple[np.dtype, tuple[int, ...], int]:
+    """dtype, shape and byte count an array's manifest entry declares."""
+    if not isinstance(entry, dict):
+        raise ModelFileError(f"The model file declares array {name!r} malformed.")
+    shape = entry.get("shape")
+    if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                       for n in shape)):
+        raise ModelFileError(f"The model file declares array {name!r} with a malformed shape "
+                             f"{str(shape)[:60]}.")
+    dtype = np.dtype(_Reader._dtype(entry.get("dtype")))
+    return dtype, tuple(shape), math.prod(shape) * dtype.itemsize
+
+
+def _check_npy_header(name: str, fh: Any, file_size: int,
+                      declared: tuple[np.dtype, tuple[int, ...], int] | None) -> None:
+    """The member's own .npy header (only it is decompressed): a plain numeric dtype whose
+    shape accounts for the member's size exactly, and the one the manifest declares."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read(fh, max_header_size=_MAX_NPY_HEADER)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise ModelFileError(f"Array {name!r} in the model file is unreadable: {exc}") from None
+    if dtype.hasobject or dtype.kind not in "biufcUSV" or dtype.fields is not None:
+        raise ModelFileError(f"Array {name!r} in the model file has the unsupported dtype "
+                             f"{dtype}.")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if fh.tell() + nbytes != file_size:
+        raise ModelFileError(
+            f"Array {name!r} in the model file holds {file_size:,} bytes, but its header "
+            f"declares {nbytes:,} bytes of data: the file is corrupt or was modified.")
+    if declared is not None and (dtype, tuple(shape)) != declared[:2]:
+        raise ModelFileError(
+            f"Array {name!r} in the model file is a {dtype} array of shape {tuple(shape)}, but "
+            f"the manifest declares {declared[0]} of shape {declared[1]}: the file is corrupt "
+            "or was modified.")
+
+
 class _Reader:
-    def __init__(self, zf: zipfile.ZipFile, digests: dict[str, str]) -> None:
+    def __init__(self, zf: zipfile.ZipFile, digests: dict[str, str],
+                 declared: dict[str, Any] | None = None) -> None:
         self.zf, self.digests = zf, digests
+        self.declared = declared
+        self.where: list[str] = []
 
     def array(self, name: Any) -> np.ndarray:
         if not isinstance(name, str) or name not in self.digests:
@@ -230,10 +293,27 @@ class _Reader:
             info = self.zf.getinfo(name)
         except KeyError:
             raise ModelFileError(f"The model file lacks its array {name!r} (truncated?).") from None
-        if info.file_size > _MAX_ARRAY:
-            raise ModelFileError(f"Array {name!r} in the model file is implausibly large.")
+        declared = None
+        if self.declared is not None:  # checked against the zip header: nothing read yet
+            if name not in self.declared:
+                raise ModelFileError(f"The model file does not declare its array {name!r}.")
+            declared = _declared(name, self.declared[name])
+            extra = info.file_size - declared[2]
+            if not 10 <= extra <= _MAX_NPY_HEADER + 12:
+                raise ModelFileError(
+                    f"Array {name!r} in the model file holds {info.file_size:,} bytes once "
+                    f"decompressed, but the manifest declares a {declared[0]} array of shape "
+                    f"{declared[1]} ({declared[2]:,} bytes): the file is corrupt or was "
+                    "modified. Nothing was decompressed.")
+        if info.file_size > MAX_MODEL_BYTES:
+            raise ModelFileError(
+                f"Array {name!r} in the model file holds {info.file_size:,} bytes, more than "
+                f"densitykit.persist.MAX_MODEL_BYTES ({MAX_MODEL_BYTES:,}); raise that limit "
+                "to load a model this large.")
         with self.zf.open(info) as fh:
-            data = fh.read(_MAX_ARRAY + 1)
+            _check_npy_header(name, fh, info.file_size, declared)
+        with self.zf.open(info) as fh:
+            data = fh.read(info.file_size + 1)
         if hashlib.sha256(data).hexdigest() != self.digests[name]:
             raise ModelFileError(
                 f"Array {name!r} does not match its checksum: the model file is corrupt or was "
@@ -250,7 +330,7 @@ class _Reader:
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if isinstance(node, list):
-            return [self.decode(v, depth + 1) for v in node]
+            return [self._at(f"[{i}]", v, depth + 1) for i, v in enumerate(node)]
         if not isinstance(node, dict) or len(node) == 0:
             raise ModelFileError(f"Unexpected entry in the model file: {str(node)[:80]!r}.")
         tag = next(iter(node))
@@ -311,12 +391,41 @@ class _Reader:
             raise ModelFileError(f"The model file names an unsupported dtype {s!r}.")
         return s
 
+    def _at(self, step: str, node: Any, depth: int) -> Any:
+        """Decode ``node``, found at ``step`` below the current place (for messages)."""
+        self.where.append(step)
+        try:
+            return self.decode(node, depth)
+        finally:
+            self.where.pop()
+
     def _estimator(self, node: dict, depth: int) -> Any:
         cls = _class_for(node["$estimator"])
-        params = self.decode(node.get("params", {"$dict": []}), depth + 1)
-        state = self.decode(node.get("state", {"$dict": []}), depth + 1)
-        if not isinstance(params, dict) or not isinstance(state, dict):
+        if not self.where:
+            self.where.append(cls.__name__)
+            try:
+                return self._build(cls, node, depth)
+            finally:
+                self.where.pop()
+        return self._build(cls, node, depth)
+
+    def _fields(self, cls: type | None, node: Any, depth: int) -> dict[str, Any]:
+        """Parameters (``cls`` None) or fitted state, one by one, each decoded at its name."""
+        if not isinstance(node, dict) or set(node) != {"$dict"}:
             raise ModelFileError("The model file has a malformed estimator entry.")
+        out: dict[str, Any] = {}
+        for k, v in (self._pair(p) for p in self._list(node["$dict"])):
+            if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
+                what = "parameter" if cls is None else "attribute"
+                raise ModelFileError(f"The model file holds a forbidden {what} name {k!r}.")
+            if cls is not None:
+                _refuse_shadowing(cls, k)
+            out[k] = self._at(f".{k}", v, depth + 1)
+        return out
+
+    def _build(self, cls: type, node: dict, depth: int) -> Any:
+        params = self._fields(None, node.get("params", {"$dict": []}), depth)
+        state = self._fields(cls, node.get("state", {"$dict": []}), depth)
         renamed = getattr(cls, "_renamed_params", {})  # files written before a rename
         params = {renamed.get(k, k): v for k, v in params.items()}
         valid = set(cls._get_param_names()) if hasattr(cls, "_get_param_names") else set()
@@ -332,11 +441,34 @@ class _Reader:
             raise ModelFileError(
                 f"Cannot rebuild {cls.__name__} from the model file: {exc}"
             ) from None
-        for k, v in state.items():
-            if not isinstance(k, str) or not k.isidentifier() or k.startswith("__"):
-                raise ModelFileError(f"The model file holds a forbidden attribute name {k!r}.")
-            est.__dict__[k] = v
+        est.__dict__.update(state)
+        if _state.is_fitted_state(state):
+            self._check_state(est, node["$estimator"])
         return est
+
+    def _check_state(self, est: Any, name: str) -> None:
+        """The estimator's declared fitted state (``_check_fitted_state``), or a
+        ModelFileError naming the first attribute that breaks it."""
+        check = getattr(type(est), "_check_fitted_state", None)
+        if check is None:
+            check = _state.EXTERNAL_CHECKS.get(name)
+        if check is None:
+            return
+        where = "".join(self.where)
+        kind = type(est).__name__
+        about = "" if where == kind else f" (a {kind})"
+        try:
+            check(est)
+        except _state.StateError as exc:
+            raise ModelFileError(
+                f"invalid model: {where}.{exc.attribute} {exc.problem}{about}. The file is "
+                "corrupt or was modified; save the model again.") from None
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError,
+                np.linalg.LinAlgError) as exc:
+            raise ModelFileError(
+                f"invalid model: {where}{about} does not hold a valid fitted state "
+                f"({type(exc).__name__}: {exc}). The file is corrupt or was modified; save "
+                "the model again.") from None
 
     def _pandas(self, tag: str, node: dict, depth: int) -> Any:
         import pandas as pd
@@ -355,6 +487,26 @@ class _Reader:
         if not isinstance(cols, list) or len(cols) != len(data):
             raise ModelFileError("The model file has a malformed table entry.")
         return pd.DataFrame(dict(zip(range(len(cols)), data)), index=index).set_axis(cols, axis=1)
+
+
+def _refuse_shadowing(cls: type, key: str) -> None:
+    """A stored attribute may not hide a method or property of the class it is set on."""
+    for klass in cls.__mro__:
+        if key in vars(klass):
+            member = vars(klass)[key]
+            if callable(member) or hasattr(member, "__get__"):
+                kind = "property" if isinstance(member, property) else "method"
+                raise ModelFileError(
+                    f"The model file gives {cls.__name__} an attribute {key!r}, which would "
+                    f"hide its {kind} of that name; the file was modified. densitykit does "
+                    "not load it.")
+            return
+
+
+def _is_top_level(name: str | None) -> bool:
+    """densitykit's models (and registered ones) head a model file; the scikit-learn
+    classes densitykit nests are only ever parts of one."""
+    return name is not None and not name.startswith("sklearn.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -391,10 +543,12 @@ def save(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] |
     if not overwrite and path.exists():
         raise ModelFileError(f"{path} exists; pass overwrite=True to replace it.")
     writer = _Writer()
-    if _name_for(model) is None:
+    if not _is_top_level(_name_for(model)):
+        tops = sorted(n for n in MODEL_CLASSES if _is_top_level(n))
         raise ModelFileError(
             f"Cannot save a {type(model).__name__}: densitykit model files hold densitykit "
-            f"estimators ({', '.join(sorted(MODEL_CLASSES))})."
+            f"models ({', '.join(tops)}); scikit-learn's transformers only inside one of "
+            "them."
         )
     tree = writer.encode(model, "model")
     manifest = {
@@ -405,6 +559,7 @@ def save(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] |
         "class": tree["$estimator"],
         "metadata": writer.encode(metadata or {}, "metadata"),
         "arrays": {k: hashlib.sha256(v).hexdigest() for k, v in writer.arrays.items()},
+        "array_info": writer.info,
         "model": tree,
     }
     text = json.dumps(manifest, allow_nan=False, separators=(",", ":"))
@@ -437,28 +592,91 @@ def _sniff(head: bytes) -> str:
     return "not a zip archive"
 
 
+class _ModelZip(zipfile.ZipFile):
+    """A zip archive read from a file object it owns (closed with the archive)."""
+
+    def __init__(self, fh: Any) -> None:
+        self._own = fh
+        try:
+            super().__init__(fh)
+        except BaseException:
+            fh.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._own.close()
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def _open_regular(path: Path) -> Any:
+    """``path`` opened for reading, refusing at once anything but a regular file.
+
+    The file is opened without blocking (a FIFO would otherwise wait for a writer) and its
+    kind is read from the open descriptor, so what is checked is what is read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ModelFileError(f"Cannot load {path}: no such file.") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"Cannot load {path}: it is a directory, not a model file.") \
+            from None
+    except OSError as exc:
+        raise ModelFileError(f"Cannot load {path}: {exc.strerror or exc}.") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
+        raise ModelFileError(f"Cannot load {path}: it is {kind}, not a model file. Give the "
+                             "path of a .dkm file.")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _check_sizes(path: Path, zf: zipfile.ZipFile) -> None:
+    """The members' sizes from the zip headers, before anything is decompressed."""
+    total = sum(i.file_size for i in zf.infolist())
+    if total > MAX_MODEL_BYTES:
+        raise ModelFileError(
+            f"{path} holds {total:,} bytes once decompressed, more than "
+            f"densitykit.persist.MAX_MODEL_BYTES ({MAX_MODEL_BYTES:,}); it was not read. Raise "
+            "that limit to load a model this large.")
+
+
 def _open_manifest(path: str | os.PathLike[str]) -> tuple[zipfile.ZipFile, dict[str, Any]]:
     path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"Cannot load {path}: no such file.")
-    if path.is_dir():
-        raise ModelFileError(f"Cannot load {path}: it is a directory, not a model file.")
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head[:4] != b"PK\x03\x04":
-        raise ModelFileError(f"{path} is not a densitykit model file: {_sniff(head)}.")
+    fh = _open_regular(path)
     try:
-        zf = zipfile.ZipFile(path)
-        info = zf.getinfo(MANIFEST)
-    except KeyError:
-        raise ModelFileError(
-            f"{path} is a zip archive but not a densitykit model file (no {MANIFEST})."
-        ) from None
+        head = fh.read(8)
+        if head[:4] != b"PK\x03\x04":
+            raise ModelFileError(f"{path} is not a densitykit model file: {_sniff(head)}.")
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    try:
+        zf = _ModelZip(fh)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ModelFileError(
             f"{path} is not a readable densitykit model file ({exc}); it may be truncated."
         ) from None
     try:
+        info = zf.getinfo(MANIFEST)
+    except KeyError:
+        zf.close()
+        raise ModelFileError(
+            f"{path} is a zip archive but not a densitykit model file (no {MANIFEST})."
+        ) from None
+    try:
+        _check_sizes(path, zf)
         if info.file_size > _MAX_MANIFEST:
             raise ModelFileError(f"{path}: the model manifest is implausibly large.")
         with zf.open(info) as fh:
@@ -479,10 +697,25 @@ def _open_manifest(path: str | os.PathLike[str]) -> tuple[zipfile.ZipFile, dict[
             f"{path} uses model-file format version {version!r}; this densitykit reads up to "
             f"version {FORMAT_VERSION}. Upgrade densitykit."
         )
-    if not isinstance(manifest.get("arrays"), dict) or not isinstance(manifest.get("model"), dict):
+    declared = manifest.get("array_info")
+    if (not isinstance(manifest.get("arrays"), dict) or not isinstance(manifest.get("model"), dict)
+            or not (declared is None or isinstance(declared, dict))):
         zf.close()
         raise ModelFileError(f"{path}: the model manifest is incomplete.")
     return zf, manifest
+
+
+def _check_top_level(path: Path, manifest: dict[str, Any]) -> None:
+    """The file must hold a densitykit model at its top level (checked before decoding)."""
+    name = manifest["model"].get("$estimator")
+    if not isinstance(name, str):
+        raise ModelFileError(f"{path}: the model file does not hold a model at its top level.")
+    if not _is_top_level(name):
+        cls = name.split(".")[-1]
+        raise ModelFileError(
+            f"{path} holds a {cls} at its top level, not a densitykit model (a density, "
+            "model selector, classifier or synthesizer); scikit-learn's transformers are "
+            "only ever parts of one. Load a model file written by densitykit.")
 
 
 def load(path: str | os.PathLike[str], *, return_metadata: bool = False) -> Any:
@@ -502,16 +735,19 @@ def load(path: str | os.PathLike[str], *, return_metadata: bool = False) -> Any:
     """
     zf, manifest = _open_manifest(path)
     with zf:
-        reader = _Reader(zf, manifest["arrays"])
+        _check_top_level(Path(path), manifest)
+        reader = _Reader(zf, manifest["arrays"], manifest.get("array_info"))
         try:
             model = reader.decode(manifest["model"])
             metadata = reader.decode(manifest.get("metadata", {"$dict": []}))
+        except ModelFileError as exc:
+            raise ModelFileError(f"{path}: {exc}") from None
         except DensityKitError:
             raise
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, TypeError, KeyError,
                 RecursionError, AttributeError) as exc:
             raise ModelFileError(f"{path}: the model file is corrupt ({exc}).") from None
-    if _name_for(model) is None:
+    if not _is_top_level(_name_for(model)):
         raise ModelFileError(f"{path}: the model file does not hold a model at its top level.")
     if isinstance(metadata, dict) and isinstance(metadata.get("synth"), dict):
         model = _legacy_synthesizer(path, model, metadata)
@@ -529,10 +765,15 @@ def _legacy_synthesizer(path: Any, model: Any, metadata: dict[str, Any]) -> Any:
     from .synth import Synthesizer
 
     try:
-        return Synthesizer.from_legacy(model, metadata)
+        synth = Synthesizer.from_legacy(model, metadata)
+        synth._check_fitted_state()
+    except _state.StateError as exc:
+        raise ModelFileError(f"{path}: invalid model: Synthesizer.{exc.attribute} "
+                             f"{exc.problem}. The file is corrupt or was modified.") from None
     except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
         raise ModelFileError(f"{path}: the synthetic-data model in the file is incomplete "
                              f"({type(exc).__name__}: {exc}).") from None
+    return synth
 
 
 def read_info(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -544,7 +785,7 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     zf, manifest = _open_manifest(path)
     with zf:
-        reader = _Reader(zf, manifest["arrays"])
+        reader = _Reader(zf, manifest["arrays"], manifest.get("array_info"))
         try:
             metadata = reader.decode(manifest.get("metadata", {"$dict": []}))
         except DensityKitError:

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import special, stats
 from sklearn.base import BaseEstimator, DensityMixin, clone
 
+from . import _state
 from ._validation import (
     check_data,
     check_int,
@@ -410,6 +411,30 @@ default='standardize'
         """Akaike information criterion in the table's units (lower is better)."""
         return float(-2 * np.sum(self.score_samples(X)) + 2 * self.n_parameters())
 
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`): the
+        columns, their ranges, each column's transform parameters and the inner density."""
+        if self.column_transform not in TRANSFORMS:
+            raise _state.StateError("column_transform", f"should be one of "
+                                    f"{', '.join(map(repr, TRANSFORMS))}; got "
+                                    f"{self.column_transform!r}")
+        d = _state.need_int(self, "n_features_in_", minimum=1)
+        _state.need_str_list(self, "columns_", length=d)
+        _state.need_array(self, "integer_columns_", kinds="b", shape=(d,))
+        lo = _state.need_array(self, "data_min_", shape=(d,))
+        hi = _state.need_array(self, "data_max_", shape=(d,))
+        if np.any(lo > hi):
+            j = int(np.flatnonzero(lo > hi)[0])
+            raise _state.StateError("data_min_", f"should not exceed data_max_; column {j} "
+                                    f"has {lo[j]:.6g} > {hi[j]:.6g}")
+        params = _state.need_list(self, "transform_params_", length=d)
+        for j, p in enumerate(params):
+            _check_transform_params(f"transform_params_[{j}]", self.column_transform, p)
+        _state.need_density(self, "density_", n_features=d,
+                            methods=("score_samples", "sample"))
+        if _state.optional(self, "feature_names_in_"):
+            _state.need_array(self, "feature_names_in_", kinds="OU", shape=(d,))
+
     def condition(self, given: dict[str, float]) -> TableModel:
         """Return the model of the other columns given values of some columns.
 
@@ -467,6 +492,39 @@ def _density_allows_nan(density: Any) -> bool:
         return bool(get_tags(density).input_tags.allow_nan)
     except (AttributeError, TypeError):  # not a scikit-learn estimator
         return False
+
+
+#: transform -> the numbers each column's parameters hold (and which must be positive)
+_TRANSFORM_KEYS: dict[str | None, dict[str, bool]] = {
+    "standardize": {"loc": False, "scale": True},
+    "yeo-johnson": {"loc0": False, "scale0": True, "lambda": False, "loc1": False,
+                    "scale1": True},
+    None: {},
+}
+
+
+def _check_transform_params(name: str, transform: str | None, p: Any) -> None:
+    """One column's transform parameters, as :data:`TRANSFORMS` fitted them."""
+    if not isinstance(p, dict):
+        raise _state.StateError(name, f"should be a dict of transform parameters; got "
+                                f"{type(p).__name__}")
+    if transform == "quantile":
+        knots = _state.need_array(None, f"{name}['knots']", value=p.get("knots"), ndim=1)
+        cdf = _state.need_array(None, f"{name}['cdf']", value=p.get("cdf"),
+                                shape=knots.shape)
+        if knots.size < 1 or np.any(np.diff(knots) <= 0):
+            raise _state.StateError(f"{name}['knots']", "should be increasing; it is not")
+        if np.any(np.diff(cdf) <= 0) or np.any(cdf <= 0) or np.any(cdf >= 1):
+            raise _state.StateError(f"{name}['cdf']", "should increase within (0, 1); it "
+                                    "does not")
+        return
+    for key, positive in _TRANSFORM_KEYS[transform].items():
+        v = p.get(key)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)) \
+                or not np.isfinite(v) or (positive and not v > 0):
+            need = "a positive" if positive else "a finite"
+            raise _state.StateError(f"{name}[{key!r}]", f"should be {need} number; got "
+                                    f"{v!r}")
 
 
 def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:

@@ -38,6 +38,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, ParameterGrid
 
+from . import _state
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
 from .exceptions import DataError, FitError
@@ -556,6 +557,19 @@ class ModelSelector(BaseEstimator):
         best, rank = choose_index(table, self.criterion, self.rule)
         table["rank"] = rank
         return best
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`)."""
+        import pandas as pd
+
+        table = _state.fitted(self, "results_")
+        if not isinstance(table, pd.DataFrame):
+            raise _state.StateError("results_", "should be the table of the candidates")
+        _state.need_int(self, "best_index_", minimum=0, maximum=max(len(table) - 1, 0))
+        best = _state.fitted(self, "best_estimator_")
+        if best is not None:
+            d = _state.need_int(self, "n_features_in_", minimum=1)
+            _state.need_density(self, "best_estimator_", n_features=d)
 
     # --- the selected model -------------------------------------------------------------
     def _best(self) -> Any:

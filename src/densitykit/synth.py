@@ -58,7 +58,7 @@ import pandas as pd
 from scipy import special
 from sklearn.base import BaseEstimator, DensityMixin
 
-from . import _columns
+from . import _columns, _state
 from ._validation import (
     check_data,
     check_in,
@@ -293,6 +293,40 @@ class Synthesizer(DensityMixin, BaseEstimator):
         self.seed_ = seed
         self._legacy_shrink = None
         return self
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`): the
+        table's shape, the column maps and the densities of the normal scores."""
+        columns = _state.need_str_list(self, "columns_")
+        n = _state.need_int(self, "n_rows_in_", minimum=0)
+        n_train = _state.need_int(self, "n_train_", minimum=0, maximum=n)
+        n_test = _state.need_int(self, "n_test_", minimum=0)
+        if n_train + n_test != n:
+            raise _state.StateError("n_test_", f"is {n_test}, but {n} rows less {n_train} "
+                                    f"fitted on leave {n - n_train}")
+        pos = _state.need_array(self, "test_positions_", kinds="iu", shape=(n_test,))
+        if pos.size and (pos.min() < 0 or pos.max() >= n):
+            raise _state.StateError("test_positions_", f"should be row positions in "
+                                    f"[0, {n}); they reach {int(pos.max())}")
+        space = _state.fitted(self, "space_")
+        if not isinstance(space, dict) or space.get("columns") != columns:
+            raise _state.StateError("space_", "should map exactly the columns in columns_")
+        codecs = space.get("codecs")
+        extra = space.get("empty_codecs", [])
+        if not isinstance(codecs, list) or len(codecs) != len(columns) or not isinstance(
+                extra, list) or not all(isinstance(c, dict) and isinstance(c.get("kind"), str)
+                                        for c in codecs + extra):
+            raise _state.StateError("space_['codecs']", "should hold one column map (a dict "
+                                    "with a 'kind') per column")
+        dims = len(codecs) + len(extra)
+        _state.need_choice(self, "family_", tuple(FAMILIES))
+        _state.need_float(self, "size_", positive=True)
+        _state.need_density(self, "density_", n_features=dims,
+                            methods=("score_samples", "sample"))
+        if _state.fitted(self, "baseline_density_") is not None:
+            _state.need_density(self, "baseline_density_", n_features=dims)
+        if not isinstance(_state.fitted(self, "results_"), pd.DataFrame):
+            raise _state.StateError("results_", "should be a table of the candidates tried")
 
     @property
     def codecs_(self) -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ from .._validation import (
 )
 from ..exceptions import ConvergenceWarning, DataError
 from ..scale import is_dask
-from ._base import GaussianModel
+from .. import _state
+from ._base import GaussianModel, check_mixture_state
 from ._engine import (
     InMemoryData,
     Params,
@@ -263,6 +264,16 @@ class GaussianMixture(GaussianModel):
 
     def _user_params(self) -> Params:
         return Params(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`):
+        weights finite, >= 0 and summing to 1, means ``(k, d)``, covariances symmetric
+        positive definite and the precisions the ones they give."""
+        check_mixture_state(self, self.covariance_type)
+        if _state.optional(self, "lower_bounds_"):
+            bounds = _state.need_list(self, "lower_bounds_")
+            if not all(isinstance(b, (int, float, np.floating)) for b in bounds):
+                raise _state.StateError("lower_bounds_", "should be a list of numbers")
 
     # --- using the fitted model ---------------------------------------------------------------
     def predict(self, X) -> np.ndarray:

@@ -9,7 +9,8 @@ import numpy as np
 from .._parallel import blas_single_threaded
 from ..exceptions import ConvergenceWarning
 from ..scale import is_dask
-from ._base import GaussianModel
+from .. import _state
+from ._base import GaussianModel, check_covariance_state
 from ._engine import (
     InMemoryData,
     Params,
@@ -127,6 +128,23 @@ class Normal(GaussianModel):
         lead = lambda a: np.asarray(a)[None]  # noqa: E731
         return Params(np.ones(1), lead(self.mean_), lead(self.covariance_),
                       lead(self.precision_cholesky_))
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`)."""
+        ctype = self.covariance_type
+        if ctype not in self._covariance_types:
+            raise _state.StateError("covariance_type", f"should be one of "
+                                    f"{', '.join(map(repr, self._covariance_types))}; got "
+                                    f"{ctype!r}")
+        mean = _state.need_array(self, "mean_", ndim=1)
+        d = mean.shape[0]
+        n = _state.need_int(self, "n_features_in_", minimum=1)
+        if n != d:
+            raise _state.StateError("n_features_in_", f"is {n}, but mean_ has {d} features")
+        shape = {"full": (d, d), "diag": (d,), "spherical": ()}[ctype]
+        cov = _state.need_array(self, "covariance_", shape=shape, ndim=len(shape))
+        pc = _state.need_array(self, "precision_cholesky_", shape=shape, ndim=len(shape))
+        check_covariance_state(ctype, cov, pc, ("covariance_", "precision_cholesky_"))
 
     def sample(self, n_samples=1, random_state=None) -> np.ndarray:
         """Draw ``n_samples`` rows; with a seed each call gives the same rows."""

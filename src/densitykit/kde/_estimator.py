@@ -9,6 +9,7 @@ import numpy as np
 from scipy.linalg import cholesky, solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 
+from .. import _state
 from .._validation import (
     check_in,
     check_int,
@@ -508,3 +509,58 @@ class KernelDensity(DensityMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+    # ---- model files ----------------------------------------------------------------------
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`): the
+        rows, their weights, a positive bandwidth and the normaliser it gives."""
+        if self.kernel not in KERNELS:
+            raise _state.StateError("kernel", f"should be one of "
+                                    f"{', '.join(map(repr, KERNELS))}; got {self.kernel!r}")
+        X = _state.need_array(self, "_X", ndim=2)
+        n, d = X.shape
+        if n < 1 or d < 1:
+            raise _state.StateError("_X", f"should hold at least one row and column; it has "
+                                    f"shape {X.shape}")
+        if _state.need_int(self, "n_features_in_", minimum=1) != d:
+            raise _state.StateError("n_features_in_", f"is {self.n_features_in_}, but the "
+                                    f"rows (_X) have {d} features")
+        kind = _state.need_choice(self, "_kind", ("diag", "full"))
+        if kind == "diag":
+            scale = _state.need_array(self, "_scale", shape=(d,), positive=True)
+            log_det = float(np.sum(np.log(scale)))
+        else:
+            scale = _state.need_array(self, "_scale", shape=(d, d))
+            diag = np.diag(scale)
+            if not np.all(diag > 0) or np.any(np.triu(scale, 1) != 0):
+                raise _state.StateError("_scale", "should be a lower-triangular factor with a "
+                                        "positive diagonal; it is not")
+            log_det = float(np.sum(np.log(diag)))
+        self._check_bandwidth_state(d)
+        p = _state.fitted(self, "_p")
+        if p is not None:
+            p = _state.need_array(self, "_p", shape=(n,))
+            _state.check_weights("_p", p)
+        _state.need_array(self, "_center", shape=(d,))
+        expected = -KERNELS[self.kernel].log_norm(d) - log_det
+        got = _state.need_float(self, "_log_const")
+        if not abs(got - expected) <= 1e-8 * max(1.0, abs(expected)):
+            raise _state.StateError("_log_const", f"is {got:.10g}, but the kernel and the "
+                                    f"bandwidth give {expected:.10g}")
+        if _state.optional(self, "_shrink") and self._shrink is not None:
+            _state.need_array(self, "_shrink", shape=(d, d))
+
+    def _check_bandwidth_state(self, d: int) -> None:
+        bw = _state.fitted(self, "bandwidth_")
+        if isinstance(bw, np.ndarray) and bw.ndim == 2:
+            bw = _state.need_array(self, "bandwidth_", shape=(d, d))
+            if not np.all(np.diag(bw) > 0):
+                raise _state.StateError("bandwidth_", "should have a positive diagonal; its "
+                                        f"smallest diagonal entry is {np.diag(bw).min():.6g}")
+        elif isinstance(bw, np.ndarray):
+            b = _state.need_array(self, "bandwidth_", ndim=(0, 1), positive=True)
+            if b.ndim == 1 and b.shape[0] not in (1, d):
+                raise _state.StateError("bandwidth_", f"should have 1 or {d} entries; it has "
+                                        f"{b.shape[0]}")
+        else:
+            _state.need_float(self, "bandwidth_", positive=True)
