@@ -10,6 +10,7 @@ import numpy as np
 __all__ = [
     "cholesky_or_none",
     "inverse_upper_transpose",
+    "logsumexp_columns",
     "precision_cholesky_full",
     "sym_from_upper",
     "upper_indices",
@@ -32,6 +33,18 @@ def sym_from_upper(packed: np.ndarray, d: int) -> np.ndarray:
     out[:, iu, ju] = packed.T
     out[:, ju, iu] = packed.T
     return out
+
+
+def logsumexp_columns(lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column-wise log-sum-exp of ``(K, B)``; returns it and ``exp(lp - lse)``, computed in
+    place of ``lp``."""
+    mx = lp.max(0)
+    mx[~np.isfinite(mx)] = 0.0
+    lp -= mx
+    np.exp(lp, out=lp)
+    tot = lp.sum(0)
+    lp /= tot
+    return np.log(tot) + mx, lp
 
 
 def cholesky_or_none(a: np.ndarray) -> np.ndarray | None:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._linalg import upper_indices
+from .._linalg import logsumexp_columns, upper_indices
 from .._parallel import thread_pool
 from ..exceptions import ConvergenceWarning, FitError
 from ._covariance import CovarianceType
-from ._missing import MissingRows, missing_log_prob, missing_rows, missing_stats
+from ._missing import MissingRows, correct, missing_log_prob, missing_rows, missing_stats
 
 __all__ = [
     "EMResult",
@@ -44,7 +44,7 @@ __all__ = [
 _LOG_2PI = math.log(2.0 * math.pi)
 _EPS10 = 10.0 * np.finfo(np.float64).eps
 _BLOCK_BYTES = 1 << 22  # aim for ~4 MB of per-block temporaries (cache friendly)
-_MISSING_ROWS = 2048  # rows with empty cells per part (parts run on the thread pool)
+_MISSING_ROWS = 4096  # rows with empty cells per part (parts run on the thread pool)
 
 
 @dataclass
@@ -271,22 +271,11 @@ def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -
     return lp
 
 
-def _logsumexp0(lp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column-wise log-sum-exp of ``(K, B)``; returns it and ``exp(lp - lse)`` in place."""
-    mx = lp.max(0)
-    mx[~np.isfinite(mx)] = 0.0
-    lp -= mx
-    np.exp(lp, out=lp)
-    tot = lp.sum(0)
-    lp /= tot
-    return np.log(tot) + mx, lp
-
-
 def block_stats(ZT: np.ndarray, Q, w: np.ndarray | None, params: Params,
                 ctype: CovarianceType, prep) -> Stats:
     """E-step of one block: statistics of the rows ``ZT`` (``D x B``, features ``Q``) with
     row weights ``w``."""
-    lse, RT = _logsumexp0(log_prob_t(ZT, Q, params, ctype, prep))
+    lse, RT = logsumexp_columns(log_prob_t(ZT, Q, params, ctype, prep))
     if w is not None:
         RT *= w
         loglik = float(lse @ w)
@@ -321,7 +310,7 @@ def log_prob_blocks(X: np.ndarray, ws: Workspace, params: Params, ctype: Covaria
 
     def one(sl: slice) -> None:
         zt = ws.block(X[sl])
-        lse, RT = _logsumexp0(log_prob_t(zt, ctype.block_features(zt), params, ctype, prep))
+        lse, RT = logsumexp_columns(log_prob_t(zt, ctype.block_features(zt), params, ctype, prep))
         out[sl] = lse
         if R is not None:
             R[sl] = RT.T
@@ -347,7 +336,7 @@ def _log_prob_with_empty(X, empty, ws, params, ctype, *, resp):
     for start in range(0, idx.size, 8192):  # bounded temporaries: (K, rows) per part
         part = idx[start : start + 8192]
         rows = ws.missing(X[part])
-        lse, RT = _logsumexp0(missing_log_prob(rows, params, ctype)[0])
+        lse, RT = logsumexp_columns(missing_lp(rows, params, ctype))
         dest = part[rows.order]
         out[dest] = lse + rows.offset + ws.log_jacobian(X.shape[1])
         out[dest[rows.obs.sum(1) == 0]] = 0.0  # the integral of a density, not round-off
@@ -475,11 +464,38 @@ def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Para
                                        prep),
                 full.n, rows)
         if missing is not None:
-            parts += _map_parts(lambda m: missing_stats(m, params, ctype, Stats, _logsumexp0),
-                                missing)
+            prep = ctype.prepare(params.means, params.precisions_cholesky)
+            parts += _map_parts(lambda m: _missing_block_stats(m, params, ctype, prep), missing)
         return sum_stats(parts)
 
     return stats_fn
+
+
+def _missing_block_stats(rows: MissingRows, params: Params, ctype: CovarianceType,
+                         prep) -> Stats:
+    """E-step statistics of rows with empty cells: the complete-data pass over the rows with
+    zeros in their empty cells, corrected row by row for what the zeros stand for (the
+    compiled path); the NumPy pattern path where that is not available."""
+    ZT, Q = rows.block(ctype)
+    out = correct(rows, params, ctype, log_prob_t(ZT, Q, params, ctype, prep), fused=True)
+    if out is None:
+        return missing_stats(rows, params, ctype, Stats)
+    RT, lse, s1, s2 = out
+    lse += rows.offset
+    loglik = float(lse.sum() if rows.w is None else lse @ rows.w)
+    i = int(np.argmin(lse))
+    worst = ZT[:, i] + (1.0 - rows.obs[i]) * (RT[:, i] @ params.means
+                                               / max(RT[:, i].sum(), 1e-300))
+    return Stats(RT.sum(1), RT @ ZT.T + s1, ctype.second_moment(ZT, Q, RT) + s2, loglik,
+                 float(rows.n if rows.w is None else rows.w.sum()), float(lse[i]), worst)
+
+
+def missing_lp(rows: MissingRows, params: Params, ctype: CovarianceType) -> np.ndarray:
+    """``log w_k + log N(x_o | k)`` of rows with empty cells, ``(K, N)`` in work space."""
+    ZT, Q = rows.block(ctype)
+    prep = ctype.prepare(params.means, params.precisions_cholesky)
+    lp = correct(rows, params, ctype, log_prob_t(ZT, Q, params, ctype, prep), fused=False)
+    return missing_log_prob(rows, params, ctype)[0] if lp is None else lp
 
 
 def sum_stats(parts: list[Stats]) -> Stats:

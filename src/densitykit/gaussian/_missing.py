@@ -17,20 +17,28 @@ spherical components have independent features, so the conditional mean is ``mu_
 conditional variance ``S_mm`` and everything is three matrix products over the observed
 mask, with no patterns at all.
 
-Rows are grouped once (:func:`missing_rows`) by number of empty cells and by pattern; the
-E-step (:func:`missing_log_prob`) and the statistics (:func:`missing_stats`) are pure
-functions of that grouping and the parameters, and return the engine's additive
-:class:`~densitykit.gaussian._engine.Stats`.
+Rows are grouped once (:func:`missing_rows`) by number of empty cells and by pattern. Two
+paths compute the same numbers:
+
+* :func:`correct` (the default): the engine's complete-data E-step runs on the rows with
+  zeros in their empty cells (the same matrix products, features cached across iterations),
+  and the result is corrected row by row -- ``log|P_mm|``, the Mahalanobis terms above and,
+  for the statistics, each row's fill, its cross products with the observed cells and the
+  conditional covariance. For full and tied covariances that is one compiled loop
+  (``_compiled.correct_rows``); for diag and spherical it is two products with the
+  empty-cell indicator.
+* :func:`missing_log_prob` / :func:`missing_stats`: the same algebra batched over
+  patterns in NumPy, used without numba (and for :func:`conditional_fill`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._linalg import upper_indices
+from .._linalg import logsumexp_columns, upper_indices
 from . import _compiled
 
 __all__ = ["MissingRows", "conditional_fill", "missing_log_prob", "missing_rows",
@@ -38,6 +46,7 @@ __all__ = ["MissingRows", "conditional_fill", "missing_log_prob", "missing_rows"
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _DIAGONAL = ("diag", "spherical")
+_CACHE_BYTES = 1 << 25  # features of a part kept between EM iterations up to this size
 
 
 @dataclass
@@ -73,10 +82,27 @@ class MissingRows:
     groups: list[Group]
     flat: np.ndarray  # flat index (row * D + column) of every empty cell, group by group
     cuts: np.ndarray  # where each group's cells start in ``flat``
+    ptr: np.ndarray  # row ``i``'s empty cells are ``flat[ptr[i]:ptr[i + 1]]``
+    pat: np.ndarray  # pattern number of each row (equal for equal patterns, rows adjacent)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
         return self.z0.shape[0]
+
+    def block(self, ctype) -> tuple[np.ndarray, object]:
+        """The rows as a transposed block ``(D, N)`` with zeros in the empty cells, and its
+        features for ``ctype`` (the complete-data E-step runs on them, :func:`correct`
+        then accounts for the empty cells); kept while they are small."""
+        if "zt" not in self._cache:
+            self._cache["zt"] = np.ascontiguousarray(self.z0.T)
+        zt = self._cache["zt"]
+        if ctype.name in self._cache:
+            return zt, self._cache[ctype.name]
+        q = ctype.block_features(zt)
+        if q is None or q.nbytes <= _CACHE_BYTES:
+            self._cache[ctype.name] = q
+        return zt, q
 
 
 def missing_rows(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray,
@@ -103,8 +129,13 @@ def missing_rows(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray,
     flat = np.concatenate([(np.arange(g.rows.start, g.rows.stop)[:, None] * d + g.miss).ravel()
                            for g in groups]) if groups else np.zeros(0, np.intp)
     cuts = np.cumsum([0] + [g.miss.size for g in groups])
-    return MissingRows(z0, (~empty).astype(np.float64), None if w is None else w[order],
-                       order, offset, groups, flat, cuts)
+    ptr = np.r_[0, np.cumsum(q)]
+    first = np.cumsum([0] + [g.pmiss.shape[0] for g in groups])
+    pat = (np.concatenate([g.pat + f for g, f in zip(groups, first)]) if groups
+           else np.zeros(0, np.intp))
+    return MissingRows(np.ascontiguousarray(z0), (~empty).astype(np.float64),
+                       None if w is None else w[order], order, offset, groups, flat, cuts,
+                       ptr.astype(np.int64), pat.astype(np.int64))
 
 
 # --- full and tied: the precision form -------------------------------------------------------
@@ -293,6 +324,54 @@ def _diag_moments(rows: MissingRows, params, RT: np.ndarray):
     return s1, s2
 
 
+# --- the compiled path: the complete-data E-step on zero-filled rows, corrected row by row ---
+def correct(rows: MissingRows, params, ctype, lp: np.ndarray, *, fused: bool):
+    """Turn ``lp`` -- the complete-data ``log w_k + log N(z0 | k)`` of the zero-filled rows
+    -- into the observed cells' marginal, in place. With ``fused``, return the weighted
+    responsibilities ``(K, N)``, the rows' log-likelihoods and the empty cells' share of
+    ``s1`` and ``s2`` (in the covariance type's shape), to be added to the complete-data
+    statistics of the zero-filled rows; otherwise return ``lp``. ``None`` for full and tied
+    covariances when the compiled loop is not available or a block ``P_mm`` is numerically
+    not definite (the caller then takes the pattern path)."""
+    if ctype.name in _DIAGONAL:
+        return _diag_correct(rows, params, lp, fused, ctype.name == "spherical")
+    if not _compiled.AVAILABLE:
+        return None
+    if "cols" not in rows._cache:
+        rows._cache["cols"] = (rows.flat % rows.z0.shape[1]).astype(np.int64)
+    prec = np.ascontiguousarray(_precisions(params, ctype.name))
+    out = _compiled.correct_rows(rows.z0, rows.ptr, rows._cache["cols"], rows.pat, lp,
+                                 prec=prec, means=params.means, w=rows.w, fused=fused)
+    if out is None or not fused:
+        return out
+    rt, lse, s1, s2 = out
+    if ctype.name == "tied":
+        return rt, lse, s1, s2[0] + s2[0].T
+    iu, ju = upper_indices(s2.shape[1])
+    return rt, lse, s1, (s2 + np.swapaxes(s2, 1, 2))[:, iu, ju].T
+
+
+def _diag_correct(rows: MissingRows, params, lp: np.ndarray, fused: bool, spherical: bool):
+    """:func:`correct` for independent features: an empty cell ``i`` of component ``k`` just
+    leaves out its factor, ``N(0 | mu_ki, v_ki)``, of the complete-data density, and fills
+    with ``mu_ki`` (second moment ``mu_ki^2 + v_ki``): two products with the empty-cell
+    indicator ``M``."""
+    if "miss_t" not in rows._cache:
+        rows._cache["miss_t"] = np.ascontiguousarray(1.0 - rows.obs.T)
+    MT = rows._cache["miss_t"]
+    means = params.means
+    var = _diag_var(params, means.shape[1])
+    lp += (0.5 * (np.log(2.0 * np.pi * var) + means**2 / var)) @ MT
+    if not fused:
+        return lp
+    lse, RT = logsumexp_columns(lp)
+    if rows.w is not None:
+        RT *= rows.w
+    counts = RT @ MT.T  # (K, D) responsibility-weighted empty cells
+    s2 = counts * (means**2 + var)
+    return RT, lse, counts * means, s2.sum(1) if spherical else s2
+
+
 # --- the engine's entry points ----------------------------------------------------------------
 def missing_log_prob(rows: MissingRows, params, ctype) -> tuple[np.ndarray, object]:
     """``log w_k + log N(x_o | k)`` of every row, ``(K, N)`` in work space, and what the
@@ -311,10 +390,10 @@ def missing_log_prob(rows: MissingRows, params, ctype) -> tuple[np.ndarray, obje
     return lp, fills
 
 
-def missing_stats(rows: MissingRows, params, ctype, stats_cls, logsumexp0):
+def missing_stats(rows: MissingRows, params, ctype, stats_cls):
     """E-step statistics of the rows with empty cells, in the covariance type's shape."""
     lp, fills = missing_log_prob(rows, params, ctype)
-    lse, RT = logsumexp0(lp)
+    lse, RT = logsumexp_columns(lp)
     lse += rows.offset
     if rows.w is not None:
         RT *= rows.w
