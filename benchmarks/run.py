@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ["bench_gmm.py", "bench_kde.py", "bench_selection.py", "bench_classify.py",
-           "bench_io.py", "bench_synth.py", "bench_scale.py"]
-QUICK = {"bench_gmm.py", "bench_kde.py", "bench_synth.py", "bench_scale.py"}
+SCRIPTS = ["bench_gmm.py", "bench_bayesian.py", "bench_kde.py", "bench_selection.py",
+           "bench_classify.py", "bench_io.py", "bench_synth.py", "bench_scale.py"]
+QUICK = {"bench_gmm.py", "bench_bayesian.py", "bench_kde.py", "bench_synth.py", "bench_scale.py"}
 
 
 def main() -> int:
