@@ -24,6 +24,7 @@ from densitykit import (
     GenerativeClassifier,
     KernelDensity,
     LatentDensity,
+    ModelSelector,
     Normal,
     Synthesizer,
     TableModel,
@@ -40,6 +41,7 @@ ESTIMATORS = {
     "TableModel-quantile-kde": lambda: TableModel(KernelDensity(), column_transform="quantile"),
     "GenerativeClassifier": lambda: GenerativeClassifier(Normal()),
     "Synthesizer": lambda: Synthesizer(n_components=[1, 2], bandwidths=[0.3]),
+    "ModelSelector": lambda: ModelSelector(GaussianMixture(), {"n_components": [1, 2]}),
 }
 
 #: checks skipped here, and why (see docs/scikit-learn.md)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._validation import check_random_state
 
-__all__ = ["draw_rows"]
+__all__ = ["allows_nan", "draw_rows"]
 
 
 def draw_rows(density: Any, n: int, random_state: Any = None) -> np.ndarray:
@@ -45,3 +45,16 @@ def draw_rows(density: Any, n: int, random_state: Any = None) -> np.ndarray:
                 density.random_state = saved
     X = out[0] if isinstance(out, tuple) else out
     return np.asarray(X, dtype=np.float64).reshape(n, -1)
+
+
+def allows_nan(density: Any) -> bool:
+    """Whether ``density`` fits rows with empty (NaN) cells, by its scikit-learn tags;
+    ``None`` stands for densitykit's ``GaussianMixture``, which does."""
+    if density is None:
+        return True
+    try:
+        from sklearn.utils import get_tags
+
+        return bool(get_tags(density).input_tags.allow_nan)
+    except (AttributeError, TypeError):  # not a scikit-learn estimator
+        return False

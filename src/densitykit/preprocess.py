@@ -43,7 +43,7 @@ from ._validation import (
     check_is_fitted,
     check_n_samples,
 )
-from .density import draw_rows
+from .density import allows_nan, draw_rows
 from .exceptions import DataError
 
 __all__ = ["TRANSFORMS", "TableModel", "Transform"]
@@ -286,7 +286,7 @@ default='standardize'
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # empty cells pass through the per-column maps; fit accepts them when the density does
-        tags.input_tags.allow_nan = _density_allows_nan(self.density)
+        tags.input_tags.allow_nan = allows_nan(self.density)
         return tags
 
     # -- fitting ----------------------------------------------------------------------
@@ -480,18 +480,6 @@ default='standardize'
         out.integer_columns_ = self.integer_columns_[rest]
         out.data_min_, out.data_max_ = self.data_min_[rest], self.data_max_[rest]
         return out
-
-
-def _density_allows_nan(density: Any) -> bool:
-    """Whether ``density`` (``None``: densitykit's GaussianMixture) fits rows with NaN."""
-    if density is None:
-        return True
-    try:
-        from sklearn.utils import get_tags
-
-        return bool(get_tags(density).input_tags.allow_nan)
-    except (AttributeError, TypeError):  # not a scikit-learn estimator
-        return False
 
 
 #: transform -> the numbers each column's parameters hold (and which must be positive)

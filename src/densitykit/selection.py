@@ -41,6 +41,7 @@ from sklearn.model_selection import KFold, ParameterGrid
 from . import _state
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
+from .density import allows_nan
 from .exceptions import DataError, FitError
 
 __all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "select_model"]
@@ -433,6 +434,11 @@ class ModelSelector(BaseEstimator):
         self.stop_after = stop_after
         self.n_jobs = n_jobs
         self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = allows_nan(self.estimator)  # the candidates see X as is
+        return tags
 
     def _base_estimator(self) -> Any:
         if self.estimator is None:
