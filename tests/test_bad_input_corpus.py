@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import re
 import shutil
 import warnings
@@ -23,6 +24,7 @@ from densitykit.cli import main
 from densitykit.data import OutsideRangeWarning, read_raw, read_table
 from densitykit.exceptions import DataError
 from densitykit.persist import load
+from hostile_models import CASES, write_cases, write_oversized
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 
@@ -42,6 +44,11 @@ def built(tmp_path_factory) -> Path:
                  "-o", str(d / "good.dkm")]) == 0
     pd.DataFrame([[1, 2, 3], [4, 5, 6], [7, 8, 9]]).to_excel(
         d / "duplicate_header.xlsx", index=False, header=["a", "b", "a"])
+    # hostile model files made from good.dkm (tests/hostile_models.py)
+    written = write_cases(d / "good.dkm", d)
+    assert [f for f, _, _ in written] == [c.file for c in CASES]
+    HOSTILE_PATTERNS.update({f: p for f, _, p in written})
+    HOSTILE_PATTERNS["oversized.dkm"] = write_oversized(d / "good.dkm", d / "oversized.dkm")
     return d
 
 
@@ -49,8 +56,14 @@ def built(tmp_path_factory) -> Path:
 def corpus(built, tmp_path, monkeypatch) -> Path:
     d = tmp_path / "corpus"
     shutil.copytree(built, d)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(d / "pipe.dkm")  # a named pipe: loading it must not wait for a writer
     monkeypatch.chdir(d)
     return d
+
+
+#: hostile model file -> the pattern its error must match (filled in by ``built``)
+HOSTILE_PATTERNS: dict[str, str] = {}
 
 
 FAILING = [
@@ -98,9 +111,22 @@ FAILING = [
 ]
 
 
+HOSTILE = [(f"model file: {c.what}", ["sample", c.file], 1, None) for c in CASES] + [
+    ("model file: a 2 GiB zero-filled member", ["sample", "oversized.dkm"], 1, None),
+    ("model file: a named pipe", ["sample", "pipe.dkm"], 1,
+     r"pipe\.dkm: it is a named pipe \(FIFO\), not a model file"),
+    ("model file: a directory", ["score", ".", "good.csv"], 1,
+     r"model file \. is a directory"),
+]
+FAILING += HOSTILE
+
+
 @pytest.mark.parametrize(("argv", "code", "pattern"), [c[1:] for c in FAILING],
                          ids=[c[0] for c in FAILING])
 def test_failing_case(corpus, capsys, argv, code, pattern):
+    if argv[1] == "pipe.dkm" and not hasattr(os, "mkfifo"):
+        pytest.skip("named pipes need POSIX")
+    pattern = pattern or HOSTILE_PATTERNS[argv[1]]
     before = _hashes(corpus)
     assert main([*argv, "-q"]) == code  # -q: no progress lines, errors still shown
     err = capsys.readouterr().err
