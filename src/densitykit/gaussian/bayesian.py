@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln
 
 from .._parallel import blas_single_threaded
@@ -501,7 +502,8 @@ default='dirichlet_process'
         return tags
 
     # --- fitting ---------------------------------------------------------------------------
-    def fit(self, X, y=None, sample_weight=None) -> BayesianGaussianMixture:
+    def fit(self, X: ArrayLike, y: Any = None,
+            sample_weight: ArrayLike | None = None) -> BayesianGaussianMixture:
         """Fit the variational posterior.
 
         Parameters
@@ -524,7 +526,8 @@ default='dirichlet_process'
             priors = self._set_priors(data, ws)
             return self._fit_from(in_memory_stats(data, self._ctype()), data, ws, priors)
 
-    def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
+    def fit_predict(self, X: ArrayLike, y: Any = None,
+                    sample_weight: ArrayLike | None = None) -> np.ndarray:
         """Fit the posterior and return the most likely component of each row."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
@@ -675,15 +678,16 @@ default='dirichlet_process'
         with blas_single_threaded():
             return log_prob_blocks(X, ws, work, self._ctype(), resp=resp)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most likely component of each row under the variational posterior."""
         return self.predict_proba(X).argmax(1)
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Variational responsibilities of each row, shape ``(n, n_components)``."""
         return self._log_prob(X, resp=True)[1]
 
-    def sample(self, n_samples: int = 1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n_samples: int = 1,
+               random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` rows and their component labels, in random order, from the
         mixture of ``weights_``, ``means_`` and ``covariances_``."""
         return self._draw(n_samples, random_state)
