@@ -1,7 +1,7 @@
 """BayesianGaussianMixture against scikit-learn's as the oracle (same initial
-responsibilities, then every iteration), its estimator checks, errors, warm start, n_init,
-convergence warnings, pruning of unused components, weights, and its place in model files,
-the selector and the command line."""
+responsibilities, then every iteration), errors, warm start, n_init, convergence warnings,
+pruning of unused components, weights, and its place in model files, the selector and the
+command line. scikit-learn's estimator checks run in tests/test_check_estimator.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.mixture import BayesianGaussianMixture as SkBGM
-from sklearn.utils.estimator_checks import check_estimator
 
 from densitykit import BayesianGaussianMixture, GaussianMixture, ModelSelector, load, save
 from densitykit.exceptions import ConvergenceWarning, DataError, FitError
@@ -323,17 +322,6 @@ def test_a_singular_covariance_prior_fails_clearly():
     np.testing.assert_allclose(post.covariances[1], np.eye(2) / 2.0, rtol=1e-12)
 
 
-def test_check_estimator():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(BayesianGaussianMixture(), on_fail=None)
-    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
-              if r["status"] == "failed"]
-    skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
-    assert not failed
-    assert skipped <= {"check_array_api_input"}
-
-
 # --- the fitted model --------------------------------------------------------------------------
 def test_fit_predict_predict_and_sample(X):
     est = BayesianGaussianMixture(n_components=4, random_state=0)
@@ -413,3 +401,22 @@ def test_cli_fits_and_selects_bayesian_mixtures(tmp_path, capsys):
                  "--covariance-type", "full,diag", "--seed", "0"]) == 0
     out = capsys.readouterr().out
     assert "chosen by cv: BayesianGaussianMixture (4 components" in out
+
+
+@pytest.mark.parametrize("attribute, value, match", [
+    ("weights_", lambda e: e.weights_[::-1].copy(), "weights_ is inconsistent with "
+                                                     "weight_concentration_"),
+    ("weight_concentration_", lambda e: e.weight_concentration_[0], "should be a pair"),
+    ("mean_precision_", lambda e: -e.mean_precision_, "mean_precision_ should be positive"),
+    ("degrees_of_freedom_", lambda e: e.degrees_of_freedom_ * 0 + 1.0, "above n_features - 1"),
+    ("covariance_prior_", lambda e: -e.covariance_prior_, "covariance_prior_ should be positive "
+                                                          "definite"),
+])
+def test_a_modified_model_file_is_refused(X, tmp_path, attribute, value, match):
+    from densitykit.exceptions import ModelFileError
+
+    est = BayesianGaussianMixture(n_components=3, random_state=0).fit(X)
+    setattr(est, attribute, value(est))
+    save(est, tmp_path / "bad.dkm")
+    with pytest.raises(ModelFileError, match=match):
+        load(tmp_path / "bad.dkm")

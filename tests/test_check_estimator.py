@@ -19,6 +19,7 @@ import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
 from densitykit import (
+    BayesianGaussianMixture,
     DensityMixture,
     GaussianMixture,
     GenerativeClassifier,
@@ -33,6 +34,7 @@ from densitykit import (
 #: the estimators checked, each as small and fast as its defaults allow
 ESTIMATORS = {
     "GaussianMixture": lambda: GaussianMixture(),
+    "BayesianGaussianMixture": lambda: BayesianGaussianMixture(),
     "Normal": lambda: Normal(),
     "KernelDensity": lambda: KernelDensity(),
     "DensityMixture": lambda: DensityMixture([KernelDensity(), GaussianMixture()]),

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln
 
+from .. import _state
 from .._parallel import blas_single_threaded
 from .._validation import (
     check_data,
@@ -42,7 +43,7 @@ from .._validation import (
     check_random_state,
 )
 from ..exceptions import ConvergenceWarning, DataError, FitError
-from ._base import GaussianModel
+from ._base import GaussianModel, check_mixture_state
 from ._covariance import CovarianceType
 from ._engine import (
     InMemoryData,
@@ -663,6 +664,54 @@ default='dirichlet_process'
 
     def _user_params(self) -> Params:
         return Params(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
+
+    def _check_fitted_state(self) -> None:
+        """Check a fitted state read from a model file (see :mod:`densitykit._state`): the
+        mixture's (as for :class:`GaussianMixture`), the posterior's parameters, the weights
+        they give, and the priors."""
+        check_mixture_state(self, self.covariance_type)
+        k, d = self.means_.shape
+        kind = _state.need_choice(self, "weight_concentration_prior_type", WEIGHT_PRIORS)
+        wc = _state.fitted(self, "weight_concentration_")
+        if kind == "dirichlet_process":
+            if not isinstance(wc, tuple) or len(wc) != 2:
+                raise _state.StateError("weight_concentration_", "should be a pair of arrays "
+                                        "(the Beta parameters of the sticks)")
+            for part in wc:
+                _state.need_array(self, "weight_concentration_", shape=(k,), positive=True,
+                                  value=part)
+        else:
+            _state.need_array(self, "weight_concentration_", shape=(k,), positive=True)
+        _state.check_consistent("weights_", self.weights_, WEIGHT_PRIORS[kind].weights(wc),
+                                "weight_concentration_")
+        _state.need_array(self, "mean_precision_", shape=(k,), positive=True)
+        if self.covariance_type == "tied":
+            dof = _state.need_float(self, "degrees_of_freedom_")
+        else:
+            dof = _state.need_array(self, "degrees_of_freedom_", shape=(k,)).min()
+        if not dof > d - 1:
+            raise _state.StateError("degrees_of_freedom_", f"should be above n_features - 1 = "
+                                    f"{d - 1}; its smallest value is {dof:.6g}")
+        self._check_prior_state(d)
+        if _state.optional(self, "lower_bounds_"):
+            bounds = _state.need_list(self, "lower_bounds_")
+            if not all(isinstance(b, (int, float, np.floating)) for b in bounds):
+                raise _state.StateError("lower_bounds_", "should be a list of numbers")
+
+    def _check_prior_state(self, d: int) -> None:
+        _state.need_float(self, "weight_concentration_prior_", positive=True)
+        _state.need_float(self, "mean_precision_prior_", positive=True)
+        _state.need_array(self, "mean_prior_", shape=(d,))
+        if not _state.need_float(self, "degrees_of_freedom_prior_") > d - 1:
+            raise _state.StateError("degrees_of_freedom_prior_",
+                                    f"should be above n_features - 1 = {d - 1}")
+        if self.covariance_type == "spherical":
+            _state.need_float(self, "covariance_prior_", positive=True)
+        elif self.covariance_type == "diag":
+            _state.need_array(self, "covariance_prior_", shape=(d,), positive=True)
+        else:
+            _state.check_spd("covariance_prior_",
+                             _state.need_array(self, "covariance_prior_", shape=(d, d)))
 
     # --- using the fitted posterior -------------------------------------------------------------
     def _log_prob(self, X, *, resp: bool = False):
