@@ -302,7 +302,7 @@ default='standardize'
         """Fit the per-column transform, then the density on the transformed rows."""
         spec = self._transform_spec()
         names = list(getattr(X, "columns", []))
-        Xa = check_data(self, X, reset=True, allow_nan=True)
+        Xa = check_data(self, X, reset=True, allow_nan=True, dtype=np.float64)
         check_n_samples(Xa, 2, "to fit a density to a table")
         self.columns_ = [str(c) for c in names] or [f"x{j}" for j in range(Xa.shape[1])]
         seen = [col[~np.isnan(col)] for col in Xa.T]
