@@ -15,6 +15,8 @@ __all__ = [
     "FitError",
     "ModelFileError",
     "NotFittedError",
+    "RegularizationWarning",
+    "UnderdeterminedWarning",
 ]
 
 from sklearn.exceptions import ConvergenceWarning
@@ -43,3 +45,13 @@ class ModelFileError(DensityKitError, ValueError):
 
 class NotFittedError(DensityKitError, _SkNotFitted):
     """A method that needs a fitted model was called before ``fit``."""
+
+
+class RegularizationWarning(UserWarning):
+    """A fixed ``reg_covar`` is large against a column's variance, so it distorts the fit;
+    ``reg_covar='auto'`` (relative to each column's variance) or standardising fixes it."""
+
+
+class UnderdeterminedWarning(UserWarning):
+    """Too few rows for the covariance asked for (e.g. a full covariance from no more rows
+    than columns): the estimate is singular but for the regularisation."""

@@ -21,10 +21,10 @@ from .._validation import (
 )
 from .. import _state
 from .._linalg import inverse_upper_transpose
-from ..exceptions import DataError
+from ..exceptions import DataError, FitError, RegularizationWarning, UnderdeterminedWarning
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
-from ._engine import Params, Workspace, has_nan, log_prob_blocks
+from ._engine import Params, Workspace, block_rows, has_nan, iter_blocks, log_prob_blocks
 from ._missing import conditional_fill
 
 #: ways to fill empty cells (:meth:`GaussianModel.impute`)
@@ -60,21 +60,56 @@ class GaussianModel(DensityMixin, BaseEstimator):
         return COVARIANCE_TYPES[self.covariance_type]
 
     def _check_fit_input(self, X, sample_weight, min_samples: int):
-        self._ctype()
-        check_nonneg_float(self.reg_covar, "reg_covar")
+        X, w, _ = self._check_fit_data(X, sample_weight, min_samples, stacklevel=4)
+        return X, w
+
+    def _check_fit_data(self, X, sample_weight, min_samples: int, *, stacklevel: int = 3):
+        """Checked ``X``, weights (None when all are one) and each column's (weighted)
+        variance; warns of constant columns, a large ``reg_covar`` and too few rows."""
+        ctype = self._ctype()
+        check_reg_covar(self.reg_covar, auto=self._reg_auto)
         X = check_data(self, X, reset=True, allow_nan=True)
         check_n_samples(X, min_samples, f"to fit {type(self).__name__} (provide more rows or "
                         "use fewer components)")
         w = check_sample_weight(sample_weight, X.shape[0])
         _check_observed_columns(X, w)
+        rows = int(np.count_nonzero(w > 0))
+        if rows < 2:
+            raise DataError(f"{type(self).__name__} needs at least 2 rows with a positive "
+                            f"weight to estimate a covariance; got {rows}. Provide more rows.")
+        if self._maximum_likelihood:
+            check_determined(self._describe(), ctype.name, self._n_components(), rows,
+                             X.shape[1], stacklevel=stacklevel + 1)
         with np.errstate(invalid="ignore"):
-            const = np.flatnonzero(np.fmax.reduce(X, 0) - np.fmin.reduce(X, 0) == 0)
+            spread = np.fmax.reduce(X, 0) - np.fmin.reduce(X, 0)
+        _check_spread(spread)
+        const = np.flatnonzero(spread == 0)
         if const.size and X.shape[0] > 1:
             warnings.warn(
                 f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
-                f"reg_covar={self.reg_covar:g} alone. Drop them if they carry no information.",
-                UserWarning, stacklevel=3)
-        return X, (None if np.all(w == 1.0) else w)
+                f"reg_covar={self.reg_covar!r} alone. Drop them if they carry no information.",
+                UserWarning, stacklevel=stacklevel)
+        weights = None if np.all(w == 1.0) else w
+        var = column_variances(X, weights)
+        warn_large_reg(self.reg_covar, var, spread > 0, auto=self._reg_auto,
+                       stacklevel=stacklevel + 1)
+        return X, weights, var
+
+    # subclasses that fit by maximum likelihood (no prior) and take reg_covar='auto'
+    _maximum_likelihood = False
+    _reg_auto = False
+
+    def _n_components(self) -> int:
+        return int(getattr(self, "n_components", 1))
+
+    def _describe(self) -> str:
+        k = self._n_components()
+        head = f"n_components={k}, " if hasattr(self, "n_components") else ""
+        return f"{type(self).__name__}({head}covariance_type={self.covariance_type!r})"
+
+    def _work_reg(self, ws: Workspace, col_var: np.ndarray | None):
+        """``reg_covar`` in the work space's units (per column for ``'auto'``)."""
+        return work_regulariser(self.reg_covar, ws, col_var, self.covariance_type)
 
     def _scoring_space(self, p: Params) -> Workspace:
         """A centring and power-of-two scale for accurate scoring, from the parameters."""
@@ -192,6 +227,164 @@ class GaussianModel(DensityMixin, BaseEstimator):
             if idx.size:
                 X[idx] = p.means[j] + z[idx] @ factor[j].T
         return X, labels
+
+
+# --- regularisation -----------------------------------------------------------------------
+#: reg_covar='auto' adds this share of each column's (weighted) variance to its diagonal
+AUTO_REG = 1e-6
+#: a fixed reg_covar above this share of a column's variance warns (it distorts the column)
+REG_WARN_SHARE = 0.01
+# columns that vary by less than this have squared deviations below double precision's range
+_MIN_SPREAD = 1e-140
+
+
+def check_reg_covar(value, *, auto: bool = True) -> None:
+    """``reg_covar``: a finite number >= 0, or ``'auto'`` where the estimator takes it."""
+    if isinstance(value, str):
+        if value == "auto" and auto:
+            return
+        also = " or 'auto'" if auto else ""
+        raise DataError(f"reg_covar must be a finite number >= 0{also}; got {value!r}.")
+    check_nonneg_float(value, "reg_covar")
+
+
+def column_variances(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Each column's weighted variance over its observed cells, block by block (no
+    temporary the size of ``X``)."""
+    n, d = X.shape
+    nan = has_nan(X)
+    rows = block_rows(d)
+    count, total = np.zeros(d), np.zeros(d)
+    for sl in iter_blocks(n, rows):
+        B, wb = X[sl], (np.ones(sl.stop - sl.start) if w is None else w[sl])
+        if nan:
+            obs = ~np.isnan(B)
+            B = np.where(obs, B, 0.0)
+            count += wb @ obs
+        else:
+            count += wb.sum()
+        total += wb @ B
+    mean = total / count
+    m2 = np.zeros(d)
+    for sl in iter_blocks(n, rows):
+        dev = np.subtract(X[sl], mean, dtype=np.float64)
+        if nan:
+            dev = np.where(np.isnan(dev), 0.0, dev)
+        m2 += (dev**2).sum(0) if w is None else w[sl] @ dev**2
+    return m2 / count
+
+
+def auto_variances(col_var: np.ndarray) -> np.ndarray:
+    """The variances ``'auto'`` scales: a constant column takes the mean variance of the
+    others (1 when every column is constant), so it still gets a regulariser in the units
+    of the data."""
+    v = np.asarray(col_var, dtype=np.float64).copy()
+    live = v > 0
+    v[~live] = v[live].mean() if live.any() else 1.0
+    return v
+
+
+def work_regulariser(reg_covar, ws: Workspace, col_var: np.ndarray | None,
+                     covariance_type: str):
+    """``reg_covar`` divided by the work space's scale squared: a number, or for ``'auto'``
+    :data:`AUTO_REG` times each column's variance (their mean for 'spherical', which has one
+    variance per component)."""
+    if isinstance(reg_covar, str):
+        if col_var is None:
+            raise ValueError("reg_covar='auto' needs the columns' variances")
+        reg = AUTO_REG * auto_variances(col_var) / ws.scale / ws.scale
+        return float(reg.mean()) if covariance_type == "spherical" else reg
+    return float(reg_covar) / ws.scale / ws.scale
+
+
+def warn_large_reg(reg_covar, col_var: np.ndarray, varying: np.ndarray, *, auto: bool,
+                   stacklevel: int = 3) -> None:
+    """A fixed ``reg_covar`` above :data:`REG_WARN_SHARE` of a (non-constant) column's
+    variance dominates that column's fitted variance: say so, and how to fix it."""
+    if isinstance(reg_covar, str) or reg_covar == 0:
+        return
+    bad = np.flatnonzero(varying & (reg_covar > REG_WARN_SHARE * col_var))
+    if not bad.size:
+        return
+    fix = ("pass reg_covar='auto' (a regulariser relative to each column's variance) or "
+           if auto else "pass a smaller reg_covar or ")
+    warnings.warn(
+        f"reg_covar={reg_covar:g} is more than {REG_WARN_SHARE:.0%} of the variance of "
+        f"column(s) {bad.tolist()[:10]} of X (the smallest is {col_var[bad].min():.3g}), so "
+        f"it inflates their fitted variance and the density depends on their units. To fix "
+        f"it, {fix}standardise the columns first (TableModel does).",
+        RegularizationWarning, stacklevel=stacklevel)
+
+
+def _check_spread(spread: np.ndarray) -> None:
+    tiny = np.flatnonzero((spread > 0) & (spread < _MIN_SPREAD))
+    if tiny.size:
+        raise DataError(
+            f"Column(s) {tiny.tolist()[:10]} of X vary by only {spread[tiny].min():.3g}; the "
+            "squares of such deviations underflow double precision. Rescale the data (for "
+            "example multiply by a power of ten).")
+
+
+# --- too few rows for the covariance ---------------------------------------------------------
+#: a full or tied covariance with more than this many parameters per value of X is refused
+MAX_PARAMS_PER_VALUE = 10
+#: a fit whose per-block temporaries would exceed this is refused before it starts
+MAX_WORK_BYTES = 2 * 2**30
+
+
+def rows_needed(covariance_type: str, k: int, d: int) -> int:
+    """Rows (with positive weight) for ``k`` components of ``covariance_type`` in ``d``
+    dimensions to have non-singular covariances from the data alone."""
+    return {"full": k * (d + 1), "tied": d + k, "diag": 2 * k, "spherical": 2 * k}[
+        covariance_type]
+
+
+_NEED = {
+    "full": "a full covariance needs more rows than columns ({d}) for each component",
+    "tied": "a tied covariance needs more rows than columns ({d}) plus components ({k})",
+    "diag": "a diagonal covariance needs at least 2 rows per component",
+    "spherical": "a spherical covariance needs at least 2 rows per component",
+}
+
+
+def check_determined(what: str, covariance_type: str, k: int, n: int, d: int, *,
+                     stacklevel: int = 3) -> None:
+    """Warn when ``n`` rows are too few for ``k`` components of ``covariance_type`` in ``d``
+    dimensions, and refuse fits that are hopeless: full or tied covariances with many more
+    parameters than ``X`` has values, or whose working memory would be unreasonable."""
+    ctype = COVARIANCE_TYPES[covariance_type]
+    width = ctype.width(d, k)
+    work = 8 * width * min(n, block_rows(width))
+    n_params = ctype.n_cov_params(k, d)
+    need = rows_needed(covariance_type, k, d)
+    most = max(1, _most_k(covariance_type, n, d))
+    fewer = "" if k == 1 else f", fewer components (at most {most})"
+    fixes = (f"Use covariance_type='diag' or 'spherical'{fewer}, or fewer dimensions "
+             "(LatentDensity fits on principal components; the command line's --model latent)")
+    if covariance_type in ("full", "tied") and (
+            work > MAX_WORK_BYTES or (n < need and n_params > MAX_PARAMS_PER_VALUE * n * d)):
+        raise FitError(
+            f"{what} cannot be fitted to {n:,} rows x {d:,} columns: its covariance has "
+            f"{n_params:,} parameters, {n_params / (n * d):.3g} times the {n * d:,} values "
+            f"in X, and needs about {work / 2**30:.2g} GiB of working memory. {fixes}, or "
+            "select fewer columns.")
+    if n < need:
+        if covariance_type in ("diag", "spherical"):
+            fixes = f"Use fewer components (at most {max(1, n // 2)})"
+        warnings.warn(
+            f"{what} is under-determined: {_NEED[covariance_type].format(d=d, k=k)}, at "
+            f"least {need:,} rows here, and X has {n:,} rows x {d:,} columns. The fitted "
+            "covariances are singular but for reg_covar, so the density is sharp along the "
+            f"rows and says little elsewhere. {fixes}.",
+            UnderdeterminedWarning, stacklevel=stacklevel)
+
+
+def _most_k(covariance_type: str, n: int, d: int) -> int:
+    if covariance_type == "full":
+        return n // (d + 1)
+    if covariance_type == "tied":
+        return n - d
+    return n // 2
 
 
 def _check_observed_columns(X: np.ndarray, w: np.ndarray) -> None:

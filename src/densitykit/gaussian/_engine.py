@@ -365,7 +365,8 @@ def _reseed(stats: Stats, empty: np.ndarray, ctype: CovarianceType) -> Stats:
 
 
 def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = True) -> Params:
-    """New parameters from summed statistics, with regularisation ``reg`` (work units).
+    """New parameters from summed statistics, with regularisation ``reg`` (work units; a
+    number, or one per column) added to the covariances' diagonals.
 
     A component with no weight left is re-seeded at the worst-fitted row; a covariance that is
     not positive definite gets more regularisation. Both warn with what happened.
@@ -387,11 +388,12 @@ def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = Tr
             if attempt:
                 warnings.warn(
                     f"A covariance was singular (collapsed or duplicated data); regularisation "
-                    f"was raised to {reg:.3g} (in units of the data's scale squared) to fit it. "
+                    f"was raised to {np.max(reg):.3g} (in units of the data's scale squared) "
+                    "to fit it. "
                     "Consider fewer components, a larger reg_covar, or removing duplicated "
                     "columns.", ConvergenceWarning, stacklevel=3)
             return Params(weights, means, cov, pc)
-        reg = max(reg * 100.0, 1e-10)
+        reg = np.maximum(reg * 100.0, 1e-10)  # a number, or one per column
     raise FitError(
         "Fitting the mixture failed: some components have an ill-defined covariance (singleton "
         "or collapsed samples) even after raising the regularisation. Decrease the number of "

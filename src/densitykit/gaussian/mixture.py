@@ -16,7 +16,7 @@ from .._validation import (
 from ..exceptions import ConvergenceWarning, DataError
 from ..scale import is_dask
 from .. import _state
-from ._base import GaussianModel, check_mixture_state
+from ._base import GaussianModel, check_mixture_state, column_variances
 from ._engine import (
     InMemoryData,
     Params,
@@ -42,9 +42,14 @@ class GaussianMixture(GaussianModel):
         diagonal covariances, or per-component single variances.
     tol : float, default=1e-3
         EM stops when the mean log-likelihood per row changes by less than this.
-    reg_covar : float, default=1e-6
+    reg_covar : float or 'auto', default=1e-6
         Added to the diagonal of every covariance (in the data's units squared) to keep it
-        positive definite.
+        positive definite; the default is scikit-learn's. A fixed value is in the data's
+        units, so it matters for columns of small variance: above 1% of a column's
+        (weighted) variance it warns (:class:`~densitykit.exceptions.RegularizationWarning`).
+        ``'auto'`` adds ``1e-6`` times each column's variance (their mean for 'spherical';
+        a constant column takes the mean variance of the others), so the fitted model
+        follows the data's units: ``score(c * X)`` is ``score(X) - n_features * log(c)``.
     max_iter : int, default=100
         Maximum EM iterations per initialisation. ``0`` keeps the initial parameters (of the
         last initialisation when ``n_init > 1``), as scikit-learn does, without a warning.
@@ -99,6 +104,16 @@ class GaussianMixture(GaussianModel):
     log-density 0 and the mixture weights as posteriors. :meth:`impute` fills empty cells.
     A column with no observed value cannot be fitted and raises an error.
 
+    **Too few rows.** A full covariance estimated from no more rows than columns is singular
+    but for ``reg_covar`` (likewise 'tied' with fewer than ``n_features + n_components``
+    rows, and 'diag' or 'spherical' with fewer than 2 rows per component). ``fit`` then warns
+    (:class:`~densitykit.exceptions.UnderdeterminedWarning`) naming the fixes: 'diag' or
+    'spherical', fewer components, or fewer dimensions through
+    :class:`~densitykit.LatentDensity`. A full or tied fit with more than ten covariance
+    parameters per value of ``X`` (50 rows x 2,000 columns), or one whose working memory
+    would pass 2 GiB, is refused with a :class:`~densitykit.exceptions.FitError` before any
+    work.
+
     Examples
     --------
     >>> import numpy as np
@@ -114,6 +129,9 @@ class GaussianMixture(GaussianModel):
     >>> gm.impute(np.array([[-3.0, np.nan], [np.nan, 3.0]])).round().tolist()
     [[-3.0, -3.0], [3.0, 3.0]]
     """
+
+    _maximum_likelihood = True
+    _reg_auto = True
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None,
@@ -151,11 +169,12 @@ class GaussianMixture(GaussianModel):
 
             return fit_dask(self, X, sample_weight)
         k = self._check_em_options()
-        X, w = self._check_fit_input(X, sample_weight, min_samples=max(2, k))
+        X, w, col_var = self._check_fit_data(X, sample_weight, min_samples=max(2, k))
         ws = Workspace.from_data(X, w)
         with blas_single_threaded():
             data = InMemoryData(X, w, ws)
-            return self._fit_from(in_memory_stats(data, self._ctype()), data, ws)
+            return self._fit_from(in_memory_stats(data, self._ctype()), data, ws,
+                                  col_var=col_var)
 
     def _check_em_options(self) -> int:
         """Validate the EM options (as ``fit`` does for any data source); ``n_components``."""
@@ -167,16 +186,19 @@ class GaussianMixture(GaussianModel):
         return k
 
     def _fit_from(self, stats_fn, init_data: InMemoryData, ws: Workspace,
-                  callback=None) -> GaussianMixture:
+                  callback=None, *, col_var=None) -> GaussianMixture:
         """EM from ``n_init`` starts (or the current solution with ``warm_start``) over any
         ``stats_fn``; keeps the best and sets the fitted attributes.
 
         ``init_data`` holds the rows the starts are drawn from (all of them in memory, a
-        sample of them for chunked data).
+        sample of them for chunked data); ``col_var`` the columns' variances over all the
+        rows (for ``reg_covar='auto'``; from ``init_data`` when not given).
         """
         ctype = self._ctype()
         jac = ws.log_jacobian(ws.shift.shape[0])
-        reg = self.reg_covar / ws.scale**2
+        if col_var is None and isinstance(self.reg_covar, str):
+            col_var = column_variances(init_data.X, init_data.w)
+        reg = self._work_reg(ws, col_var)
         given = self._check_given(self.n_components, ws.shift.shape[0])
         rng = check_random_state(self.random_state)
         warm = self.warm_start and hasattr(self, "converged_")

@@ -39,10 +39,13 @@ class Normal(GaussianModel):
     ----------
     covariance_type : {'full', 'diag', 'spherical'}, default='full'
         A full covariance matrix, independent features, or one variance for all features.
-    reg_covar : float, default=1e-6
+    reg_covar : float or 'auto', default=1e-6
         Added to the diagonal of the covariance (data units squared) to keep it positive
         definite; the same default as :class:`GaussianMixture`, so a one-component mixture
-        and a ``Normal`` agree.
+        and a ``Normal`` agree. ``'auto'`` adds ``1e-6`` times each column's (weighted)
+        variance instead, so the fit follows the data's units (see
+        :class:`GaussianMixture`). A fixed value above 1% of a column's variance warns
+        (:class:`~densitykit.exceptions.RegularizationWarning`).
 
     Notes
     -----
@@ -51,6 +54,10 @@ class Normal(GaussianModel):
     cells, run until the mean log-likelihood per row changes by less than 1e-10), and
     scores use the density of each row's observed cells. Without empty cells the estimate
     is the closed-form one, in one pass.
+
+    With no more rows than columns a full covariance is singular but for ``reg_covar``: the
+    fit warns (:class:`~densitykit.exceptions.UnderdeterminedWarning`), and refuses tables
+    so wide that the covariance would have more than ten parameters per value of ``X``.
 
     Attributes
     ----------
@@ -74,6 +81,8 @@ class Normal(GaussianModel):
     """
 
     _covariance_types = ("full", "diag", "spherical")
+    _maximum_likelihood = True
+    _reg_auto = True
 
     def __init__(self, covariance_type="full", *, reg_covar=1e-6):
         self.covariance_type = covariance_type
@@ -85,7 +94,7 @@ class Normal(GaussianModel):
             from ..scale.dask import fit_dask
 
             return fit_dask(self, X, sample_weight)
-        X, w = self._check_fit_input(X, sample_weight, min_samples=2)
+        X, w, col_var = self._check_fit_data(X, sample_weight, min_samples=2)
         ctype = self._ctype()
         ws = Workspace.from_data(X, w)
         n, d = X.shape
@@ -94,7 +103,7 @@ class Normal(GaussianModel):
         def one(sl: slice):
             return hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
 
-        reg = self.reg_covar / ws.scale**2
+        reg = self._work_reg(ws, col_var)
         with blas_single_threaded():
             if has_nan(X):
                 p = ws.to_user(self._fit_missing(X, w, ws, reg))

@@ -19,8 +19,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from .._parallel import blas_single_threaded
-from .._validation import check_int, check_nonneg_float, check_random_state
+from .._validation import check_int, check_random_state
 from ..exceptions import DataError, DataTypeError
+from ..gaussian._base import check_determined, check_reg_covar, warn_large_reg
 from ..gaussian._covariance import COVARIANCE_TYPES
 from ..gaussian._engine import (
     InMemoryData,
@@ -220,8 +221,13 @@ def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) ->
     if const.size and m.n > 1:
         warnings.warn(
             f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
-            f"reg_covar={est.reg_covar:g} alone. Drop them if they carry no information.",
+            f"reg_covar={est.reg_covar!r} alone. Drop them if they carry no information.",
             UserWarning, stacklevel=5)
+    if est._maximum_likelihood:
+        check_determined(est._describe(), est.covariance_type, est._n_components(), m.n,
+                         m.mean.shape[0], stacklevel=6)
+    warn_large_reg(est.reg_covar, m.m2 / m.weight, m.hi - m.lo > 0, auto=est._reg_auto,
+                   stacklevel=6)
 
 
 def _set_features(est: Any, source: ChunkSource) -> None:
@@ -253,13 +259,13 @@ def fit_chunked(est: Any, source: ChunkSource, *, where: str = "X",
 
 def _fit_normal(est: Any, source: ChunkSource, where: str) -> Any:
     ctype = est._ctype()
-    check_nonneg_float(est.reg_covar, "reg_covar")
+    check_reg_covar(est.reg_covar, auto=est._reg_auto)
     m = source.moments()
     _check_moments(est, m, 2, where)
     source.weighted = source.weighted and not m.unit
     ws = m.workspace()
     stats = source.reduce(chunk_hard_stats, ws, ctype.name)
-    p = ws.to_user(m_step(stats, ctype, est.reg_covar / ws.scale**2, reseed=False))
+    p = ws.to_user(m_step(stats, ctype, est._work_reg(ws, m.m2 / m.weight), reseed=False))
     _set_features(est, source)
     est.mean_ = p.means[0]
     est.covariance_ = p.covariances[0]
@@ -270,7 +276,7 @@ def _fit_normal(est: Any, source: ChunkSource, where: str) -> Any:
 def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sample: int) -> Any:
     k = est._check_em_options()
     ctype = est._ctype()
-    check_nonneg_float(est.reg_covar, "reg_covar")
+    check_reg_covar(est.reg_covar, auto=est._reg_auto)
     init_sample = check_int(init_sample, "init_sample", 1)
     m = source.moments()
     _check_moments(est, m, max(2, k), where)
@@ -294,7 +300,7 @@ def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sampl
         return source.reduce(chunk_em_stats, ws, params, ctype.name, source.threads)
 
     _set_features(est, source)
-    return est._fit_from(stats_fn, sample, ws, callback)
+    return est._fit_from(stats_fn, sample, ws, callback, col_var=m.m2 / m.weight)
 
 
 # --- sampling in chunks -----------------------------------------------------------------------
