@@ -1,21 +1,80 @@
-"""Threads shared by every evaluator: one pool, and BLAS held to one thread inside it."""
+"""Threads, decided in one place: how many cores this process may use, one pool for our
+own block-parallel work, and caps for BLAS, OpenMP and numba.
+
+:func:`available_cores` is the smallest of the CPU affinity mask, the cgroup CPU quota (a
+container given 1.5 CPUs gets 1) and ``OMP_NUM_THREADS`` when it is set. Every parallel
+region sizes itself from it: the pool, BLAS and OpenMP inside :func:`limited` (BLAS on one
+thread inside our blocks, :func:`blas_single_threaded`, since the blocks are the
+parallelism), and numba's threaded loops. Threads never outnumber the cores, so a busy
+machine costs us our share of the time and no more.
+"""
 
 from __future__ import annotations
 
+import math
 import os
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 
-__all__ = ["blas_single_threaded", "openmp_single_threaded", "thread_pool"]
+__all__ = ["available_cores", "blas_single_threaded", "limited", "openmp_single_threaded",
+           "thread_pool"]
 
 _STATE: dict[str, object] = {}
+
+
+def _cgroup_cores() -> float | None:
+    """The CPU quota of this process's cgroup (v2 ``cpu.max`` or v1 CFS), if there is one."""
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        if quota != "max":
+            return int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+            period = int(f.read())
+        if quota > 0 and period > 0:
+            return quota / period
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _env_threads() -> int | None:
+    try:
+        value = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0])
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def available_cores() -> int:
+    """Cores this process may use (at least 1); see the module's docstring."""
+    if "cores" not in _STATE:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not Linux
+            cores = os.cpu_count() or 1
+        quota = _cgroup_cores()
+        if quota is not None:
+            cores = min(cores, max(1, math.floor(quota)))
+        env = _env_threads()
+        if env is not None:
+            cores = min(cores, env)
+        _STATE["cores"] = max(1, cores)
+    return int(_STATE["cores"])
 
 
 def _init() -> None:
     if "executor" not in _STATE:
         from threadpoolctl import ThreadpoolController
 
-        _STATE["executor"] = ThreadPoolExecutor(min(os.cpu_count() or 1, 8))
+        _STATE["executor"] = ThreadPoolExecutor(min(available_cores(), 8))
         _STATE["controller"] = ThreadpoolController()
 
 
@@ -44,3 +103,23 @@ def openmp_single_threaded() -> AbstractContextManager:
     """
     _init()
     return _STATE["controller"].limit(limits=1, user_api="openmp")
+
+
+@contextmanager
+def limited() -> Iterator[int]:
+    """Context in which BLAS, OpenMP and numba's threaded loops use at most
+    :func:`available_cores` threads (their own defaults count every core of the machine,
+    whatever the affinity mask or the container's quota); yields that number."""
+    _init()
+    cores = available_cores()
+    numba = sys.modules.get("numba")  # only if something has loaded it already
+    before = None
+    if numba is not None:
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(cores, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with _STATE["controller"].limit(limits=cores):
+            yield cores
+    finally:
+        if before is not None:
+            numba.set_num_threads(before)

@@ -10,7 +10,6 @@ that the one-pass moment formulas stay accurate whatever the units of the data.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .._linalg import logsumexp_columns, upper_indices
-from .._parallel import thread_pool
+from .._parallel import available_cores, thread_pool
 from ..exceptions import ConvergenceWarning, FitError
 from ._covariance import CovarianceType
 from ._missing import MissingRows, correct, missing_log_prob, missing_rows, missing_stats
@@ -248,14 +247,14 @@ def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
     BLAS on small blocks is several times slower on a busy machine).
     """
     slices = list(iter_blocks(n, rows))
-    if len(slices) < 4 or (os.cpu_count() or 1) < 2:
+    if len(slices) < 4 or available_cores() < 2:
         return [fn(s) for s in slices]
     return list(thread_pool().map(fn, slices))
 
 
 def _map_parts(fn: Callable[[object], object], parts: list) -> list:
     """``fn`` over a few independent parts, on the thread pool when there are several."""
-    if len(parts) < 2 or (os.cpu_count() or 1) < 2:
+    if len(parts) < 2 or available_cores() < 2:
         return [fn(p) for p in parts]
     return list(thread_pool().map(fn, parts))
 
@@ -413,7 +412,8 @@ class EMResult:
 def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: CovarianceType, *,
            reg: float, tol: float, max_iter: int, lower_bound: float = -np.inf,
            callback: Callable[[int, float], None] | None = None,
-           update: Callable[[Stats, Params], tuple[Params, float]] | None = None) -> EMResult:
+           update: Callable[[Stats, Params], tuple[Params, float]] | None = None,
+           accelerate: bool = False) -> EMResult:
     """The EM loop, written once: ``stats_fn(params)`` sums block statistics over the data.
 
     The lower bound is the mean log-likelihood of the parameters before each M-step (the
@@ -424,7 +424,13 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
     ``update(stats, params) -> (new_params, lower_bound)`` replaces the M-step and the lower
     bound (variational mixtures pass their own; ``params`` is then whatever state it and
     ``stats_fn`` share).
+
+    ``accelerate`` runs :func:`_squarem` instead (maximum likelihood only): the same fixed
+    point in fewer passes over the data.
     """
+    if accelerate and update is None and max_iter > 0:
+        return _squarem(stats_fn, params, ctype, reg=reg, tol=tol, max_iter=max_iter,
+                        lower_bound=lower_bound, callback=callback)
     lower_bounds: list[float] = []
     converged = False
     n_iter = 0
@@ -449,6 +455,115 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
             converged = True
             break
     return EMResult(params, lower_bound, n_iter, converged, lower_bounds)
+
+
+class _Passes:
+    """E-steps counted against ``max_iter``, each lower bound recorded and checked."""
+
+    def __init__(self, stats_fn, max_iter: int, callback) -> None:
+        self.stats_fn, self.max_iter, self.callback = stats_fn, max_iter, callback
+        self.lower_bounds: list[float] = []
+
+    @property
+    def left(self) -> int:
+        return self.max_iter - len(self.lower_bounds)
+
+    def __call__(self, params: Params) -> tuple[Stats, float]:
+        stats = self.stats_fn(params)
+        lb = stats.loglik / stats.weight
+        self.lower_bounds.append(lb)
+        if self.callback is not None:
+            self.callback(len(self.lower_bounds), lb)
+        if not np.isfinite(lb):
+            raise FitError(
+                "The log-likelihood became infinite or NaN during EM; the data may hold extreme "
+                "values or exact duplicates. Scale the data or increase reg_covar.")
+        return stats, lb
+
+
+def _squarem(stats_fn, params: Params, ctype: CovarianceType, *, reg: float, tol: float,
+             max_iter: int, lower_bound: float, callback) -> EMResult:
+    """EM accelerated by SQUAREM (Varadhan and Roland 2008, the S3 step length).
+
+    A cycle takes two EM steps ``p1 = F(p0)``, ``p2 = F(p1)``, then jumps along
+    ``r = p1 - p0``, ``v = p2 - 2 p1 + p0`` to ``p0 - 2 a r + a^2 v`` with
+    ``a = -|r| / |v|`` (``a = -1`` is ``p2``, plain EM), at most ``longest`` long (1 at
+    first, 4 times more each time it is reached, 4 times less after a rejection). The jump
+    stays on valid parameters (see :func:`_extrapolate`) and is kept only if its
+    log-likelihood is at least that of ``p1``; else the cycle goes on from ``p2``, so the
+    likelihood of the points EM continues from never decreases. Convergence is
+    tested as in plain EM, on the change over one plain step, so the fixed point is the same;
+    ``max_iter`` counts E-steps (passes over the data), each one's lower bound is recorded.
+    """
+    step = _Passes(stats_fn, max_iter, callback)
+    prev, plain = lower_bound, True
+    longest = 1.0  # the longest step allowed: grows 4x when reached, shrinks on a rejection
+
+    def result(p: Params, lb: float, converged: bool) -> EMResult:
+        return EMResult(p, lb, len(step.lower_bounds), converged, step.lower_bounds)
+
+    while True:
+        stats, lb0 = step(params)
+        p1 = m_step(stats, ctype, reg)
+        if plain and abs(lb0 - prev) < tol:
+            return result(p1, lb0, True)
+        if step.left <= 0:
+            return result(p1, lb0, False)
+        stats, lb1 = step(p1)
+        p2 = m_step(stats, ctype, reg)
+        if abs(lb1 - lb0) < tol:
+            return result(p2, lb1, True)
+        jump, length = (_extrapolate(params, p1, p2, ctype, longest) if step.left > 0
+                        else (None, 1.0))
+        if length >= longest:
+            longest *= 4.0
+        if jump is None:
+            params, prev, plain = p2, lb1, True
+            if step.left <= 0:
+                return result(p2, lb1, False)
+            continue
+        stats, lbx = step(jump)
+        if lbx < lb1:  # the safeguard: back to plain EM from p2
+            params, prev, plain = p2, lb1, True
+            longest = max(1.0, longest / 4.0)
+            if step.left <= 0:
+                return result(p2, lb1, False)
+            continue
+        params, prev, plain = m_step(stats, ctype, reg), lbx, True
+        if step.left <= 0:
+            return result(params, lbx, False)
+
+
+def _extrapolate(p0: Params, p1: Params, p2: Params, ctype: CovarianceType,
+                 longest: float) -> tuple[Params | None, float]:
+    """The SQUAREM jump from ``p0`` through ``p1``, ``p2`` with a step length of at most
+    ``longest``, and the length asked for (``None``: take ``p2``).
+
+    The jump is taken in coordinates where every point is valid: log weights (renormalised),
+    means, and the covariances' Cholesky factors (square roots for diag and spherical), so
+    a jump fails only if a factor becomes singular; it is then halved towards plain EM."""
+    square = ctype.name in ("diag", "spherical")
+    parts = [(np.log(p.weights), p.means,
+              np.sqrt(p.covariances) if square else np.linalg.cholesky(p.covariances))
+             for p in (p0, p1, p2)]
+    r = [b - a for a, b in zip(parts[0], parts[1])]
+    v = [c - 2.0 * b + a for a, b, c in zip(*parts)]
+    rr = sum(float(np.vdot(x, x)) for x in r)
+    vv = sum(float(np.vdot(x, x)) for x in v)
+    if not (vv > 0.0 and rr > 0.0):
+        return None, 1.0
+    length = math.sqrt(rr / vv)
+    alpha = -min(length, longest)
+    while alpha < -1.0 - 1e-3:
+        logw, mu, factor = (x0 - 2.0 * alpha * dr + alpha**2 * dv
+                            for x0, dr, dv in zip(parts[0], r, v))
+        cov = factor**2 if square else factor @ np.swapaxes(factor, -1, -2)
+        pc = ctype.prec_chol(cov) if np.all(np.isfinite(cov)) else None
+        if pc is not None and np.all(np.isfinite(pc)) and np.all(np.isfinite(logw)):
+            w = np.exp(logw - logw.max())
+            return Params(w / w.sum(), mu, cov, pc), length
+        alpha = 0.5 * (alpha - 1.0)
+    return None, length
 
 
 def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Params], Stats]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .._parallel import blas_single_threaded
+from .._parallel import blas_single_threaded, limited
 from . import _compiled
 from ._kernels import Kernel
 
@@ -186,17 +186,19 @@ def log_kernel_sums(
     run_max = np.full((scales.size, m), -np.inf)
     run_sum = np.zeros((scales.size, m))
     mb, nb = _block_sizes(m, n, budget)
-    if fast and compiled is None and kernel.code == 0 and scales.size == 1 and m * n >= _FUSED_MIN:
-        with blas_single_threaded():
-            _fused_gaussian(Q, qsq_all, X, xsq, logw, float(scales[0]), loo, prep, mb, nb,
-                            run_max[0], run_sum[0])
-    elif m * n < _FUSED_MIN:  # small products: BLAS threads only spin
-        with blas_single_threaded():
+    fused = fast and compiled is None and kernel.code == 0 and scales.size == 1
+    with limited():
+        if fused and m * n >= _FUSED_MIN:
+            with blas_single_threaded():
+                _fused_gaussian(Q, qsq_all, X, xsq, logw, float(scales[0]), loo, prep, mb, nb,
+                                run_max[0], run_sum[0])
+        elif m * n < _FUSED_MIN:  # small products: BLAS threads only spin
+            with blas_single_threaded():
+                _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
+                         compiled is True, run_max, run_sum)
+        else:
             _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
                      compiled is True, run_max, run_sum)
-    else:
-        _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
-                 compiled is True, run_max, run_sum)
     with np.errstate(divide="ignore"):
         out = np.where(run_sum > 0, np.log(np.where(run_sum > 0, run_sum, 1.0)) + run_max, -np.inf)
     return out if np.ndim(inv_s2) else out[0]

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import gammaln
 
+from .._parallel import limited
 from ..exceptions import DataError
 from . import _compiled
 from ._exact import use_compiled
@@ -168,6 +169,7 @@ def _cell_sums(Q: np.ndarray, X: np.ndarray, w: np.ndarray, kernel: Kernel,
     np.cumsum(np.bincount(ids, minlength=starts.size - 1), out=starts[1:])
     qcell = np.clip(np.floor(Q - lo), -2, dims + 1).astype(np.int64)
     self_index = order if loo else np.empty(0, dtype=np.int64)
-    return _compiled.cell_kernel_sums(
-        np.ascontiguousarray(Q), np.ascontiguousarray(X[order]), w[order], qcell, starts,
-        dims, kernel.code, self_index)
+    with limited():
+        return _compiled.cell_kernel_sums(
+            np.ascontiguousarray(Q), np.ascontiguousarray(X[order]), w[order], qcell, starts,
+            dims, kernel.code, self_index)
