@@ -137,3 +137,56 @@ def test_chunked_fit_takes_auto(tmp_path):
     np.testing.assert_allclose(lazy.covariances_, ref.covariances_, rtol=1e-7)
     with pytest.warns(RegularizationWarning):
         Normal().fit(da.from_array(X * 1e-5, chunks=(100, 3)))
+
+
+# --- the paths that fit on data in their own units use 'auto' ------------------------------
+def test_table_model_without_transform_uses_auto():
+    import pandas as pd
+
+    from densitykit import TableModel
+
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    assert TableModel(column_transform=None).fit(frame).density_.reg_covar == "auto"
+    assert TableModel().fit(frame).density_.reg_covar == 1e-6  # standardised first
+    c = 1e-5
+    ref = TableModel(column_transform=None).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RegularizationWarning)
+        small = TableModel(column_transform=None).fit(frame * c)
+    np.testing.assert_allclose(small.score_samples(frame * c),
+                               ref.score_samples(frame) - D * np.log(c), rtol=1e-9, atol=1e-9)
+
+
+def test_latent_and_selector_defaults_use_auto():
+    from densitykit import LatentDensity, ModelSelector
+
+    assert LatentDensity().fit(X).density_.reg_covar == "auto"
+    sel = ModelSelector(param_grid={"n_components": [1, 2]}, random_state=0).fit(X)
+    assert sel.best_estimator_.reg_covar == "auto"
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    (["--transform", "none"], "auto"),
+    (["--transform", "none", "--model", "normal"], "auto"),
+    (["--transform", "none", "--reg-covar", "0.001"], 0.001),
+    (["--reg-covar", "auto"], "auto"),
+    ([], 1e-6),
+], ids=["none", "none-normal", "none-given", "auto-given", "standardize"])
+def test_cli_transform_none_uses_auto(tmp_path, monkeypatch, options, expected):
+    import pandas as pd
+
+    from densitykit.cli import main
+    from densitykit.persist import load
+
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame(X * 1e-4, columns=["a", "b", "c"]).to_csv("t.csv", index=False)
+    size = [] if "normal" in options else ["--components", "1"]
+    assert main(["fit", "t.csv", *size, "-q", *options]) == 0
+    assert load("t.dkm").density_.reg_covar == expected
+
+
+def test_cli_reg_covar_must_be_a_number_or_auto(capsys):
+    from densitykit.cli import main
+
+    assert main(["fit", "t.csv", "--reg-covar", "big"]) == 2
+    assert "expected a number >= 0 or 'auto', got 'big'" in capsys.readouterr().err

@@ -12,6 +12,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DensityKitError",
+    "DensityKitWarning",
     "FitError",
     "ModelFileError",
     "NotFittedError",
@@ -47,11 +48,15 @@ class NotFittedError(DensityKitError, _SkNotFitted):
     """A method that needs a fitted model was called before ``fit``."""
 
 
-class RegularizationWarning(UserWarning):
+class DensityKitWarning(UserWarning):
+    """Base class of the warnings that say a fit may not be what was asked for."""
+
+
+class RegularizationWarning(DensityKitWarning):
     """A fixed ``reg_covar`` is large against a column's variance, so it distorts the fit;
     ``reg_covar='auto'`` (relative to each column's variance) or standardising fixes it."""
 
 
-class UnderdeterminedWarning(UserWarning):
+class UnderdeterminedWarning(DensityKitWarning):
     """Too few rows for the covariance asked for (e.g. a full covariance from no more rows
     than columns): the estimate is singular but for the regularisation."""

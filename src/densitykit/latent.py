@@ -43,7 +43,9 @@ def _default_density() -> Any:
         from .gaussian import GaussianMixture
     except ImportError:  # pragma: no cover - the engine ships with densitykit
         from sklearn.mixture import GaussianMixture
-    return GaussianMixture()
+
+        return GaussianMixture()
+    return GaussianMixture(reg_covar="auto")  # the latent coordinates keep X's units
 
 
 def count_parameters(estimator: Any) -> int:
@@ -109,7 +111,8 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
         A linear reducer with ``fit`` and ``transform`` (PCA, TruncatedSVD, ...). ``None``
         uses ``PCA(n_components)``.
     density : estimator, default=None
-        Density for the reduced coordinates. ``None`` uses densitykit's ``GaussianMixture``.
+        Density for the reduced coordinates. ``None`` uses densitykit's ``GaussianMixture``
+        with ``reg_covar='auto'`` (the coordinates are in the units of ``X``).
     n_components : int or float, default=0.95
         For the default PCA only: the number of retained directions, or the fraction of
         variance to keep when in (0, 1).

@@ -244,7 +244,9 @@ class TableModel(DensityMixin, BaseEstimator):
     ----------
     density : estimator, optional
         Any densitykit (or scikit-learn) density with ``fit``, ``score_samples`` and
-        ``sample``; it is cloned. Default: a one-component densitykit ``GaussianMixture``.
+        ``sample``; it is cloned. Default: a one-component densitykit ``GaussianMixture``
+        (with ``reg_covar='auto'`` when ``column_transform`` is None: the columns are then
+        in their own units).
     column_transform : {'standardize', 'quantile', 'yeo-johnson', None}, \
 default='standardize'
         Per-column map applied before the density: ``'standardize'`` (zero mean, unit
@@ -318,7 +320,10 @@ default='standardize'
         if density is None:
             from .gaussian import GaussianMixture
 
-            density = GaussianMixture(n_components=1)
+            # without a transform the columns keep their units: a regulariser relative to
+            # each column's variance keeps the fit independent of them
+            reg = "auto" if self.column_transform is None else 1e-6
+            density = GaussianMixture(n_components=1, reg_covar=reg)
         self.density_ = clone(density).fit(Z, **fit_params)
         return self
 

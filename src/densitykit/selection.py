@@ -335,7 +335,8 @@ class ModelSelector(BaseEstimator):
     ----------
     estimator : estimator, default=None
         Any density with ``fit`` and ``score_samples`` (``bic``/``aic`` for those
-        criteria). ``None`` uses densitykit's ``GaussianMixture``; a
+        criteria). ``None`` uses densitykit's ``GaussianMixture`` (with
+        ``reg_covar='auto'``: ``X`` comes in its own units); a
         ``BayesianGaussianMixture`` is searched the same way, e.g. over
         ``weight_concentration_prior`` and ``covariance_type`` with ``n_components`` as an
         upper bound.
@@ -444,7 +445,7 @@ class ModelSelector(BaseEstimator):
         if self.estimator is None:
             from .gaussian import GaussianMixture
 
-            est = GaussianMixture()
+            est = GaussianMixture(reg_covar="auto")  # X comes in its own units
         else:
             est = clone(self.estimator)
         if self.random_state is not None and "random_state" in est.get_params():

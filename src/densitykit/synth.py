@@ -144,6 +144,21 @@ def _sizes(n_components: Any, n_fit: int, d: int) -> list[int]:
     return [k for k in ks if k <= cap] or [ks[0]]
 
 
+def _check_width(n_train: int, d: int, validation_size: float) -> None:
+    """Refuse a table too wide for the search's full-covariance models before any of them
+    is fitted (a failed fit per candidate, and memory, otherwise)."""
+    from .gaussian._base import hopeless
+
+    n_fit = max(2, int(n_train * (1.0 - validation_size)))
+    why = hopeless("full", 1, n_fit, d)
+    if why is not None:
+        raise DataError(
+            f"The table is too wide for a synthesizer: its models have a full covariance over "
+            f"the {d:,} columns, fitted on {n_fit:,} rows here, so {why}. Select fewer "
+            "columns (columns=/exclude=; --columns/--exclude on the command line) or provide "
+            "more rows.")
+
+
 def _digest(df: pd.DataFrame) -> str:
     """A fingerprint of a table's values (any kinds), to recognise it again."""
     rows = pd.util.hash_pandas_object(df, index=False).to_numpy()
@@ -274,6 +289,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         test, train = _split(len(df), self.test_size, rng)
+        _check_width(len(train), df.shape[1], float(self.validation_size))
         self.columns_ = [str(c) for c in df.columns]
         self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
         self.test_positions_ = test

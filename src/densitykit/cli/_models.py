@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import UsageError, info, n_jobs_value, parse_int_list
+from ._common import CommandError, UsageError, info, n_jobs_value, parse_int_list
 
 #: --model value -> what it is
 MODEL_KINDS = {
@@ -73,10 +73,24 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
     group.add_argument("--latent-dims", type=_latent_dims, default=0.95, metavar="K|FRACTION",
                        help="latent model: principal directions kept, or the fraction of "
                        "variance to keep (default: 0.95)")
-    group.add_argument("--reg-covar", type=float, default=None,
+    group.add_argument("--reg-covar", type=_reg_covar, default=None, metavar="VALUE|auto",
                        help="covariance regularisation added to the diagonal (gmm, bayesian-gmm, "
-                       "normal)")
+                       "normal): a number in the transformed units, or 'auto' (1e-6 of each "
+                       "column's variance; gmm, normal; the default with --transform none)")
     parser.set_defaults(_default_components=default_components)
+
+
+def _reg_covar(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {text!r}") \
+            from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {text!r}")
+    return value
 
 
 def _latent_dims(text: str) -> int | float:
@@ -139,9 +153,10 @@ def cap_components(args: argparse.Namespace, ks: list[int], n_rows: int | None) 
 
 
 def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool = False,
-                  n_rows: int | None = None) -> tuple[Any, bool]:
+                  n_rows: int | None = None, n_cols: int | None = None) -> tuple[Any, bool]:
     """Return (density, is_selection) from the model options; a grid of mixture sizes is
-    capped by the ``n_rows`` the model will be fitted on."""
+    capped by the ``n_rows`` the model will be fitted on, and a table too wide for every
+    covariance type asked for is refused before anything is fitted."""
     kind = args.model
     comps = args.components or parse_int_list(args._default_components)
     if kind == "bayesian-gmm" and args.components is None:  # one fit up to the largest size
@@ -164,6 +179,10 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
         bw = _bandwidth(args.bandwidth)
         return (KernelDensity() if bw is None else KernelDensity(bandwidth=bw)), False
     reg = {} if args.reg_covar is None else {"reg_covar": args.reg_covar}
+    if not reg and args.transform == "none" and kind != "bayesian-gmm":
+        reg = {"reg_covar": "auto"}  # columns in their own units: relative regularisation
+    if kind in ("gmm", "normal") and n_rows and n_cols:
+        refuse_wide(kind, covs, min(comps) if kind == "gmm" else 1, n_rows, n_cols)
     if kind == "normal":
         from ..gaussian import Normal
 
@@ -183,6 +202,22 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
     if len(comps) == 1 and len(covs) == 1 and not force_selection:
         return base, False
     return _selector(args, base, grid, seed), True
+
+
+def refuse_wide(kind: str, covs: list[str], k: int, n_rows: int, n_cols: int) -> None:
+    """Stop at once when no covariance type in ``covs`` can be fitted to the table (see
+    :func:`densitykit.gaussian._base.hopeless`): one clear line instead of a failed fit
+    per candidate."""
+    from ..gaussian._base import hopeless
+
+    reasons = [hopeless(c, k, n_rows, n_cols) for c in covs]
+    if all(reasons):
+        what = f"{k} component{'s' if k > 1 else ''}" if kind == "gmm" else "a normal"
+        raise CommandError(
+            f"{n_rows:,} rows x {n_cols:,} columns is too wide for {what} with a "
+            f"{covs[0]} covariance: {reasons[0]}. Use --covariance-type diag or spherical, "
+            "--model latent (a mixture on principal components) or kde, or fewer columns "
+            "(--columns, --exclude)")
 
 
 def _selector(args: argparse.Namespace, base: Any, grid: dict[str, list], seed: int) -> Any:

@@ -18,6 +18,7 @@ from ._common import (
     progress,
     read_input_table,
     recover_table_argument,
+    relay_warnings,
     resolve_seed,
     row_count,
 )
@@ -54,13 +55,15 @@ def _chunksize(text: str) -> int | str:
 
 def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple[object, object]:
     """Fit a TableModel from the model options; return (model, selection table or None)."""
+    from ..exceptions import DensityKitWarning
     from ..preprocess import TableModel
 
-    density, is_selection = build_density(args, seed, n_rows=len(table.data))
+    density, is_selection = build_density(args, seed, n_rows=len(table.data),
+                                          n_cols=table.data.shape[1])
     model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round)
     label = "Comparing candidates" if is_selection else f"Fitting {args.model}"
-    with progress(args, label):
+    with relay_warnings(args, DensityKitWarning), progress(args, label):
         model.fit(table.data)
     return model, selection_table(model)
 

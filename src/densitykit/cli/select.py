@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         check_output(path, inputs=[source], force=args.force)
     seed = resolve_seed(args)
     table = read_input_table(args, source)
-    density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data))
+    density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data),
+                               n_cols=table.data.shape[1])
     model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round)
     with progress(args, "Comparing candidates"):

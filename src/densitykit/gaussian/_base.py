@@ -306,8 +306,9 @@ def warn_large_reg(reg_covar, col_var: np.ndarray, varying: np.ndarray, *, auto:
     bad = np.flatnonzero(varying & (reg_covar > REG_WARN_SHARE * col_var))
     if not bad.size:
         return
-    fix = ("pass reg_covar='auto' (a regulariser relative to each column's variance) or "
-           if auto else "pass a smaller reg_covar or ")
+    fix = ("pass reg_covar='auto' (a regulariser relative to each column's variance; "
+           "--reg-covar auto on the command line) or " if auto else
+           "pass a smaller reg_covar or ")
     warnings.warn(
         f"reg_covar={reg_covar:g} is more than {REG_WARN_SHARE:.0%} of the variance of "
         f"column(s) {bad.tolist()[:10]} of X (the smallest is {col_var[bad].min():.3g}), so "
@@ -347,27 +348,46 @@ _NEED = {
 }
 
 
-def check_determined(what: str, covariance_type: str, k: int, n: int, d: int, *,
-                     stacklevel: int = 3) -> None:
-    """Warn when ``n`` rows are too few for ``k`` components of ``covariance_type`` in ``d``
-    dimensions, and refuse fits that are hopeless: full or tied covariances with many more
-    parameters than ``X`` has values, or whose working memory would be unreasonable."""
+def _fixes(covariance_type: str, k: int, n: int, d: int) -> str:
+    most = max(1, _most_k(covariance_type, n, d))
+    fewer = "" if k == 1 else f", fewer components (at most {most})"
+    return (f"Use covariance_type='diag' or 'spherical'{fewer}, or fewer dimensions "
+            "(LatentDensity fits on principal components; the command line's --model latent)")
+
+
+def hopeless(covariance_type: str, k: int, n: int, d: int) -> str | None:
+    """Why a fit of ``k`` components of ``covariance_type`` to ``n`` rows x ``d`` columns is
+    refused (None when it is not): a full or tied covariance with more than
+    :data:`MAX_PARAMS_PER_VALUE` parameters per value of ``X`` and too few rows, or whose
+    per-block temporaries would pass :data:`MAX_WORK_BYTES`."""
+    if covariance_type not in ("full", "tied"):
+        return None
     ctype = COVARIANCE_TYPES[covariance_type]
     width = ctype.width(d, k)
     work = 8 * width * min(n, block_rows(width))
     n_params = ctype.n_cov_params(k, d)
+    wide = n < rows_needed(covariance_type, k, d) and n_params > MAX_PARAMS_PER_VALUE * n * d
+    if not (wide or work > MAX_WORK_BYTES):
+        return None
+    return (f"its covariance has {n_params:,} parameters, {n_params / (n * d):.3g} times the "
+            f"{n * d:,} values in X, and needs about {work / 2**30:.2g} GiB of working memory")
+
+
+def refuse_hopeless(what: str, covariance_type: str, k: int, n: int, d: int) -> None:
+    """Raise a FitError naming the problem and the fixes when :func:`hopeless` says so."""
+    why = hopeless(covariance_type, k, n, d)
+    if why is not None:
+        raise FitError(f"{what} cannot be fitted to {n:,} rows x {d:,} columns: {why}. "
+                       f"{_fixes(covariance_type, k, n, d)}, or select fewer columns.")
+
+
+def check_determined(what: str, covariance_type: str, k: int, n: int, d: int, *,
+                     stacklevel: int = 3) -> None:
+    """Warn when ``n`` rows are too few for ``k`` components of ``covariance_type`` in ``d``
+    dimensions, and refuse the fits :func:`hopeless` names."""
+    refuse_hopeless(what, covariance_type, k, n, d)
     need = rows_needed(covariance_type, k, d)
-    most = max(1, _most_k(covariance_type, n, d))
-    fewer = "" if k == 1 else f", fewer components (at most {most})"
-    fixes = (f"Use covariance_type='diag' or 'spherical'{fewer}, or fewer dimensions "
-             "(LatentDensity fits on principal components; the command line's --model latent)")
-    if covariance_type in ("full", "tied") and (
-            work > MAX_WORK_BYTES or (n < need and n_params > MAX_PARAMS_PER_VALUE * n * d)):
-        raise FitError(
-            f"{what} cannot be fitted to {n:,} rows x {d:,} columns: its covariance has "
-            f"{n_params:,} parameters, {n_params / (n * d):.3g} times the {n * d:,} values "
-            f"in X, and needs about {work / 2**30:.2g} GiB of working memory. {fixes}, or "
-            "select fewer columns.")
+    fixes = _fixes(covariance_type, k, n, d)
     if n < need:
         if covariance_type in ("diag", "spherical"):
             fixes = f"Use fewer components (at most {max(1, n // 2)})"

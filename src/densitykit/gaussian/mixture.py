@@ -55,6 +55,15 @@ class GaussianMixture(GaussianModel):
         last initialisation when ``n_init > 1``), as scikit-learn does, without a warning.
     n_init : int, default=1
         Number of initialisations; the one with the best log-likelihood is kept.
+    acceleration : {'squarem', None}, default='squarem'
+        ``'squarem'`` accelerates EM (SQUAREM, Varadhan and Roland 2008): every third pass
+        over the data extrapolates along the last two EM steps, and the jump is kept only if
+        it does not lower the likelihood. It converges to the same fixed point (the stopping
+        rule is plain EM's) in fewer passes where EM is slow -- diag, tied and spherical
+        mixtures typically need 0.45-0.7 times as many -- and changes little where it is
+        fast. ``max_iter``, ``n_iter_`` and ``lower_bounds_`` count passes over the data;
+        a rejected jump shows as a dip in ``lower_bounds_``. ``None`` runs plain EM, which
+        gives scikit-learn's numbers step for step from the same start.
     init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, default='kmeans'
         How the first responsibilities are chosen. 'k-means++' and 'random_from_data' assign
         every row to its nearest seed. Every method draws from the distinct rows in
@@ -136,7 +145,7 @@ class GaussianMixture(GaussianModel):
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None,
                  means_init=None, precisions_init=None, random_state=None, warm_start=False,
-                 verbose=0, verbose_interval=10):
+                 verbose=0, verbose_interval=10, acceleration="squarem"):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -151,6 +160,7 @@ class GaussianMixture(GaussianModel):
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.acceleration = acceleration
 
     # --- fitting ---------------------------------------------------------------------------
     def fit(self, X, y=None, sample_weight=None) -> GaussianMixture:
@@ -183,6 +193,8 @@ class GaussianMixture(GaussianModel):
         check_int(self.n_init, "n_init", 1)
         check_nonneg_float(self.tol, "tol")
         check_in(self.init_params, "init_params", INIT_METHODS)
+        if self.acceleration is not None:
+            check_in(self.acceleration, "acceleration", ("squarem", None))
         return k
 
     def _fit_from(self, stats_fn, init_data: InMemoryData, ws: Workspace,
@@ -210,7 +222,8 @@ class GaussianMixture(GaussianModel):
                       else self._initial_params(init_data, given, rng, reg))
             res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
                          max_iter=self.max_iter, lower_bound=start,
-                         callback=self._progress(init, callback))
+                         callback=self._progress(init, callback),
+                         accelerate=self.acceleration == "squarem")
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
                 best = res

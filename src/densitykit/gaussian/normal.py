@@ -124,7 +124,7 @@ class Normal(GaussianModel):
                            for sl in [slice(0, data.n)]])
         params = m_step(start, ctype, reg, reseed=False)
         res = run_em(in_memory_stats(data, ctype), params, ctype, reg=reg, tol=_EM_TOL,
-                     max_iter=_EM_MAX_ITER)
+                     max_iter=_EM_MAX_ITER, accelerate=True)
         if not res.converged:
             warnings.warn(
                 f"EM over the empty cells did not converge in {_EM_MAX_ITER} iterations; the "
