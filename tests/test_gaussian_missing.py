@@ -168,6 +168,7 @@ def test_missing_statistics_of_complete_rows_match_fast_path(data, ctype):
 @pytest.mark.parametrize("ctype", CTYPES)
 def test_observed_loglik_never_decreases(data, ctype, capsys):
     GaussianMixture(3, covariance_type=ctype, random_state=1, tol=0, max_iter=25, verbose=1,
+                    acceleration=None,
                     verbose_interval=1).fit(data[1])
     lb = [float(v) for v in re.findall(r"log-likelihood (\S+)", capsys.readouterr().out)]
     assert len(lb) == 25
@@ -207,7 +208,8 @@ def test_integer_weights_equal_repeated_rows_with_empty_cells(data, ctype):
     Xm = data[1][:300]
     reps = np.random.default_rng(3).integers(0, 3, Xm.shape[0])
     reps[:5] = 1  # keep a few rows for sure
-    kw = dict(covariance_type=ctype, init_params="random_from_data", tol=1e-12, max_iter=30)
+    kw = dict(covariance_type=ctype, init_params="random_from_data", tol=1e-12, max_iter=30,
+              acceleration=None)
     init = GaussianMixture(2, random_state=0, **kw).fit(Xm)
     start = dict(weights_init=init.weights_, means_init=init.means_,
                  precisions_init=init.precisions_)

@@ -115,7 +115,7 @@ def test_lower_bounds_match_sklearn(X, ctype, max_iter):
     start = _start(X, ctype)
     sk, _ = _fit(SkGMM(3, covariance_type=ctype, max_iter=max_iter, tol=1e-6, **start), X)
     dk, _ = _fit(GaussianMixture(3, covariance_type=ctype, max_iter=max_iter, tol=1e-6,
-                                 **start), X)
+                                 acceleration=None, **start), X)
     assert isinstance(dk.lower_bounds_, list)
     assert dk.n_iter_ == sk.n_iter_ == len(dk.lower_bounds_) == len(sk.lower_bounds_)
     np.testing.assert_allclose(dk.lower_bounds_, sk.lower_bounds_, rtol=1e-10, atol=1e-8)
@@ -125,7 +125,7 @@ def test_lower_bounds_match_sklearn(X, ctype, max_iter):
 
 def test_lower_bounds_belong_to_the_best_start(X):
     dk, _ = _fit(GaussianMixture(3, n_init=4, init_params="random", max_iter=200,
-                                 random_state=1), X)
+                                 random_state=1, acceleration=None), X)
     assert len(dk.lower_bounds_) == dk.n_iter_
     assert dk.lower_bounds_[-1] == dk.lower_bound_
     assert np.all(np.diff(dk.lower_bounds_) > -1e-9)  # EM never decreases the likelihood
@@ -310,3 +310,51 @@ def test_measure_is_the_distinct_rows_with_summed_weights():
     Y = X * 8.0 - 3.0
     m8 = measure(InMemoryData(Y, w, Workspace.from_data(Y, w)))
     np.testing.assert_array_equal(m8.rows, m.rows)
+
+
+# --- accelerated EM (the default) ----------------------------------------------------------------
+def _digits30():
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    return PCA(30, random_state=0).fit_transform(load_digits().data)
+
+
+@pytest.mark.parametrize("ctype", CTYPES)
+def test_squarem_reaches_plain_ems_fixed_point_in_fewer_passes(ctype):
+    # starts on a workload where EM is slow: in the median no more passes, and a likelihood
+    # no worse (where the two stop apart, both are in a flat region, the accelerated one
+    # usually further up it)
+    X = _digits30()
+    ratios, gaps = [], []
+    for seed in range(3):
+        kw = dict(covariance_type=ctype, tol=1e-6, max_iter=2000, init_params="k-means++",
+                  random_state=seed)
+        plain, _ = _fit(GaussianMixture(10, acceleration=None, **kw), X)
+        fast, _ = _fit(GaussianMixture(10, **kw), X)
+        assert fast.converged_ and plain.converged_
+        ratios.append(fast.n_iter_ / plain.n_iter_)
+        gaps.append(fast.lower_bound_ - plain.lower_bound_)
+    assert np.median(ratios) <= (1.0 if ctype == "full" else 0.8), ratios
+    assert np.median(gaps) > -1e-3, gaps
+
+
+def test_squarem_keeps_only_jumps_that_do_not_lower_the_likelihood():
+    X = _digits30()
+    fast, _ = _fit(GaussianMixture(10, covariance_type="diag", tol=1e-8, max_iter=400,
+                                   random_state=0), X)
+    lb = np.asarray(fast.lower_bounds_)
+    assert len(lb) == fast.n_iter_
+    assert lb[-1] >= lb.max() - 1e-8  # a dip is a rejected jump, never where EM goes on
+    assert lb[1] >= lb[0] - 1e-12  # the first two passes are plain EM
+    with pytest.raises(DataError, match="acceleration"):
+        GaussianMixture(acceleration="anderson").fit(X)
+
+
+@pytest.mark.parametrize("max_iter", [1, 2])
+def test_first_two_passes_are_plain_em(X, max_iter):
+    start = _start(X, "full")
+    sk, _ = _fit(SkGMM(3, max_iter=max_iter, tol=0, **start), X)
+    dk, _ = _fit(GaussianMixture(3, max_iter=max_iter, tol=0, **start), X)
+    np.testing.assert_allclose(dk.means_, sk.means_, rtol=1e-10)
+    np.testing.assert_allclose(dk.lower_bounds_, sk.lower_bounds_, rtol=1e-10)

@@ -242,7 +242,8 @@ def client():
 @pytest.mark.slow
 def test_cluster_fit_equals_in_memory(client):
     X = blobs(n=8000, seed=13)
-    kw = dict(covariance_type="full", tol=0.0, max_iter=15, **init_params(X, "full"))
+    kw = dict(covariance_type="full", tol=0.0, max_iter=15, acceleration=None,
+              **init_params(X, "full"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = GaussianMixture(3, **kw).fit(X)
