@@ -54,7 +54,7 @@ def test_auto_normal_follows_the_units(ctype, c):
 
 @pytest.mark.parametrize("c", [1e-300, 1e300])
 def test_scales_beyond_double_precision_are_refused(c):
-    with pytest.raises(DataError, match="double precision.*Rescale the data"):
+    with pytest.raises(DataError, match=r"double precision.*Rescale the data"):
         _mixture("full", c * X)
 
 

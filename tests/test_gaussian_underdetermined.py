@@ -68,7 +68,7 @@ def test_zero_weight_rows_do_not_count():
 def test_fewer_than_two_weighted_rows_is_an_error():
     X = _rows(10, 2)
     w = np.r_[1.0, np.zeros(9)]
-    with pytest.raises(DataError, match="needs at least 2 rows with a positive weight.*got 1"):
+    with pytest.raises(DataError, match=r"needs at least 2 rows with a positive weight.*got 1"):
         Normal().fit(X, sample_weight=w)
     with pytest.raises(DataError, match="Need at least 2 samples"):
         GaussianMixture().fit(X[:1])

@@ -30,12 +30,15 @@ from typing import Any
 
 import numpy as np
 
+from ._linalg import inverse_upper_transpose
 from .exceptions import ModelFileError
 
 __all__ = [
     "EXTERNAL_CHECKS",
     "StateError",
     "check_consistent",
+    "check_covariance_state",
+    "check_mixture_state",
     "check_weights",
     "fitted",
     "is_fitted_state",
@@ -272,6 +275,66 @@ def check_spd(name: str, mats: np.ndarray, rtol: float = 1e-8) -> np.ndarray:
     return chol if mats.ndim == 3 else chol[0]
 
 
+_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+# --- Gaussian mixtures (densitykit's and scikit-learn's) ------------------------------------
+def _stored_shapes(ctype: str, k: int, d: int) -> tuple[int, ...]:
+    """Shape of ``covariances_`` (and of the precisions) for ``ctype``, as scikit-learn's."""
+    return {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[ctype]
+
+
+def check_covariance_state(ctype: str, cov: np.ndarray, pc: np.ndarray,
+                           names: tuple[str, str]) -> None:
+    """Covariances symmetric positive definite (positive for 'diag', 'spherical') and the
+    precision factors ``U`` (``inv(cov) = U U^T``) the ones they give."""
+    cname, pname = names
+    if ctype in ("diag", "spherical"):
+        need_array(None, cname, value=cov, positive=True)
+        need_array(None, pname, value=pc, positive=True)
+        check_consistent(pname, pc, 1.0 / np.sqrt(cov), cname)
+        return
+    chol = check_spd(cname, cov)
+    check_consistent(pname, pc, inverse_upper_transpose(chol), cname)
+
+
+def check_mixture_state(est, ctype: str) -> None:
+    """The fitted state of a Gaussian mixture (densitykit's or scikit-learn's)."""
+    if ctype not in _COVARIANCE_TYPES:
+        raise StateError("covariance_type", f"should be one of "
+                                f"{', '.join(map(repr, _COVARIANCE_TYPES))}; got {ctype!r}")
+    weights = need_array(est, "weights_", ndim=1)
+    k = weights.shape[0]
+    if k < 1:
+        raise StateError("weights_", "should hold at least one weight; it is empty")
+    check_weights("weights_", weights)
+    means = need_array(est, "means_", shape=(k, None))
+    d = means.shape[1]
+    if d < 1:
+        raise StateError("means_", f"should have shape ({k}, n_features); it has "
+                                f"shape {means.shape}")
+    n = need_int(est, "n_features_in_", minimum=1)
+    if n != d:
+        raise StateError("n_features_in_", f"is {n}, but means_ has {d} features")
+    shape = _stored_shapes(ctype, k, d)
+    cov = need_array(est, "covariances_", shape=shape)
+    pc = need_array(est, "precisions_cholesky_", shape=shape)
+    check_covariance_state(ctype, cov, pc, ("covariances_", "precisions_cholesky_"))
+    if optional(est, "precisions_"):
+        prec = need_array(est, "precisions_", shape=shape)
+        if ctype in ("diag", "spherical"):
+            expected = pc**2
+        else:
+            expected = pc @ np.swapaxes(pc, -1, -2)
+        check_consistent("precisions_", prec, expected, "precisions_cholesky_")
+    if optional(est, "converged_"):
+        need_bool(est, "converged_")
+    if optional(est, "n_iter_"):
+        need_int(est, "n_iter_", minimum=0)
+    if optional(est, "lower_bound_"):
+        need_float(est, "lower_bound_", allow_neg_inf=True)
+
+
 # --- scikit-learn's classes that model files may nest ------------------------------------
 def _n_features(est: Any, d: int | None = None) -> int:
     n = need_int(est, "n_features_in_", minimum=1)
@@ -312,8 +375,6 @@ def _check_power(est: Any) -> None:
 
 
 def _check_sk_mixture(est: Any) -> None:
-    from .gaussian._base import check_mixture_state
-
     check_mixture_state(est, est.covariance_type)
 
 

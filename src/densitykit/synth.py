@@ -289,7 +289,6 @@ class Synthesizer(DensityMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
         test, train = _split(len(df), self.test_size, rng)
-        _check_width(len(train), df.shape[1], float(self.validation_size))
         self.columns_ = [str(c) for c in df.columns]
         self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
         self.test_positions_ = test
@@ -354,6 +353,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         """Choose (family, size) on a validation split of ``rows``; also the best mixture."""
         from .selection import ModelSelector, choose_index, detection_scorer
 
+        _check_width(len(rows), rows.shape[1], float(self.validation_size))
         val, fit = _split(len(rows), self.validation_size, rng)
         space = _columns.fit_space(rows.iloc[fit])
         Z_fit = _complete_scores(space, rows.iloc[fit], seed)

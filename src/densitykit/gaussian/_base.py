@@ -9,6 +9,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 
 from .._parallel import blas_single_threaded
+from .._state import (  # noqa: F401 (the mixtures' checks, used by the estimators)
+    check_covariance_state,
+    check_mixture_state,
+)
 from .._validation import (
     check_data,
     check_in,
@@ -19,8 +23,6 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
 )
-from .. import _state
-from .._linalg import inverse_upper_transpose
 from ..exceptions import DataError, FitError, RegularizationWarning, UnderdeterminedWarning
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
@@ -422,60 +424,3 @@ def _choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray
     """Component labels drawn with probabilities ``weights`` (in random order)."""
     c = np.cumsum(weights)
     return np.minimum(np.searchsorted(c, rng.random(n) * c[-1], side="right"), len(weights) - 1)
-
-
-# --- the fitted state a model file must hold ---------------------------------------------
-def _stored_shapes(ctype: str, k: int, d: int) -> tuple[int, ...]:
-    """Shape of ``covariances_`` (and of the precisions) for ``ctype``, as scikit-learn's."""
-    return {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[ctype]
-
-
-def check_covariance_state(ctype: str, cov: np.ndarray, pc: np.ndarray,
-                           names: tuple[str, str]) -> None:
-    """Covariances symmetric positive definite (positive for 'diag', 'spherical') and the
-    precision factors ``U`` (``inv(cov) = U U^T``) the ones they give."""
-    cname, pname = names
-    if ctype in ("diag", "spherical"):
-        _state.need_array(None, cname, value=cov, positive=True)
-        _state.need_array(None, pname, value=pc, positive=True)
-        _state.check_consistent(pname, pc, 1.0 / np.sqrt(cov), cname)
-        return
-    chol = _state.check_spd(cname, cov)
-    _state.check_consistent(pname, pc, inverse_upper_transpose(chol), cname)
-
-
-def check_mixture_state(est, ctype: str) -> None:
-    """The fitted state of a Gaussian mixture (densitykit's or scikit-learn's)."""
-    if ctype not in COVARIANCE_TYPES:
-        raise _state.StateError("covariance_type", f"should be one of "
-                                f"{', '.join(map(repr, COVARIANCE_TYPES))}; got {ctype!r}")
-    weights = _state.need_array(est, "weights_", ndim=1)
-    k = weights.shape[0]
-    if k < 1:
-        raise _state.StateError("weights_", "should hold at least one weight; it is empty")
-    _state.check_weights("weights_", weights)
-    means = _state.need_array(est, "means_", shape=(k, None))
-    d = means.shape[1]
-    if d < 1:
-        raise _state.StateError("means_", f"should have shape ({k}, n_features); it has "
-                                f"shape {means.shape}")
-    n = _state.need_int(est, "n_features_in_", minimum=1)
-    if n != d:
-        raise _state.StateError("n_features_in_", f"is {n}, but means_ has {d} features")
-    shape = _stored_shapes(ctype, k, d)
-    cov = _state.need_array(est, "covariances_", shape=shape)
-    pc = _state.need_array(est, "precisions_cholesky_", shape=shape)
-    check_covariance_state(ctype, cov, pc, ("covariances_", "precisions_cholesky_"))
-    if _state.optional(est, "precisions_"):
-        prec = _state.need_array(est, "precisions_", shape=shape)
-        if ctype in ("diag", "spherical"):
-            expected = pc**2
-        else:
-            expected = pc @ np.swapaxes(pc, -1, -2)
-        _state.check_consistent("precisions_", prec, expected, "precisions_cholesky_")
-    if _state.optional(est, "converged_"):
-        _state.need_bool(est, "converged_")
-    if _state.optional(est, "n_iter_"):
-        _state.need_int(est, "n_iter_", minimum=0)
-    if _state.optional(est, "lower_bound_"):
-        _state.need_float(est, "lower_bound_", allow_neg_inf=True)

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .. import _state
 from .._parallel import blas_single_threaded
 from .._validation import (
     check_in,
@@ -15,7 +16,6 @@ from .._validation import (
 )
 from ..exceptions import ConvergenceWarning, DataError
 from ..scale import is_dask
-from .. import _state
 from ._base import GaussianModel, check_mixture_state, column_variances
 from ._engine import (
     InMemoryData,

@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 
+from .. import _state
 from .._parallel import blas_single_threaded
 from ..exceptions import ConvergenceWarning
 from ..scale import is_dask
-from .. import _state
 from ._base import GaussianModel, check_covariance_state
 from ._engine import (
     InMemoryData,
