@@ -138,6 +138,24 @@ if AVAILABLE:
                     inv[i, t, j] = acc[j]
                     inv[t, i, j] = acc[j]
 
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
+    def _inverse1(low, rd, q, tmp, inv):  # pragma: no cover - compiled
+        """:func:`_inverse` of lane 0 alone (a shared precision), without lane loops."""
+        for t in range(q):
+            tmp[t, t, 0] = rd[t, 0]
+            for i in range(t + 1, q):
+                s = 0.0
+                for r in range(t, i):
+                    s -= low[i, r, 0] * tmp[t, r, 0]
+                tmp[t, i, 0] = s * rd[i, 0]
+        for i in range(q):
+            for t in range(i + 1):
+                s = 0.0
+                for r in range(i, q):
+                    s += tmp[i, r, 0] * tmp[t, r, 0]
+                inv[i, t, 0] = s
+                inv[t, i, 0] = s
+
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
     def _rows(z0, ptr, cols, pat, precT, meansT, pmuT, lp, w, fused, rt, lse, s1T, sxT):
         """Corrects the complete-data log-densities ``lp`` (``(K, B)``, computed with zeros in
@@ -255,7 +273,10 @@ if AVAILABLE:
             for j in range(k):
                 r[j] *= w[n] / tot
                 rt[j, n] = r[j]
-            _inverse(low, rd, q, lanes, tmp, inv, r2)
+            if tied:
+                _inverse1(low, rd, q, tmp, inv)
+            else:
+                _inverse(low, rd, q, k, tmp, inv, r2)
             for i in range(q):
                 ci = cols[a + i]
                 for j in range(k):
