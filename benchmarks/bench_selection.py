@@ -2,14 +2,16 @@
 
 The chapter chooses the number of mixture components with four hand-written loops (fit,
 ``bic``, append). Each is run here side by side with one ``ModelSelector`` call on the same
-data and grid (``criterion='bic'``, all cores), and, for reference, the same plain loop with
-densitykit's GaussianMixture. Reported: median seconds, the speed-up of the selector over the
-chapter's loop, each side's best BIC (lower is better) and chosen number of components. With
-``--seeds N`` every workload runs with random_state 0 .. N-1 (the best BIC of a sweep depends
-on the k-means starts): times and BICs are then medians over the seeds, and the last column
-counts the seeds where the selector's best BIC is at least as good as the loop's.
+data and grid (``criterion='bic'``), BLAS and OpenMP limited to one thread on both sides
+(threadpoolctl). The selector runs with ``n_jobs=1`` (every fit on the calling thread: one
+thread in all) and, unless ``--no-parallel``, with ``n_jobs=-1`` (fits side by side on the
+cores). Reported per workload: median wall and CPU seconds over the seeds, the speed-up of
+the selector over the loop (wall), the median best BIC of each side (lower is better), the
+chosen sizes seed by seed and how many seeds the selector's best BIC is at least as good as
+the loop's. ``--seeds N`` runs random_state 0 .. N-1; ``--per-seed`` prints each seed's best
+BICs.
 
-    .venv/bin/python benchmarks/bench_selection.py [--repeat 1] [--seeds 1] [--only digits_full]
+    .venv/bin/python benchmarks/bench_selection.py [--seeds 5] [--only digits_full] [--per-seed]
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ def workloads() -> dict[str, tuple[np.ndarray, str, list[int]]]:
     }
 
 
-def chapter_loop(cls, X, ctype, grid, seed):
-    """The chapter's loop: fit each size, keep the BICs."""
-    bics = [cls(n, covariance_type=ctype, random_state=seed).fit(X).bic(X) for n in grid]
+def chapter_loop(X, ctype, grid, seed):
+    """The chapter's loop with scikit-learn: fit each size, keep the BICs."""
+    bics = [SkGaussianMixture(n, covariance_type=ctype, random_state=seed).fit(X).bic(X)
+            for n in grid]
     i = int(np.argmin(bics))
     return float(bics[i]), grid[i]
 
@@ -62,59 +65,62 @@ def selector(X, ctype, grid, seed, n_jobs):
 
 
 def timed(fn, *args):
-    t0 = time.perf_counter()
+    w0, c0 = time.perf_counter(), time.process_time()
     out = fn(*args)
-    return time.perf_counter() - t0, out
+    return (time.perf_counter() - w0, time.process_time() - c0), out
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--only", nargs="*", default=None)
-    parser.add_argument("--n-jobs", type=int, default=-1)
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument(
-        "--sk-threads",
-        type=int,
-        default=None,
-        help="limit scikit-learn's BLAS/OpenMP threads (its OpenMP k-means spins badly on a "
-        "loaded machine)",
-    )
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--no-parallel", action="store_true")
+    parser.add_argument("--per-seed", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    print(
-        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}"
-    )
-    print(
-        "| workload | sklearn loop s | densitykit loop s | selector s | speed-up | "
-        "best BIC sklearn | best BIC selector | n sklearn | n selector | selector BIC <= |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}, "
+          f"load {os.getloadavg()[0]:.1f}")
+    head = ("| workload | sklearn wall s | sklearn CPU s | selector 1 thread wall s | CPU s | "
+            "speed-up |")
+    if not args.no_parallel:
+        head += " selector n_jobs=-1 wall s | CPU s | speed-up |"
+    head += " best BIC sklearn | best BIC selector | n sklearn | n selector | selector BIC <= |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
     for name, (X, ctype, grid) in workloads().items():
         if args.only and name not in args.only:
             continue
-        t_sk, t_dk, t_sel, sk_best, sel_best = [], [], [], [], []
-        for seed in range(args.seeds):
-            for _ in range(args.repeat):
-                with threadpool_limits(args.sk_threads):
-                    t, sk_out = timed(chapter_loop, SkGaussianMixture, X, ctype, grid, seed)
+        t_sk, t_one, t_par, sk_best, sel_best = [], [], [], [], []
+        with threadpool_limits(1):
+            for seed in range(args.seeds):
+                t, sk_out = timed(chapter_loop, X, ctype, grid, seed)
                 t_sk.append(t)
-                t, _ = timed(chapter_loop, GaussianMixture, X, ctype, grid, seed)
-                t_dk.append(t)
-                t, sel_out = timed(selector, X, ctype, grid, seed, args.n_jobs)
-                t_sel.append(t)
-            sk_best.append(sk_out)
-            sel_best.append(sel_out)
-        sk, dk, se = median(t_sk), median(t_dk), median(t_sel)
+                t, sel_out = timed(selector, X, ctype, grid, seed, 1)
+                t_one.append(t)
+                if not args.no_parallel:
+                    t, _ = timed(selector, X, ctype, grid, seed, -1)
+                    t_par.append(t)
+                sk_best.append(sk_out)
+                sel_best.append(sel_out)
+                if args.per_seed:
+                    print(f"#   {name} seed {seed}: sklearn {sk_out[0]:.1f} (n={sk_out[1]}), "
+                          f"selector {sel_out[0]:.1f} (n={sel_out[1]}); wall "
+                          f"{t_sk[-1][0]:.2f} / {t_one[-1][0]:.2f} s", flush=True)
+
+        def med(ts, j):
+            return median(t[j] for t in ts)
+
         wins = sum(b_sel <= b_sk for (b_sk, _), (b_sel, _) in zip(sk_best, sel_best))
-        print(
-            f"| {name} | {sk:.2f} | {dk:.2f} | {se:.2f} | {sk / se:.1f}x | "
-            f"{median(b for b, _ in sk_best):.1f} | {median(b for b, _ in sel_best):.1f} | "
-            f"{'/'.join(str(n) for _, n in sk_best)} | {'/'.join(str(n) for _, n in sel_best)} | "
-            f"{wins}/{args.seeds} |",
-            flush=True,
-        )
+        line = (f"| {name} | {med(t_sk, 0):.2f} | {med(t_sk, 1):.2f} | {med(t_one, 0):.2f} | "
+                f"{med(t_one, 1):.2f} | **{med(t_sk, 0) / med(t_one, 0):.1f}x** |")
+        if t_par:
+            line += (f" {med(t_par, 0):.2f} | {med(t_par, 1):.2f} | "
+                     f"{med(t_sk, 0) / med(t_par, 0):.1f}x |")
+        line += (f" {median(b for b, _ in sk_best):.1f} | {median(b for b, _ in sel_best):.1f} | "
+                 f"{'/'.join(str(n) for _, n in sk_best)} | "
+                 f"{'/'.join(str(n) for _, n in sel_best)} | {wins}/{args.seeds} |")
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -258,8 +258,18 @@ def evaluate_candidate(
         row["fit_time"] = time.perf_counter() - t0
         row["warning"] = caught[0] if caught else None
         return row
-    means = np.asarray(fold_means)
-    row.update(
+    row.update(_row_figures(full, X_train, train_ll, fold_lls, fold_sizes, extra, caught,
+                            fit_time=t2 - t1, cv_time=t1 - t0))
+    return row
+
+
+def _row_figures(full: Any, X_train: np.ndarray, train_ll: np.ndarray,
+                 fold_lls: list[np.ndarray], fold_sizes: list[int],
+                 extra: dict[str, list[float]], caught: list[str], *, fit_time: float,
+                 cv_time: float) -> dict[str, Any]:
+    """A fitted candidate's table row (see :func:`evaluate_candidate`)."""
+    means = np.asarray([float(ll.mean()) for ll in fold_lls])
+    return dict(
         bic=_criterion_or_nan(full, "bic", X_train),
         aic=_criterion_or_nan(full, "aic", X_train),
         train_loglik=float(train_ll.mean()),
@@ -270,14 +280,189 @@ def evaluate_candidate(
         heldout_loglik_median=float(np.median(np.concatenate(fold_lls))),
         **{k: float(np.average(v, weights=fold_sizes)) for k, v in extra.items()},
         n_parameters=_n_params(full),
-        fit_time=t2 - t1,
-        cv_time=t1 - t0,
+        fit_time=fit_time,
+        cv_time=cv_time,
         converged=bool(getattr(full, "converged_", True)),
         n_iter=getattr(full, "n_iter_", np.nan),
         warning=caught[0] if caught else None,
         model=full,
     )
-    return row
+
+
+def _sweep_groups(base: Any, candidates: list[dict[str, Any]], X: np.ndarray
+                  ) -> list[list[int]] | None:
+    """Candidates that differ only in ``n_components`` (indices, one list per setting of the
+    other parameters), when :func:`_sweep_rows` applies: densitykit's GaussianMixture with
+    no initial parameters or warm start, a grid of at least two distinct sizes per setting,
+    options that check, and ``X`` without empty cells. None otherwise."""
+    from .gaussian import GaussianMixture
+    from .gaussian._engine import has_nan
+
+    if type(base) is not GaussianMixture or has_nan(X):
+        return None
+    groups: dict[tuple, list[int]] = {}
+    for i, params in enumerate(candidates):
+        if "n_components" not in params:
+            return None
+        est = clone(base).set_params(**params)
+        if est.warm_start or any(getattr(est, k) is not None for k in _INIT_KEYS):
+            return None
+        try:
+            est._check_em_options()
+            est._ctype()
+        except Exception:
+            return None  # the general path records the error of each candidate
+        other = tuple(sorted((k, repr(v)) for k, v in params.items() if k != "n_components"))
+        groups.setdefault(other, []).append(i)
+    for idx in groups.values():
+        sizes = [int(candidates[i]["n_components"]) for i in idx]
+        if len(idx) < 2 or len(set(sizes)) != len(sizes):
+            return None
+    return list(groups.values())
+
+
+def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, splits: list, *,
+                refit: bool, n_jobs: Any) -> list[dict[str, Any]] | None:
+    """The table rows of a grid over ``n_components``, fitted as sweeps (see
+    :mod:`densitykit.gaussian._sweep`), or None where the grid is not such a grid.
+
+    For each setting of the other parameters and each training split, every size is fitted
+    from a fresh start (its k-means++ seeds the first of one seeding for all sizes) and,
+    after the first size, from the previous size's solution with components split; the
+    better is kept. The full-data fit of each size starts from its last split's fit, as in
+    :func:`evaluate_candidate`. Each figure is computed from the candidate's own model.
+    """
+    from .gaussian import _sweep as sw
+    from .gaussian._base import column_variances
+    from .gaussian._engine import InMemoryData, Workspace, in_memory_stats
+    from ._parallel import blas_single_threaded
+
+    groups = _sweep_groups(base, candidates, X)
+    if groups is None:
+        return None
+    workers, serial = sw.sweep_workers(n_jobs)
+    log = sw._WarningLog()
+    ests = {i: clone(base).set_params(**candidates[i]) for g in groups for i in g}
+    folds: dict[tuple[int, int], Any] = {}  # (fold, candidate) -> fitted fold model
+    errors: dict[int, str] = {}
+    full_res: dict[int, Any] = {}
+    seconds: dict[tuple[str, int], float] = {}
+
+    def checked(key: Any, est: Any, rows: np.ndarray) -> bool:
+        log.local.key = key
+        try:
+            est._check_fit_data(rows, None, min_samples=max(2, int(est.n_components)))
+            return True
+        except Exception as exc:
+            errors.setdefault(key[-1], f"{type(exc).__name__}: {exc}")
+            return False
+        finally:
+            log.local.key = None
+
+    with warnings.catch_warnings(), blas_single_threaded():
+        warnings.simplefilter("always")
+        warnings.showwarning = log.show
+        X_full = np.asarray(X, dtype=np.float64)
+        ws_full = Workspace.from_data(X_full, None)
+        full_data = InMemoryData(X_full, None, ws_full) if refit else None
+        var_full = column_variances(X_full, None)
+        chains, fold_data = [], []
+        for f, (train, _) in enumerate(splits):
+            rows = X_full[train]
+            ws = Workspace.from_data(rows, None)
+            data = InMemoryData(rows, None, ws)
+            fold_data.append((data, ws))
+            var = column_variances(rows, None)
+            for g, idx in enumerate(groups):
+                ok = [i for i in idx if i not in errors and checked(("fold", f, i), ests[i], rows)]
+                if not ok:
+                    continue
+                chain = sw.new_chain(ests[ok[0]], data, var, [int(ests[i].n_components) for i in ok],
+                                     serial, key=("fold", f, g))
+                chain.members = {int(ests[i].n_components): i for i in ok}
+                chain.fold = f
+                chains.append(chain)
+        last = len(splits) - 1
+
+        def after(chain: Any, k: int, fit: Any) -> list:
+            i = chain.members[k]
+            seconds[("cv", i)] = seconds.get(("cv", i), 0.0) + fit.seconds
+            if fit.result is None:
+                errors.setdefault(i, f"{type(fit.error).__name__}: {fit.error}")
+                return []
+            fold_est = clone(base).set_params(**candidates[i])
+            log.local.key = ("fold", chain.fold, i)
+            try:
+                fold_est._check_fit_data(chain.data.X, None, min_samples=max(2, k))
+                sw.set_fitted(fold_est, chain.data.ws, fit.result)
+                sw.convergence_warning(fold_est, fit.result)
+            finally:
+                log.local.key = None
+            folds[(chain.fold, i)] = fold_est
+            if chain.fold != last or not refit:
+                return []
+            est = ests[i]
+            reg = est._work_reg(ws_full, var_full)
+            ctype = est._ctype()
+            start = sw.start_in(chain.data.ws, ws_full, fit.result.params)
+            stats = (sw.serial_stats if serial else in_memory_stats)(full_data, ctype)
+
+            def fn() -> Any:
+                from .gaussian._engine import run_em
+
+                return run_em(stats, start, ctype, reg=reg, tol=est.tol, max_iter=est.max_iter,
+                              accelerate=est.acceleration == "squarem")
+
+            def done(res: Any, exc: Any, s: float) -> None:
+                seconds[("fit", i)] = s
+                if exc is not None:
+                    errors.setdefault(i, f"{type(exc).__name__}: {exc}")
+                else:
+                    full_res[i] = res
+
+            return [((1, chain.sizes.index(k), 0, 0), ("full", i), fn, done)]
+
+        sw.sweep(chains, workers, log, after)
+        rows_out: list[dict[str, Any]] = []
+        for i in range(len(candidates)):
+            caught = [m for f in range(len(splits)) for m in log.by_key.get(("fold", f, i), [])]
+            row: dict[str, Any] = {"model": None, "error": None}
+            try:
+                if i in errors:
+                    raise FitError(errors[i])
+                fold_models = [folds[(f, i)] for f in range(len(splits))]
+                fold_lls = [_per_row(m, X_full[test]) for m, (_, test) in
+                            zip(fold_models, splits)]
+                if refit:
+                    full = clone(base).set_params(**candidates[i])
+                    log.local.key = ("full", i)
+                    full._check_fit_data(X_full, None, min_samples=max(2, full.n_components))
+                    sw.set_fitted(full, ws_full, full_res[i])
+                    sw.convergence_warning(full, full_res[i])
+                    log.local.key = None
+                    X_train = X_full
+                else:
+                    full, X_train = fold_models[-1], X_full[splits[-1][0]]
+                caught += log.by_key.get(("full", i), [])
+                train_ll = _per_row(full, X_train)
+                if not np.all(np.isfinite(train_ll)) or not all(
+                        np.all(np.isfinite(ll)) for ll in fold_lls):
+                    raise FitError("the fitted model gives non-finite log-likelihoods")
+            except Exception as exc:
+                log.local.key = None
+                msg = str(exc) if isinstance(exc, FitError) and i in errors else \
+                    f"{type(exc).__name__}: {exc}"
+                row["error"] = msg
+                row["fit_time"] = seconds.get(("cv", i), 0.0) + seconds.get(("fit", i), 0.0)
+                row["warning"] = caught[0] if caught else None
+                rows_out.append(row)
+                continue
+            row.update(_row_figures(full, X_train, train_ll, fold_lls,
+                                    [len(test) for _, test in splits], {}, caught,
+                                    fit_time=seconds.get(("fit", i), 0.0),
+                                    cv_time=seconds.get(("cv", i), 0.0)))
+            rows_out.append(row)
+    return rows_out
 
 
 def choose_index(table: Any, criterion: str, rule: str = "best") -> tuple[int, np.ndarray]:
@@ -535,6 +720,14 @@ class ModelSelector(BaseEstimator):
             skipped = {"model": None, "error": None, "warning": "not fitted: the search "
                        "stopped early"}
             return rows + [dict(skipped) for _ in candidates[len(rows):]]
+        if not scorers:
+            rows = _sweep_rows(base, candidates, X, splits, refit=bool(self.refit),
+                              n_jobs=self.n_jobs)
+            if rows is not None:
+                for params, row in zip(candidates, rows):
+                    if callback is not None:
+                        callback(params, row)
+                return rows
         order = sorted(range(len(candidates)), key=lambda i: _cost_key(candidates[i]))
         jobs = (delayed(evaluate_candidate)(base, candidates[i], X, splits, **kw)
                 for i in order)

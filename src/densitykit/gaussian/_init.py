@@ -20,8 +20,8 @@ import numpy as np
 from ._covariance import CovarianceType
 from ._engine import InMemoryData, Stats, block_rows, hard_stats, map_blocks, sum_stats
 
-__all__ = ["INIT_METHODS", "Measure", "init_stats", "kmeans_plusplus", "lloyd", "measure",
-           "nearest"]
+__all__ = ["INIT_METHODS", "Measure", "Seeding", "init_stats", "kmeans_plusplus", "lloyd",
+           "measure", "nearest"]
 
 # k-means on more rows than this runs on a random subsample (the final labels use all rows)
 _KMEANS_SUBSAMPLE = 200_000
@@ -88,6 +88,39 @@ def kmeans_plusplus(data: InMemoryData, k: int, rng: np.random.Generator) -> np.
         centers[c] = cand[best]
         closest = dist[best]
     return centers
+
+
+class Seeding:
+    """Greedy k-means++ seeds drawn one at a time, for a sweep over the number of seeds.
+
+    Every seed takes ``trials`` candidates, fixed in advance (:func:`kmeans_plusplus` takes
+    ``2 + log k`` for ``k`` seeds), so the first ``k`` seeds of a longer seeding are the
+    seeding of ``k`` from the same generator: ``seeds(k + 1)[:k] == seeds(k)``. With
+    ``trials = 2 + int(log k)`` the first ``k`` seeds are ``kmeans_plusplus(data, k, rng)``.
+    """
+
+    def __init__(self, data: InMemoryData, rng: np.random.Generator, trials: int) -> None:
+        self.data, self.rng, self.trials = data, rng, max(1, int(trials))
+        self.weight = np.ones(data.n) if data.w is None else data.w
+        self.centers = np.empty((0, data.d))
+        self.closest: np.ndarray | None = None
+
+    def seeds(self, k: int) -> np.ndarray:
+        """The first ``k`` seeds (drawing the ones not drawn yet), ``(k, d)`` in work space."""
+        while self.centers.shape[0] < k:
+            self._add()
+        return self.centers[:k].copy()
+
+    def _add(self) -> None:
+        if self.closest is None:
+            center = _rows(self.data, _draw(self.rng, self.weight, 1))[0]
+            self.closest = _distances(self.data, center[None])[0]
+        else:
+            cand = _rows(self.data, _draw(self.rng, self.weight * self.closest, self.trials))
+            dist = np.minimum(_distances(self.data, cand), self.closest)
+            best = int(np.argmin(dist @ self.weight))
+            center, self.closest = cand[best], dist[best]
+        self.centers = np.vstack([self.centers, center[None]])
 
 
 def lloyd(data: InMemoryData, centers: np.ndarray, *, max_iter: int = 100,

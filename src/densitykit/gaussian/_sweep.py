@@ -1,0 +1,380 @@
+"""Fitting a Gaussian mixture for every number of components of a grid, sharing the work.
+
+:func:`sweep` fits :class:`~densitykit.gaussian.GaussianMixture` candidates that differ only
+in ``n_components``, on one set of rows, faster than one ``fit`` each:
+
+- one :class:`~densitykit.gaussian._engine.InMemoryData` (work-space rows and their
+  features, computed once) serves every candidate;
+- the k-means++ seeds of every size come from one :class:`~densitykit.gaussian._init.Seeding`
+  per start (the seeds of ``K`` are the first ``K`` seeds of ``K + 1``);
+- every size after the first also starts from the previous size's solution with the
+  components that gain most split in two (:func:`split_start`); EM runs from both starts
+  and the one with the higher likelihood is kept;
+- the fits run as tasks on ``workers`` threads (BLAS on one thread each), the chain of
+  split starts first.
+
+Every candidate is an ordinary fitted model: its figures (BIC, likelihoods) are computed from
+its own parameters. Only the starting points differ from separate ``fit`` calls.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._parallel import available_cores
+from .._validation import check_random_state
+from ..exceptions import ConvergenceWarning, FitError
+from ._covariance import CovarianceType
+from ._engine import (
+    EMResult,
+    InMemoryData,
+    Params,
+    Workspace,
+    block_rows,
+    block_stats,
+    in_memory_stats,
+    iter_blocks,
+    log_prob_t,
+    m_step,
+    run_em,
+    sum_stats,
+)
+from ._init import _KMEANS_SUBSAMPLE, Seeding, _from_centers, _measure_data, init_stats, lloyd, measure
+
+__all__ = ["SweepFit", "split_start", "sweep", "sweep_workers"]
+
+
+def sweep_workers(n_jobs: int | None) -> tuple[int, bool]:
+    """Threads for a sweep's fits and whether each fit runs on its own thread alone.
+
+    ``None``: one fit at a time, each over the engine's block threads; an integer: that many
+    fits side by side (as joblib reads ``n_jobs``: ``-1`` every core), never more than the
+    cores, each on one thread (``1``: the whole sweep on the calling thread)."""
+    if n_jobs is None:
+        return 1, False
+    cores = available_cores()
+    n = int(n_jobs)
+    if n < 0:
+        n = cores + 1 + n
+    return max(1, min(n, cores)), True
+
+
+def serial_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Params], Stats]:
+    """``stats_fn`` over ``data`` block after block on the calling thread (for fits that
+    already run side by side)."""
+
+    def stats_fn(params: Params):
+        prep = ctype.prepare(params.means, params.precisions_cholesky)
+        rows = block_rows(ctype.width(data.d, params.weights.shape[0]))
+        return sum_stats([block_stats(*data.block(sl, ctype), data.weights(sl), params, ctype,
+                                      prep) for sl in iter_blocks(data.n, rows)])
+
+    return stats_fn
+
+
+Stats = Any  # the engine's Stats (annotation only)
+
+
+# --- split starts ------------------------------------------------------------------------
+def _labels(data: InMemoryData, params: Params, ctype: CovarianceType) -> np.ndarray:
+    """Most likely component of every row."""
+    prep = ctype.prepare(params.means, params.precisions_cholesky)
+    out = np.empty(data.n, dtype=np.intp)
+    for sl in iter_blocks(data.n, block_rows(ctype.width(data.d, params.weights.shape[0]))):
+        zt, q = data.block(sl, ctype)
+        out[sl] = np.argmax(log_prob_t(zt, q, params, ctype, prep), axis=0)
+    return out
+
+
+def _two_means(Z: np.ndarray, iters: int = 10) -> tuple[float, np.ndarray] | None:
+    """Split rows ``Z`` in two by 2-means from the ends of their principal axis: the gain
+    ``n/2 * d * log(inertia before / after)`` and the labels (None: cannot split)."""
+    n, d = Z.shape
+    if n < 2:
+        return None
+    c = Z - Z.mean(0)
+    before = float(np.einsum("nd,nd->", c, c))
+    if not before > 0:
+        return None
+    v = c[np.argmax(np.einsum("nd,nd->n", c, c))].copy()
+    for _ in range(8):  # power iterations for the principal axis
+        v = c.T @ (c @ v)
+        norm = float(np.linalg.norm(v))
+        if not norm > 0:
+            return None
+        v /= norm
+    side = (c @ v) > 0
+    if side.all() or not side.any():
+        return None
+    for _ in range(iters):
+        a, b = Z[side].mean(0), Z[~side].mean(0)
+        new = ((Z - a) ** 2).sum(1) < ((Z - b) ** 2).sum(1)
+        if new.all() or not new.any() or np.array_equal(new, side):
+            break
+        side = new
+    a, b = Z[side].mean(0), Z[~side].mean(0)
+    after = float(((Z[side] - a) ** 2).sum() + ((Z[~side] - b) ** 2).sum())
+    gain = 0.5 * n * d * math.log(before / max(after, before * 1e-12))
+    return gain, side
+
+
+def split_start(data: InMemoryData, params: Params, ctype: CovarianceType,
+                m: int) -> Params | None:
+    """Parameters of ``K + m`` components from a ``K``-component solution: ``m`` times, the
+    group of rows whose 2-means split gains most (in squared distance, on the log scale) is
+    split. Each new component takes its rows' mean, its share of the parent's weight and the
+    parent's covariance; the components not split keep their parameters. None when no group
+    of rows can be split."""
+    if ctype.name == "tied":
+        return None
+    labels = _labels(data, params, ctype)
+    Z = data.zt(slice(0, data.n)).T
+    groups = []  # [gain, rows, parent, split labels]
+    for k in range(params.weights.shape[0]):
+        rows = np.flatnonzero(labels == k)
+        groups.append([rows, k, _two_means(Z[rows])])
+    for _ in range(m):
+        best = max(range(len(groups)), key=lambda i: -np.inf if groups[i][2] is None
+                   else groups[i][2][0])
+        if groups[best][2] is None:
+            return None
+        rows, parent, (_, side) = groups[best]
+        a, b = rows[side], rows[~side]
+        groups[best] = [a, parent, _two_means(Z[a])]
+        groups.append([b, parent, _two_means(Z[b])])
+    counts = np.bincount(labels, minlength=params.weights.shape[0]).astype(np.float64)
+    parents = np.array([g[1] for g in groups])
+    share = np.array([g[0].size for g in groups]) / np.maximum(counts[parents], 1.0)
+    weights = params.weights[parents] * share
+    weights /= weights.sum()
+    means = np.array([Z[g[0]].mean(0) if g[0].size else params.means[g[1]] for g in groups])
+    return Params(weights, means, params.covariances[parents].copy(),
+                  params.precisions_cholesky[parents].copy())
+
+
+# --- the sweep -----------------------------------------------------------------------------
+@dataclass
+class SweepFit:
+    """One candidate's fit: the result, the work space, the time, any error."""
+
+    result: EMResult | None = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+    starts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Chain:
+    """A sweep over sizes on one set of rows (one data, one covariance type, one reg)."""
+
+    data: InMemoryData
+    ctype: CovarianceType
+    reg: Any
+    sizes: list[int]
+    est: Any  # a candidate estimator: tol, max_iter, n_init, init_params, acceleration
+    rng: np.random.Generator
+    serial: bool
+    key: Any = None
+    fits: dict[int, SweepFit] = field(default_factory=dict)
+    seeds: list[np.ndarray] = field(default_factory=list)
+    sub: InMemoryData | None = None
+    _fresh: dict[tuple[int, int], Any] = field(default_factory=dict)
+
+    def prepare(self) -> None:
+        """The data's features, the seedings (everything tasks on threads would share)."""
+        est, data = self.est, self.data
+        data.block(slice(0, 1), self.ctype)
+        data.sqnorms(slice(0, 1))
+        m = measure(data)
+        if est.init_params in ("kmeans", "k-means++"):
+            cap = _KMEANS_SUBSAMPLE if est.init_params == "kmeans" else None
+            self.sub = _measure_data(data, m, cap, self.rng)
+            self.sub.sqnorms(slice(0, 1))
+            kmax = max(self.sizes)
+            trials = 2 + int(math.log(kmax))
+            for _ in range(est.n_init):
+                rng = np.random.default_rng(int(self.rng.integers(2**63 - 1)))
+                self.seeds.append(Seeding(self.sub, rng, trials).seeds(kmax))
+
+    def stats_fn(self):
+        return (serial_stats if self.serial else in_memory_stats)(self.data, self.ctype)
+
+    def em(self, params: Params) -> EMResult:
+        est = self.est
+        return run_em(self.stats_fn(), params, self.ctype, reg=self.reg, tol=est.tol,
+                      max_iter=est.max_iter, accelerate=est.acceleration == "squarem")
+
+    def fresh(self, k: int, i: int) -> EMResult:
+        """EM from the ``i``-th fresh start of ``k`` components."""
+        est = self.est
+        if self.seeds:
+            centers = self.seeds[i][:k]
+            if est.init_params == "kmeans":
+                centers = lloyd(self.sub, centers)
+            stats = _from_centers(self.data, centers, self.ctype)
+        else:
+            rng = np.random.default_rng([int(self.rng.integers(2**63 - 1)), k, i])
+            stats = init_stats(est.init_params, self.data, k, rng, self.ctype)
+        return self.em(m_step(stats, self.ctype, self.reg))
+
+    def split(self, k: int, prev: EMResult) -> EMResult | None:
+        start = split_start(self.data, prev.params, self.ctype, k - prev.params.weights.shape[0])
+        return None if start is None else self.em(start)
+
+
+class _Scheduler:
+    """Tasks run by priority on ``workers`` threads (inline with one)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.ready: list = []
+        self.count = 0
+
+    def add(self, priority: tuple, fn: Callable[[], Any], done: Callable[[Any, Any, float], None]
+            ) -> None:
+        heapq.heappush(self.ready, (priority, self.count, fn, done))
+        self.count += 1
+
+    @staticmethod
+    def _timed(fn):
+        t0 = time.perf_counter()
+        try:
+            return fn(), None, time.perf_counter() - t0
+        except Exception as exc:  # recorded as the candidate's error
+            return None, exc, time.perf_counter() - t0
+
+    def run(self) -> None:
+        if self.workers <= 1:
+            while self.ready:
+                _, _, fn, done = heapq.heappop(self.ready)
+                done(*self._timed(fn))
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
+            running: dict = {}
+            while self.ready or running:
+                while self.ready and len(running) < self.workers:
+                    _, _, fn, done = heapq.heappop(self.ready)
+                    running[pool.submit(self._timed, fn)] = done
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    done = running.pop(fut)
+                    done(*fut.result())
+
+
+class _WarningLog:
+    """Warnings raised by the tasks, kept by the key of the thread's current task."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self.by_key: dict[Any, list[str]] = {}
+
+    def show(self, message, category, filename, lineno, file=None, line=None) -> None:
+        key = getattr(self.local, "key", None)
+        self.by_key.setdefault(key, []).append(str(message))
+
+    def tagged(self, key, fn):
+        def run():
+            self.local.key = key
+            try:
+                return fn()
+            finally:
+                self.local.key = None
+        return run
+
+
+def not_converged_message(est) -> str:
+    return (f"Best performing initialization did not converge within max_iter={est.max_iter} "
+            f"iterations (tol={est.tol:g}). Try different init parameters, or increase "
+            "max_iter, tol, or check for degenerate data.")
+
+
+def sweep(chains: list[Chain], workers: int, log: _WarningLog,
+          after: Callable[[Chain, int, SweepFit], list] | None = None) -> None:
+    """Fit every size of every chain: fresh starts and split starts, the better kept in
+    ``chain.fits[k]``. ``after(chain, k, fit)`` is called once a size is settled and returns
+    more tasks ``(priority, key, fn, done)`` (the full-data fits that start from it)."""
+    sched = _Scheduler(workers)
+    for c, chain in enumerate(chains):
+        chain.prepare()
+        n_fresh = max(1, chain.est.n_init)
+        pending = {k: {"left": n_fresh + (1 if j else 0), "best": None, "error": None,
+                       "seconds": 0.0, "starts": []} for j, k in enumerate(chain.sizes)}
+
+        def settle(k, chain=chain, pending=pending):
+            p = pending[k]
+            fit = SweepFit(p["best"], None if p["best"] is not None else
+                           (p["error"] or FitError("no start gave a fit")), p["seconds"],
+                           p["starts"])
+            chain.fits[k] = fit
+            j = chain.sizes.index(k)
+            if j + 1 < len(chain.sizes):
+                nxt = chain.sizes[j + 1]
+                prev = next((chain.fits[s].result for s in reversed(chain.sizes[: j + 1])
+                             if chain.fits[s].result is not None), None)
+                if prev is None or prev.params.weights.shape[0] >= nxt:
+                    offer(nxt, None, None, 0.0, "split")
+                else:
+                    sched.add((0, j + 1, c, 0), log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev)),
+                              lambda r, e, s: offer(nxt, r, e, s, "split"))
+            for task in (after(chain, k, fit) if after is not None else []):
+                priority, key, fn, done = task
+                sched.add(priority, log.tagged(key, fn), done)
+
+        def offer(k, res, exc, seconds, what, pending=pending, settle=settle):
+            p = pending[k]
+            p["seconds"] += seconds
+            if res is not None and (p["best"] is None or res.lower_bound > p["best"].lower_bound):
+                p["best"] = res
+                p["starts"] = [what]
+            if exc is not None and p["error"] is None:
+                p["error"] = exc
+            p["left"] -= 1
+            if p["left"] == 0:
+                settle(k)
+
+        for j, k in enumerate(chain.sizes):
+            for i in range(n_fresh):
+                sched.add((0, j, c, 1 + i), log.tagged((chain.key, k), lambda k=k, i=i, chain=chain:
+                                                        chain.fresh(k, i)),
+                          lambda r, e, s, k=k, offer=offer: offer(k, r, e, s, "fresh"))
+    sched.run()
+
+
+def convergence_warning(est, res: EMResult) -> None:
+    if not res.converged and est.max_iter > 0:
+        warnings.warn(not_converged_message(est), ConvergenceWarning, stacklevel=2)
+
+
+def set_fitted(est, ws: Workspace, res: EMResult) -> Any:
+    """Give ``est`` the fitted attributes of ``res`` (fitted in ``ws``), as ``fit`` does."""
+    jac = ws.log_jacobian(ws.shift.shape[0])
+    est._set_params(ws.to_user(res.params))
+    est.converged_ = res.converged
+    est.n_iter_ = res.n_iter
+    est.lower_bound_ = res.lower_bound + jac
+    est.lower_bounds_ = [lb + jac for lb in res.lower_bounds]
+    return est
+
+
+def start_in(ws_from: Workspace, ws_to: Workspace, params: Params) -> Params:
+    """Work-space parameters of ``ws_from`` expressed in ``ws_to``."""
+    return ws_to.from_user(ws_from.to_user(params))
+
+
+def new_chain(est, data: InMemoryData, col_var: np.ndarray, sizes: list[int], serial: bool,
+              key: Any = None) -> Chain:
+    """A chain over ``sizes`` on ``data`` (rows without empty cells; ``col_var`` their
+    columns' variances) with the options of the candidate ``est``."""
+    reg = est._work_reg(data.ws, col_var)
+    rng = check_random_state(est.random_state)
+    return Chain(data, est._ctype(), reg, sorted(sizes), est, rng, serial, key)
