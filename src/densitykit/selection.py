@@ -423,6 +423,10 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
             return [((1, chain.sizes.index(k), 0, 0), ("full", i), fn, done)]
 
         sw.sweep(chains, workers, log, after)
+        for chain in chains:  # the fold fits' warnings, after those of the checks
+            for k, i in chain.members.items():
+                log.by_key.setdefault(("fold", chain.fold, i), []).extend(
+                    log.by_key.pop((chain.key, k), []))
         rows_out: list[dict[str, Any]] = []
         for i in range(len(candidates)):
             caught = [m for f in range(len(splits)) for m in log.by_key.get(("fold", f, i), [])]

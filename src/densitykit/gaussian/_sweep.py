@@ -305,49 +305,55 @@ def sweep(chains: list[Chain], workers: int, log: _WarningLog,
     more tasks ``(priority, key, fn, done)`` (the full-data fits that start from it)."""
     sched = _Scheduler(workers)
     for c, chain in enumerate(chains):
-        chain.prepare()
-        n_fresh = max(1, chain.est.n_init)
-        pending = {k: {"left": n_fresh + (1 if j else 0), "best": None, "error": None,
-                       "seconds": 0.0, "starts": []} for j, k in enumerate(chain.sizes)}
-
-        def settle(k, chain=chain, pending=pending):
-            p = pending[k]
-            fit = SweepFit(p["best"], None if p["best"] is not None else
-                           (p["error"] or FitError("no start gave a fit")), p["seconds"],
-                           p["starts"])
-            chain.fits[k] = fit
-            j = chain.sizes.index(k)
-            if j + 1 < len(chain.sizes):
-                nxt = chain.sizes[j + 1]
-                prev = next((chain.fits[s].result for s in reversed(chain.sizes[: j + 1])
-                             if chain.fits[s].result is not None), None)
-                if prev is None or prev.params.weights.shape[0] >= nxt:
-                    offer(nxt, None, None, 0.0, "split")
-                else:
-                    sched.add((0, j + 1, c, 0), log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev)),
-                              lambda r, e, s: offer(nxt, r, e, s, "split"))
-            for task in (after(chain, k, fit) if after is not None else []):
-                priority, key, fn, done = task
-                sched.add(priority, log.tagged(key, fn), done)
-
-        def offer(k, res, exc, seconds, what, pending=pending, settle=settle):
-            p = pending[k]
-            p["seconds"] += seconds
-            if res is not None and (p["best"] is None or res.lower_bound > p["best"].lower_bound):
-                p["best"] = res
-                p["starts"] = [what]
-            if exc is not None and p["error"] is None:
-                p["error"] = exc
-            p["left"] -= 1
-            if p["left"] == 0:
-                settle(k)
-
-        for j, k in enumerate(chain.sizes):
-            for i in range(n_fresh):
-                sched.add((0, j, c, 1 + i), log.tagged((chain.key, k), lambda k=k, i=i, chain=chain:
-                                                        chain.fresh(k, i)),
-                          lambda r, e, s, k=k, offer=offer: offer(k, r, e, s, "fresh"))
+        _add_chain(sched, c, chain, log, after)
     sched.run()
+
+
+def _add_chain(sched: _Scheduler, c: int, chain: Chain, log: _WarningLog, after) -> None:
+    """Queue the fresh starts of every size of ``chain``; each settled size queues the next
+    size's split start and ``after``'s tasks."""
+    chain.prepare()
+    n_fresh = max(1, chain.est.n_init)
+    pending = {k: {"left": n_fresh + (1 if j else 0), "best": None, "error": None,
+                   "seconds": 0.0, "starts": []} for j, k in enumerate(chain.sizes)}
+
+    def settle(k):
+        p = pending[k]
+        fit = SweepFit(p["best"], None if p["best"] is not None else
+                       (p["error"] or FitError("no start gave a fit")), p["seconds"],
+                       p["starts"])
+        chain.fits[k] = fit
+        j = chain.sizes.index(k)
+        if j + 1 < len(chain.sizes):
+            nxt = chain.sizes[j + 1]
+            prev = next((chain.fits[s].result for s in reversed(chain.sizes[: j + 1])
+                         if chain.fits[s].result is not None), None)
+            if prev is None or prev.params.weights.shape[0] >= nxt:
+                offer(nxt, None, None, 0.0, "split")
+            else:
+                sched.add((0, j + 1, c, 0), log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev)),
+                          lambda r, e, s: offer(nxt, r, e, s, "split"))
+        for task in (after(chain, k, fit) if after is not None else []):
+            priority, key, fn, done = task
+            sched.add(priority, log.tagged(key, fn), done)
+
+    def offer(k, res, exc, seconds, what):
+        p = pending[k]
+        p["seconds"] += seconds
+        if res is not None and (p["best"] is None or res.lower_bound > p["best"].lower_bound):
+            p["best"] = res
+            p["starts"] = [what]
+        if exc is not None and p["error"] is None:
+            p["error"] = exc
+        p["left"] -= 1
+        if p["left"] == 0:
+            settle(k)
+
+    for j, k in enumerate(chain.sizes):
+        for i in range(n_fresh):
+            sched.add((0, j, c, 1 + i), log.tagged((chain.key, k), lambda k=k, i=i:
+                                                    chain.fresh(k, i)),
+                      lambda r, e, s, k=k: offer(k, r, e, s, "fresh"))
 
 
 def convergence_warning(est, res: EMResult) -> None:
