@@ -205,6 +205,9 @@ class Chain:
             for _ in range(est.n_init):
                 rng = np.random.default_rng(int(self.rng.integers(2**63 - 1)))
                 self.seeds.append(Seeding(self.sub, rng, trials).seeds(kmax))
+        else:  # one seed per start, drawn here: the same whatever order the tasks run in
+            self._fresh = {(k, i): int(self.rng.integers(2**63 - 1)) for k in self.sizes
+                           for i in range(est.n_init)}
 
     def stats_fn(self):
         return (serial_stats if self.serial else in_memory_stats)(self.data, self.ctype)
@@ -223,7 +226,7 @@ class Chain:
                 centers = lloyd(self.sub, centers)
             stats = _from_centers(self.data, centers, self.ctype)
         else:
-            rng = np.random.default_rng([int(self.rng.integers(2**63 - 1)), k, i])
+            rng = np.random.default_rng(self._fresh[(k, i)])
             stats = init_stats(est.init_params, self.data, k, rng, self.ctype)
         return self.em(m_step(stats, self.ctype, self.reg))
 

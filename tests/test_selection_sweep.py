@@ -1,0 +1,196 @@
+"""ModelSelector's sweeps over n_components: same table, honest figures, shared seeding,
+the general path for other grids, and a chosen model at least as good as a plain loop's."""
+
+import math
+
+import numpy as np
+import pytest
+
+from densitykit.gaussian import GaussianMixture, Normal
+from densitykit.gaussian import _sweep as sw
+from densitykit.gaussian._engine import InMemoryData, Workspace
+from densitykit.gaussian._init import Seeding, kmeans_plusplus
+from densitykit.gaussian._covariance import COVARIANCE_TYPES
+from densitykit import selection
+from densitykit.selection import ModelSelector
+
+
+def _blobs(seed=0, n=120, d=3, k=5):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 5.0, (k, d))
+    X = np.vstack([rng.normal(c, 1.0, (n, d)) for c in centres])
+    return X[rng.permutation(len(X))]
+
+
+def _general(monkeypatch):
+    """Make ModelSelector take its general path (one fit per candidate)."""
+    monkeypatch.setattr(selection, "_sweep_groups", lambda *a, **k: None)
+
+
+def _count_sweeps(monkeypatch):
+    calls = []
+    original = sw.sweep
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sw, "sweep", counted)
+    return calls
+
+
+@pytest.mark.parametrize("criterion", ["bic", "aic", "cv"])
+def test_sweep_table_has_the_general_paths_columns(monkeypatch, criterion):
+    X = _blobs()
+    grid = {"n_components": [1, 2, 3, 5, 6], "covariance_type": ["full", "diag"]}
+    calls = _count_sweeps(monkeypatch)
+    fast = ModelSelector(GaussianMixture(random_state=0), grid, criterion=criterion,
+                         cv=3).fit(X)
+    assert calls, "the grid over n_components should be fitted as a sweep"
+    _general(monkeypatch)
+    plain = ModelSelector(GaussianMixture(random_state=0), grid, criterion=criterion,
+                          cv=3).fit(X)
+    assert list(fast.results_.columns) == list(plain.results_.columns)
+    assert len(fast.results_) == len(plain.results_)
+    cols = ["n_components", "covariance_type"]
+    assert fast.results_[cols].equals(plain.results_[cols])
+    assert fast.results_["error"].isna().all()
+    assert fast.results_["selected"].sum() == 1
+    assert fast.results_[["bic", "aic", "heldout_loglik", "train_loglik"]].notna().all().all()
+    assert fast.results_["fit_time"].gt(0).all() and fast.results_["cv_time"].gt(0).all()
+    assert fast.results_.loc[fast.best_index_, "rank"] == 1
+    # the best estimator is the selected candidate, fitted on all the data
+    best = fast.best_estimator_
+    assert type(best) is GaussianMixture
+    assert best.get_params() == GaussianMixture(random_state=0).set_params(
+        **fast.best_params_).get_params()
+    assert fast.bic(X) == pytest.approx(fast.results_.loc[fast.best_index_, "bic"], rel=1e-12)
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1, -1])
+def test_every_recorded_bic_is_its_own_models(n_jobs):
+    X = _blobs(1)
+    seen = []
+    sel = ModelSelector(GaussianMixture(random_state=3), {"n_components": [2, 4, 5, 7, 9]},
+                        criterion="bic", n_jobs=n_jobs)
+    sel.fit(X, callback=lambda params, row: seen.append((params, dict(row))))
+    assert len(seen) == 5
+    for params, row in seen:
+        model = row["model"]
+        assert model.n_components == params["n_components"]
+        assert model.weights_.shape == (params["n_components"],)
+        assert row["bic"] == pytest.approx(model.bic(X), rel=1e-12)
+        assert row["aic"] == pytest.approx(model.aic(X), rel=1e-12)
+        assert row["train_loglik"] == pytest.approx(model.score(X), rel=1e-12)
+        assert row["n_iter"] == model.n_iter_ and row["converged"] == model.converged_
+    table = sel.results_.set_index("n_components")["bic"]
+    assert table.to_dict() == {p["n_components"]: r["bic"] for p, r in seen}
+
+
+def test_parallel_sweep_gives_the_serial_sweeps_table():
+    X = _blobs(2)
+    grid = {"n_components": list(range(1, 9))}
+    one = ModelSelector(GaussianMixture(random_state=0), grid, criterion="bic", n_jobs=1).fit(X)
+    par = ModelSelector(GaussianMixture(random_state=0), grid, criterion="bic", n_jobs=-1).fit(X)
+    # the same starts and fits whatever the order of the tasks (to round-off)
+    np.testing.assert_allclose(one.results_["bic"], par.results_["bic"], rtol=1e-12)
+    np.testing.assert_allclose(one.results_["heldout_loglik"], par.results_["heldout_loglik"],
+                               rtol=1e-12)
+    assert one.best_params_ == par.best_params_
+
+
+def _data(X):
+    return InMemoryData(X, None, Workspace.from_data(X))
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 8, 20])
+def test_a_longer_seeding_extends_the_shorter(k):
+    data = _data(_blobs(4))
+    trials = 2 + int(math.log(30))
+    short = Seeding(data, np.random.default_rng(7), trials).seeds(k)
+    longer = Seeding(data, np.random.default_rng(7), trials).seeds(k + 1)
+    assert longer.shape == (k + 1, data.d)
+    np.testing.assert_array_equal(longer[:k], short)
+    # drawn one at a time, the same seeds as drawn at once
+    grown = Seeding(data, np.random.default_rng(7), trials)
+    for j in range(1, k + 2):
+        grown.seeds(j)
+    np.testing.assert_array_equal(grown.seeds(k + 1), longer)
+    # with k-means++'s own number of trials, the seeding is k-means++'s
+    own = Seeding(data, np.random.default_rng(7), 2 + int(math.log(k))).seeds(k)
+    np.testing.assert_array_equal(own, kmeans_plusplus(data, k, np.random.default_rng(7)))
+
+
+def test_split_start_adds_components_and_keeps_the_others():
+    X = _blobs(5)
+    data = _data(X)
+    gm = GaussianMixture(3, random_state=0).fit(X)
+    p = data.ws.from_user(gm._user_params())
+    new = sw.split_start(data, p, COVARIANCE_TYPES["full"], 2)
+    assert new.weights.shape == (5,) and new.means.shape == (5, 3)
+    assert new.weights.sum() == pytest.approx(1.0) and np.all(new.weights > 0)
+    kept = [j for j in range(3) if any(np.allclose(new.means[i], p.means[j]) for i in range(5))]
+    assert len(kept) >= 1  # at most two components were split
+    assert np.all(np.isfinite(new.precisions_cholesky))
+
+
+@pytest.mark.parametrize("case", ["no_sizes", "one_size_each", "duplicate_sizes", "normal",
+                                  "means_init", "warm_start", "empty_cells", "scorer",
+                                  "stop_after"])
+def test_other_grids_take_the_general_path(monkeypatch, case):
+    X = _blobs(6)
+    est = GaussianMixture(random_state=0)
+    grid = {"n_components": [1, 2, 3]}
+    kw = {"criterion": "bic"}
+    if case == "no_sizes":
+        grid = {"covariance_type": ["full", "diag"]}
+    elif case == "one_size_each":
+        grid = [{"n_components": [2], "covariance_type": ["full"]},
+                {"n_components": [3], "covariance_type": ["diag"]}]
+    elif case == "duplicate_sizes":
+        grid = {"n_components": [2, 2, 3]}
+    elif case == "normal":
+        est, grid = Normal(), {"covariance_type": ["full", "diag"]}
+    elif case == "means_init":
+        grid = {"n_components": [2, 3], "means_init": [None, X[:2]]}
+    elif case == "warm_start":
+        est = GaussianMixture(random_state=0, warm_start=True)
+    elif case == "empty_cells":
+        X = X.copy()
+        X[3, 1] = np.nan
+    elif case == "scorer":
+        kw["scoring"] = lambda m, a, b, random_state=0: {"extra": 1.0}
+    elif case == "stop_after":
+        kw = {"criterion": "cv", "stop_after": 2}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a sweep for a grid that is not one")
+
+    monkeypatch.setattr(sw, "sweep", refuse)
+    sel = ModelSelector(est, grid, **kw).fit(X)
+    assert sel.results_["selected"].sum() == 1
+    if case not in ("means_init",):
+        assert sel.results_["error"].isna().all()
+
+
+def test_failing_sizes_are_recorded_like_the_general_path(monkeypatch):
+    X = _blobs(7, n=4, k=2)  # 8 rows: 12 components cannot be fitted
+    grid = {"n_components": [1, 2, 12]}
+    fast = ModelSelector(GaussianMixture(random_state=0), grid, criterion="bic", cv=2).fit(X)
+    _general(monkeypatch)
+    plain = ModelSelector(GaussianMixture(random_state=0), grid, criterion="bic", cv=2).fit(X)
+    np.testing.assert_array_equal(fast.results_["error"].isna(), plain.results_["error"].isna())
+    assert fast.results_["error"].notna().iloc[2]
+    assert fast.best_params_["n_components"] in (1, 2)
+
+
+def test_chosen_bic_is_no_worse_than_a_plain_loop():
+    X = _blobs(8, n=150, d=4, k=6)
+    grid = list(range(1, 11))
+    ours, loop = [], []
+    for seed in range(5):
+        sel = ModelSelector(GaussianMixture(random_state=seed), {"n_components": grid},
+                            criterion="bic").fit(X)
+        ours.append(sel.results_["bic"].min())
+        loop.append(min(GaussianMixture(k, random_state=seed).fit(X).bic(X) for k in grid))
+    assert np.median(ours) <= np.median(loop) + 1e-6 * abs(np.median(loop))
