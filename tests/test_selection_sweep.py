@@ -6,12 +6,12 @@ import math
 import numpy as np
 import pytest
 
+from densitykit import selection
 from densitykit.gaussian import GaussianMixture, Normal
 from densitykit.gaussian import _sweep as sw
+from densitykit.gaussian._covariance import COVARIANCE_TYPES
 from densitykit.gaussian._engine import InMemoryData, Workspace
 from densitykit.gaussian._init import Seeding, kmeans_plusplus
-from densitykit.gaussian._covariance import COVARIANCE_TYPES
-from densitykit import selection
 from densitykit.selection import ModelSelector
 
 

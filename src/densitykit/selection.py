@@ -25,6 +25,19 @@ held-out column comes from the last fold only, which costs one extra fit per can
 Every candidate's full-data fit starts from the parameters of its last held-out fit when the
 estimator accepts initial parameters (``weights_init``, ``means_init``, ``precisions_init``),
 which needs far fewer EM iterations than a cold start.
+
+Sweeps over the number of components
+------------------------------------
+A grid of densitykit ``GaussianMixture`` candidates that differ only in ``n_components``
+(for each setting of the other parameters, at least two sizes; no initial parameters, no
+warm start, no extra scorers, no ``stop_after``, no empty cells) is fitted as a sweep
+(:mod:`densitykit.gaussian._sweep`): the rows and their features are prepared once per
+split, the k-means++ seeds of every size are the first ones of one seeding, and every size
+after the first is also started from the previous size's solution with the components
+that gain most split in two; the start with the higher likelihood on the training rows is
+kept. Each candidate is then an ordinary fitted model with its own figures; only its
+starting point differs from a separate ``fit``. Other grids take the general path, one
+``fit`` per candidate.
 """
 
 from __future__ import annotations
@@ -332,10 +345,10 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
     better is kept. The full-data fit of each size starts from its last split's fit, as in
     :func:`evaluate_candidate`. Each figure is computed from the candidate's own model.
     """
+    from ._parallel import blas_single_threaded
     from .gaussian import _sweep as sw
     from .gaussian._base import column_variances
     from .gaussian._engine import InMemoryData, Workspace, in_memory_stats
-    from ._parallel import blas_single_threaded
 
     groups = _sweep_groups(base, candidates, X)
     if groups is None:
@@ -377,8 +390,8 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
                 ok = [i for i in idx if i not in errors and checked(("fold", f, i), ests[i], rows)]
                 if not ok:
                     continue
-                chain = sw.new_chain(ests[ok[0]], data, var, [int(ests[i].n_components) for i in ok],
-                                     serial, key=("fold", f, g))
+                sizes = [int(ests[i].n_components) for i in ok]
+                chain = sw.new_chain(ests[ok[0]], data, var, sizes, serial, key=("fold", f, g))
                 chain.members = {int(ests[i].n_components): i for i in ok}
                 chain.fold = f
                 chains.append(chain)
@@ -564,7 +577,10 @@ class ModelSelector(BaseEstimator):
         median, so that one outlying row, such as a sensor fault, does not end the search).
         ``None`` fits every candidate, in parallel with ``n_jobs``.
     n_jobs : int or None, default=None
-        Candidates fitted in parallel (joblib; ``-1`` uses every core).
+        Candidates fitted in parallel (joblib; ``-1`` uses every core). In a sweep over
+        ``n_components`` (see the module documentation) an integer is the number of fits run
+        side by side, each on one thread, never more than the cores (``1``: the whole
+        search on one thread); ``None`` runs one fit at a time over the engine's threads.
     random_state : int or None, default=None
         When given, set as ``random_state`` of every candidate that has one; also seeds
         the scorers.

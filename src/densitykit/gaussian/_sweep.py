@@ -49,7 +49,15 @@ from ._engine import (
     run_em,
     sum_stats,
 )
-from ._init import _KMEANS_SUBSAMPLE, Seeding, _from_centers, _measure_data, init_stats, lloyd, measure
+from ._init import (
+    _KMEANS_SUBSAMPLE,
+    Seeding,
+    _from_centers,
+    _measure_data,
+    init_stats,
+    lloyd,
+    measure,
+)
 
 __all__ = ["SweepFit", "split_start", "sweep", "sweep_workers"]
 
@@ -334,8 +342,8 @@ def _add_chain(sched: _Scheduler, c: int, chain: Chain, log: _WarningLog, after)
             if prev is None or prev.params.weights.shape[0] >= nxt:
                 offer(nxt, None, None, 0.0, "split")
             else:
-                sched.add((0, j + 1, c, 0), log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev)),
-                          lambda r, e, s: offer(nxt, r, e, s, "split"))
+                task = log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev))
+                sched.add((0, j + 1, c, 0), task, lambda r, e, s: offer(nxt, r, e, s, "split"))
         for task in (after(chain, k, fit) if after is not None else []):
             priority, key, fn, done = task
             sched.add(priority, log.tagged(key, fn), done)
