@@ -358,3 +358,15 @@ def test_first_two_passes_are_plain_em(X, max_iter):
     dk, _ = _fit(GaussianMixture(3, max_iter=max_iter, tol=0, **start), X)
     np.testing.assert_allclose(dk.means_, sk.means_, rtol=1e-10)
     np.testing.assert_allclose(dk.lower_bounds_, sk.lower_bounds_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("ctype", CTYPES)
+@pytest.mark.parametrize("c", [3.0, 1e-120, 1e120])
+def test_squarem_jumps_do_not_depend_on_the_units(ctype, c):
+    # the jump's length is measured in the parameters' own spread: with reg_covar='auto'
+    # a fit to c X is the fit to X in other units, pass for pass
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    a = GaussianMixture(2, covariance_type=ctype, reg_covar="auto", random_state=0).fit(X)
+    b = GaussianMixture(2, covariance_type=ctype, reg_covar="auto", random_state=0).fit(c * X)
+    assert a.n_iter_ == b.n_iter_
+    assert b.score(c * X) == pytest.approx(a.score(X) - 3 * np.log(c), rel=1e-12, abs=1e-10)

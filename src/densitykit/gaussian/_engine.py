@@ -543,8 +543,11 @@ def _extrapolate(p0: Params, p1: Params, p2: Params, ctype: CovarianceType,
     means, and the covariances' Cholesky factors (square roots for diag and spherical), so
     a jump fails only if a factor becomes singular; it is then halved towards plain EM."""
     square = ctype.name in ("diag", "spherical")
-    parts = [(np.log(p.weights), p.means,
-              np.sqrt(p.covariances) if square else np.linalg.cholesky(p.covariances))
+    # lengths in units of p0's spread, so that the jump does not depend on the data's units
+    unit = math.sqrt(float(np.mean(p0.covariances if square else
+                                   np.diagonal(p0.covariances, axis1=-2, axis2=-1))))
+    parts = [(np.log(p.weights), p.means / unit,
+              (np.sqrt(p.covariances) if square else np.linalg.cholesky(p.covariances)) / unit)
              for p in (p0, p1, p2)]
     r = [b - a for a, b in zip(parts[0], parts[1])]
     v = [c - 2.0 * b + a for a, b, c in zip(*parts)]
@@ -557,6 +560,8 @@ def _extrapolate(p0: Params, p1: Params, p2: Params, ctype: CovarianceType,
     while alpha < -1.0 - 1e-3:
         logw, mu, factor = (x0 - 2.0 * alpha * dr + alpha**2 * dv
                             for x0, dr, dv in zip(parts[0], r, v))
+        mu = mu * unit
+        factor = factor * unit
         cov = factor**2 if square else factor @ np.swapaxes(factor, -1, -2)
         pc = ctype.prec_chol(cov) if np.all(np.isfinite(cov)) else None
         if pc is not None and np.all(np.isfinite(pc)) and np.all(np.isfinite(logw)):
