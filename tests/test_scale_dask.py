@@ -283,14 +283,19 @@ def test_cluster_fit_survives_a_killed_worker(client):
 
 
 @pytest.mark.slow
-def test_selector_candidates_run_on_the_cluster(client):
+def test_selector_candidates_run_on_the_cluster(client, monkeypatch):
+    from densitykit import selection
     from densitykit.scale.dask import fit_selector_dask
     from densitykit.selection import ModelSelector
 
     client.wait_for_workers(2, timeout=60)
     X = blobs(n=600, seed=15)
     grid = {"n_components": [1, 2, 3], "covariance_type": ["full", "diag"]}
-    local = ModelSelector(GaussianMixture(random_state=0), grid, criterion="bic").fit(X)
+    # the cluster fits one candidate per task: compare with the local one-fit-per-candidate
+    # path (a local grid over n_components is otherwise fitted as a sweep)
+    with monkeypatch.context() as m:
+        m.setattr(selection, "_sweep_groups", lambda *a, **k: None)
+        local = ModelSelector(GaussianMixture(random_state=0), grid, criterion="bic").fit(X)
     from distributed import get_task_stream
 
     with get_task_stream(client) as ts:

@@ -302,6 +302,16 @@ def _row_figures(full: Any, X_train: np.ndarray, train_ll: np.ndarray,
     )
 
 
+def _local_joblib() -> bool:
+    """Whether joblib runs tasks in this machine's processes or threads (not on a cluster,
+    where each candidate is one task of the general path)."""
+    from joblib.parallel import get_active_backend
+
+    backend = type(get_active_backend()[0]).__name__
+    return backend in ("LokyBackend", "ThreadingBackend", "SequentialBackend",
+                       "MultiprocessingBackend")
+
+
 def _sweep_groups(base: Any, candidates: list[dict[str, Any]], X: np.ndarray
                   ) -> list[list[int]] | None:
     """Candidates that differ only in ``n_components`` (indices, one list per setting of the
@@ -311,7 +321,7 @@ def _sweep_groups(base: Any, candidates: list[dict[str, Any]], X: np.ndarray
     from .gaussian import GaussianMixture
     from .gaussian._engine import has_nan
 
-    if type(base) is not GaussianMixture or has_nan(X):
+    if type(base) is not GaussianMixture or has_nan(X) or not _local_joblib():
         return None
     groups: dict[tuple, list[int]] = {}
     for i, params in enumerate(candidates):
