@@ -370,3 +370,42 @@ def test_squarem_jumps_do_not_depend_on_the_units(ctype, c):
     b = GaussianMixture(2, covariance_type=ctype, reg_covar="auto", random_state=0).fit(c * X)
     assert a.n_iter_ == b.n_iter_
     assert b.score(c * X) == pytest.approx(a.score(X) - 3 * np.log(c), rel=1e-12, abs=1e-10)
+
+
+# --- float32 input --------------------------------------------------------------------------------
+@pytest.mark.parametrize("ctype", CTYPES)
+def test_float32_input_runs_in_single_precision_with_float64_sums(ctype):
+    from densitykit.gaussian._covariance import COVARIANCE_TYPES
+    from densitykit.gaussian._engine import InMemoryData, Workspace, block_stats
+
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal(m, 1.0, (4000, 6)) for m in (-3.0, 0.0, 4.0)]) + 100.0
+    start = _start(X, ctype)
+    a = GaussianMixture(3, covariance_type=ctype, tol=0, max_iter=20, acceleration=None,
+                        **start).fit(X)
+    b = GaussianMixture(3, covariance_type=ctype, tol=0, max_iter=20, acceleration=None,
+                        **start).fit(X.astype(np.float32))
+    assert b.lower_bound_ == pytest.approx(a.lower_bound_, rel=1e-5)
+    assert b.lower_bound_ != a.lower_bound_  # it did run in single precision
+    np.testing.assert_allclose(b.means_, a.means_, rtol=1e-4, atol=1e-4)
+    assert b.means_.dtype == b.covariances_.dtype == np.float64
+    # a block's statistics come back in float64 whatever the block's precision
+    ws = Workspace.from_data(X)
+    data = InMemoryData(X, None, ws, dtype=np.float32)
+    c = COVARIANCE_TYPES[ctype]
+    zt, q = data.block(slice(0, 500), c)
+    assert zt.dtype == np.float32
+    p = ws.from_user(a._user_params())
+    prep = tuple(np.asarray(v, dtype=np.float32) for v in c.prepare(p.means,
+                                                                     p.precisions_cholesky))
+    st = block_stats(zt, q, None, p, c, prep)
+    assert st.nk.dtype == st.s1.dtype == np.asarray(st.s2).dtype == np.float64
+
+
+def test_float32_input_with_empty_cells():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(2000, 4)).astype(np.float32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    ref = GaussianMixture(2, random_state=0).fit(X.astype(np.float64))
+    assert gm.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-5)

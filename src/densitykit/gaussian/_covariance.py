@@ -55,7 +55,7 @@ class CovarianceType:
 def _quadratic_features_t(ZT: np.ndarray) -> np.ndarray:
     """Rows ``z_i * z_j`` for ``i <= j`` of a transposed block: ``(D(D+1)/2, B)``."""
     d, b = ZT.shape
-    out = np.empty((d * (d + 1) // 2, b))
+    out = np.empty((d * (d + 1) // 2, b), dtype=ZT.dtype)
     off = 0
     for i in range(d):
         np.multiply(ZT[i], ZT[i:], out=out[off : off + d - i])

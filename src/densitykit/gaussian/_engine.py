@@ -138,12 +138,12 @@ class Workspace:
         """Rows of ``X`` with empty cells, grouped by pattern, in work space."""
         return missing_rows(X, w, self.shift, self.scale)
 
-    def block(self, Xb: np.ndarray) -> np.ndarray:
-        """Transposed work-space block ``(D, B)`` in float64."""
+    def block(self, Xb: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+        """Transposed work-space block ``(D, B)``, centred in float64, then in ``dtype``."""
         zt = np.subtract(Xb.T, self.shift[:, None], dtype=np.float64, order="C")
         if self.scale != 1.0:
             zt *= 1.0 / self.scale
-        return zt
+        return zt if dtype == np.float64 else zt.astype(dtype)
 
     def to_user(self, p: Params) -> Params:
         s = self.scale
@@ -171,10 +171,16 @@ class InMemoryData:
     with none are ``complete``, which EM passes over exactly as when nothing is empty.
     ``X`` itself is then a copy with every empty cell set to its column's mean (zero in
     work space): the initialisations run on it.
+
+    ``dtype=np.float32`` holds the complete rows' blocks and features in single precision:
+    the E-step's matrix products then run in float32 (twice the rate, half the memory
+    traffic) while every block's statistics are summed in float64 (:func:`block_stats`).
+    The rows are centred in float64 first, so no digit of the data's offset is lost.
     """
 
     def __init__(self, X: np.ndarray, w: np.ndarray | None, ws: Workspace,
-                 cache_bytes: int = 1 << 26):
+                 cache_bytes: int = 1 << 26, dtype: type = np.float64):
+        self.dtype = np.dtype(dtype).type
         self.missing: list[MissingRows] | None = None
         self.complete: InMemoryData = self
         empty = np.isnan(X).any(1) if has_nan(X) else None
@@ -184,22 +190,25 @@ class InMemoryData:
                             for part in np.array_split(idx, -(-idx.size // _MISSING_ROWS))]
             full = ~empty
             self.complete = InMemoryData(X[full], None if w is None else w[full], ws,
-                                         cache_bytes)
+                                         cache_bytes, dtype)
             X = np.where(np.isnan(X), ws.shift, X)
         self.X, self.w, self.ws = X, w, ws
         self.n, self.d = X.shape
         self._budget = cache_bytes
-        self._zt = ws.block(X) if self.n * self.d * 8 <= cache_bytes // 2 else None
+        size = np.dtype(dtype).itemsize
+        self._zt = ws.block(X, dtype) if self.n * self.d * size <= cache_bytes // 2 else None
         self._features: dict[str, object] = {}
 
     def zt(self, sl: slice) -> np.ndarray:
         """Transposed work-space block ``(D, B)`` of the rows ``sl``."""
-        return self._zt[:, sl] if self._zt is not None else self.ws.block(self.X[sl])
+        return (self._zt[:, sl] if self._zt is not None
+                else self.ws.block(self.X[sl], self.dtype))
 
     def block(self, sl: slice, ctype: CovarianceType) -> tuple[np.ndarray, object]:
         """A block and its features for ``ctype`` (cached with the block when small)."""
         zt = self.zt(sl)
-        if self._zt is None or self.n * ctype.features(self.d) * 8 > self._budget // 2:
+        size = np.dtype(self.dtype).itemsize
+        if self._zt is None or self.n * ctype.features(self.d) * size > self._budget // 2:
             return zt, ctype.block_features(zt)
         if ctype.name not in self._features:
             self._features[ctype.name] = ctype.block_features(self._zt)
@@ -273,17 +282,20 @@ def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -
 def block_stats(ZT: np.ndarray, Q, w: np.ndarray | None, params: Params,
                 ctype: CovarianceType, prep) -> Stats:
     """E-step of one block: statistics of the rows ``ZT`` (``D x B``, features ``Q``) with
-    row weights ``w``."""
+    row weights ``w``. A float32 block (with ``prep`` in float32) is computed in single
+    precision and its statistics returned in float64, so the sums over blocks are float64."""
     lse, RT = logsumexp_columns(log_prob_t(ZT, Q, params, ctype, prep))
     if w is not None:
         RT *= w
         loglik = float(lse @ w)
     else:
-        loglik = float(lse.sum())
+        loglik = float(lse.sum(dtype=np.float64))
     i = int(np.argmin(lse))
+    f64 = np.float64
     return Stats(
-        RT.sum(1), RT @ ZT.T, ctype.second_moment(ZT, Q, RT), loglik,
-        float(ZT.shape[1] if w is None else w.sum()), float(lse[i]), ZT[:, i].copy(),
+        RT.sum(1, dtype=f64), (RT @ ZT.T).astype(f64, copy=False),
+        np.asarray(ctype.second_moment(ZT, Q, RT), dtype=f64), loglik,
+        float(ZT.shape[1] if w is None else w.sum()), float(lse[i]), ZT[:, i].astype(f64),
     )
 
 
@@ -580,6 +592,8 @@ def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Para
         parts = []
         if full.n:
             prep = ctype.prepare(params.means, params.precisions_cholesky)
+            if full.dtype != np.float64:
+                prep = tuple(np.asarray(a, dtype=full.dtype) for a in prep)
             rows = block_rows(ctype.width(full.d, params.weights.shape[0]))
             parts = map_blocks(
                 lambda sl: block_stats(*full.block(sl, ctype), full.weights(sl), params, ctype,

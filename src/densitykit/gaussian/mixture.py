@@ -169,7 +169,9 @@ class GaussianMixture(GaussianModel):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            NaN marks an empty cell (see Notes); infinite values are refused.
+            NaN marks an empty cell (see Notes); infinite values are refused. For a float32
+            array the E-step's matrix products run in float32 (statistics summed in float64;
+            the fitted parameters are float64 either way).
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; an integer weight counts as that many copies of the row.
@@ -179,10 +181,11 @@ class GaussianMixture(GaussianModel):
 
             return fit_dask(self, X, sample_weight)
         k = self._check_em_options()
+        single = getattr(X, "dtype", None) == np.float32
         X, w, col_var = self._check_fit_data(X, sample_weight, min_samples=max(2, k))
         ws = Workspace.from_data(X, w)
         with blas_single_threaded():
-            data = InMemoryData(X, w, ws)
+            data = InMemoryData(X, w, ws, dtype=np.float32 if single else np.float64)
             return self._fit_from(in_memory_stats(data, self._ctype()), data, ws,
                                   col_var=col_var)
 
