@@ -7,15 +7,17 @@ coordinates, accumulated in float64.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .._parallel import blas_single_threaded, limited
+from .._parallel import available_cores, blas_single_threaded, limited, thread_pool
 from . import _compiled
 from ._kernels import Kernel
 
-__all__ = ["BLOCK_ENTRIES", "log_kernel_sums", "use_compiled"]
+__all__ = ["BLOCK_ENTRIES", "log_kernel_sums", "numpy_extra_seconds", "use_compiled"]
 
 #: entries of one query x data block (2**22 doubles = 32 MiB)
 BLOCK_ENTRIES = 2**22
@@ -23,15 +25,46 @@ BLOCK_ENTRIES = 2**22
 _FUSED_MIN = 2**22
 #: smaller blocks go to the NumPy loop: starting the compiled loop's threads costs more
 _PARALLEL_MIN = 2**12  # compiled loop beats NumPy from a few thousand entries
+#: the NumPy loop's blocks: fewer query rows and entries than the compiled loop's, so that
+#: a block's passes stay in cache (1.4-2x faster than 2048-row, 32 MiB blocks); the data
+#: rows of a block (``_NUMPY_BLOCK // _NUMPY_ROWS``) do not depend on the number of cores
+_NUMPY_ROWS = 256
+_NUMPY_MIN_ROWS = 32
+_NUMPY_BLOCK = 2**20
+#: the NumPy loop shares its blocks among threads from this many (query, row) pairs
+_THREADS_MIN = 2**18
+#: nanoseconds per (query, row) term on one core, NumPy loop and compiled loop, gaussian and
+#: other kernels (2-64 features, 2-core EPYC VM); both spread over the cores
+_NS_PER_TERM = {True: (4.0, 2.5), False: (6.5, 15.0)}  # keyed by "gaussian"
+#: the NumPy gaussian loop's floor of ``t`` in ``exp(t)``: the result stays a normal number
+_EXP_FLOOR = -700.0
 
 
-def use_compiled(flag: bool | None) -> bool:
-    """Resolve the compiled-loop switch: ``None`` means "numba if installed"."""
+def use_compiled(flag: bool | None, extra_seconds: float = math.inf) -> bool:
+    """Resolve the compiled-loop switch: ``None`` means "numba if installed, and worth
+    loading for a call the NumPy loop would run ``extra_seconds`` slower" (see
+    :func:`densitykit.kde._compiled.worth_loading`; by default, whenever installed). A
+    true answer has loaded the compiled loops."""
     if flag is None:
-        return _compiled.AVAILABLE
-    if flag and not _compiled.AVAILABLE:
+        return _compiled.AVAILABLE and _compiled.worth_loading(extra_seconds)
+    if flag and not (_compiled.AVAILABLE and _compiled.load()):
         raise ImportError("numba is not installed; install densitykit[fast] or pass False.")
     return bool(flag)
+
+
+def numpy_extra_seconds(kernel: Kernel, terms: float, compiled_terms: float | None = None
+                        ) -> float:
+    """Estimated seconds the NumPy loop takes over the compiled one when it sums ``terms``
+    (query, row, scale) kernel terms and the compiled loop ``compiled_terms`` (default the
+    same): what :func:`use_compiled` weighs against loading numba. Zero where NumPy is
+    the faster (kernels other than the gaussian)."""
+    if not kernel.compiled:
+        return 0.0  # the compiled loops do not know this kernel: NumPy either way
+    numpy_ns, compiled_ns = _NS_PER_TERM[kernel.code == 0]
+    if compiled_terms is None:
+        compiled_terms = terms
+    ns = terms * numpy_ns - compiled_terms * compiled_ns
+    return max(0.0, 1e-9 * ns / available_cores())
 
 
 def _block_sizes(n_queries: int, n_data: int, budget: int) -> tuple[int, int]:
@@ -59,6 +92,39 @@ def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max,
     mx, v = mx[live], v[live]
     v -= mx[:, None]
     acc = np.exp(v, where=v > _compiled.CUTOFF, out=np.zeros_like(v)).sum(axis=1)
+    m_old, s_old = run_max[live], run_sum[live]
+    new = np.maximum(m_old, mx)
+    with np.errstate(invalid="ignore"):
+        s_new = np.where(m_old > -np.inf, s_old * np.exp(m_old - new), 0.0)
+    run_sum[live] = s_new + acc * np.exp(mx - new)
+    run_max[live] = new
+
+
+def _accumulate_numpy_gaussian(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum):
+    """NumPy twin of the compiled gaussian loops: the terms ``min(a_j + s g_ij + b_i, logw_j)``
+    with ``a = logw - s/2 xsq`` and ``b = -s/2 qsq`` (``u2 >= 0`` enforced as a term at
+    most ``logw_j``), the compiled loops' formula. Terms below ``exp(-700)`` of the
+    largest count as that (a subnormal result slows ``exp`` down 10-40x); they and those
+    the compiled loops drop (below ``exp(CUTOFF)``) change a sum by less than round-off."""
+    v = np.multiply(gram, inv_s2)
+    v += logw - 0.5 * inv_s2 * xsq
+    v += (-0.5 * inv_s2 * qsq)[:, None]
+    np.minimum(v, logw, out=v)
+    if loo:
+        rows = np.arange(v.shape[0])
+        cols = rows + shift
+        ok = (cols >= 0) & (cols < v.shape[1])
+        v[rows[ok], cols[ok]] = -np.inf
+    mx = v.max(axis=1)
+    live = mx > -np.inf
+    if not live.all():
+        if not live.any():
+            return
+        mx, v = mx[live], v[live]
+    v -= mx[:, None]
+    np.maximum(v, _EXP_FLOOR, out=v)
+    np.exp(v, out=v)
+    acc = v.sum(axis=1)
     m_old, s_old = run_max[live], run_sum[live]
     new = np.maximum(m_old, mx)
     with np.errstate(invalid="ignore"):
@@ -106,10 +172,11 @@ def _exact_near(Qb, Xb, qsq, xsq_b, gram):
 
 
 def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, force,
-             run_max, run_sum):
-    """The general loop: one matrix product per block, then each scale's log-sum-exp."""
+             run_max, run_sum, starts=None):
+    """The general loop: one matrix product per block, then each scale's log-sum-exp;
+    ``starts`` (default: all) are the first rows of the query blocks to do."""
     m, n = Q.shape[0], X.shape[0]
-    for q0 in range(0, m, mb):
+    for q0 in range(0, m, mb) if starts is None else starts:
         q1 = min(m, q0 + mb)
         Qb, qsq = Q[q0:q1], qsq_all[q0:q1]
         for x0 in range(0, n, nb):
@@ -130,8 +197,27 @@ def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, 
                 rm, rs = run_max[k, q0:q1], run_sum[k, q0:q1]
                 if fast and (force or gram.size >= _PARALLEL_MIN):
                     _compiled.accumulate_block(*args, kernel.code, block_loo, q0 - x0, rm, rs)
+                elif kernel.code == 0:
+                    _accumulate_numpy_gaussian(*args, block_loo, q0 - x0, rm, rs)
                 else:
                     _accumulate_numpy(*args, kernel, block_loo, q0 - x0, rm, rs)
+
+
+def _numpy_blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, run_max,
+                   run_sum):
+    """The NumPy loop, its query blocks shared among the cores' threads (the pool's; its
+    matrix products and ufuncs release the GIL). Each query's sums are the same whichever
+    thread does its block."""
+    args = (Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, False, False,
+            run_max, run_sum)
+    starts = range(0, Q.shape[0], mb)
+    tasks = min(available_cores(), len(starts))
+    pool = thread_pool() if tasks >= 2 and Q.shape[0] * X.shape[0] >= _THREADS_MIN else None
+    # a thread of the pool does the work itself: it would wait on the pool otherwise
+    if pool is None or threading.current_thread() in getattr(pool, "_threads", ()):
+        _blocked(*args)
+        return
+    list(pool.map(lambda k: _blocked(*args, starts=starts[k::tasks]), range(tasks)))
 
 
 def log_kernel_sums(
@@ -157,9 +243,12 @@ def log_kernel_sums(
     inv_s2 : one scale or several; distances are multiplied by it before the profile.
     loo : leave each row out of its own sum (``Q`` must then be ``X``).
     compiled : ``True`` always uses the numba loop, ``False`` the NumPy one; ``None`` uses
-        numba when installed and the block is large enough to pay for its threads. Kernels
-        the numba loop does not know (``kernel.compiled`` false) always use NumPy.
-    budget : entries of one query x data block; bounds the extra memory.
+        numba when installed, worth loading (:func:`use_compiled`: in a process that has
+        not loaded it, only once the NumPy loop's extra time would exceed the loading's)
+        and the block is large enough to pay for its threads. Kernels the numba loop does
+        not know (``kernel.compiled`` false) always use NumPy.
+    budget : entries of one query x data block; bounds the extra memory (the NumPy loop
+        holds one block of at most ``min(budget, 2**20)`` entries per thread).
     xsq : precomputed ``|x_j|^2`` (optional).
     prep : map applied to each block of ``X`` (to whiten it on the fly); then ``X`` is in
         the caller's coordinates and only one block of it is ever whitened at a time.
@@ -178,20 +267,31 @@ def log_kernel_sums(
     True
     """
     scales = np.atleast_1d(np.asarray(inv_s2, dtype=np.float64))
-    fast = use_compiled(compiled) and kernel.compiled  # marginal kernels: NumPy loop
     m, n = Q.shape[0], X.shape[0]
+    # numba only where it pays for its loading; marginal kernels: NumPy loop
+    fast = (use_compiled(compiled, numpy_extra_seconds(kernel, m * n * scales.size))
+            and kernel.compiled)
     if xsq is None and prep is None:
         xsq = np.einsum("ij,ij->i", X, X)
     qsq_all = np.einsum("ij,ij->i", Q, Q)
     run_max = np.full((scales.size, m), -np.inf)
     run_sum = np.zeros((scales.size, m))
-    mb, nb = _block_sizes(m, n, budget)
+    if fast:
+        mb, nb = _block_sizes(m, n, budget)
+    else:  # blocks for the cache, at least one per core when there are enough queries
+        rows = max(_NUMPY_MIN_ROWS, -(-m // available_cores()))
+        mb = max(1, min(m, _NUMPY_ROWS, rows))
+        nb = max(1, min(n, min(budget, _NUMPY_BLOCK) // _NUMPY_ROWS))
     fused = fast and compiled is None and kernel.code == 0 and scales.size == 1
     with limited():
         if fused and m * n >= _FUSED_MIN:
             with blas_single_threaded():
                 _fused_gaussian(Q, qsq_all, X, xsq, logw, float(scales[0]), loo, prep, mb, nb,
                                 run_max[0], run_sum[0])
+        elif not fast:  # small products, threads over the blocks: BLAS threads only spin
+            with blas_single_threaded():
+                _numpy_blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb,
+                               run_max, run_sum)
         elif m * n < _FUSED_MIN:  # small products: BLAS threads only spin
             with blas_single_threaded():
                 _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
