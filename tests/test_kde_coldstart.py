@@ -120,13 +120,13 @@ def test_extra_time_estimate():
 
 @pytest.mark.parametrize("kernel", ["gaussian", "epanechnikov", "exponential"])
 @pytest.mark.parametrize("loo", [False, True])
-def test_threaded_numpy_loop_matches_one_thread(monkeypatch, kernel, loo):
+@pytest.mark.parametrize("scales", [[0.7], [0.3, 1.2]])  # gaussian: augmented product, Gram
+def test_threaded_numpy_loop_matches_one_thread(monkeypatch, kernel, loo, scales):
     """Query blocks shared among threads: each query's sums are the same numbers."""
     rng = np.random.default_rng(3)
     X = rng.normal(size=(1500, 4))
     Q = X if loo else rng.normal(size=(700, 4))
     lw = np.log(rng.dirichlet(np.ones(1500)))
-    scales = [0.3, 1.2]
     monkeypatch.setattr(_exact, "available_cores", lambda: 3)
     monkeypatch.setattr(_exact, "_THREADS_MIN", 10**12)
     one = log_kernel_sums(Q, X, lw, KERNELS[kernel], inv_s2=scales, loo=loo, compiled=False,

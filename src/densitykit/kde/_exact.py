@@ -35,7 +35,7 @@ _NUMPY_BLOCK = 2**20
 _THREADS_MIN = 2**18
 #: nanoseconds per (query, row) term on one core, NumPy loop and compiled loop, gaussian and
 #: other kernels (2-64 features, 2-core EPYC VM); both spread over the cores
-_NS_PER_TERM = {True: (4.0, 2.5), False: (6.5, 15.0)}  # keyed by "gaussian"
+_NS_PER_TERM = {True: (4.5, 2.5), False: (6.5, 15.0)}  # keyed by "gaussian"
 #: the NumPy gaussian loop's floor of ``t`` in ``exp(t)``: the result stays a normal number
 _EXP_FLOOR = -700.0
 
@@ -103,12 +103,18 @@ def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max,
 def _accumulate_numpy_gaussian(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum):
     """NumPy twin of the compiled gaussian loops: the terms ``min(a_j + s g_ij + b_i, logw_j)``
     with ``a = logw - s/2 xsq`` and ``b = -s/2 qsq`` (``u2 >= 0`` enforced as a term at
-    most ``logw_j``), the compiled loops' formula. Terms below ``exp(-700)`` of the
-    largest count as that (a subnormal result slows ``exp`` down 10-40x); they and those
-    the compiled loops drop (below ``exp(CUTOFF)``) change a sum by less than round-off."""
+    most ``logw_j``), the compiled loops' formula."""
     v = np.multiply(gram, inv_s2)
     v += logw - 0.5 * inv_s2 * xsq
     v += (-0.5 * inv_s2 * qsq)[:, None]
+    _fold_gaussian_terms(v, logw, loo, shift, run_max, run_sum)
+
+
+def _fold_gaussian_terms(v, logw, loo, shift, run_max, run_sum):
+    """Fold the gaussian terms ``v`` (overwritten) into the running log-sum-exp, each term
+    at most its row's ``logw``. Terms below ``exp(-700)`` of the largest count as that (a
+    subnormal result slows ``exp`` down 10-40x); they and those the compiled loops drop
+    (below ``exp(CUTOFF)``) change a sum by less than round-off."""
     np.minimum(v, logw, out=v)
     if loo:
         rows = np.arange(v.shape[0])
@@ -176,9 +182,18 @@ def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, 
     """The general loop: one matrix product per block, then each scale's log-sum-exp;
     ``starts`` (default: all) are the first rows of the query blocks to do."""
     m, n = Q.shape[0], X.shape[0]
+    # NumPy, gaussian, one scale: the terms straight from one matrix product of augmented
+    # blocks, [s q, b, 1, -s/2] . [x, 1, logw, xsq] = s q.x + b + logw - s/2 xsq
+    augmented = not fast and kernel.code == 0 and scales.size == 1
     for q0 in range(0, m, mb) if starts is None else starts:
         q1 = min(m, q0 + mb)
         Qb, qsq = Q[q0:q1], qsq_all[q0:q1]
+        if augmented:
+            s0 = float(scales[0])
+            Qa = np.empty((q1 - q0, Q.shape[1] + 3))
+            np.multiply(Qb, s0, out=Qa[:, :-3])
+            Qa[:, -3] = -0.5 * s0 * qsq
+            Qa[:, -2:] = (1.0, -0.5 * s0)
         for x0 in range(0, n, nb):
             x1 = min(n, x0 + nb)
             block_loo = loo and x0 < q1 and q0 < x1
@@ -187,6 +202,15 @@ def _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast, 
             else:
                 Xb = prep(X[x0:x1])
                 xsq_b = np.einsum("ij,ij->i", Xb, Xb)
+            if augmented:
+                Xa = np.empty((x1 - x0, Xb.shape[1] + 3))
+                Xa[:, :-3] = Xb
+                Xa[:, -3] = 1.0
+                Xa[:, -2] = logw[x0:x1]
+                Xa[:, -1] = xsq_b
+                _fold_gaussian_terms(Qa @ Xa.T, logw[x0:x1], block_loo, q0 - x0,
+                                     run_max[0, q0:q1], run_sum[0, q0:q1])
+                continue
             gram = Qb @ Xb.T
             qn, xn = qsq, xsq_b
             if kernel.code in _KINKED:
