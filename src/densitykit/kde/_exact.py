@@ -33,9 +33,10 @@ _NUMPY_MIN_ROWS = 32
 _NUMPY_BLOCK = 2**20
 #: the NumPy loop shares its blocks among threads from this many (query, row) pairs
 _THREADS_MIN = 2**18
-#: nanoseconds per (query, row) term on one core, NumPy loop and compiled loop, gaussian and
-#: other kernels (2-64 features, 2-core EPYC VM); both spread over the cores
-_NS_PER_TERM = {True: (4.5, 2.5), False: (6.5, 15.0)}  # keyed by "gaussian"
+#: nanoseconds per (query, row) term on one core, NumPy loop and compiled loop (2-64
+#: features, rule bandwidths, 2-core EPYC VM; both spread over the cores): the gaussian,
+#: compact kernels (the compiled loop skips a term beyond the support), the exponential
+_NS_PER_TERM = {"gaussian": (4.5, 2.5), "compact": (10.0, 4.5), "exponential": (9.5, 14.5)}
 #: the NumPy gaussian loop's floor of ``t`` in ``exp(t)``: the result stays a normal number
 _EXP_FLOOR = -700.0
 
@@ -57,10 +58,12 @@ def numpy_extra_seconds(kernel: Kernel, terms: float, compiled_terms: float | No
     """Estimated seconds the NumPy loop takes over the compiled one when it sums ``terms``
     (query, row, scale) kernel terms and the compiled loop ``compiled_terms`` (default the
     same): what :func:`use_compiled` weighs against loading numba. Zero where NumPy is
-    the faster (kernels other than the gaussian)."""
+    the faster (the exponential kernel)."""
     if not kernel.compiled:
         return 0.0  # the compiled loops do not know this kernel: NumPy either way
-    numpy_ns, compiled_ns = _NS_PER_TERM[kernel.code == 0]
+    kind = ("gaussian" if kernel.code == 0 else
+            "compact" if np.isfinite(kernel.support) else "exponential")
+    numpy_ns, compiled_ns = _NS_PER_TERM[kind]
     if compiled_terms is None:
         compiled_terms = terms
     ns = terms * numpy_ns - compiled_terms * compiled_ns
