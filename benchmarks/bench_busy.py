@@ -44,7 +44,7 @@ def workloads(tmp: Path) -> dict[str, list[str]]:
     table = next(iter(sorted(data.glob("dow*"))))
     return {
         "synth": [PY, "-m", "densitykit", "synth", str(table), "--exclude", "-5:",
-                  "--seed", "0", "-q", "-o", str(tmp)],
+                  "--seed", "0", "-q", "-f", "-o", str(tmp / "dow-synthetic.csv")],
         "gmm": [PY, "-c", GMM],
         "kde": [PY, "-c", KDE],
         "tests": [PY, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m",

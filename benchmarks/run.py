@@ -11,8 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ["bench_gmm.py", "bench_bayesian.py", "bench_kde.py", "bench_selection.py",
-           "bench_classify.py", "bench_io.py", "bench_synth.py", "bench_scale.py"]
+SCRIPTS = ["bench_gmm.py", "bench_bayesian.py", "bench_squarem.py", "bench_kde.py",
+           "bench_coldstart.py", "bench_selection.py", "bench_classify.py", "bench_io.py",
+           "bench_synth.py", "bench_impute.py", "bench_scale.py", "bench_busy.py"]
 QUICK = {"bench_gmm.py", "bench_bayesian.py", "bench_kde.py", "bench_synth.py", "bench_scale.py"}
 
 
