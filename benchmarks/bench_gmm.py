@@ -1,10 +1,10 @@
 """Gaussian mixtures: densitykit against scikit-learn, side by side in one run.
 
 1. EM time per iteration on 1,000,000 x 20 with 10 full components, both started from the
-   same parameters (densitykit in float64 and, for float32 input, in float32; plain EM, so
-   every pass is the same step as scikit-learn's) (per-iteration time = (t(max_iter=3) - t(max_iter=1)) / 2, so the
-   initialisation that scikit-learn runs anyway is not counted), with the log-likelihood
-   reached and densitykit's peak extra memory.
+   same parameters: densitykit in float64 and, for float32 input, in float32, with plain EM
+   so that every pass is scikit-learn's step. Per-iteration time = (t(max_iter=3) -
+   t(max_iter=1)) / 2, so the initialisation that scikit-learn runs anyway is not counted;
+   with the log-likelihood reached and densitykit's peak extra memory.
 2. The chapter's four BIC sweeps end to end (initialisation included), best BIC of each.
 
 Run: ``.venv/bin/python benchmarks/bench_gmm.py [--quick] [--repeat R]``

@@ -321,7 +321,7 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     rt = np.empty((k, b) if fused else (1, 1))
     lse = np.empty(b if fused else 1)
     s1T = np.zeros((d, k) if fused else (1, 1))
-    sxT = np.zeros(((d, d, kp) if fused else (1, 1, 1)))
+    sxT = np.zeros((d, d, kp) if fused else (1, 1, 1))
     w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
     pmuT = np.ascontiguousarray(np.einsum("kij,kj->ik", np.broadcast_to(prec, (k, d, d)),
                                           means))
