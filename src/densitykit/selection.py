@@ -357,7 +357,7 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
     """
     from ._parallel import blas_single_threaded
     from .gaussian import _sweep as sw
-    from .gaussian._base import column_variances
+    from .gaussian._base import column_variances, warn_not_converged
     from .gaussian._engine import InMemoryData, Workspace, in_memory_stats
 
     groups = _sweep_groups(base, candidates, X)
@@ -417,8 +417,8 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
             log.local.key = ("fold", chain.fold, i)
             try:
                 fold_est._check_fit_data(chain.data.X, None, min_samples=max(2, k))
-                sw.set_fitted(fold_est, chain.data.ws, fit.result)
-                sw.convergence_warning(fold_est, fit.result)
+                fold_est._set_result(chain.data.ws, fit.result)
+                warn_not_converged(fold_est, fit.result.converged)
             finally:
                 log.local.key = None
             folds[(chain.fold, i)] = fold_est
@@ -464,8 +464,8 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
                     full = clone(base).set_params(**candidates[i])
                     log.local.key = ("full", i)
                     full._check_fit_data(X_full, None, min_samples=max(2, full.n_components))
-                    sw.set_fitted(full, ws_full, full_res[i])
-                    sw.convergence_warning(full, full_res[i])
+                    full._set_result(ws_full, full_res[i])
+                    warn_not_converged(full, full_res[i].converged)
                     log.local.key = None
                     X_train = X_full
                 else:

@@ -23,7 +23,13 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
 )
-from ..exceptions import DataError, FitError, RegularizationWarning, UnderdeterminedWarning
+from ..exceptions import (
+    ConvergenceWarning,
+    DataError,
+    FitError,
+    RegularizationWarning,
+    UnderdeterminedWarning,
+)
 from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
 from ._engine import Params, Workspace, block_rows, has_nan, iter_blocks, log_prob_blocks
@@ -424,3 +430,27 @@ def _choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray
     """Component labels drawn with probabilities ``weights`` (in random order)."""
     c = np.cumsum(weights)
     return np.minimum(np.searchsorted(c, rng.random(n) * c[-1], side="right"), len(weights) - 1)
+
+
+def check_given_array(value, shape: tuple, name: str, what: str) -> np.ndarray:
+    """A user-given array (initial or prior parameters): finite numbers of ``shape``."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{name} must be numbers of shape {shape} ({what}).") from None
+    if arr.shape != shape:
+        raise DataError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise DataError(f"{name} contains NaN or inf; give finite numbers ({what}).")
+    return arr
+
+
+def warn_not_converged(est, converged: bool, stacklevel: int = 1) -> None:
+    """scikit-learn's ConvergenceWarning when the kept start did not converge (never with
+    ``max_iter=0``); ``stacklevel`` counts from the caller."""
+    if not converged and est.max_iter > 0:
+        warnings.warn(
+            f"Best performing initialization did not converge within max_iter={est.max_iter} "
+            f"iterations (tol={est.tol:g}). Try different init parameters, or increase "
+            "max_iter, tol, or check for degenerate data.",
+            ConvergenceWarning, stacklevel=stacklevel + 1)

@@ -23,7 +23,6 @@ import heapq
 import math
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import numpy as np
 
 from .._parallel import available_cores
 from .._validation import check_random_state
-from ..exceptions import ConvergenceWarning, FitError
+from ..exceptions import FitError
 from ._covariance import CovarianceType
 from ._engine import (
     EMResult,
@@ -303,12 +302,6 @@ class _WarningLog:
         return run
 
 
-def not_converged_message(est) -> str:
-    return (f"Best performing initialization did not converge within max_iter={est.max_iter} "
-            f"iterations (tol={est.tol:g}). Try different init parameters, or increase "
-            "max_iter, tol, or check for degenerate data.")
-
-
 def sweep(chains: list[Chain], workers: int, log: _WarningLog,
           after: Callable[[Chain, int, SweepFit], list] | None = None) -> None:
     """Fit every size of every chain: fresh starts and split starts, the better kept in
@@ -365,22 +358,6 @@ def _add_chain(sched: _Scheduler, c: int, chain: Chain, log: _WarningLog, after)
             sched.add((0, j, c, 1 + i), log.tagged((chain.key, k), lambda k=k, i=i:
                                                     chain.fresh(k, i)),
                       lambda r, e, s, k=k: offer(k, r, e, s, "fresh"))
-
-
-def convergence_warning(est, res: EMResult) -> None:
-    if not res.converged and est.max_iter > 0:
-        warnings.warn(not_converged_message(est), ConvergenceWarning, stacklevel=2)
-
-
-def set_fitted(est, ws: Workspace, res: EMResult) -> Any:
-    """Give ``est`` the fitted attributes of ``res`` (fitted in ``ws``), as ``fit`` does."""
-    jac = ws.log_jacobian(ws.shift.shape[0])
-    est._set_params(ws.to_user(res.params))
-    est.converged_ = res.converged
-    est.n_iter_ = res.n_iter
-    est.lower_bound_ = res.lower_bound + jac
-    est.lower_bounds_ = [lb + jac for lb in res.lower_bounds]
-    return est
 
 
 def start_in(ws_from: Workspace, ws_to: Workspace, params: Params) -> Params:

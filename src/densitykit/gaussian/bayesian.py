@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +41,8 @@ from .._validation import (
     check_nonneg_float,
     check_random_state,
 )
-from ..exceptions import ConvergenceWarning, DataError, FitError
-from ._base import GaussianModel, check_mixture_state
+from ..exceptions import DataError, FitError
+from ._base import GaussianModel, check_given_array, check_mixture_state, warn_not_converged
 from ._covariance import CovarianceType
 from ._engine import (
     InMemoryData,
@@ -316,18 +315,6 @@ def _data_moments(data: InMemoryData, full: bool) -> tuple[np.ndarray, np.ndarra
     return mean, ss, total
 
 
-def _as_array(value, shape: tuple, name: str, what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"{name} must be numbers of shape {shape} ({what}).") from None
-    if arr.shape != shape:
-        raise DataError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise DataError(f"{name} contains NaN or inf; give finite numbers ({what}).")
-    return arr
-
-
 def _positive(value, name: str, default: float, what: str) -> float:
     if value is None:
         return default
@@ -346,7 +333,7 @@ def _check_covariance_prior(value, ctype: str, d: int):
     shape = (d, d) if ctype in ("full", "tied") else (d,)
     what = ("an n_features x n_features covariance matrix" if len(shape) == 2
             else "one prior variance per feature")
-    cov = _as_array(value, shape, "covariance_prior", what)
+    cov = check_given_array(value, shape, "covariance_prior", what)
     if ctype == "diag":
         if np.any(cov <= 0):
             raise DataError(f"covariance_prior ('diag') should be positive; got min value "
@@ -566,7 +553,8 @@ default='dirichlet_process'
         if self.mean_prior is None:
             mean = ws.shift + ws.scale * mean_z
         else:
-            mean = _as_array(self.mean_prior, (d,), "mean_prior", "one prior mean per feature")
+            mean = check_given_array(self.mean_prior, (d,), "mean_prior",
+                                     "one prior mean per feature")
         if self.covariance_prior is None:
             if not total > 1:
                 raise DataError(
@@ -619,12 +607,7 @@ default='dirichlet_process'
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
                 best = res
-        if not best.converged and self.max_iter > 0:
-            warnings.warn(
-                f"Best performing initialization did not converge within max_iter="
-                f"{self.max_iter} iterations (tol={self.tol:g}). Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning, stacklevel=3)
+        warn_not_converged(self, best.converged, stacklevel=3)
         self._set_posterior(best.params.mapped(best.params.params(ws)))
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import _state
@@ -14,10 +12,17 @@ from .._validation import (
     check_nonneg_float,
     check_random_state,
 )
-from ..exceptions import ConvergenceWarning, DataError
+from ..exceptions import DataError
 from ..scale import is_dask
-from ._base import GaussianModel, check_mixture_state, column_variances
+from ._base import (
+    GaussianModel,
+    check_given_array,
+    check_mixture_state,
+    column_variances,
+    warn_not_converged,
+)
 from ._engine import (
+    EMResult,
     InMemoryData,
     Params,
     Workspace,
@@ -230,17 +235,17 @@ class GaussianMixture(GaussianModel):
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
                 best = res
-        if not best.converged and self.max_iter > 0:
-            warnings.warn(
-                f"Best performing initialization did not converge within max_iter="
-                f"{self.max_iter} iterations (tol={self.tol:g}). Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning, stacklevel=3)
-        self._set_params(ws.to_user(best.params))
-        self.converged_ = best.converged
-        self.n_iter_ = best.n_iter
-        self.lower_bound_ = best.lower_bound + jac
-        self.lower_bounds_ = [lb + jac for lb in best.lower_bounds]
+        warn_not_converged(self, best.converged, stacklevel=3)
+        return self._set_result(ws, best)
+
+    def _set_result(self, ws: Workspace, res: EMResult) -> GaussianMixture:
+        """The fitted attributes of an EM result ``res`` obtained in work space ``ws``."""
+        jac = ws.log_jacobian(ws.shift.shape[0])
+        self._set_params(ws.to_user(res.params))
+        self.converged_ = res.converged
+        self.n_iter_ = res.n_iter
+        self.lower_bound_ = res.lower_bound + jac
+        self.lower_bounds_ = [lb + jac for lb in res.lower_bounds]
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
@@ -265,7 +270,7 @@ class GaussianMixture(GaussianModel):
         not given); checked on every fit, as scikit-learn does, warm or not."""
         weights = None if self.weights_init is None else _check_weights(self.weights_init, k)
         means = (None if self.means_init is None
-                 else _check_shape(self.means_init, (k, d), "means_init",
+                 else check_given_array(self.means_init, (k, d), "means_init",
                                    "one row of n_features means per component"))
         prec = (None if self.precisions_init is None
                 else _check_precisions(self.precisions_init, self.covariance_type, k, d))
@@ -372,21 +377,9 @@ class GaussianMixture(GaussianModel):
 
 
 # --- checks of user-given initial parameters -------------------------------------------------
-def _check_shape(value, shape, name, what) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"{name} must be numbers of shape {shape} ({what}).") from None
-    if arr.shape != shape:
-        raise DataError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise DataError(f"{name} contains NaN or inf; give finite numbers ({what}).")
-    return arr
-
-
 def _check_weights(value, k: int) -> np.ndarray:
     """Mixing proportions in [0, 1] that sum to 1 (within 1e-8, 1e-6 for float32)."""
-    w = _check_shape(value, (k,), "weights_init", "one mixing proportion per component")
+    w = check_given_array(value, (k,), "weights_init", "one mixing proportion per component")
     if np.any(w < 0) or np.any(w > 1):
         raise DataError(f"weights_init should be in the range [0, 1]; got min value "
                         f"{w.min():.5g}, max value {w.max():.5g}. Give mixing proportions.")
@@ -409,7 +402,7 @@ _PREC_FIX = ("Give inverse covariance matrices (e.g. np.linalg.inv of a covarian
 
 def _check_precisions(value, ctype: str, k: int, d: int) -> np.ndarray:
     shape, what = _PREC_SHAPES[ctype]
-    prec = _check_shape(value, shape(k, d), "precisions_init", what)
+    prec = check_given_array(value, shape(k, d), "precisions_init", what)
     if ctype in ("diag", "spherical"):
         if np.any(prec <= 0):
             raise DataError(f"precisions_init ('{ctype}' precision) should be positive; got "
