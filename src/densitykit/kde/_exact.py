@@ -76,6 +76,25 @@ def _block_sizes(n_queries: int, n_data: int, budget: int) -> tuple[int, int]:
     return mb, nb
 
 
+def _drop_self(v: np.ndarray, shift: int) -> None:
+    """Leave-one-out: the term of query ``i`` and data row ``i + shift`` becomes -inf."""
+    rows = np.arange(v.shape[0])
+    cols = rows + shift
+    ok = (cols >= 0) & (cols < v.shape[1])
+    v[rows[ok], cols[ok]] = -np.inf
+
+
+def _merge_running(live, mx, acc, run_max, run_sum) -> None:
+    """Merge a block's sums ``acc`` (relative to its maxima ``mx``) of the rows ``live``
+    into the running log-sum-exp ``(run_max, run_sum)``."""
+    m_old, s_old = run_max[live], run_sum[live]
+    new = np.maximum(m_old, mx)
+    with np.errstate(invalid="ignore"):
+        s_new = np.where(m_old > -np.inf, s_old * np.exp(m_old - new), 0.0)
+    run_sum[live] = s_new + acc * np.exp(mx - new)
+    run_max[live] = new
+
+
 def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max, run_sum):
     """NumPy twin of :func:`densitykit.kde._compiled.accumulate_block`."""
     u2 = qsq[:, None] + xsq[None, :] - 2.0 * gram
@@ -84,10 +103,7 @@ def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max,
     v = kernel.log_profile(u2)
     v += logw
     if loo:
-        rows = np.arange(v.shape[0])
-        cols = rows + shift
-        ok = (cols >= 0) & (cols < v.shape[1])
-        v[rows[ok], cols[ok]] = -np.inf
+        _drop_self(v, shift)
     mx = v.max(axis=1)
     live = mx > -np.inf
     if not live.any():
@@ -95,12 +111,7 @@ def _accumulate_numpy(gram, qsq, xsq, logw, inv_s2, kernel, loo, shift, run_max,
     mx, v = mx[live], v[live]
     v -= mx[:, None]
     acc = np.exp(v, where=v > _compiled.CUTOFF, out=np.zeros_like(v)).sum(axis=1)
-    m_old, s_old = run_max[live], run_sum[live]
-    new = np.maximum(m_old, mx)
-    with np.errstate(invalid="ignore"):
-        s_new = np.where(m_old > -np.inf, s_old * np.exp(m_old - new), 0.0)
-    run_sum[live] = s_new + acc * np.exp(mx - new)
-    run_max[live] = new
+    _merge_running(live, mx, acc, run_max, run_sum)
 
 
 def _accumulate_numpy_gaussian(gram, qsq, xsq, logw, inv_s2, loo, shift, run_max, run_sum):
@@ -120,10 +131,7 @@ def _fold_gaussian_terms(v, logw, loo, shift, run_max, run_sum):
     (below ``exp(CUTOFF)``) change a sum by less than round-off."""
     np.minimum(v, logw, out=v)
     if loo:
-        rows = np.arange(v.shape[0])
-        cols = rows + shift
-        ok = (cols >= 0) & (cols < v.shape[1])
-        v[rows[ok], cols[ok]] = -np.inf
+        _drop_self(v, shift)
     mx = v.max(axis=1)
     live = mx > -np.inf
     if not live.all():
@@ -134,12 +142,7 @@ def _fold_gaussian_terms(v, logw, loo, shift, run_max, run_sum):
     np.maximum(v, _EXP_FLOOR, out=v)
     np.exp(v, out=v)
     acc = v.sum(axis=1)
-    m_old, s_old = run_max[live], run_sum[live]
-    new = np.maximum(m_old, mx)
-    with np.errstate(invalid="ignore"):
-        s_new = np.where(m_old > -np.inf, s_old * np.exp(m_old - new), 0.0)
-    run_sum[live] = s_new + acc * np.exp(mx - new)
-    run_max[live] = new
+    _merge_running(live, mx, acc, run_max, run_sum)
 
 
 def _fused_gaussian(Q, qsq_all, X, xsq, logw, s, loo, prep, mb, nb, run_max, run_sum):
