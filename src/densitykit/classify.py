@@ -11,7 +11,6 @@ density it is the "not-so-naive" Bayes classifier of a per-class KDE.
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import warnings
 from collections.abc import Mapping
@@ -25,31 +24,16 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from . import _state
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
+from .density import draw_categories, draw_rows
 from .exceptions import DataError, FitError
 
 __all__ = ["GenerativeClassifier", "draw_from"]
 
 
 def draw_from(estimator: Any, n_samples: int, seed: int) -> np.ndarray:
-    """Draw ``n_samples`` rows from a fitted density, whatever its ``sample`` signature.
-
-    Works for ``sample(n, random_state=...)`` (densitykit, scikit-learn's KernelDensity)
-    and for estimators that read ``self.random_state`` (scikit-learn's GaussianMixture),
-    and drops the component labels of a mixture's ``(X, labels)`` result.
-    """
-    params = inspect.signature(estimator.sample).parameters
-    if "random_state" in params:
-        out = estimator.sample(n_samples, random_state=seed)
-    else:
-        saved = getattr(estimator, "random_state", None)
-        try:
-            estimator.random_state = seed
-            out = estimator.sample(n_samples)
-        finally:
-            estimator.random_state = saved
-    if isinstance(out, tuple):
-        out = out[0]
-    return np.asarray(out, dtype=np.float64).reshape(n_samples, -1)
+    """Draw ``n_samples`` rows from a fitted density with an int ``seed``: the protocol's
+    :func:`densitykit.density.draw_rows`, under the name this module has always offered."""
+    return draw_rows(estimator, n_samples, seed)
 
 
 def _class_priors(priors: Any, classes: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -304,7 +288,7 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(random_state)
         if y is None:
             n = check_int(n_samples, "n_samples", minimum=1)
-            idx = rng.choice(len(self.classes_), size=n, p=self.class_prior_)
+            idx = draw_categories(rng, self.class_prior_, n)
         elif np.ndim(y) == 0 or isinstance(y, (str, numbers.Number)):
             n = check_int(n_samples, "n_samples", minimum=1)
             idx = np.full(n, self._class_index(np.array([y]))[0])
@@ -316,5 +300,5 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
         for k in np.unique(idx):
             rows = np.flatnonzero(idx == k)
             seed = int(rng.integers(np.iinfo(np.int32).max))
-            X[rows] = draw_from(self.estimators_[k], rows.size, seed)
+            X[rows] = draw_rows(self.estimators_[k], rows.size, seed)
         return X, self.classes_[idx]

@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator, DensityMixin, clone
 
 from . import _state
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
+from .density import draw_rows
 from .exceptions import DataError
 
 __all__ = ["DensityMixture"]
@@ -154,9 +155,7 @@ class DensityMixture(DensityMixin, BaseEstimator):
         parts, labels = [], []
         for k, (m, density) in enumerate(zip(counts, self.densities_, strict=True)):
             if m:
-                out = density.sample(int(m), random_state=rng)
-                parts.append(np.asarray(out[0] if isinstance(out, tuple) else out,
-                                        dtype=np.float64).reshape(m, -1))
+                parts.append(draw_rows(density, int(m), rng))
                 labels.append(np.full(m, k))
         order = rng.permutation(n_samples)
         return np.concatenate(parts)[order], np.concatenate(labels)[order]

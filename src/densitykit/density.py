@@ -5,6 +5,12 @@ may return the rows alone or ``(rows, labels)``, and may or may not take ``rando
 (scikit-learn's mixtures read the seed from the estimator); :func:`draw_rows` hides those
 differences, so every caller that draws rows from a density goes through it.
 
+The same holds for the other questions asked of any density: :func:`n_parameters` counts
+its free parameters (densitykit's ``n_parameters()``, scikit-learn's ``_n_parameters()``),
+:func:`bic` and :func:`aic` apply the one :func:`information_criterion` formula, and
+:func:`allows_nan` says whether it fits rows with empty cells. :func:`draw_categories` is
+the one weighted draw of category indices (mixture components, classes, kernel centres).
+
 Examples
 --------
 >>> import numpy as np
@@ -17,13 +23,25 @@ Examples
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Any
 
 import numpy as np
 
 from ._validation import check_random_state
+from .exceptions import DataError
 
-__all__ = ["allows_nan", "draw_rows"]
+__all__ = [
+    "aic",
+    "allows_nan",
+    "bic",
+    "draw_categories",
+    "draw_rows",
+    "information_criterion",
+    "n_parameters",
+]
+
+_RAISE = object()  # n_parameters' default: a density that reports no count is an error
 
 
 def draw_rows(density: Any, n: int, random_state: Any = None) -> np.ndarray:
@@ -58,3 +76,72 @@ def allows_nan(density: Any) -> bool:
         return bool(get_tags(density).input_tags.allow_nan)
     except (AttributeError, TypeError):  # not a scikit-learn estimator
         return False
+
+
+def n_parameters(density: Any, default: Any = _RAISE) -> Any:
+    """Number of free parameters of a fitted density.
+
+    Asks the density itself: ``n_parameters()`` (densitykit's estimators) or
+    ``_n_parameters()`` (scikit-learn's mixtures). A density that reports no count (a
+    kernel density) gives ``default``, or raises :class:`~densitykit.exceptions.DataError`
+    when no default is given, since BIC and AIC are undefined for it.
+    """
+    for name in ("n_parameters", "_n_parameters"):
+        count = getattr(density, name, None)
+        if count is not None:
+            return int(count() if callable(count) else count)
+    if default is not _RAISE:
+        return default
+    raise DataError(
+        f"{type(density).__name__} does not report its number of parameters, so BIC/AIC are "
+        "not defined for it; compare models by held-out likelihood instead."
+    )
+
+
+def information_criterion(log_likelihood: Any, n_parameters: int, n_rows: int,
+                          kind: str = "bic") -> float:
+    """``-2 log L + p log n`` (``kind='bic'``) or ``-2 log L + 2 p`` (``'aic'``), where
+    ``log L`` is the total log-likelihood of ``n_rows`` rows; lower is better.
+
+    >>> information_criterion(-100.0, 3, 50, "aic")
+    206.0
+    """
+    penalty = math.log(n_rows) if kind == "bic" else 2.0
+    return float(-2.0 * log_likelihood + n_parameters * penalty)
+
+
+def _criterion(density: Any, X: Any, kind: str) -> float:
+    ll = density.score_samples(X)
+    return information_criterion(ll.sum(), n_parameters(density), ll.shape[0], kind)
+
+
+def bic(density: Any, X: Any) -> float:
+    """Bayesian information criterion of a fitted density on rows ``X`` (lower is better)."""
+    return _criterion(density, X, "bic")
+
+
+def aic(density: Any, X: Any) -> float:
+    """Akaike information criterion of a fitted density on rows ``X`` (lower is better)."""
+    return _criterion(density, X, "aic")
+
+
+def draw_categories(rng: np.random.Generator, weights: Any, size: Any = None) -> np.ndarray:
+    """Category indices drawn with probabilities proportional to ``weights``.
+
+    ``weights`` of shape ``(k,)`` gives ``size`` draws; of shape ``(n, k)``, one draw per
+    row (``size`` unused). Either way each draw inverts the cumulative weights at one
+    uniform number of ``rng``, as ``Generator.choice(k, size, p=weights)`` does, so the two
+    use the same stream. Weights that sum to zero (or are not finite) draw uniformly.
+
+    >>> draw_categories(np.random.default_rng(0), [0.0, 1.0, 0.0], 4)
+    array([1, 1, 1, 1])
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    k = w.shape[-1]
+    cum = np.cumsum(w, axis=-1)
+    if w.ndim == 2:
+        idx = (cum < rng.random((w.shape[0], 1)) * cum[:, -1:]).sum(axis=1)
+        return np.minimum(idx, k - 1)
+    if not np.isfinite(cum[-1]) or cum[-1] <= 0:
+        return rng.integers(k, size=size)
+    return np.minimum(np.searchsorted(cum, rng.random(size) * cum[-1], side="right"), k - 1)

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import check_in, check_int, check_random_state
+from .density import draw_categories
 from .exceptions import DataError
 
 __all__ = ["choose_components_by_cells", "choose_kernel_by_cells", "impute_table",
@@ -249,8 +250,7 @@ def kde_conditional_sample(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.n
     for r in _blocks(rows, C.shape[0]):
         d2, PX, factors = _distances(cen, Xt, M, r, _margin(h))
         W = _weights(d2, h)
-        pick = (W.cumsum(axis=1) < rng.random((r.size, 1))).sum(axis=1)
-        pick = np.minimum(pick, C.shape[0] - 1)
+        pick = draw_categories(rng, W)
         for a, (m, K) in enumerate(factors):
             if m.size:
                 u = PX[a, m] - cen[4][pick[a], m]

@@ -43,7 +43,10 @@ from ._validation import (
     check_is_fitted,
     check_n_samples,
 )
+from .density import aic as density_aic
 from .density import allows_nan, draw_rows
+from .density import bic as density_bic
+from .density import n_parameters as count_parameters
 from .exceptions import DataError
 
 __all__ = ["TRANSFORMS", "TableModel", "Transform"]
@@ -398,23 +401,15 @@ default='standardize'
         check_is_fitted(self)
         spec = TRANSFORMS[self.column_transform]
         own = sum(spec.n_parameters(p) for p in self.transform_params_)
-        inner = getattr(self.density_, "n_parameters", None)
-        inner = inner or getattr(self.density_, "_n_parameters", None)  # scikit-learn's name
-        if inner is None:
-            raise DataError(
-                f"{type(self.density_).__name__} does not report its number of parameters, so "
-                "BIC/AIC are not defined for it; compare models by held-out likelihood instead."
-            )
-        return int(inner() if callable(inner) else inner) + own
+        return count_parameters(self.density_) + own
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion in the table's units (lower is better)."""
-        n = np.asarray(X).shape[0]
-        return float(-2 * np.sum(self.score_samples(X)) + self.n_parameters() * np.log(n))
+        return density_bic(self, X)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion in the table's units (lower is better)."""
-        return float(-2 * np.sum(self.score_samples(X)) + 2 * self.n_parameters())
+        return density_aic(self, X)
 
     def _check_fitted_state(self) -> None:
         """Check a fitted state read from a model file (see :mod:`densitykit._state`): the

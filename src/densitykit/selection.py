@@ -54,7 +54,7 @@ from sklearn.model_selection import KFold, ParameterGrid
 from . import _state
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
-from .density import allows_nan
+from .density import allows_nan, n_parameters
 from .exceptions import DataError, FitError
 
 __all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "select_model"]
@@ -181,14 +181,6 @@ def _criterion_or_nan(model: Any, name: str, X: np.ndarray) -> float:
     return float(fn(X)) if callable(fn) else np.nan
 
 
-def _n_params(model: Any) -> float:
-    for name in ("n_parameters", "_n_parameters"):
-        fn = getattr(model, name, None)
-        if callable(fn):
-            return float(fn())
-    return np.nan
-
-
 def _fit_quiet(model: Any, X: np.ndarray, caught: list[str]) -> Any:
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -292,7 +284,7 @@ def _row_figures(full: Any, X_train: np.ndarray, train_ll: np.ndarray,
         else np.nan,
         heldout_loglik_median=float(np.median(np.concatenate(fold_lls))),
         **{k: float(np.average(v, weights=fold_sizes)) for k, v in extra.items()},
-        n_parameters=_n_params(full),
+        n_parameters=float(n_parameters(full, default=np.nan)),
         fit_time=fit_time,
         cv_time=cv_time,
         converged=bool(getattr(full, "converged_", True)),

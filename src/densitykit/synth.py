@@ -67,6 +67,7 @@ from ._validation import (
     check_random_state,
 )
 from .density import draw_rows
+from .density import n_parameters as count_parameters
 from .exceptions import DataError, FitError
 
 __all__ = ["FAMILIES", "SYNTH_CRITERIA", "Synthesizer"]
@@ -127,8 +128,7 @@ class ScoreDensity(DensityMixin, BaseEstimator):
         return draw_rows(self.density_, n_samples, random_state)
 
     def n_parameters(self) -> int:
-        inner = getattr(self.density_, "n_parameters", None)
-        return int(inner()) if callable(inner) else 0
+        return count_parameters(self.density_, default=0)
 
     def bic(self, Z: Any) -> float:
         if self.family != "gmm":

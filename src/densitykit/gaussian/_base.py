@@ -23,6 +23,9 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
 )
+from ..density import aic as density_aic
+from ..density import bic as density_bic
+from ..density import draw_categories
 from ..exceptions import (
     ConvergenceWarning,
     DataError,
@@ -212,13 +215,11 @@ class GaussianModel(DensityMixin, BaseEstimator):
 
     def bic(self, X) -> float:
         """Bayesian information criterion on ``X``: ``-2 log L + p log n`` (lower is better)."""
-        ll = self.score_samples(X)
-        return float(-2.0 * ll.sum() + self.n_parameters() * math.log(ll.shape[0]))
+        return density_bic(self, X)
 
     def aic(self, X) -> float:
         """Akaike information criterion on ``X``: ``-2 log L + 2 p`` (lower is better)."""
-        ll = self.score_samples(X)
-        return float(-2.0 * ll.sum() + 2 * self.n_parameters())
+        return density_aic(self, X)
 
     def _draw(self, n_samples, random_state):
         check_is_fitted(self)
@@ -226,7 +227,7 @@ class GaussianModel(DensityMixin, BaseEstimator):
         rng = check_random_state(random_state)
         p = self._user_params()
         k, d = p.means.shape
-        labels = _choose(rng, p.weights, n)
+        labels = draw_categories(rng, p.weights, n)
         z = rng.standard_normal((n, d))
         factor = self._ctype().sample_factor(p.covariances, k, d)
         X = np.empty((n, d))
@@ -424,12 +425,6 @@ def _check_observed_columns(X: np.ndarray, w: np.ndarray) -> None:
             f"Column(s) {cols[:10]} of X have no observed value (every cell is NaN, or only "
             "rows of zero weight observe them), so nothing can be learnt about them. Drop "
             "those columns before fitting.")
-
-
-def _choose(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
-    """Component labels drawn with probabilities ``weights`` (in random order)."""
-    c = np.cumsum(weights)
-    return np.minimum(np.searchsorted(c, rng.random(n) * c[-1], side="right"), len(weights) - 1)
 
 
 def check_given_array(value, shape: tuple, name: str, what: str) -> np.ndarray:

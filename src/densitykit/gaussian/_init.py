@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..density import draw_categories
 from ._covariance import CovarianceType
 from ._engine import InMemoryData, Stats, block_rows, hard_stats, map_blocks, sum_stats
 
@@ -63,13 +64,6 @@ def _distances(data: InMemoryData, centers: np.ndarray) -> np.ndarray:
     return out
 
 
-def _draw(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
-    c = np.cumsum(p)
-    if not np.isfinite(c[-1]) or c[-1] <= 0:
-        return rng.integers(p.shape[0], size=size)
-    return np.minimum(np.searchsorted(c, rng.random(size) * c[-1], side="right"), p.shape[0] - 1)
-
-
 def _rows(data: InMemoryData, idx) -> np.ndarray:
     return data.ws.block(data.X[np.atleast_1d(idx)]).T
 
@@ -78,11 +72,11 @@ def kmeans_plusplus(data: InMemoryData, k: int, rng: np.random.Generator) -> np.
     """Greedy k-means++ seeding (Arthur and Vassilvitskii, 2007), in work space."""
     weight = np.ones(data.n) if data.w is None else data.w
     centers = np.empty((k, data.d))
-    centers[0] = _rows(data, _draw(rng, weight, 1))[0]
+    centers[0] = _rows(data, draw_categories(rng, weight, 1))[0]
     closest = _distances(data, centers[:1])[0]
     trials = 2 + int(math.log(k))
     for c in range(1, k):
-        cand = _rows(data, _draw(rng, weight * closest, trials))
+        cand = _rows(data, draw_categories(rng, weight * closest, trials))
         dist = np.minimum(_distances(data, cand), closest)
         best = int(np.argmin(dist @ weight))
         centers[c] = cand[best]
@@ -113,10 +107,11 @@ class Seeding:
 
     def _add(self) -> None:
         if self.closest is None:
-            center = _rows(self.data, _draw(self.rng, self.weight, 1))[0]
+            center = _rows(self.data, draw_categories(self.rng, self.weight, 1))[0]
             self.closest = _distances(self.data, center[None])[0]
         else:
-            cand = _rows(self.data, _draw(self.rng, self.weight * self.closest, self.trials))
+            pick = draw_categories(self.rng, self.weight * self.closest, self.trials)
+            cand = _rows(self.data, pick)
             dist = np.minimum(_distances(self.data, cand), self.closest)
             best = int(np.argmin(dist @ self.weight))
             center, self.closest = cand[best], dist[best]

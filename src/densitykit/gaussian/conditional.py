@@ -28,6 +28,7 @@ from scipy.special import logsumexp
 from sklearn.base import clone
 
 from .._validation import check_is_fitted, check_random_state
+from ..density import draw_categories
 from ..exceptions import DataError
 
 __all__ = [
@@ -394,10 +395,7 @@ def condition_batch(
             out += resp[:, [i]] * mean_i
         return out
     rng = check_random_state(random_state)
-    # Inverse-CDF draw of one component per row, vectorised.
-    cum = np.cumsum(resp, axis=1)
-    z = (cum < rng.random((v.shape[0], 1)) * cum[:, -1:]).sum(axis=1)
-    z = np.minimum(z, resp.shape[1] - 1)
+    z = draw_categories(rng, resp)  # one component per row
     noise = rng.standard_normal((v.shape[0], b.size))
     for i in np.unique(z):
         rows = np.flatnonzero(z == i)

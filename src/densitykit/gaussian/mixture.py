@@ -12,6 +12,7 @@ from .._validation import (
     check_nonneg_float,
     check_random_state,
 )
+from ..density import n_parameters as count_parameters
 from ..exceptions import DataError
 from ..scale import is_dask
 from ._base import (
@@ -343,7 +344,8 @@ class GaussianMixture(GaussianModel):
         return self._draw(n_samples, random_state)
 
     def _n_parameters(self) -> int:
-        return self.n_parameters()
+        """scikit-learn's name of :meth:`n_parameters`."""
+        return count_parameters(self)
 
     # --- conditional and marginal mixtures ----------------------------------------------------
     def condition(self, given_columns, values) -> GaussianMixture:

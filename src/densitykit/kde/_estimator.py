@@ -18,6 +18,7 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
 )
+from ..density import draw_categories
 from ..exceptions import DataError
 from . import _binned, _compiled
 from ._bandwidth import RULES
@@ -479,9 +480,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         if self._p is None:
             idx = rng.integers(0, n, size=n_samples)
         else:
-            cum = np.cumsum(self._p)
-            idx = np.minimum(np.searchsorted(cum, rng.random(n_samples) * cum[-1], "right"),
-                             n - 1)
+            idx = draw_categories(rng, self._p, n_samples)
         noise = sample_unit_kernel(KERNELS[self.kernel], rng, int(n_samples), d)
         draws = self._X[idx] + self._unwhiten(noise)
         if getattr(self, "_shrink", None) is not None:  # absent in older model files
