@@ -16,6 +16,7 @@ from ._results import RESULT_COLUMNS
 from .exceptions import DataError
 
 __all__ = [
+    "ellipse",
     "ellipse_geometry",
     "plot_confusion_matrix",
     "plot_criterion",
@@ -64,6 +65,31 @@ def _colour(i: Any) -> Any:
     return np.asarray(PALETTE, dtype=object)[np.asarray(i) % len(PALETTE)]
 
 
+def _principal_axes(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Variances (ascending, negative round-off clipped to 0) and directions of a 2x2
+    covariance: the one eigendecomposition behind both ellipse forms."""
+    cov = np.asarray(cov, dtype=np.float64)
+    if cov.shape != (2, 2):
+        raise DataError(f"cov must be a 2x2 covariance matrix; got shape {cov.shape}.")
+    evals, evecs = np.linalg.eigh(cov)
+    return np.maximum(evals, 0.0), evecs
+
+
+def ellipse(mean: np.ndarray, cov: np.ndarray, n_std: float = 2.0, n: int = 65) -> np.ndarray:
+    """Points ``(n, 2)`` on the ``n_std`` standard-deviation ellipse of a 2-D Gaussian.
+
+    Examples
+    --------
+    >>> xy = ellipse(np.zeros(2), np.diag([4.0, 1.0]), n_std=1.0)
+    >>> np.round(np.abs(xy).max(axis=0), 6)
+    array([2., 1.])
+    """
+    evals, evecs = _principal_axes(cov)
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.column_stack([np.cos(t), np.sin(t)])
+    return mean + n_std * (circle * np.sqrt(evals)) @ evecs.T
+
+
 def ellipse_geometry(cov: np.ndarray, n_sigma: float = 1.0) -> tuple[float, float, float]:
     """Return ``(width, height, angle_degrees)`` of the ``n_sigma`` ellipse of a 2x2 covariance.
 
@@ -72,14 +98,11 @@ def ellipse_geometry(cov: np.ndarray, n_sigma: float = 1.0) -> tuple[float, floa
     >>> ellipse_geometry(np.diag([4.0, 1.0]), 2.0)
     (8.0, 4.0, 0.0)
     """
-    cov = np.asarray(cov, dtype=np.float64)
-    if cov.shape != (2, 2):
-        raise DataError(f"cov must be a 2x2 covariance matrix; got shape {cov.shape}.")
-    evals, evecs = np.linalg.eigh(cov)
+    evals, evecs = _principal_axes(cov)
     evals, evecs = evals[::-1], evecs[:, ::-1]
     angle = float(np.degrees(np.arctan2(evecs[1, 0], evecs[0, 0])))
     angle = (angle + 90.0) % 180.0 - 90.0
-    width, height = 2.0 * n_sigma * np.sqrt(np.clip(evals, 0.0, None))
+    width, height = 2.0 * n_sigma * np.sqrt(evals)
     return float(width), float(height), angle + 0.0
 
 

@@ -605,7 +605,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if self.family_ != "gmm" or not (numeric[self.columns_.index(a)]
                                          and numeric[self.columns_.index(b)]):
             return None
-        from .report import ellipse
+        from .plotting import ellipse
 
         d = self.density_
         ia, ib = self.columns_.index(a), self.columns_.index(b)

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .. import evaluate as _ev
+from ..plotting import ellipse
 
 __all__ = ["SECTION_IDS", "build_report", "write_report"]
 
@@ -416,21 +417,6 @@ def _outlines(model: Any, names: Sequence[str], a: int, b: int) -> list | None:
     weights = getattr(model, "weights_", np.ones(len(means)))
     return [(ellipse(means[k, [a, b]], covs[k][np.ix_([a, b], [a, b])]), float(weights[k]))
             for k in range(len(means))]
-
-
-def ellipse(mean: np.ndarray, cov: np.ndarray, n_std: float = 2.0, n: int = 65) -> np.ndarray:
-    """Points ``(n, 2)`` on the ``n_std`` standard-deviation ellipse of a 2-D Gaussian.
-
-    Examples
-    --------
-    >>> xy = ellipse(np.zeros(2), np.diag([4.0, 1.0]), n_std=1.0)
-    >>> np.round(np.abs(xy).max(axis=0), 6)
-    array([2., 1.])
-    """
-    vals, vecs = np.linalg.eigh(cov)
-    t = np.linspace(0, 2 * np.pi, n)
-    circle = np.column_stack([np.cos(t), np.sin(t)])
-    return mean + n_std * (circle * np.sqrt(np.maximum(vals, 0))) @ vecs.T
 
 
 def _pairs_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation, model: Any,
