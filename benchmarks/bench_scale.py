@@ -79,7 +79,7 @@ def bench_iteration(n: int, d: int, k: int, reps: int) -> dict:
 
     from densitykit.gaussian._covariance import COVARIANCE_TYPES
     from densitykit.gaussian._engine import InMemoryData, in_memory_stats, m_step
-    from densitykit.scale._chunked import chunk_em_stats
+    from densitykit.gaussian._driver import chunk_em_stats
     from densitykit.scale.dask import DaskSource
 
     X = make_data(n, d, k)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 
+from .._adapters import adapter
 from .._parallel import blas_single_threaded
 from .._state import (  # noqa: F401 (the mixtures' checks, used by the estimators)
     check_covariance_state,
@@ -33,7 +34,6 @@ from ..exceptions import (
     RegularizationWarning,
     UnderdeterminedWarning,
 )
-from ..scale import is_dask
 from ._covariance import COVARIANCE_TYPES, CovarianceType
 from ._engine import Params, Workspace, block_rows, has_nan, iter_blocks, log_prob_blocks
 from ._missing import conditional_fill
@@ -201,10 +201,9 @@ class GaussianModel(DensityMixin, BaseEstimator):
         """Log-density of each row of ``X`` under the model, shape ``(n_samples,)``.
 
         A Dask array or data frame gives a lazy Dask array, computed chunk by chunk."""
-        if is_dask(X):
-            from ..scale.dask import score_samples_dask
-
-            return score_samples_dask(self, X)
+        dask = adapter(X)
+        if dask is not None:
+            return dask.score_samples_dask(self, X)
         return self._log_prob(X)[0]
 
     def score(self, X, y=None, sample_weight=None) -> float:

@@ -1,11 +1,29 @@
-"""Fitting the Gaussian models from data seen only chunk by chunk.
+"""The one fit driver of the Gaussian models, over any source of rows.
 
-A *chunk source* (Dask chunks, a file read in pieces) supplies three things: the one-pass
-:class:`Moments` of its rows, the rows with given indices (a random sample for the
-initialisation), and the sum of a per-chunk function over all chunks. From those,
-:func:`fit_chunked` runs exactly the steps of the in-memory ``fit`` (checks, work space,
-initialisation, the engine's EM loop, conversion back to user units), so both paths set
-the same fitted attributes and, from the same initial parameters, reach the same result.
+A fit of a :class:`~densitykit.GaussianMixture` or a :class:`~densitykit.Normal` takes the
+same steps wherever its rows are:
+
+1. the options are checked;
+2. the source checks its rows and gives their *work space* (a centring and a power-of-two
+   scale, :class:`~densitykit.gaussian._engine.Workspace`) and each column's variance;
+3. it gives the rows the initialisations draw from (all of them, or a random sample);
+4. it gives the E-step over all rows, ``stats_fn(params) -> Stats``;
+5. :func:`fit_mixture` runs the starts through the engine's ``run_em``
+   (``GaussianMixture._fit_from``) and converts the best back to user units;
+   :func:`fit_normal` takes one pass of statistics and one M-step.
+
+Two sources give steps 2 to 4:
+
+- :class:`InMemory`, rows in memory (empty cells allowed), the fast path: its blocks are
+  transformed once and cached, and every E-step passes over the cache;
+- :class:`Chunked`, rows seen chunk by chunk through a :class:`ChunkSource`: the file stream
+  of :mod:`densitykit.scale.stream` or the Dask chunks of :mod:`densitykit.scale.dask`. A
+  chunk source supplies the one-pass :class:`Moments` of its rows, the rows with given
+  indices (the sample for the initialisation), and the sum of a per-chunk function over all
+  chunks. :func:`fit_chunked` is its entry point.
+
+Both paths set the same fitted attributes and, from the same initial parameters, reach the
+same result.
 """
 
 from __future__ import annotations
@@ -14,6 +32,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
@@ -21,9 +40,9 @@ import numpy as np
 from .._parallel import blas_single_threaded
 from .._validation import check_int, check_random_state
 from ..exceptions import DataError, DataTypeError
-from ..gaussian._base import check_determined, check_reg_covar, warn_large_reg
-from ..gaussian._covariance import COVARIANCE_TYPES
-from ..gaussian._engine import (
+from ._base import check_determined, check_reg_covar, warn_large_reg
+from ._covariance import COVARIANCE_TYPES, CovarianceType
+from ._engine import (
     InMemoryData,
     Params,
     Stats,
@@ -31,6 +50,8 @@ from ..gaussian._engine import (
     block_rows,
     block_stats,
     hard_stats,
+    has_nan,
+    in_memory_stats,
     iter_blocks,
     m_step,
     map_blocks,
@@ -40,11 +61,15 @@ from ..gaussian._engine import (
 __all__ = [
     "INIT_SAMPLE",
     "ChunkSource",
+    "Chunked",
+    "InMemory",
     "Moments",
     "chunk_em_stats",
     "chunk_hard_stats",
     "chunk_moments",
     "fit_chunked",
+    "fit_mixture",
+    "fit_normal",
     "sum_parts",
 ]
 
@@ -158,16 +183,21 @@ def chunk_em_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace, params: P
     return sum_stats(parts)
 
 
-def chunk_hard_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace,
-                     ctype_name: str) -> Stats | None:
-    """One-component statistics of a chunk (the pass that fits a :class:`Normal`)."""
+def chunk_hard_stats(X: np.ndarray, w: np.ndarray | None, ws: Workspace, ctype_name: str,
+                     threads: bool = False) -> Stats | None:
+    """One-component statistics of a chunk (the pass that fits a :class:`Normal`);
+    ``threads`` as in :func:`chunk_em_stats`."""
     n, d = X.shape
     if n == 0:
         return None
     ctype = COVARIANCE_TYPES[ctype_name]
     zeros = np.zeros(n, dtype=np.intp)
-    parts = [hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
-             for sl in iter_blocks(n, block_rows(ctype.width(d, 1)))]
+
+    def one(sl: slice) -> Stats:
+        return hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
+
+    rows = block_rows(ctype.width(d, 1))
+    parts = map_blocks(one, n, rows) if threads else [one(sl) for sl in iter_blocks(n, rows)]
     return sum_stats(parts)
 
 
@@ -182,8 +212,46 @@ def sum_parts(parts: list) -> Any:
     return total
 
 
-# --- the source protocol and the generic fit ------------------------------------------------
+# --- the sources: rows in memory, rows in chunks ---------------------------------------------
+class InMemory:
+    """Rows in memory, checked for a fit of ``est`` (steps 2 to 4 of the module docstring).
+
+    Empty cells (NaN) are allowed; a float32 ``X`` runs the E-step's products in float32.
+    Warnings of the checks point at the caller of the estimator's ``fit``, which makes this.
+    """
+
+    def __init__(self, est: Any, X: Any, sample_weight: Any, min_samples: int):
+        single = getattr(X, "dtype", None) == np.float32
+        self.dtype = np.float32 if single else np.float64
+        self.X, self.w, self.col_var = est._check_fit_data(X, sample_weight, min_samples,
+                                                           stacklevel=4)
+        self.ws = Workspace.from_data(self.X, self.w)
+
+    @cached_property
+    def has_empty(self) -> bool:
+        return has_nan(self.X)
+
+    @cached_property
+    def data(self) -> InMemoryData:
+        """All rows as cached work-space blocks: the initialisations' rows and the E-step's."""
+        return InMemoryData(self.X, self.w, self.ws, dtype=self.dtype)
+
+    def init_rows(self, est: Any) -> InMemoryData:
+        return self.data
+
+    def em_stats(self, ctype: CovarianceType) -> Callable[[Params], Stats]:
+        return in_memory_stats(self.data, ctype)
+
+    def hard_stats(self, ctype: CovarianceType) -> Stats:
+        return chunk_hard_stats(self.X, self.w, self.ws, ctype.name, threads=True)
+
+    def set_features(self, est: Any) -> None:
+        """Nothing to do: the checks of ``X`` set ``n_features_in_`` and its names."""
+
+
 class ChunkSource(Protocol):
+    """What a source of rows in chunks supplies (a file stream, Dask chunks)."""
+
     n_features: int
     feature_names: np.ndarray | None
     weighted: bool  # whether chunks carry weights (set False when every weight is one)
@@ -194,6 +262,59 @@ class ChunkSource(Protocol):
     def rows(self, idx: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]: ...
 
     def reduce(self, fn: Callable[..., Any], *args: Any) -> Any: ...
+
+
+class Chunked:
+    """A :class:`ChunkSource`, checked for a fit of ``est`` from one pass of its moments
+    (steps 2 to 4 of the module docstring); ``where`` names the rows in errors."""
+
+    def __init__(self, est: Any, chunks: ChunkSource, min_samples: int, where: str,
+                 init_sample: int | None = None):
+        est._ctype()
+        check_reg_covar(est.reg_covar, auto=est._reg_auto)
+        if init_sample is not None:
+            init_sample = check_int(init_sample, "init_sample", 1)
+        m = chunks.moments()
+        _check_moments(est, m, min_samples, where)
+        chunks.weighted = chunks.weighted and not m.unit
+        self.chunks, self.moments, self.init_sample = chunks, m, init_sample
+        self.has_empty = False  # refused by the checks
+        self.ws = m.workspace()
+        self.col_var = m.m2 / m.weight
+
+    def init_rows(self, est: Any) -> InMemoryData:
+        """None needed for a warm start or given parameters; else every row when they are
+        few (then the initialisation is the in-memory one exactly), or a uniform random
+        sample of ``init_sample`` rows, pulled to this process."""
+        warm = est.warm_start and hasattr(est, "converged_")
+        given = all(g is not None for g in (est.weights_init, est.means_init,
+                                            est.precisions_init))
+        if warm or given:
+            return InMemoryData(np.empty((0, self.chunks.n_features)), None, self.ws)
+        n = self.moments.n
+        rng = check_random_state(est.random_state)
+        idx = (None if n <= self.init_sample
+               else np.sort(rng.choice(n, self.init_sample, replace=False)))
+        X, w = self.chunks.rows(idx)
+        return InMemoryData(np.asarray(X), w, self.ws)
+
+    def em_stats(self, ctype: CovarianceType) -> Callable[[Params], Stats]:
+        chunks, ws = self.chunks, self.ws
+
+        def stats_fn(params: Params) -> Stats:
+            return chunks.reduce(chunk_em_stats, ws, params, ctype.name, chunks.threads)
+
+        return stats_fn
+
+    def hard_stats(self, ctype: CovarianceType) -> Stats:
+        return self.chunks.reduce(chunk_hard_stats, self.ws, ctype.name)
+
+    def set_features(self, est: Any) -> None:
+        est.n_features_in_ = self.chunks.n_features
+        if self.chunks.feature_names is not None:
+            est.feature_names_in_ = self.chunks.feature_names
+        elif hasattr(est, "feature_names_in_"):
+            del est.feature_names_in_
 
 
 def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) -> None:
@@ -230,97 +351,55 @@ def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) ->
                    stacklevel=6)
 
 
-def _set_features(est: Any, source: ChunkSource) -> None:
-    est.n_features_in_ = source.n_features
-    if source.feature_names is not None:
-        est.feature_names_in_ = source.feature_names
-    elif hasattr(est, "feature_names_in_"):
-        del est.feature_names_in_
-
-
-def fit_chunked(est: Any, source: ChunkSource, *, where: str = "X",
-                callback: Callable[[int, float], None] | None = None,
-                init_sample: int = INIT_SAMPLE) -> Any:
-    """Fit a :class:`~densitykit.GaussianMixture` or :class:`~densitykit.Normal` from a
-    chunk source; sets the same attributes as ``est.fit`` on the rows in memory."""
-    from ..gaussian import GaussianMixture, Normal
-
-    if not isinstance(est, (GaussianMixture, Normal)):
-        raise DataTypeError(
-            f"Chunked fitting supports GaussianMixture and Normal; got {type(est).__name__}. "
-            "Fit other estimators on a sample pulled into memory.")
-    # the products here are small (one block); threads share blocks instead, and BLAS's own
+# --- the driver --------------------------------------------------------------------------------
+def fit_mixture(est: Any, source: InMemory | Chunked,
+                callback: Callable[[int, float], None] | None = None) -> Any:
+    """Fit the mixture ``est`` (options checked) from a checked source: its starts, EM and
+    fitted attributes (steps 3 to 5 of the module docstring)."""
+    ctype = est._ctype()
+    # the products are small (one block); threads share blocks instead, and BLAS's own
     # threads would only fight them (many times slower on a busy machine)
     with blas_single_threaded():
-        if isinstance(est, GaussianMixture):
-            return _fit_mixture(est, source, where, callback, init_sample)
-        return _fit_normal(est, source, where)
+        init = source.init_rows(est)
+        stats_fn = source.em_stats(ctype)
+        source.set_features(est)
+        return est._fit_from(stats_fn, init, source.ws, callback, col_var=source.col_var)
 
 
-def _fit_normal(est: Any, source: ChunkSource, where: str) -> Any:
+def fit_normal(est: Any, source: InMemory | Chunked) -> Any:
+    """Fit the normal distribution ``est`` from a checked source: one pass of statistics
+    and one M-step (EM over the empty cells when rows in memory have some)."""
     ctype = est._ctype()
-    check_reg_covar(est.reg_covar, auto=est._reg_auto)
-    m = source.moments()
-    _check_moments(est, m, 2, where)
-    source.weighted = source.weighted and not m.unit
-    ws = m.workspace()
-    stats = source.reduce(chunk_hard_stats, ws, ctype.name)
-    p = ws.to_user(m_step(stats, ctype, est._work_reg(ws, m.m2 / m.weight), reseed=False))
-    _set_features(est, source)
+    ws = source.ws
+    reg = est._work_reg(ws, source.col_var)
+    with blas_single_threaded():
+        if source.has_empty:  # rows in memory only: a chunked fit refuses empty cells
+            p = est._fit_missing(source.X, source.w, ws, reg)
+        else:
+            p = m_step(source.hard_stats(ctype), ctype, reg, reseed=False)
+    p = ws.to_user(p)
+    source.set_features(est)
     est.mean_ = p.means[0]
     est.covariance_ = p.covariances[0]
     est.precision_cholesky_ = p.precisions_cholesky[0]
     return est
 
 
-def _fit_mixture(est: Any, source: ChunkSource, where: str, callback, init_sample: int) -> Any:
-    k = est._check_em_options()
-    ctype = est._ctype()
-    check_reg_covar(est.reg_covar, auto=est._reg_auto)
-    init_sample = check_int(init_sample, "init_sample", 1)
-    m = source.moments()
-    _check_moments(est, m, max(2, k), where)
-    source.weighted = source.weighted and not m.unit
-    d = source.n_features
-    ws = m.workspace()
-    warm = est.warm_start and hasattr(est, "converged_")
-    given = all(g is not None for g in (est.weights_init, est.means_init, est.precisions_init))
-    if warm or given:
-        sample = InMemoryData(np.empty((0, d)), None, ws)
-    else:
-        # all rows when they are few (then the initialisation is the in-memory one exactly),
-        # else a uniform random sample of rows, pulled to this process
-        rng = check_random_state(est.random_state)
-        idx = None if m.n <= init_sample else np.sort(rng.choice(m.n, init_sample,
-                                                                 replace=False))
-        Xs, wsamp = source.rows(idx)
-        sample = InMemoryData(np.asarray(Xs), wsamp, ws)
+def fit_chunked(est: Any, chunks: ChunkSource, *, where: str = "X",
+                callback: Callable[[int, float], None] | None = None,
+                init_sample: int = INIT_SAMPLE) -> Any:
+    """Fit a :class:`~densitykit.GaussianMixture` or :class:`~densitykit.Normal` from a
+    chunk source; sets the same attributes as ``est.fit`` on the rows in memory."""
+    from .mixture import GaussianMixture
+    from .normal import Normal
 
-    def stats_fn(params: Params) -> Stats:
-        return source.reduce(chunk_em_stats, ws, params, ctype.name, source.threads)
-
-    _set_features(est, source)
-    return est._fit_from(stats_fn, sample, ws, callback, col_var=m.m2 / m.weight)
-
-
-# --- sampling in chunks -----------------------------------------------------------------------
-def chunk_sizes(n_samples: int, chunksize: int) -> list[int]:
-    """Sizes of the chunks that make up ``n_samples`` rows."""
-    n = check_int(n_samples, "n_samples", 1)
-    c = check_int(chunksize, "chunksize", 1)
-    return [min(c, n - s) for s in range(0, n, c)]
-
-
-def chunk_seeds(random_state: Any, n_chunks: int) -> list[np.random.SeedSequence]:
-    """Independent seeds, one per chunk, from a user ``random_state``: the same seed gives the
-    same chunks wherever and in whatever order they are drawn."""
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        root = np.random.SeedSequence(None if random_state is None else int(random_state))
-    else:
-        root = np.random.SeedSequence(int(check_random_state(random_state).integers(2**63)))
-    return root.spawn(n_chunks)
-
-
-def draw_chunk(est: Any, m: int, seed: np.random.SeedSequence) -> Any:
-    """``est.sample(m)`` with its own generator: rows (and labels for a mixture)."""
-    return est.sample(m, random_state=np.random.default_rng(seed))
+    if not isinstance(est, (GaussianMixture, Normal)):
+        raise DataTypeError(
+            f"Chunked fitting supports GaussianMixture and Normal; got {type(est).__name__}. "
+            "Fit other estimators on a sample pulled into memory.")
+    with blas_single_threaded():  # the moments' pass too (see fit_mixture)
+        if isinstance(est, GaussianMixture):
+            k = est._check_em_options()
+            return fit_mixture(est, Chunked(est, chunks, max(2, k), where, init_sample),
+                               callback)
+        return fit_normal(est, Chunked(est, chunks, 2, where))

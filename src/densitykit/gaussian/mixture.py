@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _state
-from .._parallel import blas_single_threaded
+from .._adapters import adapter
 from .._validation import (
     check_in,
     check_int,
@@ -14,7 +14,6 @@ from .._validation import (
 )
 from ..density import n_parameters as count_parameters
 from ..exceptions import DataError
-from ..scale import is_dask
 from ._base import (
     GaussianModel,
     check_given_array,
@@ -22,12 +21,12 @@ from ._base import (
     column_variances,
     warn_not_converged,
 )
+from ._driver import InMemory, fit_mixture
 from ._engine import (
     EMResult,
     InMemoryData,
     Params,
     Workspace,
-    in_memory_stats,
     m_step,
     run_em,
 )
@@ -182,18 +181,11 @@ class GaussianMixture(GaussianModel):
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights; an integer weight counts as that many copies of the row.
         """
-        if is_dask(X) or is_dask(sample_weight):
-            from ..scale.dask import fit_dask
-
-            return fit_dask(self, X, sample_weight)
+        dask = adapter(X, sample_weight)
+        if dask is not None:
+            return dask.fit_dask(self, X, sample_weight)
         k = self._check_em_options()
-        single = getattr(X, "dtype", None) == np.float32
-        X, w, col_var = self._check_fit_data(X, sample_weight, min_samples=max(2, k))
-        ws = Workspace.from_data(X, w)
-        with blas_single_threaded():
-            data = InMemoryData(X, w, ws, dtype=np.float32 if single else np.float64)
-            return self._fit_from(in_memory_stats(data, self._ctype()), data, ws,
-                                  col_var=col_var)
+        return fit_mixture(self, InMemory(self, X, sample_weight, max(2, k)))
 
     def _check_em_options(self) -> int:
         """Validate the EM options (as ``fit`` does for any data source); ``n_components``."""
@@ -236,7 +228,7 @@ class GaussianMixture(GaussianModel):
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
                 best = res
-        warn_not_converged(self, best.converged, stacklevel=3)
+        warn_not_converged(self, best.converged, stacklevel=4)  # the caller of fit
         return self._set_result(ws, best)
 
     def _set_result(self, ws: Workspace, res: EMResult) -> GaussianMixture:
@@ -322,18 +314,16 @@ class GaussianMixture(GaussianModel):
     # --- using the fitted model ---------------------------------------------------------------
     def predict(self, X) -> np.ndarray:
         """Most likely component of each row (a Dask array for a Dask input)."""
-        if is_dask(X):
-            from ..scale.dask import predict_dask
-
-            return predict_dask(self, X)
+        dask = adapter(X)
+        if dask is not None:
+            return dask.predict_dask(self, X)
         return self.predict_proba(X).argmax(1)
 
     def predict_proba(self, X) -> np.ndarray:
         """Posterior probability of each component for each row, shape ``(n, n_components)``."""
-        if is_dask(X):
-            from ..scale.dask import predict_proba_dask
-
-            return predict_proba_dask(self, X)
+        dask = adapter(X)
+        if dask is not None:
+            return dask.predict_proba_dask(self, X)
         return self._log_prob(X, resp=True)[1]
 
     def sample(self, n_samples=1, random_state=None) -> tuple[np.ndarray, np.ndarray]:

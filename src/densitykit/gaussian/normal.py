@@ -7,20 +7,17 @@ import warnings
 import numpy as np
 
 from .. import _state
-from .._parallel import blas_single_threaded
+from .._adapters import adapter
 from ..exceptions import ConvergenceWarning
-from ..scale import is_dask
 from ._base import GaussianModel, check_covariance_state
+from ._driver import InMemory, fit_normal
 from ._engine import (
     InMemoryData,
     Params,
     Workspace,
-    block_rows,
     hard_stats,
-    has_nan,
     in_memory_stats,
     m_step,
-    map_blocks,
     run_em,
     sum_stats,
 )
@@ -90,30 +87,10 @@ class Normal(GaussianModel):
 
     def fit(self, X, y=None, sample_weight=None) -> Normal:
         """Estimate the mean and covariance (weighted if ``sample_weight`` is given)."""
-        if is_dask(X) or is_dask(sample_weight):
-            from ..scale.dask import fit_dask
-
-            return fit_dask(self, X, sample_weight)
-        X, w, col_var = self._check_fit_data(X, sample_weight, min_samples=2)
-        ctype = self._ctype()
-        ws = Workspace.from_data(X, w)
-        n, d = X.shape
-        zeros = np.zeros(n, dtype=np.intp)
-
-        def one(sl: slice):
-            return hard_stats(ws.block(X[sl]), None if w is None else w[sl], zeros[sl], 1, ctype)
-
-        reg = self._work_reg(ws, col_var)
-        with blas_single_threaded():
-            if has_nan(X):
-                p = ws.to_user(self._fit_missing(X, w, ws, reg))
-            else:
-                stats = sum_stats(map_blocks(one, n, block_rows(ctype.width(d, 1))))
-                p = ws.to_user(m_step(stats, ctype, reg, reseed=False))
-        self.mean_ = p.means[0]
-        self.covariance_ = p.covariances[0]
-        self.precision_cholesky_ = p.precisions_cholesky[0]
-        return self
+        dask = adapter(X, sample_weight)
+        if dask is not None:
+            return dask.fit_dask(self, X, sample_weight)
+        return fit_normal(self, InMemory(self, X, sample_weight, 2))
 
     def _fit_missing(self, X, w, ws: Workspace, reg: float) -> Params:
         """Maximum likelihood of the observed cells by EM, from the mean-filled rows."""
@@ -130,7 +107,7 @@ class Normal(GaussianModel):
                 f"EM over the empty cells did not converge in {_EM_MAX_ITER} iterations; the "
                 "estimate is the last one. Columns that are mostly empty slow it down: drop "
                 "them, or fit GaussianMixture(1) with a larger max_iter.",
-                ConvergenceWarning, stacklevel=3)
+                ConvergenceWarning, stacklevel=4)  # the caller of fit
         return res.params
 
     def _user_params(self) -> Params:

@@ -6,7 +6,8 @@ Dask array or data frame on the active Dask scheduler (threads by default, a
 ``distributed.Client`` when one exists), and :mod:`densitykit.scale.stream` re-reads a CSV
 or Parquet file chunk by chunk, so that memory is bounded by the chunk size, not the file.
 
-Dask is optional: this package imports it only when a Dask function is used.
+Dask is optional: this package imports it only when a Dask function is used. The estimators
+hand Dask input to :mod:`densitykit.scale.dask` through :mod:`densitykit._adapters`.
 
 Examples
 --------
@@ -18,30 +19,6 @@ False
 
 from __future__ import annotations
 
-import sys
-from typing import Any
+from .._adapters import is_dask
 
 __all__ = ["is_dask"]
-
-
-def is_dask(obj: Any) -> bool:
-    """True when ``obj`` is a Dask array, data frame or series (never imports Dask).
-
-    Parameters
-    ----------
-    obj : object
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> from densitykit.scale import is_dask
-    >>> is_dask([[1.0, 2.0]])
-    False
-    """
-    if obj is None or "dask" not in sys.modules:
-        return False
-    mod = type(obj).__module__ or ""
-    return mod.startswith(("dask.", "dask_expr")) and hasattr(obj, "__dask_graph__")

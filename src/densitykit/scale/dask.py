@@ -39,18 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from .._adapters import is_dask
 from ..exceptions import DataError, DataTypeError
-from . import is_dask
-from ._chunked import (
-    INIT_SAMPLE,
-    Moments,
-    chunk_moments,
-    chunk_seeds,
-    chunk_sizes,
-    draw_chunk,
-    fit_chunked,
-    sum_parts,
-)
+from ..gaussian._driver import INIT_SAMPLE, Moments, chunk_moments, fit_chunked, sum_parts
+from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
 
 __all__ = [
     "DaskSource",

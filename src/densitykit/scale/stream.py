@@ -31,15 +31,8 @@ import numpy as np
 
 from .._validation import check_int
 from ..exceptions import DataError
-from ._chunked import (
-    INIT_SAMPLE,
-    Moments,
-    chunk_moments,
-    chunk_seeds,
-    chunk_sizes,
-    draw_chunk,
-    fit_chunked,
-)
+from ..gaussian._driver import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
+from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
 
 __all__ = [
     "FileSource",
