@@ -77,10 +77,10 @@ from .._validation import check_random_state
 from ..exceptions import DataError
 from ._metrics import (
     DISCRETE,
+    ModelScores,
     PrivacyResult,
     _column_scale,
     _gaussian_loglik,
-    _model_input,
     column_similarity,
     contingency_similarity,
     correlation_columns,
@@ -151,19 +151,10 @@ def _check_failed_draws(real: pd.DataFrame, held: pd.DataFrame | None,
         )
 
 
-def evaluate(
-    real: Any,
-    synthetic: Any,
-    *,
-    holdout: Any = None,
-    model: Any = None,
-    detection: bool = True,
-    privacy: bool = True,
-    max_rows: int = 5000,
-    max_pairs: int = 1000,
-    target: str | None = None,
-    random_state: Any = 0,
-) -> Evaluation:
+def evaluate(real: Any, synthetic: Any, *, holdout: Any = None, model: Any = None,
+             detection: bool = True, privacy: bool = True, max_rows: int = 5000,
+             max_pairs: int = 1000, target: str | None = None, random_state: Any = 0
+             ) -> Evaluation:
     """Compare a synthetic table with the real one on every metric of this module.
 
     Parameters
@@ -203,31 +194,40 @@ def evaluate(
     (1.0, 1.0)
     """
     rng = check_random_state(random_state)
-    real = _as_table(real, "real")
-    synthetic = _aligned(real, _as_table(synthetic, "synthetic"), "synthetic")
-    held = None if holdout is None else _aligned(real, _as_table(holdout, "holdout"), "holdout")
-    _check_failed_draws(real, held, synthetic)
+    real, synthetic, held = _tables(real, synthetic, holdout)
     ref = real if held is None else held
-    notes = []
-    if len(ref) > max_rows or len(synthetic) > max_rows:
-        notes.append(
-            f"Row-based metrics use a random subsample of at most {max_rows:,} rows per table "
-            f"(real {len(ref):,}, synthetic {len(synthetic):,})."
-        )
     ref_s = _subsample_frame(ref, max_rows, rng)
     syn_s = _subsample_frame(synthetic, max_rows, rng)
-    ev = _fidelity(ref_s, syn_s, max_pairs, rng, notes)
+    ev = _fidelity(ref_s, syn_s, max_pairs, rng, _row_notes(ref, synthetic, max_rows))
     ev.reference = "holdout" if held is not None else "real"
     ev.n_real, ev.n_reference, ev.n_synthetic = len(real), len(ref), len(synthetic)
     if detection:
         ev.detection_auc = detection_auc(ref_s, syn_s, max_rows=max_rows, random_state=rng)
     if model is not None and held is not None:
-        _loglik(ev, model, real, held)
+        _loglik(ev, ModelScores.of(model, held), real, held)
     if target is not None:
         ev.efficacy = efficacy(real, synthetic, ref, target, random_state=rng)
     if privacy:
         ev.privacy = privacy_check(real, synthetic, held, max_rows=max_rows, random_state=rng)
     return ev
+
+
+def _tables(real: Any, synthetic: Any, holdout: Any
+            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The real, synthetic and held-out tables as frames with the real table's columns."""
+    real = _as_table(real, "real")
+    synthetic = _aligned(real, _as_table(synthetic, "synthetic"), "synthetic")
+    held = None if holdout is None else _aligned(real, _as_table(holdout, "holdout"), "holdout")
+    _check_failed_draws(real, held, synthetic)
+    return real, synthetic, held
+
+
+def _row_notes(ref: pd.DataFrame, synthetic: pd.DataFrame, max_rows: int) -> list[str]:
+    """The evaluation's first notes: whether the row-based metrics use subsamples."""
+    if len(ref) <= max_rows and len(synthetic) <= max_rows:
+        return []
+    return [f"Row-based metrics use a random subsample of at most {max_rows:,} rows per table "
+            f"(real {len(ref):,}, synthetic {len(synthetic):,})."]
 
 
 def _fidelity(ref: pd.DataFrame, syn: pd.DataFrame, max_pairs: int, rng: np.random.Generator,
@@ -272,15 +272,15 @@ def _fidelity(ref: pd.DataFrame, syn: pd.DataFrame, max_pairs: int, rng: np.rand
     return ev
 
 
-def _loglik(ev: Evaluation, model: Any, real: pd.DataFrame, held: pd.DataFrame) -> None:
-    """Held-out log-likelihood of ``model`` (it receives the held-out frame as it is)."""
-    X = _model_input(model, held)
-    scores = np.asarray(model.score_samples(X), dtype=np.float64)
-    ev.heldout_loglik = float(np.mean(scores))
-    ev.heldout_loglik_median = float(np.median(scores))
-    ev.loglik_units = getattr(model, "loglik_units", ev.loglik_units)
-    if hasattr(model, "baseline_score_samples"):
-        ev.baseline_loglik = float(np.mean(model.baseline_score_samples(X)))
+def _loglik(ev: Evaluation, model: ModelScores, real: pd.DataFrame, held: pd.DataFrame) -> None:
+    """The held-out log-likelihood of the model that gave ``model`` (the held-out rows'
+    scores), and its baseline: the model's own, or one full Gaussian of the real rows."""
+    ev.heldout_loglik = float(np.mean(model.scores))
+    ev.heldout_loglik_median = float(np.median(model.scores))
+    if model.units is not None:
+        ev.loglik_units = model.units
+    if model.baseline is not None:
+        ev.baseline_loglik = float(np.mean(model.baseline))
         return
     numeric = all(k == "numeric" for k in column_kinds(real).values())
     T, H = metric_matrix(real), metric_matrix(held, real)

@@ -445,6 +445,26 @@ def heldout_loglik(model: Any, X: Any) -> float:
     return float(np.mean(scores))
 
 
+@dataclass(frozen=True)
+class ModelScores:
+    """What the evaluation needs of a fitted model, read from it once (:meth:`of`): the
+    log-density of each held-out row, the model's own baseline scores of them if it has a
+    ``baseline_score_samples`` method, and its ``loglik_units`` if it names them."""
+
+    scores: np.ndarray
+    baseline: np.ndarray | None = None
+    units: str | None = None
+
+    @classmethod
+    def of(cls, model: Any, X: Any) -> ModelScores:
+        """Score rows ``X`` (a frame, given as :func:`heldout_loglik` gives it) under ``model``."""
+        X = _model_input(model, X)
+        baseline = getattr(model, "baseline_score_samples", None)
+        return cls(np.asarray(model.score_samples(X), dtype=np.float64),
+                   None if baseline is None else np.asarray(baseline(X), dtype=np.float64),
+                   getattr(model, "loglik_units", None))
+
+
 def _model_input(model: Any, X: Any) -> Any:
     if isinstance(X, pd.DataFrame) and not (hasattr(model, "columns_")
                                             or hasattr(model, "feature_names_in_")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,15 +11,20 @@ import pandas as pd
 
 from ._metrics import PrivacyResult
 
-# Thresholds of the plain-language verdicts: (good if at least, fair if at least).
+#: the verdicts' thresholds: metric -> (good, fair, higher_is_better). A value is "good" when
+#: it is at least ``good`` (at most, when lower is better), "fair" when at least (at most)
+#: ``fair``, else "poor"; :func:`_grade` applies them
 _THRESHOLDS = {
-    "column_similarity": (0.95, 0.85),
-    "correlation_similarity": (0.98, 0.90),
-    "trend_similarity": (0.90, 0.80),
-    "contingency_similarity": (0.90, 0.80),
+    "column_similarity": (0.95, 0.85, True),
+    "correlation_similarity": (0.98, 0.90, True),
+    "trend_similarity": (0.90, 0.80, True),
+    "contingency_similarity": (0.90, 0.80, True),
+    "wasserstein": (0.10, 0.25, False),
+    "empty_share_difference": (2.0, 5.0, False),  # percentage points
+    "detection_auc": (0.1, 0.3, False),  # the AUC's distance from 0.5
+    "efficacy": (0.05, 0.15, False),  # the score lost by training on synthetic rows
+    "share_closer": (0.10, math.inf, False),  # any copied row makes privacy "poor"
 }
-#: empty-cell share gaps (percentage points): good if at most, fair if at most
-_EMPTY_GAPS = (2.0, 5.0)
 
 
 # ------------------------------------------------------------------------ verdicts
@@ -39,6 +45,11 @@ def _level(value: float, good: float, fair: float, higher_is_better: bool = True
     if not higher_is_better:
         value, good, fair = -value, -good, -fair
     return "good" if value >= good else "fair" if value >= fair else "poor"
+
+
+def _grade(metric: str, value: float) -> str:
+    """``"good"``, ``"fair"`` or ``"poor"`` for ``value`` of ``metric`` (see _THRESHOLDS)."""
+    return _level(value, *_THRESHOLDS[metric])
 
 
 @dataclass
@@ -89,151 +100,7 @@ class Evaluation:
 
     def verdicts(self) -> list[Verdict]:
         """Plain-language verdicts, one per metric, in the order the report shows them."""
-        out = [self._column_verdict(), self._wasserstein_verdict(),
-               self._correlation_verdict()]
-        good, fair = _THRESHOLDS["trend_similarity"]
-        out.append(Verdict(
-            "Pairwise trend similarity", f"{self.trend_similarity:.3f}",
-            _level(self.trend_similarity, good, fair),
-            "Joint histograms of column pairs overlap to "
-            f"{self.trend_similarity:.1%} on average. Good is 0.90 or more.",
-        ))
-        if self.contingency_similarity is not None and np.isfinite(self.contingency_similarity):
-            c = self.contingency_similarity
-            good, fair = _THRESHOLDS["contingency_similarity"]
-            out.append(Verdict(
-                "Contingency similarity", f"{c:.3f}", _level(c, good, fair),
-                "Cross-tabulations of pairs of categorical columns (empty cells as a "
-                f"category of their own) overlap to {c:.1%} on average (1 = identical). Good "
-                "is 0.90 or more.",
-            ))
-        if self.has_empty_cells:
-            out.append(self._empty_verdict())
-        if self.detection_auc is not None:
-            auc = self.detection_auc
-            level = _level(abs(auc - 0.5), 0.1, 0.3, higher_is_better=False)
-            out.append(Verdict(
-                "Detection AUC", f"{auc:.3f}", level,
-                "A gradient-boosting classifier tells real from synthetic rows with AUC "
-                f"{auc:.3f} (0.5 = cannot tell them apart, 1 = always can). "
-                + ("They are hard to tell apart." if level == "good" else
-                   "They can be told apart some of the time." if level == "fair" else
-                   "They are easy to tell apart: some structure of the data is missing."),
-            ))
-        if self.heldout_loglik is not None:
-            out.append(self._loglik_verdict())
-        if self.efficacy is not None:
-            e = self.efficacy
-            gap = e["real"] - e["synthetic"]
-            level = "good" if gap <= 0.05 else "fair" if gap <= 0.15 else "poor"
-            out.append(Verdict(
-                f"Efficacy ({e['target']})", f"{e['synthetic']:.3f} vs {e['real']:.3f}", level,
-                f"A gradient-boosting model predicting {e['target']} scores {e['metric']} "
-                f"{e['synthetic']:.3f} on {e['n_test']:,} test rows when trained on synthetic "
-                f"rows, against {e['real']:.3f} when trained on the real training rows.",
-            ))
-        if self.privacy is not None:
-            p = self.privacy
-            level = "poor" if p.n_copies else "good" if p.share_closer <= 0.10 else "fair"
-            out.append(Verdict(
-                "Privacy (closest real row)",
-                f"{p.n_copies} copies, {p.share_closer:.1%} close", level,
-                f"{p.n_copies} synthetic rows copy a training row. {p.share_closer:.1%} of "
-                "synthetic rows lie closer to a training row than 95% of "
-                f"{'held-out real rows' if p.reference == 'holdout' else 'real rows'} do "
-                "(about 5% is expected of new data). "
-                + ("No sign of leaked rows." if level == "good" else
-                   "Some synthetic rows sit very close to real rows." if level == "fair"
-                   else "Real rows leak into the synthetic table."),
-            ))
-        return out
-
-    def _column_verdict(self) -> Verdict:
-        cols = self.columns
-        score = cols["similarity"] if "similarity" in cols else cols["ks_complement"]
-        mixed = bool(self.discrete_columns)
-        name = ("Per-column similarity (KS and TV complements)" if mixed
-                else "Per-column similarity (KS complement)")
-        if not score.notna().any():
-            return Verdict(name, "undefined", "info",
-                           "No column has an observed cell in both tables, so no column's "
-                           "distribution can be compared.")
-        good, fair = _THRESHOLDS["column_similarity"]
-        worst = score.idxmin()
-        how = ("; numbers and dates by the KS complement, categories and booleans by the TV "
-               "complement of their shares" if mixed else "")
-        return Verdict(
-            name, f"{self.column_similarity:.3f}", _level(self.column_similarity, good, fair),
-            f"Each column's distribution is matched to {self.column_similarity:.1%} on "
-            f"average (1 = identical{how}); weakest column: {worst} "
-            f"({score[worst]:.3f}). Good is 0.95 or more.",
-        )
-
-    def _wasserstein_verdict(self) -> Verdict:
-        w = self.wasserstein
-        if not np.isfinite(w):
-            return Verdict("Scaled Wasserstein distance", "none", "info",
-                           "No numeric or date column with observed cells in both tables: "
-                           "the distance applies to values on a line only.")
-        which = "numeric and date columns" if self.discrete_columns else "columns"
-        return Verdict(
-            "Scaled Wasserstein distance", f"{w:.3f}",
-            _level(w, 0.10, 0.25, higher_is_better=False),
-            f"On average the synthetic {which} are {w:.3f} standard deviations "
-            "of mass-moving away from the real ones (0 = identical). Good is below 0.1.",
-        )
-
-    def _correlation_verdict(self) -> Verdict:
-        c = self.correlation_similarity
-        if not np.isfinite(c):
-            return Verdict("Correlation similarity", "undefined", "info",
-                           "Fewer than two numeric, date or boolean columns: there is no "
-                           "pair of columns to correlate.")
-        good, fair = _THRESHOLDS["correlation_similarity"]
-        return Verdict(
-            "Correlation similarity", f"{c:.3f}", _level(c, good, fair),
-            f"Pairwise linear correlations differ by {2 * (1 - c):.3f} on average (1 = "
-            "identical matrices). Good is 0.98 or more.",
-        )
-
-    def _empty_verdict(self) -> Verdict:
-        cols = self.columns
-        gap = (cols["empty_synthetic"] - cols["empty_real"]).abs()
-        worst = gap.idxmax()
-        d = self.empty_share_difference
-        good, fair = _EMPTY_GAPS
-        level = "good" if d <= good else "fair" if d <= fair else "poor"
-        return Verdict(
-            "Empty cells", f"{d:.1f} points", level,
-            f"A column's share of empty cells differs by at most {d:.1f} percentage points "
-            f"between real and synthetic rows (largest in {worst}: "
-            f"{cols.loc[worst, 'empty_real']:.1%} real, "
-            f"{cols.loc[worst, 'empty_synthetic']:.1%} synthetic). Good is 2 points or less.",
-        )
-
-    def _loglik_verdict(self) -> Verdict:
-        ll, units = self.heldout_loglik, self.loglik_units
-        if not np.isfinite(ll):
-            return Verdict("Held-out log-likelihood", "undefined", "poor",
-                           "Some held-out rows get zero density under the model, so their "
-                           "log-likelihood is minus infinity: the model rules out values the "
-                           "data has.")
-        text = f"The model gives held-out real rows {ll:.2f} {units}"
-        if self.heldout_loglik_median is not None and np.isfinite(self.heldout_loglik_median):
-            text += (f" (median {self.heldout_loglik_median:.2f}; a mean far below the "
-                     "median means a few rare rows get almost no density)")
-        text += "."
-        level = "info"
-        base = self.baseline_loglik
-        if base is not None and np.isfinite(base):
-            gain = ll - base
-            text += (f" One full Gaussian of the same rows gives {base:.2f}; the model is "
-                     f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row.")
-            level = "good" if gain > 0 else "poor"
-        elif base is not None:
-            text += (" A single full Gaussian is no baseline here: its covariance is singular "
-                     "(a constant or duplicated column), so its likelihood is undefined.")
-        return Verdict("Held-out log-likelihood", f"{ll:.2f}", level, text)
+        return [v for verdict in _VERDICTS if (v := verdict(self)) is not None]
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers as a JSON-ready dict."""
@@ -265,3 +132,164 @@ class Evaluation:
         return out
 
 
+# ------------------------------------------------------------------------ the verdicts
+# One function per metric, in the report's order: the metric's Verdict, or None when the
+# evaluation did not measure it.
+def _column_verdict(ev: Evaluation) -> Verdict:
+    cols = ev.columns
+    score = cols["similarity"] if "similarity" in cols else cols["ks_complement"]
+    mixed = bool(ev.discrete_columns)
+    name = ("Per-column similarity (KS and TV complements)" if mixed
+            else "Per-column similarity (KS complement)")
+    if not score.notna().any():
+        return Verdict(name, "undefined", "info",
+                       "No column has an observed cell in both tables, so no column's "
+                       "distribution can be compared.")
+    worst = score.idxmin()
+    how = ("; numbers and dates by the KS complement, categories and booleans by the TV "
+           "complement of their shares" if mixed else "")
+    return Verdict(
+        name, f"{ev.column_similarity:.3f}", _grade("column_similarity", ev.column_similarity),
+        f"Each column's distribution is matched to {ev.column_similarity:.1%} on "
+        f"average (1 = identical{how}); weakest column: {worst} "
+        f"({score[worst]:.3f}). Good is 0.95 or more.",
+    )
+
+
+def _wasserstein_verdict(ev: Evaluation) -> Verdict:
+    w = ev.wasserstein
+    if not np.isfinite(w):
+        return Verdict("Scaled Wasserstein distance", "none", "info",
+                       "No numeric or date column with observed cells in both tables: "
+                       "the distance applies to values on a line only.")
+    which = "numeric and date columns" if ev.discrete_columns else "columns"
+    return Verdict(
+        "Scaled Wasserstein distance", f"{w:.3f}", _grade("wasserstein", w),
+        f"On average the synthetic {which} are {w:.3f} standard deviations "
+        "of mass-moving away from the real ones (0 = identical). Good is below 0.1.",
+    )
+
+
+def _correlation_verdict(ev: Evaluation) -> Verdict:
+    c = ev.correlation_similarity
+    if not np.isfinite(c):
+        return Verdict("Correlation similarity", "undefined", "info",
+                       "Fewer than two numeric, date or boolean columns: there is no "
+                       "pair of columns to correlate.")
+    return Verdict(
+        "Correlation similarity", f"{c:.3f}", _grade("correlation_similarity", c),
+        f"Pairwise linear correlations differ by {2 * (1 - c):.3f} on average (1 = "
+        "identical matrices). Good is 0.98 or more.",
+    )
+
+
+def _trend_verdict(ev: Evaluation) -> Verdict:
+    t = ev.trend_similarity
+    return Verdict(
+        "Pairwise trend similarity", f"{t:.3f}", _grade("trend_similarity", t),
+        f"Joint histograms of column pairs overlap to {t:.1%} on average. Good is 0.90 or "
+        "more.",
+    )
+
+
+def _contingency_verdict(ev: Evaluation) -> Verdict | None:
+    c = ev.contingency_similarity
+    if c is None or not np.isfinite(c):
+        return None
+    return Verdict(
+        "Contingency similarity", f"{c:.3f}", _grade("contingency_similarity", c),
+        "Cross-tabulations of pairs of categorical columns (empty cells as a category of "
+        f"their own) overlap to {c:.1%} on average (1 = identical). Good is 0.90 or more.",
+    )
+
+
+def _empty_verdict(ev: Evaluation) -> Verdict | None:
+    if not ev.has_empty_cells:
+        return None
+    cols = ev.columns
+    worst = (cols["empty_synthetic"] - cols["empty_real"]).abs().idxmax()
+    d = ev.empty_share_difference
+    return Verdict(
+        "Empty cells", f"{d:.1f} points", _grade("empty_share_difference", d),
+        f"A column's share of empty cells differs by at most {d:.1f} percentage points "
+        f"between real and synthetic rows (largest in {worst}: "
+        f"{cols.loc[worst, 'empty_real']:.1%} real, "
+        f"{cols.loc[worst, 'empty_synthetic']:.1%} synthetic). Good is 2 points or less.",
+    )
+
+
+def _detection_verdict(ev: Evaluation) -> Verdict | None:
+    auc = ev.detection_auc
+    if auc is None:
+        return None
+    level = _grade("detection_auc", abs(auc - 0.5))
+    return Verdict(
+        "Detection AUC", f"{auc:.3f}", level,
+        "A gradient-boosting classifier tells real from synthetic rows with AUC "
+        f"{auc:.3f} (0.5 = cannot tell them apart, 1 = always can). "
+        + ("They are hard to tell apart." if level == "good" else
+           "They can be told apart some of the time." if level == "fair" else
+           "They are easy to tell apart: some structure of the data is missing."),
+    )
+
+
+def _loglik_verdict(ev: Evaluation) -> Verdict | None:
+    ll, units = ev.heldout_loglik, ev.loglik_units
+    if ll is None:
+        return None
+    if not np.isfinite(ll):
+        return Verdict("Held-out log-likelihood", "undefined", "poor",
+                       "Some held-out rows get zero density under the model, so their "
+                       "log-likelihood is minus infinity: the model rules out values the "
+                       "data has.")
+    text = f"The model gives held-out real rows {ll:.2f} {units}"
+    if ev.heldout_loglik_median is not None and np.isfinite(ev.heldout_loglik_median):
+        text += (f" (median {ev.heldout_loglik_median:.2f}; a mean far below the "
+                 "median means a few rare rows get almost no density)")
+    text += "."
+    level = "info"
+    base = ev.baseline_loglik
+    if base is not None and np.isfinite(base):
+        gain = ll - base
+        text += (f" One full Gaussian of the same rows gives {base:.2f}; the model is "
+                 f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row.")
+        level = "good" if gain > 0 else "poor"
+    elif base is not None:
+        text += (" A single full Gaussian is no baseline here: its covariance is singular "
+                 "(a constant or duplicated column), so its likelihood is undefined.")
+    return Verdict("Held-out log-likelihood", f"{ll:.2f}", level, text)
+
+
+def _efficacy_verdict(ev: Evaluation) -> Verdict | None:
+    e = ev.efficacy
+    if e is None:
+        return None
+    return Verdict(
+        f"Efficacy ({e['target']})", f"{e['synthetic']:.3f} vs {e['real']:.3f}",
+        _grade("efficacy", e["real"] - e["synthetic"]),
+        f"A gradient-boosting model predicting {e['target']} scores {e['metric']} "
+        f"{e['synthetic']:.3f} on {e['n_test']:,} test rows when trained on synthetic "
+        f"rows, against {e['real']:.3f} when trained on the real training rows.",
+    )
+
+
+def _privacy_verdict(ev: Evaluation) -> Verdict | None:
+    p = ev.privacy
+    if p is None:
+        return None
+    level = "poor" if p.n_copies else _grade("share_closer", p.share_closer)
+    return Verdict(
+        "Privacy (closest real row)", f"{p.n_copies} copies, {p.share_closer:.1%} close", level,
+        f"{p.n_copies} synthetic rows copy a training row. {p.share_closer:.1%} of "
+        "synthetic rows lie closer to a training row than 95% of "
+        f"{'held-out real rows' if p.reference == 'holdout' else 'real rows'} do "
+        "(about 5% is expected of new data). "
+        + ("No sign of leaked rows." if level == "good" else
+           "Some synthetic rows sit very close to real rows." if level == "fair"
+           else "Real rows leak into the synthetic table."),
+    )
+
+
+_VERDICTS = (_column_verdict, _wasserstein_verdict, _correlation_verdict, _trend_verdict,
+             _contingency_verdict, _empty_verdict, _detection_verdict, _loglik_verdict,
+             _efficacy_verdict, _privacy_verdict)
