@@ -35,19 +35,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataError, DensityKitError
+from .exceptions import DataError, DensityKitError, OutsideRangeWarning
 
 __all__ = [
     "FORMATS",
     "POLICIES",
+    "TEXT_SEPARATORS",
     "CleaningReport",
     "ColumnIssue",
     "MissingDependencyError",
     "OutsideRangeWarning",
     "Table",
+    "format_of",
     "infer_format",
     "read_raw",
     "read_table",
+    "require",
     "select_columns",
     "write_table",
 ]
@@ -57,30 +60,7 @@ class MissingDependencyError(DensityKitError, ImportError):
     """An optional dependency needed for a file format is not installed."""
 
 
-class OutsideRangeWarning(UserWarning):
-    """A given value lies outside the range of values the model was fitted on."""
-
-
-def warn_outside_range(name: str, value: float, low: float, high: float,
-                       scale: float | None, *, stacklevel: int = 3) -> None:
-    """Warn when ``value`` of column ``name`` is outside ``[low, high]``, saying how far in
-    the column's standard deviations (``scale``), or in its units when that is unknown."""
-    value = float(value)
-    if not np.isfinite(value) or low <= value <= high:
-        return
-    edge, side = (low, "below the smallest") if value < low else (high, "above the largest")
-    gap = abs(value - edge)
-    far = (f"{gap / scale:.3g} standard deviations" if scale and np.isfinite(scale) and
-           scale > 0 else f"{gap:.6g}")
-    import warnings
-
-    warnings.warn(
-        f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
-        f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
-        OutsideRangeWarning, stacklevel=stacklevel)
-
-
-def _require(module: str, extra: str, what: str) -> Any:
+def require(module: str, extra: str, what: str) -> Any:
     """Import an optional ``module`` or raise an error naming the densitykit extra."""
     import importlib
 
@@ -100,17 +80,17 @@ def _require(module: str, extra: str, what: str) -> Any:
 
 def _read_csv(source: Any, *, sep: str | None = None, decimal: str | None = None,
               sheet: Any = None) -> pd.DataFrame:
-    return _read_text(source, sep=sep, decimal=decimal, prefer=",")
+    return _read_text(source, sep=sep, decimal=decimal, prefer=TEXT_SEPARATORS["csv"])
 
 
 def _read_tsv(source: Any, *, sep: str | None = None, decimal: str | None = None,
               sheet: Any = None) -> pd.DataFrame:
-    return _read_text(source, sep=sep, decimal=decimal, prefer="\t")
+    return _read_text(source, sep=sep, decimal=decimal, prefer=TEXT_SEPARATORS["tsv"])
 
 
 def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = None,
                 sheet: Any = None) -> pd.DataFrame:
-    _require("openpyxl", "excel", "Reading Excel files")
+    require("openpyxl", "excel", "Reading Excel files")
     sheet = 0 if sheet is None else sheet
     header = pd.read_excel(source, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
     if len(header):
@@ -121,7 +101,7 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
 
 def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
                   sheet: Any = None) -> pd.DataFrame:
-    _require("pyarrow", "parquet", "Reading Parquet files")
+    require("pyarrow", "parquet", "Reading Parquet files")
     return pd.read_parquet(source)
 
 
@@ -303,12 +283,12 @@ def _write_tsv(df: pd.DataFrame, path: Any) -> None:
 
 
 def _write_excel(df: pd.DataFrame, path: Any) -> None:
-    _require("openpyxl", "excel", "Writing Excel files")
+    require("openpyxl", "excel", "Writing Excel files")
     df.to_excel(path, index=df.index.name is not None, engine="openpyxl")
 
 
 def _write_parquet(df: pd.DataFrame, path: Any) -> None:
-    _require("pyarrow", "parquet", "Writing Parquet files")
+    require("pyarrow", "parquet", "Writing Parquet files")
     df.to_parquet(path, index=df.index.name is not None)
 
 
@@ -319,6 +299,9 @@ FORMATS: dict[str, tuple[Callable[..., pd.DataFrame], Callable[..., None], tuple
     "excel": (_read_excel, _write_excel, (".xlsx", ".xlsm")),
     "parquet": (_read_parquet, _write_parquet, (".parquet", ".pq")),
 }
+#: the field separator of each text format: what read_table tries first, and what a streamed
+#: read (:mod:`densitykit.scale.stream`) takes when it is not given
+TEXT_SEPARATORS = {"csv": ",", "tsv": "\t"}
 
 #: what to do with bad cells (empty, +-inf, text in a numeric column)
 POLICIES = {
@@ -344,6 +327,22 @@ MAX_CATEGORIES = 200
 _NA_TOKENS = frozenset({"", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "-nan"})
 
 
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """The format whose extensions in :data:`FORMATS` end the name of ``path`` (in any case),
+    or ``None``: the one place a file's format is told from its name.
+
+    Examples
+    --------
+    >>> format_of("rows.CSV.gz"), format_of("plant.tab"), format_of("notes.dat")
+    ('csv', 'tsv', None)
+    """
+    name = str(path).lower()
+    for fmt, (_, _, exts) in FORMATS.items():
+        if name.endswith(exts):
+            return fmt
+    return None
+
+
 def infer_format(path: str | os.PathLike[str], format: str | None = None) -> str:
     """Return the table format of ``path`` from ``format`` or the file's extension.
 
@@ -359,10 +358,9 @@ def infer_format(path: str | os.PathLike[str], format: str | None = None) -> str
                 f"{', '.join(repr(k) for k in FORMATS)}."
             )
         return format
-    name = str(path).lower()
-    for fmt, (_, _, exts) in FORMATS.items():
-        if name.endswith(exts):
-            return fmt
+    fmt = format_of(path)
+    if fmt is not None:
+        return fmt
     known = ", ".join(e for _, _, exts in FORMATS.values() for e in exts)
     raise DataError(
         f"Cannot tell the format of {str(path)!r} from its extension; expected one of {known}. "

@@ -16,6 +16,7 @@ __all__ = [
     "FitError",
     "ModelFileError",
     "NotFittedError",
+    "OutsideRangeWarning",
     "RegularizationWarning",
     "UnderdeterminedWarning",
 ]
@@ -60,3 +61,27 @@ class RegularizationWarning(DensityKitWarning):
 class UnderdeterminedWarning(DensityKitWarning):
     """Too few rows for the covariance asked for (e.g. a full covariance from no more rows
     than columns): the estimate is singular but for the regularisation."""
+
+
+class OutsideRangeWarning(UserWarning):
+    """A given value lies outside the range of values the model was fitted on."""
+
+
+def warn_outside_range(name: str, value: float, low: float, high: float,
+                       scale: float | None, *, stacklevel: int = 3) -> None:
+    """Warn when ``value`` of column ``name`` is outside ``[low, high]``, saying how far in
+    the column's standard deviations (``scale``), or in its units when that is unknown."""
+    import math
+    import warnings
+
+    value = float(value)
+    if not math.isfinite(value) or low <= value <= high:
+        return
+    edge, side = (low, "below the smallest") if value < low else (high, "above the largest")
+    gap = abs(value - edge)
+    far = (f"{gap / scale:.3g} standard deviations" if scale and math.isfinite(scale) and
+           scale > 0 else f"{gap:.6g}")
+    warnings.warn(
+        f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
+        f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
+        OutsideRangeWarning, stacklevel=stacklevel)

@@ -28,7 +28,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -330,6 +330,41 @@ default='standardize'
         self.density_ = clone(density).fit(Z, **fit_params)
         return self
 
+    @classmethod
+    def from_parts(cls, density: Any, density_: Any, columns: Sequence[str], *,
+                   transform_params: list[dict], integer_columns: Any, data_min: Any,
+                   data_max: Any, **params: Any) -> TableModel:
+        """A fitted model from its parts, for a table that is not seen whole.
+
+        The model is ``TableModel(density, **params)`` with the attributes ``fit`` sets:
+        ``density_`` (fitted on the transformed rows), the names of the ``columns``, each
+        column's ``transform_params`` (as ``column_transform`` would fit them), whether the
+        column holds only integers, and its range. The streamed fit
+        (:func:`densitykit.scale.stream.fit_table_stream`) builds its model this way from one
+        pass of moments over a file.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal, TableModel
+        >>> z = Normal().fit(np.random.default_rng(0).normal(size=(500, 1)))
+        >>> tm = TableModel.from_parts(Normal(), z, ["t"], transform_params=[
+        ...     {"loc": 20.0, "scale": 2.0}], integer_columns=[False], data_min=[14.0],
+        ...     data_max=[26.0])
+        >>> round(float(tm.sample(2000, random_state=0)["t"].std()), 1)
+        2.0
+        """
+        model = cls(density, **params)
+        model.columns_ = [str(c) for c in columns]
+        model.integer_columns_ = np.asarray(integer_columns, dtype=bool)
+        model.data_min_ = np.asarray(data_min, dtype=np.float64)
+        model.data_max_ = np.asarray(data_max, dtype=np.float64)
+        model.n_features_in_ = len(model.columns_)
+        model.feature_names_in_ = np.asarray(model.columns_, dtype=object)
+        model.transform_params_ = list(transform_params)
+        model.density_ = density_
+        return model
+
     # -- maps -------------------------------------------------------------------------
 
     def _forward(self, X: np.ndarray, columns: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -460,7 +495,7 @@ default='standardize'
         if len(set(idx)) == len(self.columns_):
             raise DataError("Cannot condition on every column: leave at least one free.")
         values = np.array([[float(given[k]) for k in given]])
-        from .data import warn_outside_range
+        from .exceptions import warn_outside_range
 
         for j, k in zip(idx, given):
             p = self.transform_params_[j]

@@ -462,7 +462,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
                             f"are {self.columns_[:6]}{' ...' if len(self.columns_) > 6 else ''}")
         if len(given) >= len(self.columns_):
             raise DataError("the given values fix every column; leave at least one to draw.")
-        from .data import warn_outside_range
+        from .exceptions import warn_outside_range
 
         idx = [self.columns_.index(c) for c in given]
         z = []

@@ -109,17 +109,19 @@ def run(args: argparse.Namespace) -> int:
 
 def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int) -> int:
     """``fit --chunksize``: fit chunk by chunk, never holding the whole table."""
+    from ..data import TEXT_SEPARATORS, format_of
     from ..persist import save
-    from ..scale.stream import fit_table_stream, score_file
+    from ..scale.stream import STREAMED_FORMATS, fit_table_stream, score_file
 
     if args.model not in ("gmm", "normal"):
         raise UsageError(f"--chunksize fits --model gmm or normal, not {args.model}")
     if args.transform not in ("standardize", "none"):
         raise UsageError(f"--chunksize needs --transform standardize or none (--transform "
                          f"{args.transform} needs whole columns in memory)")
-    fmt = args.format or source.suffix.lower().lstrip(".")
-    if fmt not in ("csv", "tsv", "parquet", "pq"):
-        raise UsageError(f"--chunksize streams CSV, TSV or Parquet files, not {fmt!r}; "
+    fmt = args.format or format_of(source)
+    if fmt not in STREAMED_FORMATS:
+        shown = args.format or source.suffix.lower().lstrip(".")
+        raise UsageError(f"--chunksize streams CSV, TSV or Parquet files, not {shown!r}; "
                          "convert the file or leave out --chunksize")
     density, is_selection = build_density(args, seed)
     if is_selection:
@@ -129,7 +131,7 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
     if args.decimal == ",":
         raise UsageError("--chunksize reads numbers with a decimal point; leave out --decimal "
                          "or --chunksize")
-    sep = args.sep or {"csv": ",", "tsv": "\t"}.get(fmt)
+    sep = args.sep or TEXT_SEPARATORS.get(fmt)
 
     def step(it: int, loglik: float) -> None:
         info(args, f"  EM iteration {it}: mean log-likelihood {loglik:.6g} (transformed units)")

@@ -48,9 +48,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _save_plot(args: argparse.Namespace, selector: object, path: Path) -> None:
-    from ..data import _require
+    from ..data import require
 
-    _require("matplotlib", "plot", "Drawing the criterion plot")
+    require("matplotlib", "plot", "Drawing the criterion plot")
     import matplotlib
 
     matplotlib.use("Agg")

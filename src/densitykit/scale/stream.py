@@ -30,11 +30,13 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int
+from ..data import FORMATS, TEXT_SEPARATORS, format_of
 from ..exceptions import DataError
 from ..gaussian._driver import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
 
 __all__ = [
+    "STREAMED_FORMATS",
     "FileSource",
     "default_chunksize",
     "fit_stream",
@@ -44,8 +46,8 @@ __all__ = [
     "score_file",
 ]
 
-_PARQUET = (".parquet", ".pq")
-_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+#: the formats of :data:`densitykit.data.FORMATS` read (and written) chunk by chunk
+STREAMED_FORMATS = ("csv", "tsv", "parquet")
 _CHUNK_BYTES = 32 << 20  # default chunk: about 32 MB of float64 rows
 
 
@@ -62,15 +64,18 @@ def default_chunksize(n_columns: int) -> int:
 
 
 def _format(path: Path, sep: str | None) -> tuple[str, str | None]:
-    suffix = path.suffix.lower()
-    if suffix in _PARQUET:
+    """``('parquet', None)`` or ``('csv', separator)`` for ``path``, whose format
+    :func:`~densitykit.data.format_of` tells; any file is delimited text with ``sep``."""
+    fmt = format_of(path)
+    if fmt == "parquet":
         return "parquet", None
-    if sep is None and suffix not in _SEPARATORS:
+    if sep is None and fmt not in TEXT_SEPARATORS:
+        known = sorted(e for f in STREAMED_FORMATS for e in FORMATS[f][2])
         raise DataError(
-            f"Cannot tell the format of {path.name!r} from its suffix {suffix!r}; expected one "
-            f"of {sorted([*_SEPARATORS, *_PARQUET])}. Rename the file or pass sep=',' for a "
-            "delimited text file.")
-    return "csv", sep or _SEPARATORS[suffix]
+            f"Cannot tell the format of {path.name!r} from its suffix {path.suffix.lower()!r}; "
+            f"expected one of {known}. Rename the file or pass sep=',' for a delimited text "
+            "file.")
+    return "csv", sep or TEXT_SEPARATORS[fmt]
 
 
 def _prefetch(it: Iterator) -> Iterator:
@@ -273,15 +278,30 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     """
     from sklearn.base import clone
 
-    from ..data import select_columns
     from ..preprocess import TableModel
 
     if transform not in ("standardize", None):
         raise DataError(
             f"A streamed fit supports transform 'standardize' or None; got {transform!r}, "
             "which needs each whole column in memory. Use 'standardize' or None.")
-    probe = FileSource(path, sep=sep, chunksize=1)
-    names = select_columns(probe._header(), columns, exclude)
+    source, m = _table_source(path, columns, exclude, chunksize, sep)
+    params = (_standardize(source, m) if transform == "standardize"
+              else [{} for _ in source.columns])
+    fitted = clone(density)
+    source.feature_names = None  # the density sees anonymous transformed columns
+    fit_chunked(fitted, source, where=f"{source.path.name!r}", callback=callback)
+    return TableModel.from_parts(density, fitted, source.columns, column_transform=transform,
+                                 transform_params=params, integer_columns=m.integer,
+                                 data_min=m.lo, data_max=m.hi)
+
+
+def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int | None,
+                  sep: str | None) -> tuple[FileSource, Moments]:
+    """The chosen columns of a file and one pass of their moments: clean numbers, at least
+    two rows."""
+    from ..data import select_columns
+
+    names = select_columns(FileSource(path, sep=sep, chunksize=1).columns, columns, exclude)
     source = FileSource(path, columns=names, chunksize=chunksize, sep=sep)
     m = source.moments()
     if m.bad:
@@ -291,27 +311,16 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
             "read_table does it for tables that fit in memory).")
     if m.n < 2:
         raise DataError(f"{source.path.name!r} has {m.n} row(s); a fit needs at least 2.")
-    model = TableModel(density, column_transform=transform)
-    model.columns_ = list(names)
-    model.integer_columns_ = np.asarray(m.integer, dtype=bool)
-    model.data_min_, model.data_max_ = m.lo, m.hi
-    model.n_features_in_ = len(names)
-    model.feature_names_in_ = np.asarray(names, dtype=object)
-    if transform == "standardize":
-        std = np.sqrt(m.m2 / m.weight)
-        std = np.where(std > 0, std, 1.0)
-        model.transform_params_ = [{"loc": float(a), "scale": float(b)}
-                                   for a, b in zip(m.mean, std)]
-        source.affine = (m.mean, std)
-    else:
-        model.transform_params_ = [{} for _ in names]
-    fitted = clone(density)
-    fit_chunked(fitted, source, where=f"{source.path.name!r}", callback=callback)
-    for attr in ("feature_names_in_",):  # the density sees anonymous transformed columns
-        if hasattr(fitted, attr):
-            delattr(fitted, attr)
-    model.density_ = fitted
-    return model
+    return source, m
+
+
+def _standardize(source: FileSource, m: Moments) -> list[dict]:
+    """Each column's 'standardize' parameters from the moments; the source's chunks are
+    standardised from now on."""
+    std = np.sqrt(m.m2 / m.weight)
+    std = np.where(std > 0, std, 1.0)
+    source.affine = (m.mean, std)
+    return [{"loc": float(a), "scale": float(b)} for a, b in zip(m.mean, std)]
 
 
 def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None,
@@ -378,38 +387,61 @@ def sample_to_file(estimator: Any, n_samples: int, path: str | Path, *,
     >>> pd.read_csv(out).shape
     (250, 2)
     """
-    import pandas as pd
-
     path = Path(path)
     kind, sep = _format(path, None)
     sizes = chunk_sizes(n_samples, chunksize)
-    seeds = chunk_seeds(random_state, len(sizes))
+    frames = _sample_frames(estimator, sizes, chunk_seeds(random_state, len(sizes)), columns,
+                            labels)
+    if kind == "parquet":
+        _write_parquet(frames, path)
+    else:
+        _write_text(frames, path, sep)
+    return path
+
+
+def _sample_frames(estimator: Any, sizes: list[int], seeds: list, columns: list[str] | None,
+                   labels: bool) -> Iterator[Any]:
+    """The drawn rows as one data frame per chunk (with a ``component`` column if asked)."""
+    import pandas as pd
+
+    for m, seed in zip(sizes, seeds):
+        out = draw_chunk(estimator, m, seed)
+        X, lab = (out if isinstance(out, tuple) else (out, None))
+        if columns is None:
+            names = getattr(estimator, "feature_names_in_", None)
+            columns = ([str(c) for c in names] if names is not None
+                       else [f"x{j}" for j in range(X.shape[1])])
+        df = pd.DataFrame(X, columns=columns)
+        if labels:
+            if lab is None:
+                raise DataError("labels=True needs a mixture model; this model has no "
+                                "components. Use labels=False.")
+            df["component"] = lab
+        yield df
+
+
+def _write_text(frames: Iterator[Any], path: Path, sep: str) -> None:
+    """Delimited text, one chunk appended at a time (a compressed file gets one compressed
+    stream per chunk, which its readers join; a zip archive cannot be added to)."""
+    if path.name.lower().endswith(".zip"):
+        raise DataError(f"{path.name!r}: rows drawn chunk by chunk cannot be added to a zip "
+                        "archive. Write a .csv (or .csv.gz) file and zip it afterwards.")
+    for i, df in enumerate(frames):
+        df.to_csv(path, sep=sep, index=False, header=i == 0, mode="w" if i == 0 else "a")
+
+
+def _write_parquet(frames: Iterator[Any], path: Path) -> None:
+    """A Parquet file with one row group per chunk."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     writer = None
     try:
-        for i, (m, seed) in enumerate(zip(sizes, seeds)):
-            out = draw_chunk(estimator, m, seed)
-            X, lab = (out if isinstance(out, tuple) else (out, None))
-            if columns is None:
-                names = getattr(estimator, "feature_names_in_", None)
-                columns = ([str(c) for c in names] if names is not None
-                           else [f"x{j}" for j in range(X.shape[1])])
-            df = pd.DataFrame(X, columns=columns)
-            if labels:
-                if lab is None:
-                    raise DataError("labels=True needs a mixture model; this model has no "
-                                    "components. Use labels=False.")
-                df["component"] = lab
-            if kind == "csv":
-                df.to_csv(path, sep=sep, index=False, header=i == 0, mode="w" if i == 0 else "a")
-            else:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
-                table = pa.Table.from_pandas(df, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(path, table.schema)
-                writer.write_table(table)
+        for df in frames:
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
     finally:
         if writer is not None:
             writer.close()
-    return path
