@@ -37,7 +37,7 @@ def test_bound_holds_on_coarse_and_default_grids(kernel, d, bw, max_grid):
     X = _data(d)
     w = np.random.default_rng(1).random(X.shape[0])
     model = KernelDensity(bandwidth=bw, kernel=kernel, algorithm="exact").fit(X, sample_weight=w)
-    s, M = _binning_frame(model)
+    s, M = _binning_frame(model._kernel_sums())
     grid = binned_density(model._X, model._p, KERNELS[kernel], M, model._log_const,
                           model._center, s, max_grid=max_grid)
     rng = np.random.default_rng(2)
@@ -64,7 +64,7 @@ def test_score_samples_binned_close_to_exact(d):
     binned = KernelDensity(algorithm="binned").fit(X)
     Q = np.random.default_rng(3).normal(size=(2000, d)) * 1.5
     a, b = exact.score_samples(Q), binned.score_samples(Q)
-    bound = _fitted_grid(binned)[0].bound
+    bound = _fitted_grid(binned._kernel_sums())[0].bound
     assert bound < 1e-2 * np.exp(a).max()
     np.testing.assert_allclose(np.exp(b), np.exp(a), rtol=0, atol=bound)
     assert np.all(np.isfinite(b))
@@ -154,7 +154,7 @@ def test_tail_sums_beyond_the_data_are_exact(kernel, compiled):
               rng.uniform(lo, lo + 0.3, 50), rng.uniform(hi - 0.3, hi, 50)]
     out = np.full(q.size, np.nan)
     bad = np.ones(q.size, dtype=bool)
-    _tails_1d(model, q, bad, out, lo, hi, compiled)
+    _tails_1d(model._kernel_sums(), q, bad, out, lo, hi, compiled)
     assert not bad.any()
     exact = KernelDensity(bandwidth=0.15, kernel=kernel, algorithm="exact").fit(
         x, sample_weight=w).score_samples(q[:, None])

@@ -249,7 +249,7 @@ def test_auto_picks_binned_for_a_large_marginal_and_stays_accurate(monkeypatch):
     calls = []
     real = _binned.binned_log_density
     monkeypatch.setattr(_binned, "binned_log_density",
-                        lambda est, X, *a, **k: calls.append(est._X.shape) or real(est, X))
+                        lambda kd, X, *a, **k: calls.append(kd.rows.shape) or real(kd, X))
     rng = np.random.default_rng(10)
     X = rng.normal(size=(6000, 3))
     Q = rng.normal(size=(4000, 3))

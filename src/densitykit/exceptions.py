@@ -9,19 +9,20 @@ so that code written for scikit-learn keeps working.
 from __future__ import annotations
 
 __all__ = [
-    "ConvergenceWarning",  # noqa: F822 (made on first use, below)
+    "ConvergenceWarning",
     "DataError",
     "DensityKitError",
     "DensityKitWarning",
     "FitError",
     "ModelFileError",
-    "NotFittedError",  # noqa: F822
+    "NotFittedError",
     "OutsideRangeWarning",
     "RegularizationWarning",
     "UnderdeterminedWarning",
 ]
 
-from typing import Any
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import NotFittedError as _SkNotFitted
 
 
 class DensityKitError(Exception):
@@ -42,6 +43,10 @@ class FitError(DensityKitError, ValueError):
 
 class ModelFileError(DensityKitError, ValueError):
     """A model file is missing, corrupt, truncated, of another format or version."""
+
+
+class NotFittedError(DensityKitError, _SkNotFitted):
+    """A method that needs a fitted model was called before ``fit``."""
 
 
 class DensityKitWarning(UserWarning):
@@ -80,22 +85,3 @@ def warn_outside_range(name: str, value: float, low: float, high: float,
         f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
         f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
         OutsideRangeWarning, stacklevel=stacklevel)
-
-
-def __getattr__(name: str) -> Any:
-    """``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's classes (the first
-    also a :class:`DensityKitError`), so ``except``/``pytest.warns`` written for
-    scikit-learn catch ours; they are made on first use, so that importing densitykit does
-    not import scikit-learn."""
-    if name == "ConvergenceWarning":
-        from sklearn.exceptions import ConvergenceWarning as value
-    elif name == "NotFittedError":
-        from sklearn.exceptions import NotFittedError as sk_not_fitted
-
-        value = type("NotFittedError", (DensityKitError, sk_not_fitted), {
-            "__doc__": "A method that needs a fitted model was called before ``fit``.",
-            "__module__": __name__})
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value

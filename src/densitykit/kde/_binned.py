@@ -28,6 +28,7 @@ summed exactly, so no log-density is ``-inf`` or NaN by accident.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,9 +37,9 @@ import numpy as np
 from ..exceptions import DataError
 from . import _compiled
 from ._exact import numpy_extra_seconds, use_compiled
-from ._kernels import KERNELS, Kernel
+from ._kernels import Kernel
 
-__all__ = ["BinnedDensity", "bin_linear", "binned_density", "binned_error_bound"]
+__all__ = ["BinnedDensity", "KernelSums", "bin_linear", "binned_density", "binned_error_bound"]
 
 #: largest grid per axis (data and kernel reach) in 1-D and 2-D
 MAX_GRID = {1: 2**18, 2: 1024}
@@ -220,31 +221,47 @@ def _local_error(counts, table, offsets, P, delta, values, k0, tau):
     return np.maximum(local, 0.0) + floor
 
 
-def _binning_frame(est: Any) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class KernelSums:
+    """A fitted :class:`~densitykit.KernelDensity` as the binned evaluator sees it (the
+    estimator hands it over): the data rows and their probabilities, the bandwidth, the
+    kernel, and the exact evaluator for the queries the grid cannot answer."""
+
+    rows: np.ndarray  # (n, d), the rows of positive weight
+    probs: np.ndarray | None  # their probabilities (None: all equal)
+    kind: str  # the bandwidth's shape: 'diag' or 'full'
+    factor: np.ndarray  # per-axis bandwidths ('diag') or the lower Cholesky factor ('full')
+    center: np.ndarray
+    log_const: float  # log of the kernel's peak density in the data's units
+    kernel: Kernel
+    exact: Callable[..., np.ndarray]  # (queries, rows=None) -> exact log-density
+
+
+def _binning_frame(kd: KernelSums) -> tuple[np.ndarray, np.ndarray]:
     """Axis scales ``s`` and the map ``M`` (binning coordinates -> kernel units)."""
-    if est._kind == "diag":
-        return est._scale, np.eye(est._scale.size)
-    L = est._scale
+    if kd.kind == "diag":
+        return kd.factor, np.eye(kd.factor.size)
+    L = kd.factor
     s = np.sqrt(np.sum(L**2, axis=1))
     return s, np.linalg.solve(L, np.diag(s))
 
 
-def _fitted_grid(est: Any, compiled: bool | None = None,
+def _fitted_grid(kd: KernelSums, compiled: bool | None = None,
                  local: bool = True) -> tuple[BinnedDensity, np.ndarray]:
-    d = est._X.shape[1]
+    d = kd.rows.shape[1]
     if d > 2:
         raise DataError(
             f"The binned evaluator and grid() work in 1-D and 2-D; the model has {d} "
             "features. Use algorithm='exact' (or 'auto') for score_samples."
         )
-    s, M = _binning_frame(est)
-    kernel = est._kernel()
-    grid = binned_density(est._X, est._p, kernel, M, est._log_const, est._center, s,
+    s, M = _binning_frame(kd)
+    grid = binned_density(kd.rows, kd.probs, kd.kernel, M, kd.log_const, kd.center, s,
                           compiled=compiled, local=local)
     return grid, s
 
 
-def binned_log_density(est: Any, X: np.ndarray, compiled: bool | None = None) -> np.ndarray:
+def binned_log_density(kd: KernelSums, X: np.ndarray, compiled: bool | None = None
+                       ) -> np.ndarray:
     """Log-density of ``X`` by the binned evaluator, exact where the grid cannot vouch.
 
     A query is answered from the grid when its binned density exceeds ``LOCAL_FACTOR`` times
@@ -254,8 +271,8 @@ def binned_log_density(est: Any, X: np.ndarray, compiled: bool | None = None) ->
     ``exp(-50)`` times the nearest one; 50 bandwidths for the exponential kernel), which
     keeps far queries cheap.
     """
-    grid, s = _fitted_grid(est, compiled)
-    Z = (X - est._center) / s
+    grid, s = _fitted_grid(kd, compiled)
+    Z = (X - kd.center) / s
     vals, inside = grid.interpolate(Z)
     limit = grid.bound if grid.local is None else LOCAL_FACTOR * grid.local_at(Z)
     good = inside & (vals > limit)
@@ -264,11 +281,11 @@ def binned_log_density(est: Any, X: np.ndarray, compiled: bool | None = None) ->
     bad = ~good
     if not bad.any():
         return out
-    if X.shape[1] == 1 and est._kind == "diag":
-        _tails_1d(est, X[:, 0], bad, out, grid.zmin[0] * s[0] + est._center[0],
-                  grid.zmax[0] * s[0] + est._center[0], compiled)
+    if X.shape[1] == 1 and kd.kind == "diag":
+        _tails_1d(kd, X[:, 0], bad, out, grid.zmin[0] * s[0] + kd.center[0],
+                  grid.zmax[0] * s[0] + kd.center[0], compiled)
     if bad.any():
-        out[bad] = est._exact_log_density(X[bad])
+        out[bad] = kd.exact(X[bad])
     return out
 
 
@@ -282,7 +299,7 @@ def _reach_1d(kernel: Kernel, h: float, a: np.ndarray) -> np.ndarray:
     return a + 50.0 * h
 
 
-def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: float,
+def _tails_1d(kd: KernelSums, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: float,
               hi_x: float, compiled: bool | None = None) -> None:
     """Exact log-densities of the ``bad`` queries nearer an end of the data, summing only
     the rows that can matter (those within :func:`_reach_1d` of a query).
@@ -292,8 +309,8 @@ def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: f
     groups of queries over the deepest need in the group). Far queries reach few rows, so
     they cost little.
     """
-    kernel, h = est._kernel(), float(est._scale[0])
-    data = est._X[:, 0]
+    kernel, h = kd.kernel, float(kd.factor[0])
+    data = kd.rows[:, 0]
     mid = 0.5 * (lo_x + hi_x)
     for left in (True, False):
         idx = np.flatnonzero(bad & (x <= mid) if left else bad & (x > mid))
@@ -315,33 +332,33 @@ def _tails_1d(est: Any, x: np.ndarray, bad: np.ndarray, out: np.ndarray, lo_x: f
         numpy_terms = sum(g.size * int(counts[g].max()) for g in groups)
         extra = numpy_extra_seconds(kernel, numpy_terms, float(counts.sum()))
         if use_compiled(compiled, extra) and kernel.compiled:
-            logw = (np.full(near.size, -np.log(data.size)) if est._p is None
-                    else np.log(est._p[near]))
+            logw = (np.full(near.size, -np.log(data.size)) if kd.probs is None
+                    else np.log(kd.probs[near]))
             out[idx] = _compiled.prefix_log_sums_1d(
                 q, np.ascontiguousarray(data[near]), logw, counts, 1.0 / h,
-                kernel.code) + est._log_const
+                kernel.code) + kd.log_const
         else:
             for group in groups:
                 rows = near[: int(counts[group].max())]
-                out[idx[group]] = est._exact_log_density(q[group][:, None], rows)
+                out[idx[group]] = kd.exact(q[group][:, None], rows)
         bad[idx] = False
 
 
-def density_grid(est: Any, n_points: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def density_grid(kd: KernelSums, n_points: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Regular plotting grid over the data and the density on it (see ``KernelDensity.grid``)."""
-    d = est._X.shape[1]
-    grid, s = _fitted_grid(est, local=False)
-    kernel = KERNELS[est.kernel]
+    d = kd.rows.shape[1]
+    grid, s = _fitted_grid(kd, local=False)
+    kernel = kd.kernel
     n = n_points if n_points is not None else (1024 if d == 1 else 128)
     sizes = np.broadcast_to(np.asarray(n), (d,)).astype(np.int64)
     if np.any(sizes < 2):
         raise DataError(f"n_points must be at least 2 per axis; got {n!r}.")
     reach = min(_cut_radius(kernel), 3.0 if kernel.name == "gaussian" else 6.0)
-    _, M = _binning_frame(est)
+    _, M = _binning_frame(kd)
     half = reach * np.sqrt(np.diag(np.linalg.inv(M.T @ M)))
     lo, hi = grid.zmin - half, grid.zmax + half
     axes = [np.linspace(a, b, int(m)) for a, b, m in zip(lo, hi, sizes)]
     pts = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
     dens, _ = grid.interpolate(pts)
-    X = pts * s + est._center
+    X = pts * s + kd.center
     return (X[:, 0] if d == 1 else X), np.maximum(dens, 0.0)

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
+from sklearn.base import BaseEstimator, DensityMixin
 
 from .. import _state
-from .._estimator import BaseEstimator, DensityMixin
 from .._validation import (
     check_in,
     check_int,
@@ -334,6 +334,11 @@ class KernelDensity(DensityMixin, BaseEstimator):
         kernel = getattr(self, "_marginal_kernel", None)
         return KERNELS[self.kernel] if kernel is None else kernel
 
+    def _kernel_sums(self) -> _binned.KernelSums:
+        """The fitted state the binned evaluator works from."""
+        return _binned.KernelSums(self._X, self._p, self._kind, self._scale, self._center,
+                                  self._log_const, self._kernel(), self._exact_log_density)
+
     def _binning_allowed(self) -> bool:
         atol, rtol = getattr(self, "atol", None), getattr(self, "rtol", None)
         if rtol is None:
@@ -416,7 +421,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
     def _score_complete(self, X: np.ndarray) -> np.ndarray:
         algorithm = self._pick_algorithm(X.shape[0])
         if algorithm == "binned":
-            return _binned.binned_log_density(self, X)
+            return _binned.binned_log_density(self._kernel_sums(), X)
         if algorithm == "neighbors":
             return self._neighbor_log_density(X)
         return self._exact_log_density(X)
@@ -502,7 +507,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         density : ndarray of shape (n,) or (n0 * n1,)
         """
         check_is_fitted(self)
-        return _binned.density_grid(self, n_points)
+        return _binned.density_grid(self._kernel_sums(), n_points)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
