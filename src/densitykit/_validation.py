@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted as _sk_check_is_fitted
-from sklearn.utils.validation import validate_data
 
-from .exceptions import DataError, DataTypeError, NotFittedError
+from . import exceptions
+from .exceptions import DataError, DataTypeError
 
 __all__ = [
     "check_data",
@@ -99,6 +98,8 @@ def check_data(
         )
     if getattr(arr, "dtype", None) is not None and arr.dtype.kind == "c":
         raise DataError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    from sklearn.utils.validation import validate_data
+
     try:
         out = validate_data(
             estimator,
@@ -137,13 +138,14 @@ def _biggest(X: np.ndarray) -> float:
 def _fast_path(estimator: Any, X: Any, reset: bool, min_samples: int,
                dtype: Any, allow_nan: bool = False) -> np.ndarray | None:
     """The common case without scikit-learn's general machinery (it costs ~0.1 ms a call,
-    which dominates small problems): a C-contiguous float NumPy array, finite, not huge,
+    which dominates small problems): a float NumPy array (copied to C order), finite, not huge,
     with the expected number of columns. ``None`` sends anything else the long way."""
     kinds = dtype if isinstance(dtype, tuple) else (dtype,)
     if (type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in kinds
-            or not X.flags.c_contiguous or X.shape[0] < max(min_samples, 1) or X.shape[1] < 1
+            or X.shape[0] < max(min_samples, 1) or X.shape[1] < 1
             or (not reset and hasattr(estimator, "feature_names_in_"))):
         return None
+    X = np.ascontiguousarray(X)
     if reset:
         estimator.n_features_in_ = X.shape[1]
         if hasattr(estimator, "feature_names_in_"):
@@ -231,14 +233,19 @@ def check_in(value: Any, name: str, valid: Any) -> Any:
 
 
 def check_is_fitted(estimator: Any, attributes: Any = None) -> None:
-    """Raise :class:`NotFittedError` naming the estimator when it is not fitted yet."""
-    try:
-        _sk_check_is_fitted(estimator, attributes)
-    except Exception as exc:
-        if type(exc).__name__ != "NotFittedError":
-            raise
-        name = type(estimator).__name__
-        raise NotFittedError(
-            f"This {name} instance is not fitted yet. Call 'fit' with appropriate arguments "
-            "before using this estimator."
-        ) from None
+    """Raise :class:`NotFittedError` naming the estimator when it is not fitted yet.
+
+    Fitted means, as in scikit-learn: ``__sklearn_is_fitted__()`` if the estimator has it,
+    else all of ``attributes`` if given, else any attribute whose name ends in ``_``.
+    """
+    if hasattr(estimator, "__sklearn_is_fitted__"):
+        fitted = estimator.__sklearn_is_fitted__()
+    elif attributes is not None:
+        names = [attributes] if isinstance(attributes, str) else attributes
+        fitted = all(hasattr(estimator, a) for a in names)
+    else:
+        fitted = any(v.endswith("_") and not v.startswith("__") for v in vars(estimator))
+    if not fitted:
+        raise exceptions.NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator.")

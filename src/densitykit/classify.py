@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 
 from . import _state
+from ._estimator import BaseEstimator, ClassifierMixin, clone
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .density import draw_categories, draw_rows
 from .exceptions import DataError, FitError

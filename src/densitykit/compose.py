@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, DensityMixin, clone
 
 from . import _state
+from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .density import draw_rows
 from .exceptions import DataError

@@ -9,20 +9,19 @@ so that code written for scikit-learn keeps working.
 from __future__ import annotations
 
 __all__ = [
-    "ConvergenceWarning",
+    "ConvergenceWarning",  # noqa: F822 (made on first use, below)
     "DataError",
     "DensityKitError",
     "DensityKitWarning",
     "FitError",
     "ModelFileError",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822
     "OutsideRangeWarning",
     "RegularizationWarning",
     "UnderdeterminedWarning",
 ]
 
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.exceptions import NotFittedError as _SkNotFitted
+from typing import Any
 
 
 class DensityKitError(Exception):
@@ -43,10 +42,6 @@ class FitError(DensityKitError, ValueError):
 
 class ModelFileError(DensityKitError, ValueError):
     """A model file is missing, corrupt, truncated, of another format or version."""
-
-
-class NotFittedError(DensityKitError, _SkNotFitted):
-    """A method that needs a fitted model was called before ``fit``."""
 
 
 class DensityKitWarning(UserWarning):
@@ -85,3 +80,22 @@ def warn_outside_range(name: str, value: float, low: float, high: float,
         f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
         f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
         OutsideRangeWarning, stacklevel=stacklevel)
+
+
+def __getattr__(name: str) -> Any:
+    """``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's classes (the first
+    also a :class:`DensityKitError`), so ``except``/``pytest.warns`` written for
+    scikit-learn catch ours; they are made on first use, so that importing densitykit does
+    not import scikit-learn."""
+    if name == "ConvergenceWarning":
+        from sklearn.exceptions import ConvergenceWarning as value
+    elif name == "NotFittedError":
+        from sklearn.exceptions import NotFittedError as sk_not_fitted
+
+        value = type("NotFittedError", (DensityKitError, sk_not_fitted), {
+            "__doc__": "A method that needs a fitted model was called before ``fit``.",
+            "__module__": __name__})
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, DensityMixin, TransformerMixin, clone
 
 from . import _state
+from ._estimator import BaseEstimator, DensityMixin, TransformerMixin, clone
 from ._validation import (
     check_data,
     check_int,

@@ -34,9 +34,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special, stats
-from sklearn.base import BaseEstimator, DensityMixin, clone
 
 from . import _state
+from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import (
     check_data,
     check_int,

@@ -48,10 +48,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, ParameterGrid
 
 from . import _state
+from ._estimator import BaseEstimator, clone
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
 from .density import allows_nan, n_parameters

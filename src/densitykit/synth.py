@@ -56,9 +56,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import special
-from sklearn.base import BaseEstimator, DensityMixin
 
 from . import _columns, _state
+from ._estimator import BaseEstimator, DensityMixin
 from ._validation import (
     check_data,
     check_in,

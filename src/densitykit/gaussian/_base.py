@@ -6,9 +6,10 @@ import math
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, DensityMixin
 
+from .. import exceptions
 from .._adapters import adapter
+from .._estimator import BaseEstimator, DensityMixin
 from .._parallel import blas_single_threaded
 from .._state import (  # noqa: F401 (the mixtures' checks, used by the estimators)
     check_covariance_state,
@@ -28,7 +29,6 @@ from ..density import aic as density_aic
 from ..density import bic as density_bic
 from ..density import draw_categories
 from ..exceptions import (
-    ConvergenceWarning,
     DataError,
     FitError,
     RegularizationWarning,
@@ -447,4 +447,4 @@ def warn_not_converged(est, converged: bool, stacklevel: int = 1) -> None:
             f"Best performing initialization did not converge within max_iter={est.max_iter} "
             f"iterations (tol={est.tol:g}). Try different init parameters, or increase "
             "max_iter, tol, or check for degenerate data.",
-            ConvergenceWarning, stacklevel=stacklevel + 1)
+            exceptions.ConvergenceWarning, stacklevel=stacklevel + 1)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .. import exceptions
 from .._linalg import logsumexp_columns, upper_indices
 from .._parallel import available_cores, thread_pool
-from ..exceptions import ConvergenceWarning, FitError
+from ..exceptions import FitError
 from ._covariance import CovarianceType
 from ._missing import MissingRows, correct, missing_log_prob, missing_rows, missing_stats
 
@@ -387,7 +388,7 @@ def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = Tr
         warnings.warn(
             f"Gaussian mixture component(s) {np.flatnonzero(empty).tolist()} lost all their "
             "points and were re-seeded at the worst-fitted row. Consider fewer components.",
-            ConvergenceWarning, stacklevel=3)
+            exceptions.ConvergenceWarning, stacklevel=3)
         stats = _reseed(stats, empty, ctype)
     nk = stats.nk + _EPS10
     means = stats.s1 / nk[:, None]
@@ -402,7 +403,7 @@ def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = Tr
                     f"was raised to {np.max(reg):.3g} (in units of the data's scale squared) "
                     "to fit it. "
                     "Consider fewer components, a larger reg_covar, or removing duplicated "
-                    "columns.", ConvergenceWarning, stacklevel=3)
+                    "columns.", exceptions.ConvergenceWarning, stacklevel=3)
             return Params(weights, means, cov, pc)
         reg = np.maximum(reg * 100.0, 1e-10)  # a number, or one per column
     raise FitError(

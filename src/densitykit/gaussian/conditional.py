@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 from scipy.special import logsumexp
-from sklearn.base import clone
 
+from .._estimator import clone
 from .._validation import check_is_fitted, check_random_state
 from ..density import draw_categories
 from ..exceptions import DataError

@@ -6,9 +6,8 @@ import warnings
 
 import numpy as np
 
-from .. import _state
+from .. import _state, exceptions
 from .._adapters import adapter
-from ..exceptions import ConvergenceWarning
 from ._base import GaussianModel, check_covariance_state
 from ._driver import InMemory, fit_normal
 from ._engine import (
@@ -107,7 +106,7 @@ class Normal(GaussianModel):
                 f"EM over the empty cells did not converge in {_EM_MAX_ITER} iterations; the "
                 "estimate is the last one. Columns that are mostly empty slow it down: drop "
                 "them, or fit GaussianMixture(1) with a larger max_iter.",
-                ConvergenceWarning, stacklevel=4)  # the caller of fit
+                exceptions.ConvergenceWarning, stacklevel=4)  # the caller of fit
         return res.params
 
     def _user_params(self) -> Params:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import fft, optimize
 
 from ..exceptions import DataError, FitError
 from ._exact import log_kernel_sums
@@ -129,6 +128,8 @@ def improved_sheather_jones(x: np.ndarray, w: np.ndarray, grid_size: int = 2**12
     f = t - k
     hist = np.bincount(k, w * (1 - f), grid_size) + np.bincount(k + 1, w * f, grid_size)
     hist /= hist.sum()
+    from scipy import fft, optimize  # on first use: together 0.25 s to import
+
     a = fft.dct(hist, type=2)
     i2 = np.arange(1, grid_size, dtype=np.float64) ** 2
     a2 = (a[1:] / 2.0) ** 2

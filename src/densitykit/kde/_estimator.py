@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
-from sklearn.base import BaseEstimator, DensityMixin
 
 from .. import _state
+from .._estimator import BaseEstimator, DensityMixin
 from .._validation import (
     check_in,
     check_int,

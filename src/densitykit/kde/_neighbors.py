@@ -13,8 +13,9 @@ follows the number of pairs near the support instead of every pair.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from scipy.spatial import cKDTree
 from scipy.special import gammaln
 
 from .._parallel import limited
@@ -88,7 +89,7 @@ def neighbor_log_kernel_sums(
     *,
     loo: bool = False,
     budget: int = PAIR_BUDGET,
-    tree: cKDTree | None = None,
+    tree: Any = None,
     compiled: bool | None = None,
 ) -> np.ndarray:
     """``log Σ_j w_j k(|q_i - x_j|^2)`` over the rows within the kernel's support.
@@ -132,6 +133,8 @@ def neighbor_log_kernel_sums(
         if sums is not None:
             with np.errstate(divide="ignore"):
                 return np.log(sums) + top
+    from scipy.spatial import cKDTree  # on first use, like the neighbour sums
+
     if tree is None:
         tree = cKDTree(X)
     start, block = 0, min(m, 256)
