@@ -343,12 +343,12 @@ def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) ->
         warnings.warn(
             f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
             f"reg_covar={est.reg_covar!r} alone. Drop them if they carry no information.",
-            UserWarning, stacklevel=5)
+            UserWarning, stacklevel=6)
     if est._maximum_likelihood:
         check_determined(est._describe(), est.covariance_type, est._n_components(), m.n,
-                         m.mean.shape[0], stacklevel=6)
+                         m.mean.shape[0], stacklevel=7)
     warn_large_reg(est.reg_covar, m.m2 / m.weight, m.hi - m.lo > 0, auto=est._reg_auto,
-                   stacklevel=6)
+                   stacklevel=7)
 
 
 # --- the driver --------------------------------------------------------------------------------
@@ -389,17 +389,15 @@ def fit_chunked(est: Any, chunks: ChunkSource, *, where: str = "X",
                 callback: Callable[[int, float], None] | None = None,
                 init_sample: int = INIT_SAMPLE) -> Any:
     """Fit a :class:`~densitykit.GaussianMixture` or :class:`~densitykit.Normal` from a
-    chunk source; sets the same attributes as ``est.fit`` on the rows in memory."""
-    from .mixture import GaussianMixture
-    from .normal import Normal
+    chunk source; sets the same attributes as ``est.fit`` on the rows in memory.
 
-    if not isinstance(est, (GaussianMixture, Normal)):
+    The estimator's ``_fit_chunks`` (the twin of its ``fit``) makes the :class:`Chunked`
+    source and calls :func:`fit_mixture` or :func:`fit_normal`; ``where`` names the rows in
+    errors, ``init_sample`` caps the rows the initialisation draws from."""
+    fit = getattr(est, "_fit_chunks", None)
+    if fit is None:
         raise DataTypeError(
             f"Chunked fitting supports GaussianMixture and Normal; got {type(est).__name__}. "
             "Fit other estimators on a sample pulled into memory.")
     with blas_single_threaded():  # the moments' pass too (see fit_mixture)
-        if isinstance(est, GaussianMixture):
-            k = est._check_em_options()
-            return fit_mixture(est, Chunked(est, chunks, max(2, k), where, init_sample),
-                               callback)
-        return fit_normal(est, Chunked(est, chunks, 2, where))
+        return fit(chunks, where, callback, init_sample)

@@ -21,7 +21,7 @@ from ._base import (
     column_variances,
     warn_not_converged,
 )
-from ._driver import InMemory, fit_mixture
+from ._driver import Chunked, InMemory, fit_mixture
 from ._engine import (
     EMResult,
     InMemoryData,
@@ -186,6 +186,12 @@ class GaussianMixture(GaussianModel):
             return dask.fit_dask(self, X, sample_weight)
         k = self._check_em_options()
         return fit_mixture(self, InMemory(self, X, sample_weight, max(2, k)))
+
+    def _fit_chunks(self, chunks, where: str, callback, init_sample: int) -> GaussianMixture:
+        """:meth:`fit` on rows seen chunk by chunk (see ``gaussian._driver.fit_chunked``)."""
+        k = self._check_em_options()
+        return fit_mixture(self, Chunked(self, chunks, max(2, k), where, init_sample),
+                           callback)
 
     def _check_em_options(self) -> int:
         """Validate the EM options (as ``fit`` does for any data source); ``n_components``."""

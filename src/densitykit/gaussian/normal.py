@@ -9,7 +9,7 @@ import numpy as np
 from .. import _state, exceptions
 from .._adapters import adapter
 from ._base import GaussianModel, check_covariance_state
-from ._driver import InMemory, fit_normal
+from ._driver import Chunked, InMemory, fit_normal
 from ._engine import (
     InMemoryData,
     Params,
@@ -90,6 +90,10 @@ class Normal(GaussianModel):
         if dask is not None:
             return dask.fit_dask(self, X, sample_weight)
         return fit_normal(self, InMemory(self, X, sample_weight, 2))
+
+    def _fit_chunks(self, chunks, where: str, callback=None, init_sample=None) -> Normal:
+        """:meth:`fit` on rows seen chunk by chunk (see ``gaussian._driver.fit_chunked``)."""
+        return fit_normal(self, Chunked(self, chunks, 2, where))
 
     def _fit_missing(self, X, w, ws: Workspace, reg: float) -> Params:
         """Maximum likelihood of the observed cells by EM, from the mean-filled rows."""

@@ -1,0 +1,135 @@
+"""Imports point down the layers of docs/architecture.md ("The layers").
+
+Every import in ``src/densitykit`` is read from the source, those inside functions included,
+and each names the package it reaches: a top-level module (``data``, ``_validation``) or a
+subpackage (``gaussian``, ``scale``). A package may import its own layer or the layers below
+it, never one above, and the packages import one another without a cycle. Across packages
+no private name is imported (a private *module* such as ``_state`` is a foundation and may
+be), and the scale-out adapters and the binned KDE evaluator use no other object's private
+attributes.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import densitykit
+
+ROOT = Path(densitykit.__file__).parent
+
+#: docs/architecture.md's layers, bottom first (engines and estimators share a package)
+LAYERS = [
+    {"__init__", "_adapters", "_estimator", "_files", "_linalg", "_parallel", "_results",
+     "_state", "_validation", "exceptions"},
+    {"classify", "compose", "density", "gaussian", "kde", "latent", "preprocess"},
+    {"_columns", "data", "datasets", "evaluate", "impute", "persist", "plotting", "report",
+     "selection", "synth"},
+    {"scale"},
+    {"__main__", "cli"},
+]
+LAYER = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
+#: where no object's private attribute is read, only ``self``'s (they use what the
+#: estimators hand them)
+NO_FOREIGN_PRIVATES = ("scale/*.py", "kde/_binned.py")
+
+
+def _module_name(path: Path) -> list[str]:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return parts[:-1] if parts[-1] == "__init__" else parts
+
+
+def _is_module(parts: list[str]) -> bool:
+    base = ROOT.joinpath(*parts) if parts else ROOT
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def _imports(path: Path):
+    """``(line, target module parts, imported name or None)`` of every import of densitykit."""
+    mod = _module_name(path)
+    package = mod if path.name == "__init__.py" else mod[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "densitykit":
+                    yield node.lineno, alias.name.split(".")[1:], None
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = base + (node.module.split(".") if node.module else [])
+            elif node.module and node.module.split(".")[0] == "densitykit":
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            for alias in node.names:
+                sub = [*target, alias.name]
+                if _is_module(sub):
+                    yield node.lineno, sub, None
+                else:
+                    yield node.lineno, target, alias.name
+
+
+def _package(parts: list[str]) -> str:
+    return parts[0] if parts else "__init__"
+
+
+def _edges():
+    for path in sorted(ROOT.rglob("*.py")):
+        src = _package(_module_name(path))
+        for line, target, name in _imports(path):
+            yield path, line, src, _package(target), target, name
+
+
+def test_every_package_has_a_layer():
+    packages = {_package(_module_name(p)) for p in ROOT.rglob("*.py")}
+    assert packages - set(LAYER) == set(), "add the new package to LAYERS (and the docs)"
+
+
+def test_imports_point_down_the_layers():
+    up = [f"{path.relative_to(ROOT)}:{line} imports {'.'.join(target)} ({dst}, layer "
+          f"{LAYER[dst] + 1}) from layer {LAYER[src] + 1}"
+          for path, line, src, dst, target, _ in _edges()
+          if src != dst and LAYER[dst] > LAYER[src]]
+    assert up == []
+
+
+def test_packages_import_one_another_without_a_cycle():
+    graph: dict[str, set[str]] = {}
+    for _, _, src, dst, _, _ in _edges():
+        if src != dst:
+            graph.setdefault(src, set()).add(dst)
+    done: set[str] = set()
+
+    def visit(pkg: str, trail: list[str]) -> None:
+        if pkg in trail:
+            pytest.fail("import cycle: " + " -> ".join([*trail[trail.index(pkg):], pkg]))
+        if pkg in done:
+            return
+        for nxt in sorted(graph.get(pkg, ())):
+            visit(nxt, [*trail, pkg])
+        done.add(pkg)
+
+    for pkg in sorted(graph):
+        visit(pkg, [])
+
+
+def test_no_private_name_is_imported_from_another_package():
+    private = [f"{path.relative_to(ROOT)}:{line} imports {name} from {'.'.join(target)}"
+               for path, line, src, dst, target, name in _edges()
+               if src != dst and name is not None and name.startswith("_")
+               and not name.startswith("__")]
+    assert private == []
+
+
+@pytest.mark.parametrize("pattern", NO_FOREIGN_PRIVATES)
+def test_no_private_attribute_of_another_object_is_used(pattern):
+    found = []
+    for path in sorted(ROOT.glob(pattern)):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                    and not node.attr.startswith("__")
+                    and not (isinstance(node.value, ast.Name) and node.value.id == "self")):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} uses .{node.attr}")
+    assert found == []
