@@ -1,6 +1,7 @@
 """Compiled inner loops for rows with empty cells (numba, optional).
 
-:func:`correct_rows` is the EM path for full and tied covariances: it takes the
+:func:`correct_rows` is the EM path for full and tied covariances (``_rows`` and
+``_tied_rows``): it takes the
 complete-data log-densities of the rows with zeros in their empty cells and, row by row and
 for every component at once (the component is the innermost, vectorised axis), turns them
 into the observed cells' marginal, then adds the empty cells' share of the statistics (see
@@ -138,41 +139,19 @@ if AVAILABLE:
                     inv[i, t, j] = acc[j]
                     inv[t, i, j] = acc[j]
 
-    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
-    def _inverse1(low, rd, q, tmp, inv):  # pragma: no cover - compiled
-        """:func:`_inverse` of lane 0 alone (a shared precision), without lane loops."""
-        for t in range(q):
-            tmp[t, t, 0] = rd[t, 0]
-            for i in range(t + 1, q):
-                s = 0.0
-                for r in range(t, i):
-                    s -= low[i, r, 0] * tmp[t, r, 0]
-                tmp[t, i, 0] = s * rd[i, 0]
-        for i in range(q):
-            for t in range(i + 1):
-                s = 0.0
-                for r in range(i, q):
-                    s += tmp[i, r, 0] * tmp[t, r, 0]
-                inv[i, t, 0] = s
-                inv[t, i, 0] = s
-
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
     def _rows(z0, ptr, cols, pat, precT, meansT, pmuT, lp, w, fused, rt, lse, s1T, sxT):
         """Corrects the complete-data log-densities ``lp`` (``(K, B)``, computed with zeros in
         the empty cells) to the observed cells' marginal, row by row, every component at
         once; with ``fused`` also the responsibilities ``rt`` (times ``w``), ``lse`` and the
-        empty cells' share of the statistics, ``s1T (D, K)`` and ``sxT`` (``(D, D, K)``, or
-        ``(D, D, 1)`` for a shared precision; to be added as ``sx + sx'``).
-
-        ``precT`` is ``(D, D, K)``, or ``(D, D, 1)`` for one precision shared by all
-        components (tied), ``meansT`` and ``pmuT = (P_k mu_k)`` are ``(D, K)``.
+        empty cells' share of the statistics, ``s1T (D, K)`` and ``sxT`` (``(D, D, K)``, to
+        be added as ``sx + sx'``). ``precT`` is ``(D, D, K)``, ``meansT`` and
+        ``pmuT = (P_k mu_k)`` are ``(D, K)``.
 
         One long loop on purpose: split into inlined helpers (new pattern, ``(P z)_m``, the
         solves, responsibilities, scatter) it measured 20-50 % slower per row."""
         k, b = lp.shape
         d = z0.shape[1]
-        tied = precT.shape[2] == 1
-        lanes = 1 if tied else k
         qmax = 1
         for n in range(b):
             qmax = max(qmax, ptr[n + 1] - ptr[n])
@@ -201,28 +180,11 @@ if AVAILABLE:
             if n == 0 or pat[n] != pat[n - 1]:  # a new pattern: factor P_mm
                 for i in range(q):
                     for t in range(q):
-                        for j in range(lanes):
+                        for j in range(k):
                             pmm[i, t, j] = precT[cols[a + i], cols[a + t], j]
-                _factor(pmm, q, lanes, low, rd, logdet, acc, r2)
-                if tied:  # one factor, copied into every component's lane
-                    for i in range(q):
-                        for j in range(1, k):
-                            rd[i, j] = rd[i, 0]
-                        for t in range(q):
-                            for j in range(1, k):
-                                pmm[i, t, j] = pmm[i, t, 0]
-                                low[i, t, j] = low[i, t, 0]
-                    for j in range(1, k):
-                        logdet[j] = logdet[0]
+                _factor(pmm, q, k, low, rd, logdet, acc, r2)
             for i in range(q):  # pz = (P z0)_m
                 row = precT[cols[a + i]]
-                if tied:
-                    acc0 = 0.0
-                    for t in range(d):
-                        acc0 += row[t, 0] * z0[n, t]
-                    for j in range(k):
-                        pz[i, j] = acc0
-                    continue
                 for j in range(k):
                     pz[i, j] = 0.0
                 for t in range(d):
@@ -276,28 +238,11 @@ if AVAILABLE:
             for j in range(k):
                 r[j] *= w[n] / tot
                 rt[j, n] = r[j]
-            if tied:
-                _inverse1(low, rd, q, tmp, inv)
-            else:
-                _inverse(low, rd, q, k, tmp, inv, r2)
+            _inverse(low, rd, q, k, tmp, inv, r2)
             for i in range(q):
                 ci = cols[a + i]
                 for j in range(k):
                     s1T[ci, j] += r[j] * f[i, j]
-            if tied:  # a shared second moment: sum over components first
-                for i in range(q):
-                    X = sxT[cols[a + i]]
-                    fs = 0.0
-                    for j in range(k):
-                        fs += r[j] * f[i, j]
-                    for t in range(d):
-                        X[t, 0] += fs * z0[n, t]
-                    for t in range(q):
-                        ff = 0.0
-                        for j in range(k):
-                            ff += r[j] * f[i, j] * f[t, j]
-                        X[cols[a + t], 0] += 0.5 * (ff + w[n] * inv[i, t, 0])
-                continue
             for i in range(q):
                 X = sxT[cols[a + i]]
                 for j in range(k):
@@ -311,6 +256,157 @@ if AVAILABLE:
                     for j in range(k):
                         X[ct, j] += 0.5 * (h[i, j] * f[t, j] + r[j] * inv[i, t, j])
 
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
+    def _tied_factor(prec, meansT, cols, a, q, inverse, pmm, low, rd, tmp, inv, mu):
+        """A new pattern's block ``P_mm``, its lower factor ``low`` (reciprocal diagonal
+        ``rd``; a block that is not definite gets an infinite factor), with ``inverse``
+        ``inv = P_mm^{-1}``, and the components' means ``mu`` of the empty cells."""
+        k = meansT.shape[1]
+        for i in range(q):
+            ci = cols[a + i]
+            for t in range(q):
+                pmm[i, t] = prec[ci, cols[a + t]]
+            for j in range(k):
+                mu[i, j] = meansT[ci, j]
+        for i in range(q):
+            for t in range(i + 1):
+                acc = pmm[i, t]
+                for u in range(t):
+                    acc -= low[i, u] * low[t, u]
+                if i == t:
+                    acc = acc if acc > 0.0 else np.inf
+                    low[i, i] = np.sqrt(acc)
+                    rd[i] = 1.0 / low[i, i]
+                else:
+                    low[i, t] = acc * rd[t]
+        if not inverse:
+            return
+        for t in range(q):  # tmp = L^{-1} (lower), inv = tmp' tmp
+            tmp[t, t] = rd[t]
+            for i in range(t + 1, q):
+                acc = 0.0
+                for u in range(t, i):
+                    acc -= low[i, u] * tmp[u, t]
+                tmp[i, t] = acc * rd[i]
+        for i in range(q):
+            for t in range(i + 1):
+                acc = 0.0
+                for u in range(i, q):
+                    acc += tmp[u, i] * tmp[u, t]
+                inv[i, t] = acc
+                inv[t, i] = acc
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+    def _tied_rows(z0, ptr, cols, pat, prec, meansT, pmuT, lp, w, fused, rt, lse, s1T, sx):
+        """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied):
+        the factor of ``P_mm`` and its inverse (once per pattern), ``(P z0)_m`` and the
+        second moment ``sx (D, D)`` are the components' common, scalar ones; only the
+        solves and the fills run over the components (innermost). About twice as fast per
+        row as the component-wise loop with the factor copied into every lane."""
+        k, b = lp.shape
+        d = z0.shape[1]
+        qmax = 1
+        for n in range(b):
+            qmax = max(qmax, ptr[n + 1] - ptr[n])
+        pmm = np.empty((qmax, qmax))
+        low = np.empty((qmax, qmax))
+        rd = np.empty(qmax)
+        tmp = np.empty((qmax, qmax))
+        inv = np.empty((qmax, qmax))
+        pz = np.empty(qmax)
+        fs = np.empty(qmax)
+        mu = np.empty((qmax, k))
+        g = np.empty((qmax, k))
+        f = np.empty((qmax, k))
+        dm = np.empty(k)
+        r = np.empty(k)
+        half_log_2pi = 0.5 * np.log(2.0 * np.pi)
+        for n in range(b):
+            a = ptr[n]
+            q = ptr[n + 1] - a
+            if q == 0:
+                continue
+            zn = z0[n]
+            if n == 0 or pat[n] != pat[n - 1]:  # a new pattern: P_mm, L, P_mm^{-1}, mu_m
+                _tied_factor(prec, meansT, cols, a, q, fused, pmm, low, rd, tmp, inv, mu)
+                shift = q * half_log_2pi
+                for i in range(q):
+                    shift += np.log(rd[i])  # -0.5 log |P_mm|
+            for i in range(q):  # (P z0)_m
+                row = prec[cols[a + i]]
+                acc = 0.0
+                for t in range(d):
+                    acc += row[t] * zn[t]
+                pz[i] = acc
+            # G = h + P_mm mu_m with h = (P (z0 - mu))_m; dm = mu_m (h + G) - |L^{-1} G|^2
+            for j in range(k):
+                dm[j] = 0.0
+            for i in range(q):
+                ci = cols[a + i]
+                for j in range(k):
+                    g[i, j] = pz[i] - pmuT[ci, j]
+                    dm[j] += mu[i, j] * g[i, j]
+                for t in range(q):
+                    pit = pmm[i, t]
+                    for j in range(k):
+                        g[i, j] += pit * mu[t, j]
+                for j in range(k):
+                    dm[j] += mu[i, j] * g[i, j]
+            for i in range(q):  # g <- v = L^{-1} G
+                for t in range(i):
+                    lit = low[i, t]
+                    for j in range(k):
+                        g[i, j] -= lit * g[t, j]
+                for j in range(k):
+                    g[i, j] *= rd[i]
+                    dm[j] -= g[i, j] * g[i, j]
+            for i in range(q - 1, -1, -1):  # f <- L^{-T} v, then the fills mu_m - f
+                for j in range(k):
+                    f[i, j] = g[i, j]
+                for t in range(i + 1, q):
+                    lti = low[t, i]
+                    for j in range(k):
+                        f[i, j] -= lti * f[t, j]
+                for j in range(k):
+                    f[i, j] *= rd[i]
+            for i in range(q):
+                for j in range(k):
+                    f[i, j] = mu[i, j] - f[i, j]
+            for j in range(k):
+                lp[j, n] += shift - 0.5 * dm[j]
+            if not fused:
+                continue
+            mx = lp[0, n]
+            for j in range(1, k):
+                mx = max(mx, lp[j, n])
+            if not np.isfinite(mx):
+                mx = 0.0
+            tot = 0.0
+            for j in range(k):
+                r[j] = np.exp(lp[j, n] - mx)
+                tot += r[j]
+            lse[n] = np.log(tot) + mx
+            scale = w[n] / tot
+            for j in range(k):
+                r[j] *= scale
+                rt[j, n] = r[j]
+            for i in range(q):
+                ci = cols[a + i]
+                acc = 0.0
+                for j in range(k):
+                    s1T[ci, j] += r[j] * f[i, j]
+                    acc += r[j] * f[i, j]
+                fs[i] = acc
+            for i in range(q):  # the shared second moment: summed over the components
+                X = sx[cols[a + i]]
+                for t in range(d):
+                    X[t] += fs[i] * zn[t]
+                for t in range(q):
+                    acc = 0.0
+                    for j in range(k):
+                        acc += r[j] * f[i, j] * f[t, j]
+                    X[cols[a + t]] += 0.5 * (acc + w[n] * inv[i, t])
+
 
 def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True):
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
@@ -320,17 +416,24 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     be added as ``s2 + s2'``), else ``lp``. ``None`` if a block was not positive definite."""
     k, b = lp.shape
     d = means.shape[1]
-    kp = prec.shape[0]
+    tied = prec.shape[0] == 1
     rt = np.empty((k, b) if fused else (1, 1))
     lse = np.empty(b if fused else 1)
     s1T = np.zeros((d, k) if fused else (1, 1))
-    sxT = np.zeros((d, d, kp) if fused else (1, 1, 1))
     w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
     pmuT = np.ascontiguousarray(np.einsum("kij,kj->ik", np.broadcast_to(prec, (k, d, d)),
                                           means))
-    precT = np.ascontiguousarray(np.moveaxis(prec, 0, -1))
-    _rows(z0, ptr, cols, pat, precT, np.ascontiguousarray(means.T), pmuT, lp, w, fused, rt,
-          lse, s1T, sxT)
+    meansT = np.ascontiguousarray(means.T)
+    if tied:
+        sx = np.zeros((d, d) if fused else (1, 1))
+        _tied_rows(z0, ptr, cols, pat, np.ascontiguousarray(prec[0]), meansT, pmuT, lp, w,
+                   fused, rt, lse, s1T, sx)
+        s2 = sx[None]
+    else:
+        sxT = np.zeros((d, d, k) if fused else (1, 1, 1))
+        _rows(z0, ptr, cols, pat, np.ascontiguousarray(np.moveaxis(prec, 0, -1)), meansT,
+              pmuT, lp, w, fused, rt, lse, s1T, sxT)
+        s2 = np.moveaxis(sxT, -1, 0)
     if not np.all(np.isfinite(lp)):
         return None
-    return (rt, lse, s1T.T, np.moveaxis(sxT, -1, 0)) if fused else lp
+    return (rt, lse, s1T.T, s2) if fused else lp
