@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import exceptions
-from .exceptions import DataError, DataTypeError
+from .exceptions import DataError, DataTypeError, MissingDependencyError, ParameterError
 
 __all__ = [
     "check_data",
@@ -23,6 +23,8 @@ __all__ = [
     "check_nonneg_float",
     "check_random_state",
     "check_sample_weight",
+    "missing_dependency",
+    "require",
 ]
 
 # Squares of values beyond this overflow float64; we refuse them with a clear message.
@@ -209,9 +211,9 @@ def check_random_state(random_state: Any) -> np.random.Generator:
 def check_int(value: Any, name: str, minimum: int = 1) -> int:
     """Check that ``value`` is an integer ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise DataError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        raise ParameterError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     if value < minimum:
-        raise DataError(f"{name} must be an integer >= {minimum}; got {value}.")
+        raise ParameterError(f"{name} must be an integer >= {minimum}; got {value}.")
     return int(value)
 
 
@@ -220,7 +222,7 @@ def check_nonneg_float(value: Any, name: str, *, positive: bool = False) -> floa
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
     if not ok or value < 0 or (positive and value == 0):
         bound = "> 0" if positive else ">= 0"
-        raise DataError(f"{name} must be a finite number {bound}; got {value!r}.")
+        raise ParameterError(f"{name} must be a finite number {bound}; got {value!r}.")
     return float(value)
 
 
@@ -228,7 +230,7 @@ def check_in(value: Any, name: str, valid: Any) -> Any:
     """Check that ``value`` is one of ``valid`` (a registry); the error lists the choices."""
     if not isinstance(value, str) or value not in valid:
         choices = ", ".join(repr(k) for k in valid)
-        raise DataError(f"Unknown {name} {value!r}; valid options are {choices}.")
+        raise ParameterError(f"Unknown {name} {value!r}; valid options are {choices}.")
     return value
 
 
@@ -249,3 +251,23 @@ def check_is_fitted(estimator: Any, attributes: Any = None) -> None:
         raise exceptions.NotFittedError(
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             "appropriate arguments before using this estimator.")
+
+
+def require(module: str, extra: str, what: str) -> Any:
+    """Import the optional ``module`` that ``what`` needs, or raise
+    :class:`~densitykit.exceptions.MissingDependencyError` saying how to install it: the
+    one way densitykit reports a missing optional dependency."""
+    import sys
+
+    try:
+        __import__(module)  # the import statement's hook, as ``import module`` would use
+    except ImportError:
+        raise missing_dependency(module, extra, what) from None
+    return sys.modules[module]
+
+
+def missing_dependency(module: str, extra: str, what: str) -> MissingDependencyError:
+    """The error :func:`require` raises when ``module`` (from the densitykit extra
+    ``extra``) is missing, for code that finds that out without importing it."""
+    return MissingDependencyError(
+        f"{what}: {module} is not installed. Install it with: pip install 'densitykit[{extra}]'")

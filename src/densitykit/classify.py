@@ -25,7 +25,7 @@ from . import _state
 from ._estimator import BaseEstimator, ClassifierMixin, clone
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .density import draw_categories, draw_rows
-from .exceptions import DataError, FitError
+from .exceptions import DataError, FitError, ParameterError
 
 __all__ = ["GenerativeClassifier", "draw_from"]
 
@@ -43,14 +43,14 @@ def _class_priors(priors: Any, classes: np.ndarray, counts: np.ndarray) -> np.nd
     if isinstance(priors, str):
         if priors == "uniform":
             return np.full(len(classes), 1.0 / len(classes))
-        raise DataError(
+        raise ParameterError(
             f"priors must be None (class frequencies), 'uniform', a mapping label -> "
             f"probability or an array with one value per class; got {priors!r}."
         )
     if isinstance(priors, Mapping):
         missing = [c for c in classes if c not in priors]
         if missing:
-            raise DataError(
+            raise ParameterError(
                 f"priors has no value for class(es) {missing[:5]}; give one prior per class "
                 f"(classes are {list(classes)[:10]})."
             )
@@ -58,14 +58,14 @@ def _class_priors(priors: Any, classes: np.ndarray, counts: np.ndarray) -> np.nd
     else:
         p = np.asarray(priors, dtype=np.float64).ravel()
         if p.shape[0] != len(classes):
-            raise DataError(
+            raise ParameterError(
                 f"priors must have one value per class ({len(classes)} classes: "
                 f"{list(classes)[:10]}); got {p.shape[0]} values."
             )
     if not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
-        raise DataError(f"priors must be finite, non-negative and not all zero; got {p}.")
+        raise ParameterError(f"priors must be finite, non-negative and not all zero; got {p}.")
     if not np.isclose(p.sum(), 1.0, rtol=1e-6):
-        raise DataError(
+        raise ParameterError(
             f"priors must sum to 1; they sum to {p.sum():.6g}. Divide them by their sum."
         )
     return p / p.sum()
@@ -137,7 +137,7 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         if not hasattr(self.density, "fit") or not hasattr(self.density, "score_samples"):
-            raise DataError(
+            raise ParameterError(
                 "density must be an estimator with fit and score_samples (for example "
                 f"GaussianMixture or KernelDensity); got {type(self.density).__name__}."
             )

@@ -34,7 +34,7 @@ from . import _state
 from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .density import draw_rows
-from .exceptions import DataError
+from .exceptions import DataError, ParameterError
 
 __all__ = ["DensityMixture"]
 
@@ -77,7 +77,7 @@ class DensityMixture(DensityMixin, BaseEstimator):
         except (TypeError, ValueError):
             w = np.full(k + 1, np.nan)  # reported below
         if w.shape != (k,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise DataError(f"weights must be {k} finite non-negative numbers, not all zero "
+            raise ParameterError(f"weights must be {k} finite non-negative numbers, not all zero "
                             f"(one per density); got {self.weights!r}.")
         return w / w.sum()
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 __all__ = [
     "ConvergenceWarning",  # noqa: F822 (made on first use, below)
     "DataError",
+    "DataTypeError",
     "DensityKitError",
     "DensityKitWarning",
     "FitError",
+    "MissingDependencyError",
     "ModelFileError",
     "NotFittedError",  # noqa: F822
     "OutsideRangeWarning",
+    "ParameterError",
     "RegularizationWarning",
     "UnderdeterminedWarning",
 ]
@@ -36,8 +39,20 @@ class DataTypeError(DensityKitError, TypeError):
     """The input data has a type densitykit cannot convert to numbers."""
 
 
+class ParameterError(DataError):
+    """An argument or hyperparameter has a value densitykit cannot use: a number out of
+    range, an option it does not know, the wrong kind of value. The message names the
+    parameter and what it accepts. (A :class:`DataError` too, so ``except DataError`` keeps
+    catching it, and so a :class:`ValueError`, as scikit-learn's checks expect.)"""
+
+
 class FitError(DensityKitError, ValueError):
     """A model could not be fitted to the data; the message names the cause and a fix."""
+
+
+class MissingDependencyError(DensityKitError, ImportError):
+    """An optional dependency is not installed; the message gives the command that installs
+    it (raised by :func:`densitykit._validation.require`)."""
 
 
 class ModelFileError(DensityKitError, ValueError):

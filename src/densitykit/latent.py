@@ -35,7 +35,7 @@ from .density import aic as density_aic
 from .density import bic as density_bic
 from .density import draw_rows
 from .density import n_parameters as count_parameters  # the protocol's count, under its old name
-from .exceptions import DataError, FitError
+from .exceptions import DataError, FitError, ParameterError
 
 __all__ = ["LatentDensity", "count_parameters"]
 
@@ -148,7 +148,7 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
     def _make_reducer(self) -> Any:
         if self.reducer is not None:
             if not hasattr(self.reducer, "fit") or not hasattr(self.reducer, "transform"):
-                raise DataError(
+                raise ParameterError(
                     "reducer must be an estimator with fit and transform (for example PCA); "
                     f"got {type(self.reducer).__name__}."
                 )

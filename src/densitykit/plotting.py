@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ._results import RESULT_COLUMNS
-from .exceptions import DataError
+from ._validation import require
+from .exceptions import DataError, ParameterError
 
 __all__ = [
     "ellipse",
@@ -46,12 +47,9 @@ _RESULT_COLUMNS = frozenset({*RESULT_COLUMNS, "rank", "selected"})
 
 
 def _plt() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "densitykit.plotting needs matplotlib; install it with `pip install densitykit[plot]`."
-        ) from None
+    require("matplotlib", "plot", "densitykit.plotting")
+    import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -70,7 +68,7 @@ def _principal_axes(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     covariance: the one eigendecomposition behind both ellipse forms."""
     cov = np.asarray(cov, dtype=np.float64)
     if cov.shape != (2, 2):
-        raise DataError(f"cov must be a 2x2 covariance matrix; got shape {cov.shape}.")
+        raise ParameterError(f"cov must be a 2x2 covariance matrix; got shape {cov.shape}.")
     evals, evecs = np.linalg.eigh(cov)
     return np.maximum(evals, 0.0), evecs
 

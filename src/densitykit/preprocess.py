@@ -47,7 +47,7 @@ from .density import aic as density_aic
 from .density import allows_nan, draw_rows
 from .density import bic as density_bic
 from .density import n_parameters as count_parameters
-from .exceptions import DataError
+from .exceptions import DataError, ParameterError
 
 __all__ = ["TRANSFORMS", "TableModel", "Transform"]
 
@@ -297,10 +297,10 @@ default='standardize'
     # -- fitting ----------------------------------------------------------------------
 
     def _transform_spec(self) -> Transform:
-        if self.column_transform not in TRANSFORMS:
+        if self.column_transform not in TRANSFORMS:  # None is one of them: no check_in
             choices = ", ".join(repr(k) for k in TRANSFORMS)
-            raise DataError(f"Unknown column_transform {self.column_transform!r}; valid options "
-                            f"are {choices}.")
+            raise ParameterError(f"Unknown column_transform {self.column_transform!r}; valid "
+                                 f"options are {choices}.")
         return TRANSFORMS[self.column_transform]
 
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TableModel:

@@ -55,7 +55,7 @@ from ._estimator import BaseEstimator, clone
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
 from .density import allows_nan, n_parameters
-from .exceptions import DataError, FitError
+from .exceptions import DataError, FitError, ParameterError
 
 __all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "select_model"]
 
@@ -116,34 +116,34 @@ def expand_grid(estimator: Any, param_grid: Any) -> list[dict[str, Any]]:
     elif isinstance(param_grid, Sequence) and not isinstance(param_grid, str):
         grids = list(param_grid)
     else:
-        raise DataError(
+        raise ParameterError(
             "param_grid must be a dict of parameter name -> list of values (or a list of "
             f"such dicts); got {type(param_grid).__name__}."
         )
     valid = set(estimator.get_params())
     for g in grids:
         if not isinstance(g, Mapping):
-            raise DataError(f"param_grid entries must be dicts; got {type(g).__name__}.")
+            raise ParameterError(f"param_grid entries must be dicts; got {type(g).__name__}.")
         unknown = sorted(set(g) - valid)
         if unknown:
-            raise DataError(
+            raise ParameterError(
                 f"param_grid names unknown parameter(s) {unknown} of "
                 f"{type(estimator).__name__}; valid ones are {sorted(valid)}."
             )
         for key, values in g.items():
             if isinstance(values, str) or not hasattr(values, "__len__"):
-                raise DataError(
+                raise ParameterError(
                     f"param_grid[{key!r}] must be a list of values to try; got {values!r}. "
                     f"Write [{values!r}] for a single value."
                 )
             if len(values) == 0:
-                raise DataError(
+                raise ParameterError(
                     f"param_grid[{key!r}] is empty: there is no candidate to compare. Give "
                     "it at least one value."
                 )
     candidates = [dict(c) for c in ParameterGrid(grids)] if grids else []
     if not candidates or all(not g for g in grids):
-        raise DataError(
+        raise ParameterError(
             "param_grid is empty: there is no candidate to compare. Give at least one "
             "parameter with one or more values, e.g. {'n_components': range(1, 11)}."
         )
@@ -673,7 +673,7 @@ class ModelSelector(BaseEstimator):
         elif isinstance(cv, (list, tuple)) and cv and all(len(p) == 2 for p in cv):
             pairs = list(cv)
         else:
-            raise DataError(f"cv must be an integer >= 2, a splitter with split() or a list "
+            raise ParameterError(f"cv must be an integer >= 2, a splitter with split() or a list "
                             f"of (train, test) index pairs; got {cv!r}.")
         splits = [(np.asarray(a), np.asarray(b)) for a, b in pairs]
         if any(len(a) == 0 or len(b) == 0 for a, b in splits):

@@ -68,7 +68,7 @@ from ._validation import (
 )
 from .density import draw_rows
 from .density import n_parameters as count_parameters
-from .exceptions import DataError, FitError
+from .exceptions import DataError, FitError, ParameterError
 
 __all__ = ["FAMILIES", "SYNTH_CRITERIA", "Synthesizer"]
 
@@ -246,7 +246,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         for name in ("test_size", "validation_size"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.05 <= float(value) <= 0.5:
-                raise DataError(f"{name} must be a share of rows in [0.05, 0.5]; got {value!r}.")
+                raise ParameterError(
+                    f"{name} must be a share of rows in [0.05, 0.5]; got {value!r}.")
 
     def fit(self, data: Any, y: Any = None, *, progress: Callable[[str], None] | None = None,
             **read_options: Any) -> Synthesizer:

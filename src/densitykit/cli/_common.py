@@ -442,11 +442,13 @@ def relay_warnings(args: argparse.Namespace, category: type[Warning]) -> Iterato
 
 def require_plotting(what: str) -> None:
     """Stop before any work when matplotlib, needed for ``what``, is not installed."""
+    from .._validation import require
+    from ..exceptions import MissingDependencyError
+
     try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise CommandError(f"{what} needs matplotlib, which is not installed: pip install "
-                           "'densitykit[plot]', or pass --no-report") from None
+        require("matplotlib", "plot", what)
+    except MissingDependencyError as exc:
+        raise CommandError(f"{exc}, or pass --no-report") from None
 
 
 def publish_all(outputs: dict[Path, Callable[[Path], Any]]) -> None:

@@ -31,6 +31,7 @@ from ..density import draw_categories
 from ..exceptions import (
     DataError,
     FitError,
+    ParameterError,
     RegularizationWarning,
     UnderdeterminedWarning,
 )
@@ -252,7 +253,7 @@ def check_reg_covar(value, *, auto: bool = True) -> None:
         if value == "auto" and auto:
             return
         also = " or 'auto'" if auto else ""
-        raise DataError(f"reg_covar must be a finite number >= 0{also}; got {value!r}.")
+        raise ParameterError(f"reg_covar must be a finite number >= 0{also}; got {value!r}.")
     check_nonneg_float(value, "reg_covar")
 
 
@@ -431,7 +432,7 @@ def check_given_array(value, shape: tuple, name: str, what: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{name} must be numbers of shape {shape} ({what}).") from None
+        raise ParameterError(f"{name} must be numbers of shape {shape} ({what}).") from None
     if arr.shape != shape:
         raise DataError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
     if not np.all(np.isfinite(arr)):

@@ -41,7 +41,7 @@ from .._validation import (
     check_nonneg_float,
     check_random_state,
 )
-from ..exceptions import DataError, FitError
+from ..exceptions import DataError, FitError, ParameterError
 from ._base import GaussianModel, check_given_array, check_mixture_state, warn_not_converged
 from ._covariance import CovarianceType
 from ._engine import (
@@ -321,7 +321,7 @@ def _positive(value, name: str, default: float, what: str) -> float:
     ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
           and math.isfinite(value) and value > 0)
     if not ok:
-        raise DataError(f"{name} must be None or a finite number > 0 ({what}); got {value!r}.")
+        raise ParameterError(f"{name} must be None or a finite number > 0 ({what}); got {value!r}.")
     return float(value)
 
 
@@ -545,7 +545,7 @@ default='dirichlet_process'
             dof = d
         elif (not isinstance(dof, numbers.Real) or isinstance(dof, bool)
               or not math.isfinite(dof) or not dof > d - 1):
-            raise DataError(f"degrees_of_freedom_prior must be greater than n_features - 1 = "
+            raise ParameterError(f"degrees_of_freedom_prior must be greater than n_features - 1 = "
                             f"{d - 1}; got {dof!r}. Use None (n_features) or a larger value.")
         full = ctype in ("full", "tied")
         need = self.mean_prior is None or self.covariance_prior is None

@@ -29,7 +29,7 @@ from scipy.special import logsumexp
 from .._estimator import clone
 from .._validation import check_is_fitted, check_random_state
 from ..density import draw_categories
-from ..exceptions import DataError
+from ..exceptions import DataError, ParameterError
 
 __all__ = [
     "condition",
@@ -76,7 +76,7 @@ def resolve_columns(gmm: Any, columns: Any, name: str = "given_columns") -> np.n
                 )
             out.append(int(c) % n_features)
         else:
-            raise DataError(f"{name} must hold integer indices or column names; got {c!r}.")
+            raise ParameterError(f"{name} must hold integer indices or column names; got {c!r}.")
     idx = np.asarray(out, dtype=np.intp)
     if np.unique(idx).size != idx.size:
         raise DataError(f"{name} names a column more than once: {cols}. Give each once.")
@@ -113,7 +113,7 @@ def full_covariances(gmm: Any) -> np.ndarray:
         return cov[:, :, None] * np.eye(d)
     if ctype == "spherical":
         return cov[:, None, None] * np.eye(d)
-    raise DataError(
+    raise ParameterError(
         f"Unknown covariance_type {ctype!r}; valid options are "
         + ", ".join(repr(t) for t in _COVARIANCE_TYPES)
         + "."

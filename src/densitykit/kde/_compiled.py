@@ -22,6 +22,8 @@ import importlib.util
 import sys
 from typing import Any
 
+from .._validation import missing_dependency
+
 # and, looked up lazily: accumulate_block, cell_kernel_sums, gaussian_block_fused,
 # linear_bin_1d, linear_bin_2d, prefix_log_sums_1d (see densitykit.kde._loops)
 __all__ = ["AVAILABLE", "CUTOFF", "LOAD_SECONDS", "THREADED_MIN", "load", "loaded",
@@ -87,7 +89,7 @@ def worth_loading(extra_seconds: float) -> bool:
 def __getattr__(name: str) -> Any:
     if name in _LOOPS:
         if not load():
-            raise ImportError("numba is not installed; install densitykit[fast].")
+            raise missing_dependency("numba", "fast", "The compiled kernel loops")
         value = getattr(sys.modules[_MODULE], name)
         globals()[name] = value
         return value

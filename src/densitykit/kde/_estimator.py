@@ -19,7 +19,7 @@ from .._validation import (
     check_sample_weight,
 )
 from ..density import draw_categories
-from ..exceptions import DataError
+from ..exceptions import ParameterError
 from . import _binned, _compiled
 from ._bandwidth import RULES
 from ._exact import log_kernel_sums
@@ -63,7 +63,7 @@ def _parse_bandwidth(bandwidth: Any, d: int) -> tuple[str, np.ndarray]:
     if isinstance(bandwidth, numbers.Real) and not isinstance(bandwidth, bool):
         value = float(bandwidth)
         if not (np.isfinite(value) and value > 0):
-            raise DataError(
+            raise ParameterError(
                 f"bandwidth must be a finite number > 0; got {bandwidth!r}. Pass a positive "
                 f"number, or a rule: {', '.join(map(repr, RULES))}."
             )
@@ -71,13 +71,13 @@ def _parse_bandwidth(bandwidth: Any, d: int) -> tuple[str, np.ndarray]:
     try:
         arr = np.asarray(bandwidth, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(
+        raise ParameterError(
             f"bandwidth must be a number > 0, a per-feature array, a (d, d) matrix or one of "
             f"{', '.join(map(repr, RULES))}; got {bandwidth!r}."
         ) from None
     if arr.ndim == 1 and arr.shape[0] in (1, d):
         if not (np.all(np.isfinite(arr)) and np.all(arr > 0)):
-            raise DataError(f"bandwidth entries must be finite and > 0; got {arr.tolist()}.")
+            raise ParameterError(f"bandwidth entries must be finite and > 0; got {arr.tolist()}.")
         return "diag", np.broadcast_to(arr, (d,)).copy()
     if arr.ndim == 2 and arr.shape == (d, d):
         ok = np.all(np.isfinite(arr)) and np.allclose(arr, arr.T, rtol=1e-10, atol=0)
@@ -86,12 +86,12 @@ def _parse_bandwidth(bandwidth: Any, d: int) -> tuple[str, np.ndarray]:
         except np.linalg.LinAlgError:
             chol = None
         if chol is None:
-            raise DataError(
+            raise ParameterError(
                 "a bandwidth matrix must be finite, symmetric and positive definite (it "
                 "plays the role of the kernel's covariance, h**2 * I for a number h)."
             )
         return "full", chol
-    raise DataError(
+    raise ParameterError(
         f"bandwidth array has shape {arr.shape}; expected ({d},) (one per feature) or "
         f"({d}, {d}) (a matrix) for X with {d} features."
     )
@@ -101,7 +101,7 @@ def _check_sklearn_options(est: Any) -> None:
     """Check scikit-learn's options: the metric, the tolerances, the tree settings."""
     params = est.metric_params
     if params is not None and not isinstance(params, dict):
-        raise DataError(f"metric_params must be a dict or None; got {params!r}.")
+        raise ParameterError(f"metric_params must be a dict or None; got {params!r}.")
     params = dict(params or {})
     metric = est.metric
     if metric == "minkowski" and params.pop("p", 2) == 2:
@@ -109,27 +109,27 @@ def _check_sklearn_options(est: Any) -> None:
     if metric not in METRICS or metric == "minkowski":
         shown = f"minkowski with p={est.metric_params['p']!r}" if metric == "minkowski" \
             else repr(metric)
-        raise DataError(
+        raise ParameterError(
             f"metric={shown}: no normalised density is implemented for it (the kernels "
             f"are radial in the euclidean norm). Use metric='euclidean' ('l2', or "
             f"'minkowski' with p=2), and shape the kernel with a per-feature or matrix "
             f"bandwidth instead."
         )
     if params:
-        raise DataError(f"metric_params {sorted(params)} are not used by metric={est.metric!r}; "
-                        "pass None (or {'p': 2} with 'minkowski').")
+        raise ParameterError(f"metric_params {sorted(params)} are not used by metric="
+                             f"{est.metric!r}; pass None (or {{'p': 2}} with 'minkowski').")
     for name in ("atol", "rtol"):
         value = getattr(est, name)
         if value is not None:
             check_nonneg_float(value, name)
     if est.algorithm == "binned" and not est._binning_allowed():
-        raise DataError(
+        raise ParameterError(
             f"algorithm='binned' answers within a relative error of about {_BINNED_RTOL:g}; "
             f"rtol={est.rtol!r}, atol={est.atol!r} ask for less. Use algorithm='exact' or "
             "'auto' (exact for such tolerances), or rtol >= 1e-3."
         )
     if not isinstance(est.breadth_first, (bool, np.bool_)):
-        raise DataError(f"breadth_first must be True or False; got {est.breadth_first!r}.")
+        raise ParameterError(f"breadth_first must be True or False; got {est.breadth_first!r}.")
     check_int(est.leaf_size, "leaf_size", 1)
 
 
@@ -267,7 +267,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         check_in(self.kernel, "kernel", KERNELS)
         check_in(self.algorithm, "algorithm", ALGORITHMS)
         if not isinstance(self.preserve_covariance, (bool, np.bool_)):
-            raise DataError(f"preserve_covariance must be True or False; got "
+            raise ParameterError(f"preserve_covariance must be True or False; got "
                             f"{self.preserve_covariance!r}.")
         _check_sklearn_options(self)
         X = check_fit_data(self, X)
@@ -476,10 +476,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (numbers.Integral,)):
-            raise DataError(f"n_samples must be an integer >= 1; got {n_samples!r}.")
-        if n_samples < 1:
-            raise DataError(f"n_samples must be an integer >= 1; got {n_samples}.")
+        n_samples = check_int(n_samples, "n_samples", 1)
         rng = check_random_state(random_state)
         n, d = self._X.shape
         if self._p is None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .._parallel import available_cores, blas_single_threaded, limited, thread_pool
+from .._validation import missing_dependency
 from . import _compiled
 from ._kernels import Kernel
 
@@ -49,7 +50,7 @@ def use_compiled(flag: bool | None, extra_seconds: float = math.inf) -> bool:
     if flag is None:
         return _compiled.AVAILABLE and _compiled.worth_loading(extra_seconds)
     if flag and not (_compiled.AVAILABLE and _compiled.load()):
-        raise ImportError("numba is not installed; install densitykit[fast] or pass False.")
+        raise missing_dependency("numba", "fast", "compiled=True (False uses the NumPy loops)")
     return bool(flag)
 
 

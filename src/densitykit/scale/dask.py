@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .._adapters import is_dask
+from .._validation import require
 from ..exceptions import DataError, DataTypeError
 from ..gaussian._driver import INIT_SAMPLE, Moments, chunk_moments, fit_chunked, sum_parts
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
@@ -59,13 +60,9 @@ _FAN_IN = 8  # partial sums added per reduction task
 
 
 def _dask():
-    try:
-        import dask
-        import dask.array as da
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Dask is needed for Dask arrays and data frames; install it with "
-            "pip install 'densitykit[dask]'.") from None
+    dask = require("dask", "dask", "Dask arrays and data frames")
+    import dask.array as da
+
     return dask, da
 
 
