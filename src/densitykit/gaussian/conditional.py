@@ -382,21 +382,33 @@ def condition_batch(
     [0.9, -0.9]
     """
     if mode not in ("sample", "mean"):
-        raise DataError(f"Unknown mode {mode!r}; valid options are 'sample', 'mean'.")
+        raise ParameterError(f"Unknown mode {mode!r}; valid options are 'sample', 'mean'.")
+    if mode == "mean":
+        return conditional_mean(gmm, given_columns, values)
+    return sample_conditional(gmm, given_columns, values, random_state=random_state)
+
+
+def _posterior(gmm: Any, given_columns: Any, values: Any
+               ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, int]:
+    """The per-component blocks, the checked given values ``(n, |a|)``, each row's
+    component responsibilities ``(n, k)`` given them, and the number of other columns."""
     a, b = _split(gmm, given_columns)
     v = _check_values(values, a.size, batch=True)
     blocks = _blocks(gmm, a, b)
     log_r = _log_evidence(blocks, v)
-    resp = np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True))
-    out = np.zeros((v.shape[0], b.size))
-    if mode == "mean":
-        for i in range(resp.shape[1]):
-            mean_i = blocks["mu_b"][i] + (v - blocks["mu_a"][i]) @ blocks["gain"][i]
-            out += resp[:, [i]] * mean_i
-        return out
+    return blocks, v, np.exp(log_r - logsumexp(log_r, axis=1, keepdims=True)), b.size
+
+
+def sample_conditional(
+    gmm: Any, given_columns: Any, values: Any, random_state: Any = None
+) -> np.ndarray:
+    """Draw one row of the remaining features per row of ``values`` (see condition_batch):
+    a component by its responsibility, then that component's conditional Gaussian."""
+    blocks, v, resp, m = _posterior(gmm, given_columns, values)
     rng = check_random_state(random_state)
     z = draw_categories(rng, resp)  # one component per row
-    noise = rng.standard_normal((v.shape[0], b.size))
+    noise = rng.standard_normal((v.shape[0], m))
+    out = np.zeros((v.shape[0], m))
     for i in np.unique(z):
         rows = np.flatnonzero(z == i)
         low = np.linalg.cholesky(blocks["cov_b"][i])
@@ -405,13 +417,11 @@ def condition_batch(
     return out
 
 
-def sample_conditional(
-    gmm: Any, given_columns: Any, values: Any, random_state: Any = None
-) -> np.ndarray:
-    """Draw one row of the remaining features per row of ``values`` (see condition_batch)."""
-    return condition_batch(gmm, given_columns, values, mode="sample", random_state=random_state)
-
-
 def conditional_mean(gmm: Any, given_columns: Any, values: Any) -> np.ndarray:
-    """Return ``E[x_b | x_a]`` per row of ``values`` (see condition_batch)."""
-    return condition_batch(gmm, given_columns, values, mode="mean")
+    """Return ``E[x_b | x_a]`` per row of ``values`` (see condition_batch): the components'
+    conditional means weighted by their responsibilities."""
+    blocks, v, resp, m = _posterior(gmm, given_columns, values)
+    out = np.zeros((v.shape[0], m))
+    for i in range(resp.shape[1]):
+        out += resp[:, [i]] * (blocks["mu_b"][i] + (v - blocks["mu_a"][i]) @ blocks["gain"][i])
+    return out

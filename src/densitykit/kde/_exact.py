@@ -251,19 +251,11 @@ def _numpy_blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, 
     list(pool.map(lambda k: _blocked(*args, starts=starts[k::tasks]), range(tasks)))
 
 
-def log_kernel_sums(
-    Q: np.ndarray,
-    X: np.ndarray,
-    logw: np.ndarray,
-    kernel: Kernel,
-    *,
-    inv_s2: float | Sequence[float] = 1.0,
-    loo: bool = False,
-    compiled: bool | None = None,
-    budget: int = BLOCK_ENTRIES,
-    xsq: np.ndarray | None = None,
-    prep: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> np.ndarray:
+def log_kernel_sums(Q: np.ndarray, X: np.ndarray, logw: np.ndarray, kernel: Kernel, *,
+                    inv_s2: float | Sequence[float] = 1.0, loo: bool = False,
+                    compiled: bool | None = None, budget: int = BLOCK_ENTRIES,
+                    xsq: np.ndarray | None = None,
+                    prep: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """``log Σ_j w_j k(|q_i - x_j|^2 · s)`` for every query row, for each scale ``s``.
 
     Parameters
@@ -304,9 +296,25 @@ def log_kernel_sums(
             and kernel.compiled)
     if xsq is None and prep is None:
         xsq = np.einsum("ij,ij->i", X, X)
-    qsq_all = np.einsum("ij,ij->i", Q, Q)
     run_max = np.full((scales.size, m), -np.inf)
     run_sum = np.zeros((scales.size, m))
+    _sum_blocks(Q, X, xsq, logw, kernel, scales, loo, prep, budget, fast, compiled,
+                run_max, run_sum)
+    with np.errstate(divide="ignore"):
+        out = np.where(run_sum > 0, np.log(np.where(run_sum > 0, run_sum, 1.0)) + run_max, -np.inf)
+    return out if np.ndim(inv_s2) else out[0]
+
+
+def _sum_blocks(Q: np.ndarray, X: np.ndarray, xsq: np.ndarray | None, logw: np.ndarray,
+                kernel: Kernel, scales: np.ndarray, loo: bool, prep: Callable | None, budget: int,
+                fast: bool, compiled: bool | None, run_max: np.ndarray,
+                run_sum: np.ndarray) -> None:
+    """Merge every query x data block into the running log-sum-exp ``run_max``/``run_sum``
+    (see :func:`log_kernel_sums`): the block sizes and the loop for the kernel and the
+    problem's size, the fused Gaussian one, the NumPy one or the compiled blocked one,
+    with BLAS threads only where the products are large enough to use them."""
+    m, n = Q.shape[0], X.shape[0]
+    qsq_all = np.einsum("ij,ij->i", Q, Q)
     if fast:
         mb, nb = _block_sizes(m, n, budget)
     else:  # blocks for the cache, at least one per core when there are enough queries
@@ -330,6 +338,3 @@ def log_kernel_sums(
         else:
             _blocked(Q, qsq_all, X, xsq, logw, kernel, scales, loo, prep, mb, nb, fast,
                      compiled is True, run_max, run_sum)
-    with np.errstate(divide="ignore"):
-        out = np.where(run_sum > 0, np.log(np.where(run_sum > 0, run_sum, 1.0)) + run_max, -np.inf)
-    return out if np.ndim(inv_s2) else out[0]

@@ -81,17 +81,9 @@ def expected_pair_fraction(Xw: np.ndarray) -> float:
     return float(min(1.0, np.exp(log_ball - np.sum(np.log(2.0 * np.sqrt(np.pi) * sd)))))
 
 
-def neighbor_log_kernel_sums(
-    Q: np.ndarray,
-    X: np.ndarray,
-    logw: np.ndarray,
-    kernel: Kernel,
-    *,
-    loo: bool = False,
-    budget: int = PAIR_BUDGET,
-    tree: Any = None,
-    compiled: bool | None = None,
-) -> np.ndarray:
+def neighbor_log_kernel_sums(Q: np.ndarray, X: np.ndarray, logw: np.ndarray, kernel: Kernel,
+                             *, loo: bool = False, budget: int = PAIR_BUDGET, tree: Any = None,
+                             compiled: bool | None = None) -> np.ndarray:
     """``log Σ_j w_j k(|q_i - x_j|^2)`` over the rows within the kernel's support.
 
     Parameters
@@ -122,21 +114,29 @@ def neighbor_log_kernel_sums(
     """
     check_neighbors(kernel, X.shape[1])
     m, n = Q.shape[0], X.shape[0]
-    out = np.full(m, -np.inf)
     if m == 0 or n == 0:
-        return out
+        return np.full(m, -np.inf)
     top = float(np.max(logw))
     w = np.exp(logw - top)  # largest weight 1: no underflow of the linear-space sums
-    radius = float(kernel.support)
+    sums = None
     if tree is None and use_compiled(compiled) and kernel.compiled:
         sums = _cell_sums(Q, X, w, kernel, loo)
-        if sums is not None:
-            with np.errstate(divide="ignore"):
-                return np.log(sums) + top
+    if sums is None:
+        sums = _tree_sums(Q, X, w, kernel, loo, budget, tree)
+    with np.errstate(divide="ignore"):
+        return np.log(sums) + top
+
+
+def _tree_sums(Q: np.ndarray, X: np.ndarray, w: np.ndarray, kernel: Kernel, loo: bool,
+               budget: int, tree: Any) -> np.ndarray:
+    """``Σ_j w_j k(|q_i - x_j|^2)`` per query over the pairs within the support that a k-d
+    tree of ``X`` lists, in query blocks sized to list about ``budget`` pairs at once."""
     from scipy.spatial import cKDTree  # on first use, like the neighbour sums
 
     if tree is None:
         tree = cKDTree(X)
+    m, radius = Q.shape[0], float(kernel.support)
+    out = np.empty(m)
     start, block = 0, min(m, 256)
     while start < m:
         stop = min(m, start + block)
@@ -148,9 +148,7 @@ def neighbor_log_kernel_sums(
             i, j, r = i[keep], j[keep], r[keep]
         with np.errstate(divide="ignore"):
             terms = np.exp(kernel.log_profile(r * r)) * w[j]
-        sums = np.bincount(i, weights=terms, minlength=stop - start)
-        with np.errstate(divide="ignore"):
-            out[start:stop] = np.log(sums) + top
+        out[start:stop] = np.bincount(i, weights=terms, minlength=stop - start)
         per_query = max(pairs.size / (stop - start), 1.0)
         block = int(min(max(budget / per_query, 16), 65536))
         start = stop

@@ -528,20 +528,10 @@ def _summary_section(ev: _ev.Evaluation) -> str:
 
 
 # --------------------------------------------------------------------------------- API
-def build_report(
-    real: Any,
-    synthetic: Any,
-    *,
-    evaluation: _ev.Evaluation | None = None,
-    holdout: Any = None,
-    model: Any = None,
-    candidates: pd.DataFrame | None = None,
-    cleaning: Any = None,
-    title: str = "Synthetic data report",
-    n_pairs: int = 6,
-    max_points: int = 2000,
-    random_state: int = 0,
-) -> str:
+def build_report(real: Any, synthetic: Any, *, evaluation: _ev.Evaluation | None = None,
+                 holdout: Any = None, model: Any = None, candidates: pd.DataFrame | None = None,
+                 cleaning: Any = None, title: str = "Synthetic data report", n_pairs: int = 6,
+                 max_points: int = 2000, random_state: int = 0) -> str:
     """Return the HTML report comparing ``synthetic`` rows with ``real`` rows.
 
     Parameters
@@ -578,7 +568,6 @@ def build_report(
         candidates = getattr(model, "candidates_", None)
     shown_real = real if holdout is None else _ev._aligned(
         real, _ev._as_table(holdout, "holdout"), "holdout")
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         _summary_section(evaluation),
         _cleaning_section(cleaning),
@@ -590,14 +579,20 @@ def build_report(
                        random_state),
         _privacy_section(evaluation),
     ]
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return _page(title, f"{real.shape[1]} columns, {_real_rows(real, holdout)}, "
+                 f"{len(synthetic):,} synthetic rows. Made by densitykit on {stamp}.", sections)
+
+
+def _page(title: str, note: str, sections: list[str]) -> str:
+    """The HTML document: its head, a header with ``note`` and the links, the sections."""
     nav = " · ".join(f'<a href="#{s}">{s}</a>' for s in SECTION_IDS)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head>\n<body>\n"
-        f"<header><h1>{_esc(title)}</h1><p class=\"note\">{real.shape[1]} columns, "
-        f"{_real_rows(real, holdout)}, {len(synthetic):,} synthetic rows. Made by densitykit "
-        f"on {stamp}.</p><nav>{nav}</nav></header>\n"
+        f"<header><h1>{_esc(title)}</h1><p class=\"note\">{note}</p><nav>{nav}</nav>"
+        "</header>\n"
         + "\n".join(sections)
         + f"\n{_SCRIPT}</body></html>\n"
     )
