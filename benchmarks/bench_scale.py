@@ -78,8 +78,8 @@ def bench_iteration(n: int, d: int, k: int, reps: int) -> dict:
     import dask.array as da
 
     from densitykit.gaussian._covariance import COVARIANCE_TYPES
-    from densitykit.gaussian._engine import InMemoryData, in_memory_stats, m_step
     from densitykit.gaussian._driver import chunk_em_stats
+    from densitykit.gaussian._engine import InMemoryData, in_memory_stats, m_step
     from densitykit.scale.dask import DaskSource
 
     X = make_data(n, d, k)
