@@ -35,7 +35,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataError, DensityKitError, OutsideRangeWarning
+from ._validation import check_in, require
+from .exceptions import (
+    DataError,
+    DensityKitError,
+    MissingDependencyError,
+    OutsideRangeWarning,
+    ParameterError,
+)
 
 __all__ = [
     "FORMATS",
@@ -54,23 +61,6 @@ __all__ = [
     "select_columns",
     "write_table",
 ]
-
-
-class MissingDependencyError(DensityKitError, ImportError):
-    """An optional dependency needed for a file format is not installed."""
-
-
-def require(module: str, extra: str, what: str) -> Any:
-    """Import an optional ``module`` or raise an error naming the densitykit extra."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingDependencyError(
-            f"{what} needs the optional package {module!r}, which is not installed. "
-            f"Install it with: pip install 'densitykit[{extra}]'"
-        ) from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -529,7 +519,8 @@ def _resolve_one(spec: Any, names: list[str]) -> list[str]:
             raise DataError(f"Column position {spec} is out of range; the table has {n} columns.")
         return [names[spec]]
     if not isinstance(spec, str):
-        raise DataError(f"A column spec must be a name, pattern, position or range; got {spec!r}.")
+        raise ParameterError(
+            f"A column spec must be a name, pattern, position or range; got {spec!r}.")
     if spec in names:
         return [spec]
     stripped = spec.strip()
@@ -541,7 +532,7 @@ def _resolve_one(spec: Any, names: list[str]) -> list[str]:
         hi = int(m.group(3)) if m.group(3) else None
         if m.group(2) == "-":  # '3-7' is inclusive, as people write ranges
             if lo is not None and lo < 0:
-                raise DataError(f"Use 'a:b' for ranges with negative positions; got {spec!r}.")
+                raise ParameterError(f"Use 'a:b' for ranges with negative positions; got {spec!r}.")
             hi = None if hi is None else hi + 1
         return names[slice(lo, hi)]
     if any(ch in spec for ch in "*?["):
@@ -657,9 +648,10 @@ def _column_issue(name: str, raw: pd.Series, empty: np.ndarray, text: np.ndarray
 
 def _check_marks(sep: str | None, decimal: str | None) -> None:
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in "\r\n\"."):
-        raise DataError(f"sep must be one character such as ',', ';', '|' or a tab; got {sep!r}.")
+        raise ParameterError(
+            f"sep must be one character such as ',', ';', '|' or a tab; got {sep!r}.")
     if decimal is not None and decimal not in (".", ","):
-        raise DataError(f"decimal must be '.' or ','; got {decimal!r}.")
+        raise ParameterError(f"decimal must be '.' or ','; got {decimal!r}.")
     if sep is not None and sep == decimal:
         raise DataError(f"sep and decimal are both {sep!r}; they must differ.")
 
@@ -722,27 +714,17 @@ def _named_index_as_column(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def read_table(
-    source: str | os.PathLike[str] | pd.DataFrame | Any,
-    *,
-    format: str | None = None,
-    columns: Any = None,
-    exclude: Any = None,
-    policy: str = "drop-rows",
-    check: str = "selected",
-    index: str | bool | None = "auto",
-    sheet: Any = None,
-    sep: str | None = None,
-    decimal: str | None = None,
-    kinds: str = "numeric",
-) -> Table:
+def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: str | None = None,
+               columns: Any = None, exclude: Any = None, policy: str = "drop-rows",
+               check: str = "selected", index: str | bool | None = "auto", sheet: Any = None,
+               sep: str | None = None, decimal: str | None = None, kinds: str = "numeric"
+               ) -> Table:
     """Read a table and return its clean part (numeric, or every kind) with a cleaning report.
 
     Parameters
     ----------
     source : path, file-like or DataFrame
-        A ``.csv``/``.tsv`` (optionally compressed), ``.xlsx`` or ``.parquet`` file, an open
-        text stream, or a frame to clean in memory.
+        A ``.csv``/``.tsv`` (maybe compressed), ``.xlsx`` or ``.parquet`` file, a stream or a frame.
     format : {'csv', 'tsv', 'excel', 'parquet'}, optional
         Overrides the format inferred from the extension.
     columns, exclude : spec or list of specs, optional
@@ -750,75 +732,68 @@ def read_table(
         in the file, ranges ``'a:b'`` (``'-5:'`` is the last five) or inclusive ``'a-b'``.
     policy : {'keep', 'drop-rows', 'drop-columns', 'error'}, default='drop-rows'
         What to do with a bad cell (empty, ``+-inf``, text in a numeric column, a date that
-        does not parse): ``'keep'`` keeps every row and makes it an empty cell (NaN, NaT or
-        None), for the models that handle empty cells (Gaussian models, KDE scores,
-        :class:`densitykit.Synthesizer`).
+        does not parse; see :data:`POLICIES`). ``'keep'`` makes it an empty cell (NaN, NaT
+        or None), for the models that handle them (Gaussian models, KDE, Synthesizer).
     check : {'selected', 'all'}, default='selected'
-        Which columns' bad cells count for ``'drop-rows'``: only the selected ones, or every
-        numeric column of the file (the chapter's rule: a row with any bad cell goes, then
-        the inputs are selected).
+        Which columns' bad cells count for ``'drop-rows'``: the selected ones, or every
+        numeric column of the file (the chapter's rule: such rows go, then columns are chosen).
     index : 'auto', str, None or False, default='auto'
         ``'auto'`` keeps the first date/time column aside as the index; a name uses that
         column; ``None``/``False`` keeps no index.
     sheet : str or int, optional
         Excel sheet (default: the first).
-    sep : str, optional
-        Field separator of a text table. By default the first lines decide among ``,``
-        ``;`` tab and ``|``: the one that splits the header into the most-consistent rows.
-    decimal : {'.', ','}, optional
-        Decimal mark of a text table. By default a comma when the numbers of the first
-        lines are written like ``1,5`` (a ``;``- or tab-separated table from a locale with
-        decimal commas), else a point; a table mixing both is refused.
+    sep, decimal : str, optional
+        Field separator and decimal mark of a text table; by default the first lines decide
+        (the one of ``,`` ``;`` tab ``|`` that splits them most consistently; a comma when
+        numbers read like ``1,5``, else a point; a table mixing both is refused).
     kinds : {'numeric', 'mixed'}, default='numeric'
-        ``'numeric'``: numeric columns only (float64, integer columns as int64). ``'mixed'``:
-        every column as what it is (see :data:`KINDS`): numbers; integers (int64, or
-        pandas' nullable ``Int64`` when a cell is empty); booleans; categories (text with at
-        most :data:`MAX_CATEGORIES` distinct values, kept as strings); dates and times
-        (datetime64). Text with more distinct values is left out as an identifier or free
-        text, and the report says so. ``report.column_kinds`` says what each column became.
+        ``'numeric'``: numeric columns only (float64, integers as int64). ``'mixed'``: every
+        column as what it is (see :data:`KINDS`; integers with empty cells as ``Int64``, at
+        most :data:`MAX_CATEGORIES` categories); ``report.column_kinds`` says what each became.
 
     Returns
     -------
     Table
-        ``.data`` (float64 frame, cleaned) and ``.report`` (:class:`CleaningReport`).
+        ``.data`` (the cleaned frame) and ``.report`` (:class:`CleaningReport`).
 
     Raises
     ------
     DataError
-        Missing, empty or unreadable file; repeated column names; a row with more fields
-        than the header; numbers with both decimal marks; no numeric column; no row left;
-        a bad cell under ``policy='error'``; an unknown column.
+        Missing, empty or unreadable file; repeated column names; a row longer than the
+        header; both decimal marks; no numeric column; no row left; a bad cell under
+        ``policy='error'``; an unknown column; (:class:`ParameterError`) an unknown option.
     MissingDependencyError
         ``openpyxl`` or ``pyarrow`` is needed for the format but not installed.
     """
-    if policy not in POLICIES:
-        raise DataError(
-            f"Unknown policy {policy!r}; valid options are {', '.join(map(repr, POLICIES))}."
-        )
-    if check not in _SCOPES:
-        raise DataError(f"Unknown check {check!r}; valid options are 'selected', 'all'.")
-    if kinds not in KINDS:
-        raise DataError(f"Unknown kinds {kinds!r}; valid options are 'numeric', 'mixed'.")
-    raw, label = _load(source, format, sheet, sep, decimal)
-    n_rows, names = len(raw), list(raw.columns)
-    if not names:
-        raise DataError(f"{label} has no columns.")
-    if n_rows == 0:
-        raise DataError(f"{label} has a header ({len(names)} columns) but no data rows.")
-    report = CleaningReport(source=label, n_rows_in=n_rows, n_columns_in=len(names),
-                            policy=policy)
-
+    _check_options(policy, check, kinds)
+    raw, label, report = _open_table(source, format, sheet, sep, decimal, policy)
+    names = list(raw.columns)
+    index_col = _pick_index(raw, names, None if kinds == "mixed" and index == "auto" else index)
+    selected = [c for c in select_columns(names, columns, exclude) if c != index_col]
     if kinds == "mixed":
-        index = None if index == "auto" else index
-    index_col = _pick_index(raw, names, index)
-    selected = select_columns(names, columns, exclude)
-    if kinds == "mixed":
-        return _read_mixed(raw, label, [c for c in selected if c != index_col], policy, report,
-                           index_col)
-    if index_col is not None:
-        report.index_column = index_col
-        selected = [c for c in selected if c != index_col]
+        return _read_mixed(raw, label, selected, policy, report, index_col)
+    report.index_column = index_col
     return _read_numeric(raw, label, selected, index_col, policy, check, report)
+
+
+def _check_options(policy: str, check: str, kinds: str) -> None:
+    """Refuse an unknown ``policy``, ``check`` or ``kinds`` of :func:`read_table`."""
+    check_in(policy, "policy", POLICIES)
+    check_in(check, "check", _SCOPES)
+    check_in(kinds, "kinds", KINDS)
+
+
+def _open_table(source: Any, format: str | None, sheet: Any, sep: str | None,
+                decimal: str | None, policy: str) -> tuple[pd.DataFrame, str, CleaningReport]:
+    """Read ``source`` (see :func:`_load`), refuse a table without columns or rows, and
+    start its cleaning report."""
+    raw, label = _load(source, format, sheet, sep, decimal)
+    if raw.shape[1] == 0:
+        raise DataError(f"{label} has no columns.")
+    if raw.shape[0] == 0:
+        raise DataError(f"{label} has a header ({raw.shape[1]} columns) but no data rows.")
+    return raw, label, CleaningReport(source=label, n_rows_in=raw.shape[0],
+                                      n_columns_in=raw.shape[1], policy=policy)
 
 
 def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | None,
