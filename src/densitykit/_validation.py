@@ -64,6 +64,21 @@ def check_data(
     fast = _fast_path(estimator, X, reset, min_samples, dtype, allow_nan)
     if fast is not None:
         return fast
+    _check_numeric_table(X, name)
+    out = _sklearn_checked(estimator, X, reset, min_samples, dtype, allow_nan)
+    biggest = _biggest(out)
+    if biggest > _MAX_ABS:
+        raise DataError(
+            f"{name} holds values as large as {biggest:.3g}; their squares overflow "
+            "double precision. Rescale the data (for example divide by a power of ten)."
+        )
+    return out
+
+
+def _check_numeric_table(X: Any, name: str) -> None:
+    """Refuse, in words, what is not a dense 2-D table of real numbers: sparse matrices,
+    text, mappings, ``None``, frames with text columns, cells that are no numbers, 1-D and
+    complex arrays."""
     if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
         raise DataTypeError(
             f"Sparse data was passed for {name}, but dense data is required. Use '.toarray()' "
@@ -100,6 +115,12 @@ def check_data(
         )
     if getattr(arr, "dtype", None) is not None and arr.dtype.kind == "c":
         raise DataError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+
+
+def _sklearn_checked(estimator: Any, X: Any, reset: bool, min_samples: int, dtype: Any,
+                     allow_nan: bool) -> np.ndarray:
+    """scikit-learn's ``validate_data`` (the features it records or checks, the dtype, the
+    number of rows, finiteness), its errors as :class:`DataError` with a fix for NaN/inf."""
     from sklearn.utils.validation import validate_data
 
     try:
@@ -120,12 +141,6 @@ def check_data(
                 "policy='drop-rows') does it for tables)."
             )
         raise DataError(msg) from None
-    biggest = _biggest(out)
-    if biggest > _MAX_ABS:
-        raise DataError(
-            f"{name} holds values as large as {biggest:.3g}; their squares overflow "
-            "double precision. Rescale the data (for example divide by a power of ten)."
-        )
     return out
 
 
