@@ -70,6 +70,12 @@ class BaseEstimator:
         -------
         params : dict
             Parameter names mapped to their values.
+
+        Examples
+        --------
+        >>> from densitykit import GaussianMixture, TableModel
+        >>> TableModel(density=GaussianMixture(3)).get_params()["density__n_components"]
+        3
         """
         out: dict[str, Any] = {}
         for key in self._get_param_names():
@@ -80,12 +86,25 @@ class BaseEstimator:
         return out
 
     def set_params(self, **params: Any) -> BaseEstimator:
-        """Set parameters, including those of contained estimators
-        (``component__parameter``).
+        """Set parameters, including those of contained estimators.
+
+        Parameters
+        ----------
+        **params : dict
+            New values by parameter name; ``component__parameter`` sets a parameter of a
+            contained estimator.
 
         Returns
         -------
         self : estimator
+            The estimator itself, changed.
+
+        Examples
+        --------
+        >>> from densitykit import GaussianMixture, TableModel
+        >>> tm = TableModel(density=GaussianMixture(3)).set_params(density__n_components=5)
+        >>> tm.density.n_components
+        5
         """
         if not params:
             return self
@@ -170,8 +189,31 @@ class ClassifierMixin:
         return tags
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """The share of rows of ``X`` whose predicted class is ``y`` (weighted by
-        ``sample_weight``)."""
+        """The accuracy: the share of rows whose predicted class is the true one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+        y : array-like of shape (n_samples,)
+            Their true classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows (equal by default).
+
+        Returns
+        -------
+        accuracy : float
+            The (weighted) share of rows classified correctly, between 0 and 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture, GenerativeClassifier
+        >>> X = np.r_[np.zeros((20, 1)), np.ones((20, 1))] + np.linspace(0, 0.1, 40)[:, None]
+        >>> y = np.repeat([0, 1], 20)
+        >>> GenerativeClassifier(GaussianMixture(1)).fit(X, y).score(X, y)
+        1.0
+        """
         from sklearn.metrics import accuracy_score
 
         return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
@@ -188,7 +230,30 @@ class TransformerMixin:
         return tags
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
-        """``fit(X, y, **fit_params)``, then ``transform(X)``."""
+        """Fit to ``X``, then transform it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows to fit and transform.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        **fit_params : dict
+            Passed on to ``fit``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            ``transform(X)`` of the fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> X = np.random.default_rng(0).normal(size=(100, 5))
+        >>> LatentDensity(n_components=2).fit_transform(X).shape
+        (100, 2)
+        """
         fitted = self.fit(X, **fit_params) if y is None else self.fit(X, y, **fit_params)
         return fitted.transform(X)
 
