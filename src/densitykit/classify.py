@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
@@ -123,18 +124,39 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
         self.density = density
         self.priors = priors
 
-    def fit(self, X: Any, y: Any) -> GenerativeClassifier:
+    def fit(self, X: ArrayLike, y: ArrayLike) -> GenerativeClassifier:
         """Fit one clone of ``density`` to the rows of each class.
+
+        Sets ``classes_`` (the sorted labels), ``class_count_``, ``class_prior_`` (from
+        ``priors``, or the class frequencies) and ``estimators_``, one fitted density per
+        class. A column-vector ``y`` is used as ``y.ravel()`` with scikit-learn's
+        ``DataConversionWarning``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training rows. They must be complete: an empty (NaN) cell is refused with a
+            :class:`~densitykit.exceptions.DataError`.
         y : array-like of shape (n_samples,)
-            Class labels (numbers or strings).
+            Class labels (numbers or strings), at least two distinct ones.
 
         Returns
         -------
-        self
+        self : GenerativeClassifier
+            The classifier itself, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> y = np.repeat(["a", "b"], 100)
+        >>> clf = GenerativeClassifier(Normal()).fit(X, y)
+        >>> clf.classes_.tolist(), clf.class_prior_.tolist()
+        (['a', 'b'], [0.5, 0.5])
+        >>> [type(est).__name__ for est in clf.estimators_]
+        ['Normal', 'Normal']
         """
         if not hasattr(self.density, "fit") or not hasattr(self.density, "score_samples"):
             raise ParameterError(
@@ -222,12 +244,71 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
         jll += self._log_prior
         return jll
 
-    def predict_joint_log_proba(self, X: Any) -> np.ndarray:
-        """Return ``log p(c) + log p(x | c)`` for each row and class."""
+    def predict_joint_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Return ``log p(c) + log p(x | c)`` for each row and class.
+
+        The log prior of the class plus the log-density of the row under that class's
+        density, in nats, not normalised over the classes (scikit-learn's naive Bayes
+        name). Its log-sum-exp over the classes is :meth:`score_samples`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify, with the features seen in ``fit``. Empty (NaN) cells are
+            refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Joint log-likelihood of each row and class, columns in the order of
+            ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> clf = GenerativeClassifier(Normal()).fit(X, np.repeat(["a", "b"], 100))
+        >>> jll = clf.predict_joint_log_proba([[0.0, 0.0], [2.0, 2.0]])
+        >>> jll.shape, jll.argmax(axis=1).tolist()
+        ((2, 2), [0, 1])
+        >>> bool(np.allclose(np.logaddexp(jll[:, 0], jll[:, 1]),
+        ...                  clf.score_samples([[0.0, 0.0], [2.0, 2.0]])))
+        True
+        """
         return self._joint_log_likelihood(X)
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Return the log posterior ``log p(c | x)`` of each class, shape (n, n_classes)."""
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Return the log posterior ``log p(c | x)`` of each class, shape (n, n_classes).
+
+        Computed in log space with log-sum-exp, so it stays exact where every class
+        density underflows to zero. A row that is impossible under every class (each joint
+        log-likelihood ``-inf``) gets the log priors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify, with the features seen in ``fit``. Empty (NaN) cells are
+            refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log posterior probability (in nats) of each class, columns in the order of
+            ``classes_``; each row's exponentials sum to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> clf = GenerativeClassifier(Normal()).fit(X, np.repeat(["a", "b"], 100))
+        >>> log_post = clf.predict_log_proba([[2.0, 2.0]])
+        >>> log_post.shape, bool(np.isclose(np.exp(log_post).sum(), 1.0))
+        ((1, 2), True)
+        """
         jll = self._joint_log_likelihood(X)
         norm = logsumexp(jll, axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):
@@ -238,17 +319,95 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
             out[bad] = self._log_prior
         return out
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Return the posterior probability of each class, shape (n, n_classes)."""
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Return the posterior probability of each class, shape (n, n_classes).
+
+        The exponential of :meth:`predict_log_proba`: Bayes' rule with the class priors
+        and the class densities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify, with the features seen in ``fit``. Empty (NaN) cells are
+            refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Posterior probability of each class, columns in the order of ``classes_``;
+            every row sums to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> clf = GenerativeClassifier(Normal()).fit(X, np.repeat(["a", "b"], 100))
+        >>> clf.predict_proba([[0.0, 0.0], [4.0, 4.0], [2.0, 2.0]]).round(2)
+        array([[1.  , 0.  ],
+               [0.  , 1.  ],
+               [0.49, 0.51]])
+        """
         return np.exp(self.predict_log_proba(X))
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Return the most probable class of each row."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Return the most probable class of each row.
+
+        The class of largest posterior (:meth:`predict_log_proba`); a tie goes to the
+        first of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify, with the features seen in ``fit``. Empty (NaN) cells are
+            refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted labels, of the kind of ``classes_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> clf = GenerativeClassifier(Normal()).fit(X, np.repeat(["a", "b"], 100))
+        >>> clf.predict([[0.0, 0.0], [4.0, 4.0]]).tolist()
+        ['a', 'b']
+        """
         log_proba = self.predict_log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Return the log-density ``log sum_c p(c) p(x | c)`` of each row (all classes)."""
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
+        """Return the log-density ``log sum_c p(c) p(x | c)`` of each row (all classes).
+
+        The density of the rows under the mixture of the class densities, weighted by the
+        class priors: a density over the feature space, whatever the class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify, with the features seen in ``fit``. Empty (NaN) cells are
+            refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log-density of each row, in nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> clf = GenerativeClassifier(Normal()).fit(X, np.repeat(["a", "b"], 100))
+        >>> clf.score_samples([[0.0, 0.0], [2.0, 2.0]]).round(1)
+        array([-2.4, -5.5])
+        """
         return logsumexp(self._joint_log_likelihood(X), axis=1)
 
     def _class_index(self, y: Any) -> np.ndarray:
@@ -269,20 +428,38 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw class-conditional rows.
 
+        Each row is drawn from the density of its class; needs ``density.sample``.
+
         Parameters
         ----------
         n_samples : int, default=1
             Number of rows when ``y`` is ``None`` or a single label.
-        y : None, label or array-like of labels
+        y : None, label or array-like of labels, default=None
             ``None`` draws classes from ``class_prior_``; a single label draws every row from
             that class; an array draws one row per label (``n_samples`` is then ignored).
-        random_state : None, int or Generator
+            A label not in ``classes_`` raises a :class:`~densitykit.exceptions.DataError`.
+        random_state : None, int, Generator or RandomState, default=None
+            Seed of the draws: the same seed gives the same rows; ``None`` fresh ones.
 
         Returns
         -------
         X : ndarray of shape (n, n_features)
+            The drawn rows.
         y : ndarray of shape (n,)
             The class of each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GenerativeClassifier, Normal
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(4, 1, (100, 2))])
+        >>> clf = GenerativeClassifier(Normal()).fit(X, np.repeat(["a", "b"], 100))
+        >>> X_new, y_new = clf.sample(4, random_state=0)
+        >>> X_new.shape, y_new.shape
+        ((4, 2), (4,))
+        >>> clf.sample(y=["b", "b", "a"], random_state=0)[1].tolist()
+        ['b', 'b', 'a']
         """
         check_is_fitted(self, "estimators_")
         rng = check_random_state(random_state)
