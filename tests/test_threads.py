@@ -88,3 +88,42 @@ def test_kde_scores_are_the_same_under_the_cap(fresh):
     fresh.setattr(_parallel, "_STATE", {})
     fresh.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     np.testing.assert_allclose(kde.score_samples(X[:2000]), a, rtol=1e-12)
+
+
+def test_first_use_from_many_threads_at_once():
+    # the pool, the thread controller and the compiled KDE loops are made on first use; when
+    # many threads (Dask's workers) get there together, each must wait for the one making
+    # them, never see them half-made
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import json, threading
+        from densitykit import _parallel
+        from densitykit.kde import _compiled
+        n = 16
+        start, errors = threading.Barrier(n), []
+        def work():
+            start.wait()
+            try:
+                with _parallel.blas_single_threaded():
+                    pass
+                if _compiled.AVAILABLE:
+                    _compiled.load()
+                    _compiled.gaussian_block_fused
+            except Exception as exc:
+                errors.append(repr(exc))
+        threads = [threading.Thread(target=work) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(json.dumps(errors))
+    """)
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert json.loads(out.stdout.splitlines()[-1]) == []

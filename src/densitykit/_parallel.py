@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -70,12 +71,20 @@ def available_cores() -> int:
     return int(_STATE["cores"])
 
 
-def _init() -> None:
-    if "executor" not in _STATE:
-        from threadpoolctl import ThreadpoolController
+_INIT_LOCK = threading.Lock()
 
-        _STATE["executor"] = ThreadPoolExecutor(min(available_cores(), 8))
-        _STATE["controller"] = ThreadpoolController()
+
+def _init() -> None:
+    """Make the pool and the thread controller once, even when threads ask at once (the
+    pool is published last, so a thread that sees it sees the controller too)."""
+    if "executor" in _STATE:
+        return
+    with _INIT_LOCK:
+        if "executor" not in _STATE:
+            from threadpoolctl import ThreadpoolController
+
+            _STATE["controller"] = ThreadpoolController()
+            _STATE["executor"] = ThreadPoolExecutor(min(available_cores(), 8))
 
 
 def thread_pool() -> ThreadPoolExecutor:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from typing import Any
 
 from .._validation import missing_dependency
@@ -47,25 +48,33 @@ _LOOPS = frozenset({"accumulate_block", "cell_kernel_sums", "gaussian_block_fuse
                     "_accumulate_any", "_gaussian_serial", "_gaussian_threads"})
 #: estimated seconds the NumPy twins have cost this process over the loops so far
 _deferred = 0.0
+#: set once the loops' module is imported completely (while one thread imports it, it is
+#: already in ``sys.modules``, half-made: other threads must wait, not use it)
+_ready = False
+_LOAD_LOCK = threading.Lock()
 
 
 def loaded() -> bool:
     """Whether the compiled loops are imported (no cost to use them any more)."""
-    return _MODULE in sys.modules
+    return _ready
 
 
 def load() -> bool:
-    """Import the compiled loops now; ``False`` (and ``AVAILABLE`` false) without numba."""
-    global AVAILABLE
-    if loaded():
+    """Import the compiled loops now; ``False`` (and ``AVAILABLE`` false) without numba.
+    Safe to call from several threads at once: one imports, the others wait for it."""
+    global AVAILABLE, _ready
+    if _ready:
         return True
     if not AVAILABLE:
         return False
-    try:
-        importlib.import_module(_MODULE)
-    except ImportError:  # pragma: no cover - numba found but unusable
-        AVAILABLE = False
-        return False
+    with _LOAD_LOCK:
+        if not _ready:
+            try:
+                importlib.import_module(_MODULE)
+            except ImportError:  # pragma: no cover - numba found but unusable
+                AVAILABLE = False
+                return False
+            _ready = True
     return True
 
 
@@ -80,7 +89,7 @@ def worth_loading(extra_seconds: float) -> bool:
     global _deferred
     if not AVAILABLE:
         return False
-    if loaded() or "numba" in sys.modules:
+    if _ready or "numba" in sys.modules:
         return load()
     _deferred += extra_seconds
     return _deferred >= LOAD_SECONDS and load()
