@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _state
 from ._estimator import BaseEstimator, DensityMixin, TransformerMixin, clone
@@ -165,17 +166,37 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
             return PCA(n_components=nc, svd_solver="full")
         return PCA(n_components=check_int(nc, "n_components", minimum=1))
 
-    def fit(self, X: Any, y: Any = None) -> LatentDensity:
+    def fit(self, X: ArrayLike, y: Any = None) -> LatentDensity:
         """Fit the reducer, the noise level and the latent density.
+
+        The reducer is fitted to ``X`` and checked to be linear; the noise variance is the
+        mean squared residual per discarded direction (at least ``noise_floor`` times the
+        mean variance of the features); the density is fitted to the latent coordinates.
+        ``X`` is used in float64 whatever its precision.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            Training rows, at least 2. They must be complete: an empty (NaN) cell is
+            refused with a :class:`~densitykit.exceptions.DataError`.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
 
         Returns
         -------
-        self
+        self : LatentDensity
+            The estimator itself, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> model.n_latent_, model.n_noise_dims_, type(model.density_).__name__
+        (2, 3, 'GaussianMixture')
         """
         X = check_data(self, X, reset=True, min_samples=2, dtype=np.float64)
         floor = check_nonneg_float(self.noise_floor, "noise_floor")
@@ -228,19 +249,100 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
         u = X - self.mean_
         return (u @ self._q.T) * self._s @ self._u.T + self._z0
 
-    def transform(self, X: Any) -> np.ndarray:
-        """Return the latent coordinates of ``X`` (the reducer's ``transform``)."""
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Return the latent coordinates of ``X`` (the reducer's ``transform``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. They must be complete: an empty (NaN)
+            cell is refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_latent_)
+            The coordinates the latent density models (for the default PCA, in the
+            units of ``X``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> model.transform(X[:3]).shape
+        (3, 2)
+        """
         check_is_fitted(self, "density_")
         return self._to_latent(check_data(self, X, reset=False, dtype=np.float64))
 
-    def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Map latent coordinates back to the original space (no noise added)."""
+    def inverse_transform(self, Z: ArrayLike) -> np.ndarray:
+        """Map latent coordinates back to the original space (no noise added).
+
+        The result lies in the retained subspace: ``transform(inverse_transform(Z))`` is
+        ``Z``, while ``inverse_transform(transform(X))`` is the projection of ``X`` onto the
+        subspace, without its residual.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_latent_)
+            Latent coordinates (a flat array is read as rows of ``n_latent_`` values).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Points of the original space.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> Z = model.transform(X[:3])
+        >>> model.inverse_transform(Z).shape
+        (3, 5)
+        >>> bool(np.allclose(model.transform(model.inverse_transform(Z)), Z))
+        True
+        """
         check_is_fitted(self, "density_")
         Z = np.asarray(Z, dtype=np.float64).reshape(-1, self.n_latent_)
         return self.mean_ + ((Z - self._z0) @ self._u / self._s) @ self._q
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Return the log-density of each row in the original space."""
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
+        """Return the log-density of each row in the original space.
+
+        The latent density's log-density of the row's coordinates, plus the log-Jacobian
+        of the map onto them, plus the log-density of its residual under the isotropic
+        noise (see the module documentation): a true log-density of ``X``, comparable with
+        that of a density fitted to ``X`` directly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. They must be complete: an empty (NaN)
+            cell is refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log-density of each row, in nats (per row, in the units of ``X``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> model.score_samples(X[:3]).round(2)
+        array([-2.56,  0.3 , -1.36])
+        """
         check_is_fitted(self, "density_")
         X = check_data(self, X, reset=False, dtype=np.float64)
         u = X - self.mean_
@@ -251,8 +353,33 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
             out -= 0.5 * _residual_sq(u, self._q) / var
         return out
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Return the mean log-density of the rows of ``X``."""
+    def score(self, X: ArrayLike, y: Any = None) -> float:
+        """Return the mean log-density of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. They must be complete: an empty (NaN)
+            cell is refused with a :class:`~densitykit.exceptions.DataError`.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+
+        Returns
+        -------
+        float
+            Mean of :meth:`score_samples`: the log-likelihood per row, in nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> round(model.score(X), 2)
+        -1.55
+        """
         return float(np.mean(self.score_samples(X)))
 
     def n_parameters(self) -> int:
@@ -261,26 +388,118 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
         The subspace is a point of the Grassmannian (``q (D - q)`` parameters); the latent
         density already owns location and scale inside it, the noise adds a mean in the
         ``D - q`` discarded directions and one variance.
+
+        Returns
+        -------
+        int
+            The number of free parameters, as :meth:`bic` and :meth:`aic` count them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> model.n_parameters()  # 5 of the latent Gaussian, 2 * 3 + 3 + 1 of the rest
+        15
         """
         check_is_fitted(self, "density_")
         q, e = self.n_latent_, self.n_noise_dims_
         extra = q * e + e + 1 if e > 0 else 0
         return count_parameters(self.density_) + extra
 
-    def bic(self, X: Any) -> float:
-        """Bayesian information criterion on ``X`` (lower is better)."""
+    def bic(self, X: ArrayLike) -> float:
+        """Bayesian information criterion on ``X`` (lower is better).
+
+        ``-2 log L + p log n``, with ``log L`` the total log-likelihood of the ``n`` rows
+        (:meth:`score_samples`) and ``p`` :meth:`n_parameters`; comparable with the BIC of
+        a density fitted to ``X`` directly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. They must be complete: an empty (NaN)
+            cell is refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        float
+            The criterion, in units of ``-2`` nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> from densitykit import GaussianMixture
+        >>> bool(model.bic(X) < GaussianMixture(1).fit(X).bic(X))
+        True
+        """
         return density_bic(self, X)
 
-    def aic(self, X: Any) -> float:
-        """Akaike information criterion on ``X`` (lower is better)."""
+    def aic(self, X: ArrayLike) -> float:
+        """Akaike information criterion on ``X`` (lower is better).
+
+        ``-2 log L + 2 p``, with ``log L`` the total log-likelihood of the rows
+        (:meth:`score_samples`) and ``p`` :meth:`n_parameters`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. They must be complete: an empty (NaN)
+            cell is refused with a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        float
+            The criterion, in units of ``-2`` nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> bool(np.isclose(model.aic(X),
+        ...                 -2 * model.score_samples(X).sum() + 2 * model.n_parameters()))
+        True
+        """
         return density_aic(self, X)
 
     def sample(self, n_samples: int = 1, random_state: Any = None) -> np.ndarray:
         """Draw rows: latent draws mapped back, plus noise in the discarded directions.
 
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : None, int, Generator or RandomState, default=None
+            Seed of the draws: the same seed gives the same rows; ``None`` fresh ones.
+
         Returns
         -------
         ndarray of shape (n_samples, n_features)
+            The drawn rows, in the units of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import LatentDensity
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+        >>> X += 0.1 * rng.normal(size=X.shape)
+        >>> model = LatentDensity(n_components=2).fit(X)
+        >>> model.sample(4, random_state=0).shape
+        (4, 5)
+        >>> bool(np.array_equal(model.sample(4, random_state=0), model.sample(4, random_state=0)))
+        True
         """
         check_is_fitted(self, "density_")
         n = check_int(n_samples, "n_samples", minimum=1)
