@@ -30,9 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from . import _state
@@ -48,6 +49,9 @@ from .density import allows_nan, draw_rows
 from .density import bic as density_bic
 from .density import n_parameters as count_parameters
 from .exceptions import DataError, ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["TRANSFORMS", "TableModel", "Transform"]
 
@@ -303,8 +307,42 @@ default='standardize'
                                  f"options are {choices}.")
         return TRANSFORMS[self.column_transform]
 
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> TableModel:
-        """Fit the per-column transform, then the density on the transformed rows."""
+    def fit(self, X: ArrayLike | pd.DataFrame, y: Any = None, **fit_params: Any) -> TableModel:
+        """Fit the per-column transform, then the density on the transformed rows.
+
+        Each column's transform is fitted to its observed values, then a clone of
+        ``density`` to the transformed rows. ``columns_`` keeps a frame's column names (an
+        array's columns are ``x0``, ``x1``, ...).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table, at least 2 rows, in its own units. NaN marks an empty cell; it stays
+            empty through the transform, so it is accepted when the density fits rows with
+            empty cells (the default ``GaussianMixture`` does, ``KernelDensity`` does not).
+            A column with no observed value raises a :class:`~densitykit.exceptions.DataError`.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        **fit_params : dict
+            Passed on to the density's ``fit`` (for example ``sample_weight``).
+
+        Returns
+        -------
+        self : TableModel
+            The model itself, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> model.columns_, model.integer_columns_.tolist()
+        (['temp', 'count'], [False, True])
+        >>> type(model.density_).__name__
+        'GaussianMixture'
+        """
         spec = self._transform_spec()
         names = list(getattr(X, "columns", []))
         Xa = check_data(self, X, reset=True, allow_nan=True, dtype=np.float64)
@@ -396,13 +434,62 @@ default='standardize'
             X[:, ints] = np.round(X[:, ints])
         return X
 
-    def transform_rows(self, X: Any) -> np.ndarray:
-        """Map rows of the table into the space where the density lives (NaN stays NaN)."""
+    def transform_rows(self, X: ArrayLike | pd.DataFrame) -> np.ndarray:
+        """Map rows of the table into the space where the density lives (NaN stays NaN).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with the table's columns, in its units. An empty (NaN) cell stays empty.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_features)
+            The rows after each column's ``column_transform`` (for ``'standardize'``: zero
+            mean and unit variance on the training rows).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> model.transform_rows(pd.DataFrame({"temp": [20.0], "count": [np.nan]})).round(2)
+        array([[0.04,  nan]])
+        """
         check_is_fitted(self)
         return self._forward(check_data(self, X, reset=False, allow_nan=True))[0]
 
-    def inverse_transform_rows(self, Z: Any) -> np.ndarray:
-        """Map rows from the density's space back to the table's units (with clip/round)."""
+    def inverse_transform_rows(self, Z: ArrayLike) -> np.ndarray:
+        """Map rows from the density's space back to the table's units (with clip/round).
+
+        The inverse of :meth:`transform_rows`, then, as for :meth:`sample`, values are
+        clipped to each column's observed range when ``clip`` is set and the columns that
+        held only integers are rounded when ``round_integers`` is set.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_features)
+            Rows in the density's space.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The rows in the table's units, columns in the order of ``columns_``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> Z = model.transform_rows(df.head(3))
+        >>> X = model.inverse_transform_rows(Z)
+        >>> bool(np.allclose(X, df.head(3)))
+        True
+        """
         check_is_fitted(self)
         return self._inverse(np.asarray(Z, dtype=np.float64))
 
@@ -413,17 +500,102 @@ default='standardize'
 
         A row with empty cells (NaN) gets the density of its observed cells, when the inner
         density integrates empty cells out (densitykit's Gaussian models and KDE do).
+
+        The density's log-density of the transformed row plus the log-Jacobian of the
+        transform, so the value is a log-density in the table's own units, comparable with
+        that of a density fitted to the raw columns.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with the table's columns, in its units. NaN marks an empty cell (see
+            :meth:`score_samples`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log-density of each row, in nats (per row, in the table's units).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> model.score_samples(df.head(2)).round(2)
+        array([-3.85, -3.37])
+        >>> row = pd.DataFrame({"temp": [20.0], "count": [np.nan]})
+        >>> temp_only = TableModel().fit(df[["temp"]])
+        >>> bool(np.isclose(model.score_samples(row)[0],
+        ...                 temp_only.score_samples(row[["temp"]])[0]))
+        True
         """
         check_is_fitted(self)
         Z, logdet = self._forward(check_data(self, X, reset=False, allow_nan=True))
         return self.density_.score_samples(Z) + logdet
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Mean log-density per row."""
+    def score(self, X: ArrayLike | pd.DataFrame, y: Any = None) -> float:
+        """Mean log-density per row.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with the table's columns, in its units. NaN marks an empty cell (see
+            :meth:`score_samples`).
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+
+        Returns
+        -------
+        float
+            Mean of :meth:`score_samples`: the log-likelihood per row, in nats, in the
+            table's units.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> round(model.score(df), 2)
+        -4.29
+        """
         return float(np.mean(self.score_samples(X)))
 
-    def sample(self, n_samples: int = 1, random_state: Any = None) -> Any:
-        """Draw rows in the table's units: a DataFrame with the table's column names."""
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> pd.DataFrame:
+        """Draw rows in the table's units: a DataFrame with the table's column names.
+
+        Rows drawn from the density are mapped back by :meth:`inverse_transform_rows`:
+        clipped to each column's observed range with ``clip``, and rounded in the columns
+        that held only integers with ``round_integers``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : None, int, Generator or RandomState, default=None
+            Seed of the draws: the same seed gives the same rows; ``None`` fresh ones.
+
+        Returns
+        -------
+        DataFrame of shape (n_samples, n_features)
+            The drawn rows, with the columns of ``columns_`` (float64).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> rows = model.sample(5, random_state=0)
+        >>> rows.shape, rows.columns.tolist()
+        ((5, 2), ['temp', 'count'])
+        >>> bool((rows["count"] == rows["count"].round()).all())
+        True
+        """
         import pandas as pd
 
         check_is_fitted(self)
@@ -432,18 +604,89 @@ default='standardize'
         return pd.DataFrame(self._inverse(Z), columns=self.columns_)
 
     def n_parameters(self) -> int:
-        """Free parameters: the density's plus the transform's."""
+        """Free parameters: the density's plus the transform's.
+
+        The transform counts 2 per column for ``'standardize'``, 5 for ``'yeo-johnson'``,
+        2 per distinct quantile knot for ``'quantile'`` and none for ``None``.
+
+        Returns
+        -------
+        int
+            The number of free parameters, as :meth:`bic` and :meth:`aic` count them.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> model.n_parameters()  # 5 of the 2-D Gaussian, 2 per column of the transform
+        9
+        """
         check_is_fitted(self)
         spec = TRANSFORMS[self.column_transform]
         own = sum(spec.n_parameters(p) for p in self.transform_params_)
         return count_parameters(self.density_) + own
 
-    def bic(self, X: Any) -> float:
-        """Bayesian information criterion in the table's units (lower is better)."""
+    def bic(self, X: ArrayLike | pd.DataFrame) -> float:
+        """Bayesian information criterion in the table's units (lower is better).
+
+        ``-2 log L + p log n``, with ``log L`` the total log-likelihood of the ``n`` rows
+        (:meth:`score_samples`) and ``p`` :meth:`n_parameters`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with the table's columns, in its units. NaN marks an empty cell (see
+            :meth:`score_samples`).
+
+        Returns
+        -------
+        float
+            The criterion, in units of ``-2`` nats.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> bool(np.isclose(model.bic(df), -2 * model.score_samples(df).sum()
+        ...                 + model.n_parameters() * np.log(len(df))))
+        True
+        """
         return density_bic(self, X)
 
-    def aic(self, X: Any) -> float:
-        """Akaike information criterion in the table's units (lower is better)."""
+    def aic(self, X: ArrayLike | pd.DataFrame) -> float:
+        """Akaike information criterion in the table's units (lower is better).
+
+        ``-2 log L + 2 p``, with ``log L`` the total log-likelihood of the rows
+        (:meth:`score_samples`) and ``p`` :meth:`n_parameters`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with the table's columns, in its units. NaN marks an empty cell (see
+            :meth:`score_samples`).
+
+        Returns
+        -------
+        float
+            The criterion, in units of ``-2`` nats.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
+        >>> model = TableModel().fit(df)
+        >>> bool(np.isclose(model.aic(df), -2 * model.score_samples(df).sum()
+        ...                 + 2 * model.n_parameters()))
+        True
+        """
         return density_aic(self, X)
 
     def _check_fitted_state(self) -> None:
@@ -473,9 +716,23 @@ default='standardize'
     def condition(self, given: dict[str, float]) -> TableModel:
         """Return the model of the other columns given values of some columns.
 
-        Needs a density with ``condition(given_columns, values)`` (a Gaussian mixture). The
-        given values are in the table's units; the result samples and scores the remaining
-        columns in their units.
+        Parameters
+        ----------
+        given : dict of str to float
+            Column name -> value, in the table's units (needs a Gaussian mixture density).
+
+        Returns
+        -------
+        TableModel
+            The fitted model of the other columns, sampling and scoring in their units.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import TableModel
+        >>> df = pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) % 7})
+        >>> TableModel().fit(df).condition({"a": 3.0}).columns_
+        ['b']
         """
         check_is_fitted(self)
         idx = []
