@@ -495,7 +495,7 @@ default='standardize'
 
     # -- density API ------------------------------------------------------------------
 
-    def score_samples(self, X: Any) -> np.ndarray:
+    def score_samples(self, X: ArrayLike | pd.DataFrame) -> np.ndarray:
         """Log-density of each row in the table's own units (log-Jacobian included).
 
         A row with empty cells (NaN) gets the density of its observed cells, when the inner
