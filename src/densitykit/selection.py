@@ -44,10 +44,11 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.model_selection import KFold, ParameterGrid
 
 from . import _state
@@ -56,6 +57,10 @@ from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
 from .density import allows_nan, n_parameters
 from .exceptions import DataError, FitError, ParameterError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["CRITERIA", "RULES", "SCORERS", "ModelSelector", "choose_index", "select_model"]
 
@@ -682,20 +687,40 @@ class ModelSelector(BaseEstimator):
             splits = splits[-1:]
         return splits
 
-    def fit(self, X: Any, y: Any = None, *, callback: Any = None) -> ModelSelector:
+    def fit(self, X: ArrayLike, y: Any = None, *,
+            callback: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None
+            ) -> ModelSelector:
         """Fit every candidate, fill ``results_`` and keep the best in ``best_estimator_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            The rows: at least 4, and two per fold of ``cv``. Empty (NaN) cells go to the
+            candidates as they are, accepted when the searched estimator fits them (the
+            default ``GaussianMixture`` does).
+        y : None
+            Ignored; there for scikit-learn's pipelines.
         callback : callable, optional
             Called as ``callback(params, row)`` with each candidate's parameters and its
             results row (a dict) once it is evaluated.
 
         Returns
         -------
-        self
+        self : ModelSelector
+            The selector itself, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> sel.best_params_, type(sel.best_estimator_).__name__
+        ({'n_components': 2}, 'GaussianMixture')
+        >>> sel.results_["selected"].tolist()
+        [False, True, False]
         """
         import pandas as pd
 
@@ -798,34 +823,212 @@ class ModelSelector(BaseEstimator):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of each row under the selected model."""
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
+        """Log-density of each row under the selected model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. Empty (NaN) cells are handled as the
+            selected model handles them (the default ``GaussianMixture`` integrates them out).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``best_estimator_.score_samples(X)``: for a density, the log-density of each
+            row, in nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> sel.score_samples(X[:3]).round(2)
+        array([-2.85, -4.78, -3.77])
+        >>> bool(np.isfinite(sel.score_samples([[4.0, np.nan]])[0]))
+        True
+        """
         return self._best().score_samples(X)
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Mean log-likelihood per row under the selected model."""
+    def score(self, X: ArrayLike, y: Any = None) -> float:
+        """Mean log-likelihood per row under the selected model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. Empty (NaN) cells are handled as the
+            selected model handles them (the default ``GaussianMixture`` integrates them out).
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+
+        Returns
+        -------
+        float
+            Mean of :meth:`score_samples`: the log-likelihood per row, in nats.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> round(sel.score(X), 2)
+        -3.51
+        """
         return float(np.mean(self.score_samples(X)))
 
     def sample(self, n_samples: int = 1, random_state: Any = None) -> Any:
-        """Draw rows from the selected model (its own ``sample`` result)."""
+        """Draw rows from the selected model (its own ``sample`` result).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : None, int, Generator or RandomState, default=None
+            Seed of the draws: the same seed gives the same rows; ``None`` fresh ones.
+
+        Returns
+        -------
+        object
+            What ``best_estimator_.sample`` returns: for a ``GaussianMixture`` the rows
+            ``(n_samples, n_features)`` and the component of each, for a ``Normal`` the
+            rows alone.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> rows, components = sel.sample(5, random_state=0)
+        >>> rows.shape, components.shape
+        ((5, 2), (5,))
+        """
         return self._best().sample(n_samples, random_state=random_state)
 
-    def bic(self, X: Any) -> float:
-        """BIC of the selected model on ``X``."""
+    def bic(self, X: ArrayLike) -> float:
+        """BIC of the selected model on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. Empty (NaN) cells are handled as the
+            selected model handles them (the default ``GaussianMixture`` integrates them out).
+
+        Returns
+        -------
+        float
+            ``best_estimator_.bic(X)``: ``-2 log L + p log n``, lower is better.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> bool(np.isclose(sel.bic(X), sel.best_estimator_.bic(X)))
+        True
+        """
         return float(self._best().bic(X))
 
-    def aic(self, X: Any) -> float:
-        """AIC of the selected model on ``X``."""
+    def aic(self, X: ArrayLike) -> float:
+        """AIC of the selected model on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. Empty (NaN) cells are handled as the
+            selected model handles them (the default ``GaussianMixture`` integrates them out).
+
+        Returns
+        -------
+        float
+            ``best_estimator_.aic(X)``: ``-2 log L + 2 p``, lower is better.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> bool(sel.aic(X) < sel.bic(X))
+        True
+        """
         return float(self._best().aic(X))
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Component (or class) predicted by the selected model."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Component (or class) predicted by the selected model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the features seen in ``fit``. Empty (NaN) cells are handled as the
+            selected model handles them (the default ``GaussianMixture`` integrates them out).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``best_estimator_.predict(X)``: for a mixture, the most probable component of
+            each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> len(set(sel.predict([[-4.0, -4.0], [4.0, 4.0]]).tolist()))
+        2
+        """
         return self._best().predict(X)
 
-    def plot(self, criterion: str | None = None, *, ax: Any = None, x: str = "n_components"):
+    def plot(self, criterion: str | None = None, *, ax: Axes | None = None,
+             x: str = "n_components") -> tuple[Figure, Axes]:
         """Plot the criterion against ``x``, one line per other grid setting.
 
-        Returns ``(fig, ax)``; see :func:`densitykit.plotting.plot_criterion`.
+        See :func:`densitykit.plotting.plot_criterion`; needs matplotlib.
+
+        Parameters
+        ----------
+        criterion : str, optional
+            Column of ``results_`` to plot (``'bic'``, ``'aic'``, ``'heldout_loglik'``,
+            ...); by default the one the selection used.
+        ax : matplotlib Axes, optional
+            Axes to draw on; by default a new figure.
+        x : str, default='n_components'
+            Grid parameter on the horizontal axis.
+
+        Returns
+        -------
+        fig : matplotlib Figure
+        ax : matplotlib Axes
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import ModelSelector
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-4, 1, (150, 2)), rng.normal(4, 1, (150, 2))])
+        >>> X = X[rng.permutation(300)]
+        >>> sel = ModelSelector(param_grid={"n_components": [1, 2, 3]}, random_state=0).fit(X)
+        >>> fig, ax = sel.plot("bic")
+        >>> ax.get_xlabel(), ax.get_ylabel()
+        ('n_components', 'bic')
+        >>> import matplotlib.pyplot as plt
+        >>> plt.close(fig)
         """
         from .plotting import plot_criterion
 
