@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import exceptions
 from .._adapters import adapter
@@ -60,7 +62,25 @@ class GaussianModel(DensityMixin, BaseEstimator):
         raise NotImplementedError
 
     def n_parameters(self) -> int:
-        """Number of free parameters of the fitted model (used by :meth:`bic`, :meth:`aic`)."""
+        """Number of free parameters of the fitted model, as :meth:`bic` and :meth:`aic` count.
+
+        Returns
+        -------
+        n_parameters : int
+            The covariance parameters (by ``covariance_type``), ``n_components *
+            n_features`` means and ``n_components - 1`` mixing weights (one component for
+            :class:`Normal`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture, Normal
+        >>> X = np.random.default_rng(0).normal(size=(200, 2))
+        >>> Normal().fit(X).n_parameters()  # 3 covariance entries + 2 means
+        5
+        >>> GaussianMixture(2, covariance_type="diag", random_state=0).fit(X).n_parameters()
+        9
+        """
         check_is_fitted(self)
         p = self._user_params()
         k, d = p.means.shape
@@ -142,7 +162,8 @@ class GaussianModel(DensityMixin, BaseEstimator):
         with blas_single_threaded():
             return log_prob_blocks(X, ws, ws.from_user(p), self._ctype(), resp=resp)
 
-    def impute(self, X, method: str = "mean", random_state=None) -> np.ndarray:
+    def impute(self, X: ArrayLike, method: str = "mean",
+               random_state: Any = None) -> np.ndarray:
         """Fill the empty cells (NaN) of ``X`` from the model; observed cells are kept.
 
         Parameters
@@ -155,12 +176,12 @@ class GaussianModel(DensityMixin, BaseEstimator):
             means weighted by their posterior given ``x_o``). ``'sample'`` draws the empty
             cells from ``p(x_m | x_o)``: a component from that posterior, then its
             conditional Gaussian; call it with different seeds for multiple imputation.
-        random_state : int, Generator or None
+        random_state : int, Generator, RandomState or None, default=None
             Seed for ``method='sample'``.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
+        X_filled : ndarray of shape (n_samples, n_features)
             A new array. A row with no observed cell is filled with the model's mean
             (``'mean'``) or a draw from the model (``'sample'``).
 
@@ -198,27 +219,139 @@ class GaussianModel(DensityMixin, BaseEstimator):
         return out
 
     # --- public API ------------------------------------------------------------------------
-    def score_samples(self, X) -> np.ndarray:
-        """Log-density of each row of ``X`` under the model, shape ``(n_samples,)``.
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
+        """Log-density of each row of ``X`` under the model, in nats.
 
-        A Dask array or data frame gives a lazy Dask array, computed chunk by chunk."""
+        An empty cell (NaN) is integrated out: a row's value is the log-density of its
+        observed cells under the model's marginal for those columns, and a row with no
+        observed cell gets 0 (the log of the total probability, 1).
+        :class:`BayesianGaussianMixture` refuses empty cells with a
+        :class:`~densitykit.exceptions.DataError`, and gives scikit-learn's variational
+        expected log-probabilities (see its Notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score; NaN marks an empty cell. A Dask array or data frame gives a lazy
+            Dask array, computed chunk by chunk.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``log p(x)`` of each row, in nats; higher means more likely.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal
+        >>> X = np.random.default_rng(0).normal(size=(500, 2))
+        >>> nd = Normal().fit(X)
+        >>> nd.score_samples(X[:3]).shape
+        (3,)
+        >>> one = Normal().fit(X[:, :1])  # the marginal of the first column
+        >>> bool(np.isclose(nd.score_samples([[0.5, np.nan]])[0],
+        ...                 one.score_samples([[0.5]])[0]))
+        True
+        >>> nd.score_samples([[np.nan, np.nan]])
+        array([0.])
+        """
         dask = adapter(X)
         if dask is not None:
             return dask.score_samples_dask(self, X)
         return self._log_prob(X)[0]
 
-    def score(self, X, y=None, sample_weight=None) -> float:
-        """Mean (weighted) log-likelihood per row of ``X``."""
+    def score(self, X: ArrayLike, y: Any = None,
+              sample_weight: ArrayLike | None = None) -> float:
+        """Mean (weighted) log-likelihood per row of ``X``, in nats.
+
+        The (weighted) mean of :meth:`score_samples`, as scikit-learn's
+        ``GaussianMixture.score``: a row with empty cells (NaN) counts with the log-density
+        of its observed cells.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score; NaN marks an empty cell.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows (equal by default).
+
+        Returns
+        -------
+        score : float
+            ``sum_n w_n log p(x_n) / sum_n w_n``, in nats per row; higher is better.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal
+        >>> X = np.random.default_rng(0).normal(size=(500, 1))
+        >>> nd = Normal().fit(X)
+        >>> bool(np.isclose(nd.score(X), nd.score_samples(X).mean()))
+        True
+        >>> round(nd.score(X), 1)  # -log(2 pi e) / 2 = -1.42 for a standard normal
+        -1.4
+        """
         ll = self.score_samples(X)
         w = check_sample_weight(sample_weight, ll.shape[0])
         return float(ll @ w / w.sum())
 
-    def bic(self, X) -> float:
-        """Bayesian information criterion on ``X``: ``-2 log L + p log n`` (lower is better)."""
+    def bic(self, X: ArrayLike) -> float:
+        """Bayesian information criterion on ``X``: ``-2 log L + p log n`` (lower is better).
+
+        ``log L`` is the total log-likelihood of the ``n`` rows of ``X`` (the sum of
+        :meth:`score_samples`, in nats; a row with empty cells counts with its observed
+        cells) and ``p`` is :meth:`n_parameters`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to evaluate, usually the rows the model was fitted to.
+
+        Returns
+        -------
+        bic : float
+            The criterion; among models fitted to the same rows, the lowest is preferred.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 1)), rng.normal(3, 1, (200, 1))])
+        >>> bics = [GaussianMixture(k, random_state=0).fit(X).bic(X) for k in (1, 2, 3)]
+        >>> int(np.argmin(bics)) + 1  # the number of components BIC prefers
+        2
+        """
         return density_bic(self, X)
 
-    def aic(self, X) -> float:
-        """Akaike information criterion on ``X``: ``-2 log L + 2 p`` (lower is better)."""
+    def aic(self, X: ArrayLike) -> float:
+        """Akaike information criterion on ``X``: ``-2 log L + 2 p`` (lower is better).
+
+        ``log L`` is the total log-likelihood of the rows of ``X`` (the sum of
+        :meth:`score_samples`, in nats; a row with empty cells counts with its observed
+        cells) and ``p`` is :meth:`n_parameters`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to evaluate, usually the rows the model was fitted to.
+
+        Returns
+        -------
+        aic : float
+            The criterion; among models fitted to the same rows, the lowest is preferred.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> nd = Normal().fit(X)
+        >>> bool(np.isclose(nd.aic(X), -2 * nd.score_samples(X).sum() + 2 * nd.n_parameters()))
+        True
+        """
         return density_aic(self, X)
 
     def _draw(self, n_samples, random_state):
