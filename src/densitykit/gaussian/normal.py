@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _state, exceptions
 from .._adapters import adapter
@@ -84,8 +86,44 @@ class Normal(GaussianModel):
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
 
-    def fit(self, X, y=None, sample_weight=None) -> Normal:
-        """Estimate the mean and covariance (weighted if ``sample_weight`` is given)."""
+    def fit(self, X: ArrayLike, y: Any = None,
+            sample_weight: ArrayLike | None = None) -> Normal:
+        """Estimate the mean and covariance (weighted if ``sample_weight`` is given).
+
+        Without empty cells the estimate is the closed-form one, in one pass over the rows;
+        with empty cells (NaN) it maximises the likelihood of the observed cells by EM (see
+        the class's Notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            At least 2 rows; NaN marks an empty cell, infinite values are refused. A Dask
+            array or data frame is fitted chunk by chunk.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; an integer weight counts as that many copies of the
+            row.
+
+        Returns
+        -------
+        self : Normal
+            The fitted estimator (``mean_``, ``covariance_``, ``precision_cholesky_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal
+        >>> X = np.random.default_rng(0).normal([1.0, -2.0], 0.5, size=(400, 2))
+        >>> nd = Normal(covariance_type="diag").fit(X)
+        >>> nd.mean_.round(1).tolist(), np.sqrt(nd.covariance_).round(1).tolist()
+        ([1.0, -2.0], [0.5, 0.5])
+        >>> X[::2, 1] = np.nan  # half the second column empty: fitted by EM
+        >>> Normal().fit(X).mean_.round(1).tolist()
+        [1.0, -2.0]
+        >>> Normal().fit([[0.0], [1.0]], sample_weight=[3, 1]).mean_
+        array([0.25])
+        """
         dask = adapter(X, sample_weight)
         if dask is not None:
             return dask.fit_dask(self, X, sample_weight)
@@ -135,6 +173,31 @@ class Normal(GaussianModel):
         pc = _state.need_array(self, "precision_cholesky_", shape=shape, ndim=len(shape))
         check_covariance_state(ctype, cov, pc, ("covariance_", "precision_cholesky_"))
 
-    def sample(self, n_samples=1, random_state=None) -> np.ndarray:
-        """Draw ``n_samples`` rows; with a seed each call gives the same rows."""
+    def sample(self, n_samples: int = 1, random_state: Any = None) -> np.ndarray:
+        """Draw ``n_samples`` rows from the fitted normal distribution.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw (at least 1).
+        random_state : int, Generator, RandomState or None, default=None
+            Seed of the draws: with a seed each call gives the same rows, ``None`` fresh
+            ones.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The drawn rows (the rows alone: a mixture's ``sample`` also returns labels).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import Normal
+        >>> nd = Normal().fit(np.random.default_rng(0).normal(5.0, 2.0, size=(500, 1)))
+        >>> draws = nd.sample(1000, random_state=0)
+        >>> draws.shape, round(float(draws.mean()))
+        ((1000, 1), 5)
+        >>> bool(np.array_equal(nd.sample(3, random_state=1), nd.sample(3, random_state=1)))
+        True
+        """
         return self._draw(n_samples, random_state)[0]
