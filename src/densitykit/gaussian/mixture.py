@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _state
 from .._adapters import adapter
@@ -168,18 +172,44 @@ class GaussianMixture(GaussianModel):
         self.acceleration = acceleration
 
     # --- fitting ---------------------------------------------------------------------------
-    def fit(self, X, y=None, sample_weight=None) -> GaussianMixture:
+    def fit(self, X: ArrayLike, y: Any = None,
+            sample_weight: ArrayLike | None = None) -> GaussianMixture:
         """Estimate the parameters by EM.
+
+        Runs EM from ``n_init`` initialisations (from the current solution with
+        ``warm_start``) and keeps the one with the highest log-likelihood. Rows with empty
+        cells (NaN) are fitted under missing-at-random (see Notes).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             NaN marks an empty cell (see Notes); infinite values are refused. For a float32
             array the E-step's matrix products run in float32 (statistics summed in float64;
-            the fitted parameters are float64 either way).
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), optional
+            the fitted parameters are float64 either way). A Dask array or data frame is
+            fitted chunk by chunk.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights; an integer weight counts as that many copies of the row.
+
+        Returns
+        -------
+        self : GaussianMixture
+            The fitted estimator (``weights_``, ``means_``, ``covariances_``, ``converged_``,
+            ``lower_bound_`` and the rest of the Attributes).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 1)), rng.normal(3, 1, (200, 1))])
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> gm.converged_, np.round(np.sort(gm.means_[:, 0])), gm.weights_.round(1).tolist()
+        (True, array([-3.,  3.]), [0.5, 0.5])
+        >>> w = np.where(X[:, 0] > 0, 3, 1)  # the rows on the right count three times
+        >>> np.sort(GaussianMixture(2, random_state=0).fit(X, sample_weight=w).weights_).round(2)
+        array([0.25, 0.75])
         """
         dask = adapter(X, sample_weight)
         if dask is not None:
@@ -247,8 +277,37 @@ class GaussianMixture(GaussianModel):
         self.lower_bounds_ = [lb + jac for lb in res.lower_bounds]
         return self
 
-    def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
-        """Fit the model and return the component label of each row."""
+    def fit_predict(self, X: ArrayLike, y: Any = None,
+                    sample_weight: ArrayLike | None = None) -> np.ndarray:
+        """Fit the model to ``X`` and return the most likely component of each row.
+
+        The same as ``fit(X, sample_weight=sample_weight).predict(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN marks an empty cell; a row with empty cells is labelled by its observed
+            cells (see :meth:`predict`).
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; an integer weight counts as that many copies of the row.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The component index of each row, from 0 to ``n_components - 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 1)), rng.normal(3, 1, (200, 1))])
+        >>> labels = GaussianMixture(2, random_state=0).fit_predict(X)
+        >>> labels.shape, bool(labels[0] != labels[-1])
+        ((400,), True)
+        """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def _progress(self, init: int, callback=None):
@@ -318,24 +377,106 @@ class GaussianMixture(GaussianModel):
                 raise _state.StateError("lower_bounds_", "should be a list of numbers")
 
     # --- using the fitted model ---------------------------------------------------------------
-    def predict(self, X) -> np.ndarray:
-        """Most likely component of each row (a Dask array for a Dask input)."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Most likely component of each row: the argmax of :meth:`predict_proba`.
+
+        A row with empty cells (NaN) is assigned by its observed cells alone; a row with no
+        observed cell by the mixture weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to assign; NaN marks an empty cell. A Dask array or data frame gives a
+            lazy Dask array.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The component index of each row, from 0 to ``n_components - 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> left, right = gm.predict([[-3.0, -3.0], [3.0, 3.0]])
+        >>> bool(left != right), bool(gm.predict([[-3.0, np.nan]])[0] == left)
+        (True, True)
+        """
         dask = adapter(X)
         if dask is not None:
             return dask.predict_dask(self, X)
         return self.predict_proba(X).argmax(1)
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Posterior probability of each component for each row, shape ``(n, n_components)``."""
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Posterior probability of each component for each row, ``p(k | x)``.
+
+        A row with empty cells (NaN) gets the posterior given its observed cells; a row with
+        no observed cell gets the mixture weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to assign; NaN marks an empty cell. A Dask array or data frame gives a
+            lazy Dask array.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities; each row sums to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> P = gm.predict_proba([[-3.0, -3.0], [0.5, 0.0], [np.nan, np.nan]])
+        >>> P.shape, P.sum(1).round(6).tolist(), float(P[0].max().round(3))
+        ((3, 2), [1.0, 1.0, 1.0], 1.0)
+        >>> bool(np.allclose(P[2], gm.weights_))  # no observed cell: the weights
+        True
+        """
         dask = adapter(X)
         if dask is not None:
             return dask.predict_proba_dask(self, X)
         return self._log_prob(X, resp=True)[1]
 
-    def sample(self, n_samples=1, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, n_samples: int = 1,
+               random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` rows and their component labels, in random order.
 
-        With a seed, each call gives the same rows; ``None`` draws fresh randomness.
+        Each row's component is drawn from the weights, then the row from that component's
+        Gaussian (scikit-learn's rows come grouped by component).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw (at least 1).
+        random_state : int, Generator, RandomState or None, default=None
+            Seed of the draws: with a seed each call gives the same rows, ``None`` fresh
+            ones (scikit-learn reads the estimator's ``random_state`` instead).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The drawn rows.
+        labels : ndarray of shape (n_samples,)
+            The component that drew each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 1)), rng.normal(3, 1, (200, 1))])
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> Xs, labels = gm.sample(1000, random_state=0)
+        >>> Xs.shape, labels.shape, round(float(np.mean(labels == 0)), 1)
+        ((1000, 1), (1000,), 0.5)
         """
         return self._draw(n_samples, random_state)
 
@@ -344,31 +485,151 @@ class GaussianMixture(GaussianModel):
         return count_parameters(self)
 
     # --- conditional and marginal mixtures ----------------------------------------------------
-    def condition(self, given_columns, values) -> GaussianMixture:
+    def condition(self, given_columns: int | str | Sequence[int | str],
+                  values: ArrayLike) -> GaussianMixture:
         """The mixture of the other columns given ``values`` of ``given_columns``.
 
-        Columns are indices or, for a model fitted on a DataFrame, names. Weights are
-        re-weighted by how well each component explains the given values.
+        Each component's conditional is Gaussian (its mean moved by the regression on the
+        given values, its covariance the Schur complement), and the weights are re-weighted
+        by how well each component explains the given values. The covariance type is kept.
+
+        Parameters
+        ----------
+        given_columns : int, str or sequence of them
+            The known columns: indices (negative ones count from the end) or, for a model
+            fitted on a DataFrame, names.
+        values : array-like of shape (len(given_columns),)
+            Their values: finite numbers (NaN is refused; :meth:`impute` fills empty cells
+            row by row).
+
+        Returns
+        -------
+        conditional : GaussianMixture
+            A fitted mixture over the other columns, in their original order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=500)
+        >>> X = np.column_stack([x, 2 * x + 0.1 * rng.normal(size=500)])
+        >>> cond = GaussianMixture(1).fit(X).condition([0], [1.0])
+        >>> round(float(cond.means_[0, 0]), 1), round(float(np.sqrt(cond.covariances_[0, 0, 0])), 1)
+        (2.0, 0.1)
         """
         from .conditional import condition
 
         return condition(self, given_columns, values)
 
-    def marginal(self, columns) -> GaussianMixture:
-        """The mixture of ``columns`` alone (the others integrated out)."""
+    def marginal(self, columns: int | str | Sequence[int | str]) -> GaussianMixture:
+        """The mixture of ``columns`` alone, the other columns integrated out.
+
+        It keeps the weights and the covariance type and takes the sub-blocks of the means
+        and covariances, so its log-density is the one this model gives a row whose other
+        cells are empty (NaN).
+
+        Parameters
+        ----------
+        columns : int, str or sequence of them
+            The columns to keep, in the order given: indices (negative ones count from the
+            end) or, for a model fitted on a DataFrame, names.
+
+        Returns
+        -------
+        marginal : GaussianMixture
+            A fitted mixture over ``columns``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> X = np.random.default_rng(0).normal(size=(300, 3))
+        >>> gm = GaussianMixture(2, random_state=0).fit(X)
+        >>> m = gm.marginal([0, 2])
+        >>> m.means_.shape
+        (2, 2)
+        >>> bool(np.isclose(m.score_samples([[0.5, -1.0]])[0],
+        ...                 gm.score_samples([[0.5, np.nan, -1.0]])[0]))
+        True
+        """
         from .conditional import marginal
 
         return marginal(self, columns)
 
-    def sample_conditional(self, given_columns, values, random_state=None) -> np.ndarray:
-        """One draw of the other columns per row of ``values`` (``n_rows x len(given)``),
-        vectorised over the rows."""
+    def sample_conditional(self, given_columns: int | str | Sequence[int | str],
+                           values: ArrayLike, random_state: Any = None) -> np.ndarray:
+        """Draw the other columns given ``values`` of ``given_columns``, one row per row of
+        ``values``.
+
+        For each row a component is drawn from its posterior given the values, then the
+        other columns from that component's conditional Gaussian; vectorised over the rows.
+
+        Parameters
+        ----------
+        given_columns : int, str or sequence of them
+            The known columns: indices (negative ones count from the end) or, for a model
+            fitted on a DataFrame, names.
+        values : array-like of shape (n_rows, len(given_columns))
+            The given values, one row per draw (a 1-D array for one given column); finite
+            numbers (NaN is refused).
+        random_state : int, Generator, RandomState or None, default=None
+            Seed of the draws.
+
+        Returns
+        -------
+        draws : ndarray of shape (n_rows, n_features - len(given_columns))
+            The other columns, in their original order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=500)
+        >>> X = np.column_stack([x, 2 * x + 0.1 * rng.normal(size=500)])
+        >>> gm = GaussianMixture(1).fit(X)
+        >>> draws = gm.sample_conditional([0], np.full((2000, 1), 1.0), random_state=0)
+        >>> draws.shape, round(float(draws.mean()), 1)
+        ((2000, 1), 2.0)
+        """
         from .conditional import sample_conditional
 
         return sample_conditional(self, given_columns, values, random_state=random_state)
 
-    def conditional_mean(self, given_columns, values) -> np.ndarray:
-        """``E[other columns | given columns = values]`` for each row of ``values``."""
+    def conditional_mean(self, given_columns: int | str | Sequence[int | str],
+                         values: ArrayLike) -> np.ndarray:
+        """``E[other columns | given columns = values]`` for each row of ``values``.
+
+        The components' conditional means, weighted by each component's posterior given the
+        values.
+
+        Parameters
+        ----------
+        given_columns : int, str or sequence of them
+            The known columns: indices (negative ones count from the end) or, for a model
+            fitted on a DataFrame, names.
+        values : array-like of shape (n_rows, len(given_columns))
+            The given values, one row per mean (a 1-D array for one given column); finite
+            numbers (NaN is refused: :meth:`impute` fills a row's empty cells with their
+            conditional mean given its observed ones).
+
+        Returns
+        -------
+        means : ndarray of shape (n_rows, n_features - len(given_columns))
+            The other columns' conditional means, in their original order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=500)
+        >>> X = np.column_stack([x, 2 * x + 0.1 * rng.normal(size=500)])
+        >>> gm = GaussianMixture(1).fit(X)
+        >>> gm.conditional_mean([0], [[1.0], [-1.0]]).round(1).ravel().tolist()
+        [2.0, -2.0]
+        """
         from .conditional import conditional_mean
 
         return conditional_mean(self, given_columns, values)
