@@ -494,16 +494,37 @@ default='dirichlet_process'
             sample_weight: ArrayLike | None = None) -> BayesianGaussianMixture:
         """Fit the variational posterior.
 
+        Iterates from ``n_init`` initialisations (from the current posterior with
+        ``warm_start``) and keeps the one with the highest lower bound; the priors not given
+        are set from the rows (the ``*_prior_`` attributes).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
-        sample_weight : array-like of shape (n_samples,), optional
+            Complete rows: an empty (NaN) cell raises a
+            :class:`~densitykit.exceptions.DataError` (:class:`GaussianMixture` fits rows
+            with empty cells); infinite values are refused.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights; an integer weight counts as that many copies of the row.
 
         Returns
         -------
-        self
+        self : BayesianGaussianMixture
+            The fitted estimator (``weights_``, ``means_``, ``covariances_``, the posterior's
+            parameters, ``converged_``, ``lower_bound_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import BayesianGaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> bgm = BayesianGaussianMixture(n_components=5, weight_concentration_prior=1e-3,
+        ...                               random_state=0).fit(X)
+        >>> bgm.converged_, int((bgm.weights_ > 0.01).sum())  # two components in use
+        (True, 2)
         """
         k = self._check_options()
         X, w = self._check_fit_input(X, sample_weight, min_samples=max(2, k))
@@ -516,7 +537,36 @@ default='dirichlet_process'
 
     def fit_predict(self, X: ArrayLike, y: Any = None,
                     sample_weight: ArrayLike | None = None) -> np.ndarray:
-        """Fit the posterior and return the most likely component of each row."""
+        """Fit the posterior to ``X`` and return the most likely component of each row.
+
+        The same as ``fit(X, sample_weight=sample_weight).predict(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Complete rows (an empty (NaN) cell raises a
+            :class:`~densitykit.exceptions.DataError`).
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; an integer weight counts as that many copies of the row.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The component index of each row, from 0 to ``n_components - 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import BayesianGaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> labels = BayesianGaussianMixture(n_components=5, weight_concentration_prior=1e-3,
+        ...                                  random_state=0).fit_predict(X)
+        >>> len(np.unique(labels)), bool(labels[0] != labels[-1])
+        (2, True)
+        """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     def _check_options(self) -> int:
@@ -711,17 +761,103 @@ default='dirichlet_process'
             return log_prob_blocks(X, ws, work, self._ctype(), resp=resp)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """Most likely component of each row under the variational posterior."""
+        """Most likely component of each row under the variational posterior.
+
+        The argmax of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Complete rows (an empty (NaN) cell raises a
+            :class:`~densitykit.exceptions.DataError`).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The component index of each row, from 0 to ``n_components - 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import BayesianGaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> bgm = BayesianGaussianMixture(n_components=5, weight_concentration_prior=1e-3,
+        ...                               random_state=0).fit(X)
+        >>> left, right = bgm.predict([[-3.0, -3.0], [3.0, 3.0]])
+        >>> bool(left != right)
+        True
+        """
         return self.predict_proba(X).argmax(1)
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
-        """Variational responsibilities of each row, shape ``(n, n_components)``."""
+        """Variational responsibilities of each row: the posterior probability of each
+        component.
+
+        As scikit-learn's, they come from the expected log-probabilities
+        ``E[log pi_k] + E[log N(x | mu_k, Lambda_k)]`` (see Notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Complete rows (an empty (NaN) cell raises a
+            :class:`~densitykit.exceptions.DataError`).
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            The responsibilities; each row sums to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import BayesianGaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> bgm = BayesianGaussianMixture(n_components=5, weight_concentration_prior=1e-3,
+        ...                               random_state=0).fit(X)
+        >>> P = bgm.predict_proba([[-3.0, -3.0], [3.0, 3.0]])
+        >>> P.shape, P.sum(1).round(6).tolist(), P.max(1).round(3).tolist()
+        ((2, 5), [1.0, 1.0], [1.0, 1.0])
+        """
         return self._log_prob(X, resp=True)[1]
 
     def sample(self, n_samples: int = 1,
                random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` rows and their component labels, in random order, from the
-        mixture of ``weights_``, ``means_`` and ``covariances_``."""
+        mixture of ``weights_``, ``means_`` and ``covariances_``.
+
+        Each row's component is drawn from ``weights_``, then the row from that component's
+        Gaussian; this mixture is not the variational density :meth:`score_samples` gives
+        (see Notes).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw (at least 1).
+        random_state : int, Generator, RandomState or None, default=None
+            Seed of the draws: with a seed each call gives the same rows, ``None`` fresh
+            ones.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The drawn rows.
+        labels : ndarray of shape (n_samples,)
+            The component that drew each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import BayesianGaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(-3, 1, (200, 2)), rng.normal(3, 1, (200, 2))])
+        >>> bgm = BayesianGaussianMixture(n_components=5, weight_concentration_prior=1e-3,
+        ...                               random_state=0).fit(X)
+        >>> Xs, labels = bgm.sample(1000, random_state=0)
+        >>> Xs.shape, labels.shape
+        ((1000, 2), (1000,))
+        """
         return self._draw(n_samples, random_state)
 
 
