@@ -6,6 +6,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.linalg import cholesky, solve_triangular
 
 from .. import _state
@@ -199,6 +200,9 @@ class KernelDensity(DensityMixin, BaseEstimator):
     cells (exact for the gaussian, tophat, epanechnikov, biweight, triweight and exponential
     kernels with any bandwidth; see :meth:`score_samples`).
 
+    ``fit`` keeps a reference to ``X`` when it is already a C-ordered float64 array (no copy
+    of a large data set, as KDEpy does): do not modify ``X`` in place afterwards.
+
     Attributes
     ----------
     bandwidth_ : float or ndarray
@@ -244,25 +248,26 @@ class KernelDensity(DensityMixin, BaseEstimator):
         self.leaf_size = leaf_size
 
     # ---- fitting --------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KernelDensity:
-        """Settle the bandwidth and keep the data (rows with positive weight).
-
-        Like KDEpy, the model keeps a reference to ``X`` when it is already a C-ordered
-        float64 array (no copy of a large data set): do not modify ``X`` in place afterwards.
+    def fit(self, X: ArrayLike, y: Any = None,
+            sample_weight: ArrayLike | None = None) -> KernelDensity:
+        """Settle the bandwidth (``bandwidth_``) and keep the rows with positive weight.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Complete rows: an empty (NaN) cell raises a DataError (drop such rows, for
-            example with ``densitykit.data.read_table(..., policy='drop-rows')``, or impute
-            them first). Rows with empty cells can be scored once fitted.
+        X : array-like of shape (n_samples, n_features), with no empty (NaN) cell (see Notes)
         y : ignored
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights, read as repeat counts by the rules.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, read as repeat counts by the bandwidth rules.
 
         Returns
         -------
-        self
+        self : KernelDensity
+
+        Examples
+        --------
+        >>> from densitykit import KernelDensity
+        >>> round(KernelDensity().fit([[0.0], [1.0], [2.0], [4.0]]).bandwidth_, 2)  # 'scott'
+        1.29
         """
         check_in(self.kernel, "kernel", KERNELS)
         check_in(self.algorithm, "algorithm", ALGORITHMS)
@@ -369,7 +374,7 @@ class KernelDensity(DensityMixin, BaseEstimator):
         return expected_pair_fraction(self._whiten(X))
 
     # ---- scoring --------------------------------------------------------------------------
-    def score_samples(self, X: Any) -> np.ndarray:
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
         """Log-density of each row of ``X``; a row with empty cells gets the marginal one.
 
         An empty (NaN) cell is integrated out: the row's value is the log-density of its
@@ -397,7 +402,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_queries,)
+        log_density : ndarray of shape (n_queries,)
+            ``log p(x)`` of each row, in nats (-inf where a compact kernel reaches no row).
 
         Examples
         --------
@@ -448,17 +454,36 @@ class KernelDensity(DensityMixin, BaseEstimator):
                               prep=self._whiten)
         return lse + self._log_const
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Total log-likelihood of ``X`` under the model.
+    def score(self, X: ArrayLike, y: Any = None) -> float:
+        """Total log-likelihood of ``X`` under the model, in nats.
+
+        The sum of :meth:`score_samples` over the rows, as scikit-learn's
+        ``KernelDensity.score`` (the Gaussian models' ``score`` is a mean per row). A row
+        with empty cells (NaN) counts with the marginal log-density of its observed cells;
+        a row that a compact kernel does not reach makes the total -inf.
 
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features)
-        y : ignored
+            Rows to score; NaN marks an empty cell.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
 
         Returns
         -------
-        float
+        score : float
+            ``sum_n log p(x_n)``, in nats; higher is better.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(200, 2))
+        >>> kde = KernelDensity(bandwidth=0.5).fit(X)
+        >>> bool(np.isclose(kde.score(X[:50]), kde.score_samples(X[:50]).sum()))
+        True
+        >>> KernelDensity(kernel="tophat", bandwidth=0.5).fit(X).score([[9.0, 9.0]])
+        -inf
         """
         return float(np.sum(self.score_samples(X)))
 
@@ -466,14 +491,34 @@ class KernelDensity(DensityMixin, BaseEstimator):
     def sample(self, n_samples: int = 1, random_state: Any = None) -> np.ndarray:
         """Draw rows from the estimate: a data row by weight plus the kernel's noise.
 
+        Every kernel can sample. With ``preserve_covariance=True`` each draw is then pulled
+        towards the data's mean, so that the draws' covariance is the data's (see the
+        class's Parameters).
+
         Parameters
         ----------
         n_samples : int, default=1
-        random_state : None, int, numpy Generator or RandomState
+            Number of rows to draw (at least 1).
+        random_state : int, Generator, RandomState or None, default=None
+            Seed of the draws: with a seed each call gives the same rows, ``None`` fresh
+            ones.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
+        X : ndarray of shape (n_samples, n_features)
+            The drawn rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(300, 1))
+        >>> KernelDensity(kernel="epanechnikov", bandwidth=0.5).fit(X).sample(4).shape
+        (4, 1)
+        >>> wide = KernelDensity(bandwidth=1.0).fit(X).sample(20000, random_state=0)
+        >>> kept = KernelDensity(bandwidth=1.0, preserve_covariance=True).fit(X)
+        >>> round(float(wide.std()), 1), round(float(kept.sample(20000, random_state=0).std()), 1)
+        (1.4, 1.0)
         """
         check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", 1)
@@ -493,15 +538,35 @@ class KernelDensity(DensityMixin, BaseEstimator):
     def grid(self, n_points: int | tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Density on a regular grid covering the data (1-D and 2-D), for plots.
 
+        The grid reaches a few bandwidths past the data (3 for the gaussian kernel), and
+        the density on it comes from the binned evaluator (FFT on a grid, within the bound
+        of :func:`densitykit.kde.binned_error_bound`). A model with more than 2 features
+        raises a :class:`~densitykit.exceptions.DataError`.
+
         Parameters
         ----------
-        n_points : int or (int, int), optional
-            Grid points (per axis); default 1024 in 1-D and 128 x 128 in 2-D.
+        n_points : int or (int, int), default=None
+            Grid points (per axis, at least 2); ``None`` means 1024 in 1-D and 128 x 128 in
+            2-D.
 
         Returns
         -------
         grid : ndarray of shape (n,) in 1-D, (n0 * n1, 2) in 2-D (first axis slowest)
+            The grid's points.
         density : ndarray of shape (n,) or (n0 * n1,)
+            The density at each point (not its logarithm), never negative.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import KernelDensity
+        >>> rng = np.random.default_rng(0)
+        >>> x, dens = KernelDensity(bandwidth=0.3).fit(rng.normal(size=(300, 1))).grid(512)
+        >>> x.shape, dens.shape, round(float(dens.sum() * (x[1] - x[0])), 2)  # integral 1
+        ((512,), (512,), 1.0)
+        >>> xy, dens = KernelDensity(bandwidth=0.3).fit(rng.normal(size=(300, 2))).grid((40, 30))
+        >>> xy.shape, dens.shape
+        ((1200, 2), (1200,))
         """
         check_is_fitted(self)
         return _binned.density_grid(self._kernel_sums(), n_points)
