@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
 from . import _state
@@ -81,12 +82,35 @@ class DensityMixture(DensityMixin, BaseEstimator):
                             f"(one per density); got {self.weights!r}.")
         return w / w.sum()
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> DensityMixture:
-        """Fit every density to ``X`` (with ``sample_weight`` when given).
+    def fit(self, X: ArrayLike, y: Any = None,
+            sample_weight: ArrayLike | None = None) -> DensityMixture:
+        """Fit a clone of every density to ``X`` (with ``sample_weight`` when given).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Complete rows: an empty (NaN) cell raises a
+            :class:`~densitykit.exceptions.DataError` (rows with empty cells can be scored
+            once fitted, when every density marginalises them).
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to every density's ``fit``.
 
         Returns
         -------
-        self
+        self : DensityMixture
+            The fitted mixture (``densities_``, ``weights_`` normalised to sum to 1).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import DensityMixture, GaussianMixture, KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> dm = DensityMixture([KernelDensity(bandwidth=0.3), GaussianMixture(1)],
+        ...                     weights=[3, 1]).fit(X)
+        >>> dm.weights_.tolist(), len(dm.densities_)
+        ([0.75, 0.25], 2)
         """
         weights = self._check_weights()
         X = check_data(self, X, reset=True, dtype=np.float64)
@@ -111,22 +135,97 @@ class DensityMixture(DensityMixin, BaseEstimator):
         return np.column_stack([lw + d.score_samples(X)
                                 for lw, d in zip(logw, self.densities_, strict=True)])
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of each row: ``logsumexp_k(log w_k + log p_k(x))``.
+    def score_samples(self, X: ArrayLike) -> np.ndarray:
+        """Log-density of each row under the mixture: ``logsumexp_k(log w_k + log p_k(x))``.
 
-        A row with empty cells (NaN) gets the density of its observed cells, when every part
-        marginalises empty cells (densitykit's Gaussian models and kernel densities do).
+        A row with empty cells (NaN) gets the log-density of its observed cells, when every
+        part marginalises empty cells (densitykit's :class:`GaussianMixture`,
+        :class:`Normal` and :class:`KernelDensity` do; a part that refuses them raises its
+        error); a row with no observed cell then gets 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score; NaN marks an empty cell.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``log p(x)`` of each row, in nats; higher means more likely.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import DensityMixture, GaussianMixture, KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> dm = DensityMixture([KernelDensity(bandwidth=0.3), GaussianMixture(1)],
+        ...                     weights=[3, 1]).fit(X)
+        >>> log_p = dm.score_samples([[0.0, 0.0], [0.3, np.nan], [np.nan, np.nan]])
+        >>> log_p.shape, bool(np.isclose(log_p[2], 0.0))
+        ((3,), True)
         """
         check_is_fitted(self)
         X = check_data(self, X, reset=False, dtype=np.float64, allow_nan=True)
         return logsumexp(self._log_parts(X), axis=1)
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Total log-likelihood of ``X``."""
+    def score(self, X: ArrayLike, y: Any = None) -> float:
+        """Total log-likelihood of ``X`` under the mixture, in nats.
+
+        The sum of :meth:`score_samples` over the rows, as :meth:`KernelDensity.score` (the
+        Gaussian models' ``score`` is a mean per row); a row with empty cells (NaN) counts
+        with the log-density of its observed cells.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score; NaN marks an empty cell.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+
+        Returns
+        -------
+        score : float
+            ``sum_n log p(x_n)``, in nats; higher is better.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import DensityMixture, GaussianMixture, KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> dm = DensityMixture([KernelDensity(bandwidth=0.3), GaussianMixture(1)]).fit(X)
+        >>> bool(np.isclose(dm.score(X[:50]), dm.score_samples(X[:50]).sum()))
+        True
+        """
         return float(np.sum(self.score_samples(X)))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Posterior probability that each row came from each density."""
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Posterior probability that each row came from each density.
+
+        ``w_k p_k(x) / p(x)``; a row with empty cells (NaN) uses the densities of its
+        observed cells (when every part marginalises them), and a row that no density can
+        produce (log-density -inf under all of them) gets the weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to assign; NaN marks an empty cell.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_densities)
+            Each row sums to 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import DensityMixture, GaussianMixture, KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> dm = DensityMixture([KernelDensity(bandwidth=0.3), GaussianMixture(1)],
+        ...                     weights=[3, 1]).fit(X)
+        >>> P = dm.predict_proba([[0.0, 0.0], [8.0, 8.0]])
+        >>> P.shape, P.sum(1).round(6).tolist(), P[1].round(3).tolist()  # far: the smooth part
+        ((2, 2), [1.0, 1.0], [0.0, 1.0])
+        """
         check_is_fitted(self)
         X = check_data(self, X, reset=False, dtype=np.float64, allow_nan=True)
         parts = self._log_parts(X)
@@ -141,12 +240,31 @@ class DensityMixture(DensityMixin, BaseEstimator):
                ) -> tuple[np.ndarray, np.ndarray]:
         """Draw rows: how many from each density is multinomial in the weights.
 
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw (at least 1).
+        random_state : int, Generator, RandomState or None, default=None
+            Seed of the draws (the counts and every density's rows): with a seed each call
+            gives the same rows, ``None`` fresh ones.
+
         Returns
         -------
         X : ndarray of shape (n_samples, n_features)
             Rows in random order.
         labels : ndarray of shape (n_samples,)
             Which density drew each row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from densitykit import DensityMixture, GaussianMixture, KernelDensity
+        >>> X = np.random.default_rng(0).normal(size=(300, 2))
+        >>> dm = DensityMixture([KernelDensity(bandwidth=0.3), GaussianMixture(1)],
+        ...                     weights=[9, 1]).fit(X)
+        >>> draws, labels = dm.sample(1000, random_state=0)
+        >>> draws.shape, round(float(np.mean(labels == 0)), 1)  # 9 in 10 from the first
+        ((1000, 2), 0.9)
         """
         check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
