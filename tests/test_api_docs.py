@@ -1,0 +1,48 @@
+"""Every public method of every public estimator has type hints and a full numpydoc
+docstring (Parameters, Returns, Examples); the examples themselves run as doctests."""
+
+import inspect
+
+import pytest
+
+import densitykit
+
+ESTIMATORS = ["Normal", "GaussianMixture", "BayesianGaussianMixture", "KernelDensity",
+              "DensityMixture", "ModelSelector", "LatentDensity", "GenerativeClassifier",
+              "TableModel", "Synthesizer"]
+
+
+def public_methods(cls):
+    for name, fn in inspect.getmembers(cls, inspect.isfunction):
+        if name.startswith("_") or not fn.__module__.startswith("densitykit"):
+            continue
+        yield name, fn
+
+
+CASES = [(est, name) for est in ESTIMATORS
+         for name, _ in public_methods(getattr(densitykit, est))]
+
+
+def test_the_estimators_have_public_methods():
+    assert len(CASES) > 80
+
+
+@pytest.mark.parametrize(("est", "name"), CASES, ids=[f"{e}.{n}" for e, n in CASES])
+def test_method_has_hints_and_numpydoc(est, name):
+    fn = getattr(getattr(densitykit, est), name)
+    params = [p for p in inspect.signature(fn).parameters if p not in ("self", "cls")]
+    hints = getattr(fn, "__annotations__", {})
+    assert [p for p in params if p not in hints] == [], "parameters without a type hint"
+    assert "return" in hints, "no return type hint"
+    doc = inspect.getdoc(fn) or ""
+    sections = ["Returns\n-------", "Examples\n--------"]
+    if params:
+        sections.insert(0, "Parameters\n----------")
+    missing = [s.split("\n")[0] for s in sections if s not in doc]
+    assert missing == [], f"docstring sections missing: {missing}"
+    assert ">>> " in doc.split("Examples\n--------")[1], "the Examples section has no example"
+    for p in params:
+        if p.startswith("**") or inspect.signature(fn).parameters[p].kind in (
+                inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL):
+            continue
+        assert f"{p} :" in doc or f"{p}, " in doc or f"**{p}" in doc, f"{p} not documented"
