@@ -51,10 +51,11 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import special
 
 from . import _columns, _state
@@ -69,6 +70,14 @@ from ._validation import (
 from .density import draw_rows
 from .density import n_parameters as count_parameters
 from .exceptions import DataError, FitError, ParameterError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .evaluate import Evaluation
+
+    #: what a synthesizer reads: a table file's path, an open file, a frame or a 2-D array
+    TableLike = str | os.PathLike[str] | IO[Any] | pd.DataFrame | ArrayLike
 
 __all__ = ["FAMILIES", "SYNTH_CRITERIA", "Synthesizer"]
 
@@ -249,7 +258,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
                 raise ParameterError(
                     f"{name} must be a share of rows in [0.05, 0.5]; got {value!r}.")
 
-    def fit(self, data: Any, y: Any = None, *, progress: Callable[[str], None] | None = None,
+    def fit(self, data: TableLike, y: Any = None, *, progress: Callable[[str], None] | None = None,
             **read_options: Any) -> Synthesizer:
         """Read ``data``, split it, choose the model on the validation rows and refit it.
 
@@ -262,15 +271,34 @@ class Synthesizer(DensityMixin, BaseEstimator):
             infinities, text and sparse matrices are refused. At least 10 rows: 2 are set
             aside for testing and 2 judge the candidates, so a table this small gives rough
             figures.
-        y : ignored
+        y : None
+            Ignored; there for scikit-learn's pipelines.
         progress : callable, optional
             Called with one line per candidate tried.
-        **read_options
+        **read_options : dict
             Passed to :func:`densitykit.data.read_table` (``columns``, ``exclude``,
             ``policy``, ``check``, ``sheet``, ``format``); kept, so :meth:`evaluate` can
             read the same table again. By default every row and every column is used
             (``policy='keep'``, ``kinds='mixed'``): empty cells, categories, integers and
             dates are modelled, each column coming back in its own kind.
+
+        Returns
+        -------
+        self : Synthesizer
+            The synthesizer itself, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> synth.family_, synth.n_train_, synth.n_test_
+        ('gmm', 160, 40)
+        >>> synth.results_["candidate"].tolist()
+        ['gmm-1', 'gmm-2']
         """
         self._check_params()
         df, cleaning, source = _read(data, read_options, self, reset=True)
@@ -414,17 +442,99 @@ class Synthesizer(DensityMixin, BaseEstimator):
     def _scores(self, X: Any) -> np.ndarray:
         return _columns.encode_table(self.space_, _frame(X, self.columns_, self))
 
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Log-likelihood of each row, in nats of its normal scores (see the module notes)."""
+    def score_samples(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
+        """Log-likelihood of each row, in nats of its normal scores (see the module notes).
+
+        The log-density of the row's normal scores under ``density_``: the space the model
+        lives in, so the value does not depend on the columns' units (and is no density in
+        them).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows of the table: a frame's columns are found by name, an array's by position.
+            An empty cell (NaN) is integrated out of the density; where the table had empty
+            cells, whether a cell is empty is modelled too and counts in the row's value.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log-likelihood of each row, in nats per row of the normal scores.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> synth.score_samples(df.head(3)).round(2)
+        array([-1.8 , -2.25, -2.02])
+        """
         check_is_fitted(self, "density_")
         return np.asarray(self.density_.score_samples(self._scores(X)), dtype=np.float64)
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Mean log-likelihood per row (normal-score nats)."""
+    def score(self, X: pd.DataFrame | ArrayLike, y: Any = None) -> float:
+        """Mean log-likelihood per row (normal-score nats).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows of the table: a frame's columns are found by name, an array's by position.
+            An empty cell (NaN) is integrated out of the density; where the table had empty
+            cells, whether a cell is empty is modelled too and counts in the row's value.
+        y : None
+            Ignored; there for scikit-learn's pipelines.
+
+        Returns
+        -------
+        float
+            Mean of :meth:`score_samples`, in nats per row of the normal scores.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> round(synth.score(df), 2)
+        -2.65
+        """
         return float(np.mean(self.score_samples(X)))
 
-    def baseline_score_samples(self, X: Any) -> np.ndarray:
-        """Log-likelihood of each row under one full Gaussian of the same normal scores."""
+    def baseline_score_samples(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
+        """Log-likelihood of each row under one full Gaussian of the same normal scores.
+
+        The baseline the report compares :meth:`score_samples` with: a single
+        full-covariance Gaussian fitted to the same scores. A model file written before
+        the baseline was kept has none, and gives NaN.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows of the table: a frame's columns are found by name, an array's by position.
+            An empty cell (NaN) is integrated out of the density; where the table had empty
+            cells, whether a cell is empty is modelled too and counts in the row's value.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log-likelihood of each row, in nats per row of the normal scores.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> synth.baseline_score_samples(df.head(3)).shape
+        (3,)
+        """
         check_is_fitted(self, "density_")
         if getattr(self, "baseline_density_", None) is None:
             return np.full(len(_frame(X, self.columns_, self)), np.nan)
@@ -440,6 +550,37 @@ class Synthesizer(DensityMixin, BaseEstimator):
         ``given`` fixes some columns (table units) and draws the others from the mixture's
         conditional distribution (Gaussian mixtures only). The same ``random_state`` gives
         the same rows, from Python and from ``densitykit sample``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : None, int, Generator or RandomState, default=None
+            Seed of the draws; ``None`` gives fresh rows on every call.
+        given : dict of str to value, optional
+            Column name -> value (in the table's units, or one of a category column's
+            values) for the columns to fix; at least one column stays free. A KDE model
+            raises a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        DataFrame of shape (n_samples, n_features)
+            The drawn rows, with the table's columns in their dtypes; where the table had
+            empty cells, some drawn cells are empty (with their observed share).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> rows = synth.sample(5, random_state=0)
+        >>> rows.shape, rows.dtypes.astype(str).to_dict()
+        ((5, 2), {'temp': 'float64', 'shift': 'int64'})
+        >>> synth.sample(3, random_state=0, given={"shift": 2})["shift"].tolist()
+        [2, 2, 2]
         """
         check_is_fitted(self, "density_")
         n_samples = check_int(n_samples, "n_samples", minimum=1)
@@ -488,11 +629,36 @@ class Synthesizer(DensityMixin, BaseEstimator):
         return out
 
     # -- judging ----------------------------------------------------------------------------
-    def split_rows(self, real: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def split_rows(self, real: TableLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The training rows and the test rows of the table the model was fitted on.
 
         ``real`` is that table again (a path or frame, read with the same options) when the
         model was loaded from a file, which never holds rows of the table.
+
+        Parameters
+        ----------
+        real : path, DataFrame or 2-D array, optional
+            The table the model was fitted on; needed only after loading from a file. A
+            different table raises a :class:`~densitykit.exceptions.DataError`.
+
+        Returns
+        -------
+        train : DataFrame
+            The rows the model was fitted on (every row but the test rows).
+        test : DataFrame
+            The test rows, set aside before anything was fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> train, test = synth.split_rows()
+        >>> train.shape, test.shape
+        ((160, 2), (40, 2))
         """
         check_is_fitted(self, "density_")
         if real is None:
@@ -516,8 +682,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
         train = np.setdiff1d(np.arange(len(df)), test)
         return df.iloc[train], df.iloc[test]
 
-    def evaluate(self, real: Any = None, synthetic: Any = None, *, n_samples: int | None = None,
-                 random_state: Any = None) -> Any:
+    def evaluate(self, real: TableLike | None = None,
+                 synthetic: pd.DataFrame | ArrayLike | None = None, *,
+                 n_samples: int | None = None, random_state: Any = None) -> Evaluation:
         """Judge synthetic rows against the test rows (see :func:`densitykit.evaluate.evaluate`).
 
         Parameters
@@ -526,15 +693,74 @@ class Synthesizer(DensityMixin, BaseEstimator):
             The table the model was fitted on; needed only after loading from a file.
         synthetic : DataFrame, optional
             Rows to judge (default: ``n_samples`` fresh draws, as many as the training rows).
+        n_samples : int, optional
+            Number of rows to draw when ``synthetic`` is not given (default: as many as the
+            training rows).
         random_state : int, optional
             Seed of the draws and of the metrics (default: the model's seed).
+
+        Returns
+        -------
+        Evaluation
+            The fidelity and privacy figures of :func:`densitykit.evaluate.evaluate`, with
+            the test rows as the reference (its log-likelihoods in nats per row of the
+            normal scores).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> ev = synth.evaluate(n_samples=100)
+        >>> ev.n_synthetic, ev.n_reference, ev.reference
+        (100, 40, 'holdout')
         """
         train, test, synthetic, seed = self._judged(real, synthetic, n_samples, random_state)
         return self._evaluation(train, test, synthetic, seed)
 
-    def report(self, path: str | os.PathLike[str], real: Any = None, synthetic: Any = None, *,
-               evaluation: Any = None, title: str | None = None, random_state: Any = None) -> Any:
-        """Write the HTML report of synthetic rows (see :mod:`densitykit.report`)."""
+    def report(self, path: str | os.PathLike[str], real: TableLike | None = None,
+               synthetic: pd.DataFrame | ArrayLike | None = None, *,
+               evaluation: Evaluation | None = None, title: str | None = None,
+               random_state: Any = None) -> Path:
+        """Write the HTML report of synthetic rows (see :mod:`densitykit.report`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The HTML file to write (replaced if it exists).
+        real : path, DataFrame or 2-D array, optional
+            The table the model was fitted on; needed only after loading from a file.
+        synthetic : DataFrame, optional
+            Rows to show (default: as many fresh draws as the training rows).
+        evaluation : Evaluation, optional
+            The figures of :meth:`evaluate`, when already computed for these rows.
+        title : str, optional
+            Title of the page (default: "Synthetic" and the name of the table's file, or
+            "Synthetic table" for rows in memory).
+        random_state : int, optional
+            Seed of the draws and of the metrics (default: the model's seed).
+
+        Returns
+        -------
+        Path
+            The path of the written report.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> df = pd.DataFrame({"temp": np.random.default_rng(0).normal(20, 2, 200).round(1)})
+        >>> synth = Synthesizer(model="gmm", n_components=1, criterion="loglik").fit(df)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     written = synth.report(Path(folder) / "report.html")
+        ...     written.name, written.stat().st_size > 0
+        ('report.html', True)
+        """
         from .data import CleaningReport
         from .report import write_report
 
@@ -567,7 +793,25 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     # -- what the report and `info` show ----------------------------------------------------
     def describe(self) -> str:
-        """One line naming the chosen model."""
+        """One line naming the chosen model.
+
+        Returns
+        -------
+        str
+            The family and size of the model, the space it lives in and the rows and
+            columns it was fitted on.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> synth.describe().split(", ")[:2]
+        ['Gaussian mixture', '1 full-covariance components']
+        """
         check_is_fitted(self, "density_")
         if self.family_ == "gmm":
             what = f"Gaussian mixture, {int(self.size_)} full-covariance components"
@@ -580,11 +824,36 @@ class Synthesizer(DensityMixin, BaseEstimator):
         return (f"{what}, on per-column normal scores, fitted on {self.n_train_:,} rows x "
                 f"{len(self.columns_)} columns")
 
-    def marginal_pdf(self, column: str, grid: np.ndarray) -> np.ndarray | None:
+    def marginal_pdf(self, column: str, grid: ArrayLike) -> np.ndarray | None:
         """The model's density of one continuous column on ``grid`` (table units).
 
         Exact for a mixture (its marginal, through the column's map); None for a KDE or a
         discrete column (the report then draws no density line).
+
+        Parameters
+        ----------
+        column : str
+            One of ``columns_``.
+        grid : array-like of shape (n_points,)
+            Values of the column, in its units.
+
+        Returns
+        -------
+        ndarray of shape (n_points,) or None
+            The density at each grid value, per unit of the column (not a log), or None.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> synth.marginal_pdf("temp", np.linspace(15, 25, 5)).shape
+        (5,)
+        >>> synth.marginal_pdf("shift", np.arange(3.0)) is None
+        True
         """
         j = self.columns_.index(column)
         codec = self.codecs_[j]
@@ -601,7 +870,36 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     def component_outlines(self, a: str, b: str, n_std: float = 2.0
                            ) -> list[tuple[np.ndarray, float]] | None:
-        """Each mixture component's ``n_std`` ellipse in columns ``a``, ``b``, in table units."""
+        """Each mixture component's ``n_std`` ellipse in columns ``a``, ``b``, in table units.
+
+        The outline is drawn in the normal scores and mapped back through each column's
+        map, so it bends with the columns' distributions.
+
+        Parameters
+        ----------
+        a, b : str
+            Two numeric columns of ``columns_`` (not categories or dates).
+        n_std : float, default=2.0
+            Size of the ellipse, in standard deviations of the component.
+
+        Returns
+        -------
+        list of (ndarray of shape (n_points, 2), float) or None
+            For each component, the points of its outline in columns ``a`` and ``b`` and
+            its weight; None for a KDE or a column that is not numeric.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from densitykit import Synthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
+        ...                    "shift": rng.integers(0, 3, 200)})
+        >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
+        >>> outlines = synth.component_outlines("temp", "shift")
+        >>> len(outlines), outlines[0][0].shape[1], outlines[0][1]
+        (1, 2, 1.0)
+        """
         numeric = [c["kind"] != "categorical" and not c.get("time_unit") for c in self.codecs_]
         if self.family_ != "gmm" or not (numeric[self.columns_.index(a)]
                                          and numeric[self.columns_.index(b)]):
