@@ -13,7 +13,9 @@ ESTIMATORS = ["Normal", "GaussianMixture", "BayesianGaussianMixture", "KernelDen
 
 
 def public_methods(cls):
-    for name, fn in inspect.getmembers(cls, inspect.isfunction):
+    """The public methods, classmethods included, that densitykit defines."""
+    members = inspect.getmembers(cls, lambda m: inspect.isfunction(m) or inspect.ismethod(m))
+    for name, fn in members:
         if name.startswith("_") or not fn.__module__.startswith("densitykit"):
             continue
         yield name, fn

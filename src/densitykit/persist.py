@@ -765,7 +765,7 @@ def _legacy_synthesizer(path: Any, model: Any, metadata: dict[str, Any]) -> Any:
     from .synth import Synthesizer
 
     try:
-        synth = Synthesizer.from_legacy(model, metadata)
+        synth = Synthesizer._from_legacy(model, metadata)
         synth._check_fitted_state()
     except _state.StateError as exc:
         raise ModelFileError(f"{path}: invalid model: Synthesizer.{exc.attribute} "

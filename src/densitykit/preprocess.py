@@ -381,6 +381,28 @@ default='standardize'
         (:func:`densitykit.scale.stream.fit_table_stream`) builds its model this way from one
         pass of moments over a file.
 
+        Parameters
+        ----------
+        density : estimator
+            The unfitted density, the model's ``density`` parameter.
+        density_ : estimator
+            The same density fitted on the transformed rows.
+        columns : sequence of str
+            The table's column names, in order.
+        transform_params : list of dict
+            Each column's fitted map parameters.
+        integer_columns : array-like of bool
+            Whether each column holds whole numbers only (drawn rows are rounded there).
+        data_min, data_max : array-like of float
+            Each column's observed range (drawn rows are clipped to it with ``clip=True``).
+        **params : dict
+            The model's other parameters (``column_transform``, ``clip``, ...).
+
+        Returns
+        -------
+        model : TableModel
+            A fitted model, as ``fit`` would leave it.
+
         Examples
         --------
         >>> import numpy as np

@@ -302,6 +302,23 @@ class Synthesizer(DensityMixin, BaseEstimator):
         """
         self._check_params()
         df, cleaning, source = _read(data, read_options, self, reset=True)
+        self._check_table(data, df, cleaning)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.integers(2**31 - 1))
+        test, train = _split(len(df), self.test_size, rng)
+        self.columns_ = [str(c) for c in df.columns]
+        self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
+        self.test_positions_ = test
+        self.data_digest_ = _digest(df)
+        self.read_options_ = dict(read_options)
+        self.source_, self.cleaning_ = source, cleaning
+        self._train_rows, self._test_rows = df.iloc[train], df.iloc[test]
+        chosen, tail = self._search(self._train_rows, rng, seed, progress)
+        self._fit_chosen(chosen, tail, seed)
+        return self
+
+    def _check_table(self, data: Any, df: pd.DataFrame, cleaning: Any) -> None:
+        """Refuse a table the workflow cannot use (the fit's first step after reading it)."""
         if _is_table(data):
             self.n_features_in_ = df.shape[1]
         elif df.shape[1] != self.n_features_in_:
@@ -315,28 +332,19 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if self.target is not None and str(self.target) not in df.columns:
             raise DataError(f"target {self.target!r} is not a column of the table; its columns "
                             f"are {list(df.columns[:6])}{' ...' if df.shape[1] > 6 else ''}.")
-        rng = check_random_state(self.random_state)
-        seed = int(rng.integers(2**31 - 1))
-        test, train = _split(len(df), self.test_size, rng)
-        self.columns_ = [str(c) for c in df.columns]
-        self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
-        self.test_positions_ = test
-        self.data_digest_ = _digest(df)
-        self.read_options_ = dict(read_options)
-        self.source_ = source
-        self.cleaning_ = cleaning
-        self._train_rows, self._test_rows = df.iloc[train], df.iloc[test]
-        chosen, tail = self._search(self._train_rows, rng, seed, progress)
+
+    def _fit_chosen(self, chosen: tuple[str, Any], tail: Any, seed: int) -> None:
+        """Refit the chosen model on the training rows' normal scores, with the one-Gaussian
+        baseline the report compares it with (the fit's last step)."""
+        from .gaussian import Normal
+
         self.space_ = _columns.fit_space(self._train_rows)
         Z = _complete_scores(self.space_, self._train_rows, seed)
         self.family_, self.size_ = chosen
         self.density_ = make_score_density(self.family_, self.size_, tail, seed, Z).fit(Z)
-        from .gaussian import Normal
-
         self.baseline_density_ = Normal("full", reg_covar=1e-4).fit(Z)
         self.seed_ = seed
         self._legacy_shrink = None
-        return self
 
     def _check_fitted_state(self) -> None:
         """Check a fitted state read from a model file (see :mod:`densitykit._state`): the
@@ -919,7 +927,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     # -- model files written before this class ------------------------------------------------
     @classmethod
-    def from_legacy(cls, table_model: Any, meta: dict[str, Any]) -> Synthesizer:
+    def _from_legacy(cls, table_model: Any, meta: dict[str, Any]) -> Synthesizer:
         """Rebuild from an older ``synth`` model file: a TableModel with ``meta['synth']``."""
         s = meta["synth"]
         self = cls(model=str(s["family"]), random_state=meta.get("seed", 0))
