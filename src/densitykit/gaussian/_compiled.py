@@ -302,7 +302,11 @@ if AVAILABLE:
         the factor of ``P_mm`` and its inverse (once per pattern), ``(P z0)_m`` and the
         second moment ``sx (D, D)`` are the components' common, scalar ones; only the
         solves and the fills run over the components (innermost). About twice as fast per
-        row as the component-wise loop with the factor copied into every lane."""
+        row as the component-wise loop with the factor copied into every lane.
+
+        One long loop on purpose, as :func:`_rows`: with the marginal's correction, the
+        responsibilities and the moments as inlined helpers it measured 28 % slower per row
+        (tied, 40 columns, K = 8: 2.6 -> 3.4 ms for 5,600 rows; full 2 % slower)."""
         k, b = lp.shape
         d = z0.shape[1]
         qmax = 1
