@@ -31,13 +31,13 @@ Sweeps over the number of components
 A grid of densitykit ``GaussianMixture`` candidates that differ only in ``n_components``
 (for each setting of the other parameters, at least two sizes; no initial parameters, no
 warm start, no extra scorers, no ``stop_after``, no empty cells) is fitted as a sweep
-(:mod:`densitykit.gaussian._sweep`): the rows and their features are prepared once per
-split, the k-means++ seeds of every size are the first ones of one seeding, and every size
-after the first is also started from the previous size's solution with the components
-that gain most split in two; the start with the higher likelihood on the training rows is
-kept. Each candidate is then an ordinary fitted model with its own figures; only its
-starting point differs from a separate ``fit``. Other grids take the general path, one
-``fit`` per candidate.
+(:func:`densitykit.gaussian.sweep_n_components`): the rows and their features are prepared
+once per split, the k-means++ seeds of every size are the first ones of one seeding, and
+every size after the first is also started from the previous size's solution with the
+components that gain most split in two; the start with the higher likelihood on the
+training rows is kept. Each candidate is then an ordinary fitted model with its own
+figures; only its starting point differs from a separate ``fit``. Other grids take the
+general path, one ``fit`` per candidate.
 """
 
 from __future__ import annotations
@@ -312,26 +312,15 @@ def _local_joblib() -> bool:
 def _sweep_groups(base: Any, candidates: list[dict[str, Any]], X: np.ndarray
                   ) -> list[list[int]] | None:
     """Candidates that differ only in ``n_components`` (indices, one list per setting of the
-    other parameters), when :func:`_sweep_rows` applies: densitykit's GaussianMixture with
-    no initial parameters or warm start, a grid of at least two distinct sizes per setting,
-    options that check, and ``X`` without empty cells. None otherwise."""
-    from .gaussian import GaussianMixture
-    from .gaussian._engine import has_nan
+    other parameters), when :func:`_sweep_rows` applies: candidates that
+    :func:`densitykit.gaussian.can_sweep` accepts, joblib on this machine, and a grid of at
+    least two distinct sizes per setting. None otherwise."""
+    from .gaussian import can_sweep
 
-    if type(base) is not GaussianMixture or has_nan(X) or not _local_joblib():
+    if not can_sweep(base, candidates, X) or not _local_joblib():
         return None
     groups: dict[tuple, list[int]] = {}
     for i, params in enumerate(candidates):
-        if "n_components" not in params:
-            return None
-        est = clone(base).set_params(**params)
-        if est.warm_start or any(getattr(est, k) is not None for k in _INIT_KEYS):
-            return None
-        try:
-            est._check_em_options()
-            est._ctype()
-        except Exception:
-            return None  # the general path records the error of each candidate
         other = tuple(sorted((k, repr(v)) for k, v in params.items() if k != "n_components"))
         groups.setdefault(other, []).append(i)
     for idx in groups.values():
@@ -344,149 +333,45 @@ def _sweep_groups(base: Any, candidates: list[dict[str, Any]], X: np.ndarray
 def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, splits: list, *,
                 refit: bool, n_jobs: Any) -> list[dict[str, Any]] | None:
     """The table rows of a grid over ``n_components``, fitted as sweeps (see
-    :mod:`densitykit.gaussian._sweep`), or None where the grid is not such a grid.
-
-    For each setting of the other parameters and each training split, every size is fitted
-    from a fresh start (its k-means++ seeds the first of one seeding for all sizes) and,
-    after the first size, from the previous size's solution with components split; the
-    better is kept. The full-data fit of each size starts from its last split's fit, as in
-    :func:`evaluate_candidate`. Each figure is computed from the candidate's own model.
-    """
+    :func:`densitykit.gaussian.sweep_n_components`), or None where the grid is not such a
+    grid. Each figure is computed from the candidate's own model."""
     from ._parallel import blas_single_threaded
-    from .gaussian import _sweep as sw
-    from .gaussian._base import column_variances, warn_not_converged
-    from .gaussian._engine import InMemoryData, Workspace, in_memory_stats
+    from .gaussian import sweep_n_components
 
     groups = _sweep_groups(base, candidates, X)
     if groups is None:
         return None
-    workers, serial = sw.sweep_workers(n_jobs)
-    log = sw._WarningLog()
-    ests = {i: clone(base).set_params(**candidates[i]) for g in groups for i in g}
-    folds: dict[tuple[int, int], Any] = {}  # (fold, candidate) -> fitted fold model
-    errors: dict[int, str] = {}
-    full_res: dict[int, Any] = {}
-    seconds: dict[tuple[str, int], float] = {}
-
-    def checked(key: Any, est: Any, rows: np.ndarray) -> bool:
-        log.local.key = key
-        try:
-            est._check_fit_data(rows, None, min_samples=max(2, int(est.n_components)))
-            return True
-        except Exception as exc:
-            errors.setdefault(key[-1], f"{type(exc).__name__}: {exc}")
-            return False
-        finally:
-            log.local.key = None
-
+    X = np.asarray(X, dtype=np.float64)  # the rows the sweep fits and its models are scored on
+    swept = sweep_n_components(base, [[candidates[i] for i in idx] for idx in groups], X,
+                               [train for train, _ in splits], refit=refit, n_jobs=n_jobs)
+    by_index = {i: c for idx, group in zip(groups, swept) for i, c in zip(idx, group)}
+    # scoring's warnings are not the candidates' (their fits' are in the outcomes)
     with warnings.catch_warnings(), blas_single_threaded():
-        warnings.simplefilter("always")
-        warnings.showwarning = log.show
-        X_full = np.asarray(X, dtype=np.float64)
-        ws_full = Workspace.from_data(X_full, None)
-        full_data = InMemoryData(X_full, None, ws_full) if refit else None
-        var_full = column_variances(X_full, None)
-        chains, fold_data = [], []
-        for f, (train, _) in enumerate(splits):
-            rows = X_full[train]
-            ws = Workspace.from_data(rows, None)
-            data = InMemoryData(rows, None, ws)
-            fold_data.append((data, ws))
-            var = column_variances(rows, None)
-            for g, idx in enumerate(groups):
-                ok = [i for i in idx if i not in errors and checked(("fold", f, i), ests[i], rows)]
-                if not ok:
-                    continue
-                sizes = [int(ests[i].n_components) for i in ok]
-                chain = sw.new_chain(ests[ok[0]], data, var, sizes, serial, key=("fold", f, g))
-                chain.members = {int(ests[i].n_components): i for i in ok}
-                chain.fold = f
-                chains.append(chain)
-        last = len(splits) - 1
+        warnings.simplefilter("ignore")
+        return [_swept_row(by_index[i], X, splits, refit) for i in range(len(candidates))]
 
-        def after(chain: Any, k: int, fit: Any) -> list:
-            i = chain.members[k]
-            seconds[("cv", i)] = seconds.get(("cv", i), 0.0) + fit.seconds
-            if fit.result is None:
-                errors.setdefault(i, f"{type(fit.error).__name__}: {fit.error}")
-                return []
-            fold_est = clone(base).set_params(**candidates[i])
-            log.local.key = ("fold", chain.fold, i)
-            try:
-                fold_est._check_fit_data(chain.data.X, None, min_samples=max(2, k))
-                fold_est._set_result(chain.data.ws, fit.result)
-                warn_not_converged(fold_est, fit.result.converged)
-            finally:
-                log.local.key = None
-            folds[(chain.fold, i)] = fold_est
-            if chain.fold != last or not refit:
-                return []
-            est = ests[i]
-            reg = est._work_reg(ws_full, var_full)
-            ctype = est._ctype()
-            start = sw.start_in(chain.data.ws, ws_full, fit.result.params)
-            stats = (sw.serial_stats if serial else in_memory_stats)(full_data, ctype)
 
-            def fn() -> Any:
-                from .gaussian._engine import run_em
-
-                return run_em(stats, start, ctype, reg=reg, tol=est.tol, max_iter=est.max_iter,
-                              accelerate=est.acceleration == "squarem")
-
-            def done(res: Any, exc: Any, s: float) -> None:
-                seconds[("fit", i)] = s
-                if exc is not None:
-                    errors.setdefault(i, f"{type(exc).__name__}: {exc}")
-                else:
-                    full_res[i] = res
-
-            return [((1, chain.sizes.index(k), 0, 0), ("full", i), fn, done)]
-
-        sw.sweep(chains, workers, log, after)
-        for chain in chains:  # the fold fits' warnings, after those of the checks
-            for k, i in chain.members.items():
-                log.by_key.setdefault(("fold", chain.fold, i), []).extend(
-                    log.by_key.pop((chain.key, k), []))
-        rows_out: list[dict[str, Any]] = []
-        for i in range(len(candidates)):
-            caught = [m for f in range(len(splits)) for m in log.by_key.get(("fold", f, i), [])]
-            row: dict[str, Any] = {"model": None, "error": None}
-            try:
-                if i in errors:
-                    raise FitError(errors[i])
-                fold_models = [folds[(f, i)] for f in range(len(splits))]
-                fold_lls = [_per_row(m, X_full[test]) for m, (_, test) in
-                            zip(fold_models, splits)]
-                if refit:
-                    full = clone(base).set_params(**candidates[i])
-                    log.local.key = ("full", i)
-                    full._check_fit_data(X_full, None, min_samples=max(2, full.n_components))
-                    full._set_result(ws_full, full_res[i])
-                    warn_not_converged(full, full_res[i].converged)
-                    log.local.key = None
-                    X_train = X_full
-                else:
-                    full, X_train = fold_models[-1], X_full[splits[-1][0]]
-                caught += log.by_key.get(("full", i), [])
-                train_ll = _per_row(full, X_train)
-                if not np.all(np.isfinite(train_ll)) or not all(
-                        np.all(np.isfinite(ll)) for ll in fold_lls):
-                    raise FitError("the fitted model gives non-finite log-likelihoods")
-            except Exception as exc:
-                log.local.key = None
-                msg = str(exc) if isinstance(exc, FitError) and i in errors else \
-                    f"{type(exc).__name__}: {exc}"
-                row["error"] = msg
-                row["fit_time"] = seconds.get(("cv", i), 0.0) + seconds.get(("fit", i), 0.0)
-                row["warning"] = caught[0] if caught else None
-                rows_out.append(row)
-                continue
-            row.update(_row_figures(full, X_train, train_ll, fold_lls,
-                                    [len(test) for _, test in splits], {}, caught,
-                                    fit_time=seconds.get(("fit", i), 0.0),
-                                    cv_time=seconds.get(("cv", i), 0.0)))
-            rows_out.append(row)
-    return rows_out
+def _swept_row(swept: Any, X: np.ndarray, splits: list, refit: bool) -> dict[str, Any]:
+    """The table row of a candidate fitted by a sweep (see :func:`evaluate_candidate`)."""
+    caught = list(swept.warnings)
+    try:
+        if swept.error is not None:
+            raise FitError(swept.error)
+        fold_lls = [_per_row(m, X[test]) for m, (_, test) in zip(swept.folds, splits)]
+        full, X_train = (swept.full, X) if refit else (swept.folds[-1], X[splits[-1][0]])
+        caught += swept.full_warnings
+        train_ll = _per_row(full, X_train)
+        if not np.all(np.isfinite(train_ll)) or not all(
+                np.all(np.isfinite(ll)) for ll in fold_lls):
+            raise FitError("the fitted model gives non-finite log-likelihoods")
+    except Exception as exc:
+        msg = str(exc) if isinstance(exc, FitError) and swept.error is not None else \
+            f"{type(exc).__name__}: {exc}"
+        return {"model": None, "error": msg, "fit_time": swept.cv_seconds + swept.fit_seconds,
+                "warning": caught[0] if caught else None}
+    return {"model": None, "error": None,
+            **_row_figures(full, X_train, train_ll, fold_lls, [len(test) for _, test in splits],
+                           {}, caught, fit_time=swept.fit_seconds, cv_time=swept.cv_seconds)}
 
 
 def choose_index(table: Any, criterion: str, rule: str = "best") -> tuple[int, np.ndarray]:

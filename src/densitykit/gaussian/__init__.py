@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ._sweep import SweptCandidate, can_sweep, sweep_n_components
 from .bayesian import BayesianGaussianMixture
 from .mixture import GaussianMixture
 from .normal import Normal
 
-__all__ = ["BayesianGaussianMixture", "GaussianMixture", "Normal"]
+__all__ = ["BayesianGaussianMixture", "GaussianMixture", "Normal", "SweptCandidate",
+           "can_sweep", "sweep_n_components"]

@@ -15,6 +15,11 @@ in ``n_components``, on one set of rows, faster than one ``fit`` each:
 
 Every candidate is an ordinary fitted model: its figures (BIC, likelihoods) are computed from
 its own parameters. Only the starting points differ from separate ``fit`` calls.
+
+:func:`sweep_n_components` is what :class:`~densitykit.selection.ModelSelector` calls for a
+grid over ``n_components`` (:func:`can_sweep` says when): it fits every candidate on each
+training split and on all the rows and hands back fitted estimators, their warnings and
+their seconds (:class:`SweptCandidate`); the selector scores them for its table.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import heapq
 import math
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -30,9 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from .._parallel import available_cores
+from .._estimator import clone
+from .._parallel import available_cores, blas_single_threaded
 from .._validation import check_random_state
 from ..exceptions import FitError
+from ._base import column_variances, warn_not_converged
 from ._covariance import CovarianceType
 from ._engine import (
     EMResult,
@@ -41,6 +49,7 @@ from ._engine import (
     Workspace,
     block_rows,
     block_stats,
+    has_nan,
     in_memory_stats,
     iter_blocks,
     log_prob_t,
@@ -57,8 +66,10 @@ from ._init import (
     lloyd,
     measure,
 )
+from .mixture import GaussianMixture
 
-__all__ = ["SweepFit", "split_start", "sweep", "sweep_workers"]
+__all__ = ["SweepFit", "SweptCandidate", "can_sweep", "split_start", "sweep",
+           "sweep_n_components", "sweep_workers"]
 
 
 def sweep_workers(n_jobs: int | None) -> tuple[int, bool]:
@@ -192,6 +203,8 @@ class Chain:
     rng: np.random.Generator
     serial: bool
     key: Any = None
+    members: dict[int, int] = field(default_factory=dict)  # size -> the caller's candidate
+    fold: int = 0
     fits: dict[int, SweepFit] = field(default_factory=dict)
     seeds: list[np.ndarray] = field(default_factory=list)
     sub: InMemoryData | None = None
@@ -372,3 +385,201 @@ def new_chain(est, data: InMemoryData, col_var: np.ndarray, sizes: list[int], se
     reg = est._work_reg(data.ws, col_var)
     rng = check_random_state(est.random_state)
     return Chain(data, est._ctype(), reg, sorted(sizes), est, rng, serial, key)
+
+
+# --- a grid over n_components, for ModelSelector --------------------------------------------
+_INIT_KEYS = ("weights_init", "means_init", "precisions_init")
+
+
+@dataclass
+class SweptCandidate:
+    """One candidate of :func:`sweep_n_components`: its model fitted on each training split
+    (``folds``, in order) and, with ``refit``, on all the rows (``full``), or the ``error``
+    (``"Type: message"``) that stopped it; the messages of the warnings its split fits and
+    its full fit raised, and their seconds."""
+
+    folds: list[Any] = field(default_factory=list)
+    full: Any = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    full_warnings: list[str] = field(default_factory=list)
+    cv_seconds: float = 0.0
+    fit_seconds: float = 0.0
+
+
+def can_sweep(estimator: Any, candidates: list[dict[str, Any]], X: np.ndarray) -> bool:
+    """Whether :func:`sweep_n_components` fits these candidates (parameters set on clones of
+    ``estimator``): densitykit's GaussianMixture itself, every candidate naming
+    ``n_components``, with no initial parameters or warm start and options that check, and
+    ``X`` without empty cells."""
+    if type(estimator) is not GaussianMixture or has_nan(X):
+        return False
+    for params in candidates:
+        if "n_components" not in params:
+            return False
+        est = clone(estimator).set_params(**params)
+        if est.warm_start or any(getattr(est, k) is not None for k in _INIT_KEYS):
+            return False
+        try:
+            est._check_em_options()
+            est._ctype()
+        except Exception:
+            return False  # a separate fit reports the error of each candidate
+    return True
+
+
+def sweep_n_components(estimator: Any, groups: list[list[dict[str, Any]]], X: np.ndarray,
+                       trains: list[np.ndarray], *, refit: bool = True,
+                       n_jobs: int | None = None) -> list[list[SweptCandidate]]:
+    """Fit candidates that differ only in ``n_components`` on each training split of ``X``
+    (``trains``: row indices) and, with ``refit``, on all of ``X``, as sweeps.
+
+    ``groups`` holds the candidates' parameters (set on clones of ``estimator``), one list
+    per setting of the other parameters, each of distinct sizes; :func:`can_sweep` must
+    accept them. Per setting and split, every size is fitted from a fresh start (its
+    k-means++ seeds the first of one seeding for all sizes) and, after the first size, from
+    the previous size's solution with components split (:func:`split_start`); the better is
+    kept. The full-data fit of each size starts from its last split's fit. ``n_jobs`` as in
+    :func:`sweep_workers`. Returns one :class:`SweptCandidate` per candidate, as ``groups``.
+    """
+    run = _GridSweep(estimator, groups, trains, refit, n_jobs)
+    with warnings.catch_warnings(), blas_single_threaded():
+        warnings.simplefilter("always")
+        warnings.showwarning = run.log.show
+        run.prepare(X)
+        sweep(run.chains, run.workers, run.log, run.after)
+        out = run.outcomes()
+    return [[out[i] for i in idx] for idx in run.groups]
+
+
+class _GridSweep:
+    """The state of one :func:`sweep_n_components`: candidate ``i`` (in the order of the
+    groups) keeps its warnings under ``("fold", f, i)`` and ``("full", i)``."""
+
+    def __init__(self, estimator: Any, groups: list[list[dict[str, Any]]],
+                 trains: list[np.ndarray], refit: bool, n_jobs: int | None) -> None:
+        self.estimator = estimator
+        self.params = [p for group in groups for p in group]
+        self.ests = [clone(estimator).set_params(**p) for p in self.params]
+        index = iter(range(len(self.params)))
+        self.groups = [[next(index) for _ in group] for group in groups]
+        self.trains, self.refit = trains, refit
+        self.workers, self.serial = sweep_workers(n_jobs)
+        self.log = _WarningLog()
+        self.chains: list[Chain] = []
+        self.folds: dict[tuple[int, int], Any] = {}  # (fold, candidate) -> fitted fold model
+        self.errors: dict[int, str] = {}
+        self.full_res: dict[int, EMResult] = {}
+        self.seconds: dict[tuple[str, int], float] = {}
+
+    def prepare(self, X: np.ndarray) -> None:
+        """The full data and every split's chains (one per group of candidates that check)."""
+        self.X = np.asarray(X, dtype=np.float64)
+        self.ws_full = Workspace.from_data(self.X, None)
+        self.full_data = InMemoryData(self.X, None, self.ws_full) if self.refit else None
+        self.var_full = column_variances(self.X, None)
+        for f, train in enumerate(self.trains):
+            rows = self.X[train]
+            data = InMemoryData(rows, None, Workspace.from_data(rows, None))
+            var = column_variances(rows, None)
+            for g, idx in enumerate(self.groups):
+                ok = [i for i in idx if i not in self.errors and self._checked(f, i, rows)]
+                if not ok:
+                    continue
+                sizes = [int(self.ests[i].n_components) for i in ok]
+                chain = new_chain(self.ests[ok[0]], data, var, sizes, self.serial,
+                                  key=("fold", f, g))
+                chain.members = {int(self.ests[i].n_components): i for i in ok}
+                chain.fold = f
+                self.chains.append(chain)
+
+    def _checked(self, f: int, i: int, rows: np.ndarray) -> bool:
+        """Whether candidate ``i`` accepts the rows of split ``f`` (else its error)."""
+        est = self.ests[i]
+        self.log.local.key = ("fold", f, i)
+        try:
+            est._check_fit_data(rows, None, min_samples=max(2, int(est.n_components)))
+            return True
+        except Exception as exc:
+            self.errors.setdefault(i, f"{type(exc).__name__}: {exc}")
+            return False
+        finally:
+            self.log.local.key = None
+
+    def _fitted(self, key: Any, i: int, X: np.ndarray, ws: Workspace, res: EMResult) -> Any:
+        """Candidate ``i`` with the fitted attributes of ``res`` on rows ``X`` (work space
+        ``ws``), its warnings kept under ``key``."""
+        est = clone(self.estimator).set_params(**self.params[i])
+        self.log.local.key = key
+        try:
+            est._check_fit_data(X, None, min_samples=max(2, int(est.n_components)))
+            est._set_result(ws, res)
+            warn_not_converged(est, res.converged)
+        finally:
+            self.log.local.key = None
+        return est
+
+    def after(self, chain: Chain, k: int, fit: SweepFit) -> list:
+        """A settled size of a split: its fold model and, on the last split, the task of its
+        full-data fit."""
+        i = chain.members[k]
+        self.seconds[("cv", i)] = self.seconds.get(("cv", i), 0.0) + fit.seconds
+        if fit.result is None:
+            self.errors.setdefault(i, f"{type(fit.error).__name__}: {fit.error}")
+            return []
+        self.folds[(chain.fold, i)] = self._fitted(("fold", chain.fold, i), i, chain.data.X,
+                                                   chain.data.ws, fit.result)
+        if chain.fold != len(self.trains) - 1 or not self.refit:
+            return []
+        return [self._full_task(chain, k, i, fit.result)]
+
+    def _full_task(self, chain: Chain, k: int, i: int, res: EMResult) -> tuple:
+        """The task ``(priority, key, fn, done)`` of candidate ``i``'s full-data fit, from
+        its last split's result ``res``."""
+        est = self.ests[i]
+        reg = est._work_reg(self.ws_full, self.var_full)
+        ctype = est._ctype()
+        start = start_in(chain.data.ws, self.ws_full, res.params)
+        stats = (serial_stats if self.serial else in_memory_stats)(self.full_data, ctype)
+
+        def fn() -> EMResult:
+            return run_em(stats, start, ctype, reg=reg, tol=est.tol, max_iter=est.max_iter,
+                          accelerate=est.acceleration == "squarem")
+
+        def done(res: EMResult | None, exc: BaseException | None, s: float) -> None:
+            self.seconds[("fit", i)] = s
+            if exc is not None:
+                self.errors.setdefault(i, f"{type(exc).__name__}: {exc}")
+            else:
+                self.full_res[i] = res
+
+        return (1, chain.sizes.index(k), 0, 0), ("full", i), fn, done
+
+    def outcomes(self) -> list[SweptCandidate]:
+        """Every candidate's outcome, once the sweep has run."""
+        by_key = self.log.by_key
+        for chain in self.chains:  # the fold fits' warnings, after those of the checks
+            for k, i in chain.members.items():
+                by_key.setdefault(("fold", chain.fold, i), []).extend(
+                    by_key.pop((chain.key, k), []))
+        return [self._outcome(i) for i in range(len(self.ests))]
+
+    def _outcome(self, i: int) -> SweptCandidate:
+        """Candidate ``i``'s fold models, full-data model (built here), warnings and time."""
+        by_key = self.log.by_key
+        out = SweptCandidate(
+            warnings=[m for f in range(len(self.trains)) for m in by_key.get(("fold", f, i), [])],
+            cv_seconds=self.seconds.get(("cv", i), 0.0),
+            fit_seconds=self.seconds.get(("fit", i), 0.0))
+        out.error = self.errors.get(i)
+        if out.error is not None:
+            return out
+        out.folds = [self.folds[(f, i)] for f in range(len(self.trains))]
+        if self.refit:
+            try:
+                out.full = self._fitted(("full", i), i, self.X, self.ws_full, self.full_res[i])
+            except Exception as exc:
+                out.error = f"{type(exc).__name__}: {exc}"
+                return out
+        out.full_warnings = by_key.get(("full", i), [])
+        return out
