@@ -114,6 +114,31 @@ def test_help_does_not_import_heavy_modules():
     assert out.strip() == "0 []"
 
 
+def test_number_type_bounds_words_and_messages():
+    import argparse
+
+    from densitykit.cli._common import number
+
+    def refusal(parse, text):
+        with pytest.raises(argparse.ArgumentTypeError) as info:
+            parse(text)
+        return str(info.value)
+
+    count = number(int, low=1, high=5)
+    assert count("1") == 1 and count("5") == 5
+    assert refusal(count, "6") == "must be between 1 and 5, got 6"
+    assert refusal(count, "1.5") == "expected a whole number, got '1.5'"
+    share = number(float, low=0, high=1, exclusive=True, what="a share")
+    assert share("0.5") == 0.5
+    assert refusal(share, "1") == "must be between 0 and 1 (exclusive), got 1.0"
+    assert refusal(share, "nan") == "must be between 0 and 1 (exclusive), got nan"
+    assert refusal(share, "x") == "expected a share, got 'x'"
+    positive = number(float, low=0.0, words={"auto"}, refuse="{text!r} is not {bounds}")
+    assert positive("auto") == "auto" and positive("0") == 0.0
+    assert refusal(positive, "inf") == "'inf' is not at least 0"  # floats must be finite
+    assert refusal(positive, "-1e-9") == "'-1e-9' is not at least 0"
+
+
 # --- fit ---------------------------------------------------------------------------
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,27 +56,76 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
+def number(kind: type = int, *, low: float | None = None, high: float | None = None,
+           exclusive: bool = False, words: Collection[str] = (), what: str | None = None,
+           refuse: str = "must be {bounds}, got {value}") -> Callable[[str], Any]:
+    """An argparse type: a ``kind`` number (int or float) from ``low`` to ``high``, or one of
+    ``words``, returned as given.
+
+    A bound left None is no bound; ``exclusive`` leaves out the bounds themselves; a float
+    must also be finite. Text that is no ``kind`` number is refused with "expected {what},
+    got 'text'" (``what`` defaults to 'a whole number' for int, 'a number' for float); a
+    number outside the bounds with ``refuse``, a template of ``{bounds}`` ('between 0 and 1',
+    'at least 1', ...), ``{value}`` (the number), ``{text}`` (as given) and ``{what}``.
+    """
+    what = what or ("a whole number" if kind is int else "a number")
+    bounds = _bounds(low, high, exclusive)
+
+    def parse(text: str) -> Any:
+        if text in words:
+            return text
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        inside = (value == value and abs(value) != math.inf
+                  and (low is None or (low < value if exclusive else low <= value))
+                  and (high is None or (value < high if exclusive else value <= high)))
+        if not inside:
+            raise argparse.ArgumentTypeError(refuse.format(bounds=bounds, value=value,
+                                                           text=text, what=what))
+        return value
+
+    return parse
+
+
+def _bounds(low: float | None, high: float | None, exclusive: bool) -> str:
+    """'between 0 and 1 (exclusive)', 'at least 1', 'at most 5' ...: the words of a range."""
+    def show(bound: float) -> str:
+        return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+    if low is not None and high is not None:
+        return f"between {show(low)} and {show(high)}" + (" (exclusive)" if exclusive else "")
+    if low is not None:
+        return f"{'above' if exclusive else 'at least'} {show(low)}"
+    if high is not None:
+        return f"{'below' if exclusive else 'at most'} {show(high)}"
+    return "finite"
+
+
 #: the largest seed numpy and scikit-learn accept
 MAX_SEED = 2**32 - 1
+#: argparse type for --seed: a whole number from 0 to 2**32 - 1
+seed_value = number(int, low=0, high=MAX_SEED)
+#: argparse type: a whole number >= 1
+positive_int = number(int, low=1)
+_ROWS = "the number of rows must be {bounds}, got {value}"
+#: argparse type for a number of rows: a whole number >= 1
+row_count = number(int, low=1, what="a whole number of rows", refuse=_ROWS)
+#: argparse type: a number of rows, or 'auto'
+rows_or_auto = number(int, low=1, words={"auto"}, what="a whole number of rows", refuse=_ROWS)
+_whole_number = number(int)
 
 
-def seed_value(text: str) -> int:
-    """argparse type for --seed: a whole number from 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SEED}, got {value}")
-    return value
+def share(low: float = 0.0, high: float = 1.0) -> Callable[[str], float]:
+    """argparse type: a share of rows in ``[low, high]`` (the open interval when 0 and 1)."""
+    return number(float, low=low, high=high, exclusive=(low, high) == (0.0, 1.0),
+                  what="a share like 0.2")
 
 
 def n_jobs_value(text: str) -> int:
     """argparse type for --n-jobs: 1 or more jobs, or -1 for every core (-2: all but one)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _whole_number(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must not be 0: give 1 or more jobs, or -1 for every "
                                          "core")
@@ -161,35 +211,6 @@ def recover_table_argument(args: argparse.Namespace, usage: str) -> None:
             args.table = Path(files[0])
             return
     raise UsageError(f"the table file is missing: {usage}")
-
-
-def share(low: float = 0.0, high: float = 1.0) -> Callable[[str], float]:
-    """argparse type: a share of rows in ``[low, high]`` (the open interval when 0 and 1)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a share like 0.2, got {text!r}") from None
-        inside = low < value < high if (low, high) == (0.0, 1.0) else low <= value <= high
-        if not inside:
-            bounds = ("between 0 and 1 (exclusive)" if (low, high) == (0.0, 1.0)
-                      else f"between {low:g} and {high:g}")
-            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
-        return value
-
-    return parse
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def parse_int_list(text: str) -> list[int]:
@@ -311,17 +332,6 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def row_count(text: str) -> int:
-    """argparse type for a number of rows: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"the number of rows must be at least 1, got {value}")
-    return value
 
 
 # --- messages and progress ----------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import CommandError, UsageError, info, n_jobs_value, parse_int_list
+from ._common import CommandError, UsageError, info, n_jobs_value, number, parse_int_list
 
 #: --model value -> what it is
 MODEL_KINDS = {
@@ -80,30 +80,22 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
     parser.set_defaults(_default_components=default_components)
 
 
-def _reg_covar(text: str) -> float | str:
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {text!r}") \
-            from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'auto', got {text!r}")
-    return value
+#: argparse type for --reg-covar: a number >= 0, or 'auto'
+_reg_covar = number(float, low=0.0, words={"auto"}, what="a number >= 0 or 'auto'",
+                    refuse="expected {what}, got {text!r}")
+_LATENT_DIMS = "expected a whole count >= 1 or a fraction in (0, 1); got {text!r}"
+_above_zero = number(float, low=0.0, exclusive=True, what="a count or a fraction",
+                     refuse=_LATENT_DIMS)
 
 
 def _latent_dims(text: str) -> int | float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a count or a fraction, got {text!r}") from None
-    if 0 < value < 1:
+    """argparse type for --latent-dims: a fraction in (0, 1), or a whole count >= 1."""
+    value = _above_zero(text)
+    if value < 1:
         return value
-    if value >= 1 and value == int(value):
+    if value.is_integer():
         return int(value)
-    raise argparse.ArgumentTypeError(f"expected a whole count >= 1 or a fraction in (0, 1); "
-                                     f"got {text!r}")
+    raise argparse.ArgumentTypeError(_LATENT_DIMS.format(text=text))
 
 
 def _bandwidth(text: str | None) -> Any:

@@ -20,7 +20,7 @@ from ._common import (
     recover_table_argument,
     relay_warnings,
     resolve_seed,
-    row_count,
+    rows_or_auto,
 )
 from ._models import (
     add_model_options,
@@ -41,16 +41,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
     add_seed(parser)
     parser.add_argument(
-        "--chunksize", type=_chunksize, default=None, metavar="ROWS|auto",
+        "--chunksize", type=rows_or_auto, default=None, metavar="ROWS|auto",
         help="stream the file in chunks of ROWS rows ('auto': about 32 MB each), re-read at "
         "every EM iteration, for files larger than memory: peak memory follows ROWS, not the "
         "file (CSV, TSV or Parquet of clean numbers; gmm or normal with one candidate; "
         "--transform standardize or none)",
     )
-
-
-def _chunksize(text: str) -> int | str:
-    return text if text == "auto" else row_count(text)
 
 
 def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple[object, object]:
