@@ -213,6 +213,20 @@ def recover_table_argument(args: argparse.Namespace, usage: str) -> None:
     raise UsageError(f"the table file is missing: {usage}")
 
 
+def recover_model_argument(args: argparse.Namespace, usage: str) -> None:
+    """Find MODEL when --given swallowed it: ``densitykit sample --given a=1 plant.dkm``.
+
+    The one value without '=' is taken back as the model file.
+    """
+    if args.model is not None:
+        return
+    files = [g for g in args.given or [] if "=" not in g]
+    if len(files) != 1:
+        raise UsageError(f"the model file is missing: {usage}")
+    args.given.remove(files[0])
+    args.model = Path(files[0])
+
+
 def parse_int_list(text: str) -> list[int]:
     """'3' -> [3]; '1-10' -> [1..10]; '1,2,5' or '1-3,8' -> the union, sorted."""
     out: set[int] = set()
@@ -484,13 +498,15 @@ def publish_all(outputs: dict[Path, Callable[[Path], Any]]) -> None:
 
 
 def read_input_table(args: argparse.Namespace, path: Path, *, columns: Any = None,
-                     exclude: Any = None, show_report: bool = True) -> Any:
-    """Read and clean ``path`` with the table options of ``args``; print the report."""
+                     exclude: Any = None, show_report: bool = True, **options: Any) -> Any:
+    """Read and clean ``path`` with the table options of ``args`` (and ``options`` of
+    :func:`densitykit.data.read_table`); print the report."""
     from ..data import read_table
 
     check_input(path, "table")
     with progress(args, f"Reading {path.name}"):
-        table = read_table(path, **table_options(args, columns=columns, exclude=exclude))
+        table = read_table(path, **table_options(args, columns=columns, exclude=exclude),
+                           **options)
     if show_report:
         info(args, table.report.to_text())
     return table
@@ -502,6 +518,56 @@ def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
 
     check_input(path, "model file")
     return load(path, return_metadata=True)
+
+
+# --- the prologue of a command: its inputs, its output, its model -------------------
+
+
+def open_table(args: argparse.Namespace, usage: str) -> Path:
+    """TABLE, taken back from a greedy --columns or --exclude if need be; it must exist."""
+    recover_table_argument(args, usage)
+    return check_input(args.table, "table")
+
+
+def output_path(args: argparse.Namespace, default: Path, inputs: Sequence[Path] = (), *,
+                table: bool = False) -> Path:
+    """-o, or ``default``, refused as :func:`check_output` says; with ``table``, a table
+    whose format --out-format or the extension gives."""
+    return check_output(args.output or default, inputs=inputs, force=args.force,
+                        table_format=getattr(args, "out_format", None) if table else False)
+
+
+def open_model(args: argparse.Namespace, tag: str,
+               table: Path | None = None) -> tuple[Any, dict[str, Any], Path]:
+    """The prologue of the commands that read MODEL (and a ``table``) and write a table.
+
+    The output is -o, or the name of ``table`` (else of MODEL) with ``tag`` and .csv. With
+    a ``table``, both inputs must exist before the output is checked; the model file is
+    read last. Returns (model, metadata, output).
+    """
+    inputs = [args.model]
+    if table is not None:
+        inputs = [check_input(args.model, "model file"), check_input(table, "table")]
+    output = output_path(args, derived_path(inputs[-1], ".csv", tag), inputs, table=True)
+    model, meta = load_model(args.model)
+    return model, meta, output
+
+
+def read_model_columns(args: argparse.Namespace, path: Path, columns: Sequence[str] | None,
+                       advice: str = "") -> tuple[Any, list[Any]]:
+    """Read and clean the model's ``columns`` of the table at ``path`` (None: every column).
+
+    A table that lacks some of them is refused first, in one line naming them and then
+    ``advice``. Returns the table and the names of every column in the file.
+    """
+    from ..data import read_raw
+
+    available = list(read_raw(path, **raw_options(args)).columns)
+    missing = [c for c in columns or () if c not in available]
+    if missing:
+        raise CommandError(f"{path} lacks {len(missing)} of the model's columns, e.g. "
+                           f"{missing[:3]}{advice}")
+    return read_input_table(args, path, columns=columns), available
 
 
 def model_columns(model: Any) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     MODEL_SUFFIX,
@@ -11,16 +12,16 @@ from ._common import (
     add_output,
     add_seed,
     add_table_options,
-    check_input,
-    check_output,
     common_options,
     derived_path,
     info,
-    load_model,
+    open_model,
+    open_table,
+    output_path,
     progress,
     raw_options,
     read_input_table,
-    recover_table_argument,
+    read_model_columns,
     resolve_seed,
     share,
     write_frame,
@@ -87,20 +88,10 @@ def _fit(args: argparse.Namespace) -> int:
     from ..persist import save
     from ..preprocess import TableModel
 
-    recover_table_argument(args, "densitykit classify fit TABLE --target COLUMN [options]")
-    source = check_input(args.table, "table")
-    output = check_output(args.output or derived_path(source, MODEL_SUFFIX, "-classifier"),
-                          inputs=[source], force=args.force)
+    source = open_table(args, "densitykit classify fit TABLE --target COLUMN [options]")
+    output = output_path(args, derived_path(source, MODEL_SUFFIX, "-classifier"), [source])
     seed = resolve_seed(args)
-    y_all = _labels(args, source, args.target, slice(None))
-    table = read_input_table(args, source, exclude=[*(args.exclude or []), args.target])
-    y = y_all.iloc[table.rows]
-    known = y.notna().to_numpy() & (y.astype(str).str.strip() != "").to_numpy()
-    if not known.all():
-        info(args, f"dropped {int((~known).sum())} row(s) with no label in {args.target!r}")
-    X, y = table.data[known], y[known].to_numpy()
-    if y.dtype == object:
-        y = y.astype(str)
+    X, y, table = _labelled_rows(args, source)
     density, _ = build_density(args, seed)
     classes, counts = np.unique(y, return_counts=True)
     priors = None if args.priors == "fitted" else np.full(len(classes), 1 / len(classes))
@@ -109,16 +100,7 @@ def _fit(args: argparse.Namespace) -> int:
                    round_integers=not args.no_round),
         priors=priors,
     )
-    held_out = ""
-    if args.test_size is not None:
-        from sklearn.base import clone
-        from sklearn.model_selection import train_test_split
-
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size,
-                                                  random_state=seed)
-        with progress(args, "Fitting on the training split"):
-            test_acc = float(np.mean(clone(model).fit(X_tr, y_tr).predict(X_te) == y_te))
-        held_out = f"; accuracy {test_acc:.4f} on {len(y_te)} held-out rows"
+    held_out = "" if args.test_size is None else _held_out(args, model, X, y, seed)
     with progress(args, f"Fitting {len(classes)} class densities"):
         model.fit(X, y)
         accuracy = float(np.mean(model.predict(X) == y))
@@ -133,28 +115,43 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, Any]:
+    """The clean rows of the table that have a label: (features, labels, table)."""
+    y_all = _labels(args, source, args.target, slice(None))
+    table = read_input_table(args, source, exclude=[*(args.exclude or []), args.target])
+    y = y_all.iloc[table.rows]
+    known = y.notna().to_numpy() & (y.astype(str).str.strip() != "").to_numpy()
+    if not known.all():
+        info(args, f"dropped {int((~known).sum())} row(s) with no label in {args.target!r}")
+    X, y = table.data[known], y[known].to_numpy()
+    if y.dtype == object:
+        y = y.astype(str)
+    return X, y, table
+
+
+def _held_out(args: argparse.Namespace, model: Any, X: Any, y: Any, seed: int) -> str:
+    """--test-size: the accuracy of a copy of ``model`` fitted on the other rows."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size,
+                                              random_state=seed)
+    with progress(args, "Fitting on the training split"):
+        test_acc = float(np.mean(clone(model).fit(X_tr, y_tr).predict(X_te) == y_te))
+    return f"; accuracy {test_acc:.4f} on {len(y_te)} held-out rows"
+
+
 def _predict(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    model_path = check_input(args.model, "model file")
-    table_path = check_input(args.table, "table")
-    output = args.output or derived_path(table_path, ".csv", "-predictions")
-    check_output(output, inputs=[model_path, table_path], force=args.force,
-                 table_format=args.out_format)
-    model, meta = load_model(model_path)
+    model, meta, output = open_model(args, "-predictions", args.table)
     if not hasattr(model, "predict_proba"):
-        raise CommandError(f"{model_path} holds a {type(model).__name__}, not a classifier; "
+        raise CommandError(f"{args.model} holds a {type(model).__name__}, not a classifier; "
                            "make one with 'densitykit classify fit'")
     columns = list(meta.get("columns") or [])
-    from ..data import read_raw
-
-    available = list(read_raw(table_path, **raw_options(args)).columns)
-    missing = [c for c in columns if c not in available]
-    if missing:
-        raise CommandError(f"{table_path} lacks {len(missing)} of the model's columns, e.g. "
-                           f"{missing[:3]}")
-    table = read_input_table(args, table_path, columns=columns or None)
+    table, available = read_model_columns(args, args.table, columns or None)
     X = table.data[columns] if columns else table.data
     with progress(args, f"Classifying {len(X)} rows"):
         proba = model.predict_proba(X)
@@ -167,7 +164,7 @@ def _predict(args: argparse.Namespace) -> int:
     summary = f"{output}: {len(out)} rows classified"
     target = meta.get("target")
     if target is not None and target in available:
-        truth = _labels(args, table_path, target, table.rows).to_numpy()
+        truth = _labels(args, args.table, target, table.rows).to_numpy()
         truth = truth.astype(str) if truth.dtype == object else truth
         ok = pd.notna(truth)
         acc = float(np.mean(pred[ok].astype(str) == truth[ok].astype(str)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_output, check_output, write_frame
+from ._common import add_output, output_path, write_frame
 
 HELP = "write a bundled example table (the Dow process data or the digits) to a file"
 
@@ -33,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..datasets import load_digits, load_dow
 
-    output = check_output(args.output or Path(f"{args.name}.csv"), force=args.force,
-                          table_format=args.out_format)
+    output = output_path(args, Path(f"{args.name}.csv"), table=True)
     if args.name == "dow":
         frame = load_dow(raw=True)
     else:

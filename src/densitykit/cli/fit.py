@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     MODEL_SUFFIX,
@@ -11,13 +12,12 @@ from ._common import (
     add_output,
     add_seed,
     add_table_options,
-    check_input,
-    check_output,
     derived_path,
     info,
+    open_table,
+    output_path,
     progress,
     read_input_table,
-    recover_table_argument,
     relay_warnings,
     resolve_seed,
     rows_or_auto,
@@ -69,10 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..persist import save
 
-    recover_table_argument(args, "densitykit fit TABLE [options]")
-    source = check_input(args.table, "table")
-    output = check_output(args.output or derived_path(source, MODEL_SUFFIX),
-                          inputs=[source], force=args.force)
+    source = open_table(args, "densitykit fit TABLE [options]")
+    output = output_path(args, derived_path(source, MODEL_SUFFIX), [source])
     seed = resolve_seed(args)
     if args.chunksize is not None:
         return run_streamed(args, source, output, seed)
@@ -103,11 +101,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int) -> int:
-    """``fit --chunksize``: fit chunk by chunk, never holding the whole table."""
-    from ..data import TEXT_SEPARATORS, format_of
-    from ..persist import save
-    from ..scale.stream import STREAMED_FORMATS, fit_table_stream, score_file
+def _streamed_density(args: argparse.Namespace, source: Path, seed: int) -> tuple[Any, str]:
+    """The density ``fit --chunksize`` fits, and the file's format; the options that need
+    the whole table in memory are refused."""
+    from ..data import format_of
+    from ..scale.stream import STREAMED_FORMATS
 
     if args.model not in ("gmm", "normal"):
         raise UsageError(f"--chunksize fits --model gmm or normal, not {args.model}")
@@ -123,10 +121,20 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
     if is_selection:
         raise UsageError("--chunksize fits one candidate: give a single --components and "
                          "--covariance-type (compare candidates on a sample of the rows)")
-    chunksize = None if args.chunksize == "auto" else args.chunksize
     if args.decimal == ",":
         raise UsageError("--chunksize reads numbers with a decimal point; leave out --decimal "
                          "or --chunksize")
+    return density, fmt
+
+
+def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int) -> int:
+    """``fit --chunksize``: fit chunk by chunk, never holding the whole table."""
+    from ..data import TEXT_SEPARATORS
+    from ..persist import save
+    from ..scale.stream import fit_table_stream, score_file
+
+    density, fmt = _streamed_density(args, source, seed)
+    chunksize = None if args.chunksize == "auto" else args.chunksize
     sep = args.sep or TEXT_SEPARATORS.get(fmt)
 
     def step(it: int, loglik: float) -> None:

@@ -17,17 +17,15 @@ from ._common import (
     add_output,
     add_seed,
     add_table_options,
-    check_input,
     check_output,
-    info,
+    open_table,
     parse_int_list,
     positive_int,
     progress,
     publish_all,
-    recover_table_argument,
+    read_input_table,
     resolve_seed,
     strip_suffixes,
-    table_options,
     write_frame,
 )
 
@@ -71,18 +69,12 @@ def _outputs(args: argparse.Namespace, source: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import read_table
     from ..impute import impute_table
 
-    recover_table_argument(args, "densitykit impute TABLE [-o completed.csv] [options]")
-    source = check_input(args.table, "table")
+    source = open_table(args, "densitykit impute TABLE [-o completed.csv] [options]")
     paths = _outputs(args, source)
     seed = resolve_seed(args)
-    options = {**table_options(args), "kinds": "mixed", "index": None}
-    with progress(args, f"Reading {source.name}"):
-        table = read_table(source, **options)
-    info(args, table.report.to_text())
-    data = table.data
+    data = read_input_table(args, source, kinds="mixed", index=None).data
     n_empty = int(data.select_dtypes("number").isna().sum().sum())
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     CommandError,
@@ -18,10 +19,10 @@ from ._common import (
     add_table_options,
     atomic_write,
     check_input,
-    check_output,
     derived_path,
     info,
     load_model,
+    output_path,
     progress,
     read_input_table,
     require_plotting,
@@ -48,24 +49,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..data import read_table
     from ..report import write_report
-    from ..synth import Synthesizer
 
     if args.real is None or args.synthetic is None:
         raise UsageError("densitykit report REAL SYNTH [--model FILE]: both tables are needed")
     real_path = check_input(args.real, "real table")
     synth_path = check_input(args.synthetic, "synthetic table")
     inputs = [real_path, synth_path] + ([args.model_file] if args.model_file else [])
-    output = check_output(args.output or derived_path(synth_path, ".html", "-report"),
-                          inputs=inputs, force=args.force)
+    output = output_path(args, derived_path(synth_path, ".html", "-report"), inputs)
     require_plotting("the report")
-    model = None
-    if args.model_file is not None:
-        model = load_model(args.model_file)[0]
-        if not isinstance(model, Synthesizer):
-            raise CommandError(
-                f"{args.model_file} holds a {type(model).__name__}, not a synthetic-data model; "
-                "give the .dkm that 'densitykit synth' wrote, or leave out --model to compare "
-                "the two tables alone")
+    model = None if args.model_file is None else _synthesizer(args.model_file)
     columns = model.columns_ if model is not None else None
     with progress(args, f"Reading {synth_path.name}"):
         synth = read_table(synth_path, columns=columns, index=False, policy="keep",
@@ -87,3 +79,16 @@ def run(args: argparse.Namespace) -> int:
                 random_state=args.seed))
     print(f"{output}: report on {len(synth):,} synthetic rows x {synth.shape[1]} columns")
     return 0
+
+
+def _synthesizer(path: Path) -> Any:
+    """The synthetic-data model in the file at ``path`` (from 'densitykit synth')."""
+    from ..synth import Synthesizer
+
+    model = load_model(path)[0]
+    if not isinstance(model, Synthesizer):
+        raise CommandError(
+            f"{path} holds a {type(model).__name__}, not a synthetic-data model; "
+            "give the .dkm that 'densitykit synth' wrote, or leave out --model to compare "
+            "the two tables alone")
+    return model

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     UsageError,
     add_output,
     add_seed,
-    check_output,
-    derived_path,
     info,
-    load_model,
     model_columns,
+    open_model,
     parse_given,
     progress,
+    recover_model_argument,
     relay_warnings,
     resolve_seed,
     row_count,
@@ -62,30 +62,39 @@ def _conditional(model: object, given: dict[str, float]) -> object:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
+
+    from ..synth import Synthesizer
+
+    recover_model_argument(args, "densitykit sample MODEL [options]")
+    given = parse_given(args.given)
+    model, meta, output = open_model(args, "-samples")
+    n = args.n_samples or int(meta.get("n_rows") or 1000)
+    seed = resolve_seed(args)
+    columns = model_columns(model)
+    if given and len(given) >= len(columns):
+        raise UsageError("--given fixes every column; leave at least one to draw")
+    if isinstance(model, Synthesizer):
+        n = args.n_samples or model.n_rows_in_
+    rows = _draw(args, model, columns, given, n, seed)
+    write_frame(args, rows, output)
+    what = f" given {', '.join(f'{k}={v:g}' for k, v in given.items())}" if given else ""
+    numbers = rows.select_dtypes("number")
+    info(args, f"mean of drawn rows: {np.round(numbers.mean().to_numpy()[:6], 4).tolist()}"
+               f"{' ...' if numbers.shape[1] > 6 else ''}")
+    print(f"{output}: {n} rows x {rows.shape[1]} columns{what}")
+    return 0
+
+
+def _draw(args: argparse.Namespace, model: object, columns: list[str],
+          given: dict[str, float], n: int, seed: int) -> Any:
+    """``n`` rows from the model (given ``given``), as a frame of its ``columns``."""
     import pandas as pd
 
     from ..data import OutsideRangeWarning
     from ..density import draw_rows
     from ..synth import Synthesizer
 
-    if args.model is None:  # '--given a=1 model.dkm': the greedy option took the file
-        files = [g for g in args.given or [] if "=" not in g]
-        if len(files) != 1:
-            raise UsageError("the model file is missing: densitykit sample MODEL [options]")
-        args.given.remove(files[0])
-        args.model = Path(files[0])
-    given = parse_given(args.given)
-    output = args.output or derived_path(args.model, ".csv", "-samples")
-    check_output(output, inputs=[args.model], force=args.force, table_format=args.out_format)
-    model, meta = load_model(args.model)
-    n = args.n_samples or int(meta.get("n_rows") or 1000)
-    seed = resolve_seed(args)
-    columns = model_columns(model)
-    if given and len(given) >= len(columns):
-        raise UsageError("--given fixes every column; leave at least one to draw")
     synth = isinstance(model, Synthesizer)
-    if synth:
-        n = args.n_samples or model.n_rows_in_
     with relay_warnings(args, OutsideRangeWarning):
         target = model if synth or not given else _conditional(model, given)
         with progress(args, f"Drawing {n} rows"):
@@ -98,11 +107,4 @@ def run(args: argparse.Namespace) -> int:
                                     columns=[c for c in columns if c not in given])
     for name, value in given.items():
         rows[name] = value
-    rows = rows[[c for c in columns if c in rows.columns]]
-    write_frame(args, rows, output)
-    what = f" given {', '.join(f'{k}={v:g}' for k, v in given.items())}" if given else ""
-    numbers = rows.select_dtypes("number")
-    info(args, f"mean of drawn rows: {np.round(numbers.mean().to_numpy()[:6], 4).tolist()}"
-               f"{' ...' if numbers.shape[1] > 6 else ''}")
-    print(f"{output}: {n} rows x {rows.shape[1]} columns{what}")
-    return 0
+    return rows[[c for c in columns if c in rows.columns]]

@@ -6,18 +6,13 @@ import argparse
 from pathlib import Path
 
 from ._common import (
-    CommandError,
     add_output,
     add_table_options,
-    check_input,
-    check_output,
-    derived_path,
     info,
-    load_model,
     model_columns,
+    open_model,
     progress,
-    raw_options,
-    read_input_table,
+    read_model_columns,
     share,
     write_frame,
 )
@@ -43,23 +38,10 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    model_path = check_input(args.model, "model file")
-    table_path = check_input(args.table, "table")
-    output = args.output or derived_path(table_path, ".csv", "-scores")
-    check_output(output, inputs=[model_path, table_path], force=args.force,
-                 table_format=args.out_format)
-    model, meta = load_model(model_path)
+    model, meta, output = open_model(args, "-scores", args.table)
     columns = model_columns(model)
-    from ..data import read_raw
-
-    available = list(read_raw(table_path, **raw_options(args)).columns)
-    missing = [c for c in columns if c not in available]
-    if missing:
-        raise CommandError(
-            f"{table_path} lacks {len(missing)} of the model's columns, e.g. {missing[:3]}; "
-            "score a table with the columns the model was fitted on"
-        )
-    table = read_input_table(args, table_path, columns=columns)
+    advice = "; score a table with the columns the model was fitted on"
+    table, _ = read_model_columns(args, args.table, columns, advice)
     with progress(args, f"Scoring {len(table.data)} rows"):
         loglik = model.score_samples(table.data[columns])
     train = meta.get("train_loglik")

@@ -11,13 +11,12 @@ from ._common import (
     add_seed,
     add_table_options,
     atomic_write,
-    check_input,
     check_output,
     derived_path,
     info,
+    open_table,
     progress,
     read_input_table,
-    recover_table_argument,
     resolve_seed,
 )
 from ._models import (
@@ -64,14 +63,9 @@ def _save_plot(args: argparse.Namespace, selector: object, path: Path) -> None:
         plt.close(fig)
 
 
-def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from ..persist import save
-    from ..preprocess import TableModel
-
-    recover_table_argument(args, "densitykit select TABLE [options]")
-    source = check_input(args.table, "table")
+def _check_outputs(args: argparse.Namespace, source: Path) -> Path | None:
+    """Check --plot, --results and --output, which must name different files; return the
+    plot's path (None with --no-plot)."""
     plot = None if args.no_plot else (args.plot or derived_path(source, ".png", "-selection"))
     named = {"--plot": plot, "--results": args.results, "--output": args.output}
     outputs = {k: p for k, p in named.items() if p is not None}
@@ -82,9 +76,19 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{seen[key]} and {option} both name {path}; give each output its "
                              "own file")
         seen[key] = option
-    outputs = list(outputs.values())
-    for path in outputs:
+    for path in outputs.values():
         check_output(path, inputs=[source], force=args.force)
+    return plot
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..persist import save
+    from ..preprocess import TableModel
+
+    source = open_table(args, "densitykit select TABLE [options]")
+    plot = _check_outputs(args, source)
     seed = resolve_seed(args)
     table = read_input_table(args, source)
     density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data),

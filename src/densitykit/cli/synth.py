@@ -10,22 +10,23 @@ the test rows). All three appear together at the end, or none does.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     MODEL_SUFFIX,
     UsageError,
     add_seed,
     add_table_options,
-    check_input,
     check_output,
     derived_path,
     info,
+    open_table,
     parse_given,
     parse_int_list,
     progress,
     publish_all,
-    recover_table_argument,
     relay_warnings,
     require_plotting,
     resolve_seed,
@@ -90,8 +91,7 @@ def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path |
     outs = [p for p in (rows, model, report) if p is not None]
     if len({p.resolve() for p in outs}) != len(outs):
         raise UsageError("the rows, model file and report must go to different files")
-    check_output(rows, inputs=[source], force=args.force,
-                 table_format=args.out_format if args.out_format else None)
+    check_output(rows, inputs=[source], force=args.force, table_format=args.out_format)
     check_output(model, inputs=[source], force=args.force)
     if report is not None:
         check_output(report, inputs=[source], force=args.force)
@@ -99,22 +99,45 @@ def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path |
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import OutsideRangeWarning
     from ..persist import save
-    from ..synth import Synthesizer
 
-    recover_table_argument(args, "densitykit synth TABLE [options]")
-    source = check_input(args.table, "table")
+    source = open_table(args, "densitykit synth TABLE [options]")
     given = parse_given(args.given)
-    family = args.model
-    if given:
-        if family == "kde":
-            raise UsageError("--given needs a Gaussian mixture; use --model gmm or auto")
-        family = "gmm"
+    family = _family(args.model, given)
     rows_path, model_path, report_path = _outputs(args, source)
     if report_path is not None:
         require_plotting("the report")
     seed = resolve_seed(args)
+    synth, synthetic = _fit_and_sample(args, source, family, given, seed)
+    meta = _metadata(args, source, synth, seed)
+    outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False),
+               model_path: lambda tmp: save(synth, tmp, metadata=meta)}
+    if report_path is not None:
+        outputs[report_path] = _report_writer(args, synth, synthetic, seed)
+    with progress(args, "Writing the outputs"):
+        publish_all(outputs)
+    print(f"{rows_path}: {len(synthetic):,} synthetic rows x {len(synth.columns_)} columns")
+    print(f"{model_path}: {synth.describe()}")
+    if report_path is not None:
+        print(f"{report_path}: report (figures measured on {synth.n_test_:,} test rows)")
+    return 0
+
+
+def _family(model: str, given: dict[str, float]) -> str:
+    """The --model family; --given needs a Gaussian mixture."""
+    if not given:
+        return model
+    if model == "kde":
+        raise UsageError("--given needs a Gaussian mixture; use --model gmm or auto")
+    return "gmm"
+
+
+def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
+                    given: dict[str, float], seed: int) -> tuple[Any, Any]:
+    """Fit the Synthesizer on the table and draw the rows: (synthesizer, rows)."""
+    from ..data import OutsideRangeWarning
+    from ..synth import Synthesizer
+
     synth = Synthesizer(family, n_components=args.components, criterion=args.criterion,
                         test_size=args.holdout, target=args.target, random_state=seed)
     with progress(args, "Choosing the model"):
@@ -124,23 +147,17 @@ def run(args: argparse.Namespace) -> int:
     n = args.n_samples or synth.n_rows_in_
     with relay_warnings(args, OutsideRangeWarning), progress(args, f"Sampling {n:,} rows"):
         synthetic = synth.sample(n, random_state=seed, given=given or None)
-    meta = _metadata(args, source, synth, seed)
-    outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False),
-               model_path: lambda tmp: save(synth, tmp, metadata=meta)}
-    if report_path is not None:
-        with progress(args, "Evaluating the synthetic rows"):
-            ev = synth.evaluate(synthetic=synthetic, random_state=seed)
-        outputs[report_path] = lambda tmp: synth.report(tmp, synthetic=synthetic, evaluation=ev,
-                                                       random_state=seed)
-        for v in ev.verdicts():
-            info(args, f"  {v.level:>4}  {v.metric}: {v.value}")
-    with progress(args, "Writing the outputs"):
-        publish_all(outputs)
-    print(f"{rows_path}: {n:,} synthetic rows x {len(synth.columns_)} columns")
-    print(f"{model_path}: {synth.describe()}")
-    if report_path is not None:
-        print(f"{report_path}: report (figures measured on {synth.n_test_:,} test rows)")
-    return 0
+    return synth, synthetic
+
+
+def _report_writer(args: argparse.Namespace, synth: Any, synthetic: Any,
+                   seed: int) -> Callable[[Path], Any]:
+    """Evaluate the synthetic rows (one line per verdict) and return the report's writer."""
+    with progress(args, "Evaluating the synthetic rows"):
+        ev = synth.evaluate(synthetic=synthetic, random_state=seed)
+    for v in ev.verdicts():
+        info(args, f"  {v.level:>4}  {v.metric}: {v.value}")
+    return lambda tmp: synth.report(tmp, synthetic=synthetic, evaluation=ev, random_state=seed)
 
 
 def _metadata(args: argparse.Namespace, source: Path, synth: object, seed: int) -> dict:
