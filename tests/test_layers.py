@@ -46,12 +46,6 @@ KNOWN_FOREIGN_CALLS = {
     ("persist.py", "_from_legacy"):
         "the model-file protocol: a file written before Synthesizer existed is read into "
         "one by the class itself",
-    ("report/__init__.py", "_subsample_frame"):
-        "the report draws the rows the fidelity metrics saw, with evaluate's own helper",
-    ("report/__init__.py", "_as_table"):
-        "the report aligns the tables as the fidelity metrics do, with evaluate's helper",
-    ("report/__init__.py", "_aligned"):
-        "the report aligns the tables as the fidelity metrics do, with evaluate's helper",
 }
 
 

@@ -97,14 +97,14 @@ from ._metrics import (
 from ._result import _THRESHOLDS, Evaluation, Verdict, _level
 from ._table import (
     KINDS,
-    _aligned,
-    _as_table,
     _subsample,
-    _subsample_frame,
+    aligned,
+    as_table,
     column_kind,
     column_kinds,
     empty_shares,
     metric_matrix,
+    subsample_frame,
 )
 
 __all__ = [
@@ -196,8 +196,8 @@ def evaluate(real: Any, synthetic: Any, *, holdout: Any = None, model: Any = Non
     rng = check_random_state(random_state)
     real, synthetic, held = _tables(real, synthetic, holdout)
     ref = real if held is None else held
-    ref_s = _subsample_frame(ref, max_rows, rng)
-    syn_s = _subsample_frame(synthetic, max_rows, rng)
+    ref_s = subsample_frame(ref, max_rows, rng)
+    syn_s = subsample_frame(synthetic, max_rows, rng)
     ev = _fidelity(ref_s, syn_s, max_pairs, rng, _row_notes(ref, synthetic, max_rows))
     ev.reference = "holdout" if held is not None else "real"
     ev.n_real, ev.n_reference, ev.n_synthetic = len(real), len(ref), len(synthetic)
@@ -215,9 +215,9 @@ def evaluate(real: Any, synthetic: Any, *, holdout: Any = None, model: Any = Non
 def _tables(real: Any, synthetic: Any, holdout: Any
             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The real, synthetic and held-out tables as frames with the real table's columns."""
-    real = _as_table(real, "real")
-    synthetic = _aligned(real, _as_table(synthetic, "synthetic"), "synthetic")
-    held = None if holdout is None else _aligned(real, _as_table(holdout, "holdout"), "holdout")
+    real = as_table(real, "real")
+    synthetic = aligned(real, as_table(synthetic, "synthetic"), "synthetic")
+    held = None if holdout is None else aligned(real, as_table(holdout, "holdout"), "holdout")
     _check_failed_draws(real, held, synthetic)
     return real, synthetic, held
 

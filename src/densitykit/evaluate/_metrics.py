@@ -18,9 +18,9 @@ from .._validation import check_random_state
 from ..exceptions import DataError
 from ._table import (
     ORDERED,
-    _aligned,
-    _as_table,
     _subsample,
+    aligned,
+    as_table,
     column_kinds,
     empty_shares,
     metric_matrix,
@@ -33,8 +33,8 @@ _MAX_CATEGORICAL_LEVELS = 254
 
 
 def _pair(real: Any, synthetic: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    real = _as_table(real, "real")
-    synthetic = _aligned(real, _as_table(synthetic, "synthetic"), "synthetic")
+    real = as_table(real, "real")
+    synthetic = aligned(real, as_table(synthetic, "synthetic"), "synthetic")
     return real, synthetic, column_kinds(real)
 
 
@@ -205,7 +205,7 @@ def correlation_columns(real: Any) -> list[str]:
     >>> correlation_columns(pd.DataFrame({"x": [1.0, 2], "c": ["a", "b"], "b": [True, False]}))
     ['x', 'b']
     """
-    kinds = column_kinds(_as_table(real, "real"))
+    kinds = column_kinds(as_table(real, "real"))
     return [c for c, k in kinds.items() if k in ORDERED]
 
 
@@ -515,12 +515,12 @@ def efficacy(train: Any, synthetic: Any, test: Any, target: str, *,
     >>> out["metric"], out["real"] > 0.8, out["synthetic"] > 0.8
     ('R²', True, True)
     """
-    train = _as_table(train, "real")
+    train = as_table(train, "real")
     if target not in train.columns:
         raise DataError(f"target {target!r} is not a column; columns are "
                         f"{list(train.columns[:6])}.")
-    test = _aligned(train, _as_table(test, "test"), "test")
-    synthetic = _aligned(train, _as_table(synthetic, "synthetic"), "synthetic")
+    test = aligned(train, as_table(test, "test"), "test")
+    synthetic = aligned(train, as_table(synthetic, "synthetic"), "synthetic")
     kinds = column_kinds(train)
     t = list(train.columns).index(target)
     classify = kinds[target] in DISCRETE or train[target].nunique() <= 20
@@ -657,7 +657,7 @@ def privacy_check(
     nn = NearestNeighbors(n_neighbors=2).fit(T)
     dcr_s = nn.kneighbors(S, n_neighbors=1)[0][:, 0]
     if holdout is not None:
-        held = _aligned(train, _as_table(holdout, "holdout"), "holdout")
+        held = aligned(train, as_table(holdout, "holdout"), "holdout")
         H = space(metric_matrix(held, train))
         dcr_r = nn.kneighbors(_subsample(H, max_rows, rng), n_neighbors=1)[0][:, 0]
         reference = "holdout"

@@ -186,7 +186,7 @@ def empty_shares(frame: pd.DataFrame) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- inputs
-def _as_table(X: Any, name: str) -> pd.DataFrame:
+def as_table(X: Any, name: str) -> pd.DataFrame:
     """Return ``X`` as a DataFrame with string column names and comparable columns.
 
     Arrays become float frames with columns ``x0, x1, ...`` (object arrays keep their
@@ -220,7 +220,7 @@ def _as_table(X: Any, name: str) -> pd.DataFrame:
     return df
 
 
-def _aligned(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
+def aligned(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
     """Return ``other`` with ``real``'s columns in ``real``'s order, checking their kinds."""
     if list(other.columns) != list(real.columns):
         missing = [c for c in real.columns if c not in other.columns]
@@ -256,7 +256,7 @@ def _subsample(X: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.nda
     return X if idx is None else X[idx]
 
 
-def _subsample_frame(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+def subsample_frame(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
     idx = _subsample_index(len(df), max_rows, rng)
     return df if idx is None else df.iloc[idx]
 

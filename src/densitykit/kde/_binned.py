@@ -74,6 +74,7 @@ def binned_error_bound(kernel: Kernel, p_diag: np.ndarray, delta: np.ndarray, k0
     Examples
     --------
     >>> import numpy as np
+    >>> from densitykit.kde import KERNELS
     >>> b = binned_error_bound(KERNELS["gaussian"], np.ones(1), np.array([0.02]), 1.0)
     >>> print(f"{b:.6g}")
     0.0001

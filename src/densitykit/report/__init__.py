@@ -355,8 +355,8 @@ def _empty_table(ev: _ev.Evaluation) -> str:
 def _columns_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation,
                      model: Any, max_points: int, seed: int) -> str:
     rng = np.random.default_rng(seed)
-    R_frame = _ev._subsample_frame(real, max_points, rng)
-    S_frame = _ev._subsample_frame(synth, max_points, rng)
+    R_frame = _ev.subsample_frame(real, max_points, rng)
+    S_frame = _ev.subsample_frame(synth, max_points, rng)
     R, S = _ev.metric_matrix(R_frame), _ev.metric_matrix(S_frame, R_frame)
     kinds = _ev.column_kinds(real)
     sample = _model_sample(model, 5000, seed)
@@ -437,8 +437,8 @@ def _pairs_section(real: pd.DataFrame, synth: pd.DataFrame, ev: _ev.Evaluation, 
     strength = np.abs(ev.corr_real[iu])
     order = np.argsort(-strength, kind="stable")[:n_pairs]
     rng = np.random.default_rng(seed)
-    R_frame = _ev._subsample_frame(real, max_points, rng)
-    S_frame = _ev._subsample_frame(synth, max_points, rng)
+    R_frame = _ev.subsample_frame(real, max_points, rng)
+    S_frame = _ev.subsample_frame(synth, max_points, rng)
     pos = [names.index(c) for c in shown]
     R = _ev.metric_matrix(R_frame)[:, pos]
     S = _ev.metric_matrix(S_frame, R_frame)[:, pos]
@@ -559,15 +559,15 @@ def build_report(real: Any, synthetic: Any, *, evaluation: _ev.Evaluation | None
     >>> all(f'id="{s}"' in page for s in SECTION_IDS)
     True
     """
-    real = _ev._as_table(real, "real")
-    synthetic = _ev._aligned(real, _ev._as_table(synthetic, "synthetic"), "synthetic")
+    real = _ev.as_table(real, "real")
+    synthetic = _ev.aligned(real, _ev.as_table(synthetic, "synthetic"), "synthetic")
     if evaluation is None:
         evaluation = _ev.evaluate(real, synthetic, holdout=holdout, model=model,
                                   random_state=random_state)
     if candidates is None and model is not None:
         candidates = getattr(model, "candidates_", None)
-    shown_real = real if holdout is None else _ev._aligned(
-        real, _ev._as_table(holdout, "holdout"), "holdout")
+    shown_real = real if holdout is None else _ev.aligned(
+        real, _ev.as_table(holdout, "holdout"), "holdout")
     sections = [
         _summary_section(evaluation),
         _cleaning_section(cleaning),
