@@ -389,3 +389,24 @@ def test_outputs_get_ordinary_permissions(tmp_path):
         os.umask(mask)
     assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o644
     assert not tmp.exists()
+
+
+def test_a_greedy_option_gives_the_table_back(tmp_path):
+    import argparse
+
+    from densitykit.cli._common import UsageError, recover_table_argument
+
+    table = tmp_path / "plant.csv"
+    table.write_text("a,b\n1,2\n")
+    for attr, items, left in [("exclude", ["-5:", str(table)], ["-5:"]),
+                              ("exclude", [str(table)], None),
+                              ("columns", ["a", str(table)], ["a"]),
+                              ("given", ["a=1", str(table)], ["a=1"])]:
+        args = argparse.Namespace(table=None, columns=None, exclude=None, given=None)
+        setattr(args, attr, list(items))
+        recover_table_argument(args, "usage")
+        assert args.table == table and getattr(args, attr) == left, attr
+    # a lone --columns value is a column that happens to share a file's name, not the table
+    args = argparse.Namespace(table=None, columns=[str(table)], exclude=None, given=None)
+    with pytest.raises(UsageError, match="the table file is missing"):
+        recover_table_argument(args, "usage")

@@ -195,17 +195,18 @@ def add_output(parser: argparse.ArgumentParser, what: str, default_hint: str) ->
 
 
 def recover_table_argument(args: argparse.Namespace, usage: str) -> None:
-    """Find TABLE when a greedy list option (--columns/--exclude) swallowed it.
+    """Find TABLE when a greedy list option (--columns/--exclude/--given) swallowed it.
 
     ``densitykit fit --exclude -5: plant.csv`` parses 'plant.csv' as a column spec; the one
-    spec naming an existing file is taken back as the table.
+    spec naming an existing file is taken back as the table (from --given, the one value
+    without '=').
     """
     if getattr(args, "table", None) is not None:
         return
-    for attr in ("columns", "exclude"):
+    for attr in ("columns", "exclude", "given"):
         items = getattr(args, attr, None) or []
-        files = [i for i in items if Path(i).is_file()]
-        if (len(files) == 1 and len(items) > 1) or (len(files) == 1 and attr == "exclude"):
+        files = [i for i in items if Path(i).is_file() and (attr != "given" or "=" not in i)]
+        if len(files) == 1 and (len(items) > 1 or attr != "columns"):
             items.remove(files[0])
             setattr(args, attr, items or None)
             args.table = Path(files[0])
