@@ -91,9 +91,10 @@ def test_kde_scores_are_the_same_under_the_cap(fresh):
 
 
 def test_first_use_from_many_threads_at_once():
-    # the pool, the thread controller and the compiled KDE loops are made on first use; when
-    # many threads (Dask's workers) get there together, each must wait for the one making
-    # them, never see them half-made
+    # the pool, the thread controller, the compiled KDE loops and the exception classes
+    # derived from scikit-learn's are made on first use; when many threads (Dask's workers)
+    # get there together, each must wait for the one making them, never see them half-made
+    # nor make its own
     import json
     import subprocess
     import sys
@@ -102,9 +103,10 @@ def test_first_use_from_many_threads_at_once():
     code = textwrap.dedent("""
         import json, threading
         from densitykit import _parallel
+        from densitykit import exceptions
         from densitykit.kde import _compiled
         n = 16
-        start, errors = threading.Barrier(n), []
+        start, errors, classes = threading.Barrier(n), [], []
         def work():
             start.wait()
             try:
@@ -113,6 +115,7 @@ def test_first_use_from_many_threads_at_once():
                 if _compiled.AVAILABLE:
                     _compiled.load()
                     _compiled.gaussian_block_fused
+                classes.append(exceptions.NotFittedError)
             except Exception as exc:
                 errors.append(repr(exc))
         threads = [threading.Thread(target=work) for _ in range(n)]
@@ -120,7 +123,8 @@ def test_first_use_from_many_threads_at_once():
             t.start()
         for t in threads:
             t.join()
-        print(json.dumps(errors))
+        same = all(c is exceptions.NotFittedError for c in classes)
+        print(json.dumps(errors + ([] if same else ["NotFittedError made twice"])))
     """)
     for _ in range(3):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -24,6 +24,7 @@ __all__ = [
     "UnderdeterminedWarning",
 ]
 
+import threading
 from typing import Any
 
 
@@ -101,16 +102,26 @@ def __getattr__(name: str) -> Any:
     """``NotFittedError`` and ``ConvergenceWarning`` are scikit-learn's classes (the first
     also a :class:`DensityKitError`), so ``except``/``pytest.warns`` written for
     scikit-learn catch ours; they are made on first use, so that importing densitykit does
-    not import scikit-learn."""
-    if name == "ConvergenceWarning":
-        from sklearn.exceptions import ConvergenceWarning as value
-    elif name == "NotFittedError":
-        from sklearn.exceptions import NotFittedError as sk_not_fitted
-
-        value = type("NotFittedError", (DensityKitError, sk_not_fitted), {
-            "__doc__": "A method that needs a fitted model was called before ``fit``.",
-            "__module__": __name__})
-    else:
+    not import scikit-learn. Made once, under a lock: threads that ask together get the one
+    class."""
+    if name not in ("ConvergenceWarning", "NotFittedError"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
+    with _MAKE_LOCK:
+        if name not in globals():
+            globals()[name] = _make(name)
+    return globals()[name]
+
+
+_MAKE_LOCK = threading.Lock()
+
+
+def _make(name: str) -> type:
+    if name == "ConvergenceWarning":
+        from sklearn.exceptions import ConvergenceWarning
+
+        return ConvergenceWarning
+    from sklearn.exceptions import NotFittedError as sk_not_fitted
+
+    return type("NotFittedError", (DensityKitError, sk_not_fitted), {
+        "__doc__": "A method that needs a fitted model was called before ``fit``.",
+        "__module__": __name__})

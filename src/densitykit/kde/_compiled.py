@@ -68,6 +68,8 @@ def load() -> bool:
     if not AVAILABLE:
         return False
     with _LOAD_LOCK:
+        if not AVAILABLE:  # another thread's import failed while this one waited
+            return False
         if not _ready:
             try:
                 importlib.import_module(_MODULE)
