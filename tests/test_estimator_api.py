@@ -109,10 +109,12 @@ def test_fitting_and_scoring_import_no_scikit_learn():
     code = textwrap.dedent("""
         import json, sys
         import numpy as np
-        from densitykit import GaussianMixture, KernelDensity
+        from densitykit import DensityMixture, GaussianMixture, KernelDensity, TableModel
         X = np.random.default_rng(0).normal(size=(500, 3))
         GaussianMixture(2, random_state=0).fit(X).score_samples(X)
         KernelDensity().fit(X).score_samples(X)
+        TableModel().fit(X).sample(5, random_state=0)  # clones its density
+        DensityMixture([GaussianMixture(1), KernelDensity()]).fit(X).score_samples(X)
         fitted = "sklearn" in sys.modules
         try:
             KernelDensity().score_samples(X)
@@ -127,3 +129,21 @@ def test_fitting_and_scoring_import_no_scikit_learn():
     # the fits never import scikit-learn; raising NotFittedError does (it is its subclass)
     assert json.loads(out.stdout.splitlines()[-1]) == {"fit": False, "error": True,
                                                        "unfitted": "NotFittedError"}
+
+
+def test_clone_of_densitykit_estimators_needs_no_scikit_learn_and_matches_it():
+    from densitykit._estimator import clone as dk_clone
+
+    tm = TableModel(density=GaussianMixture(3, means_init=np.zeros((3, 2))), clip=False)
+    for twin in (dk_clone(tm), clone(tm)):
+        assert type(twin) is TableModel and twin.clip is False
+        assert twin.density is not tm.density and twin.density.n_components == 3
+        assert twin.density.means_init is not tm.density.means_init
+        np.testing.assert_array_equal(twin.density.means_init, tm.density.means_init)
+    nested = dk_clone([GaussianMixture(2), {"a": KernelDensity(bandwidth=0.5)}])
+    assert nested[0].n_components == 2 and nested[1]["a"].bandwidth == 0.5
+    fitted = GaussianMixture(1).fit(np.zeros((10, 1)) + np.arange(10)[:, None])
+    assert not hasattr(dk_clone(fitted), "means_")
+    with pytest.raises(TypeError, match="Cannot clone object"):
+        dk_clone(object())
+    assert dk_clone(3, safe=False) == 3
