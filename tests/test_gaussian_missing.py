@@ -443,6 +443,13 @@ def test_compiled_correction_refuses_a_block_that_is_not_definite():
     bad = np.diag([1.0, -1.0, 1.0])[None]  # its block on columns 0, 1 is indefinite
     assert _compiled.correct_rows(z0, ptr, cols, pat, np.zeros((1, 2)), prec=bad,
                                   means=means) is None
+    # the component-wise loop (one precision per component) refuses it too
+    two = np.stack([np.eye(3), bad[0]])
+    assert _compiled.correct_rows(z0, ptr, cols, pat, np.zeros((2, 2)), prec=two,
+                                  means=np.zeros((2, 3))) is None
+    assert _compiled.correct_rows(z0, ptr, cols, pat, np.zeros((2, 2)),
+                                  prec=np.stack([np.eye(3)] * 2),
+                                  means=np.zeros((2, 3))) is not None
 
 
 def test_dask_scores_rows_with_empty_cells(mixtures, data):

@@ -414,7 +414,8 @@ if AVAILABLE:
 
 def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True):
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
-    ``prec`` is ``(K, D, D)``, or ``(1, D, D)`` for a shared precision. With ``fused``
+    ``prec`` is ``(K, D, D)``, or ``(1, D, D)`` for a shared precision (tied, and any
+    one-component model: both go through :func:`_tied_rows`). With ``fused``
     return ``(RT, lse, s1, s2)``: the weighted responsibilities, the rows' log-likelihoods
     and the empty cells' share of the statistics (dense ``(K|1, D, D)`` second moments, to
     be added as ``s2 + s2'``), else ``lp``. ``None`` if a block was not positive definite."""
