@@ -131,7 +131,8 @@ def draw_categories(rng: np.random.Generator, weights: Any, size: Any = None) ->
     ``weights`` of shape ``(k,)`` gives ``size`` draws; of shape ``(n, k)``, one draw per
     row (``size`` unused). Either way each draw inverts the cumulative weights at one
     uniform number of ``rng``, as ``Generator.choice(k, size, p=weights)`` does, so the two
-    use the same stream. Weights that sum to zero (or are not finite) draw uniformly.
+    use the same stream. Weights (or a row of them) that sum to zero or are not finite
+    draw uniformly.
 
     >>> draw_categories(np.random.default_rng(0), [0.0, 1.0, 0.0], 4)
     array([1, 1, 1, 1])
@@ -140,7 +141,12 @@ def draw_categories(rng: np.random.Generator, weights: Any, size: Any = None) ->
     k = w.shape[-1]
     cum = np.cumsum(w, axis=-1)
     if w.ndim == 2:
-        idx = (cum < rng.random((w.shape[0], 1)) * cum[:, -1:]).sum(axis=1)
+        u = rng.random((w.shape[0], 1))
+        tot = cum[:, -1]
+        with np.errstate(invalid="ignore"):
+            idx = (cum <= u * cum[:, -1:]).sum(axis=1)
+        bad = ~(np.isfinite(tot) & (tot > 0))
+        idx[bad] = (u[bad, 0] * k).astype(idx.dtype)  # uniform, from the same number
         return np.minimum(idx, k - 1)
     if not np.isfinite(cum[-1]) or cum[-1] <= 0:
         return rng.integers(k, size=size)
