@@ -4,9 +4,11 @@ Every import in ``src/densitykit`` is read from the source, those inside functio
 and each names the package it reaches: a top-level module (``data``, ``_validation``) or a
 subpackage (``gaussian``, ``scale``). A package may import its own layer or the layers below
 it, never one above, and the packages import one another without a cycle. Across packages
-no private name is imported (a private *module* such as ``_state`` is a foundation and may
-be), no private method or function of another package is called, and the scale-out adapters
-and the binned KDE evaluator use no other object's private attributes.
+no private name and no private module of a subpackage (``gaussian._driver``) is imported:
+another package uses what the subpackage's ``__init__`` exports. The private top-level
+modules (``_state``, ``_validation``, ``_columns``) are packages of the table themselves,
+shared by design. No private method or function of another package is called, and the
+scale-out adapters and the binned KDE evaluator use no other object's private attributes.
 """
 
 from __future__ import annotations
@@ -134,6 +136,14 @@ def test_no_private_name_is_imported_from_another_package():
                if src != dst and name is not None and name.startswith("_")
                and not name.startswith("__")]
     assert private == []
+
+
+def test_no_private_module_of_another_package_is_imported():
+    private = [f"{path.relative_to(ROOT)}:{line} imports {'.'.join(target)}"
+               + (f".{name}" if name else "")
+               for path, line, src, dst, target, name in _edges()
+               if src != dst and any(_is_private(part) for part in target[1:])]
+    assert private == [], "import it from the package (its __init__ exports what others use)"
 
 
 @pytest.mark.parametrize("pattern", NO_FOREIGN_PRIVATES)

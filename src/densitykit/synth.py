@@ -156,7 +156,7 @@ def _sizes(n_components: Any, n_fit: int, d: int) -> list[int]:
 def _check_width(n_train: int, d: int, validation_size: float) -> None:
     """Refuse a table too wide for the search's full-covariance models before any of them
     is fitted (a failed fit per candidate, and memory, otherwise)."""
-    from .gaussian._base import hopeless
+    from .gaussian import hopeless
 
     n_fit = max(2, int(n_train * (1.0 - validation_size)))
     why = hopeless("full", 1, n_fit, d)

@@ -198,9 +198,9 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
 
 def refuse_wide(kind: str, covs: list[str], k: int, n_rows: int, n_cols: int) -> None:
     """Stop at once when no covariance type in ``covs`` can be fitted to the table (see
-    :func:`densitykit.gaussian._base.hopeless`): one clear line instead of a failed fit
+    :func:`densitykit.gaussian.hopeless`): one clear line instead of a failed fit
     per candidate."""
-    from ..gaussian._base import hopeless
+    from ..gaussian import hopeless
 
     reasons = [hopeless(c, k, n_rows, n_cols) for c in covs]
     if all(reasons):

@@ -42,7 +42,7 @@ import numpy as np
 from .._adapters import is_dask
 from .._validation import require
 from ..exceptions import DataError, DataTypeError
-from ..gaussian._driver import INIT_SAMPLE, Moments, chunk_moments, fit_chunked, sum_parts
+from ..gaussian import INIT_SAMPLE, Moments, chunk_moments, fit_chunked, sum_parts
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
 
 __all__ = [

@@ -32,7 +32,7 @@ import numpy as np
 from .._validation import check_int
 from ..data import FORMATS, TEXT_SEPARATORS, format_of
 from ..exceptions import DataError
-from ..gaussian._driver import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
+from ..gaussian import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
 
 __all__ = [
