@@ -15,7 +15,7 @@ da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
 
 from densitykit import GaussianMixture, Normal  # noqa: E402
-from densitykit.exceptions import DataError, DataTypeError  # noqa: E402
+from densitykit.exceptions import DataError, DataTypeError, MissingDependencyError  # noqa: E402
 from densitykit.scale import is_dask  # noqa: E402
 from densitykit.scale.dask import (  # noqa: E402
     fit_dask,
@@ -222,6 +222,23 @@ def test_bad_weights_and_estimators():
         fit_dask(KernelDensity(), X)
     with pytest.raises(DataTypeError, match="Dask array"):
         fit_dask(Normal(), np.zeros((5, 2)))
+
+
+def test_without_dask_array_the_fix_is_named(monkeypatch):
+    """Every part of Dask that is used is checked: a missing one says what to install."""
+    import builtins
+
+    X = da.from_array(blobs(n=200), chunks=100)
+    real_import = builtins.__import__
+
+    def no_dask_array(name, *args, **kwargs):
+        if name == "dask.array" or name.startswith("dask.array."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask_array)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'densitykit\[dask\]'"):
+        fit_dask(Normal(), X)
 
 
 def test_constant_column_warns_like_in_memory():

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from densitykit import GaussianMixture, Normal
-from densitykit.exceptions import DataError
+from densitykit.exceptions import DataError, MissingDependencyError
 from densitykit.scale.stream import fit_stream, iter_chunks, sample_to_file
 
 FITTED = ["weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_"]
@@ -139,6 +139,29 @@ def test_bad_files_are_named(tmp_path):
         fit_stream(Normal(), tmp_path / "empty.csv")
     with pytest.raises(DataError, match="chunksize"):
         fit_stream(Normal(), path, chunksize=0)
+
+
+def test_without_pyarrow_parquet_files_name_the_fix(tmp_path, monkeypatch):
+    """A streamed Parquet read or write without pyarrow says what to install, as read_table
+    does, before any row is drawn or file written."""
+    import builtins
+
+    path = write(tmp_path, blobs(n=300, seed=6), "rows.parquet")
+    nd = Normal().fit(blobs(n=300, seed=6))
+    real_import = builtins.__import__
+
+    def no_pyarrow(name, *args, **kwargs):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    fix = r"pip install 'densitykit\[parquet\]'"
+    with pytest.raises(MissingDependencyError, match="Reading Parquet files.*" + fix):
+        fit_stream(Normal(), path)
+    with pytest.raises(MissingDependencyError, match="Writing Parquet files.*" + fix):
+        sample_to_file(nd, 10, tmp_path / "s.parquet")
+    assert not (tmp_path / "s.parquet").exists()
 
 
 # --- memory: a file several times larger than the memory the fit may use --------------------

@@ -61,8 +61,7 @@ _FAN_IN = 8  # partial sums added per reduction task
 
 def _dask():
     dask = require("dask", "dask", "Dask arrays and data frames")
-    import dask.array as da
-
+    da = require("dask.array", "dask", "Dask arrays and data frames")
     return dask, da
 
 

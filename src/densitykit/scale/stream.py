@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, require
 from ..data import FORMATS, TEXT_SEPARATORS, format_of
 from ..exceptions import DataError
 from ..gaussian import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
@@ -125,8 +125,7 @@ class FileSource:
 
     def _header(self) -> list[str]:
         if self.kind == "parquet":
-            import pyarrow.parquet as pq
-
+            pq = require("pyarrow.parquet", "parquet", "Reading Parquet files")
             return list(pq.ParquetFile(self.path).schema_arrow.names)
         import pandas as pd
 
@@ -135,8 +134,7 @@ class FileSource:
     def _frames(self) -> Iterator:
         wanted = [*self.columns, *([self.weight_column] if self.weight_column else [])]
         if self.kind == "parquet":
-            import pyarrow.parquet as pq
-
+            pq = require("pyarrow.parquet", "parquet", "Reading Parquet files")
             # no read-ahead: by default the reader buffers far ahead (most of the file)
             pf = pq.ParquetFile(self.path, pre_buffer=False)
             for batch in pf.iter_batches(batch_size=self.chunksize, columns=wanted,
@@ -432,8 +430,8 @@ def _write_text(frames: Iterator[Any], path: Path, sep: str) -> None:
 
 def _write_parquet(frames: Iterator[Any], path: Path) -> None:
     """A Parquet file with one row group per chunk."""
+    pq = require("pyarrow.parquet", "parquet", "Writing Parquet files")
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     writer = None
     try:
