@@ -13,7 +13,7 @@ import pytest
 from sklearn.mixture import BayesianGaussianMixture as SkBGM
 
 from densitykit import BayesianGaussianMixture, GaussianMixture, ModelSelector, load, save
-from densitykit.exceptions import ConvergenceWarning, DataError, FitError
+from densitykit.exceptions import ConvergenceWarning, DataError, FitError, ParameterError
 from densitykit.gaussian import _init
 from densitykit.gaussian._engine import Stats
 
@@ -282,7 +282,7 @@ def test_weights_that_sum_to_one_need_a_covariance_prior(X):
 ])
 def test_bad_parameters(params, match):
     X = np.random.default_rng(0).normal(size=(50, 3))
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(ParameterError, match=match):
         BayesianGaussianMixture(**{"n_components": 2, **params}).fit(X)
 
 

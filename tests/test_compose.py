@@ -8,7 +8,7 @@ from scipy import stats
 from sklearn.base import clone
 
 from densitykit import DensityMixture, GaussianMixture, KernelDensity, Normal
-from densitykit.exceptions import DataError, NotFittedError
+from densitykit.exceptions import NotFittedError, ParameterError
 
 X = np.random.default_rng(0).normal(size=(500, 2)) @ np.array([[1.0, 0.5], [0.0, 0.7]]) + 3.0
 
@@ -90,7 +90,7 @@ def test_clone_and_params():
      ({"densities": [Normal(), Normal()], "weights": [np.nan, 1.0]}, "finite")],
 )
 def test_bad_weights(kwargs, match):
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(ParameterError, match=match):
         DensityMixture(**kwargs).fit(X)
 
 

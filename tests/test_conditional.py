@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import logsumexp
 
-from densitykit.exceptions import DataError
+from densitykit.exceptions import ParameterError
 from densitykit.gaussian.conditional import (
     condition,
     condition_batch,
@@ -208,17 +208,17 @@ def test_conditional_sample_and_fitted_api():
 )
 def test_bad_conditioning(columns, values, match):
     gm = _fit("full")
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(ParameterError, match=match):
         condition(gm, columns, values)
 
 
 def test_bad_batch_input():
     gm = _fit("full", d=3)
-    with pytest.raises(DataError, match=r"shape \(n_rows, 2\)"):
+    with pytest.raises(ParameterError, match=r"shape \(n_rows, 2\)"):
         condition_batch(gm, [0, 1], np.ones((4, 3)))
-    with pytest.raises(DataError, match="valid options"):
+    with pytest.raises(ParameterError, match="valid options"):
         condition_batch(gm, [0], np.ones((4, 1)), mode="median")
-    with pytest.raises(DataError, match="does not exist"):
+    with pytest.raises(ParameterError, match="does not exist"):
         marginal(gm, [3])
 
 

@@ -17,7 +17,7 @@ from densitykit.data import (
     write_table,
 )
 from densitykit.datasets import dow_path, load_digits, load_dow
-from densitykit.exceptions import DataError
+from densitykit.exceptions import DataError, ParameterError
 
 XLSX = Path("/work/shared/data/dow_impurity_validation.xlsx")
 
@@ -188,11 +188,11 @@ def test_select_columns(columns, exclude, expected):
 
 def test_select_columns_errors():
     names = ["alpha", "beta"]
-    with pytest.raises(DataError, match="Did you mean 'alpha'"):
+    with pytest.raises(ParameterError, match="Did you mean 'alpha'"):
         select_columns(names, ["alpah"])
-    with pytest.raises(DataError, match="out of range"):
+    with pytest.raises(ParameterError, match="out of range"):
         select_columns(names, [5])
-    with pytest.raises(DataError, match="matches no column"):
+    with pytest.raises(ParameterError, match="matches no column"):
         select_columns(names, ["z*"])
 
 
@@ -247,8 +247,15 @@ def test_format_override_and_unknown(tmp_path):
     t = read_table(path, format="csv", sep=";")
     assert t.data.shape == (2, 2)
     assert infer_format("x.TSV") == "tsv"
-    with pytest.raises(DataError, match="valid options are 'csv'"):
+    with pytest.raises(ParameterError, match="valid options are 'csv'"):
         infer_format("x.csv", "json")
+
+
+def test_bad_separator_or_decimal_mark_is_a_parameter_error():
+    data = io.StringIO("a,b\n1,2\n")
+    for kwargs in ({"sep": ".."}, {"decimal": ";"}, {"sep": ",", "decimal": ","}):
+        with pytest.raises(ParameterError, match=r"sep|decimal"):
+            read_table(data, **kwargs)
 
 
 def test_stream_input():

@@ -12,7 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from densitykit import GaussianMixture, Normal
-from densitykit.exceptions import DataError, DataTypeError, DensityKitError, NotFittedError
+from densitykit.exceptions import (
+    DataError,
+    DataTypeError,
+    DensityKitError,
+    NotFittedError,
+    ParameterError,
+)
 
 ESTIMATORS = [GaussianMixture(2, random_state=0), Normal()]
 X_OK = np.random.default_rng(0).normal(size=(50, 3))
@@ -99,10 +105,14 @@ def test_not_fitted():
         ({"n_components": 0}, "n_components must be an integer >= 1"),
         ({"reg_covar": -1.0}, "reg_covar must be a finite number >= 0"),
         ({"means_init": np.zeros((3, 3))}, r"means_init must have shape \(2, 3\)"),
+        ({"means_init": np.full((2, 3), np.nan)}, "means_init contains NaN or inf"),
+        ({"weights_init": [0.2, 0.2]}, "weights_init should be normalized"),
+        ({"precisions_init": -np.ones((2, 3)), "covariance_type": "diag"},
+         "precisions_init .* should be positive"),
     ],
 )
 def test_bad_parameters(params, match):
-    with pytest.raises(DataError, match=match):
+    with pytest.raises(ParameterError, match=match):
         GaussianMixture(**{"n_components": 2, **params}).fit(X_OK)
 
 

@@ -8,7 +8,7 @@ from scipy import stats
 from scipy.special import logsumexp
 from sklearn.decomposition import PCA, KernelPCA, TruncatedSVD
 
-from densitykit.exceptions import DataError, NotFittedError
+from densitykit.exceptions import DataError, NotFittedError, ParameterError
 from densitykit.gaussian import GaussianMixture, Normal
 from densitykit.latent import LatentDensity
 
@@ -120,11 +120,11 @@ def test_truncated_svd_without_centring_is_a_true_density():
 
 def test_bad_input():
     X = _low_rank()
-    with pytest.raises(DataError, match="not a linear map"):
+    with pytest.raises(ParameterError, match="not a linear map"):
         LatentDensity(KernelPCA(2, kernel="rbf"), Normal()).fit(X)
-    with pytest.raises(DataError, match="fit and transform"):
+    with pytest.raises(ParameterError, match="fit and transform"):
         LatentDensity(object(), Normal()).fit(X)
-    with pytest.raises(DataError, match="variance fraction"):
+    with pytest.raises(ParameterError, match="variance fraction"):
         LatentDensity(n_components=1.5).fit(X)
     with pytest.raises(NotFittedError):
         LatentDensity().score_samples(X)

@@ -15,7 +15,7 @@ from densitykit import Synthesizer
 from densitykit import _columns as columns
 from densitykit.cli import main
 from densitykit.evaluate import evaluate
-from densitykit.exceptions import DataError, FitError
+from densitykit.exceptions import DataError, FitError, ParameterError
 from densitykit.persist import load, save
 
 DOW = Path(__file__).resolve().parents[1] / "src/densitykit/datasets/data"
@@ -151,7 +151,7 @@ def test_sampling_given_values(two_blobs):
     assert (S["u"] == 6.0).all() and list(S.columns) == list(two_blobs.columns)
     # the conditional puts v in the second blob (mean -3), far from the first (mean 0)
     assert -3.8 < S["v"].mean() < -2.0
-    with pytest.raises(DataError, match="unknown column"):
+    with pytest.raises(ParameterError, match="unknown column"):
         s.sample(5, given={"zz": 1.0})
 
 
@@ -275,7 +275,7 @@ def test_efficacy_with_a_target(two_blobs):
     # v is mostly explained by the blob u sits in: both models predict it well
     assert e["real"] > 0.8 and e["synthetic"] > 0.6
     assert any(v.metric.startswith("Efficacy (v)") for v in ev.verdicts())
-    with pytest.raises(DataError, match="target 'nope' is not a column"):
+    with pytest.raises(ParameterError, match="target 'nope' is not a column"):
         Synthesizer(target="nope").fit(two_blobs)
 
 

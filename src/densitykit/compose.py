@@ -35,7 +35,7 @@ from . import _state
 from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .density import draw_rows
-from .exceptions import DataError, ParameterError
+from .exceptions import ParameterError
 
 __all__ = ["DensityMixture"]
 
@@ -64,12 +64,12 @@ class DensityMixture(DensityMixin, BaseEstimator):
 
     def _check_weights(self) -> np.ndarray:
         if not isinstance(self.densities, (list, tuple)) or not self.densities:
-            raise DataError("DensityMixture needs a list of at least one density; pass "
-                            "densities=[KernelDensity(...), GaussianMixture(...)].")
+            raise ParameterError("DensityMixture needs a list of at least one density; pass "
+                                 "densities=[KernelDensity(...), GaussianMixture(...)].")
         for d in self.densities:
             if not all(hasattr(d, m) for m in ("fit", "score_samples", "sample")):
-                raise DataError(f"Every density needs fit, score_samples and sample methods; "
-                                f"{d!r} does not have them.")
+                raise ParameterError(f"Every density needs fit, score_samples and sample methods; "
+                                     f"{d!r} does not have them.")
         k = len(self.densities)
         if self.weights is None:
             return np.full(k, 1.0 / k)

@@ -59,6 +59,7 @@ __all__ = [
     "read_table",
     "require",
     "select_columns",
+    "text_separator",
     "write_table",
 ]
 
@@ -171,6 +172,24 @@ def _sniff_sep(lines: list[str], prefer: str) -> str:
         if rows and len(rows[0]) > 1:
             return sep
     return prefer
+
+
+def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
+    """The field separator :func:`read_table` finds in the text file ``path`` (compressed
+    or not) of format ``fmt``: the format's own (:data:`TEXT_SEPARATORS`) when it splits the
+    first lines into even rows of two fields or more, else the first of :data:`SEPARATORS`
+    that does.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rows.txt")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("a,b\\n1,2\\n3,4\\n")
+    >>> format_of(path), text_separator(path, "tsv")
+    ('tsv', ',')
+    """
+    return _sniff_sep(_text_source(path)[1], TEXT_SEPARATORS[fmt])
 
 
 def _sniff_decimal(rows: list[list[str]], sep: str) -> tuple[str, str | None]:
@@ -343,7 +362,7 @@ def infer_format(path: str | os.PathLike[str], format: str | None = None) -> str
     """
     if format is not None:
         if format not in FORMATS:
-            raise DataError(
+            raise ParameterError(
                 f"Unknown format {format!r}; valid options are "
                 f"{', '.join(repr(k) for k in FORMATS)}."
             )
@@ -516,7 +535,8 @@ def _resolve_one(spec: Any, names: list[str]) -> list[str]:
         return names[spec]
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
         if not -n <= spec < n:
-            raise DataError(f"Column position {spec} is out of range; the table has {n} columns.")
+            raise ParameterError(
+                f"Column position {spec} is out of range; the table has {n} columns.")
         return [names[spec]]
     if not isinstance(spec, str):
         raise ParameterError(
@@ -541,7 +561,7 @@ def _resolve_one(spec: Any, names: list[str]) -> list[str]:
 
     close = difflib.get_close_matches(spec, names, n=3)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise DataError(
+    raise ParameterError(
         f"Unknown column {spec!r}; the table has {n} columns "
         f"({', '.join(repr(c) for c in names[:5])}{', ...' if n > 5 else ''}).{hint}"
     )
@@ -570,7 +590,7 @@ def select_columns(names: Sequence[str], columns: Any = None, exclude: Any = Non
         for spec in _as_specs(columns):
             matched = _resolve_one(spec, names)
             if not matched:
-                raise DataError(f"Column spec {spec!r} matches no column.")
+                raise ParameterError(f"Column spec {spec!r} matches no column.")
             chosen.update(matched)
     for spec in _as_specs(exclude):
         chosen.difference_update(_resolve_one(spec, names))
@@ -653,7 +673,7 @@ def _check_marks(sep: str | None, decimal: str | None) -> None:
     if decimal is not None and decimal not in (".", ","):
         raise ParameterError(f"decimal must be '.' or ','; got {decimal!r}.")
     if sep is not None and sep == decimal:
-        raise DataError(f"sep and decimal are both {sep!r}; they must differ.")
+        raise ParameterError(f"sep and decimal are both {sep!r}; they must differ.")
 
 
 def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
@@ -761,7 +781,7 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
     DataError
         Missing, empty or unreadable file; repeated column names; a row longer than the
         header; both decimal marks; no numeric column; no row left; a bad cell under
-        ``policy='error'``; an unknown column; (:class:`ParameterError`) an unknown option.
+        ``policy='error'``; (:class:`ParameterError`) an unknown option or column.
     MissingDependencyError
         ``openpyxl`` or ``pyarrow`` is needed for the format but not installed.
     """
@@ -987,7 +1007,8 @@ def _pick_index(raw: pd.DataFrame, names: list[str], index: Any) -> str | None:
                 return name
         return None
     if index not in names:
-        raise DataError(f"index column {index!r} is not in the table; columns are {names[:5]}.")
+        raise ParameterError(
+            f"index column {index!r} is not in the table; columns are {names[:5]}.")
     return str(index)
 
 

@@ -66,7 +66,7 @@ def linear_map(reducer: Any, X: np.ndarray, centre: np.ndarray) -> tuple[np.ndar
     got = np.asarray(reducer.transform(probe), dtype=np.float64)
     scale = np.abs(got).max() + np.abs(z0).max() + 1.0
     if got.shape != pred.shape or np.abs(got - pred).max() > 1e-7 * scale:
-        raise DataError(
+        raise ParameterError(
             f"reducer {type(reducer).__name__} is not a linear map, so the density of the "
             "original space cannot be recovered from the reduced one. Use a linear reducer "
             "(PCA, TruncatedSVD, FactorAnalysis-free projections)."
@@ -159,7 +159,7 @@ class LatentDensity(TransformerMixin, DensityMixin, BaseEstimator):
         nc = self.n_components
         if isinstance(nc, float) and not isinstance(nc, bool):
             if not 0.0 < nc < 1.0:
-                raise DataError(
+                raise ParameterError(
                     f"n_components as a float is a variance fraction in (0, 1); got {nc}. "
                     "Give an integer for a number of directions."
                 )

@@ -216,7 +216,8 @@ def plot_criterion(
     table = pd.DataFrame(results)
     for col in (x, y):
         if col not in table:
-            raise DataError(f"results has no column {col!r}; columns are {list(table.columns)}.")
+            raise ParameterError(
+                f"results has no column {col!r}; columns are {list(table.columns)}.")
     if hue is None:
         params = [c for c in table.columns if c not in _RESULT_COLUMNS and c != x]
         varying = [c for c in params if table[c].astype(str).nunique() > 1]
@@ -297,7 +298,7 @@ def plot_image_grid(
     if imgs.ndim == 1:
         imgs = imgs[None]
     if imgs.shape[-1] != shape[0] * shape[1]:
-        raise DataError(
+        raise ParameterError(
             f"each image must have {shape[0] * shape[1]} values for shape {shape}; got "
             f"{imgs.shape[-1]}. Pass shape=(height, width)."
         )

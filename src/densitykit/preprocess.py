@@ -764,7 +764,7 @@ default='standardize'
 
                 close = difflib.get_close_matches(str(name), self.columns_, n=3)
                 hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise DataError(
+                raise ParameterError(
                     f"Unknown column {name!r} in the given values; the model's columns are "
                     f"{', '.join(map(repr, self.columns_[:6]))}"
                     f"{', ...' if len(self.columns_) > 6 else ''}.{hint}"
@@ -772,7 +772,7 @@ default='standardize'
             idx.append(self.columns_.index(name))
         conditioner = _conditioner(self.density_)
         if len(set(idx)) == len(self.columns_):
-            raise DataError("Cannot condition on every column: leave at least one free.")
+            raise ParameterError("Cannot condition on every column: leave at least one free.")
         values = np.array([[float(given[k]) for k in given]])
         from .exceptions import warn_outside_range
 

@@ -396,7 +396,7 @@ def choose_index(table: Any, criterion: str, rule: str = "best") -> tuple[int, n
     values = table[column].to_numpy(dtype=np.float64)
     score = np.where(ok & np.isfinite(values), values if larger else -values, -np.inf)
     if not np.isfinite(score).any():
-        raise DataError(
+        raise ParameterError(
             f"criterion={criterion!r} needs {column} but no candidate reports it; use "
             "criterion='cv'."
         )
@@ -564,10 +564,10 @@ class ModelSelector(BaseEstimator):
             pairs = list(cv)
         else:
             raise ParameterError(f"cv must be an integer >= 2, a splitter with split() or a list "
-                            f"of (train, test) index pairs; got {cv!r}.")
+                                 f"of (train, test) index pairs; got {cv!r}.")
         splits = [(np.asarray(a), np.asarray(b)) for a, b in pairs]
         if any(len(a) == 0 or len(b) == 0 for a, b in splits):
-            raise DataError("every cv split needs training and test rows; one is empty.")
+            raise ParameterError("every cv split needs training and test rows; one is empty.")
         if self.criterion != "cv":
             splits = splits[-1:]
         return splits

@@ -330,8 +330,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
                             f"for testing; the table has {len(df)} clean rows "
                             f"(n_samples={len(df)}).")
         if self.target is not None and str(self.target) not in df.columns:
-            raise DataError(f"target {self.target!r} is not a column of the table; its columns "
-                            f"are {list(df.columns[:6])}{' ...' if df.shape[1] > 6 else ''}.")
+            raise ParameterError(
+                f"target {self.target!r} is not a column of the table; its columns are "
+                f"{list(df.columns[:6])}{' ...' if df.shape[1] > 6 else ''}.")
 
     def _fit_chosen(self, chosen: tuple[str, Any], tail: Any, seed: int) -> None:
         """Refit the chosen model on the training rows' normal scores, with the one-Gaussian
@@ -608,10 +609,11 @@ class Synthesizer(DensityMixin, BaseEstimator):
                             "model is a KDE. Fit with model='gmm' (--model gmm).")
         unknown = [c for c in given if c not in self.columns_]
         if unknown:
-            raise DataError(f"unknown column(s) {unknown} in the given values; the columns "
-                            f"are {self.columns_[:6]}{' ...' if len(self.columns_) > 6 else ''}")
+            raise ParameterError(
+                f"unknown column(s) {unknown} in the given values; the columns are "
+                f"{self.columns_[:6]}{' ...' if len(self.columns_) > 6 else ''}")
         if len(given) >= len(self.columns_):
-            raise DataError("the given values fix every column; leave at least one to draw.")
+            raise ParameterError("the given values fix every column; leave at least one to draw.")
         from .exceptions import warn_outside_range
 
         idx = [self.columns_.index(c) for c in given]
@@ -619,8 +621,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         for j, c in zip(idx, given):
             number = _columns.to_numbers(self.codecs_[j], pd.Series([given[c]], dtype=object))
             if np.isnan(number[0]):
-                raise DataError(f"{given[c]!r} is not a value column {c!r} had when the model "
-                                "was fitted; give one of its values.")
+                raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
+                                     "was fitted; give one of its values.")
             codec = self.codecs_[j]
             if codec.get("kind") in ("discrete", "continuous"):
                 seen = np.asarray(codec["values"], dtype=np.float64)
@@ -671,7 +673,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         check_is_fitted(self, "density_")
         if real is None:
             if getattr(self, "_train_rows", None) is None:
-                raise DataError(
+                raise ParameterError(
                     "This synthesizer was loaded from a model file, which holds no rows of the "
                     "table; pass real= the table it was fitted on (the same file).")
             return self._train_rows, self._test_rows

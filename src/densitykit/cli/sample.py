@@ -45,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _conditional(model: object, given: dict[str, float]) -> object:
     """A model of the other columns given ``given`` (table names, table units)."""
-    from ..exceptions import DataError
+    from ..exceptions import DataError, ParameterError
 
     if hasattr(model, "condition") and hasattr(model, "columns_"):
         return model.condition(given)
@@ -55,8 +55,8 @@ def _conditional(model: object, given: dict[str, float]) -> object:
     cols = model_columns(model)
     missing = [c for c in given if c not in cols]
     if missing:
-        raise DataError(f"unknown column(s) {missing} in --given; the model's columns are "
-                        f"{cols[:6]}")
+        raise ParameterError(f"unknown column(s) {missing} in --given; the model's columns are "
+                             f"{cols[:6]}")
     return model.condition([cols.index(c) for c in given], list(given.values()))
 
 

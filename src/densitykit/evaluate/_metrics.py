@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._parallel import openmp_single_threaded
 from .._validation import check_random_state
-from ..exceptions import DataError
+from ..exceptions import ParameterError
 from ._table import (
     ORDERED,
     _subsample,
@@ -517,8 +517,8 @@ def efficacy(train: Any, synthetic: Any, test: Any, target: str, *,
     """
     train = as_table(train, "real")
     if target not in train.columns:
-        raise DataError(f"target {target!r} is not a column; columns are "
-                        f"{list(train.columns[:6])}.")
+        raise ParameterError(f"target {target!r} is not a column; columns are "
+                             f"{list(train.columns[:6])}.")
     test = aligned(train, as_table(test, "test"), "test")
     synthetic = aligned(train, as_table(synthetic, "synthetic"), "synthetic")
     kinds = column_kinds(train)

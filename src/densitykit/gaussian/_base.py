@@ -567,9 +567,9 @@ def check_given_array(value, shape: tuple, name: str, what: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise ParameterError(f"{name} must be numbers of shape {shape} ({what}).") from None
     if arr.shape != shape:
-        raise DataError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
+        raise ParameterError(f"{name} must have shape {shape} ({what}); got shape {arr.shape}.")
     if not np.all(np.isfinite(arr)):
-        raise DataError(f"{name} contains NaN or inf; give finite numbers ({what}).")
+        raise ParameterError(f"{name} contains NaN or inf; give finite numbers ({what}).")
     return arr
 
 

@@ -336,16 +336,16 @@ def _check_covariance_prior(value, ctype: str, d: int):
     cov = check_given_array(value, shape, "covariance_prior", what)
     if ctype == "diag":
         if np.any(cov <= 0):
-            raise DataError(f"covariance_prior ('diag') should be positive; got min value "
-                            f"{cov.min():.5g}. Give variances.")
+            raise ParameterError(f"covariance_prior ('diag') should be positive; got min value "
+                                 f"{cov.min():.5g}. Give variances.")
         return cov
     if not np.allclose(cov, cov.T, rtol=1e-5, atol=1e-8):
-        raise DataError(f"covariance_prior ('{ctype}') should be symmetric, positive-definite; "
-                        "it is not symmetric.")
+        raise ParameterError(f"covariance_prior ('{ctype}') should be symmetric, "
+                             "positive-definite; it is not symmetric.")
     low = float(np.linalg.eigvalsh(cov)[0])
     if not low > 0:
-        raise DataError(f"covariance_prior ('{ctype}') should be symmetric, positive-definite; "
-                        f"its smallest eigenvalue is {low:.5g}.")
+        raise ParameterError(f"covariance_prior ('{ctype}') should be symmetric, "
+                             f"positive-definite; its smallest eigenvalue is {low:.5g}.")
     return cov
 
 

@@ -56,21 +56,21 @@ def resolve_columns(gmm: Any, columns: Any, name: str = "given_columns") -> np.n
     n_features = int(np.asarray(gmm.means_).shape[1])
     cols = [columns] if np.ndim(columns) == 0 else list(np.asarray(columns, dtype=object))
     if len(cols) == 0:
-        raise DataError(f"{name} is empty; give at least one column (index or name).")
+        raise ParameterError(f"{name} is empty; give at least one column (index or name).")
     names = getattr(gmm, "feature_names_in_", None)
     out = []
     for c in cols:
         if isinstance(c, str):
             if names is None or c not in list(names):
                 valid = list(names)[:20] if names is not None else "none (fitted on an array)"
-                raise DataError(
+                raise ParameterError(
                     f"{name}: unknown column {c!r}; column names are {valid}. Use a name "
                     "from that list or an integer index."
                 )
             out.append(list(names).index(c))
         elif isinstance(c, (int, np.integer)) and not isinstance(c, bool):
             if not -n_features <= int(c) < n_features:
-                raise DataError(
+                raise ParameterError(
                     f"{name}: column {int(c)} does not exist; the model has {n_features} "
                     f"features, so indices run from 0 to {n_features - 1}."
                 )
@@ -79,7 +79,7 @@ def resolve_columns(gmm: Any, columns: Any, name: str = "given_columns") -> np.n
             raise ParameterError(f"{name} must hold integer indices or column names; got {c!r}.")
     idx = np.asarray(out, dtype=np.intp)
     if np.unique(idx).size != idx.size:
-        raise DataError(f"{name} names a column more than once: {cols}. Give each once.")
+        raise ParameterError(f"{name} names a column more than once: {cols}. Give each once.")
     return idx
 
 
@@ -88,7 +88,7 @@ def _split(gmm: Any, given_columns: Any) -> tuple[np.ndarray, np.ndarray]:
     a = resolve_columns(gmm, given_columns)
     n_features = np.asarray(gmm.means_).shape[1]
     if a.size == n_features:
-        raise DataError(
+        raise ParameterError(
             f"given_columns covers all {n_features} features, so nothing is left to "
             "condition; leave at least one column out (score_samples gives the density of "
             "fully observed rows)."
@@ -274,23 +274,23 @@ def _check_values(values: Any, n_given: int, batch: bool) -> np.ndarray:
     try:
         v = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"values must be numbers; got {values!r}.") from None
+        raise ParameterError(f"values must be numbers; got {values!r}.") from None
     if batch:
         if v.ndim == 1 and n_given == 1:
             v = v[:, None]
         if v.ndim != 2 or v.shape[1] != n_given:
-            raise DataError(
+            raise ParameterError(
                 f"values must have shape (n_rows, {n_given}), one column per given column; "
                 f"got shape {v.shape}."
             )
     else:
         v = v.ravel()
         if v.shape[0] != n_given:
-            raise DataError(
+            raise ParameterError(
                 f"values must hold {n_given} number(s), one per given column; got {v.shape[0]}."
             )
     if not np.all(np.isfinite(v)):
-        raise DataError("values contain NaN or inf; give finite values for the given columns.")
+        raise ParameterError("values contain NaN or inf; give finite values for the given columns.")
     return v
 
 

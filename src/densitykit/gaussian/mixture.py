@@ -17,7 +17,7 @@ from .._validation import (
     check_random_state,
 )
 from ..density import n_parameters as count_parameters
-from ..exceptions import DataError
+from ..exceptions import ParameterError
 from ._base import (
     GaussianModel,
     check_given_array,
@@ -640,12 +640,12 @@ def _check_weights(value, k: int) -> np.ndarray:
     """Mixing proportions in [0, 1] that sum to 1 (within 1e-8, 1e-6 for float32)."""
     w = check_given_array(value, (k,), "weights_init", "one mixing proportion per component")
     if np.any(w < 0) or np.any(w > 1):
-        raise DataError(f"weights_init should be in the range [0, 1]; got min value "
-                        f"{w.min():.5g}, max value {w.max():.5g}. Give mixing proportions.")
+        raise ParameterError(f"weights_init should be in the range [0, 1]; got min value "
+                             f"{w.min():.5g}, max value {w.max():.5g}. Give mixing proportions.")
     atol = 1e-6 if getattr(value, "dtype", None) == np.float32 else 1e-8
     if abs(1.0 - w.sum()) > atol:
-        raise DataError(f"weights_init should be normalized (sum to 1 within {atol:g}); got "
-                        f"sum(weights_init) = {w.sum():.10g}. Divide it by its sum.")
+        raise ParameterError(f"weights_init should be normalized (sum to 1 within {atol:g}); got "
+                             f"sum(weights_init) = {w.sum():.10g}. Divide it by its sum.")
     return w
 
 
@@ -664,19 +664,19 @@ def _check_precisions(value, ctype: str, k: int, d: int) -> np.ndarray:
     prec = check_given_array(value, shape(k, d), "precisions_init", what)
     if ctype in ("diag", "spherical"):
         if np.any(prec <= 0):
-            raise DataError(f"precisions_init ('{ctype}' precision) should be positive; got "
-                            f"min value {prec.min():.5g}. Give inverse variances.")
+            raise ParameterError(f"precisions_init ('{ctype}' precision) should be positive; got "
+                                 f"min value {prec.min():.5g}. Give inverse variances.")
         return prec
     for i, m in enumerate(prec if ctype == "full" else prec[None]):
         where = f"precisions_init[{i}]" if ctype == "full" else "precisions_init"
         if not np.allclose(m, m.T, rtol=1e-5, atol=1e-8):
-            raise DataError(f"{where} ('{ctype}' precision) should be symmetric, "
-                            f"positive-definite; it is not symmetric. {_PREC_FIX}")
+            raise ParameterError(f"{where} ('{ctype}' precision) should be symmetric, "
+                                 f"positive-definite; it is not symmetric. {_PREC_FIX}")
         low = float(np.linalg.eigvalsh(m)[0])
         if not low > 0:
-            raise DataError(f"{where} ('{ctype}' precision) should be symmetric, "
-                            f"positive-definite; its smallest eigenvalue is {low:.5g}. "
-                            f"{_PREC_FIX}")
+            raise ParameterError(f"{where} ('{ctype}' precision) should be symmetric, "
+                                 f"positive-definite; its smallest eigenvalue is {low:.5g}. "
+                                 f"{_PREC_FIX}")
     return prec
 
 
@@ -687,6 +687,6 @@ def _params_from_precisions(prec: np.ndarray, ctype: str) -> tuple[np.ndarray, n
     try:
         pc = np.linalg.cholesky(prec)
     except np.linalg.LinAlgError:
-        raise DataError("precisions_init should be symmetric, positive-definite; its "
-                        f"Cholesky factorisation failed. {_PREC_FIX}") from None
+        raise ParameterError("precisions_init should be symmetric, positive-definite; its "
+                             f"Cholesky factorisation failed. {_PREC_FIX}") from None
     return np.linalg.inv(prec), pc

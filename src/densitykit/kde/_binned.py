@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import DataError
+from ..exceptions import DataError, ParameterError
 from . import _compiled
 from ._exact import numpy_extra_seconds, use_compiled
 from ._kernels import Kernel
@@ -353,7 +353,7 @@ def density_grid(kd: KernelSums, n_points: Any = None) -> tuple[np.ndarray, np.n
     n = n_points if n_points is not None else (1024 if d == 1 else 128)
     sizes = np.broadcast_to(np.asarray(n), (d,)).astype(np.int64)
     if np.any(sizes < 2):
-        raise DataError(f"n_points must be at least 2 per axis; got {n!r}.")
+        raise ParameterError(f"n_points must be at least 2 per axis; got {n!r}.")
     reach = min(_cut_radius(kernel), 3.0 if kernel.name == "gaussian" else 6.0)
     _, M = _binning_frame(kd)
     half = reach * np.sqrt(np.diag(np.linalg.inv(M.T @ M)))

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from .._parallel import limited
-from ..exceptions import DataError
+from ..exceptions import DataError, ParameterError
 from . import _compiled
 from ._exact import use_compiled
 from ._kernels import Kernel
@@ -46,10 +46,10 @@ def check_neighbors(kernel: Kernel, d: int) -> None:
     >>> check_neighbors(KERNELS["gaussian"], 2)
     Traceback (most recent call last):
     ...
-    densitykit.exceptions.DataError: algorithm='neighbors' needs a kernel with compact ...
+    densitykit.exceptions.ParameterError: algorithm='neighbors' needs a kernel with compact ...
     """
     if not np.isfinite(kernel.support):
-        raise DataError(
+        raise ParameterError(
             f"algorithm='neighbors' needs a kernel with compact support (tophat, "
             f"epanechnikov, linear, cosine, biweight, triweight); got kernel="
             f"{kernel.name!r}. Use algorithm='exact' or 'auto' for it."
