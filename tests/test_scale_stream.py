@@ -141,6 +141,28 @@ def test_bad_files_are_named(tmp_path):
         fit_stream(Normal(), path, chunksize=0)
 
 
+@pytest.mark.parametrize("sep", ["\t", ",", ";"])
+def test_text_files_are_split_as_read_table_splits_them(tmp_path, sep):
+    """A ``.txt`` is tab-separated first and a ``.csv`` comma-separated first, but, as in
+    read_table, another separator that splits the rows evenly is found."""
+    from densitykit import read_table
+    from densitykit.scale.stream import fit_table_stream
+
+    X = blobs(n=600, seed=8)
+    for name in ("rows.txt", "rows.csv"):
+        path = tmp_path / name
+        pd.DataFrame(X, columns=["a", "b", "c"]).to_csv(path, index=False, sep=sep)
+        table = read_table(path)
+        assert list(table.data.columns) == ["a", "b", "c"]
+        nd = fit_stream(Normal(), path, chunksize=250)
+        np.testing.assert_allclose(nd.mean_, table.data.to_numpy().mean(axis=0), rtol=1e-12)
+        tm = fit_table_stream(Normal(), path, chunksize=250)
+        assert tm.columns_ == ["a", "b", "c"]
+    odd = tmp_path / "rows.dat"
+    pd.DataFrame(X, columns=["a", "b", "c"]).to_csv(odd, index=False, sep=sep)
+    assert fit_stream(Normal(), odd, sep=sep).mean_.shape == (3,)  # a given sep is kept
+
+
 def test_without_pyarrow_parquet_files_name_the_fix(tmp_path, monkeypatch):
     """A streamed Parquet read or write without pyarrow says what to install, as read_table
     does, before any row is drawn or file written."""
@@ -286,3 +308,20 @@ def test_cli_fit_with_chunksize_equals_the_in_memory_fit(tmp_path):
     for extra in (["--model", "kde"], ["--transform", "quantile"], ["--components", "2-3"]):
         assert main([*common, "-o", str(tmp_path / "x.dkm"), "--chunksize", "100",
                      *extra]) != 0
+
+
+@pytest.mark.parametrize(("name", "sep"), [("plant.csv.gz", ","), ("plant.txt", ";")])
+def test_cli_streams_text_as_it_reads_it_in_memory(tmp_path, name, sep):
+    """``fit --chunksize`` decompresses by the suffix and finds the separator as read_table."""
+    from densitykit.cli import main
+    from densitykit.persist import load
+
+    _, df = table_file(tmp_path)
+    path = tmp_path / name
+    df.to_csv(path, index=False, sep=sep)
+    common = ["fit", str(path), "--components", "2", "--seed", "4", "--force", "-q"]
+    assert main([*common, "-o", str(tmp_path / "mem.dkm")]) == 0
+    assert main([*common, "-o", str(tmp_path / "str.dkm"), "--chunksize", "1500"]) == 0
+    a, b = load(tmp_path / "mem.dkm"), load(tmp_path / "str.dkm")
+    assert b.columns_ == a.columns_ == ["temp", "flow", "level", "valves"]
+    np.testing.assert_allclose(b.score_samples(df), a.score_samples(df), rtol=1e-8)

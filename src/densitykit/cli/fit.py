@@ -129,13 +129,13 @@ def _streamed_density(args: argparse.Namespace, source: Path, seed: int) -> tupl
 
 def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int) -> int:
     """``fit --chunksize``: fit chunk by chunk, never holding the whole table."""
-    from ..data import TEXT_SEPARATORS
+    from ..data import TEXT_SEPARATORS, text_separator
     from ..persist import save
     from ..scale.stream import fit_table_stream, score_file
 
     density, fmt = _streamed_density(args, source, seed)
     chunksize = None if args.chunksize == "auto" else args.chunksize
-    sep = args.sep or TEXT_SEPARATORS.get(fmt)
+    sep = args.sep or (text_separator(source, fmt) if fmt in TEXT_SEPARATORS else None)
 
     def step(it: int, loglik: float) -> None:
         info(args, f"  EM iteration {it}: mean log-likelihood {loglik:.6g} (transformed units)")

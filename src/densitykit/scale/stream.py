@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, require
-from ..data import FORMATS, TEXT_SEPARATORS, format_of
+from ..data import FORMATS, TEXT_SEPARATORS, format_of, text_separator
 from ..exceptions import DataError
 from ..gaussian import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
@@ -63,9 +63,11 @@ def default_chunksize(n_columns: int) -> int:
     return max(1024, _CHUNK_BYTES // (8 * max(1, n_columns)))
 
 
-def _format(path: Path, sep: str | None) -> tuple[str, str | None]:
+def _format(path: Path, sep: str | None, *, read: bool = True) -> tuple[str, str | None]:
     """``('parquet', None)`` or ``('csv', separator)`` for ``path``, whose format
-    :func:`~densitykit.data.format_of` tells; any file is delimited text with ``sep``."""
+    :func:`~densitykit.data.format_of` tells; any file is delimited text with ``sep``. A text
+    file to ``read`` has the separator :func:`~densitykit.data.read_table` finds in it, one
+    to write its format's."""
     fmt = format_of(path)
     if fmt == "parquet":
         return "parquet", None
@@ -75,6 +77,8 @@ def _format(path: Path, sep: str | None) -> tuple[str, str | None]:
             f"Cannot tell the format of {path.name!r} from its suffix {path.suffix.lower()!r}; "
             f"expected one of {known}. Rename the file or pass sep=',' for a delimited text "
             "file.")
+    if sep is None and read:
+        return "csv", text_separator(path, fmt)
     return "csv", sep or TEXT_SEPARATORS[fmt]
 
 
@@ -221,7 +225,8 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
     chunksize : int, optional
         Rows per chunk (default: about 32 MB of rows, see :func:`default_chunksize`).
     sep : str, optional
-        Field separator of a text file (default from the suffix).
+        Field separator of a text file (default: the one :func:`densitykit.read_table` finds
+        in its first lines, the suffix's first).
     callback : callable ``(iteration, mean_loglik)``, optional
         Called after every EM iteration, e.g. to show progress.
     init_sample : int, default=200000
@@ -386,7 +391,7 @@ def sample_to_file(estimator: Any, n_samples: int, path: str | Path, *,
     (250, 2)
     """
     path = Path(path)
-    kind, sep = _format(path, None)
+    kind, sep = _format(path, None, read=False)
     sizes = chunk_sizes(n_samples, chunksize)
     frames = _sample_frames(estimator, sizes, chunk_seeds(random_state, len(sizes)), columns,
                             labels)
