@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,26 @@ def test_bad_files_are_named(tmp_path):
         fit_stream(Normal(), path, chunksize=0)
 
 
+# --- every suffix of the streamed formats ---------------------------------------------------
+@pytest.mark.parametrize("name", ["rows.csv.gz", "rows.csv.bz2", "rows.csv.xz", "rows.csv.zip",
+                                  "rows.tsv.gz", "rows.tab", "ROWS.PQ"])
+def test_compressed_and_other_suffixes_stream_as_in_memory(tmp_path, name):
+    X = blobs(n=1500, seed=7)
+    df = pd.DataFrame(X, columns=["c0", "c1", "c2"])
+    path = tmp_path / name
+    if name.lower().endswith(".pq"):
+        df.to_parquet(path, row_group_size=400)
+    else:  # pandas compresses by the suffix
+        df.to_csv(path, index=False, sep="," if ".csv" in name else "\t")
+    kw = dict(covariance_type="full", random_state=0, tol=0.0, max_iter=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = GaussianMixture(3, **kw).fit(df)
+        b = fit_stream(GaussianMixture(3, **kw), path, chunksize=400)
+    assert_same_fit(a, b)
+    assert list(b.feature_names_in_) == ["c0", "c1", "c2"]
+
+
 @pytest.mark.parametrize("sep", ["\t", ",", ";"])
 def test_text_files_are_split_as_read_table_splits_them(tmp_path, sep):
     """A ``.txt`` is tab-separated first and a ``.csv`` comma-separated first, but, as in
@@ -161,6 +182,52 @@ def test_text_files_are_split_as_read_table_splits_them(tmp_path, sep):
     odd = tmp_path / "rows.dat"
     pd.DataFrame(X, columns=["a", "b", "c"]).to_csv(odd, index=False, sep=sep)
     assert fit_stream(Normal(), odd, sep=sep).mean_.shape == (3,)  # a given sep is kept
+
+
+def test_drawn_rows_into_compressed_text_read_back_whole(tmp_path):
+    """Each chunk is appended as its own compressed stream: pandas reads every one of them."""
+    from densitykit import read_table
+
+    gm = GaussianMixture(3, random_state=0).fit(blobs(n=1500, seed=9))
+    kw = dict(chunksize=1000, random_state=3)
+    plain = pd.read_csv(sample_to_file(gm, 2500, tmp_path / "s.csv", **kw))
+    assert len(plain) == 2500
+    for name in ("s.csv.gz", "s.csv.bz2", "s.csv.xz", "s.tsv.gz"):
+        back = pd.read_csv(sample_to_file(gm, 2500, tmp_path / name, **kw),
+                           sep="\t" if ".tsv" in name else ",")
+        pd.testing.assert_frame_equal(back, plain, check_exact=True)
+    assert (tmp_path / "s.csv.gz").read_bytes().count(b"\x1f\x8b\x08") >= 3  # 3 members
+    txt = sample_to_file(gm, 2500, tmp_path / "s.txt", **kw)
+    assert txt.read_text().splitlines()[0] == "x0\tx1\tx2"  # a .txt is tab-separated
+    np.testing.assert_array_equal(read_table(txt).data.to_numpy(), plain.to_numpy())
+    with pytest.raises(DataError, match=r"'s\.csv\.zip': rows drawn chunk by chunk cannot "
+                                        r"be added to a zip archive\. Write a \.csv"):
+        sample_to_file(gm, 2500, tmp_path / "s.csv.zip", **kw)
+    assert not (tmp_path / "s.csv.zip").exists()
+
+
+def test_the_streamed_suffixes_are_documented():
+    import argparse
+    import inspect
+    import re
+
+    from densitykit.cli import fit as cli_fit
+    from densitykit.data import FORMATS
+    from densitykit.scale.stream import STREAMED_FORMATS
+
+    parser = argparse.ArgumentParser()
+    cli_fit.configure(parser)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Data larger than memory"):]
+    texts = {"fit_stream": inspect.getdoc(fit_stream),
+             "sample_to_file": inspect.getdoc(sample_to_file),
+             "--chunksize": next(a.help for a in parser._actions if a.dest == "chunksize"),
+             "README": section[:section.index("\n## ", 1)]}
+    for where, text in texts.items():
+        missing = [e for f in STREAMED_FORMATS for e in FORMATS[f][2]
+                   if not re.search(re.escape(e) + r"(?![\w.])", text, re.I)]
+        assert missing == [], where
+    assert re.search(r"\.csv\.zip``\s+is\s+refused", texts["sample_to_file"])
 
 
 def test_without_pyarrow_parquet_files_name_the_fix(tmp_path, monkeypatch):

@@ -44,8 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--chunksize", type=rows_or_auto, default=None, metavar="ROWS|auto",
         help="stream the file in chunks of ROWS rows ('auto': about 32 MB each), re-read at "
         "every EM iteration, for files larger than memory: peak memory follows ROWS, not the "
-        "file (CSV, TSV or Parquet of clean numbers; gmm or normal with one candidate; "
-        "--transform standardize or none)",
+        "file (clean numbers in .csv, .csv.gz, .csv.bz2, .csv.xz, .csv.zip, .tsv, .tab, "
+        ".tsv.gz, .txt, .parquet or .pq; gmm or normal with one candidate; --transform "
+        "standardize or none)",
     )
 
 

@@ -46,7 +46,8 @@ __all__ = [
     "score_file",
 ]
 
-#: the formats of :data:`densitykit.data.FORMATS` read (and written) chunk by chunk
+#: the formats of :data:`densitykit.data.FORMATS` read (and written) chunk by chunk, under
+#: every suffix they have there (a ``.csv.zip`` is read, not written)
 STREAMED_FORMATS = ("csv", "tsv", "parquet")
 _CHUNK_BYTES = 32 << 20  # default chunk: about 32 MB of float64 rows
 
@@ -217,7 +218,10 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
     ----------
     estimator : GaussianMixture or Normal
     path : str or Path
-        ``.csv``, ``.tsv`` (or any delimited text with ``sep``), ``.parquet``.
+        Delimited text: comma-separated first ``.csv``, ``.csv.gz``, ``.csv.bz2``,
+        ``.csv.xz``, ``.csv.zip``; tab-separated first ``.tsv``, ``.tab``, ``.tsv.gz``,
+        ``.txt``; any other name with ``sep``. Or Parquet: ``.parquet``, ``.pq``. Suffixes
+        in any case; compressed files are decompressed as they are read.
     columns : list of str, optional
         Columns to fit (default: all but ``weight_column``); all must be numeric.
     weight_column : str, optional
@@ -257,7 +261,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     ----------
     density : GaussianMixture or Normal
     path : str or Path
-        CSV, TSV or Parquet file.
+        A text or Parquet file, as in :func:`fit_stream`.
     columns, exclude : column specs, optional
         As in :func:`densitykit.read_table` (names, globs, positions, ranges).
     transform : {'standardize', None}, default='standardize'
@@ -368,7 +372,11 @@ def sample_to_file(estimator: Any, n_samples: int, path: str | Path, *,
     estimator : fitted density with ``sample``
     n_samples : int
     path : str or Path
-        ``.csv``/``.tsv`` or ``.parquet``; overwritten.
+        Overwritten. Comma-separated text: ``.csv``, ``.csv.gz``, ``.csv.bz2``, ``.csv.xz``;
+        tab-separated: ``.tsv``, ``.tab``, ``.tsv.gz``, ``.txt``; Parquet: ``.parquet``,
+        ``.pq`` (one row group per chunk). A compressed file holds one compressed stream per
+        chunk, which pandas and the decompressors read as one file. A ``.csv.zip`` is
+        refused: rows cannot be added to a zip archive.
     chunksize : int, default=100000
     random_state : int, Generator or None
     columns : list of str, optional
