@@ -79,7 +79,6 @@ from ._metrics import (
     DISCRETE,
     ModelScores,
     PrivacyResult,
-    _column_scale,
     _gaussian_loglik,
     column_similarity,
     contingency_similarity,
@@ -94,10 +93,9 @@ from ._metrics import (
     trend_similarity,
     tv_complement,
 )
-from ._result import _THRESHOLDS, Evaluation, Verdict, _level
+from ._result import Evaluation, Verdict
 from ._table import (
     KINDS,
-    _subsample,
     aligned,
     as_table,
     column_kind,
@@ -112,6 +110,8 @@ __all__ = [
     "Evaluation",
     "PrivacyResult",
     "Verdict",
+    "aligned",
+    "as_table",
     "column_kind",
     "column_kinds",
     "column_similarity",
@@ -127,13 +127,10 @@ __all__ = [
     "metric_matrix",
     "privacy_check",
     "scaled_wasserstein",
+    "subsample_frame",
     "trend_similarity",
     "tv_complement",
 ]
-
-# names kept importable from here for the report and older callers
-_PRIVATE = (_THRESHOLDS, _level, _column_scale, _subsample)
-
 
 def _check_failed_draws(real: pd.DataFrame, held: pd.DataFrame | None,
                         synthetic: pd.DataFrame) -> None:
@@ -272,15 +269,16 @@ def _fidelity(ref: pd.DataFrame, syn: pd.DataFrame, max_pairs: int, rng: np.rand
     return ev
 
 
-def _loglik(ev: Evaluation, model: ModelScores, real: pd.DataFrame, held: pd.DataFrame) -> None:
-    """The held-out log-likelihood of the model that gave ``model`` (the held-out rows'
+def _loglik(ev: Evaluation, scores: ModelScores, real: pd.DataFrame, held: pd.DataFrame
+            ) -> None:
+    """The held-out log-likelihood of the model that gave ``scores`` (the held-out rows'
     scores), and its baseline: the model's own, or one full Gaussian of the real rows."""
-    ev.heldout_loglik = float(np.mean(model.scores))
-    ev.heldout_loglik_median = float(np.median(model.scores))
-    if model.units is not None:
-        ev.loglik_units = model.units
-    if model.baseline is not None:
-        ev.baseline_loglik = float(np.mean(model.baseline))
+    ev.heldout_loglik = float(np.mean(scores.scores))
+    ev.heldout_loglik_median = float(np.median(scores.scores))
+    if scores.units is not None:
+        ev.loglik_units = scores.units
+    if scores.baseline is not None:
+        ev.baseline_loglik = float(np.mean(scores.baseline))
         return
     numeric = all(k == "numeric" for k in column_kinds(real).values())
     T, H = metric_matrix(real), metric_matrix(held, real)

@@ -257,6 +257,8 @@ def _subsample(X: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.nda
 
 
 def subsample_frame(df: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``df`` itself when it has at most ``max_rows`` rows, else ``max_rows`` of its rows
+    drawn without replacement by ``rng``, kept in their original order."""
     idx = _subsample_index(len(df), max_rows, rng)
     return df if idx is None else df.iloc[idx]
 
