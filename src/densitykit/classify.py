@@ -28,13 +28,7 @@ from ._validation import check_data, check_int, check_is_fitted, check_random_st
 from .density import draw_categories, draw_rows
 from .exceptions import DataError, FitError, ParameterError
 
-__all__ = ["GenerativeClassifier", "draw_from"]
-
-
-def draw_from(estimator: Any, n_samples: int, seed: int) -> np.ndarray:
-    """Draw ``n_samples`` rows from a fitted density with an int ``seed``: the protocol's
-    :func:`densitykit.density.draw_rows`, under the name this module has always offered."""
-    return draw_rows(estimator, n_samples, seed)
+__all__ = ["GenerativeClassifier"]
 
 
 def _class_priors(priors: Any, classes: np.ndarray, counts: np.ndarray) -> np.ndarray:
