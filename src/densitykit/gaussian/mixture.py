@@ -16,7 +16,6 @@ from .._validation import (
     check_nonneg_float,
     check_random_state,
 )
-from ..density import n_parameters as count_parameters
 from ..exceptions import ParameterError
 from ._base import (
     GaussianModel,
@@ -482,7 +481,7 @@ class GaussianMixture(GaussianModel):
 
     def _n_parameters(self) -> int:
         """scikit-learn's name of :meth:`n_parameters`."""
-        return count_parameters(self)
+        return self.n_parameters()
 
     # --- conditional and marginal mixtures ----------------------------------------------------
     def condition(self, given_columns: int | str | Sequence[int | str],
