@@ -10,6 +10,8 @@ its free parameters (densitykit's ``n_parameters()``, scikit-learn's ``_n_parame
 :func:`bic` and :func:`aic` apply the one :func:`information_criterion` formula, and
 :func:`allows_nan` says whether it fits rows with empty cells. :func:`draw_categories` is
 the one weighted draw of category indices (mixture components, classes, kernel centres).
+:data:`INIT_PARAMETERS` names the parameters that start a mixture at given values, alike
+in densitykit's and scikit-learn's mixtures.
 
 Examples
 --------
@@ -32,6 +34,7 @@ from ._validation import check_random_state
 from .exceptions import DataError
 
 __all__ = [
+    "INIT_PARAMETERS",
     "aic",
     "allows_nan",
     "bic",
@@ -42,6 +45,10 @@ __all__ = [
 ]
 
 _RAISE = object()  # n_parameters' default: a density that reports no count is an error
+
+#: the parameters that start a Gaussian mixture's EM at given values (densitykit's and
+#: scikit-learn's mixtures name them alike); None leaves the start to ``init_params``
+INIT_PARAMETERS = ("weights_init", "means_init", "precisions_init")
 
 
 def draw_rows(density: Any, n: int, random_state: Any = None) -> np.ndarray:

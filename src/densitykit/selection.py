@@ -55,7 +55,7 @@ from . import _state
 from ._estimator import BaseEstimator, clone
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
-from .density import allows_nan, n_parameters
+from .density import INIT_PARAMETERS, allows_nan, n_parameters
 from .exceptions import DataError, FitError, ParameterError
 
 if TYPE_CHECKING:
@@ -108,8 +108,6 @@ SCORERS: dict[str, Any] = {"detection": detection_scorer}
 #: how the winner is picked from the criterion column
 RULES = ("one-se", "best")
 
-_INIT_KEYS = ("weights_init", "means_init", "precisions_init")
-
 
 # ----------------------------------------------------------------------- grid helpers
 
@@ -158,9 +156,9 @@ def expand_grid(estimator: Any, param_grid: Any) -> list[dict[str, Any]]:
 def _warm_init(model: Any, template: Any) -> dict[str, Any]:
     """Initial parameters for a full-data fit, taken from a fitted mixture, if supported."""
     params = template.get_params()
-    if not all(k in params for k in _INIT_KEYS) or params.get("warm_start"):
+    if not all(k in params for k in INIT_PARAMETERS) or params.get("warm_start"):
         return {}
-    if any(params[k] is not None for k in _INIT_KEYS):
+    if any(params[k] is not None for k in INIT_PARAMETERS):
         return {}
     attrs = ("weights_", "means_", "precisions_")
     if not all(hasattr(model, a) for a in attrs):

@@ -39,6 +39,7 @@ import numpy as np
 from .._estimator import clone
 from .._parallel import available_cores, blas_single_threaded
 from .._validation import check_random_state
+from ..density import INIT_PARAMETERS
 from ..exceptions import FitError
 from ._base import column_variances, warn_not_converged
 from ._covariance import CovarianceType
@@ -388,9 +389,6 @@ def new_chain(est, data: InMemoryData, col_var: np.ndarray, sizes: list[int], se
 
 
 # --- a grid over n_components, for ModelSelector --------------------------------------------
-_INIT_KEYS = ("weights_init", "means_init", "precisions_init")
-
-
 @dataclass
 class SweptCandidate:
     """One candidate of :func:`sweep_n_components`: its model fitted on each training split
@@ -418,7 +416,7 @@ def can_sweep(estimator: Any, candidates: list[dict[str, Any]], X: np.ndarray) -
         if "n_components" not in params:
             return False
         est = clone(estimator).set_params(**params)
-        if est.warm_start or any(getattr(est, k) is not None for k in _INIT_KEYS):
+        if est.warm_start or any(getattr(est, k) is not None for k in INIT_PARAMETERS):
             return False
         try:
             est._check_em_options()

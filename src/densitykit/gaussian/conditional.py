@@ -28,7 +28,7 @@ from scipy.special import logsumexp
 
 from .._estimator import clone
 from .._validation import check_is_fitted, check_random_state
-from ..density import draw_categories
+from ..density import INIT_PARAMETERS, draw_categories
 from ..exceptions import DataError, ParameterError
 
 __all__ = [
@@ -174,7 +174,7 @@ def new_mixture(
     update: dict[str, Any] = {"n_components": int(weights.shape[0])}
     if "covariance_type" in params:
         update["covariance_type"] = covariance_type
-    for key in ("weights_init", "means_init", "precisions_init"):
+    for key in INIT_PARAMETERS:
         if key in params:
             update[key] = None
     est.set_params(**update)
