@@ -11,9 +11,10 @@ mixins below, which give what scikit-learn's tools rely on:
 - the text and HTML (notebook) representations.
 
 scikit-learn is imported only where it is needed: the tags, the HTML representation, a
-classifier's accuracy, and :func:`clone` of an estimator that is not densitykit's. What differs from deriving from ``sklearn.base.BaseEstimator`` is in
-``docs/scikit-learn.md``: ``isinstance(est, sklearn.base.BaseEstimator)`` is false, and the
-metadata-routing requests (``set_fit_request``) are not offered.
+classifier's accuracy, and :func:`clone` of an estimator that is not densitykit's. What
+differs from deriving from ``sklearn.base.BaseEstimator`` is in ``docs/scikit-learn.md``:
+``isinstance(est, sklearn.base.BaseEstimator)`` is false, and the metadata-routing requests
+(``set_fit_request``) are not offered.
 
 Examples
 --------
