@@ -91,18 +91,18 @@ class GaussianModel(DensityMixin, BaseEstimator):
         check_in(self.covariance_type, "covariance_type", self._covariance_types)
         return COVARIANCE_TYPES[self.covariance_type]
 
-    def _check_fit_input(self, X, sample_weight, min_samples: int):
-        X, w, _ = self._check_fit_data(X, sample_weight, min_samples, stacklevel=4)
+    def _check_fit_input(self, X, sample_weight):
+        X, w, _ = self._check_fit_data(X, sample_weight, stacklevel=4)
         return X, w
 
-    def _check_fit_data(self, X, sample_weight, min_samples: int, *, stacklevel: int = 3):
+    def _check_fit_data(self, X, sample_weight, *, stacklevel: int = 3):
         """Checked ``X``, weights (None when all are one) and each column's (weighted)
         variance; warns of constant columns, a large ``reg_covar`` and too few rows."""
         ctype = self._ctype()
         check_reg_covar(self.reg_covar, auto=self._reg_auto)
         X = check_data(self, X, reset=True, allow_nan=True)
-        check_n_samples(X, min_samples, f"to fit {type(self).__name__} (provide more rows or "
-                        "use fewer components)")
+        check_n_samples(X, self._min_samples(), f"to fit {type(self).__name__} (provide more "
+                        "rows or use fewer components)")
         w = check_sample_weight(sample_weight, X.shape[0])
         _check_observed_columns(X, w)
         rows = int(np.count_nonzero(w > 0))
@@ -133,6 +133,11 @@ class GaussianModel(DensityMixin, BaseEstimator):
 
     def _n_components(self) -> int:
         return int(getattr(self, "n_components", 1))
+
+    def _min_samples(self) -> int:
+        """The fewest rows a fit takes: one per component, and 2 for a covariance (read
+        after the options are checked)."""
+        return max(2, self._n_components())
 
     def _describe(self) -> str:
         k = self._n_components()

@@ -220,11 +220,10 @@ class InMemory:
     Warnings of the checks point at the caller of the estimator's ``fit``, which makes this.
     """
 
-    def __init__(self, est: Any, X: Any, sample_weight: Any, min_samples: int):
+    def __init__(self, est: Any, X: Any, sample_weight: Any):
         single = getattr(X, "dtype", None) == np.float32
         self.dtype = np.float32 if single else np.float64
-        self.X, self.w, self.col_var = est._check_fit_data(X, sample_weight, min_samples,
-                                                           stacklevel=4)
+        self.X, self.w, self.col_var = est._check_fit_data(X, sample_weight, stacklevel=4)
         self.ws = Workspace.from_data(self.X, self.w)
 
     @cached_property
@@ -268,14 +267,14 @@ class Chunked:
     """A :class:`ChunkSource`, checked for a fit of ``est`` from one pass of its moments
     (steps 2 to 4 of the module docstring); ``where`` names the rows in errors."""
 
-    def __init__(self, est: Any, chunks: ChunkSource, min_samples: int, where: str,
+    def __init__(self, est: Any, chunks: ChunkSource, where: str,
                  init_sample: int | None = None):
         est._ctype()
         check_reg_covar(est.reg_covar, auto=est._reg_auto)
         if init_sample is not None:
             init_sample = check_int(init_sample, "init_sample", 1)
         m = chunks.moments()
-        _check_moments(est, m, min_samples, where)
+        _check_moments(est, m, where)
         chunks.weighted = chunks.weighted and not m.unit
         self.chunks, self.moments, self.init_sample = chunks, m, init_sample
         self.has_empty = False  # refused by the checks
@@ -317,8 +316,8 @@ class Chunked:
             del est.feature_names_in_
 
 
-def _check_moments(est: Any, m: Moments | None, min_samples: int, where: str) -> None:
-    name = type(est).__name__
+def _check_moments(est: Any, m: Moments | None, where: str) -> None:
+    name, min_samples = type(est).__name__, est._min_samples()
     if m is None or m.n < min_samples:
         if m is None:
             raise DataError(f"{where} has no rows; {name} needs at least {min_samples}.")

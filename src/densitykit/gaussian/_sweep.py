@@ -496,7 +496,7 @@ class _GridSweep:
         est = self.ests[i]
         self.log.local.key = ("fold", f, i)
         try:
-            est._check_fit_data(rows, None, min_samples=max(2, int(est.n_components)))
+            est._check_fit_data(rows, None)
             return True
         except Exception as exc:
             self.errors.setdefault(i, f"{type(exc).__name__}: {exc}")
@@ -510,7 +510,7 @@ class _GridSweep:
         est = clone(self.estimator).set_params(**self.params[i])
         self.log.local.key = key
         try:
-            est._check_fit_data(X, None, min_samples=max(2, int(est.n_components)))
+            est._check_fit_data(X, None)
             est._set_result(ws, res)
             warn_not_converged(est, res.converged)
         finally:

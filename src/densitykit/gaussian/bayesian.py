@@ -526,8 +526,8 @@ default='dirichlet_process'
         >>> bgm.converged_, int((bgm.weights_ > 0.01).sum())  # two components in use
         (True, 2)
         """
-        k = self._check_options()
-        X, w = self._check_fit_input(X, sample_weight, min_samples=max(2, k))
+        self._check_options()
+        X, w = self._check_fit_input(X, sample_weight)
         _refuse_empty_cells(X)
         ws = Workspace.from_data(X, w)
         with blas_single_threaded():

@@ -213,14 +213,13 @@ class GaussianMixture(GaussianModel):
         dask = adapter(X, sample_weight)
         if dask is not None:
             return dask.fit_dask(self, X, sample_weight)
-        k = self._check_em_options()
-        return fit_mixture(self, InMemory(self, X, sample_weight, max(2, k)))
+        self._check_em_options()
+        return fit_mixture(self, InMemory(self, X, sample_weight))
 
     def _fit_chunks(self, chunks, where: str, callback, init_sample: int) -> GaussianMixture:
         """:meth:`fit` on rows seen chunk by chunk (see ``gaussian._driver.fit_chunked``)."""
-        k = self._check_em_options()
-        return fit_mixture(self, Chunked(self, chunks, max(2, k), where, init_sample),
-                           callback)
+        self._check_em_options()
+        return fit_mixture(self, Chunked(self, chunks, where, init_sample), callback)
 
     def _check_em_options(self) -> int:
         """Validate the EM options (as ``fit`` does for any data source); ``n_components``."""

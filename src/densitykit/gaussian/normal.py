@@ -127,11 +127,11 @@ class Normal(GaussianModel):
         dask = adapter(X, sample_weight)
         if dask is not None:
             return dask.fit_dask(self, X, sample_weight)
-        return fit_normal(self, InMemory(self, X, sample_weight, 2))
+        return fit_normal(self, InMemory(self, X, sample_weight))
 
     def _fit_chunks(self, chunks, where: str, callback=None, init_sample=None) -> Normal:
         """:meth:`fit` on rows seen chunk by chunk (see ``gaussian._driver.fit_chunked``)."""
-        return fit_normal(self, Chunked(self, chunks, 2, where))
+        return fit_normal(self, Chunked(self, chunks, where))
 
     def _fit_missing(self, X, w, ws: Workspace, reg: float) -> Params:
         """Maximum likelihood of the observed cells by EM, from the mean-filled rows."""
