@@ -410,3 +410,17 @@ def test_a_greedy_option_gives_the_table_back(tmp_path):
     args = argparse.Namespace(table=None, columns=[str(table)], exclude=None, given=None)
     with pytest.raises(UsageError, match="the table file is missing"):
         recover_table_argument(args, "usage")
+
+
+def test_given_gives_the_model_back():
+    import argparse
+
+    from densitykit.cli._common import UsageError, recover_model_argument
+
+    args = argparse.Namespace(model=None, given=["a=1", "plant.dkm", "b=2"])
+    recover_model_argument(args, "usage")
+    assert str(args.model) == "plant.dkm" and args.given == ["a=1", "b=2"]
+    for given in (None, ["a=1"], ["x.dkm", "y.dkm"]):
+        args = argparse.Namespace(model=None, given=given)
+        with pytest.raises(UsageError, match="the model file is missing"):
+            recover_model_argument(args, "usage")

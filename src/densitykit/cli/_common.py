@@ -203,15 +203,17 @@ def recover_table_argument(args: argparse.Namespace, usage: str) -> None:
     """
     if getattr(args, "table", None) is not None:
         return
-    for attr in ("columns", "exclude", "given"):
+    for attr in ("columns", "exclude"):
         items = getattr(args, attr, None) or []
-        files = [i for i in items if Path(i).is_file() and (attr != "given" or "=" not in i)]
+        files = [i for i in items if Path(i).is_file()]
         if len(files) == 1 and (len(items) > 1 or attr != "columns"):
             items.remove(files[0])
             setattr(args, attr, items or None)
             args.table = Path(files[0])
             return
-    raise UsageError(f"the table file is missing: {usage}")
+    args.table = _take_back_from_given(args, existing=True)
+    if args.table is None:
+        raise UsageError(f"the table file is missing: {usage}")
 
 
 def recover_model_argument(args: argparse.Namespace, usage: str) -> None:
@@ -221,11 +223,22 @@ def recover_model_argument(args: argparse.Namespace, usage: str) -> None:
     """
     if args.model is not None:
         return
-    files = [g for g in args.given or [] if "=" not in g]
-    if len(files) != 1:
+    args.model = _take_back_from_given(args)
+    if args.model is None:
         raise UsageError(f"the model file is missing: {usage}")
-    args.given.remove(files[0])
-    args.model = Path(files[0])
+
+
+def _take_back_from_given(args: argparse.Namespace, existing: bool = False) -> Path | None:
+    """Remove from --given and return its one value without '=' (with ``existing``, its
+    one such value naming an existing file); None, leaving --given as it is, unless there
+    is exactly one."""
+    bare = [g for g in getattr(args, "given", None) or []
+            if "=" not in g and (not existing or Path(g).is_file())]
+    if len(bare) != 1:
+        return None
+    args.given.remove(bare[0])
+    args.given = args.given or None
+    return Path(bare[0])
 
 
 def parse_int_list(text: str) -> list[int]:
