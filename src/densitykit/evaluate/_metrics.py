@@ -441,8 +441,7 @@ def heldout_loglik(model: Any, X: Any) -> float:
     >>> -3.3 < heldout_loglik(gm, X[400:]) < -2.3
     True
     """
-    scores = np.asarray(model.score_samples(_model_input(model, X)), dtype=np.float64)
-    return float(np.mean(scores))
+    return float(np.mean(_row_scores(model, X)))
 
 
 @dataclass(frozen=True)
@@ -457,19 +456,22 @@ class ModelScores:
 
     @classmethod
     def of(cls, model: Any, X: Any) -> ModelScores:
-        """Score rows ``X`` (a frame, given as :func:`heldout_loglik` gives it) under ``model``."""
-        X = _model_input(model, X)
-        baseline = getattr(model, "baseline_score_samples", None)
-        return cls(np.asarray(model.score_samples(X), dtype=np.float64),
-                   None if baseline is None else np.asarray(baseline(X), dtype=np.float64),
-                   getattr(model, "loglik_units", None))
+        """Score rows ``X`` under ``model``: the scores :func:`heldout_loglik` averages,
+        and the baseline and units beside them."""
+        scores = _row_scores(model, X)
+        baseline = None
+        if getattr(model, "baseline_score_samples", None) is not None:
+            baseline = _row_scores(model, X, "baseline_score_samples")
+        return cls(scores, baseline, getattr(model, "loglik_units", None))
 
 
-def _model_input(model: Any, X: Any) -> Any:
+def _row_scores(model: Any, X: Any, method: str = "score_samples") -> np.ndarray:
+    """``model.<method>`` of rows ``X`` as float64: a model that knows its columns
+    (``columns_`` or ``feature_names_in_``) gets a frame as it is, any other its values."""
     if isinstance(X, pd.DataFrame) and not (hasattr(model, "columns_")
                                             or hasattr(model, "feature_names_in_")):
-        return X.to_numpy()
-    return X
+        X = X.to_numpy()
+    return np.asarray(getattr(model, method)(X), dtype=np.float64)
 
 
 def _gaussian_loglik(train: np.ndarray, test: np.ndarray) -> float:
