@@ -57,7 +57,6 @@ __all__ = [
     "infer_format",
     "read_raw",
     "read_table",
-    "require",
     "select_columns",
     "text_separator",
     "write_table",

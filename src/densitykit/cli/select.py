@@ -47,7 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _save_plot(args: argparse.Namespace, selector: object, path: Path) -> None:
-    from ..data import require
+    from .._validation import require
 
     require("matplotlib", "plot", "Drawing the criterion plot")
     import matplotlib
