@@ -257,7 +257,7 @@ def selection_table(model: Any) -> Any:
     Returns the candidates table (or None). The model then samples, scores and conditions
     like a plain fitted model; the table goes into the file's metadata.
     """
-    from sklearn.base import clone
+    from .._estimator import clone
 
     inner = getattr(model, "density_", None)
     if inner is None or not hasattr(inner, "best_estimator_"):

@@ -132,8 +132,9 @@ def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, An
 def _held_out(args: argparse.Namespace, model: Any, X: Any, y: Any, seed: int) -> str:
     """--test-size: the accuracy of a copy of ``model`` fitted on the other rows."""
     import numpy as np
-    from sklearn.base import clone
     from sklearn.model_selection import train_test_split
+
+    from .._estimator import clone
 
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size,
                                               random_state=seed)

@@ -283,8 +283,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     >>> tm.columns_, tm.integer_columns_.tolist(), tm.sample(2, random_state=0).shape
     (['a', 'n'], [False, True], (2, 2))
     """
-    from sklearn.base import clone
-
+    from .._estimator import clone
     from ..preprocess import TableModel
 
     if transform not in ("standardize", None):
