@@ -6,6 +6,25 @@ Real tables hold dates, empty cells, infinities and stray text (the Dow process 
 index, selects columns by names, glob patterns or position ranges, and returns the clean
 frame together with a :class:`CleaningReport` that says what was dropped and why.
 
+Notes
+-----
+*Text tables.* Unless ``sep`` and ``decimal`` are given, the first lines decide. The
+separator is the one of ``,`` ``;`` tab and ``|`` that splits them into the most consistent
+rows. The decimal mark is a comma when their numbers are written like ``1,5`` (a ``;``- or
+tab-separated table from a locale that writes decimal commas), else a point; a table that
+writes numbers both ways is refused.
+
+*Kinds of columns.* By default (``kinds='numeric'``) the result is a float64 frame of the
+numeric columns (columns the file stores as integers stay int64): text columns are
+dropped and a date/time column becomes the index. ``kinds='mixed'`` keeps every column as
+what it is: numbers (float64); integers (int64, or pandas' nullable ``Int64`` when a cell
+is empty); booleans (pandas' nullable ``boolean``, so empty cells stay empty); categories
+(text with at most :data:`MAX_CATEGORIES` distinct values, or at most one per ten rows,
+kept as strings); dates and times (datetime64, kept as columns). A text column with more
+distinct values is an identifier or free text, which no density models: it is left out,
+and ``report.dropped_columns`` says so. ``report.column_kinds`` says what each kept column
+became.
+
 Examples
 --------
 >>> import io
@@ -762,18 +781,18 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
     sheet : str or int, optional
         Excel sheet (default: the first).
     sep, decimal : str, optional
-        Field separator and decimal mark of a text table; by default the first lines decide
-        (the one of ``,`` ``;`` tab ``|`` that splits them most consistently; a comma when
-        numbers read like ``1,5``, else a point; a table mixing both is refused).
+        Field separator and decimal mark of a text table; by default the first lines decide,
+        a decimal comma included (see *Text tables* in the module's Notes).
     kinds : {'numeric', 'mixed'}, default='numeric'
-        ``'numeric'``: numeric columns only (float64, integers as int64). ``'mixed'``: every
-        column as what it is (see :data:`KINDS`; integers with empty cells as ``Int64``, at
-        most :data:`MAX_CATEGORIES` categories); ``report.column_kinds`` says what each became.
+        ``'numeric'``: the numeric columns, as a float64 frame (integer columns as int64).
+        ``'mixed'``: every column as what it is (numbers, integers, booleans, categories,
+        dates); identifiers and free text are left out, with the reason in
+        ``report.dropped_columns`` (see *Kinds of columns* in the module's Notes).
 
     Returns
     -------
     Table
-        ``.data`` (the cleaned frame) and ``.report`` (:class:`CleaningReport`).
+        ``.data`` (the cleaned frame, float64 by default) and ``.report`` (:class:`CleaningReport`).
 
     Raises
     ------
