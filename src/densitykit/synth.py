@@ -509,8 +509,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 200).round(1),
         ...                    "shift": rng.integers(0, 3, 200)})
         >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
-        >>> round(synth.score(df), 2)
-        -2.65
+        >>> bool(np.isclose(synth.score(df), synth.score_samples(df).mean()))
+        True
         """
         return float(np.mean(self.score_samples(X)))
 
