@@ -392,3 +392,16 @@ def test_cli_streams_text_as_it_reads_it_in_memory(tmp_path, name, sep):
     a, b = load(tmp_path / "mem.dkm"), load(tmp_path / "str.dkm")
     assert b.columns_ == a.columns_ == ["temp", "flow", "level", "valves"]
     np.testing.assert_allclose(b.score_samples(df), a.score_samples(df), rtol=1e-8)
+
+
+def test_a_format_read_whole_is_named_when_streamed(tmp_path):
+    from densitykit.exceptions import DataError
+    from densitykit.scale.stream import _format
+
+    with pytest.raises(DataError, match=r"'plant\.xlsx' is in the excel format, which is "
+                                        r"read and written whole.*leave out --chunksize"):
+        _format(tmp_path / "plant.xlsx", None)
+    with pytest.raises(DataError, match=r"write CSV or Parquet, or draw the rows in memory"):
+        _format(tmp_path / "rows.xlsx", None, read=False)
+    with pytest.raises(DataError, match=r"Cannot tell the format of 'notes\.dat'"):
+        _format(tmp_path / "notes.dat", None)

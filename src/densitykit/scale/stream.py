@@ -72,6 +72,12 @@ def _format(path: Path, sep: str | None, *, read: bool = True) -> tuple[str, str
     fmt = format_of(path)
     if fmt == "parquet":
         return "parquet", None
+    if sep is None and fmt is not None and fmt not in TEXT_SEPARATORS:
+        fix = ("fit it in memory (read_table; leave out --chunksize on the command line), or "
+               "save it as CSV or Parquet to stream it" if read else
+               "write CSV or Parquet, or draw the rows in memory and use write_table")
+        raise DataError(f"{path.name!r} is in the {fmt} format, which is read and written "
+                        f"whole, not in chunks: {fix}.")
     if sep is None and fmt not in TEXT_SEPARATORS:
         known = sorted(e for f in STREAMED_FORMATS for e in FORMATS[f][2])
         raise DataError(
