@@ -65,6 +65,17 @@ def _is_module(parts: list[str]) -> bool:
     return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
+def _from_target(node: ast.ImportFrom, package: list[str]) -> list[str] | None:
+    """The densitykit module a ``from ... import`` names (relative ones resolved against
+    ``package``), as parts below densitykit; ``None`` for another library."""
+    if node.level:
+        base = package[: len(package) - node.level + 1]
+        return base + (node.module.split(".") if node.module else [])
+    if node.module and node.module.split(".")[0] == "densitykit":
+        return node.module.split(".")[1:]
+    return None
+
+
 def _imports(path: Path):
     """``(line, target module parts, imported name or None)`` of every import of densitykit."""
     mod = _module_name(path)
@@ -75,12 +86,8 @@ def _imports(path: Path):
                 if alias.name.split(".")[0] == "densitykit":
                     yield node.lineno, alias.name.split(".")[1:], None
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = base + (node.module.split(".") if node.module else [])
-            elif node.module and node.module.split(".")[0] == "densitykit":
-                target = node.module.split(".")[1:]
-            else:
+            target = _from_target(node, package)
+            if target is None:
                 continue
             for alias in node.names:
                 sub = [*target, alias.name]
@@ -178,12 +185,8 @@ def _module_aliases(path: Path) -> dict[str, list[str]]:
                 if parts[0] == "densitykit" and alias.asname:
                     out[alias.asname] = parts[1:]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                target = base + (node.module.split(".") if node.module else [])
-            elif node.module and node.module.split(".")[0] == "densitykit":
-                target = node.module.split(".")[1:]
-            else:
+            target = _from_target(node, package)
+            if target is None:
                 continue
             for alias in node.names:
                 if _is_module([*target, alias.name]):
