@@ -224,19 +224,10 @@ def test_bad_weights_and_estimators():
         fit_dask(Normal(), np.zeros((5, 2)))
 
 
-def test_without_dask_array_the_fix_is_named(monkeypatch):
+def test_without_dask_array_the_fix_is_named(hide_module):
     """Every part of Dask that is used is checked: a missing one says what to install."""
-    import builtins
-
     X = da.from_array(blobs(n=200), chunks=100)
-    real_import = builtins.__import__
-
-    def no_dask_array(name, *args, **kwargs):
-        if name == "dask.array" or name.startswith("dask.array."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dask_array)
+    hide_module("dask.array")
     with pytest.raises(MissingDependencyError, match=r"pip install 'densitykit\[dask\]'"):
         fit_dask(Normal(), X)
 

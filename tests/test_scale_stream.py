@@ -230,21 +230,12 @@ def test_the_streamed_suffixes_are_documented():
     assert re.search(r"\.csv\.zip``\s+is\s+refused", texts["sample_to_file"])
 
 
-def test_without_pyarrow_parquet_files_name_the_fix(tmp_path, monkeypatch):
+def test_without_pyarrow_parquet_files_name_the_fix(tmp_path, hide_module):
     """A streamed Parquet read or write without pyarrow says what to install, as read_table
     does, before any row is drawn or file written."""
-    import builtins
-
     path = write(tmp_path, blobs(n=300, seed=6), "rows.parquet")
     nd = Normal().fit(blobs(n=300, seed=6))
-    real_import = builtins.__import__
-
-    def no_pyarrow(name, *args, **kwargs):
-        if name == "pyarrow" or name.startswith("pyarrow."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyarrow)
+    hide_module("pyarrow")
     fix = r"pip install 'densitykit\[parquet\]'"
     with pytest.raises(MissingDependencyError, match="Reading Parquet files.*" + fix):
         fit_stream(Normal(), path)

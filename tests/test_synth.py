@@ -507,23 +507,15 @@ def test_sample_command_draws_like_python(dow_run, capsys):
     assert (rows[x37].round(6) == top).mean() > 0.3
 
 
-def test_without_matplotlib_synth_stops_before_fitting(tmp_path, capsys, monkeypatch):
+def test_without_matplotlib_synth_stops_before_fitting(tmp_path, capsys, monkeypatch,
+                                                        hide_module):
     """A base install (no 'plot' extra): one line naming the fix, before any work."""
-    import builtins
-
     from densitykit import synth
-
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError("No module named 'matplotlib'")
-        return real_import(name, *args, **kwargs)
 
     def never(*args, **kwargs):  # the fit must not even start
         raise AssertionError("fitted without matplotlib")
 
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    hide_module("matplotlib")
     monkeypatch.setattr(synth.Synthesizer, "fit", never)
     table = tmp_path / "t.csv"
     pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) ** 0.5}).to_csv(table, index=False)
