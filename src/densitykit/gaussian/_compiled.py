@@ -1,13 +1,15 @@
 """Compiled inner loops for rows with empty cells (numba, optional).
 
-:func:`correct_rows` is the EM path for full and tied covariances (``_rows`` and
-``_tied_rows``): it takes the
-complete-data log-densities of the rows with zeros in their empty cells and, row by row and
-for every component at once (the component is the innermost, vectorised axis), turns them
-into the observed cells' marginal, then adds the empty cells' share of the statistics (see
-``_missing.correct``). :func:`pattern_blocks` serves the NumPy pattern path that runs when
-numba is missing or a block is numerically not definite. Importing this module never fails:
-``AVAILABLE`` says whether numba could be loaded.
+:func:`correct_rows` is the EM path for full and tied covariances (``_rows``, and
+``_tied_rows`` with ``_tied_moments``): it takes the complete-data log-densities of the rows
+with zeros in their empty cells and, row by row, turns them into the observed cells'
+marginal, then adds the empty cells' share of the statistics (see ``_missing.correct``).
+For full covariances every component is handled at once (the component is the innermost,
+vectorised axis); for a shared precision the blocks of several patterns are factored side
+by side and the responsibilities come from NumPy's vectorised ``exp``.
+:func:`pattern_blocks` serves the NumPy pattern path that runs when numba is missing or a
+block is numerically not definite. Importing this module never fails: ``AVAILABLE`` says
+whether numba could be loaded.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ if AVAILABLE:
 
     # Vectorised sums; comparisons with NaN keep their meaning (no "nnan"/"ninf").
     _FAST = {"reassoc", "contract", "nsz", "arcp"}
+    _LANES = 16  # patterns factored side by side in the tied loop
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
     def _factor(pmm, q, lanes, low, rd, logdet, acc, prod):  # pragma: no cover - compiled
@@ -140,13 +143,15 @@ if AVAILABLE:
                     inv[t, i, j] = acc[j]
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-    def _rows(z0, ptr, cols, pat, precT, meansT, pmuT, lp, w, fused, rt, lse, s1T, sxT):
+    def _rows(z0, ptr, cols, pat, prec, precT, pmuT, lp, w, fused, rt, lse, s1T, sxT):
         """Corrects the complete-data log-densities ``lp`` (``(K, B)``, computed with zeros in
         the empty cells) to the observed cells' marginal, row by row, every component at
         once; with ``fused`` also the responsibilities ``rt`` (times ``w``), ``lse`` and the
         empty cells' share of the statistics, ``s1T (D, K)`` and ``sxT`` (``(D, D, K)``, to
-        be added as ``sx + sx'``). ``precT`` is ``(D, D, K)``, ``meansT`` and
-        ``pmuT = (P_k mu_k)`` are ``(D, K)``.
+        be added as ``sx + sx'``). ``prec`` is ``(K, D, D)``, ``precT`` the same as
+        ``(D, D, K)`` and ``pmuT = (P_k mu_k)`` is ``(D, K)``. With ``h = (P (z0 - mu))_m``
+        a component's fill of the empty cells is ``f = -P_mm^{-1} h`` and its Mahalanobis
+        distance drops by ``h' P_mm^{-1} h``.
 
         One long loop on purpose: split into inlined helpers (new pattern, ``(P z)_m``, the
         solves, responsibilities, scatter) it measured 20-50 % slower per row."""
@@ -161,13 +166,9 @@ if AVAILABLE:
         logdet = np.empty(k)
         tmp = np.empty((qmax, qmax, k))
         inv = np.empty((qmax, qmax, k))
-        pz = np.empty((qmax, k))
-        mu = np.empty((qmax, k))
         h = np.empty((qmax, k))
-        v = np.empty((qmax, k))
         f = np.empty((qmax, k))
         dm = np.empty(k)
-        g = np.empty(k)
         r = np.empty(k)
         r2 = np.empty(k)
         acc = np.empty(k)
@@ -177,50 +178,32 @@ if AVAILABLE:
             q = ptr[n + 1] - a
             if q == 0:
                 continue
-            if n == 0 or pat[n] != pat[n - 1]:  # a new pattern: factor P_mm
+            if n == 0 or pat[n] != pat[n - 1]:  # a new pattern: factor and invert P_mm
                 for i in range(q):
                     for t in range(q):
                         for j in range(k):
                             pmm[i, t, j] = precT[cols[a + i], cols[a + t], j]
                 _factor(pmm, q, k, low, rd, logdet, acc, r2)
-            for i in range(q):  # pz = (P z0)_m
-                row = precT[cols[a + i]]
-                for j in range(k):
-                    pz[i, j] = 0.0
-                for t in range(d):
-                    zt = z0[n, t]
-                    for j in range(k):
-                        pz[i, j] += row[t, j] * zt
-            # h = (P (z0 - mu))_m, G = h + P_mm mu_m, dm = mu_m (h + G) - G' P_mm^-1 G
-            for i in range(q):
+                _inverse(low, rd, q, k, tmp, inv, r2)
+            zn = z0[n]
+            for i in range(q):  # h: contiguous dot products, one per component
                 ci = cols[a + i]
                 for j in range(k):
-                    mu[i, j] = meansT[ci, j]
-                    h[i, j] = pz[i, j] - pmuT[ci, j]
+                    row = prec[j, ci]
+                    s = 0.0
+                    for t in range(d):
+                        s += row[t] * zn[t]
+                    h[i, j] = s - pmuT[ci, j]
             for j in range(k):
                 dm[j] = 0.0
-            for i in range(q):  # v = L^{-1} G, accumulated into dm as -|v|^2
+            for i in range(q):  # f, and dm = -h' P_mm^{-1} h
                 for j in range(k):
-                    g[j] = h[i, j]
+                    f[i, j] = 0.0
                 for t in range(q):
                     for j in range(k):
-                        g[j] += pmm[i, t, j] * mu[t, j]
+                        f[i, j] -= inv[i, t, j] * h[t, j]
                 for j in range(k):
-                    dm[j] += mu[i, j] * (h[i, j] + g[j])
-                for t in range(i):
-                    for j in range(k):
-                        g[j] -= low[i, t, j] * v[t, j]
-                for j in range(k):
-                    v[i, j] = g[j] * rd[i, j]
-                    dm[j] -= v[i, j] * v[i, j]
-            for i in range(q - 1, -1, -1):  # f = mu_m - L^{-T} v: the filled cells
-                for j in range(k):
-                    g[j] = v[i, j]
-                for t in range(i + 1, q):
-                    for j in range(k):
-                        g[j] -= low[t, i, j] * (mu[t, j] - f[t, j])
-                for j in range(k):
-                    f[i, j] = mu[i, j] - g[j] * rd[i, j]
+                    dm[j] += h[i, j] * f[i, j]
             for j in range(k):
                 lp[j, n] += q * half_log_2pi - 0.5 * logdet[j] - 0.5 * dm[j]
             if not fused:
@@ -238,7 +221,6 @@ if AVAILABLE:
             for j in range(k):
                 r[j] *= w[n] / tot
                 rt[j, n] = r[j]
-            _inverse(low, rd, q, k, tmp, inv, r2)
             for i in range(q):
                 ci = cols[a + i]
                 for j in range(k):
@@ -248,7 +230,7 @@ if AVAILABLE:
                 for j in range(k):
                     h[i, j] = r[j] * f[i, j]
                 for t in range(d):
-                    zt = z0[n, t]
+                    zt = zn[t]
                     for j in range(k):
                         X[t, j] += h[i, j] * zt
                 for t in range(q):
@@ -257,160 +239,137 @@ if AVAILABLE:
                         X[ct, j] += 0.5 * (h[i, j] * f[t, j] + r[j] * inv[i, t, j])
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
-    def _tied_factor(prec, meansT, cols, a, q, inverse, pmm, low, rd, tmp, inv, mu):
-        """A new pattern's block ``P_mm``, its lower factor ``low`` (reciprocal diagonal
-        ``rd``; a block that is not definite gets an infinite factor), with ``inverse``
-        ``inv = P_mm^{-1}``, and the components' means ``mu`` of the empty cells."""
-        k = meansT.shape[1]
-        for i in range(q):
-            ci = cols[a + i]
-            for t in range(q):
-                pmm[i, t] = prec[ci, cols[a + t]]
-            for j in range(k):
-                mu[i, j] = meansT[ci, j]
-        for i in range(q):
-            for t in range(i + 1):
-                acc = pmm[i, t]
-                for u in range(t):
-                    acc -= low[i, u] * low[t, u]
-                if i == t:
-                    acc = acc if acc > 0.0 else np.inf
-                    low[i, i] = np.sqrt(acc)
-                    rd[i] = 1.0 / low[i, i]
-                else:
-                    low[i, t] = acc * rd[t]
-        if not inverse:
-            return
-        for t in range(q):  # tmp = L^{-1} (lower), inv = tmp' tmp
-            tmp[t, t] = rd[t]
-            for i in range(t + 1, q):
-                acc = 0.0
-                for u in range(t, i):
-                    acc -= low[i, u] * tmp[u, t]
-                tmp[i, t] = acc * rd[i]
-        for i in range(q):
-            for t in range(i + 1):
-                acc = 0.0
-                for u in range(i, q):
-                    acc += tmp[u, i] * tmp[u, t]
-                inv[i, t] = acc
-                inv[t, i] = acc
+    def _tied_blocks(prec, ptr, cols, heads, p0, lanes, q, pmm, low, rd, tmp, inv, logdet,
+                     acc, prod):
+        """The blocks ``P_mm`` of patterns ``p0 .. p0 + lanes - 1`` (all with ``q`` empty
+        cells; pattern ``p`` starts at row ``heads[p]``) side by side, one pattern per lane:
+        their inverses ``inv (q, q, lanes)`` and ``logdet = log |P_mm|``. The factorisation
+        is a chain of dependent divisions and square roots; lanes of patterns run those
+        chains together (vectorised) instead of one after another."""
+        for j in range(lanes):
+            a = ptr[heads[p0 + j]]
+            for i in range(q):
+                row = prec[cols[a + i]]
+                for t in range(q):
+                    pmm[i, t, j] = row[cols[a + t]]
+        _factor(pmm, q, lanes, low, rd, logdet, acc, prod)
+        _inverse(low, rd, q, lanes, tmp, inv, acc)
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-    def _tied_rows(z0, ptr, cols, pat, prec, meansT, pmuT, lp, w, fused, rt, lse, s1T, sx):
-        """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied):
-        the factor of ``P_mm`` and its inverse (once per pattern), ``(P z0)_m`` and the
-        second moment ``sx (D, D)`` are the components' common, scalar ones; only the
-        solves and the fills run over the components (innermost). About twice as fast per
-        row as the component-wise loop with the factor copied into every lane.
-
-        One long loop on purpose, as :func:`_rows`: with the marginal's correction, the
-        responsibilities and the moments as inlined helpers it measured 28 % slower per row
-        (tied, 40 columns, K = 8: 2.6 -> 3.4 ms for 5,600 rows; full 2 % slower)."""
+    def _tied_rows(z0, ptr, cols, pat, prec, pmuT, lp, w, fills, sx):
+        """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied,
+        and any one-component model), without the responsibilities. Per row, with
+        ``h_j = (P (z0 - mu_j))_m``, the component's fill of the empty cells is
+        ``f_j = -P_mm^{-1} h_j`` and its Mahalanobis distance drops by ``h_j' P_mm^{-1} h_j``.
+        The inverse of ``P_mm`` is shared by the components and by the rows of a pattern,
+        and is computed for ``_LANES`` patterns at once (:func:`_tied_blocks`). When
+        ``fills (sum q, K)`` has rows, the fills are kept there (row ``n``'s from
+        ``ptr[n]``) and the conditional covariances, ``w P_mm^{-1}``, added to half of
+        the second moment ``sx (D, D)``; :func:`_tied_moments` adds the rest."""
         k, b = lp.shape
         d = z0.shape[1]
+        keep = fills.shape[0] > 0
         qmax = 1
         for n in range(b):
             qmax = max(qmax, ptr[n + 1] - ptr[n])
-        pmm = np.empty((qmax, qmax))
-        low = np.empty((qmax, qmax))
-        rd = np.empty(qmax)
-        tmp = np.empty((qmax, qmax))
-        inv = np.empty((qmax, qmax))
-        pz = np.empty(qmax)
-        fs = np.empty(qmax)
-        mu = np.empty((qmax, k))
-        g = np.empty((qmax, k))
+        L = _LANES
+        pmm = np.empty((qmax, qmax, L))
+        low = np.empty((qmax, qmax, L))
+        tmp = np.empty((qmax, qmax, L))
+        inv = np.empty((qmax, qmax, L))
+        rd = np.empty((qmax, L))
+        logdet, acc, prod = np.empty(L), np.empty(L), np.empty(L)
+        heads = np.empty(b, np.int64)
+        npat = 0
+        for n in range(b):
+            if n == 0 or pat[n] != pat[n - 1]:
+                heads[npat] = n
+                npat += 1
+        h = np.empty((qmax, k))
         f = np.empty((qmax, k))
         dm = np.empty(k)
-        r = np.empty(k)
         half_log_2pi = 0.5 * np.log(2.0 * np.pi)
-        for n in range(b):
+        p0 = 0
+        while p0 < npat:
+            n0 = heads[p0]
+            q = ptr[n0 + 1] - ptr[n0]
+            lanes = 1
+            while lanes < L and p0 + lanes < npat and \
+                    ptr[heads[p0 + lanes] + 1] - ptr[heads[p0 + lanes]] == q:
+                lanes += 1
+            stop = heads[p0 + lanes] if p0 + lanes < npat else b
+            if q > 0:
+                _tied_blocks(prec, ptr, cols, heads, p0, lanes, q, pmm, low, rd, tmp, inv,
+                             logdet, acc, prod)
+            p0 += lanes
+            for n in range(n0 if q > 0 else stop, stop):
+                a = ptr[n]
+                jl = pat[n] - pat[n0]
+                zn = z0[n]
+                for i in range(q):  # h = (P z0)_m - (P mu)_m
+                    ci = cols[a + i]
+                    row = prec[ci]
+                    s = 0.0
+                    for t in range(d):
+                        s += row[t] * zn[t]
+                    for j in range(k):
+                        h[i, j] = s - pmuT[ci, j]
+                for j in range(k):
+                    dm[j] = 0.0
+                for i in range(q):  # f = -P_mm^{-1} h, dm = -h' P_mm^{-1} h
+                    for j in range(k):
+                        f[i, j] = 0.0
+                    for t in range(q):
+                        it = inv[i, t, jl]
+                        for j in range(k):
+                            f[i, j] -= it * h[t, j]
+                    for j in range(k):
+                        dm[j] += h[i, j] * f[i, j]
+                shift = q * half_log_2pi - 0.5 * logdet[jl]
+                for j in range(k):
+                    lp[j, n] += shift - 0.5 * dm[j]
+                if keep:
+                    for i in range(q):
+                        X = sx[cols[a + i]]
+                        for j in range(k):
+                            fills[a + i, j] = f[i, j]
+                        for t in range(q):
+                            X[cols[a + t]] += 0.5 * w[n] * inv[i, t, jl]
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+    def _tied_moments(z0, ptr, cols, r, fills, s1T, sx):
+        """The empty cells' share of the statistics, given the weighted responsibilities
+        ``r (B, K)`` and the fills of :func:`_tied_rows`: ``s1T (D, K)`` and half of the
+        shared second moment ``sx (D, D)`` (the fills' cross products with the observed
+        cells and with each other, summed over the components)."""
+        k = r.shape[1]
+        d = z0.shape[1]
+        fs = np.empty(d)
+        for n in range(z0.shape[0]):
             a = ptr[n]
             q = ptr[n + 1] - a
-            if q == 0:
-                continue
+            rn = r[n]
             zn = z0[n]
-            if n == 0 or pat[n] != pat[n - 1]:  # a new pattern: P_mm, L, P_mm^{-1}, mu_m
-                _tied_factor(prec, meansT, cols, a, q, fused, pmm, low, rd, tmp, inv, mu)
-                shift = q * half_log_2pi
-                for i in range(q):
-                    shift += np.log(rd[i])  # -0.5 log |P_mm|
-            for i in range(q):  # (P z0)_m
-                row = prec[cols[a + i]]
-                acc = 0.0
-                for t in range(d):
-                    acc += row[t] * zn[t]
-                pz[i] = acc
-            # G = h + P_mm mu_m with h = (P (z0 - mu))_m; dm = mu_m (h + G) - |L^{-1} G|^2
-            for j in range(k):
-                dm[j] = 0.0
             for i in range(q):
-                ci = cols[a + i]
+                fi = fills[a + i]
+                X = s1T[cols[a + i]]
+                s = 0.0
                 for j in range(k):
-                    g[i, j] = pz[i] - pmuT[ci, j]
-                    dm[j] += mu[i, j] * g[i, j]
-                for t in range(q):
-                    pit = pmm[i, t]
-                    for j in range(k):
-                        g[i, j] += pit * mu[t, j]
-                for j in range(k):
-                    dm[j] += mu[i, j] * g[i, j]
-            for i in range(q):  # g <- v = L^{-1} G
-                for t in range(i):
-                    lit = low[i, t]
-                    for j in range(k):
-                        g[i, j] -= lit * g[t, j]
-                for j in range(k):
-                    g[i, j] *= rd[i]
-                    dm[j] -= g[i, j] * g[i, j]
-            for i in range(q - 1, -1, -1):  # f <- L^{-T} v, then the fills mu_m - f
-                for j in range(k):
-                    f[i, j] = g[i, j]
-                for t in range(i + 1, q):
-                    lti = low[t, i]
-                    for j in range(k):
-                        f[i, j] -= lti * f[t, j]
-                for j in range(k):
-                    f[i, j] *= rd[i]
+                    v = rn[j] * fi[j]
+                    X[j] += v
+                    s += v
+                fs[i] = s
             for i in range(q):
-                for j in range(k):
-                    f[i, j] = mu[i, j] - f[i, j]
-            for j in range(k):
-                lp[j, n] += shift - 0.5 * dm[j]
-            if not fused:
-                continue
-            mx = lp[0, n]
-            for j in range(1, k):
-                mx = max(mx, lp[j, n])
-            if not np.isfinite(mx):
-                mx = 0.0
-            tot = 0.0
-            for j in range(k):
-                r[j] = np.exp(lp[j, n] - mx)
-                tot += r[j]
-            lse[n] = np.log(tot) + mx
-            scale = w[n] / tot
-            for j in range(k):
-                r[j] *= scale
-                rt[j, n] = r[j]
-            for i in range(q):
-                ci = cols[a + i]
-                acc = 0.0
-                for j in range(k):
-                    s1T[ci, j] += r[j] * f[i, j]
-                    acc += r[j] * f[i, j]
-                fs[i] = acc
-            for i in range(q):  # the shared second moment: summed over the components
+                fi = fills[a + i]
                 X = sx[cols[a + i]]
                 for t in range(d):
                     X[t] += fs[i] * zn[t]
                 for t in range(q):
-                    acc = 0.0
+                    ft = fills[a + t]
+                    s = 0.0
                     for j in range(k):
-                        acc += r[j] * f[i, j] * f[t, j]
-                    X[cols[a + t]] += 0.5 * (acc + w[n] * inv[i, t])
-
+                        s += rn[j] * fi[j] * ft[j]
+                    X[cols[a + t]] += 0.5 * s
 
 def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True):
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
@@ -421,24 +380,38 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     be added as ``s2 + s2'``), else ``lp``. ``None`` if a block was not positive definite."""
     k, b = lp.shape
     d = means.shape[1]
-    tied = prec.shape[0] == 1
-    rt = np.empty((k, b) if fused else (1, 1))
-    lse = np.empty(b if fused else 1)
-    s1T = np.zeros((d, k) if fused else (1, 1))
     w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
     pmuT = np.ascontiguousarray(np.einsum("kij,kj->ik", np.broadcast_to(prec, (k, d, d)),
                                           means))
-    meansT = np.ascontiguousarray(means.T)
-    if tied:
-        sx = np.zeros((d, d) if fused else (1, 1))
-        _tied_rows(z0, ptr, cols, pat, np.ascontiguousarray(prec[0]), meansT, pmuT, lp, w,
-                   fused, rt, lse, s1T, sx)
-        s2 = sx[None]
-    else:
-        sxT = np.zeros((d, d, k) if fused else (1, 1, 1))
-        _rows(z0, ptr, cols, pat, np.ascontiguousarray(np.moveaxis(prec, 0, -1)), meansT,
-              pmuT, lp, w, fused, rt, lse, s1T, sxT)
-        s2 = np.moveaxis(sxT, -1, 0)
+    if prec.shape[0] == 1:
+        return _tied(z0, ptr, cols, pat, lp, np.ascontiguousarray(prec[0]), pmuT, w, fused)
+    rt = np.empty((k, b) if fused else (1, 1))
+    lse = np.empty(b if fused else 1)
+    s1T = np.zeros((d, k) if fused else (1, 1))
+    sxT = np.zeros((d, d, k) if fused else (1, 1, 1))
+    _rows(z0, ptr, cols, pat, prec, np.ascontiguousarray(np.moveaxis(prec, 0, -1)), pmuT, lp,
+          w, fused, rt, lse, s1T, sxT)
     if not np.all(np.isfinite(lp)):
         return None
-    return (rt, lse, s1T.T, s2) if fused else lp
+    return (rt, lse, s1T.T, np.moveaxis(sxT, -1, 0)) if fused else lp
+
+
+def _tied(z0, ptr, cols, pat, lp, prec, pmuT, w, fused):
+    """:func:`correct_rows` with a shared precision: the compiled corrections, the
+    responsibilities in NumPy (its vectorised ``exp``), then the compiled moments."""
+    k = lp.shape[0]
+    d = z0.shape[1]
+    fills = np.empty((ptr[-1] if fused else 0, k))
+    sx = np.zeros((d, d) if fused else (1, 1))
+    _tied_rows(z0, ptr, cols, pat, prec, pmuT, lp, w, fills, sx)
+    if not np.all(np.isfinite(lp)):
+        return None
+    if not fused:
+        return lp
+    mx = lp.max(0)
+    rt = np.exp(lp - mx)
+    tot = rt.sum(0)
+    rt *= w / tot
+    s1T = np.zeros((d, k))
+    _tied_moments(z0, ptr, cols, np.ascontiguousarray(rt.T), fills, s1T, sx)
+    return rt, np.log(tot) + mx, s1T.T, sx[None]
