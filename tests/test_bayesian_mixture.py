@@ -420,3 +420,20 @@ def test_a_modified_model_file_is_refused(X, tmp_path, attribute, value, match):
     save(est, tmp_path / "bad.dkm")
     with pytest.raises(ModelFileError, match=match):
         load(tmp_path / "bad.dkm")
+
+
+def test_impute_fills_from_the_point_estimates_mixture():
+    # the fill is the plug-in mixture's (weights_, means_, covariances_) conditional
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.multivariate_normal(m, [[1, .6], [.6, 1]], 300) for m in ([0, 0], [4, 3])])
+    bgm = BayesianGaussianMixture(n_components=3, random_state=0, max_iter=300).fit(X)
+    gm = GaussianMixture(3, weights_init=bgm.weights_, means_init=bgm.means_,
+                         precisions_init=bgm.precisions_, max_iter=0).fit(X)
+    Xm = X[:50].copy()
+    Xm[::2, 0] = np.nan
+    Xm[1::2, 1] = np.nan
+    got = bgm.impute(Xm)
+    np.testing.assert_array_equal(got[~np.isnan(Xm)], Xm[~np.isnan(Xm)])
+    np.testing.assert_allclose(got, gm.impute(Xm), rtol=1e-10)
+    with pytest.raises(DataError, match="empty cells"):
+        bgm.score_samples(Xm)

@@ -181,6 +181,9 @@ class GaussianModel(DensityMixin, BaseEstimator):
             means weighted by their posterior given ``x_o``). ``'sample'`` draws the empty
             cells from ``p(x_m | x_o)``: a component from that posterior, then its
             conditional Gaussian; call it with different seeds for multiple imputation.
+            :class:`BayesianGaussianMixture` fills from the mixture of its point estimates
+            (``weights_``, ``means_``, ``covariances_``), though its :meth:`score_samples`
+            refuses empty cells.
         random_state : int, Generator, RandomState or None, default=None
             Seed for ``method='sample'``.
 
