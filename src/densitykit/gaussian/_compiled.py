@@ -333,15 +333,16 @@ if AVAILABLE:
                         X = sx[cols[a + i]]
                         for j in range(k):
                             fills[a + i, j] = f[i, j]
-                        for t in range(q):
-                            X[cols[a + t]] += 0.5 * w[n] * inv[i, t, jl]
+                        for t in range(i + 1):  # the lower triangle, halved diagonal
+                            X[cols[a + t]] += w[n] * inv[i, t, jl] * (1.0 if t < i else 0.5)
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
     def _tied_moments(z0, ptr, cols, r, fills, s1T, sx):
         """The empty cells' share of the statistics, given the weighted responsibilities
-        ``r (B, K)`` and the fills of :func:`_tied_rows`: ``s1T (D, K)`` and half of the
-        shared second moment ``sx (D, D)`` (the fills' cross products with the observed
-        cells and with each other, summed over the components)."""
+        ``r (B, K)`` and the fills of :func:`_tied_rows`: ``s1T (D, K)`` and the shared
+        second moment ``sx (D, D)``, to be added as ``sx + sx'`` (the fills' cross products
+        with the observed cells and, in the lower triangle, with each other, summed over
+        the components)."""
         k = r.shape[1]
         d = z0.shape[1]
         fs = np.empty(d)
@@ -364,12 +365,12 @@ if AVAILABLE:
                 X = sx[cols[a + i]]
                 for t in range(d):
                     X[t] += fs[i] * zn[t]
-                for t in range(q):
+                for t in range(i + 1):  # symmetric: the lower triangle, halved diagonal
                     ft = fills[a + t]
                     s = 0.0
                     for j in range(k):
                         s += rn[j] * fi[j] * ft[j]
-                    X[cols[a + t]] += 0.5 * s
+                    X[cols[a + t]] += s if t < i else 0.5 * s
 
 def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True):
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
