@@ -261,7 +261,6 @@ def test_the_known_foreign_calls_still_exist():
 #: length")
 LONG_FUNCTIONS = {
     "gaussian/_compiled.py:_rows": "compiled per-row loop: 20-50 % slower when split",
-    "gaussian/_compiled.py:_tied_rows": "compiled per-row loop: 28 % slower when split",
 }
 
 

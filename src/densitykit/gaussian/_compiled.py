@@ -255,6 +255,43 @@ if AVAILABLE:
         _factor(pmm, q, lanes, low, rd, logdet, acc, prod)
         _inverse(low, rd, q, lanes, tmp, inv, acc)
 
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
+    def _tied_row(n, jl, shift, z0, ptr, cols, prec, pmuT, lp, w, fills, sx, inv, h, f, dm):
+        """One row of :func:`_tied_rows`, its pattern's inverse in lane ``jl`` of ``inv``."""
+        k = lp.shape[0]
+        a = ptr[n]
+        q = ptr[n + 1] - a
+        zn = z0[n]
+        for i in range(q):  # h = (P z0)_m - (P mu)_m
+            ci = cols[a + i]
+            row = prec[ci]
+            s = 0.0
+            for t in range(zn.size):
+                s += row[t] * zn[t]
+            for j in range(k):
+                h[i, j] = s - pmuT[ci, j]
+        for j in range(k):
+            dm[j] = 0.0
+        for i in range(q):  # f = -P_mm^{-1} h, dm = -h' P_mm^{-1} h
+            for j in range(k):
+                f[i, j] = 0.0
+            for t in range(q):
+                it = inv[i, t, jl]
+                for j in range(k):
+                    f[i, j] -= it * h[t, j]
+            for j in range(k):
+                dm[j] += h[i, j] * f[i, j]
+        for j in range(k):
+            lp[j, n] += shift - 0.5 * dm[j]
+        if fills.shape[0] == 0:
+            return
+        for i in range(q):
+            X = sx[cols[a + i]]
+            for j in range(k):
+                fills[a + i, j] = f[i, j]
+            for t in range(i + 1):  # the lower triangle, halved diagonal
+                X[cols[a + t]] += w[n] * inv[i, t, jl] * (1.0 if t < i else 0.5)
+
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
     def _tied_rows(z0, ptr, cols, pat, prec, pmuT, lp, w, fills, sx):
         """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied,
@@ -264,11 +301,10 @@ if AVAILABLE:
         The inverse of ``P_mm`` is shared by the components and by the rows of a pattern,
         and is computed for ``_LANES`` patterns at once (:func:`_tied_blocks`). When
         ``fills (sum q, K)`` has rows, the fills are kept there (row ``n``'s from
-        ``ptr[n]``) and the conditional covariances, ``w P_mm^{-1}``, added to half of
-        the second moment ``sx (D, D)``; :func:`_tied_moments` adds the rest."""
+        ``ptr[n]``) and the conditional covariances ``w P_mm^{-1}`` added to ``sx (D, D)``
+        (lower triangle, half the diagonal: the caller adds ``sx + sx'``);
+        :func:`_tied_moments` adds the rest."""
         k, b = lp.shape
-        d = z0.shape[1]
-        keep = fills.shape[0] > 0
         qmax = 1
         for n in range(b):
             qmax = max(qmax, ptr[n + 1] - ptr[n])
@@ -303,38 +339,9 @@ if AVAILABLE:
                              logdet, acc, prod)
             p0 += lanes
             for n in range(n0 if q > 0 else stop, stop):
-                a = ptr[n]
                 jl = pat[n] - pat[n0]
-                zn = z0[n]
-                for i in range(q):  # h = (P z0)_m - (P mu)_m
-                    ci = cols[a + i]
-                    row = prec[ci]
-                    s = 0.0
-                    for t in range(d):
-                        s += row[t] * zn[t]
-                    for j in range(k):
-                        h[i, j] = s - pmuT[ci, j]
-                for j in range(k):
-                    dm[j] = 0.0
-                for i in range(q):  # f = -P_mm^{-1} h, dm = -h' P_mm^{-1} h
-                    for j in range(k):
-                        f[i, j] = 0.0
-                    for t in range(q):
-                        it = inv[i, t, jl]
-                        for j in range(k):
-                            f[i, j] -= it * h[t, j]
-                    for j in range(k):
-                        dm[j] += h[i, j] * f[i, j]
-                shift = q * half_log_2pi - 0.5 * logdet[jl]
-                for j in range(k):
-                    lp[j, n] += shift - 0.5 * dm[j]
-                if keep:
-                    for i in range(q):
-                        X = sx[cols[a + i]]
-                        for j in range(k):
-                            fills[a + i, j] = f[i, j]
-                        for t in range(i + 1):  # the lower triangle, halved diagonal
-                            X[cols[a + t]] += w[n] * inv[i, t, jl] * (1.0 if t < i else 0.5)
+                _tied_row(n, jl, q * half_log_2pi - 0.5 * logdet[jl], z0, ptr, cols, prec,
+                          pmuT, lp, w, fills, sx, inv, h, f, dm)
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
     def _tied_moments(z0, ptr, cols, r, fills, s1T, sx):
