@@ -194,3 +194,46 @@ def test_chosen_bic_is_no_worse_than_a_plain_loop():
         ours.append(sel.results_["bic"].min())
         loop.append(min(GaussianMixture(k, random_state=seed).fit(X).bic(X) for k in grid))
     assert np.median(ours) <= np.median(loop) + 1e-6 * abs(np.median(loop))
+
+
+def _chain(X, sizes, **params):
+    est = GaussianMixture(random_state=0, **params)
+    data = _data(X)
+    chain = sw.new_chain(est, data, np.var(X, axis=0), sizes, serial=True)
+    chain.prepare()
+    return chain
+
+
+def test_a_short_run_continued_is_one_converged_fit(monkeypatch):
+    monkeypatch.setattr(sw, "PROBE_PASSES", 2)
+    chain = _chain(_blobs(9), [6])
+    short = chain.fresh(6, 0)
+    assert short.n_iter == 2 and not short.converged
+    done = chain.finish(short)
+    assert done.converged and done.n_iter > short.n_iter
+    assert done.n_iter == len(done.lower_bounds)
+    assert done.lower_bounds[: short.n_iter] == short.lower_bounds
+    assert np.all(np.diff(done.lower_bounds) > -1e-9)  # EM never loses likelihood
+    assert chain.finish(done) is done  # a converged run is not run again
+
+
+def test_fresh_starts_stop_once_the_training_bic_has_turned_up(monkeypatch):
+    X = _blobs(10, n=200, d=2, k=2)  # two blobs: the BIC turns up after two components
+    sizes = list(range(1, 11))
+    chain = _chain(X, sizes)
+    ran = []
+    original = sw.Chain.fresh
+    monkeypatch.setattr(sw.Chain, "fresh",
+                        lambda self, k, i: ran.append(k) or original(self, k, i))
+    sw.sweep([chain], 1, sw._WarningLog())
+    bics = [chain.training_bic(k) for k in sizes]
+    assert int(np.argmin(bics)) == 1
+    late = [k for k in sizes if not chain.wants_fresh(k)]
+    assert late and late == sizes[sizes.index(late[0]):]  # from some size on, never again
+    assert set(ran) == set(sizes) - set(late)
+    assert all(chain.fits[k].starts == ["split"] for k in late)
+    assert all(chain.fits[k].result.converged for k in sizes)
+    # a chain whose BIC keeps falling keeps its fresh starts
+    many = _chain(_blobs(11, n=60, d=2, k=12), sizes)
+    sw.sweep([many], 1, sw._WarningLog())
+    assert all(many.wants_fresh(k) for k in sizes)

@@ -34,10 +34,12 @@ warm start, no extra scorers, no ``stop_after``, no empty cells) is fitted as a 
 (:func:`densitykit.gaussian.sweep_n_components`): the rows and their features are prepared
 once per split, the k-means++ seeds of every size are the first ones of one seeding, and
 every size after the first is also started from the previous size's solution with the
-components that gain most split in two; the start with the higher likelihood on the
-training rows is kept. Each candidate is then an ordinary fitted model with its own
-figures; only its starting point differs from a separate ``fit``. Other grids take the
-general path, one ``fit`` per candidate.
+components that gain most split in two; after a few EM passes from each start, the one
+with the higher likelihood on the training rows runs on to convergence. Once the BIC on the
+training rows has clearly turned up (two sizes in a row above the lowest by more than twice
+the penalty of a step), larger sizes start from the split alone. Each candidate is then
+an ordinary fitted model with its own figures; only its starting point differs from a
+separate ``fit``. Other grids take the general path, one ``fit`` per candidate.
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ in ``n_components``, on one set of rows, faster than one ``fit`` each:
 - the k-means++ seeds of every size come from one :class:`~densitykit.gaussian._init.Seeding`
   per start (the seeds of ``K`` are the first ``K`` seeds of ``K + 1``);
 - every size after the first also starts from the previous size's solution with the
-  components that gain most split in two (:func:`split_start`); EM runs from both starts
-  and the one with the higher likelihood is kept;
+  components that gain most split in two (:func:`split_start`); EM runs a few passes from
+  every start (:data:`PROBE_PASSES`) and only the one with the higher likelihood then runs
+  on to convergence;
+- once the BIC on the chain's rows has clearly turned up (:meth:`Chain.wants_fresh`), the
+  larger sizes start from the split start alone;
 - the fits run as tasks on ``workers`` threads (BLAS on one thread each), the chain of
   split starts first.
 
@@ -71,6 +74,12 @@ from .mixture import GaussianMixture
 
 __all__ = ["SweepFit", "SweptCandidate", "can_sweep", "split_start", "sweep",
            "sweep_n_components", "sweep_workers"]
+
+#: passes of EM from each start of a size before the starts are compared; only the start
+#: with the highest likelihood then runs on to convergence
+PROBE_PASSES = 5
+#: see :meth:`Chain.wants_fresh`
+TURNED_UP = 2.0
 
 
 def sweep_workers(n_jobs: int | None) -> tuple[int, bool]:
@@ -234,12 +243,28 @@ class Chain:
         return (serial_stats if self.serial else in_memory_stats)(self.data, self.ctype)
 
     def em(self, params: Params) -> EMResult:
+        """A short run from ``params``: at most :data:`PROBE_PASSES` passes (see
+        :meth:`finish`)."""
         est = self.est
         return run_em(self.stats_fn(), params, self.ctype, reg=self.reg, tol=est.tol,
-                      max_iter=est.max_iter, accelerate=est.acceleration == "squarem")
+                      max_iter=min(PROBE_PASSES, est.max_iter),
+                      accelerate=est.acceleration == "squarem")
+
+    def finish(self, res: EMResult) -> EMResult:
+        """EM continued from a short run ``res`` until it converges or has taken
+        ``max_iter`` passes in all; the passes and lower bounds of both runs."""
+        est = self.est
+        left = est.max_iter - res.n_iter
+        if res.converged or left <= 0:
+            return res
+        more = run_em(self.stats_fn(), res.params, self.ctype, reg=self.reg, tol=est.tol,
+                      max_iter=left, lower_bound=res.lower_bound,
+                      accelerate=est.acceleration == "squarem")
+        return EMResult(more.params, more.lower_bound, res.n_iter + more.n_iter,
+                        more.converged, res.lower_bounds + more.lower_bounds)
 
     def fresh(self, k: int, i: int) -> EMResult:
-        """EM from the ``i``-th fresh start of ``k`` components."""
+        """A short run (:meth:`em`) from the ``i``-th fresh start of ``k`` components."""
         est = self.est
         if self.seeds:
             centers = self.seeds[i][:k]
@@ -250,6 +275,32 @@ class Chain:
             rng = np.random.default_rng(self._fresh[(k, i)])
             stats = init_stats(est.init_params, self.data, k, rng, self.ctype)
         return self.em(m_step(stats, self.ctype, self.reg))
+
+    def training_bic(self, k: int) -> float:
+        """BIC on the chain's rows (in work space) of size ``k``'s settled fit (inf: none)."""
+        res = self.fits[k].result if k in self.fits else None
+        if res is None:
+            return np.inf
+        d, n = self.data.d, self.data.n
+        n_par = k - 1 + k * d + self.ctype.n_cov_params(k, d)
+        return -2.0 * n * res.lower_bound + n_par * math.log(n)
+
+    def wants_fresh(self, k: int) -> bool:
+        """Whether size ``k`` still needs fresh starts: not once the training BICs of the two
+        sizes before it are both above the lowest so far by more than
+        :data:`TURNED_UP` times the penalty of the last step between sizes (the curve has
+        turned up; a better start of a larger size would not bring it back down)."""
+        j = self.sizes.index(k)
+        if j < 3:
+            return True
+        before = self.sizes[:j]
+        bics = [self.training_bic(s) for s in before]
+        a, b = before[-2], before[-1]
+        n, d = self.data.n, self.data.d
+        step = (b - a) * (1 + d + self.ctype.n_cov_params(2, d)
+                          - self.ctype.n_cov_params(1, d)) * math.log(n)
+        lowest = min(bics)
+        return not (np.isfinite(lowest) and min(bics[-2:]) - lowest > TURNED_UP * step)
 
     def split(self, k: int, prev: EMResult) -> EMResult | None:
         start = split_start(self.data, prev.params, self.ctype, k - prev.params.weights.shape[0])
@@ -318,9 +369,10 @@ class _WarningLog:
 
 def sweep(chains: list[Chain], workers: int, log: _WarningLog,
           after: Callable[[Chain, int, SweepFit], list] | None = None) -> None:
-    """Fit every size of every chain: fresh starts and split starts, the better kept in
-    ``chain.fits[k]``. ``after(chain, k, fit)`` is called once a size is settled and returns
-    more tasks ``(priority, key, fn, done)`` (the full-data fits that start from it)."""
+    """Fit every size of every chain: short runs from the fresh starts and the split start,
+    the better run on to convergence and kept in ``chain.fits[k]`` (see :class:`_ChainRun`).
+    ``after(chain, k, fit)`` is called once a size is settled and returns more tasks
+    ``(priority, key, fn, done)`` (the full-data fits that start from it)."""
     sched = _Scheduler(workers)
     for c, chain in enumerate(chains):
         _add_chain(sched, c, chain, log, after)
@@ -329,49 +381,85 @@ def sweep(chains: list[Chain], workers: int, log: _WarningLog,
 
 def _add_chain(sched: _Scheduler, c: int, chain: Chain, log: _WarningLog, after) -> None:
     """Queue the fresh starts of every size of ``chain``; each settled size queues the next
-    size's split start and ``after``'s tasks."""
+    size's split start and ``after``'s tasks (see :class:`_ChainRun`)."""
     chain.prepare()
-    n_fresh = max(1, chain.est.n_init)
-    pending = {k: {"left": n_fresh + (1 if j else 0), "best": None, "error": None,
-                   "seconds": 0.0, "starts": []} for j, k in enumerate(chain.sizes)}
+    run = _ChainRun(sched, c, chain, log, after)
+    for j, k in enumerate(chain.sizes):
+        for i in range(run.n_fresh):
+            sched.add((0, j, c, 1 + i), log.tagged((chain.key, k), lambda k=k, i=i:
+                                                    run.fresh(k, i)),
+                      lambda r, e, s, k=k: run.offer(k, r, e, s, "fresh"))
 
-    def settle(k):
-        p = pending[k]
-        fit = SweepFit(p["best"], None if p["best"] is not None else
-                       (p["error"] or FitError("no start gave a fit")), p["seconds"],
-                       p["starts"])
-        chain.fits[k] = fit
-        j = chain.sizes.index(k)
-        if j + 1 < len(chain.sizes):
-            nxt = chain.sizes[j + 1]
-            prev = next((chain.fits[s].result for s in reversed(chain.sizes[: j + 1])
-                         if chain.fits[s].result is not None), None)
-            if prev is None or prev.params.weights.shape[0] >= nxt:
-                offer(nxt, None, None, 0.0, "split")
-            else:
-                task = log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev))
-                sched.add((0, j + 1, c, 0), task, lambda r, e, s: offer(nxt, r, e, s, "split"))
-        for task in (after(chain, k, fit) if after is not None else []):
-            priority, key, fn, done = task
-            sched.add(priority, log.tagged(key, fn), done)
 
-    def offer(k, res, exc, seconds, what):
-        p = pending[k]
+class _ChainRun:
+    """The starts of every size of one chain, as they come in: each start runs
+    :data:`PROBE_PASSES` passes, the best of a size runs on to convergence
+    (:meth:`Chain.finish`), and the settled size queues the next size's split start.
+
+    Once the chain's training BIC has turned up clearly (:meth:`Chain.wants_fresh`), a
+    size's fresh starts are not used: its split start alone runs on. The choice depends on
+    the settled sizes only, so it is the same whatever order the tasks run in."""
+
+    def __init__(self, sched: _Scheduler, c: int, chain: Chain, log: _WarningLog,
+                 after) -> None:
+        self.sched, self.c, self.chain, self.log, self.after = sched, c, chain, log, after
+        self.n_fresh = max(1, chain.est.n_init)
+        self.pending = {k: {"left": self.n_fresh + (1 if j else 0), "results": [],
+                            "error": None, "seconds": 0.0}
+                        for j, k in enumerate(chain.sizes)}
+
+    def fresh(self, k: int, i: int) -> EMResult | None:
+        """The ``i``-th fresh start's short run, unless it is known not to be used."""
+        j = self.chain.sizes.index(k)
+        split = [r for what, r in self.pending[k]["results"] if what == "split"]
+        settled = all(s in self.chain.fits for s in self.chain.sizes[:j])
+        if j and settled and any(r is not None for r in split) and \
+                not self.chain.wants_fresh(k):
+            return None
+        return self.chain.fresh(k, i)
+
+    def offer(self, k: int, res, exc, seconds: float, what: str) -> None:
+        p = self.pending[k]
         p["seconds"] += seconds
-        if res is not None and (p["best"] is None or res.lower_bound > p["best"].lower_bound):
-            p["best"] = res
-            p["starts"] = [what]
+        p["results"].append((what, res))
         if exc is not None and p["error"] is None:
             p["error"] = exc
         p["left"] -= 1
-        if p["left"] == 0:
-            settle(k)
+        if p["left"] > 0:
+            return
+        starts = [(what, r) for what, r in p["results"] if r is not None]
+        if any(what == "split" for what, _ in starts) and not self.chain.wants_fresh(k):
+            starts = [(what, r) for what, r in starts if what == "split"]
+        if not starts:
+            self.settle(k, None, p["error"] or FitError("no start gave a fit"), [])
+            return
+        what, best = max(starts, key=lambda s: s[1].lower_bound)  # the first of equals
+        task = self.log.tagged((self.chain.key, k), lambda: self.chain.finish(best))
+        self.sched.add((0, self.chain.sizes.index(k), self.c, 0), task,
+                       lambda r, e, s: self.finished(k, r, e, s, what))
 
-    for j, k in enumerate(chain.sizes):
-        for i in range(n_fresh):
-            sched.add((0, j, c, 1 + i), log.tagged((chain.key, k), lambda k=k, i=i:
-                                                    chain.fresh(k, i)),
-                      lambda r, e, s, k=k: offer(k, r, e, s, "fresh"))
+    def finished(self, k: int, res, exc, seconds: float, what: str) -> None:
+        self.pending[k]["seconds"] += seconds
+        self.settle(k, res, exc, [what])
+
+    def settle(self, k: int, res, exc, starts: list[str]) -> None:
+        chain, sizes = self.chain, self.chain.sizes
+        fit = SweepFit(res, exc, self.pending[k]["seconds"], starts)
+        chain.fits[k] = fit
+        j = sizes.index(k)
+        if j + 1 < len(sizes):
+            nxt = sizes[j + 1]
+            prev = next((chain.fits[s].result for s in reversed(sizes[: j + 1])
+                         if chain.fits[s].result is not None), None)
+            if prev is None or prev.params.weights.shape[0] >= nxt:
+                self.offer(nxt, None, None, 0.0, "split")
+            else:
+                task = self.log.tagged((chain.key, nxt), lambda: chain.split(nxt, prev))
+                self.sched.add((0, j + 1, self.c, 0), task,
+                               lambda r, e, s: self.offer(nxt, r, e, s, "split"))
+        for task in (self.after(chain, k, fit) if self.after is not None else []):
+            priority, key, fn, done = task
+            self.sched.add(priority, self.log.tagged(key, fn), done)
 
 
 def start_in(ws_from: Workspace, ws_to: Workspace, params: Params) -> Params:
@@ -434,11 +522,13 @@ def sweep_n_components(estimator: Any, groups: list[list[dict[str, Any]]], X: np
 
     ``groups`` holds the candidates' parameters (set on clones of ``estimator``), one list
     per setting of the other parameters, each of distinct sizes; :func:`can_sweep` must
-    accept them. Per setting and split, every size is fitted from a fresh start (its
+    accept them. Per setting and split, every size is started from a fresh start (its
     k-means++ seeds the first of one seeding for all sizes) and, after the first size, from
-    the previous size's solution with components split (:func:`split_start`); the better is
-    kept. The full-data fit of each size starts from its last split's fit. ``n_jobs`` as in
-    :func:`sweep_workers`. Returns one :class:`SweptCandidate` per candidate, as ``groups``.
+    the previous size's solution with components split (:func:`split_start`); after a few
+    passes from each, the better runs on to convergence. Once the training BIC has clearly
+    turned up, the larger sizes take the split start alone. The full-data fit of each
+    size starts from its last split's fit. ``n_jobs`` as in :func:`sweep_workers`.
+    Returns one :class:`SweptCandidate` per candidate, as ``groups``.
     """
     run = _GridSweep(estimator, groups, trains, refit, n_jobs)
     with warnings.catch_warnings(), blas_single_threaded():
