@@ -153,8 +153,9 @@ if AVAILABLE:
         a component's fill of the empty cells is ``f = -P_mm^{-1} h`` and its Mahalanobis
         distance drops by ``h' P_mm^{-1} h``.
 
-        One long loop on purpose: split into inlined helpers (new pattern, ``(P z)_m``, the
-        solves, responsibilities, scatter) it measured 20-50 % slower per row."""
+        One long loop on purpose: split into two inlined helpers (the row's marginal, then
+        its responsibilities and moments) it measured 50 % slower per row at 10 columns
+        (5,600 rows, 10 % empty, K = 8: 0.67 -> 1.0 ms) and 3 % at 40."""
         k, b = lp.shape
         d = z0.shape[1]
         qmax = 1
