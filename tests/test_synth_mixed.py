@@ -115,3 +115,18 @@ def test_read_table_keeps_every_row_and_kind(tmp_path, plant):
     # the chapter's rule still drops rows with an empty cell
     dropped = read_table(path, policy="drop-rows", kinds="mixed")
     assert len(dropped.data) == len(plant.drop(columns="batch").dropna())
+
+
+def test_booleans_and_time_zone_aware_dates_come_back_in_their_dtypes():
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({
+        "flag": rng.random(n) < 0.3,
+        "when": pd.date_range("2024-03-01 08:00", periods=n, freq="h", tz="Europe/Berlin"),
+        "x": rng.normal(size=n).round(2)})
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
+    S = s.sample(500, random_state=0)
+    assert pd.api.types.is_bool_dtype(S["flag"]) and 0.15 < S["flag"].mean() < 0.45
+    assert S["when"].dtype == df["when"].dtype
+    assert df["when"].min() <= S["when"].min() and S["when"].max() <= df["when"].max()
+    assert (S["when"].dt.minute == 0).all()

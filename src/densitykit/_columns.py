@@ -360,7 +360,7 @@ def column_codec(col: Any, order_by: np.ndarray | None = None) -> dict[str, Any]
         codec = fit_codec(codes)
         codec.update(kind="categorical", categories=np.array(cats, dtype=object),
                      dtype=dtype, values=np.arange(len(cats), dtype=np.float64),
-                     levels=np.cumsum(counts[cats].to_numpy()) / max(len(labels), 1))
+                     levels=np.cumsum(counts.reindex(cats).to_numpy()) / max(len(labels), 1))
         return codec
     shell = {"kind": kind, "categories": None, "dtype": dtype, "time_unit": 0}
     if kind == "datetime":
@@ -421,7 +421,11 @@ def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
     if codec.get("time_unit"):
         ns = np.where(empty, 0, numbers).astype(np.int64).astype("datetime64[ns]")
         out = pd.Series(ns).where(~empty)
-        return out.to_numpy().astype(dtype) if dtype.startswith("datetime64") else out
+        if not dtype.startswith("datetime64"):
+            return out
+        if ", " in dtype:  # time-zone aware: the numbers are UTC nanoseconds
+            return out.dt.tz_localize("UTC").astype(pd.api.types.pandas_dtype(dtype))
+        return out.to_numpy().astype(dtype)
     if np.dtype(dtype if dtype != "Int64" else "int64").kind in "iu":
         if empty.any() or dtype == "Int64":
             return pd.array(np.where(empty, None, numbers).tolist(), dtype="Int64")
