@@ -57,7 +57,7 @@ from . import _state
 from ._estimator import BaseEstimator, clone
 from ._results import RESULT_COLUMNS
 from ._validation import check_data, check_in, check_int, check_is_fitted
-from .density import INIT_PARAMETERS, allows_nan, n_parameters
+from .density import INIT_PARAMETERS, allows_nan, information_criterion, n_parameters
 from .exceptions import DataError, FitError, ParameterError
 
 if TYPE_CHECKING:
@@ -276,12 +276,20 @@ def evaluate_candidate(
 def _row_figures(full: Any, X_train: np.ndarray, train_ll: np.ndarray,
                  fold_lls: list[np.ndarray], fold_sizes: list[int],
                  extra: dict[str, list[float]], caught: list[str], *, fit_time: float,
-                 cv_time: float) -> dict[str, Any]:
-    """A fitted candidate's table row (see :func:`evaluate_candidate`)."""
+                 cv_time: float, from_train_ll: bool = False) -> dict[str, Any]:
+    """A fitted candidate's table row (see :func:`evaluate_candidate`). With
+    ``from_train_ll`` the BIC and AIC come from ``train_ll`` (for a model whose criteria
+    are the sum of its ``score_samples``, as GaussianMixture's: the same numbers, without
+    scoring the rows twice more)."""
     means = np.asarray([float(ll.mean()) for ll in fold_lls])
+    if from_train_ll:
+        criteria = {kind: information_criterion(train_ll.sum(), n_parameters(full),
+                                                train_ll.shape[0], kind)
+                    for kind in ("bic", "aic")}
+    else:
+        criteria = {kind: _criterion_or_nan(full, kind, X_train) for kind in ("bic", "aic")}
     return dict(
-        bic=_criterion_or_nan(full, "bic", X_train),
-        aic=_criterion_or_nan(full, "aic", X_train),
+        **criteria,
         train_loglik=float(train_ll.mean()),
         heldout_loglik=float(np.average(means, weights=fold_sizes)),
         heldout_loglik_se=float(means.std(ddof=1) / np.sqrt(len(means)))
@@ -371,7 +379,8 @@ def _swept_row(swept: Any, X: np.ndarray, splits: list, refit: bool) -> dict[str
                 "warning": caught[0] if caught else None}
     return {"model": None, "error": None,
             **_row_figures(full, X_train, train_ll, fold_lls, [len(test) for _, test in splits],
-                           {}, caught, fit_time=swept.fit_seconds, cv_time=swept.cv_seconds)}
+                           {}, caught, fit_time=swept.fit_seconds, cv_time=swept.cv_seconds,
+                           from_train_ll=True)}
 
 
 def choose_index(table: Any, criterion: str, rule: str = "best") -> tuple[int, np.ndarray]:
