@@ -212,3 +212,20 @@ def test_tiny_tables_are_filled(method):
                 assert not filled.isna().any().any()
                 assert (filled.to_numpy()[df.notna().to_numpy()]
                         == df.to_numpy()[df.notna().to_numpy()]).all()
+
+
+def test_impute_command_keeps_identifiers_and_empty_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 200
+    x = rng.normal(size=n)
+    df = pd.DataFrame({"id": [f"S{i:05d}" for i in range(n)], "a": x.round(2),
+                       "unused": np.nan, "b": (2 * x + rng.normal(0, 0.1, n)).round(2)})
+    df.loc[:19, "b"] = np.nan
+    src = tmp_path / "t.csv"
+    df.to_csv(src, index=False)
+    assert main(["impute", str(src), "-o", str(tmp_path / "done.csv"), "--seed", "0",
+                 "-q"]) == 0
+    done = pd.read_csv(tmp_path / "done.csv")
+    assert list(done.columns) == list(df.columns)
+    assert (done["id"] == df["id"]).all() and done["unused"].isna().all()
+    assert done["b"].notna().all() and (done["a"] == df["a"]).all()

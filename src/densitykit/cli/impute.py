@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     add_output,
@@ -23,6 +24,7 @@ from ._common import (
     positive_int,
     progress,
     publish_all,
+    raw_options,
     read_input_table,
     resolve_seed,
     strip_suffixes,
@@ -68,21 +70,38 @@ def _outputs(args: argparse.Namespace, source: Path) -> list[Path]:
     return paths
 
 
+def _with_left_out(args: argparse.Namespace, source: Path, table: Any, filled: Any) -> Any:
+    """``filled`` with the columns no model takes (identifiers, free text, empty columns)
+    back in their places, as the file holds them: only empty cells change."""
+    import pandas as pd
+
+    from ..data import read_raw
+
+    left_out = [c for c, why in table.report.dropped_columns.items() if why != "bad cells"]
+    if not left_out:
+        return filled
+    raw = read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
+    order = [c for c in raw.columns if c in left_out or c in filled.columns]
+    return pd.concat([filled.reset_index(drop=True), raw[left_out]], axis=1)[order]
+
+
 def run(args: argparse.Namespace) -> int:
     from ..impute import impute_table
 
     source = open_table(args, "densitykit impute TABLE [-o completed.csv] [options]")
     paths = _outputs(args, source)
     seed = resolve_seed(args)
-    data = read_input_table(args, source, kinds="mixed", index=None).data
+    table = read_input_table(args, source, kinds="mixed", index=None)
+    data = table.data
     n_empty = int(data.select_dtypes("number").isna().sum().sum())
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
                               method=args.method, random_state=seed)
+    tables = [_with_left_out(args, source, table, t) for t in tables]
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False))
                  for path, t in zip(paths, tables)})
     what = "conditional means" if args.multiple == 1 else "draws from the conditional"
     for path in paths:
-        print(f"{path}: {len(data):,} rows x {data.shape[1]} columns, {n_empty:,} empty "
+        print(f"{path}: {len(data):,} rows x {tables[0].shape[1]} columns, {n_empty:,} empty "
               f"cells filled with {what}")
     return 0
