@@ -276,6 +276,28 @@ def test_sample_given(capsys, model_file):
     pd.testing.assert_frame_equal(pd.read_csv(again), rows)
 
 
+def test_sample_given_a_category_of_a_synthesizer(capsys, tmp_path):
+    from densitykit import Synthesizer
+    from densitykit.persist import save
+
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({"grade": rng.choice(["A", "B"], n), "flag": rng.random(n) < 0.5,
+                       "count": rng.poisson(4, n), "x": rng.normal(size=n).round(2)})
+    path = tmp_path / "synth.dkm"
+    save(Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df),
+         path)
+    out_path = tmp_path / "given.csv"
+    code, out, err = run(capsys, "sample", path, "-n", "20", "--given", "grade=B",
+                         "flag=false", "count=3", "--seed", "0", "-o", out_path)
+    assert code == 0, err
+    assert "given grade=B, flag=false, count=3" in out
+    # the same rows as Python's, the given columns in their own dtypes
+    rows = load(path).sample(20, random_state=0, given={"grade": "B", "flag": False,
+                                                         "count": 3})
+    assert out_path.read_text() == rows.to_csv(index=False)
+
+
 # --- score, info, select, classify --------------------------------------------------
 
 

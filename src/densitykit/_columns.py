@@ -332,7 +332,11 @@ def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
 
 
 def _label(value: Any, codec: dict[str, Any]) -> Any:
-    return bool(value) if codec["dtype"] in ("bool", "boolean") else str(value)
+    if codec["dtype"] not in ("bool", "boolean"):
+        return str(value)
+    if isinstance(value, str):  # a boolean typed as text: 'True', 'false'
+        return {"true": True, "false": False}.get(value.strip().lower(), value)
+    return bool(value)
 
 
 def column_codec(col: Any, order_by: np.ndarray | None = None) -> dict[str, Any]:

@@ -619,13 +619,15 @@ class Synthesizer(DensityMixin, BaseEstimator):
         from .exceptions import warn_outside_range
 
         idx = [self.columns_.index(c) for c in given]
-        z = []
+        z, fixed = [], dict(given)
         for j, c in zip(idx, given):
             number = _columns.to_numbers(self.codecs_[j], pd.Series([given[c]], dtype=object))
             if np.isnan(number[0]):
                 raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
                                      "was fitted; give one of its values.")
             codec = self.codecs_[j]
+            if codec["kind"] == "categorical":  # the column's own label ('True' -> True)
+                fixed[c] = codec["categories"][int(number[0])]
             if codec.get("kind") in ("discrete", "continuous"):
                 seen = np.asarray(codec["values"], dtype=np.float64)
                 warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"),
@@ -636,7 +638,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Z[:, idx] = z
         Z[:, [j for j in range(Z.shape[1]) if j not in idx]] = draw_rows(cond, n, rng)
         out = _columns.decode_table(self.space_, Z, rng)
-        for name, value in given.items():
+        for name, value in fixed.items():
             out[name] = pd.Series([value] * n, dtype=out[name].dtype)
         return out
 

@@ -264,9 +264,12 @@ def parse_int_list(text: str) -> list[int]:
     return sorted(out)
 
 
-def parse_given(items: Sequence[str] | None) -> dict[str, float]:
-    """['col=1.5', 'other=2'] -> {'col': 1.5, 'other': 2.0}; the last '=' splits."""
-    given: dict[str, float] = {}
+def parse_given(items: Sequence[str] | None) -> dict[str, float | str]:
+    """['col=1.5', 'grade=B'] -> {'col': 1.5, 'grade': 'B'}; the last '=' splits.
+
+    A value that is not a number stays text: a category, a boolean or a date of a
+    synthesizer's table (other models refuse it, :func:`numeric_given`)."""
+    given: dict[str, float | str] = {}
     for item in items or []:
         name, sep, value = item.rpartition("=")
         if not sep or not name:
@@ -275,8 +278,17 @@ def parse_given(items: Sequence[str] | None) -> dict[str, float]:
         try:
             given[name] = float(value)
         except ValueError:
-            raise UsageError(f"--given {item!r}: {value!r} is not a number") from None
+            given[name] = value.strip()
     return given
+
+
+def numeric_given(given: dict[str, float | str]) -> dict[str, float]:
+    """``given`` for a model of numbers only: a text value is refused."""
+    for name, value in given.items():
+        if isinstance(value, str):
+            raise UsageError(f"--given '{name}={value}': {value!r} is not a number (text "
+                             "values need a model file from 'densitykit synth')")
+    return given  # type: ignore[return-value]
 
 
 # --- paths and atomic writes --------------------------------------------------------

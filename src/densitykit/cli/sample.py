@@ -12,6 +12,7 @@ from ._common import (
     add_seed,
     info,
     model_columns,
+    numeric_given,
     open_model,
     parse_given,
     progress,
@@ -34,7 +35,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--given", nargs="+", metavar="COLUMN=VALUE",
         help="fix these columns and draw the others from the conditional distribution "
-        "(Gaussian mixtures)",
+        "(Gaussian mixtures); a synthesizer's model also takes a category, boolean or date "
+        "(grade=B)",
     )
     add_output(parser, "CSV, TSV, Excel or Parquet file for the rows",
                "MODEL's name with -samples.csv")
@@ -77,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         n = args.n_samples or model.n_rows_in_
     rows = _draw(args, model, columns, given, n, seed)
     write_frame(args, rows, output)
-    what = f" given {', '.join(f'{k}={v:g}' for k, v in given.items())}" if given else ""
+    what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                 for k, v in given.items()) if given else ""
     numbers = rows.select_dtypes("number")
     info(args, f"mean of drawn rows: {np.round(numbers.mean().to_numpy()[:6], 4).tolist()}"
                f"{' ...' if numbers.shape[1] > 6 else ''}")
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace, model: object, columns: list[str],
-          given: dict[str, float], n: int, seed: int) -> Any:
+          given: dict[str, float | str], n: int, seed: int) -> Any:
     """``n`` rows from the model (given ``given``), as a frame of its ``columns``."""
     import pandas as pd
 
@@ -96,7 +99,7 @@ def _draw(args: argparse.Namespace, model: object, columns: list[str],
 
     synth = isinstance(model, Synthesizer)
     with relay_warnings(args, OutsideRangeWarning):
-        target = model if synth or not given else _conditional(model, given)
+        target = model if synth or not given else _conditional(model, numeric_given(given))
         with progress(args, f"Drawing {n} rows"):
             if synth:  # exactly the rows Synthesizer.sample(n, random_state=seed) gives
                 rows = model.sample(n, random_state=seed, given=given or None)
@@ -105,6 +108,7 @@ def _draw(args: argparse.Namespace, model: object, columns: list[str],
             else:
                 rows = pd.DataFrame(draw_rows(target, n, seed),
                                     columns=[c for c in columns if c not in given])
-    for name, value in given.items():
-        rows[name] = value
+    if not synth:  # a synthesizer's rows hold the given values in their columns' dtypes
+        for name, value in given.items():
+            rows[name] = value
     return rows[[c for c in columns if c in rows.columns]]

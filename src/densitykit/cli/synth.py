@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _family(model: str, given: dict[str, float]) -> str:
+def _family(model: str, given: dict[str, float | str]) -> str:
     """The --model family; --given needs a Gaussian mixture."""
     if not given:
         return model
@@ -133,7 +133,7 @@ def _family(model: str, given: dict[str, float]) -> str:
 
 
 def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
-                    given: dict[str, float], seed: int) -> tuple[Any, Any]:
+                    given: dict[str, float | str], seed: int) -> tuple[Any, Any]:
     """Fit the Synthesizer on the table and draw the rows: (synthesizer, rows)."""
     from ..data import OutsideRangeWarning
     from ..synth import Synthesizer
