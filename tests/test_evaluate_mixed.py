@@ -179,6 +179,16 @@ def test_detection_on_mixed_tables():
     assert ev.detection_auc(a, shifted) > 0.85
 
 
+
+def test_a_column_with_no_observed_cell_takes_no_part():
+    # a sensor offline in every row of both tables (or of a fold) tells nothing
+    a = mixed_frame(600, np.random.default_rng(2)).assign(off=np.nan)
+    b = mixed_frame(600, np.random.default_rng(3)).assign(off=np.nan)
+    assert 0.4 < ev.detection_auc(a, b) < 0.6
+    a["label"] = np.where(a["x"].fillna(0) > 0, "hi", "lo")
+    b["label"] = np.where(b["x"].fillna(0) > 0, "hi", "lo")
+    assert ev.efficacy(a[:300], b, a[300:], "label")["synthetic"] > 0.8
+
 # --------------------------------------------------------------------- privacy
 def test_privacy_distances_of_categories_and_empty_cells():
     train = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "c": ["a", "a", "b", "b"]})

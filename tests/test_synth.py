@@ -206,6 +206,17 @@ def test_the_chosen_family_is_the_one_asked_for(two_blobs, monkeypatch):
     assert Synthesizer(n_components=[1, 2], bandwidths=[0.3]).fit(two_blobs).family_ == "gmm"
 
 
+
+def test_no_family_fits_is_a_clear_error(two_blobs, monkeypatch):
+    from densitykit import synth
+
+    def refuse(family, *args):
+        raise FitError(f"{family} refused")
+
+    monkeypatch.setattr(synth, "make_score_density", refuse)
+    with pytest.raises(FitError, match="No gmm or kde candidate could be fitted"):
+        Synthesizer(n_components=[1, 2], bandwidths=[0.3]).fit(two_blobs)
+
 @pytest.mark.parametrize("model", ["kde", "auto"])
 def test_one_column_table(model):
     df = pd.DataFrame({"x": np.random.default_rng(0).gamma(2.0, size=300)})

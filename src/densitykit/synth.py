@@ -426,9 +426,10 @@ class Synthesizer(DensityMixin, BaseEstimator):
             try:
                 sel.fit(Z, callback=report)
             except FitError as exc:
-                if family in families and len(families) == 1:
-                    raise FitError(f"No {family} candidate could be fitted to the data: {exc}"
-                                   ) from None
+                last = not tables and family == stages[-1][0]  # no candidate left
+                if family in families and (len(families) == 1 or last):
+                    raise FitError(f"No {' or '.join(families)} candidate could be fitted to "
+                                   f"the data: {exc}") from None
                 continue
             if family == "gmm":  # the tail: the mixture that fits the bulk of the rows best
                 ok = sel.results_.dropna(subset=["heldout_loglik_median"])
@@ -440,7 +441,6 @@ class Synthesizer(DensityMixin, BaseEstimator):
         eligible = results[results["family"].isin(families)].copy()
         best, _ = choose_index(eligible.reset_index(drop=True), criterion, "best")
         best_label = eligible.index[best]
-        results = results.reset_index(drop=True)
         results["selected"] = results.index == best_label
         self.results_ = _tidy_results(results)
         chosen = results.loc[best_label]

@@ -372,6 +372,13 @@ def _categorical_mask(kinds: dict[str, str], *matrices: np.ndarray) -> np.ndarra
     return mask if mask.any() else None
 
 
+def _seen(X: np.ndarray, cats: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The columns of ``X`` with an observed cell, and their categorical mask: a column with
+    none tells a model nothing (and scikit-learn's binning fails on it)."""
+    seen = ~np.isnan(X).all(axis=0)
+    return seen, (cats[seen] if cats is not None and cats[seen].any() else None)
+
+
 def detection_auc(
     real: Any,
     synthetic: Any,
@@ -416,10 +423,11 @@ def detection_auc(
     aucs = []
     with openmp_single_threaded():
         for train, test in folds.split(X, y):
+            seen, fold_cats = _seen(X[train], cats)
             clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed,
-                                                 categorical_features=cats)
-            clf.fit(X[train], y[train])
-            aucs.append(roc_auc_score(y[test], clf.predict_proba(X[test])[:, 1]))
+                                                 categorical_features=fold_cats)
+            clf.fit(X[train][:, seen], y[train])
+            aucs.append(roc_auc_score(y[test], clf.predict_proba(X[test][:, seen])[:, 1]))
     return float(np.mean(aucs))
 
 
@@ -491,11 +499,12 @@ def _fit_score(classify: bool, cats: np.ndarray | None, seed: int, X: np.ndarray
 
     if classify and np.unique(y).size < 2:  # one class: the best model predicts it always
         return float(np.mean(y_test == y[0])) if y.size else float("nan")
+    seen, cats = _seen(X, cats)
     model = (HistGradientBoostingClassifier if classify
              else HistGradientBoostingRegressor)(max_iter=100, random_state=seed,
                                                  categorical_features=cats)
-    model.fit(X, y)
-    return float(model.score(X_test, y_test))
+    model.fit(X[:, seen], y)
+    return float(model.score(X_test[:, seen], y_test))
 
 
 def efficacy(train: Any, synthetic: Any, test: Any, target: str, *,
