@@ -363,3 +363,16 @@ def test_cleaning_matches_brute_force(rows, policy):
     else:
         assert len(t.data) == len(df)
         assert all(good[:, list(df.columns).index(c)].all() for c in t.columns)
+
+
+def test_excel_gets_time_zone_aware_dates_as_wall_clock_times(tmp_path):
+    pytest.importorskip("openpyxl")
+    when = pd.date_range("2024-03-30 22:00", periods=4, freq="h", tz="Europe/Berlin")
+    df = pd.DataFrame({"when": when, "x": [1.5, 2.5, 3.5, 4.5]})
+    write_table(df, tmp_path / "t.xlsx")
+    back = pd.read_excel(tmp_path / "t.xlsx", engine="openpyxl")
+    assert back["when"].tolist() == when.tz_localize(None).tolist()
+    assert str(df["when"].dt.tz) == "Europe/Berlin"  # the caller's frame is unchanged
+    indexed = df.set_index("when")
+    write_table(indexed, tmp_path / "i.xlsx")
+    assert read_table(tmp_path / "i.xlsx").report.index_column == "when"

@@ -310,7 +310,15 @@ def _write_tsv(df: pd.DataFrame, path: Any) -> None:
 
 
 def _write_excel(df: pd.DataFrame, path: Any) -> None:
+    """Excel has no time zones: aware dates and times go in as their zone's wall-clock time."""
     require("openpyxl", "excel", "Writing Excel files")
+    aware = [j for j, t in enumerate(df.dtypes) if isinstance(t, pd.DatetimeTZDtype)]
+    if aware or getattr(df.index, "tz", None) is not None:
+        df = df.copy()
+        for j in aware:
+            df.isetitem(j, df.iloc[:, j].dt.tz_localize(None))
+        if getattr(df.index, "tz", None) is not None:
+            df.index = df.index.tz_localize(None)
     df.to_excel(path, index=df.index.name is not None, engine="openpyxl")
 
 
