@@ -12,7 +12,10 @@ Notes
 separator is the one of ``,`` ``;`` tab and ``|`` that splits them into the most consistent
 rows. The decimal mark is a comma when their numbers are written like ``1,5`` (a ``;``- or
 tab-separated table from a locale that writes decimal commas), else a point; a table that
-writes numbers both ways is refused.
+writes numbers both ways is refused. Thousands are grouped by the other mark when every number
+that holds it is written so: ``1.234,5`` beside decimal commas, ``"40,080"`` or
+``"1,234,567"`` beside decimal points (or with ``decimal`` given); the cleaning report's
+notes say so.
 
 *Kinds of columns.* By default (``kinds='numeric'``) the result is a float64 frame of the
 numeric columns (columns the file stores as integers stay int64): text columns are
@@ -88,30 +91,30 @@ __all__ = [
 
 
 def _read_csv(source: Any, *, sep: str | None = None, decimal: str | None = None,
-              sheet: Any = None) -> pd.DataFrame:
+              sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
     return _read_text(source, sep=sep, decimal=decimal, prefer=TEXT_SEPARATORS["csv"])
 
 
 def _read_tsv(source: Any, *, sep: str | None = None, decimal: str | None = None,
-              sheet: Any = None) -> pd.DataFrame:
+              sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
     return _read_text(source, sep=sep, decimal=decimal, prefer=TEXT_SEPARATORS["tsv"])
 
 
 def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = None,
-                sheet: Any = None) -> pd.DataFrame:
+                sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
     require("openpyxl", "excel", "Reading Excel files")
     sheet = 0 if sheet is None else sheet
     header = pd.read_excel(source, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
     if len(header):
         _check_header([("" if pd.isna(v) else str(v)) for v in header.iloc[0]],
                       "the first row")
-    return pd.read_excel(source, sheet_name=sheet, engine="openpyxl")
+    return pd.read_excel(source, sheet_name=sheet, engine="openpyxl"), []
 
 
 def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
-                  sheet: Any = None) -> pd.DataFrame:
+                  sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
     require("pyarrow", "parquet", "Reading Parquet files")
-    return pd.read_parquet(source)
+    return pd.read_parquet(source), []
 
 
 # --- text tables: separator, decimal mark, header and row checks -----------------------
@@ -122,6 +125,10 @@ _SNIFF_LINES = 50
 _COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?$")
 _POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+#: decimal mark -> a number whose thousands are grouped by the other mark
+_GROUPED_BY = {",": _GROUPED, ".": _EN_GROUPED}
+_NUMBER_LIKE = re.compile(r"^[+-]?\d[\d.,]*$")
 _SEP_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
@@ -210,13 +217,19 @@ def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
     return _sniff_sep(_text_source(path)[1], TEXT_SEPARATORS[fmt])
 
 
-def _sniff_decimal(rows: list[list[str]], sep: str) -> tuple[str, str | None]:
-    """(decimal mark, thousands mark) from the number-looking cells of the data rows."""
-    cells = [c.strip() for r in rows[1:] for c in r]
+def _sniff_decimal(cells: list[str], sep: str) -> tuple[str, str | None]:
+    """(decimal mark, thousands mark) from the number-looking cells of the data rows.
+
+    Commas are English thousands ('40,080') when every number holding one is so grouped
+    and a number has a decimal point or is grouped so that the comma cannot be decimal
+    ('1,234,567', '12,000.5')."""
     comma = [c for c in cells if _COMMA_NUMBER.match(c)]
+    point = [c for c in cells if _POINT_NUMBER.match(c) and not _GROUPED.match(c)]
+    english = [c for c in cells if _EN_GROUPED.match(c)]
+    if _thousands_mark(cells, ".") and (point or any(c not in comma for c in english)):
+        return ".", ","
     if not comma:
         return ".", None
-    point = [c for c in cells if _POINT_NUMBER.match(c) and not _GROUPED.match(c)]
     if point:
         raise DataError(
             f"numbers are written both with a decimal comma ({comma[0]!r}) and a decimal "
@@ -225,6 +238,22 @@ def _sniff_decimal(rows: list[list[str]], sep: str) -> tuple[str, str | None]:
         )
     grouped = any(_GROUPED.match(c) for c in cells)
     return ",", ("." if grouped else None)
+
+
+def _thousands_mark(cells: list[str], decimal: str) -> str | None:
+    """The mark other than ``decimal`` when every number holding it groups thousands with
+    it (and one does), else None."""
+    other = "," if decimal == "." else "."
+    marked = [c for c in cells if other in c and _NUMBER_LIKE.match(c)]
+    if marked and all(_GROUPED_BY[decimal].match(c) for c in marked):
+        return other
+    return None
+
+
+def _thousands_note(cells: list[str], decimal: str, thousands: str) -> str:
+    example = next(c for c in cells if thousands in c and _GROUPED_BY[decimal].match(c))
+    return (f"Numbers are written like {example!r}: {thousands!r} groups thousands and "
+            f"{decimal!r} is the decimal mark.")
 
 
 def _check_header(names: list[str], where: str) -> None:
@@ -275,15 +304,19 @@ def _ragged(source: Any, sep: str) -> DataError:
 
 
 def _read_text(source: Any, *, sep: str | None, decimal: str | None,
-               prefer: str) -> pd.DataFrame:
-    """Read a CSV/TSV table: find the separator and the decimal mark when not given,
-    refuse repeated column names and rows longer than the header."""
+               prefer: str) -> tuple[pd.DataFrame, list[str]]:
+    """Read a CSV/TSV table: find the separator, the decimal and thousands marks when not
+    given, refuse repeated column names and rows longer than the header. Returns the frame
+    and notes on what was decided."""
     source, lines = _text_source(source)
     sep = _sniff_sep(lines, prefer) if sep is None else sep
     rows = _records(lines, sep)
-    thousands = None
+    cells = [c.strip() for r in rows[1:] for c in r]
     if decimal is None:
-        decimal, thousands = _sniff_decimal(rows, sep)
+        decimal, thousands = _sniff_decimal(cells, sep)
+    else:
+        thousands = _thousands_mark(cells, decimal)
+    notes = [] if thousands is None else [_thousands_note(cells, decimal, thousands)]
     if rows:
         _check_header(rows[0], "the header")
     try:
@@ -296,7 +329,7 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None,
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
         raise _ragged(source, sep)
-    return df
+    return df, notes
 
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),
@@ -327,8 +360,10 @@ def _write_parquet(df: pd.DataFrame, path: Any) -> None:
     df.to_parquet(path, index=df.index.name is not None)
 
 
-#: format name -> (reader, writer, file extensions)
-FORMATS: dict[str, tuple[Callable[..., pd.DataFrame], Callable[..., None], tuple[str, ...]]] = {
+#: format name -> (reader, writer, file extensions); a reader returns the frame and notes
+#: on how it was read, for the cleaning report
+FORMATS: dict[str, tuple[Callable[..., tuple[pd.DataFrame, list[str]]], Callable[..., None],
+                         tuple[str, ...]]] = {
     "csv": (_read_csv, _write_csv, (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")),
     "tsv": (_read_tsv, _write_tsv, (".tsv", ".tab", ".tsv.gz", ".txt")),
     "excel": (_read_excel, _write_excel, (".xlsx", ".xlsm")),
@@ -443,7 +478,8 @@ class CleaningReport:
     """What :func:`read_table` found and did: rows and columns dropped, and why.
 
     ``str(report)`` (or :meth:`to_text`) gives a readable summary; :meth:`to_dict` a
-    JSON-ready one that model files keep.
+    JSON-ready one that model files keep. ``notes`` say how the file was read where a
+    reader had to decide (thousands separators, for example).
     """
 
     source: str
@@ -457,6 +493,7 @@ class CleaningReport:
     n_rows_out: int = 0
     columns_out: list[str] = field(default_factory=list)
     column_kinds: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_columns_out(self) -> int:
@@ -466,6 +503,8 @@ class CleaningReport:
         """Return the report as plain JSON-ready Python objects."""
         out = asdict(self)
         out["n_columns_out"] = self.n_columns_out
+        if not self.notes:  # a plain table's report is as it was before notes existed
+            del out["notes"]
         return out
 
     @classmethod
@@ -481,6 +520,7 @@ class CleaningReport:
         lines = [
             f"Read {self.source}: {self.n_rows_in} rows x {self.n_columns_in} columns.",
         ]
+        lines.extend(f"  {note}" for note in self.notes)
         if self.index_column is not None:
             lines.append(f"  Date/time column {self.index_column!r} kept as the index.")
         reasons: dict[str, list[str]] = {}
@@ -703,11 +743,12 @@ def _check_marks(sep: str | None, decimal: str | None) -> None:
 
 
 def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
-          decimal: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Read ``source`` into a raw frame, turning reader failures into :class:`DataError`."""
+          decimal: str | None = None) -> tuple[pd.DataFrame, str, list[str]]:
+    """Read ``source`` into a raw frame, turning reader failures into :class:`DataError`;
+    returns the frame, its label and the reader's notes."""
     _check_marks(sep, decimal)
     if isinstance(source, pd.DataFrame):
-        return _tidy_columns(source.copy(), "data frame"), "data frame"
+        return _tidy_columns(source.copy(), "data frame"), "data frame", []
     if isinstance(source, (io.IOBase, io.StringIO, io.BytesIO)) or hasattr(source, "read"):
         fmt = format or "csv"
         label = "stream"
@@ -723,7 +764,7 @@ def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
         fmt = infer_format(path, format)
     reader = FORMATS[infer_format("", fmt)][0]
     try:
-        df = reader(source, sheet=sheet, sep=sep, decimal=decimal)
+        df, notes = reader(source, sheet=sheet, sep=sep, decimal=decimal)
     except DataError as exc:
         raise DataError(f"Cannot read {label}: {exc}") from None
     except DensityKitError:
@@ -741,7 +782,7 @@ def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
             f"Cannot read {label} as {fmt}: {type(exc).__name__}: {exc}. The file may be "
             "corrupt or of another format."
         ) from None
-    return _tidy_columns(df, label), label
+    return _tidy_columns(df, label), label, notes
 
 
 def _tidy_columns(df: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -833,13 +874,13 @@ def _open_table(source: Any, format: str | None, sheet: Any, sep: str | None,
                 decimal: str | None, policy: str) -> tuple[pd.DataFrame, str, CleaningReport]:
     """Read ``source`` (see :func:`_load`), refuse a table without columns or rows, and
     start its cleaning report."""
-    raw, label = _load(source, format, sheet, sep, decimal)
+    raw, label, notes = _load(source, format, sheet, sep, decimal)
     if raw.shape[1] == 0:
         raise DataError(f"{label} has no columns.")
     if raw.shape[0] == 0:
         raise DataError(f"{label} has a header ({raw.shape[1]} columns) but no data rows.")
     return raw, label, CleaningReport(source=label, n_rows_in=raw.shape[0],
-                                      n_columns_in=raw.shape[1], policy=policy)
+                                      n_columns_in=raw.shape[1], policy=policy, notes=notes)
 
 
 def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | None,

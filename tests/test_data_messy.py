@@ -1,0 +1,62 @@
+"""Reading messy tables: thousands separators, blank column names, percentages."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from densitykit.data import CleaningReport, read_table
+from densitykit.exceptions import DataError
+
+# --- thousands separators -----------------------------------------------------------
+
+ENGLISH = ('town,pop,temp\nA,"40,080",-1.8\nB,"1,234,567",2.5\nC,999,0.5\n'
+           'D,"12,000.5",3.25\n')
+
+
+@pytest.mark.parametrize("decimal", [None, "."])
+def test_english_thousands_beside_decimal_points(decimal):
+    t = read_table(io.StringIO(ENGLISH), decimal=decimal)
+    np.testing.assert_allclose(t.data["pop"], [40080, 1234567, 999, 12000.5])
+    np.testing.assert_allclose(t.data["temp"], [-1.8, 2.5, 0.5, 3.25])
+    assert "pop" not in t.report.dropped_columns
+    assert "',' groups thousands" in t.report.to_text()
+    assert "'40,080'" in t.report.to_text()
+
+
+def test_english_thousands_in_mixed_kinds_are_numbers():
+    t = read_table(io.StringIO(ENGLISH), kinds="mixed")
+    assert t.report.column_kinds["pop"] == "numeric"
+    assert t.report.column_kinds["town"] == "categorical"
+
+
+def test_unambiguous_english_grouping_alone():
+    t = read_table(io.StringIO('a,b\n"1,234,567",1\n"2,000,000",2\n'))
+    np.testing.assert_allclose(t.data["a"], [1234567, 2000000])
+
+
+def test_european_thousands_with_decimal_commas():
+    text = "a;b\n1.234,5;2\n12.345.678,25;-0,5\n3;4,75\n"
+    t = read_table(io.StringIO(text))
+    np.testing.assert_allclose(t.to_numpy(), [[1234.5, 2], [12345678.25, -0.5], [3, 4.75]])
+    assert "'.' groups thousands and ',' is the decimal mark" in t.report.to_text()
+    np.testing.assert_allclose(read_table(io.StringIO(text), decimal=",").to_numpy(),
+                               t.to_numpy())
+
+
+def test_ambiguous_marks_are_still_refused():
+    with pytest.raises(DataError, match="both with a decimal comma"):
+        read_table(io.StringIO('a,b\n"1,5",2.5\n"2,25",3.5\n'))
+    # '40,080' alone may be a decimal comma: read as one, as before
+    np.testing.assert_allclose(read_table(io.StringIO('a,b\n"40,080",2\n"1,5",3\n'))
+                               .data["a"], [40.08, 1.5])
+
+
+def test_plain_tables_have_no_notes():
+    t = read_table(io.StringIO("a,b\n1.5,2\n3,4\n"))
+    assert t.report.notes == []
+    assert "notes" not in t.report.to_dict()
+    old = t.report.to_dict()
+    assert CleaningReport.from_dict(old).notes == []
