@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from densitykit.data import CleaningReport, read_table
+from densitykit.data import CleaningReport, read_raw, read_table
 from densitykit.exceptions import DataError
 
 # --- thousands separators -----------------------------------------------------------
@@ -60,3 +60,32 @@ def test_plain_tables_have_no_notes():
     assert "notes" not in t.report.to_dict()
     old = t.report.to_dict()
     assert CleaningReport.from_dict(old).notes == []
+
+
+# --- blank column names ---------------------------------------------------------------
+
+BLANK = "a,,c\n1.5,2.0,x\n2.5,,y\n3.5,4.0,x\n4.5,5.0,y\n"
+
+
+def test_one_blank_column_name_stays_blank():
+    t = read_table(io.StringIO(BLANK), kinds="mixed", policy="keep")
+    assert t.columns == ["a", "", "c"]
+    assert "Column 2 has no name in the header" in t.report.to_text()
+    assert list(read_raw(io.StringIO(BLANK)).columns) == ["a", "", "c"]
+
+
+def test_several_blank_column_names_are_named_by_position(tmp_path):
+    t = read_table(io.StringIO("a,,c,\n1,2,3,4\n5,6,7,8\n"))
+    assert t.columns == ["a", "column 2", "c", "column 4"]
+    assert "'column 2' and 'column 4'" in t.report.to_text()
+    pytest.importorskip("openpyxl")
+    path = tmp_path / "t.xlsx"
+    t.data.set_axis(["a", None, "c", None], axis=1).to_excel(path, index=False)
+    xl = read_table(path)
+    assert xl.columns == ["a", "column 2", "c", "column 4"]
+    assert "have no name in the header" in xl.report.to_text()
+
+
+def test_a_header_that_names_every_column_has_no_note():
+    t = read_table(io.StringIO("a,Unnamed: 1\n1,2\n"))
+    assert t.columns == ["a", "Unnamed: 1"] and t.report.notes == []

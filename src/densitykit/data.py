@@ -15,7 +15,9 @@ tab-separated table from a locale that writes decimal commas), else a point; a t
 writes numbers both ways is refused. Thousands are grouped by the other mark when every number
 that holds it is written so: ``1.234,5`` beside decimal commas, ``"40,080"`` or
 ``"1,234,567"`` beside decimal points (or with ``decimal`` given); the cleaning report's
-notes say so.
+notes say so. A column with no name in the header (text or Excel) keeps an empty name, so
+that tables written from it have the same header; several such columns are called
+``'column 2'``, ``'column 4'`` (by position); the notes say which.
 
 *Kinds of columns.* By default (``kinds='numeric'``) the result is a float64 frame of the
 numeric columns (columns the file stores as integers stay int64): text columns are
@@ -104,11 +106,11 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
                 sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
     require("openpyxl", "excel", "Reading Excel files")
     sheet = 0 if sheet is None else sheet
-    header = pd.read_excel(source, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
-    if len(header):
-        _check_header([("" if pd.isna(v) else str(v)) for v in header.iloc[0]],
-                      "the first row")
-    return pd.read_excel(source, sheet_name=sheet, engine="openpyxl"), []
+    first = pd.read_excel(source, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
+    header = [("" if pd.isna(v) else str(v)) for v in first.iloc[0]] if len(first) else []
+    _check_header(header, "the first row")
+    df = pd.read_excel(source, sheet_name=sheet, engine="openpyxl")
+    return df, _name_blank_columns(df, header)
 
 
 def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
@@ -270,6 +272,27 @@ def _check_header(names: list[str], where: str) -> None:
                         "column has its own name.")
 
 
+def _name_blank_columns(df: pd.DataFrame, header: list[str]) -> list[str]:
+    """Rename the columns whose header cell is empty (pandas calls them 'Unnamed: 1'): one
+    such column keeps an empty name, so that tables written from it have the same header;
+    several are called 'column 2', 'column 4' (1-based). Returns the note saying so."""
+    blank = [j for j, name in enumerate(header[:df.shape[1]])
+             if not name and df.columns[j] == f"Unnamed: {j}"]
+    if not blank:
+        return []
+    names = [""] if len(blank) == 1 else [f"column {j + 1}" for j in blank]
+    new = dict(zip(blank, names))
+    df.columns = [new.get(j, name) for j, name in enumerate(df.columns)]
+    if len(blank) == 1:
+        return [f"Column {blank[0] + 1} has no name in the header; it keeps an empty name."]
+    return [f"Columns {_and([str(j + 1) for j in blank])} have no name in the header; "
+            f"they are called {_and([repr(n) for n in names])}."]
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _first_long_row(source: Any, sep: str) -> tuple[int, int, int] | None:
     """(line number, fields, header fields) of the first row longer than the header."""
     if isinstance(source, io.StringIO):
@@ -329,7 +352,7 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None,
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
         raise _ragged(source, sep)
-    return df, notes
+    return df, _name_blank_columns(df, rows[0] if rows else []) + notes
 
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),
