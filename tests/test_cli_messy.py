@@ -41,3 +41,16 @@ def test_impute_and_synth_keep_a_blank_column_name(capsys, tmp_path):
                        "--model", "gmm", "--components", "1")
     assert code == 0, err
     assert synthetic.read_text().startswith("a,,c\n")
+
+
+def test_a_table_too_small_for_the_folds_names_options_that_exist(capsys, tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text("a,b\n1,2\n2,3\n3,5\n4,4\n5,6\n")
+    for criterion in ("cv", "bic"):  # every criterion holds out the folds' rows
+        code, _, err = run(capsys, "fit", path, "--seed", "0", "--criterion", criterion, "-f")
+        assert code == 1, err
+        assert "fewer folds" not in err and "give a single --components" in err
+    code, _, err = run(capsys, "select", path, "--seed", "0", "--no-plot")
+    assert code == 1 and "use 'densitykit fit' with a single --components" in err
+    code, _, err = run(capsys, "fit", path, "--seed", "0", "--components", "2", "-f")
+    assert code == 0, err

@@ -179,7 +179,8 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
         from ..gaussian import Normal
 
         if len(covs) > 1 or force_selection:
-            return _selector(args, Normal(**reg), {"covariance_type": covs}, seed), True
+            return _selector(args, Normal(**reg), {"covariance_type": covs}, seed,
+                             n_rows), True
         return Normal(covariance_type=covs[0], **reg), False
     from ..gaussian import BayesianGaussianMixture, GaussianMixture
 
@@ -193,7 +194,7 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
         grid = {f"density__{k}": v for k, v in grid.items()}
     if len(comps) == 1 and len(covs) == 1 and not force_selection:
         return base, False
-    return _selector(args, base, grid, seed), True
+    return _selector(args, base, grid, seed, n_rows), True
 
 
 def refuse_wide(kind: str, covs: list[str], k: int, n_rows: int, n_cols: int) -> None:
@@ -212,7 +213,10 @@ def refuse_wide(kind: str, covs: list[str], k: int, n_rows: int, n_cols: int) ->
             "(--columns, --exclude)")
 
 
-def _selector(args: argparse.Namespace, base: Any, grid: dict[str, list], seed: int) -> Any:
+def _selector(args: argparse.Namespace, base: Any, grid: dict[str, list], seed: int,
+              n_rows: int | None) -> Any:
+    """The selector of the candidates; a table of ``n_rows`` too short for its folds is
+    refused (:func:`_refuse_too_few_rows`)."""
     try:
         from ..selection import ModelSelector
     except ImportError:
@@ -220,8 +224,25 @@ def _selector(args: argparse.Namespace, base: Any, grid: dict[str, list], seed: 
             "comparing several candidates needs densitykit.selection, which this installation "
             "lacks; give a single --components and --covariance-type"
         ) from None
-    return ModelSelector(base, grid, criterion=getattr(args, "criterion", "cv"),
-                         n_jobs=getattr(args, "n_jobs", None), random_state=seed)
+    selector = ModelSelector(base, grid, criterion=getattr(args, "criterion", "cv"),
+                             n_jobs=getattr(args, "n_jobs", None), random_state=seed)
+    _refuse_too_few_rows(args, selector.cv, n_rows)
+    return selector
+
+
+def _refuse_too_few_rows(args: argparse.Namespace, folds: int, n_rows: int | None) -> None:
+    """Stop before comparing candidates on a table too short for the selector's folds (held
+    out for every criterion), naming the options of this command that fit one model; the
+    selector's own message names its ``cv=``, which the commands do not have."""
+    if n_rows is None or n_rows >= 2 * folds:
+        return
+    one = ("--covariance-type" if args.model == "normal"
+           else "--components (and --covariance-type)")
+    fix = (f"use 'densitykit fit' with a single {one}" if getattr(args, "_command", "") ==
+           "select" else f"give a single {one} to fit one model")
+    raise CommandError(
+        f"comparing candidates holds out rows in {folds} folds (with every --criterion) and "
+        f"needs at least {2 * folds} rows; the table has {n_rows}. To fit anyway, {fix}")
 
 
 def transform_arg(args: argparse.Namespace) -> str | None:
