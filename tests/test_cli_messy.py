@@ -54,3 +54,28 @@ def test_a_table_too_small_for_the_folds_names_options_that_exist(capsys, tmp_pa
     assert code == 1 and "use 'densitykit fit' with a single --components" in err
     code, _, err = run(capsys, "fit", path, "--seed", "0", "--components", "2", "-f")
     assert code == 0, err
+
+
+def test_sample_given_a_category_that_looks_like_a_number(capsys, tmp_path):
+    from densitykit import Synthesizer
+    from densitykit.persist import load, save
+
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({"grade": rng.choice(["A", "B", "007"], n),
+                       "x": rng.normal(size=n).round(2)})
+    path = tmp_path / "synth.dkm"
+    save(Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df),
+         path)
+    out_path = tmp_path / "given.csv"
+    code, out, err = run(capsys, "sample", path, "-n", "20", "--given", "grade=007",
+                         "--seed", "0", "-o", out_path)
+    assert code == 0, err
+    assert "given grade=007" in out
+    rows = load(path).sample(20, random_state=0, given={"grade": "007"})
+    assert out_path.read_text() == rows.to_csv(index=False)
+    assert (pd.read_csv(out_path, dtype=str)["grade"] == "007").all()
+    code, out, err = run(capsys, "sample", path, "-n", "5", "--given", "x=0.5", "--seed", "0",
+                         "-o", out_path, "-f")
+    assert code == 0, err
+    assert "given x=0.5" in out

@@ -264,11 +264,13 @@ def parse_int_list(text: str) -> list[int]:
     return sorted(out)
 
 
-def parse_given(items: Sequence[str] | None) -> dict[str, float | str]:
+def parse_given(items: Sequence[str] | None,
+                text: Collection[str] = ()) -> dict[str, float | str]:
     """['col=1.5', 'grade=B'] -> {'col': 1.5, 'grade': 'B'}; the last '=' splits.
 
     A value that is not a number stays text: a category, a boolean or a date of a
-    synthesizer's table (other models refuse it, :func:`numeric_given`)."""
+    synthesizer's table (other models refuse it, :func:`numeric_given`). The values of the
+    ``text`` columns (categories) stay text as typed, numbers or not: 'grade=007'."""
     given: dict[str, float | str] = {}
     for item in items or []:
         name, sep, value = item.rpartition("=")
@@ -276,7 +278,7 @@ def parse_given(items: Sequence[str] | None) -> dict[str, float | str]:
             raise UsageError(f"--given expects COLUMN=VALUE, got {item!r} (put --given after "
                              "the file arguments)")
         try:
-            given[name] = float(value)
+            given[name] = value.strip() if name in text else float(value)
         except ValueError:
             given[name] = value.strip()
     return given

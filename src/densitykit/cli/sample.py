@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--given fixes every column; leave at least one to draw")
     if isinstance(model, Synthesizer):
         n = args.n_samples or model.n_rows_in_
+        categories = [c for c, codec in zip(model.columns_, model.codecs_)
+                      if codec["kind"] == "categorical"]
+        given = parse_given(args.given, text=categories)  # a label as typed: 'grade=007'
     rows = _draw(args, model, columns, given, n, seed)
     write_frame(args, rows, output)
     what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
