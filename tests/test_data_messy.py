@@ -89,3 +89,26 @@ def test_several_blank_column_names_are_named_by_position(tmp_path):
 def test_a_header_that_names_every_column_has_no_note():
     t = read_table(io.StringIO("a,Unnamed: 1\n1,2\n"))
     assert t.columns == ["a", "Unnamed: 1"] and t.report.notes == []
+
+
+# --- percentages ----------------------------------------------------------------------
+
+
+def _percent_table(n: int = 300) -> str:
+    rows = [f"{i},{i * 0.1:.1f}%,{i % 7}" for i in range(n)]
+    return "id,rate,k\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("kinds", ["numeric", "mixed"])
+def test_percentages_are_left_out_for_what_they_are(kinds):
+    t = read_table(io.StringIO(_percent_table()), kinds=kinds)
+    why = t.report.dropped_columns["rate"]
+    assert "percentages" in why and "convert them to numbers first" in why
+    assert "identifier" not in why and why != "not numeric"
+    assert "percentages" in t.report.to_text()
+
+
+def test_a_text_column_with_a_percent_sign_somewhere_is_still_text():
+    rows = [f"{i},note {i}{'%' if i % 2 else ''}" for i in range(300)]
+    t = read_table(io.StringIO("id,note\n" + "\n".join(rows) + "\n"), kinds="mixed")
+    assert "identifier or free text" in t.report.dropped_columns["note"]

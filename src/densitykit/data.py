@@ -27,7 +27,9 @@ is empty); booleans (pandas' nullable ``boolean``, so empty cells stay empty); c
 (text with at most :data:`MAX_CATEGORIES` distinct values, or at most one per ten rows,
 kept as strings); dates and times (datetime64, kept as columns). A text column with more
 distinct values is an identifier or free text, which no density models: it is left out,
-and ``report.dropped_columns`` says so. ``report.column_kinds`` says what each kept column
+and ``report.dropped_columns`` says so. Percentages written as text (``6.3%``) are not
+read as numbers: such a column is left out with that reason, or, with few distinct values,
+kept as a category. ``report.column_kinds`` says what each kept column
 became.
 
 Examples
@@ -713,6 +715,20 @@ def _looks_like_dates(col: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.9)
 
 
+#: why a column of percentages ('6.3%') is left out
+_PERCENT_REASON = "percentages written with '%': convert them to numbers first"
+_PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
+
+
+def _is_percentages(col: pd.Series) -> bool:
+    """True for a text column whose every filled cell is a number followed by '%'."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    text = col.dropna().astype(str).str.strip()
+    text = text[~text.str.lower().isin(_NA_TOKENS)]
+    return bool(len(text)) and bool(text.str.fullmatch(_PERCENT).all())
+
+
 def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (values as float, empty mask, text mask) for one column."""
     if pd.api.types.is_bool_dtype(col):
@@ -923,6 +939,8 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                 why = "empty" if n_filled == 0 else "not numeric"
                 if why == "not numeric" and _looks_like_dates(raw[name]):
                     why = "date/time"
+                elif why == "not numeric" and _is_percentages(raw[name]):
+                    why = _PERCENT_REASON
                 report.dropped_columns[name] = why
             continue
         issue = _column_issue(name, raw[name], empty, text, values)
@@ -1027,7 +1045,9 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     labels = labels.map(lambda v: v if v is None else str(v).strip())
     k = labels.dropna().nunique()
     if k > MAX_CATEGORIES and k > 0.1 * n:
-        return f"text with {k:,} distinct values (an identifier or free text)", None, empty, none
+        why = (_PERCENT_REASON if _is_percentages(col)
+               else f"text with {k:,} distinct values (an identifier or free text)")
+        return why, None, empty, none
     return "categorical", labels, empty, none
 
 
