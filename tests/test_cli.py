@@ -446,3 +446,22 @@ def test_given_gives_the_model_back():
         args = argparse.Namespace(model=None, given=given)
         with pytest.raises(UsageError, match="the model file is missing"):
             recover_model_argument(args, "usage")
+
+
+def test_synth_and_sample_write_a_parquet_table_in_its_dtypes(capsys, tmp_path):
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    df = pd.DataFrame({"flag": x > 0, "grade": pd.Categorical(np.where(x > 0.5, "b", "a")),
+                       "temp": (20 + x).round(1).astype(np.float32),
+                       "count": pd.array(rng.integers(0, 9, 120), dtype="Int64"),
+                       "level": rng.integers(0, 9, 120).astype(np.uint8)})
+    df.to_parquet(tmp_path / "t.parquet")
+    code, _, err = run(capsys, "synth", tmp_path / "t.parquet", "--model", "gmm", "--components",
+                       "1", "--criterion", "loglik", "--no-report", "-o", tmp_path / "s.parquet")
+    assert code == 0, err
+    pd.testing.assert_series_equal(pd.read_parquet(tmp_path / "s.parquet").dtypes, df.dtypes)
+    code, _, err = run(capsys, "sample", tmp_path / "s.dkm", "-n", "30", "--seed", "1",
+                       "-o", tmp_path / "more.parquet")
+    assert code == 0, err
+    pd.testing.assert_series_equal(pd.read_parquet(tmp_path / "more.parquet").dtypes, df.dtypes)

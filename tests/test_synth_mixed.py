@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from densitykit import Synthesizer
+from densitykit import Synthesizer, load, save
 from densitykit.data import read_table
 from densitykit.exceptions import DataError
+
+FIXTURES = Path(__file__).parent / "data"
 
 
 def _plant(n: int = 1500, seed: int = 0) -> pd.DataFrame:
@@ -130,3 +134,108 @@ def test_booleans_and_time_zone_aware_dates_come_back_in_their_dtypes():
     assert S["when"].dtype == df["when"].dtype
     assert df["when"].min() <= S["when"].min() and S["when"].max() <= df["when"].max()
     assert (S["when"].dt.minute == 0).all()
+
+
+def _typed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
+    """A frame whose every column has a dtype the reading converts to another one."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    some = np.arange(n) % 9 == 0
+    return pd.DataFrame({
+        "flag": x > 0,
+        "maybe": pd.array(np.where(some, None, x > 0.5).tolist(), dtype="boolean"),
+        "grade": pd.Categorical(np.where(x > 0, "hi", "lo"), categories=["lo", "hi", "none"]),
+        "size": pd.Categorical(rng.choice([1, 2, 3], n), categories=[3, 2, 1], ordered=True),
+        "temp": (20 + 3 * x).round(1).astype(np.float32),
+        "count": pd.array(rng.integers(0, 100, n), dtype="Int64"),
+        "gaps": pd.array(np.where(some, None, rng.integers(0, 9, n)).tolist(), dtype="Int64"),
+        "step": rng.integers(-5, 5, n).astype(np.int32),
+        "level": rng.integers(0, 200, n).astype(np.uint8),
+        "name": pd.array(rng.choice(["ann", "bob"], n), dtype="string"),
+        "when": pd.date_range("2024-03-01", periods=n, freq="h", tz="Europe/Berlin"),
+        "whole": np.where(some, np.nan, rng.integers(0, 5, n).astype(float)),
+    })
+
+
+@pytest.fixture(scope="module")
+def typed():
+    df = _typed_frame()
+    return df, Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
+
+
+def test_drawn_rows_have_the_dtypes_of_the_frame(typed):
+    df, s = typed
+    S = s.sample(300, random_state=0)
+    pd.testing.assert_series_equal(S.dtypes, df.dtypes)
+    assert S["size"].cat.ordered and list(S["size"].cat.categories) == [3, 2, 1]
+    assert S["maybe"].isna().any() and S["gaps"].isna().any() and S["whole"].isna().any()
+    assert S["flag"].notna().all() and S["count"].notna().all()
+    # float32 values are the input's decimals, not float32 noise written in full
+    assert (S["temp"].astype(str).str.len() <= 5).all()
+    assert np.allclose(S["temp"], S["temp"].astype(np.float64).round(1), atol=1e-5)
+    given = s.sample(20, random_state=0, given={"count": 50})
+    pd.testing.assert_series_equal(given.dtypes, df.dtypes)
+    assert (given["count"] == 50).all()
+    assert np.isfinite(s.evaluate(n_samples=200).detection_auc)
+
+
+def test_a_saved_model_draws_the_same_rows_in_the_same_dtypes(typed, tmp_path):
+    df, s = typed
+    save(s, tmp_path / "typed.dkm")
+    again = load(tmp_path / "typed.dkm")
+    S = again.sample(300, random_state=0)
+    pd.testing.assert_frame_equal(S, s.sample(300, random_state=0))
+    pd.testing.assert_series_equal(S.dtypes, df.dtypes)
+    assert np.isfinite(again.evaluate(df, n_samples=200).detection_auc)
+
+
+def test_a_parquet_table_comes_back_in_its_dtypes(tmp_path):
+    pytest.importorskip("pyarrow")
+    df = _typed_frame()
+    df.to_parquet(tmp_path / "typed.parquet")
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0)
+    S = s.fit(tmp_path / "typed.parquet").sample(100, random_state=0)
+    pd.testing.assert_series_equal(S.dtypes, pd.read_parquet(tmp_path / "typed.parquet").dtypes)
+
+
+def test_a_model_file_from_before_the_dtypes_draws_as_it_did():
+    """A Synthesizer file written before the frame's dtypes were kept (fitted on a frame of
+    bool, ordered category, float32, Int64 and uint8 columns) draws the rows it drew then,
+    in the kinds the table was read as."""
+    model = load(FIXTURES / "synth_before_dtypes.dkm")
+    assert getattr(model, "dtypes_", None) is None
+    got = model.sample(20, random_state=3)
+    assert got.dtypes.astype(str).tolist() == ["boolean", "str", "float64", "int64", "int64"]
+    expected = (FIXTURES / "synth_before_dtypes_seed3.csv").read_text()
+    assert got.to_csv(index=False) == expected
+
+
+def test_dtypes_are_recorded_only_where_they_can_be_restored():
+    from densitykit import _columns
+
+    periods = pd.Series(pd.period_range("2024-01", periods=3, freq="M"))
+    assert _columns.dtype_record(periods.dtype) is None
+    for dtype in (np.dtype("uint16"), pd.Int32Dtype(), pd.StringDtype("python"),
+                  pd.CategoricalDtype([2.5, 1.0], ordered=True), pd.DatetimeTZDtype("s", "UTC")):
+        assert _columns.dtype_of(_columns.dtype_record(dtype)) == dtype
+    # a value a dtype cannot hold leaves the column as it is
+    frame = pd.DataFrame({"a": [1.0, 300.0], "b": ["x", "y"], "c": [1.5, 2.0]})
+    out = _columns.as_dtypes(frame, {"a": np.dtype("uint8"), "b": pd.CategoricalDtype(["x"]),
+                                     "c": pd.Int64Dtype()})
+    pd.testing.assert_frame_equal(out, frame)
+    with pytest.raises(ValueError):
+        _columns.dtype_of("period[M]")
+
+
+@pytest.mark.parametrize("dtypes", [{"temp": "period[M]"}, {"nope": "float32"},
+                                    {"grade": {"categories": ["a", "a"], "ordered": False}}])
+def test_a_model_file_with_a_bad_dtype_is_refused(typed, tmp_path, dtypes):
+    import copy
+
+    from densitykit.exceptions import ModelFileError
+
+    bad = copy.copy(typed[1])
+    bad.dtypes_ = dtypes
+    save(bad, tmp_path / "bad.dkm")
+    with pytest.raises(ModelFileError, match="dtypes_"):
+        load(tmp_path / "bad.dkm")

@@ -16,7 +16,12 @@ arrays, so model files can hold it:
     upper cumulative level;
 ``dtype``, ``decimals``, ``significant``
     the column's dtype, and the decimals and significant digits its values were given with
-    (-1: full precision), restored on the way back.
+    (-1: full precision), restored on the way back; a float32 column's values are the
+    decimals they print.
+
+A synthesizer reads its table into these kinds (booleans as ``boolean``, categories as
+text, ...); :func:`as_dtypes` puts drawn columns back in the dtypes a frame or a Parquet
+file gave them, which :func:`dtype_record` keeps in a form model files hold.
 
 Examples
 --------
@@ -39,10 +44,13 @@ import numpy as np
 from scipy import special
 
 __all__ = [
+    "as_dtypes",
     "column_codec",
     "decimals_of",
     "decode",
     "decode_table",
+    "dtype_of",
+    "dtype_record",
     "empty_groups",
     "encode",
     "encode_fit",
@@ -282,6 +290,8 @@ def decode(codec: dict[str, Any], z: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- columns of any kind
+#: float dtypes narrower than float64: their values are the decimals they print
+NARROW_FLOATS = ("float32", "float16")
 #: time resolutions a date column may be given in, in nanoseconds (coarsest first)
 _TIME_UNITS = (86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1)
 
@@ -327,8 +337,11 @@ def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
     if codec.get("time_unit"):
         ns = pd.to_datetime(pd.Series(col)).to_numpy(dtype="datetime64[ns]").astype(np.int64)
         return np.where(empty, np.nan, ns.astype(np.float64))
-    return np.where(empty, np.nan, pd.to_numeric(pd.Series(col), errors="coerce")
-                    .to_numpy(dtype=np.float64, na_value=np.nan))
+    x = np.where(empty, np.nan, pd.to_numeric(pd.Series(col), errors="coerce")
+                 .to_numpy(dtype=np.float64, na_value=np.nan))
+    if codec["dtype"] in NARROW_FLOATS:  # a float32 value as the decimal it prints
+        x = x.astype(codec["dtype"]).astype(str).astype(np.float64)
+    return x
 
 
 def _label(value: Any, codec: dict[str, Any]) -> Any:
@@ -434,7 +447,110 @@ def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
         if empty.any() or dtype == "Int64":
             return pd.array(np.where(empty, None, numbers).tolist(), dtype="Int64")
         return numbers.astype(dtype)
-    return numbers
+    return numbers.astype(dtype) if dtype in NARROW_FLOATS else numbers
+
+
+# ---------------------------------------------------------------- the dtypes a table was given
+#: pandas' nullable dtypes that :func:`as_dtypes` restores (besides numpy's and dates')
+_NULLABLE = ("boolean", "Float32", "Float64",
+             *(f"{sign}Int{bits}" for sign in ("", "U") for bits in (8, 16, 32, 64)))
+
+
+def _restorable(dtype: Any) -> bool:
+    import pandas as pd
+
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "biufOM"
+    return isinstance(dtype, (pd.DatetimeTZDtype, pd.StringDtype)) or str(dtype) in _NULLABLE
+
+
+def dtype_record(dtype: Any) -> Any:
+    """How a model file keeps a column's dtype: its name, or a ``category``'s categories and
+    order; None for a dtype :func:`as_dtypes` does not restore (periods, intervals, ...).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dtype_record(np.dtype("float32")), dtype_record(pd.CategoricalDtype(["b", "a"]))
+    ('float32', {'categories': array(['b', 'a'], dtype=object), 'ordered': False})
+    """
+    import pandas as pd
+
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = dtype.categories.to_numpy()
+        plain = cats.dtype.kind in "biufM" or all(type(c) in (str, int, float) for c in cats)
+        return {"categories": cats, "ordered": bool(dtype.ordered)} if plain else None
+    if isinstance(dtype, pd.StringDtype):  # its storage (python, pyarrow) and its empty cell
+        if dtype.na_value is pd.NA:
+            return f"string[{dtype.storage}]"
+        return "str" if dtype == pd.api.types.pandas_dtype("str") else None
+    return str(dtype) if _restorable(dtype) else None
+
+
+def dtype_of(record: Any) -> Any:
+    """The dtype a :func:`dtype_record` stands for (TypeError or ValueError: none)."""
+    import pandas as pd
+
+    if isinstance(record, dict):
+        if not isinstance(record.get("ordered"), bool):
+            raise TypeError("a category dtype's 'ordered' should be True or False")
+        cats = pd.Index(np.asarray(record["categories"]))
+        return pd.CategoricalDtype(cats, ordered=record["ordered"])
+    if not isinstance(record, str):
+        raise TypeError(f"a dtype should be named by a string; got {record!r}")
+    dtype = pd.api.types.pandas_dtype(record)
+    if not _restorable(dtype):
+        raise ValueError(f"{record!r} is not a dtype a synthetic table is given in")
+    return dtype
+
+
+def as_dtypes(df: Any, dtypes: dict[str, Any]) -> Any:
+    """``df`` with each column named in ``dtypes`` in that dtype, where its values allow.
+
+    A column is left as it is when they do not: a label that is not one of the categories,
+    a fraction, an empty cell or a value out of range for a numpy integer dtype.
+    """
+    out = df.copy(deep=False)
+    for name, dtype in dtypes.items():
+        if name in out.columns and out[name].dtype != dtype:
+            cast = _as_dtype(out[name], dtype)
+            if cast is not None:
+                out[name] = cast
+    return out
+
+
+def _as_dtype(col: Any, dtype: Any) -> Any:
+    """One column in ``dtype`` (see :func:`as_dtypes`), or None."""
+    import pandas as pd
+
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _as_categories(col, dtype)
+    empty = np.asarray(col.isna(), dtype=bool)
+    if pd.api.types.is_bool_dtype(dtype):  # bool cannot hold an empty cell; 'boolean' can
+        return col.astype("boolean" if empty.any() else dtype)
+    try:
+        if pd.api.types.is_integer_dtype(dtype):
+            seen = col.to_numpy(dtype=np.float64, na_value=np.nan)[~empty]
+            info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+            if (empty.any() and isinstance(dtype, np.dtype)) or np.any(seen != np.round(seen)) \
+                    or (seen.size and (seen.min() < info.min or seen.max() > info.max)):
+                return None
+        return col.astype(dtype)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_categories(col: Any, dtype: Any) -> Any:
+    """Labels as :func:`densitykit.data.read_table` reads a category column (its text, or
+    its numbers or dates) as that ``category`` dtype; None for a label it lacks."""
+    import pandas as pd
+
+    lookup = {str(c).strip(): c for c in dtype.categories}
+    text = col.astype(object).map(lambda v: None if pd.isna(v) else str(v).strip())
+    if not text.dropna().isin(list(lookup)).all():
+        return None
+    return pd.Series(pd.Categorical(text.map(lookup), dtype=dtype), index=col.index,
+                     name=col.name)
 
 
 # ---------------------------------------------------------------- a whole table

@@ -225,6 +225,10 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Positions (in the cleaned table) of the test rows.
     cleaning_ : dict or None
         The cleaning report of the table read.
+    dtypes_ : dict
+        Column name -> the dtype a frame or a Parquet file gave it (its name, or a
+        category's categories and order), which :meth:`sample` restores; empty for text
+        and Excel tables, whose columns come back in the kinds they were read as.
     """
 
     #: fitted attributes kept in memory only: model files never hold rows of the table
@@ -280,7 +284,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
             ``policy``, ``check``, ``sheet``, ``format``); kept, so :meth:`evaluate` can
             read the same table again. By default every row and every column is used
             (``policy='keep'``, ``kinds='mixed'``): empty cells, categories, integers and
-            dates are modelled, each column coming back in its own kind.
+            dates are modelled, each column coming back in its kind and dtype (``dtypes_``).
 
         Returns
         -------
@@ -312,10 +316,25 @@ class Synthesizer(DensityMixin, BaseEstimator):
         self.data_digest_ = _digest(df)
         self.read_options_ = dict(read_options)
         self.source_, self.cleaning_ = source, cleaning
+        df = self._record_dtypes(data, df)
         self._train_rows, self._test_rows = df.iloc[train], df.iloc[test]
         chosen, tail = self._search(self._train_rows, rng, seed, progress)
         self._fit_chosen(chosen, tail, seed)
         return self
+
+    def _record_dtypes(self, data: Any, df: pd.DataFrame) -> pd.DataFrame:
+        """Keep the dtype ``data`` gives each column (``dtypes_``), for :meth:`sample` to
+        restore; the rows to model, their float32 columns as float32 (their precision)."""
+        given = _given_dtypes(data, self.read_options_)
+        self.dtypes_ = {c: r for c in self.columns_ if c in given
+                        and (r := _columns.dtype_record(given[c])) is not None}
+        narrow = {c: t for c, t in given.items() if c in df and str(t) in _columns.NARROW_FLOATS}
+        return _columns.as_dtypes(df, narrow)
+
+    def _given(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Drawn rows in the dtypes the table was given in (``dtypes_``), where known."""
+        records = getattr(self, "dtypes_", None) or {}
+        return _columns.as_dtypes(rows, {c: _columns.dtype_of(r) for c, r in records.items()})
 
     def _check_table(self, data: Any, df: pd.DataFrame, cleaning: Any) -> None:
         """Refuse a table the workflow cannot use (the fit's first step after reading it)."""
@@ -380,6 +399,15 @@ class Synthesizer(DensityMixin, BaseEstimator):
             _state.need_density(self, "baseline_density_", n_features=dims)
         if not isinstance(_state.fitted(self, "results_"), pd.DataFrame):
             raise _state.StateError("results_", "should be a table of the candidates tried")
+        records = getattr(self, "dtypes_", None)  # absent from files written before it
+        if records is not None and (not isinstance(records, dict)
+                                    or not set(records) <= set(columns)):
+            raise _state.StateError("dtypes_", "should map columns of columns_ to dtypes")
+        for name, record in (records or {}).items():
+            try:
+                _columns.dtype_of(record)
+            except (TypeError, ValueError, KeyError) as exc:
+                raise _state.StateError(f"dtypes_[{name!r}]", f"is no dtype ({exc})") from None
 
     @property
     def codecs_(self) -> list[dict[str, Any]]:
@@ -602,7 +630,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if getattr(self, "_legacy_shrink", None) is not None:
             mean, shrink = self._legacy_shrink
             Z = mean + (Z - mean) * shrink
-        return _columns.decode_table(self.space_, Z, rng)
+        return self._given(_columns.decode_table(self.space_, Z, rng))
 
     def _sample_given(self, n: int, rng: np.random.Generator,
                       given: dict[str, float]) -> pd.DataFrame:
@@ -640,7 +668,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         out = _columns.decode_table(self.space_, Z, rng)
         for name, value in fixed.items():
             out[name] = pd.Series([value] * n, dtype=out[name].dtype)
-        return out
+        return self._given(out)
 
     # -- judging ----------------------------------------------------------------------------
     def split_rows(self, real: TableLike | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -796,7 +824,10 @@ class Synthesizer(DensityMixin, BaseEstimator):
         seed = self.seed_ if random_state is None else random_state
         if synthetic is None:
             synthetic = self.sample(n_samples or self.n_train_, random_state=seed)
-        return train, test, _frame(synthetic, self.columns_, self), seed
+        synthetic = _frame(synthetic, self.columns_, self)
+        if getattr(self, "dtypes_", None):  # judged in the dtypes of the rows modelled
+            synthetic = _columns.as_dtypes(synthetic, dict(train.dtypes.items()))
+        return train, test, synthetic, seed
 
     def _evaluation(self, train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame,
                     seed: Any) -> Any:
@@ -1008,6 +1039,21 @@ def _read(data: Any, options: dict[str, Any], estimator: Any, *, reset: bool
     table = read_table(data, **{"policy": "keep", "kinds": "mixed", **options})
     source = None if isinstance(data, pd.DataFrame) else os.path.basename(str(data))
     return table.data.reset_index(drop=True), table.report.to_dict(), source
+
+
+def _given_dtypes(data: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Column name -> the dtype ``data`` gives it: a frame's or a Parquet file's columns'
+    (nothing for text and Excel tables, whose dtypes pandas guesses, or arrays)."""
+    from .data import infer_format, read_raw
+
+    if isinstance(data, pd.DataFrame):
+        raw = read_raw(data.head(0))  # the columns as read_table names them
+    elif isinstance(data, (str, os.PathLike)) and infer_format(
+            data, options.get("format")) == "parquet":
+        raw = read_raw(data, format="parquet")
+    else:
+        return {}
+    return dict(raw.dtypes.items())
 
 
 def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
