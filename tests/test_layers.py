@@ -24,11 +24,11 @@ ROOT = Path(densitykit.__file__).parent
 
 #: docs/architecture.md's layers, bottom first (engines and estimators share a package)
 LAYERS = [
-    {"__init__", "_adapters", "_estimator", "_files", "_linalg", "_parallel", "_results",
-     "_state", "_validation", "exceptions"},
+    {"__init__", "_adapters", "_columns", "_estimator", "_files", "_linalg", "_parallel",
+     "_results", "_state", "_validation", "exceptions"},
     {"classify", "compose", "density", "gaussian", "kde", "latent", "preprocess"},
-    {"_columns", "data", "datasets", "evaluate", "impute", "persist", "plotting", "report",
-     "selection", "synth"},
+    {"data", "datasets", "evaluate", "impute", "persist", "plotting", "report", "selection",
+     "synth"},
     {"scale"},
     {"__main__", "cli"},
 ]

@@ -322,3 +322,35 @@ def test_missing_and_directory(tmp_path):
         load(tmp_path / "nope.dkm")
     with pytest.raises(ModelFileError, match="directory"):
         load(tmp_path)
+
+
+def test_a_table_model_from_before_the_decimals_samples_as_it_did(tmp_path):
+    """A TableModel file written before each column's decimals were recorded (fitted on a
+    frame of two-decimal temperatures, whole counts and one-decimal flows with empty cells)
+    loads without them and draws the rows it drew then, every digit kept."""
+    data = Path(__file__).parent / "data"
+    model = load(data / "table_model_before_decimals.dkm")
+    assert not hasattr(model, "decimals_") and model.round_decimals
+    got = model.sample(20, random_state=3)
+    expected = pd.read_csv(data / "table_model_before_decimals_seed3.csv")
+    assert got.columns.tolist() == expected.columns.tolist() == ["temp", "count", "flow"]
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    # the same numbers; only the count drawn as -0.0 then is 0.0 now
+    zero = np.signbit(expected["count"]) & (expected["count"] == 0)
+    assert zero.sum() == 1 and not np.signbit(got["count"][zero]).any()
+    assert len(repr(float(got["temp"].iloc[0]))) > 8  # not rounded to two decimals
+    # saved again, it still has no decimals and draws the same rows
+    save(model, tmp_path / "again.dkm")
+    again = load(tmp_path / "again.dkm")
+    assert not hasattr(again, "decimals_")
+    pd.testing.assert_frame_equal(again.sample(20, random_state=3), got)
+
+
+def test_a_table_model_file_with_bad_decimals_is_refused(tmp_path):
+    from densitykit import TableModel
+
+    model = TableModel().fit(FRAME)
+    model.decimals_ = np.array([2, -3, 1, 0])
+    save(model, tmp_path / "m.dkm")
+    with pytest.raises(ModelFileError, match="decimals_"):
+        load(tmp_path / "m.dkm")

@@ -215,3 +215,65 @@ def test_former_parameter_name_still_works(tmp_path):
     again = load(path)
     assert again.column_transform == "quantile"
     np.testing.assert_array_equal(again.score_samples(df), model.score_samples(df))
+
+
+def _readings(n=400, seed=0):
+    """Two decimals, whole counts from 0 and one decimal with empty cells, as a CSV holds."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"temp": rng.normal(50, 5, n).round(2), "count": rng.poisson(5, n),
+                       "flow": rng.normal(20, 4, n).round(1)})
+    df.loc[::17, "flow"] = np.nan
+    return df
+
+
+def _decimals(x):
+    """The most decimals any value of ``x`` is written with."""
+    return max(len(repr(float(v)).split(".")[1].rstrip("0")) for v in x)
+
+
+def test_samples_come_back_with_the_decimals_of_the_table(tmp_path):
+    from densitykit.persist import load, save
+
+    model = TableModel().fit(_readings())
+    assert model.decimals_.tolist() == [2, 0, 1]
+    rows = model.sample(3000, random_state=0)
+    assert rows.dtypes.astype(str).tolist() == ["float64"] * 3  # float64, rounded values
+    assert _decimals(rows["temp"]) == 2 and _decimals(rows["flow"]) == 1
+    count = rows["count"].to_numpy()
+    assert np.all(count == np.round(count)) and not np.any(np.signbit(count) & (count == 0))
+    assert np.any(count == 0)  # a zero drawn is +0.0
+    save(model, tmp_path / "m.dkm")
+    back = load(tmp_path / "m.dkm")
+    assert back.decimals_.tolist() == [2, 0, 1]
+    pd.testing.assert_frame_equal(back.sample(500, random_state=4),
+                                  model.sample(500, random_state=4))
+    # without rounding: the draws as they were, every digit kept
+    raw = TableModel(round_decimals=False).fit(_readings()).sample(3000, random_state=0)
+    np.testing.assert_allclose(raw.to_numpy(), rows.to_numpy(), atol=0.05 + 1e-12)
+    assert _decimals(raw["temp"]) > 2
+    np.testing.assert_array_equal(raw["temp"].round(2), rows["temp"])
+
+
+def test_clip_keeps_counts_at_or_above_the_smallest_seen():
+    df = _readings()
+    rows = TableModel(clip=True).fit(df).sample(3000, random_state=0)
+    assert rows["count"].min() >= df["count"].min()
+    assert TableModel().fit(df).sample(3000, random_state=0)["count"].min() < 0  # clip=False
+
+
+def test_a_conditional_model_keeps_the_decimals():
+    model = TableModel().fit(_readings())
+    rows = model.condition({"count": 4}).sample(500, random_state=0)
+    assert rows.columns.tolist() == ["temp", "flow"]
+    assert _decimals(rows["temp"]) == 2 and _decimals(rows["flow"]) == 1
+
+
+def test_a_streamed_fit_records_the_same_decimals(tmp_path):
+    from densitykit import GaussianMixture as DkGMM
+    from densitykit.scale.stream import fit_table_stream
+
+    df = _readings().dropna()
+    df.to_csv(tmp_path / "t.csv", index=False)
+    tm = fit_table_stream(DkGMM(1), tmp_path / "t.csv", chunksize=50)
+    assert tm.decimals_.tolist() == TableModel().fit(df).decimals_.tolist() == [2, 0, 1]
+    assert _decimals(tm.sample(1000, random_state=0)["temp"]) == 2

@@ -2,7 +2,8 @@
 
 :class:`TableModel` standardises (or maps each column to a normal shape) before fitting a
 density, and maps back on the way out: samples come in the table's own units and column
-names, integer-valued columns are rounded, and values can be clipped to the observed range.
+names, integer-valued columns are rounded, the others come back with the decimals the table
+gave them, and values can be clipped to the observed range.
 ``score_samples`` adds the log-Jacobian of the transform, so it is a true log-density in the
 original units and compares honestly with a density fitted on raw data.
 
@@ -37,6 +38,7 @@ from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from . import _state
+from ._columns import decimals_of
 from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import (
     check_data,
@@ -266,7 +268,13 @@ default='standardize'
     clip : bool, default=False
         Clip sampled values to each column's observed ``[min, max]``.
     round_integers : bool, default=True
-        Round sampled values of columns that held only integers.
+        Round sampled values of columns that held only integers (a rounded zero is ``0.0``,
+        never ``-0.0``).
+    round_decimals : bool, default=True
+        Round sampled values of the other columns to the decimals the table gave them
+        (``decimals_``): a column written with two decimals is drawn with two. ``False``
+        keeps every digit of the draws. Models fitted before ``decimals_`` was recorded
+        keep every digit either way.
 
     Attributes
     ----------
@@ -277,6 +285,9 @@ default='standardize'
     transform_params_ : list of dict
         One dict of fitted parameters per column.
     integer_columns_ : ndarray of bool
+    decimals_ : ndarray of int
+        The fewest decimals that write each column's observed values exactly, as the
+        :class:`~densitykit.Synthesizer` records them (-1: more than 10, every digit kept).
     data_min_, data_max_ : ndarray
     n_features_in_ : int
     """
@@ -286,11 +297,13 @@ default='standardize'
 
     @_former_names
     def __init__(self, density: Any = None, *, column_transform: str | None = "standardize",
-                 clip: bool = False, round_integers: bool = True) -> None:
+                 clip: bool = False, round_integers: bool = True,
+                 round_decimals: bool = True) -> None:
         self.density = density
         self.column_transform = column_transform
         self.clip = clip
         self.round_integers = round_integers
+        self.round_decimals = round_decimals
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -338,8 +351,8 @@ default='standardize'
         >>> rng = np.random.default_rng(0)
         >>> df = pd.DataFrame({"temp": rng.normal(20, 2, 300), "count": rng.poisson(5, 300)})
         >>> model = TableModel().fit(df)
-        >>> model.columns_, model.integer_columns_.tolist()
-        (['temp', 'count'], [False, True])
+        >>> model.columns_, model.integer_columns_.tolist(), model.decimals_.tolist()
+        (['temp', 'count'], [False, True], [-1, 0])
         >>> type(model.density_).__name__
         'GaussianMixture'
         """
@@ -353,12 +366,12 @@ default='standardize'
         if bare:
             raise DataError(f"column(s) {bare[:5]} have no observed value; leave them out.")
         self.integer_columns_ = np.array([_is_integer_column(v) for v in seen], dtype=bool)
+        self.decimals_ = np.array([decimals_of(v) for v in seen], dtype=np.int64)
         self.data_min_ = np.array([v.min() for v in seen])
         self.data_max_ = np.array([v.max() for v in seen])
         self.transform_params_ = [spec.fit(v) for v in seen]
         Z, _ = self._forward(Xa)
-        density = self.density
-        if density is None:
+        if (density := self.density) is None:
             from .gaussian import GaussianMixture
 
             # without a transform the columns keep their units: a regulariser relative to
@@ -371,13 +384,13 @@ default='standardize'
     @classmethod
     def from_parts(cls, density: Any, density_: Any, columns: Sequence[str], *,
                    transform_params: list[dict], integer_columns: Any, data_min: Any,
-                   data_max: Any, **params: Any) -> TableModel:
+                   data_max: Any, decimals: Any = None, **params: Any) -> TableModel:
         """A fitted model from its parts, for a table that is not seen whole.
 
         The model is ``TableModel(density, **params)`` with the attributes ``fit`` sets:
         ``density_`` (fitted on the transformed rows), the names of the ``columns``, each
         column's ``transform_params`` (as ``column_transform`` would fit them), whether the
-        column holds only integers, and its range. The streamed fit
+        column holds only integers, its range and its decimals. The streamed fit
         (:func:`densitykit.scale.stream.fit_table_stream`) builds its model this way from one
         pass of moments over a file.
 
@@ -395,6 +408,9 @@ default='standardize'
             Whether each column holds whole numbers only (drawn rows are rounded there).
         data_min, data_max : array-like of float
             Each column's observed range (drawn rows are clipped to it with ``clip=True``).
+        decimals : array-like of int, optional
+            Each column's decimals, as ``fit`` records them in ``decimals_`` (drawn rows are
+            rounded to them with ``round_decimals=True``); without them, every digit is kept.
         **params : dict
             The model's other parameters (``column_transform``, ``clip``, ...).
 
@@ -419,6 +435,8 @@ default='standardize'
         model.integer_columns_ = np.asarray(integer_columns, dtype=bool)
         model.data_min_ = np.asarray(data_min, dtype=np.float64)
         model.data_max_ = np.asarray(data_max, dtype=np.float64)
+        if decimals is not None:
+            model.decimals_ = np.asarray(decimals, dtype=np.int64)
         model.n_features_in_ = len(model.columns_)
         model.feature_names_in_ = np.asarray(model.columns_, dtype=object)
         model.transform_params_ = list(transform_params)
@@ -451,9 +469,20 @@ default='standardize'
                 X[:, out_j] = spec.inverse(Z[:, out_j], self.transform_params_[j])
         if self.clip:
             X = np.clip(X, self.data_min_[idx], self.data_max_[idx])
+        return self._round(X, idx)
+
+    def _round(self, X: np.ndarray, idx: list[int]) -> np.ndarray:
+        """Columns ``idx`` of the table, in ``X``, rounded: integer columns to whole numbers
+        (``round_integers``), the others to their ``decimals_`` (``round_decimals``; a model
+        without them keeps every digit). A value rounded to zero is ``0.0``, never ``-0.0``."""
+        ints = self.integer_columns_[idx]
         if self.round_integers:
-            ints = self.integer_columns_[idx]
-            X[:, ints] = np.round(X[:, ints])
+            X[:, ints] = np.round(X[:, ints]) + 0.0
+        decimals = getattr(self, "decimals_", None)
+        if self.round_decimals and decimals is not None:
+            for out_j, j in enumerate(idx):
+                if decimals[j] >= 0 and not ints[out_j]:
+                    X[:, out_j] = np.round(X[:, out_j], int(decimals[j])) + 0.0
         return X
 
     def transform_rows(self, X: ArrayLike | pd.DataFrame) -> np.ndarray:
@@ -490,8 +519,9 @@ default='standardize'
         """Map rows from the density's space back to the table's units (with clip/round).
 
         The inverse of :meth:`transform_rows`, then, as for :meth:`sample`, values are
-        clipped to each column's observed range when ``clip`` is set and the columns that
-        held only integers are rounded when ``round_integers`` is set.
+        clipped to each column's observed range when ``clip`` is set, the columns that
+        held only integers are rounded when ``round_integers`` is set, and the others to
+        their ``decimals_`` when ``round_decimals`` is set.
 
         Parameters
         ----------
@@ -594,8 +624,11 @@ default='standardize'
         """Draw rows in the table's units: a DataFrame with the table's column names.
 
         Rows drawn from the density are mapped back by :meth:`inverse_transform_rows`:
-        clipped to each column's observed range with ``clip``, and rounded in the columns
-        that held only integers with ``round_integers``.
+        clipped to each column's observed range with ``clip`` (so a count, say, never comes
+        back below the smallest count seen), rounded to whole numbers in the columns that
+        held only integers with ``round_integers``, and to the decimals the table gave each
+        other column with ``round_decimals``: the rows come back in the precision of the
+        table, as float64.
 
         Parameters
         ----------
@@ -607,7 +640,8 @@ default='standardize'
         Returns
         -------
         DataFrame of shape (n_samples, n_features)
-            The drawn rows, with the columns of ``columns_`` (float64).
+            The drawn rows, with the columns of ``columns_`` (float64, also the rounded
+            ones: ``densitykit sample`` writes an integer column without ``.0``).
 
         Examples
         --------
@@ -621,6 +655,9 @@ default='standardize'
         ((5, 2), ['temp', 'count'])
         >>> bool((rows["count"] == rows["count"].round()).all())
         True
+        >>> tenths = TableModel().fit(df.round({"temp": 1}))
+        >>> tenths.sample(3, random_state=0)["temp"].tolist()  # one decimal, as given
+        [20.1, 20.7, 21.9]
         """
         import pandas as pd
 
@@ -725,6 +762,10 @@ default='standardize'
         d = _state.need_int(self, "n_features_in_", minimum=1)
         _state.need_str_list(self, "columns_", length=d)
         _state.need_array(self, "integer_columns_", kinds="b", shape=(d,))
+        if _state.optional(self, "decimals_"):  # files written before it lack it
+            digits = _state.need_array(self, "decimals_", kinds="i", shape=(d,))
+            if np.any(digits < -1):
+                raise _state.StateError("decimals_", "should be -1 (every digit) or more")
         lo = _state.need_array(self, "data_min_", shape=(d,))
         hi = _state.need_array(self, "data_max_", shape=(d,))
         if np.any(lo > hi):
@@ -789,13 +830,14 @@ default='standardize'
         z_given, _ = self._forward(values, columns=idx)
         inner = conditioner(idx, z_given[0])
         rest = [j for j in range(len(self.columns_)) if j not in idx]
-        out = TableModel(inner, column_transform=self.column_transform, clip=self.clip,
-                         round_integers=self.round_integers)
+        out = clone(self).set_params(density=inner)  # the same options, this density
         out.density_ = inner
         out.columns_ = [self.columns_[j] for j in rest]
         out.n_features_in_ = len(rest)
         out.transform_params_ = [self.transform_params_[j] for j in rest]
         out.integer_columns_ = self.integer_columns_[rest]
+        if _state.optional(self, "decimals_"):
+            out.decimals_ = self.decimals_[rest]
         out.data_min_, out.data_max_ = self.data_min_[rest], self.data_max_[rest]
         return out
 

@@ -260,8 +260,9 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     """A fitted :class:`~densitykit.preprocess.TableModel` from a file streamed in chunks.
 
     The same model as ``TableModel(density, column_transform=transform).fit(table)`` on the whole
-    (clean, numeric) table: the per-column standardisation comes from a first pass of
-    moments, then the density is fitted chunk by chunk on the standardised rows.
+    (clean, numeric) table: the per-column standardisation, ranges and decimals come from a
+    first pass of moments, then the density is fitted chunk by chunk on the standardised
+    rows.
 
     Parameters
     ----------
@@ -288,6 +289,8 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     >>> tm = fit_table_stream(Normal(), path, chunksize=100)
     >>> tm.columns_, tm.integer_columns_.tolist(), tm.sample(2, random_state=0).shape
     (['a', 'n'], [False, True], (2, 2))
+    >>> tm.decimals_.tolist()  # as TableModel.fit records them
+    [-1, 0]
     """
     from .._estimator import clone
     from ..preprocess import TableModel
@@ -296,7 +299,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
         raise DataError(
             f"A streamed fit supports transform 'standardize' or None; got {transform!r}, "
             "which needs each whole column in memory. Use 'standardize' or None.")
-    source, m = _table_source(path, columns, exclude, chunksize, sep)
+    source, m, decimals = _table_source(path, columns, exclude, chunksize, sep)
     params = (_standardize(source, m) if transform == "standardize"
               else [{} for _ in source.columns])
     fitted = clone(density)
@@ -304,18 +307,18 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     fit_chunked(fitted, source, where=f"{source.path.name!r}", callback=callback)
     return TableModel.from_parts(density, fitted, source.columns, column_transform=transform,
                                  transform_params=params, integer_columns=m.integer,
-                                 data_min=m.lo, data_max=m.hi)
+                                 data_min=m.lo, data_max=m.hi, decimals=decimals)
 
 
 def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int | None,
-                  sep: str | None) -> tuple[FileSource, Moments]:
-    """The chosen columns of a file and one pass of their moments: clean numbers, at least
-    two rows."""
+                  sep: str | None) -> tuple[FileSource, Moments, np.ndarray]:
+    """The chosen columns of a file and one pass of their moments and decimals: clean
+    numbers, at least two rows."""
     from ..data import select_columns
 
     names = select_columns(FileSource(path, sep=sep, chunksize=1).columns, columns, exclude)
     source = FileSource(path, columns=names, chunksize=chunksize, sep=sep)
-    m = source.moments()
+    m, decimals = _moments_and_decimals(source)
     if m.bad:
         raise DataError(
             f"{source.path.name!r} holds {m.bad} empty, infinite or huge cell(s) in the chosen "
@@ -323,7 +326,23 @@ def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int |
             "read_table does it for tables that fit in memory).")
     if m.n < 2:
         raise DataError(f"{source.path.name!r} has {m.n} row(s); a fit needs at least 2.")
-    return source, m
+    return source, m, decimals
+
+
+def _moments_and_decimals(source: FileSource) -> tuple[Moments, np.ndarray]:
+    """The columns' moments and, from the same pass, their decimals as
+    :meth:`TableModel.fit <densitykit.preprocess.TableModel.fit>` records them: the most any
+    chunk needs, or -1 (every digit) once one needs more than ten."""
+    from .._columns import decimals_of
+
+    total, decimals = None, np.zeros(source.n_features, dtype=np.int64)
+    for X, w in _prefetch(source.chunks()):
+        part = chunk_moments(X, w)
+        total = part if total is None else total + part
+        for j in np.flatnonzero(decimals >= 0):
+            k = decimals_of(X[:, j])
+            decimals[j] = -1 if k < 0 else max(int(decimals[j]), k)
+    return total, decimals
 
 
 def _standardize(source: FileSource, m: Moments) -> list[dict]:
