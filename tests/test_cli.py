@@ -257,6 +257,40 @@ def test_sample_default_count_and_formats(capsys, model_file):
         assert read_table(out_path).data.shape == (238, 4)  # as many rows as were fitted
 
 
+@pytest.fixture
+def readings(tmp_path) -> Path:
+    """Two-decimal temperatures, whole counts from 0 and one-decimal flows, some empty."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"temp": rng.normal(50, 5, 400).round(2), "count": rng.poisson(5, 400),
+                       "flow": rng.normal(20, 4, 400).round(1)})
+    df.loc[::17, "flow"] = np.nan
+    df.to_csv(tmp_path / "t.csv", index=False)
+    return tmp_path / "t.csv"
+
+
+def test_sample_writes_each_column_in_the_precision_and_type_of_the_table(capsys, readings):
+    tmp = readings.parent
+    code, _, err = run(capsys, "fit", readings, "-o", tmp / "t.dkm")
+    assert code == 0, err
+    expected = load(tmp / "t.dkm").sample(300, random_state=0)
+    for name in ("s.csv", "s.tsv", "s.parquet", "s.xlsx"):
+        code, _, err = run(capsys, "sample", tmp / "t.dkm", "-n", "300", "--seed", "0",
+                           "-o", tmp / name)
+        assert code == 0, err
+        from densitykit.data import read_table
+
+        got = read_table(tmp / name).data if name != "s.csv" else pd.read_csv(tmp / name)
+        assert got["count"].dtype == np.int64, name  # no '.0'
+        np.testing.assert_array_equal(got.to_numpy(dtype=float), expected.to_numpy(), name)
+    lines = (tmp / "s.csv").read_text().splitlines()
+    assert lines[0] == "temp,count,flow"
+    for line in lines[1:]:
+        temp, count, flow = line.split(",")
+        assert len(temp.partition(".")[2]) <= 2 and len(flow.partition(".")[2]) <= 1, line
+        assert count.lstrip("-").isdigit() and count != "-0", line
+    assert "0" in [line.split(",")[1] for line in lines[1:]]  # never '-0.0'
+
+
 def test_sample_given(capsys, model_file):
     out_path = model_file.parent / "given.csv"
     code, out, err = run(capsys, "sample", model_file, "-n", "400", "--given", "dp=11",

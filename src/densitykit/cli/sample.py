@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         categories = [c for c, codec in zip(model.columns_, model.codecs_)
                       if codec["kind"] == "categorical"]
         given = parse_given(args.given, text=categories)  # a label as typed: 'grade=007'
-    rows = _draw(args, model, columns, given, n, seed)
+    rows = _whole_numbers(model, _draw(args, model, columns, given, n, seed))
     write_frame(args, rows, output)
     what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in given.items()) if given else ""
@@ -115,3 +115,19 @@ def _draw(args: argparse.Namespace, model: object, columns: list[str],
         for name, value in given.items():
             rows[name] = value
     return rows[[c for c in columns if c in rows.columns]]
+
+
+def _whole_numbers(model: object, rows: Any) -> Any:
+    """``rows`` with a TableModel's rounded integer columns as integers (written without
+    ``.0``): the values of ``TableModel.sample``, which keeps them in float64."""
+    import numpy as np
+
+    from ..preprocess import TableModel
+
+    if not isinstance(model, TableModel) or not model.round_integers:
+        return rows
+    for name, whole in zip(model.columns_, model.integer_columns_):
+        x = rows[name].to_numpy(dtype=np.float64) if whole and name in rows else None
+        if x is not None and np.all(np.abs(x) <= 2.0**53) and np.all(x == np.round(x)):
+            rows[name] = x.astype(np.int64)  # NaN fails the tests above: no empty cell
+    return rows
