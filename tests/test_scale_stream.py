@@ -362,6 +362,13 @@ def test_cli_fit_with_chunksize_equals_the_in_memory_fit(tmp_path):
     _, meta = load(tmp_path / "str.dkm", return_metadata=True)
     assert meta["n_rows"] == 4000 and meta["chunksize"] == 1500
     assert load(tmp_path / "auto.dkm").columns_ == ["temp", "flow"]
+    # the sampling options reach the streamed model as they reach the in-memory one
+    for flags in ([], ["--clip", "--no-round"]):
+        for name, extra in (("m.dkm", []), ("s.dkm", ["--chunksize", "1500"])):
+            assert main([*common, "-o", str(tmp_path / name), *flags, *extra]) == 0
+        m, s = load(tmp_path / "m.dkm"), load(tmp_path / "s.dkm")
+        got = [(t.clip, t.round_integers, t.round_decimals) for t in (m, s)]
+        assert got[0] == got[1] == (bool(flags), not flags, not flags)
     # what streaming cannot do is refused with the reason
     for extra in (["--model", "kde"], ["--transform", "quantile"], ["--components", "2-3"]):
         assert main([*common, "-o", str(tmp_path / "x.dkm"), "--chunksize", "100",

@@ -67,7 +67,9 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
     group.add_argument("--clip", action="store_true",
                        help="clip sampled values to each column's observed range")
     group.add_argument("--no-round", action="store_true",
-                       help="do not round samples of integer-valued columns")
+                       help="do not round samples to the table's precision (integer-valued "
+                       "columns to whole numbers, the others to the decimals they were "
+                       "given with)")
     group.add_argument("--bandwidth", default=None,
                        help="kde bandwidth: a number (in transformed units) or a rule name")
     group.add_argument("--latent-dims", type=_latent_dims, default=0.95, metavar="K|FRACTION",

@@ -97,7 +97,8 @@ def _fit(args: argparse.Namespace) -> int:
     priors = None if args.priors == "fitted" else np.full(len(classes), 1 / len(classes))
     model = GenerativeClassifier(
         TableModel(density, column_transform=transform_arg(args), clip=args.clip,
-                   round_integers=not args.no_round),
+                   round_integers=not args.no_round,
+                   round_decimals=not args.no_round),
         priors=priors,
     )
     held_out = "" if args.test_size is None else _held_out(args, model, X, y, seed)

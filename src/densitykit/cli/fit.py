@@ -58,7 +58,8 @@ def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple
     density, is_selection = build_density(args, seed, n_rows=len(table.data),
                                           n_cols=table.data.shape[1])
     model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
-                       round_integers=not args.no_round)
+                       round_integers=not args.no_round,
+                       round_decimals=not args.no_round)
     label = "Comparing candidates" if is_selection else f"Fitting {args.model}"
     with relay_warnings(args, DensityKitWarning), progress(args, label):
         model.fit(table.data)
@@ -145,6 +146,8 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
         model = fit_table_stream(density, source, columns=args.columns, exclude=args.exclude,
                                  transform=transform_arg(args), chunksize=chunksize, sep=sep,
                                  callback=step)
+        model.set_params(clip=args.clip, round_integers=not args.no_round,
+                         round_decimals=not args.no_round)  # how it samples, as in memory
         mean_ll, n_rows, loglik = score_file(model, source, columns=model.columns_,
                                              chunksize=chunksize, sep=sep, random_state=seed)
     metadata = {

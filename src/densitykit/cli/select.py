@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data),
                                n_cols=table.data.shape[1])
     model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
-                       round_integers=not args.no_round)
+                       round_integers=not args.no_round,
+                       round_decimals=not args.no_round)
     with progress(args, "Comparing candidates"):
         model.fit(table.data)
     selector = model.density_
