@@ -735,8 +735,8 @@ def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         values = col.astype("float64").to_numpy()
         empty = np.isnan(values)
         return values, empty, np.zeros(len(col), bool)
-    if pd.api.types.is_numeric_dtype(col):
-        values = col.astype("float64").to_numpy(na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(col):  # a copy: policy 'keep' writes into it
+        values = col.to_numpy(dtype="float64", na_value=np.nan, copy=True)
         return values, np.isnan(values), np.zeros(len(col), bool)
     obj = col.astype(object)
     missing = obj.isna().to_numpy()
