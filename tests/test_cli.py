@@ -393,6 +393,24 @@ def test_classify_fit_and_predict(capsys, labelled):
     assert "accuracy against 'kind'" in out
 
 
+def test_classify_names_its_own_options(capsys, labelled, tmp_path):
+    df = pd.read_csv(labelled)
+    df.loc[:5, "kind"] = "gamma"  # a class of 6 rows: too few for 5 folds
+    df.loc[10, "u"] = np.nan
+    path = tmp_path / "small.csv"
+    df.to_csv(path, index=False)
+    code, _, err = run(capsys, "classify", "fit", path, "--target", "kind", "--model", "gmm",
+                       "--components", "1-3", "--seed", "0", "-q")
+    assert code == 1 and "class 'gamma' has 6" in err and "single --components" in err
+    assert "fewer folds" not in err
+    code, _, err = run(capsys, "classify", "fit", path, "--target", "kind", "--policy", "keep",
+                       "--seed", "0", "-q")
+    assert code == 1 and "1 empty cell(s)" in err and "--policy drop-rows" in err
+    helptext = build_parser()._subparsers._group_actions[0].choices["classify"]
+    fit_help = helptext._subparsers._group_actions[0].choices["fit"].format_help()
+    assert "--criterion" not in fit_help and "held-out log-likelihood" in fit_help
+
+
 def test_debug_shows_traceback(capsys, tmp_path):
     code, _, err = run(capsys, "fit", tmp_path / "nope.csv", "--debug")
     assert code == 1 and "Traceback" in err

@@ -43,15 +43,16 @@ def add_model_options(parser: argparse.ArgumentParser, *, default_components: st
                        help="model kind: " + "; ".join(f"{k}: {v}" for k, v in
                                                       MODEL_KINDS.items())
                        + f" (default: {default_model})")
+    by = "--criterion" if selection else "held-out log-likelihood on 5 contiguous folds"
     group.add_argument(
         "--components", type=parse_int_list, default=None, metavar="N|A-B|A,B,...",
         help=f"mixture components: a number, a range or a list; several values are compared "
-        f"by --criterion (default: {default_components})",
+        f"by {by} (default: {default_components})",
     )
     group.add_argument(
         "--covariance-type", type=covariance_list, default=None, metavar="TYPE[,TYPE...]",
         help=f"covariance type(s) among {', '.join(COVARIANCE_TYPES)}; several are compared "
-        "(default: full)",
+        + ("" if selection else "the same way ") + "(default: full)",
     )
     if selection:
         group.add_argument(

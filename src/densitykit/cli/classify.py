@@ -92,8 +92,10 @@ def _fit(args: argparse.Namespace) -> int:
     output = output_path(args, derived_path(source, MODEL_SUFFIX, "-classifier"), [source])
     seed = resolve_seed(args)
     X, y, table = _labelled_rows(args, source)
-    density, _ = build_density(args, seed)
+    density, is_selection = build_density(args, seed)
     classes, counts = np.unique(y, return_counts=True)
+    if is_selection:
+        _refuse_small_classes(density.cv, classes, counts)
     priors = None if args.priors == "fitted" else np.full(len(classes), 1 / len(classes))
     model = GenerativeClassifier(
         TableModel(density, column_transform=transform_arg(args), clip=args.clip,
@@ -116,6 +118,29 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_small_classes(folds: int, classes: Any, counts: Any) -> None:
+    """Stop before fitting when a class is too small for the folds that compare the
+    candidates of its density, naming the options of this command that fit one model."""
+    small = counts < 2 * folds
+    if small.any():
+        label, n = classes[small][0], int(counts[small][0])
+        raise CommandError(
+            f"comparing candidates holds out rows of each class in {folds} folds and needs at "
+            f"least {2 * folds} rows per class; class {str(label)!r} has {n}. Give a single "
+            "--components (and --covariance-type) to fit one model per class, or drop the "
+            "rows of that class")
+
+
+def _complete(args: argparse.Namespace, X: Any, path: Path) -> None:
+    """Stop with the options to use when ``--policy keep`` left empty cells: the class
+    densities are fitted to, and score, complete rows only."""
+    n_empty = int(X.isna().to_numpy().sum())
+    if n_empty:
+        raise CommandError(
+            f"{path}: {n_empty} empty cell(s) kept by --policy {args.policy}; the classifier "
+            "needs complete rows. Use --policy drop-rows (the default) or drop-columns")
+
+
 def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, Any]:
     """The clean rows of the table that have a label: (features, labels, table)."""
     y_all = _labels(args, source, args.target, slice(None))
@@ -125,6 +150,7 @@ def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, An
     if not known.all():
         info(args, f"dropped {int((~known).sum())} row(s) with no label in {args.target!r}")
     X, y = table.data[known], y[known].to_numpy()
+    _complete(args, X, source)
     if y.dtype == object:
         y = y.astype(str)
     return X, y, table
@@ -155,6 +181,7 @@ def _predict(args: argparse.Namespace) -> int:
     columns = list(meta.get("columns") or [])
     table, available = read_model_columns(args, args.table, columns or None)
     X = table.data[columns] if columns else table.data
+    _complete(args, X, args.table)
     with progress(args, f"Classifying {len(X)} rows"):
         proba = model.predict_proba(X)
     pred = np.asarray(model.classes_)[np.argmax(proba, axis=1)]
