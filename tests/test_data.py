@@ -378,11 +378,12 @@ def test_excel_gets_time_zone_aware_dates_as_wall_clock_times(tmp_path):
     assert read_table(tmp_path / "i.xlsx").report.index_column == "when"
 
 
-def test_keep_policy_on_float_columns_with_empty_and_infinite_cells(tmp_path):
+def test_keep_policy_on_columns_with_empty_infinite_and_text_cells(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("a,b\n1.5,2\n,3\ninf,4\n6.5,7\n")
     frame = pd.DataFrame({"a": [1.5, np.nan, np.inf, 6.5], "b": [2.0, 3.0, 4.0, 7.0]})
-    for source in (path, frame):
+    text = pd.DataFrame({"a": ["1.5", "", "!", "6.5"], "b": [2.0, 3.0, 4.0, 7.0]})
+    for source in (path, frame, text, text.astype({"a": "string"})):
         t = read_table(source, policy="keep")
         np.testing.assert_array_equal(t.data["a"], [1.5, np.nan, np.nan, 6.5])
     assert np.isinf(frame["a"][2])  # the caller's frame is left as it was

@@ -735,8 +735,8 @@ def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         values = col.astype("float64").to_numpy()
         empty = np.isnan(values)
         return values, empty, np.zeros(len(col), bool)
-    if pd.api.types.is_numeric_dtype(col):  # a copy: policy 'keep' writes into it
-        values = col.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    if pd.api.types.is_numeric_dtype(col):
+        values = col.astype("float64").to_numpy(na_value=np.nan)
         return values, np.isnan(values), np.zeros(len(col), bool)
     obj = col.astype(object)
     missing = obj.isna().to_numpy()
@@ -944,14 +944,14 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                 report.dropped_columns[name] = why
             continue
         issue = _column_issue(name, raw[name], empty, text, values)
-        if name in selected:
-            numeric[name] = values
         if issue is not None:
             report.issues.append(issue)
         if issue is not None and policy == "drop-rows":
             bad_rows |= ~np.isfinite(values)
-        if policy == "keep":
-            values[~np.isfinite(values)] = np.nan
+        if policy == "keep":  # a new array: pandas may hand out read-only views
+            values = np.where(np.isfinite(values), values, np.nan)
+        if name in selected:
+            numeric[name] = values
     return numeric, bad_rows
 
 
