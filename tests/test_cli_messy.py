@@ -79,3 +79,23 @@ def test_sample_given_a_category_that_looks_like_a_number(capsys, tmp_path):
                          "-o", out_path, "-f")
     assert code == 0, err
     assert "given x=0.5" in out
+
+
+def test_report_without_a_model_compares_every_column_of_a_mixed_table(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 200
+    real = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=n, freq="h"),
+                         "temp": rng.normal(80, 2, n).round(2),
+                         "grade": rng.choice(["A", "B", "C"], n), "count": rng.poisson(4, n)})
+    real.loc[::10, "temp"] = np.nan
+    synth = real.sample(frac=1, random_state=1).reset_index(drop=True)
+    synth["temp"] = synth["temp"] + 0.1
+    real.to_csv(tmp_path / "real.csv", index=False)
+    synth.to_csv(tmp_path / "synth.csv", index=False)
+    argv = ["report", str(tmp_path / "real.csv"), str(tmp_path / "synth.csv"), "-q",
+            "-o", str(tmp_path / "r.html")]
+    assert main(argv) == 1  # the real rows with an empty cell were dropped
+    assert "use --policy keep" in capsys.readouterr().err
+    assert main([*argv, "--policy", "keep"]) == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "4 columns, 200 real rows" in page and "categorical" in page

@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
                 title=f"Synthetic {synth_path.name} vs {real_path.name}"))
         info(args, f"Measured on the {model.n_test_:,} test rows the model set aside.")
     else:
-        real_table = read_input_table(args, real_path, columns=list(synth.columns))
+        real_table = read_input_table(args, real_path, columns=list(synth.columns),
+                                      index=False, kinds="mixed")  # as the synthetic rows
+        _refuse_dropped_empty_cells(args, real_table, synth)
         info(args, "No --model: the synthetic rows are compared with every real row, and no "
              "rows were kept out of the fit, so the figures may be optimistic.")
         with progress(args, "Evaluating and drawing the report"):
@@ -79,6 +81,21 @@ def run(args: argparse.Namespace) -> int:
                 random_state=args.seed))
     print(f"{output}: report on {len(synth):,} synthetic rows x {synth.shape[1]} columns")
     return 0
+
+
+def _refuse_dropped_empty_cells(args: argparse.Namespace, real: Any, synth: Any) -> None:
+    """Stop when the synthetic rows have empty cells in columns whose empty real cells
+    --policy took away: the comparison would take the synthetic ones for failed draws."""
+    if args.policy == "keep":
+        return
+    emptied = {issue.column for issue in real.report.issues if issue.n_empty}
+    hit = [c for c in synth.columns if c in emptied and synth[c].isna().any()]
+    if hit:
+        raise CommandError(
+            f"the synthetic table has empty cells in {len(hit)} column(s) "
+            f"({', '.join(map(repr, hit[:3]))}{', ...' if len(hit) > 3 else ''}) "
+            f"whose empty real cells --policy {args.policy} took away; use --policy keep to "
+            "compare the tables as they are")
 
 
 def _synthesizer(path: Path) -> Any:
