@@ -99,3 +99,19 @@ def test_report_without_a_model_compares_every_column_of_a_mixed_table(tmp_path,
     assert main([*argv, "--policy", "keep"]) == 0
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "4 columns, 200 real rows" in page and "categorical" in page
+
+
+def test_kinds_that_need_complete_rows_name_the_options_with_policy_keep(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
+    df.loc[::7, "a"] = np.nan
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    for argv in (["fit", "--model", "kde"], ["fit", "--model", "latent"],
+                 ["select", "--model", "bayesian-gmm", "--components", "1-2"]):
+        code = main([argv[0], str(path), *argv[1:], "--policy", "keep", "--seed", "0", "-q",
+                     "-o", str(tmp_path / "m.dkm")])
+        err = capsys.readouterr().err
+        assert code == 1 and "18 empty cell(s)" in err and "--model gmm or normal" in err
+    assert main(["fit", str(path), "--policy", "keep", "--components", "1", "--seed", "0",
+                 "-q", "-o", str(tmp_path / "m.dkm")]) == 0

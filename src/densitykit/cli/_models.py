@@ -200,6 +200,19 @@ def build_density(args: argparse.Namespace, seed: int, *, force_selection: bool 
     return _selector(args, base, grid, seed, n_rows), True
 
 
+def refuse_empty_cells(args: argparse.Namespace, data: Any) -> None:
+    """Stop before fitting a kind that needs complete rows to a table whose empty cells
+    --policy keep kept (gmm and normal fit and score rows with empty cells)."""
+    if args.model in ("gmm", "normal"):
+        return
+    n_empty = int(data.isna().to_numpy().sum())
+    if n_empty:
+        raise CommandError(
+            f"--model {args.model} is fitted to complete rows, and --policy {args.policy} kept "
+            f"{n_empty} empty cell(s); use --model gmm or normal (they fit rows with empty "
+            "cells), or --policy drop-rows")
+
+
 def refuse_wide(kind: str, covs: list[str], k: int, n_rows: int, n_cols: int) -> None:
     """Stop at once when no covariance type in ``covs`` can be fitted to the table (see
     :func:`densitykit.gaussian.hopeless`): one clear line instead of a failed fit

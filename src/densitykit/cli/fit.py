@@ -27,6 +27,7 @@ from ._models import (
     build_density,
     candidate_columns,
     describe,
+    refuse_empty_cells,
     selection_table,
     transform_arg,
 )
@@ -55,6 +56,7 @@ def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple
     from ..exceptions import DensityKitWarning
     from ..preprocess import TableModel
 
+    refuse_empty_cells(args, table.data)
     density, is_selection = build_density(args, seed, n_rows=len(table.data),
                                           n_cols=table.data.shape[1])
     model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,

@@ -24,6 +24,7 @@ from ._models import (
     build_density,
     candidate_columns,
     describe,
+    refuse_empty_cells,
     selection_table,
     transform_arg,
 )
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     table = read_input_table(args, source)
     density, _ = build_density(args, seed, force_selection=True, n_rows=len(table.data),
                                n_cols=table.data.shape[1])
+    refuse_empty_cells(args, table.data)
     model = TableModel(density, column_transform=transform_arg(args), clip=args.clip,
                        round_integers=not args.no_round,
                        round_decimals=not args.no_round)
