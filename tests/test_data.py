@@ -387,3 +387,16 @@ def test_keep_policy_on_columns_with_empty_infinite_and_text_cells(tmp_path):
         t = read_table(source, policy="keep")
         np.testing.assert_array_equal(t.data["a"], [1.5, np.nan, np.nan, 6.5])
     assert np.isinf(frame["a"][2])  # the caller's frame is left as it was
+
+
+def test_excel_sheets_by_name_and_number_and_a_missing_one(tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"a": [1.0, 2.0, 3.0]}).to_excel(book, sheet_name="plant", index=False)
+        pd.DataFrame({"b": [4.0, 5.0, 6.0]}).to_excel(book, sheet_name="lab", index=False)
+    assert list(read_table(path).data.columns) == ["a"]
+    assert list(read_table(path, sheet="lab").data.columns) == ["b"]
+    assert list(read_table(path, sheet=1).data.columns) == ["b"]
+    for sheet in ("nope", 2):
+        with pytest.raises(DataError, match="sheets are 'plant' and 'lab'"):
+            read_table(path, sheet=sheet)

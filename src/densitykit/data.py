@@ -108,10 +108,16 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
                 sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
     require("openpyxl", "excel", "Reading Excel files")
     sheet = 0 if sheet is None else sheet
-    first = pd.read_excel(source, sheet_name=sheet, engine="openpyxl", header=None, nrows=1)
-    header = [("" if pd.isna(v) else str(v)) for v in first.iloc[0]] if len(first) else []
-    _check_header(header, "the first row")
-    df = pd.read_excel(source, sheet_name=sheet, engine="openpyxl")
+    with pd.ExcelFile(source, engine="openpyxl") as book:
+        names = book.sheet_names
+        if sheet not in names and not (isinstance(sheet, int) and 0 <= sheet < len(names)):
+            raise DataError(f"it has no sheet {sheet!r}; its sheets are "
+                            f"{_and([repr(n) for n in names])} (give a name or a 0-based "
+                            "number)")
+        first = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1)
+        header = [("" if pd.isna(v) else str(v)) for v in first.iloc[0]] if len(first) else []
+        _check_header(header, "the first row")
+        df = pd.read_excel(book, sheet_name=sheet)
     return df, _name_blank_columns(df, header)
 
 
