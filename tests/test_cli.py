@@ -391,6 +391,13 @@ def test_classify_fit_and_predict(capsys, labelled):
     assert (pred["predicted"] == truth).mean() > 0.9
     np.testing.assert_allclose(pred["p(alpha)"] + pred["p(beta)"], 1.0)
     assert "accuracy against 'kind'" in out
+    assert "not fitted on" not in out
+    df = pd.read_csv(labelled)
+    df.loc[:2, "kind"] = "gamma"  # a class the model has never seen
+    df.to_csv(labelled.parent / "new.csv", index=False)
+    code, out, err = run(capsys, "classify", "predict", model_path, labelled.parent / "new.csv")
+    assert code == 0, err
+    assert "(3 row(s) of class(es) the model was not fitted on, counted as wrong: 'gamma')" in out
 
 
 def test_classify_names_its_own_options(capsys, labelled, tmp_path):

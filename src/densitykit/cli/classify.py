@@ -198,5 +198,11 @@ def _predict(args: argparse.Namespace) -> int:
         ok = pd.notna(truth)
         acc = float(np.mean(pred[ok].astype(str) == truth[ok].astype(str)))
         summary += f"; accuracy against {target!r}: {acc:.4f}"
+        known = set(np.asarray(model.classes_).astype(str))
+        unknown = sorted(map(str, set(truth[ok].astype(str)) - known))
+        if unknown:
+            n = int(np.isin(truth[ok].astype(str), unknown).sum())
+            summary += (f" ({n} row(s) of class(es) the model was not fitted on, counted as "
+                        f"wrong: {', '.join(map(repr, unknown[:5]))})")
     print(summary)
     return 0
