@@ -524,3 +524,13 @@ def test_synth_and_sample_write_a_parquet_table_in_its_dtypes(capsys, tmp_path):
                        "-o", tmp_path / "more.parquet")
     assert code == 0, err
     pd.testing.assert_series_equal(pd.read_parquet(tmp_path / "more.parquet").dtypes, df.dtypes)
+
+
+def test_summaries_count_one_component_in_the_singular(capsys, tmp_path):
+    rng = np.random.default_rng(1)
+    pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)}).to_csv(
+        tmp_path / "t.csv", index=False)
+    code, out, err = run(capsys, "fit", tmp_path / "t.csv", "--components", "1", "--seed",
+                         "0", "-o", tmp_path / "t.dkm")
+    assert code == 0, err
+    assert "(1 component," in out + err and "1 components" not in out + err

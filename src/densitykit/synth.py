@@ -855,11 +855,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
         ...                    "shift": rng.integers(0, 3, 200)})
         >>> synth = Synthesizer(model="gmm", n_components=[1, 2], criterion="loglik").fit(df)
         >>> synth.describe().split(", ")[:2]
-        ['Gaussian mixture', '1 full-covariance components']
+        ['Gaussian mixture', '1 full-covariance component']
         """
         check_is_fitted(self, "density_")
         if self.family_ == "gmm":
-            what = f"Gaussian mixture, {int(self.size_)} full-covariance components"
+            k = int(self.size_)
+            what = f"Gaussian mixture, {k} full-covariance component{'' if k == 1 else 's'}"
         else:
             what = f"Gaussian KDE, bandwidth {self.size_:g} x the scores' covariance"
             if hasattr(self.density_, "densities_"):

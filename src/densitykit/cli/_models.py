@@ -265,6 +265,11 @@ def transform_arg(args: argparse.Namespace) -> str | None:
     return None if args.transform == "none" else args.transform
 
 
+def _count(n: int, noun: str) -> str:
+    """``'1 component'``, ``'3 components'``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def describe(model: Any) -> str:
     """One line naming a fitted model: kind and size."""
     inner = getattr(model, "density_", model)
@@ -274,10 +279,11 @@ def describe(model: Any) -> str:
                 f"{describe(inner.density_)})")
     if hasattr(inner, "weight_concentration_"):  # a variational mixture: how many it uses
         used = int((inner.weights_ > 0.01).sum())
-        return (f"{name} ({inner.n_components} components, {used} above 1% weight, "
+        return (f"{name} ({_count(inner.n_components, 'component')}, {used} above 1% weight, "
                 f"{inner.covariance_type} covariance)")
     if hasattr(inner, "n_components") and hasattr(inner, "weights_"):
-        return f"{name} ({inner.n_components} components, {inner.covariance_type} covariance)"
+        return (f"{name} ({_count(inner.n_components, 'component')}, "
+                f"{inner.covariance_type} covariance)")
     if hasattr(inner, "covariance_type"):
         return f"{name} ({inner.covariance_type} covariance)"
     bw = getattr(inner, "bandwidth_", None)
