@@ -534,3 +534,21 @@ def test_summaries_count_one_component_in_the_singular(capsys, tmp_path):
                          "0", "-o", tmp_path / "t.dkm")
     assert code == 0, err
     assert "(1 component," in out + err and "1 components" not in out + err
+
+
+def test_relayed_warnings_are_one_line_each_and_others_pass_through(capsys):
+    import argparse
+    import warnings
+
+    from densitykit.cli._common import relay_warnings
+    from densitykit.exceptions import ConvergenceWarning, DensityKitWarning
+
+    args = argparse.Namespace(_command="fit")
+    with warnings.catch_warnings(record=True) as passed:
+        warnings.simplefilter("always")
+        with relay_warnings(args, DensityKitWarning, ConvergenceWarning):
+            warnings.warn("EM stopped early", ConvergenceWarning, stacklevel=1)
+            warnings.warn("something else", RuntimeWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err == "densitykit fit: warning: EM stopped early\n"
+    assert [str(w.message) for w in passed] == ["something else"]

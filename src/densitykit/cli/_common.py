@@ -476,16 +476,18 @@ def raw_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def relay_warnings(args: argparse.Namespace, category: type[Warning]) -> Iterator[None]:
-    """Print the library's warnings of ``category`` as one line each on stderr (even with
+def relay_warnings(args: argparse.Namespace,
+                   *categories: type[Warning]) -> Iterator[None]:
+    """Print the library's warnings of ``categories`` as one line each on stderr (even with
     --quiet: they say the result may not be what was asked for); others pass through."""
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", category)
+        for category in categories:
+            warnings.simplefilter("always", category)
         yield
     for w in caught:
-        if issubclass(w.category, category):
+        if issubclass(w.category, categories):
             prog = f"densitykit {getattr(args, '_command', '')}".rstrip()
             print(f"{prog}: warning: {w.message}", file=sys.stderr, flush=True)
         else:

@@ -53,7 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple[object, object]:
     """Fit a TableModel from the model options; return (model, selection table or None)."""
-    from ..exceptions import DensityKitWarning
+    from ..exceptions import ConvergenceWarning, DensityKitWarning
     from ..preprocess import TableModel
 
     refuse_empty_cells(args, table.data)
@@ -63,7 +63,7 @@ def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple
                        round_integers=not args.no_round,
                        round_decimals=not args.no_round)
     label = "Comparing candidates" if is_selection else f"Fitting {args.model}"
-    with relay_warnings(args, DensityKitWarning), progress(args, label):
+    with relay_warnings(args, DensityKitWarning, ConvergenceWarning), progress(args, label):
         model.fit(table.data)
     return model, selection_table(model)
 
