@@ -403,3 +403,24 @@ def test_a_format_read_whole_is_named_when_streamed(tmp_path):
         _format(tmp_path / "rows.xlsx", None, read=False)
     with pytest.raises(DataError, match=r"Cannot tell the format of 'notes\.dat'"):
         _format(tmp_path / "notes.dat", None)
+
+
+@pytest.mark.parametrize("style", ["decimal comma", "thousands"])
+def test_streamed_text_is_read_with_the_marks_read_table_finds(tmp_path, style):
+    from densitykit import GaussianMixture
+    from densitykit.data import read_table
+    from densitykit.preprocess import TableModel
+    from densitykit.scale.stream import fit_table_stream
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"a": rng.normal(5, 1, 600).round(2),
+                       "b": rng.normal(1000, 300, 600).round(1)})
+    path = tmp_path / "plant.csv"
+    if style == "decimal comma":
+        df.to_csv(path, sep=";", decimal=",", index=False)
+    else:
+        df.assign(b=df["b"].map(lambda v: f"{v:,.1f}")).to_csv(path, index=False)
+    gm = GaussianMixture(1, random_state=0)
+    streamed = fit_table_stream(gm, path, chunksize=150)
+    whole = TableModel(gm).fit(read_table(path).data)
+    np.testing.assert_allclose(streamed.score_samples(df), whole.score_samples(df), rtol=1e-8)

@@ -84,6 +84,7 @@ __all__ = [
     "read_raw",
     "read_table",
     "select_columns",
+    "text_marks",
     "text_separator",
     "write_table",
 ]
@@ -225,6 +226,24 @@ def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
     ('tsv', ',')
     """
     return _sniff_sep(_text_source(path)[1], TEXT_SEPARATORS[fmt])
+
+
+def text_marks(path: str | os.PathLike[str], sep: str) -> tuple[str, str | None]:
+    """The decimal and thousands marks :func:`read_table` finds in the first lines of the
+    text file ``path`` with separator ``sep`` (the thousands mark is None when numbers are
+    not grouped); a file that writes numbers with both decimal marks is refused.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rows.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('a;b\n1,5;"1.234,5"\n2,5;7,25\n')
+    >>> text_marks(path, ";")
+    (',', '.')
+    """
+    rows = _records(_text_source(path)[1], sep)
+    return _sniff_decimal([c.strip() for r in rows[1:] for c in r], sep)
 
 
 def _sniff_decimal(cells: list[str], sep: str) -> tuple[str, str | None]:

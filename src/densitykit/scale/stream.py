@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, require
-from ..data import FORMATS, TEXT_SEPARATORS, format_of, text_separator
+from ..data import FORMATS, TEXT_SEPARATORS, format_of, text_marks, text_separator
 from ..exceptions import DataError
 from ..gaussian import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
@@ -113,6 +113,9 @@ class FileSource:
         if not self.path.is_file():
             raise DataError(f"No such file: {str(self.path)!r}. Check the path.")
         self.kind, self.sep = _format(self.path, sep)
+        # the marks read_table finds: '1,5' or '1.234,5' beside ';', '"40,080"' beside ','
+        self.marks = ({} if self.kind == "parquet" else
+                      dict(zip(("decimal", "thousands"), text_marks(self.path, self.sep))))
         header = self._header()
         if columns is None:
             columns = [c for c in header if c != weight_column]
@@ -140,7 +143,8 @@ class FileSource:
             return list(pq.ParquetFile(self.path).schema_arrow.names)
         import pandas as pd
 
-        return [str(c) for c in pd.read_csv(self.path, sep=self.sep, nrows=0).columns]
+        return [str(c) for c in pd.read_csv(self.path, sep=self.sep, nrows=0,
+                                            **self.marks).columns]
 
     def _frames(self) -> Iterator:
         wanted = [*self.columns, *([self.weight_column] if self.weight_column else [])]
@@ -155,7 +159,7 @@ class FileSource:
             import pandas as pd
 
             with pd.read_csv(self.path, sep=self.sep, usecols=wanted,
-                             chunksize=self.chunksize) as reader:
+                             chunksize=self.chunksize, **self.marks) as reader:
                 yield from reader
 
     def chunks(self, weights: bool | None = None) -> Iterator[tuple[np.ndarray, Any]]:
