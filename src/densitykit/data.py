@@ -238,7 +238,7 @@ def text_marks(path: str | os.PathLike[str], sep: str) -> tuple[str, str | None]
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "rows.csv")
     >>> with open(path, "w") as f:
-    ...     _ = f.write('a;b\n1,5;"1.234,5"\n2,5;7,25\n')
+    ...     _ = f.write('a;b\\n1,5;"1.234,5"\\n2,5;7,25\\n')
     >>> text_marks(path, ";")
     (',', '.')
     """
