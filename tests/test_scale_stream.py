@@ -424,3 +424,20 @@ def test_streamed_text_is_read_with_the_marks_read_table_finds(tmp_path, style):
     streamed = fit_table_stream(gm, path, chunksize=150)
     whole = TableModel(gm).fit(read_table(path).data)
     np.testing.assert_allclose(streamed.score_samples(df), whole.score_samples(df), rtol=1e-8)
+
+
+def test_cli_streams_with_the_decimal_mark_given(tmp_path):
+    # three-decimal numbers with a decimal comma read as thousands unless --decimal says so
+    from densitykit.cli import main
+    from densitykit.persist import load
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"a": rng.normal(5, 1, 400).round(3), "b": rng.normal(2, 0.5, 400).round(3)})
+    path = tmp_path / "lab.csv"
+    df.to_csv(path, sep=";", decimal=",", index=False)
+    common = ["fit", str(path), "--components", "1", "--seed", "0", "--force", "-q",
+              "--decimal", ","]
+    assert main([*common, "-o", str(tmp_path / "m.dkm")]) == 0
+    assert main([*common, "-o", str(tmp_path / "s.dkm"), "--chunksize", "100"]) == 0
+    m, s = load(tmp_path / "m.dkm"), load(tmp_path / "s.dkm")
+    np.testing.assert_allclose(s.score_samples(df), m.score_samples(df), rtol=1e-8)

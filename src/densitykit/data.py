@@ -228,10 +228,12 @@ def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
     return _sniff_sep(_text_source(path)[1], TEXT_SEPARATORS[fmt])
 
 
-def text_marks(path: str | os.PathLike[str], sep: str) -> tuple[str, str | None]:
+def text_marks(path: str | os.PathLike[str], sep: str,
+               decimal: str | None = None) -> tuple[str, str | None]:
     """The decimal and thousands marks :func:`read_table` finds in the first lines of the
     text file ``path`` with separator ``sep`` (the thousands mark is None when numbers are
-    not grouped); a file that writes numbers with both decimal marks is refused.
+    not grouped; with ``decimal`` given, only the thousands mark is looked for); a file
+    that writes numbers with both decimal marks is refused.
 
     Examples
     --------
@@ -243,7 +245,10 @@ def text_marks(path: str | os.PathLike[str], sep: str) -> tuple[str, str | None]
     (',', '.')
     """
     rows = _records(_text_source(path)[1], sep)
-    return _sniff_decimal([c.strip() for r in rows[1:] for c in r], sep)
+    cells = [c.strip() for r in rows[1:] for c in r]
+    if decimal is not None:
+        return decimal, _thousands_mark(cells, decimal)
+    return _sniff_decimal(cells, sep)
 
 
 def _sniff_decimal(cells: list[str], sep: str) -> tuple[str, str | None]:

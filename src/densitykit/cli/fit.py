@@ -125,9 +125,6 @@ def _streamed_density(args: argparse.Namespace, source: Path, seed: int) -> tupl
     if is_selection:
         raise UsageError("--chunksize fits one candidate: give a single --components and "
                          "--covariance-type (compare candidates on a sample of the rows)")
-    if args.decimal == ",":
-        raise UsageError("--chunksize reads numbers with a decimal point; leave out --decimal "
-                         "or --chunksize")
     return density, fmt
 
 
@@ -147,11 +144,12 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
     with progress(args, f"Fitting {args.model} in chunks of {args.chunksize} rows"):
         model = fit_table_stream(density, source, columns=args.columns, exclude=args.exclude,
                                  transform=transform_arg(args), chunksize=chunksize, sep=sep,
-                                 callback=step)
+                                 decimal=args.decimal, callback=step)
         model.set_params(clip=args.clip, round_integers=not args.no_round,
                          round_decimals=not args.no_round)  # how it samples, as in memory
         mean_ll, n_rows, loglik = score_file(model, source, columns=model.columns_,
-                                             chunksize=chunksize, sep=sep, random_state=seed)
+                                             chunksize=chunksize, sep=sep,
+                                             decimal=args.decimal, random_state=seed)
     metadata = {
         "command": "fit",
         "source": source.name,

@@ -108,14 +108,15 @@ class FileSource:
 
     def __init__(self, path: str | Path, *, columns: list[str] | None = None,
                  weight_column: str | None = None, chunksize: int | None = None,
-                 sep: str | None = None):
+                 sep: str | None = None, decimal: str | None = None):
         self.path = Path(path)
         if not self.path.is_file():
             raise DataError(f"No such file: {str(self.path)!r}. Check the path.")
         self.kind, self.sep = _format(self.path, sep)
         # the marks read_table finds: '1,5' or '1.234,5' beside ';', '"40,080"' beside ','
         self.marks = ({} if self.kind == "parquet" else
-                      dict(zip(("decimal", "thousands"), text_marks(self.path, self.sep))))
+                      dict(zip(("decimal", "thousands"),
+                               text_marks(self.path, self.sep, decimal))))
         header = self._header()
         if columns is None:
             columns = [c for c in header if c != weight_column]
@@ -216,7 +217,8 @@ class FileSource:
 
 def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = None,
                weight_column: str | None = None, chunksize: int | None = None,
-               sep: str | None = None, callback: Callable[[int, float], None] | None = None,
+               sep: str | None = None, decimal: str | None = None,
+               callback: Callable[[int, float], None] | None = None,
                init_sample: int = INIT_SAMPLE) -> Any:
     """Fit a ``GaussianMixture`` or ``Normal`` to a CSV/Parquet file, chunk by chunk.
 
@@ -241,6 +243,9 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
     sep : str, optional
         Field separator of a text file (default: the one :func:`densitykit.read_table` finds
         in its first lines, the suffix's first).
+    decimal : {'.', ','}, optional
+        Decimal mark of a text file (default: the one :func:`densitykit.read_table` finds in
+        its first lines; thousands grouped by the other mark are read either way).
     callback : callable ``(iteration, mean_loglik)``, optional
         Called after every EM iteration, e.g. to show progress.
     init_sample : int, default=200000
@@ -252,7 +257,7 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
         Fitted in place.
     """
     source = FileSource(path, columns=columns, weight_column=weight_column,
-                        chunksize=chunksize, sep=sep)
+                        chunksize=chunksize, sep=sep, decimal=decimal)
     return fit_chunked(estimator, source, where=f"{source.path.name!r}", callback=callback,
                        init_sample=init_sample)
 
@@ -260,6 +265,7 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
 def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
                      exclude: Any = None, transform: str | None = "standardize",
                      chunksize: int | None = None, sep: str | None = None,
+                     decimal: str | None = None,
                      callback: Callable[[int, float], None] | None = None) -> Any:
     """A fitted :class:`~densitykit.preprocess.TableModel` from a file streamed in chunks.
 
@@ -278,7 +284,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     transform : {'standardize', None}, default='standardize'
         The per-column transforms that need the whole column at once (quantile, Yeo-Johnson)
         are not available here.
-    chunksize, sep, callback
+    chunksize, sep, decimal, callback
         As in :func:`fit_stream`.
 
     Examples
@@ -303,7 +309,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
         raise DataError(
             f"A streamed fit supports transform 'standardize' or None; got {transform!r}, "
             "which needs each whole column in memory. Use 'standardize' or None.")
-    source, m, decimals = _table_source(path, columns, exclude, chunksize, sep)
+    source, m, decimals = _table_source(path, columns, exclude, chunksize, sep, decimal)
     params = (_standardize(source, m) if transform == "standardize"
               else [{} for _ in source.columns])
     fitted = clone(density)
@@ -315,13 +321,15 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
 
 
 def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int | None,
-                  sep: str | None) -> tuple[FileSource, Moments, np.ndarray]:
+                  sep: str | None, decimal: str | None
+                  ) -> tuple[FileSource, Moments, np.ndarray]:
     """The chosen columns of a file and one pass of their moments and decimals: clean
     numbers, at least two rows."""
     from ..data import select_columns
 
-    names = select_columns(FileSource(path, sep=sep, chunksize=1).columns, columns, exclude)
-    source = FileSource(path, columns=names, chunksize=chunksize, sep=sep)
+    names = select_columns(FileSource(path, sep=sep, decimal=decimal, chunksize=1).columns,
+                           columns, exclude)
+    source = FileSource(path, columns=names, chunksize=chunksize, sep=sep, decimal=decimal)
     m, decimals = _moments_and_decimals(source)
     if m.bad:
         raise DataError(
@@ -359,14 +367,15 @@ def _standardize(source: FileSource, m: Moments) -> list[dict]:
 
 
 def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None,
-               chunksize: int | None = None, sep: str | None = None, keep: int = 100_000,
+               chunksize: int | None = None, sep: str | None = None,
+               decimal: str | None = None, keep: int = 100_000,
                random_state: Any = 0) -> tuple[float, int, np.ndarray]:
     """Score a file chunk by chunk: mean log-likelihood per row, row count, and a sorted
     random sample of at most about ``keep`` per-row log-likelihoods (for quantiles)."""
     import pandas as pd
 
     rng = np.random.default_rng(random_state)
-    source = FileSource(path, columns=columns, chunksize=chunksize, sep=sep)
+    source = FileSource(path, columns=columns, chunksize=chunksize, sep=sep, decimal=decimal)
     total, n = 0.0, 0
     vals, keys = np.empty(0), np.empty(0)  # a uniform sample: the rows with the smallest keys
     for X, _ in _prefetch(source.chunks()):
@@ -381,9 +390,11 @@ def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None
 
 
 def iter_chunks(path: str | Path, *, columns: list[str] | None = None,
-                chunksize: int | None = None, sep: str | None = None) -> Iterator[np.ndarray]:
+                chunksize: int | None = None, sep: str | None = None,
+                decimal: str | None = None) -> Iterator[np.ndarray]:
     """The rows of a file as float64 arrays of ``chunksize`` rows (e.g. to score a file)."""
-    for X, _ in FileSource(path, columns=columns, chunksize=chunksize, sep=sep).chunks():
+    for X, _ in FileSource(path, columns=columns, chunksize=chunksize, sep=sep,
+                           decimal=decimal).chunks():
         yield X
 
 
