@@ -19,6 +19,16 @@ notes say so. A column with no name in the header (text or Excel) keeps an empty
 that tables written from it have the same header; several such columns are called
 ``'column 2'``, ``'column 4'`` (by position); the notes say which.
 
+*Title rows.* A table exported from a plant or lab system may have a title, notes or blank
+rows above its header. Unless ``header`` (the header's 0-based row; ``--header-row``) is
+given, the first row is the header, but for this case: the rows above a later one (among the
+first eleven) each have at most half their fields filled (a title, a note, a blank row), and
+that row holds distinct names in every field (none a number or a date), followed by rows of
+as many fields, one column of which holds numbers or dates throughout. That row is then the
+header, the rows above it are skipped, and the notes say so. Less clear evidence (a header
+with blank names, a table of text only) keeps the first row. Streamed fits
+(:mod:`densitykit.scale.stream`) find the same header.
+
 *Kinds of columns.* By default (``kinds='numeric'``) the result is a float64 frame of the
 numeric columns (columns the file stores as integers stay int64): text columns are
 dropped and a date/time column becomes the index. ``kinds='mixed'`` keeps every column as
@@ -84,6 +94,7 @@ __all__ = [
     "read_raw",
     "read_table",
     "select_columns",
+    "text_header",
     "text_marks",
     "text_separator",
     "write_table",
@@ -96,17 +107,21 @@ __all__ = [
 
 
 def _read_csv(source: Any, *, sep: str | None = None, decimal: str | None = None,
-              sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
-    return _read_text(source, sep=sep, decimal=decimal, prefer=TEXT_SEPARATORS["csv"])
+              sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    return _read_text(source, sep=sep, decimal=decimal, header=header,
+                      prefer=TEXT_SEPARATORS["csv"])
 
 
 def _read_tsv(source: Any, *, sep: str | None = None, decimal: str | None = None,
-              sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
-    return _read_text(source, sep=sep, decimal=decimal, prefer=TEXT_SEPARATORS["tsv"])
+              sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    return _read_text(source, sep=sep, decimal=decimal, header=header,
+                      prefer=TEXT_SEPARATORS["tsv"])
 
 
 def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = None,
-                sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
+                sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read a sheet whose header is row ``header`` (0-based; by default the first row, or
+    the one under a title and notes that :func:`_header_index` finds)."""
     require("openpyxl", "excel", "Reading Excel files")
     sheet = 0 if sheet is None else sheet
     with pd.ExcelFile(source, engine="openpyxl") as book:
@@ -115,15 +130,22 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
             raise DataError(f"it has no sheet {sheet!r}; its sheets are "
                             f"{_and([repr(n) for n in names])} (give a name or a 0-based "
                             "number)")
-        first = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1)
-        header = [("" if pd.isna(v) else str(v)) for v in first.iloc[0]] if len(first) else []
-        _check_header(header, "the first row")
-        df = pd.read_excel(book, sheet_name=sheet)
-    return df, _name_blank_columns(df, header)
+        first = pd.read_excel(book, sheet_name=sheet, header=None,
+                              nrows=(header or 0) + _SNIFF_LINES)
+        rows = [["" if pd.isna(v) else str(v) for v in row]
+                for row in first.itertuples(index=False)]
+        notes = []
+        if header is None:
+            header = _header_index(rows) or 0
+            notes = _skipped_note(rows[:header], header, "row", "of the sheet")
+        names = rows[header] if header < len(rows) else []
+        _check_header(names, "the first row" if header == 0 else f"row {header + 1}")
+        df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None)
+    return df, notes + _name_blank_columns(df, names)
 
 
 def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
-                  sheet: Any = None) -> tuple[pd.DataFrame, list[str]]:
+                  sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
     require("pyarrow", "parquet", "Reading Parquet files")
     return pd.read_parquet(source), []
 
@@ -181,12 +203,19 @@ def _open_text(path: Path) -> Iterator[Any]:
 def _text_source(source: Any) -> tuple[Any, list[str]]:
     """(what pandas reads, the first lines); a stream is read once, into memory."""
     if isinstance(source, (str, os.PathLike)):
-        with _open_text(Path(source)) as f:
-            return source, list(itertools.islice(f, _SNIFF_LINES))
+        return source, _head(source, _SNIFF_LINES)
     text = source.read()
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig", errors="replace")
     return io.StringIO(text), text.splitlines(keepends=True)[:_SNIFF_LINES]
+
+
+def _head(source: Any, n: int) -> list[str]:
+    """The first ``n`` lines of a path or of a stream :func:`_text_source` read."""
+    if isinstance(source, io.StringIO):
+        return source.getvalue().splitlines(keepends=True)[:n]
+    with _open_text(Path(source)) as f:
+        return list(itertools.islice(f, n))
 
 
 def _records(lines: list[str], sep: str) -> list[list[str]]:
@@ -213,8 +242,8 @@ def _sniff_sep(lines: list[str], prefer: str) -> str:
 def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
     """The field separator :func:`read_table` finds in the text file ``path`` (compressed
     or not) of format ``fmt``: the format's own (:data:`TEXT_SEPARATORS`) when it splits the
-    first lines into even rows of two fields or more, else the first of :data:`SEPARATORS`
-    that does.
+    first lines (from the header on, see :func:`text_header`) into even rows of two fields
+    or more, else the first of :data:`SEPARATORS` that does.
 
     Examples
     --------
@@ -225,15 +254,35 @@ def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
     >>> format_of(path), text_separator(path, "tsv")
     ('tsv', ',')
     """
-    return _sniff_sep(_text_source(path)[1], TEXT_SEPARATORS[fmt])
+    prefer = TEXT_SEPARATORS[fmt]
+    header = _text_header(_text_source(path)[1], None, prefer)[0]
+    return _sniff_sep(_head(path, header + _SNIFF_LINES)[header:], prefer)
+
+
+def text_header(path: str | os.PathLike[str], sep: str) -> tuple[int, list[str]]:
+    """The 0-based line of the header :func:`read_table` finds in the text file ``path``
+    with separator ``sep`` (0 unless a title, notes or blank lines sit above it), and the
+    note saying so (none for 0).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rows.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("Plant 3 log,,\\n,,\\ntime,a,b\\n2020-01-01,1,2\\n2020-01-02,3,4\\n")
+    >>> text_header(path, ",")[0]
+    2
+    """
+    return _text_header(_text_source(path)[1], sep, sep)
 
 
 def text_marks(path: str | os.PathLike[str], sep: str,
-               decimal: str | None = None) -> tuple[str, str | None]:
+               decimal: str | None = None, header: int = 0) -> tuple[str, str | None]:
     """The decimal and thousands marks :func:`read_table` finds in the first lines of the
-    text file ``path`` with separator ``sep`` (the thousands mark is None when numbers are
-    not grouped; with ``decimal`` given, only the thousands mark is looked for); a file
-    that writes numbers with both decimal marks is refused.
+    text file ``path`` with separator ``sep`` and its header at line ``header`` (the
+    thousands mark is None when numbers are not grouped; with ``decimal`` given, only the
+    thousands mark is looked for); a file that writes numbers with both decimal marks is
+    refused.
 
     Examples
     --------
@@ -244,7 +293,7 @@ def text_marks(path: str | os.PathLike[str], sep: str,
     >>> text_marks(path, ";")
     (',', '.')
     """
-    rows = _records(_text_source(path)[1], sep)
+    rows = _records(_head(path, header + _SNIFF_LINES)[header:], sep)
     cells = [c.strip() for r in rows[1:] for c in r]
     if decimal is not None:
         return decimal, _thousands_mark(cells, decimal)
@@ -325,15 +374,101 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _first_long_row(source: Any, sep: str) -> tuple[int, int, int] | None:
-    """(line number, fields, header fields) of the first row longer than the header."""
+# --- a header under a title, notes or blank rows ----------------------------------------
+
+#: the most rows (a title, notes, blank rows) looked through for a header under them
+_MOST_TITLE_ROWS = 10
+#: a cell that reads as a number or a date/time, not as a column name
+_VALUE = re.compile(r"^[+-]?(\d[\d.,]*|[.,]\d+)([eE][+-]?\d+)?$"
+                    r"|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\d{1,2}:\d\d"
+                    r"|^\d{1,2}[-/ ][A-Za-z]{3}[-/ ]\d{2,4}")
+
+
+def _filled(row: list[str]) -> list[str]:
+    return [c.strip() for c in row if c.strip()]
+
+
+def _is_names(row: list[str]) -> bool:
+    """Two or more distinct column names, every field filled, none a number or a date."""
+    names = [c.strip() for c in row]
+    return (len(names) > 1 and all(names) and len(set(names)) == len(names)
+            and not any(_VALUE.match(c) or c.lower() in _NA_TOKENS for c in names))
+
+
+def _is_data(rows: list[list[str]], width: int) -> bool:
+    """Two or more rows (blank ones aside) of ``width`` fields, a column of which holds
+    a number or a date in every row."""
+    rows = [r for r in rows if _filled(r)]
+    return (len(rows) > 1 and all(len(r) == width for r in rows)
+            and any(all(_VALUE.match(r[j].strip()) for r in rows) for j in range(width)))
+
+
+def _header_index(rows: list[list[str]]) -> int | None:
+    """The position in ``rows`` of a header under a title, notes or blank rows, or None.
+
+    Row ``k`` is that header when it holds distinct column names in every field (no number
+    or date among them), every row above it has at most half as many filled cells as it has
+    fields (a title, a note, a blank row), and the rows below it have as many fields, with
+    a column of numbers or dates throughout. Less clear evidence keeps the first row.
+    """
+    for k in range(1, min(len(rows) - 2, _MOST_TITLE_ROWS + 1)):
+        width = len(rows[k])
+        if (all(2 * len(_filled(r)) <= width for r in rows[:k]) and _is_names(rows[k])
+                and _is_data(rows[k + 1:], width)):
+            return k
+    return None
+
+
+def _skipped_note(above: list[list[str]], header: int, unit: str, where: str) -> list[str]:
+    """The note saying that the ``header`` rows (lines) above the header, whose records
+    are ``above``, were skipped."""
+    if not header:
+        return []
+    title = next((c for r in above for c in _filled(r)), "")
+    shown = f", starting {title[:40] + '...' if len(title) > 40 else title!r}" if title else ""
+    skipped = f"the {unit} above it is" if header == 1 else f"the {header} {unit}s above it are"
+    return [f"The header is {unit} {header + 1} {where} (header={header}); {skipped} "
+            f"skipped (a title, notes or blank {unit}s{shown}). Pass header= (--header-row, "
+            f"0-based) to choose another {unit}."]
+
+
+def _text_header(lines: list[str], sep: str | None, prefer: str) -> tuple[int, list[str]]:
+    """(lines above the header, the note saying so) of a text table: 0 unless a header
+    under a title or notes is found (with the separator given, or the first that shows
+    one: the one :func:`_sniff_sep` finds first)."""
+    first = _sniff_sep(lines, prefer) if sep is None else sep
+    for s in [first] if sep is not None else [first, *(c for c in SEPARATORS if c != first)]:
+        rows = _records(lines, s)
+        k = _header_index(rows)
+        if k is not None:
+            skip = _line_of(lines, s, k)
+            return skip, _skipped_note(rows[:k], skip, "line", "of the file")
+    return 0, []
+
+
+def _line_of(lines: list[str], sep: str, k: int) -> int:
+    """The 0-based line of ``lines`` where their ``k``-th non-blank record starts."""
+    reader = csv.reader(lines, delimiter=sep)
+    start = 0
+    for row in reader:
+        if row:
+            if k == 0:
+                return start
+            k -= 1
+        start = reader.line_num
+    raise ValueError("fewer records than asked for")
+
+
+def _first_long_row(source: Any, sep: str, skip: int = 0) -> tuple[int, int, int] | None:
+    """(line number, fields, header fields) of the first row longer than the header, the
+    header being the first row after ``skip`` lines."""
     if isinstance(source, io.StringIO):
         source.seek(0)
         ctx: Any = contextlib.nullcontext(source)
     else:
         ctx = _open_text(Path(source))
     with ctx as f:
-        reader = csv.reader(f, delimiter=sep)
+        reader = csv.reader(itertools.islice(f, skip, None), delimiter=sep)
         header = None
         for row in reader:
             if not row:
@@ -341,12 +476,12 @@ def _first_long_row(source: Any, sep: str) -> tuple[int, int, int] | None:
             if header is None:
                 header = len(row)
             elif len(row) > header:
-                return reader.line_num, len(row), header
+                return skip + reader.line_num, len(row), header
     return None
 
 
-def _ragged(source: Any, sep: str) -> DataError:
-    found = _first_long_row(source, sep)
+def _ragged(source: Any, sep: str, skip: int = 0) -> DataError:
+    found = _first_long_row(source, sep, skip)
     if found is None:
         return DataError("some rows have more fields than the header. Check the separator "
                          f"({_sep_name(sep)}; pass sep= or --sep to change it).")
@@ -358,12 +493,17 @@ def _ragged(source: Any, sep: str) -> DataError:
     )
 
 
-def _read_text(source: Any, *, sep: str | None, decimal: str | None,
+def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int | None,
                prefer: str) -> tuple[pd.DataFrame, list[str]]:
-    """Read a CSV/TSV table: find the separator, the decimal and thousands marks when not
-    given, refuse repeated column names and rows longer than the header. Returns the frame
-    and notes on what was decided."""
+    """Read a CSV/TSV table: find the header line (under a title or notes), the separator,
+    the decimal and thousands marks when not given, refuse repeated column names and rows
+    longer than the header. Returns the frame and notes on what was decided."""
     source, lines = _text_source(source)
+    skipped: list[str] = []
+    if header is None:
+        header, skipped = _text_header(lines, sep, prefer)
+    if header:
+        lines = _head(source, header + _SNIFF_LINES)[header:]
     sep = _sniff_sep(lines, prefer) if sep is None else sep
     rows = _records(lines, sep)
     cells = [c.strip() for r in rows[1:] for c in r]
@@ -376,15 +516,15 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None,
         _check_header(rows[0], "the header")
     try:
         df = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands,
-                         skipinitialspace=False, low_memory=False)
+                         skiprows=header or None, skipinitialspace=False, low_memory=False)
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):
-            raise _ragged(source, sep) from None
+            raise _ragged(source, sep, header) from None
         raise
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
-        raise _ragged(source, sep)
-    return df, _name_blank_columns(df, rows[0] if rows else []) + notes
+        raise _ragged(source, sep, header)
+    return df, skipped + _name_blank_columns(df, rows[0] if rows else []) + notes
 
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),
@@ -811,11 +951,32 @@ def _check_marks(sep: str | None, decimal: str | None) -> None:
         raise ParameterError(f"sep and decimal are both {sep!r}; they must differ.")
 
 
+def _check_header_row(header: Any, source: Any, format: str | None) -> None:
+    """Refuse a ``header`` that is no row number, or one given for a frame or Parquet."""
+    if header is None:
+        return
+    if isinstance(header, bool) or not isinstance(header, (int, np.integer)) or header < 0:
+        raise ParameterError(
+            f"header must be the 0-based row number of the header line (0 or more), or None "
+            f"to find it; got {header!r}.")
+    if isinstance(source, pd.DataFrame):
+        what = "a data frame"
+    elif (format or (None if hasattr(source, "read") else format_of(source))) == "parquet":
+        what = "a Parquet file"
+    else:
+        return
+    if header:
+        raise ParameterError(f"header={header} applies to CSV, TSV and Excel tables; "
+                             f"{what} names its columns itself. Leave header out.")
+
+
 def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
-          decimal: str | None = None) -> tuple[pd.DataFrame, str, list[str]]:
+          decimal: str | None = None, header: int | None = None
+          ) -> tuple[pd.DataFrame, str, list[str]]:
     """Read ``source`` into a raw frame, turning reader failures into :class:`DataError`;
     returns the frame, its label and the reader's notes."""
     _check_marks(sep, decimal)
+    _check_header_row(header, source, format)
     if isinstance(source, pd.DataFrame):
         return _tidy_columns(source.copy(), "data frame"), "data frame", []
     if isinstance(source, (io.IOBase, io.StringIO, io.BytesIO)) or hasattr(source, "read"):
@@ -833,7 +994,8 @@ def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
         fmt = infer_format(path, format)
     reader = FORMATS[infer_format("", fmt)][0]
     try:
-        df, notes = reader(source, sheet=sheet, sep=sep, decimal=decimal)
+        df, notes = reader(source, sheet=sheet, sep=sep, decimal=decimal,
+                           header=None if header is None else int(header))
     except DataError as exc:
         raise DataError(f"Cannot read {label}: {exc}") from None
     except DensityKitError:
@@ -873,8 +1035,8 @@ def _named_index_as_column(df: pd.DataFrame) -> pd.DataFrame:
 def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: str | None = None,
                columns: Any = None, exclude: Any = None, policy: str = "drop-rows",
                check: str = "selected", index: str | bool | None = "auto", sheet: Any = None,
-               sep: str | None = None, decimal: str | None = None, kinds: str = "numeric"
-               ) -> Table:
+               sep: str | None = None, decimal: str | None = None, kinds: str = "numeric",
+               header: int | None = None) -> Table:
     """Read a table and return its clean part (numeric, or every kind) with a cleaning report.
 
     Parameters
@@ -901,6 +1063,9 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
     sep, decimal : str, optional
         Field separator and decimal mark of a text table; by default the first lines decide,
         a decimal comma included (see *Text tables* in the module's Notes).
+    header : int, optional
+        0-based row of the header of a text or Excel table; the rows above it are skipped
+        (default: the first, or a clear header under a title or notes: *Title rows* in Notes).
     kinds : {'numeric', 'mixed'}, default='numeric'
         ``'numeric'``: the numeric columns, as a float64 frame (integer columns as int64).
         ``'mixed'``: every column as what it is (numbers, integers, booleans, categories,
@@ -915,21 +1080,18 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
     Raises
     ------
     DataError
-        Missing, empty or unreadable file; repeated column names; a row longer than the
-        header; both decimal marks; no numeric column; no row left; a bad cell under
-        ``policy='error'``; (:class:`ParameterError`) an unknown option or column.
+        Missing, empty or unreadable file; repeated column names; a row longer than the header;
+        both decimal marks; no numeric column; no row left; a bad cell under ``policy='error'``;
+        (:class:`ParameterError`) an unknown option or column.
     MissingDependencyError
         ``openpyxl`` or ``pyarrow`` is needed for the format but not installed.
     """
     _check_options(policy, check, kinds)
-    raw, label, report = _open_table(source, format, sheet, sep, decimal, policy)
-    names = list(raw.columns)
-    index_col = _pick_index(raw, names, None if kinds == "mixed" and index == "auto" else index)
-    selected = [c for c in select_columns(names, columns, exclude) if c != index_col]
-    if kinds == "mixed":
-        return _read_mixed(raw, label, selected, policy, report, index_col)
-    report.index_column = index_col
-    return _read_numeric(raw, label, selected, index_col, policy, check, report)
+    raw, label, report = _open_table(source, format, sheet, sep, decimal, header, policy)
+    index_col = _pick_index(raw, None if kinds == "mixed" and index == "auto" else index)
+    selected = [c for c in select_columns(raw.columns, columns, exclude) if c != index_col]
+    return (_read_mixed(raw, label, selected, policy, report, index_col) if kinds == "mixed"
+            else _read_numeric(raw, label, selected, index_col, policy, check, report))
 
 
 def _check_options(policy: str, check: str, kinds: str) -> None:
@@ -940,10 +1102,11 @@ def _check_options(policy: str, check: str, kinds: str) -> None:
 
 
 def _open_table(source: Any, format: str | None, sheet: Any, sep: str | None,
-                decimal: str | None, policy: str) -> tuple[pd.DataFrame, str, CleaningReport]:
+                decimal: str | None, header: int | None, policy: str
+                ) -> tuple[pd.DataFrame, str, CleaningReport]:
     """Read ``source`` (see :func:`_load`), refuse a table without columns or rows, and
     start its cleaning report."""
-    raw, label, notes = _load(source, format, sheet, sep, decimal)
+    raw, label, notes = _load(source, format, sheet, sep, decimal, header)
     if raw.shape[1] == 0:
         raise DataError(f"{label} has no columns.")
     if raw.shape[0] == 0:
@@ -988,6 +1151,7 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
 def _read_numeric(raw: pd.DataFrame, label: str, selected: list[str], index_col: str | None,
                   policy: str, check: str, report: CleaningReport) -> Table:
     """:func:`read_table` with ``kinds='numeric'``: the numeric columns, cleaned."""
+    report.index_column = index_col
     numeric, bad_rows = _numeric_columns(raw, selected, index_col, policy, check, report)
     if not numeric:
         raise DataError(
@@ -1133,12 +1297,15 @@ def _restore_integers(raw: pd.Series, values: np.ndarray) -> np.ndarray:
 
 
 def read_raw(source: Any, *, format: str | None = None, sheet: Any = None,
-             sep: str | None = None, decimal: str | None = None) -> pd.DataFrame:
-    """Read a table as stored, without cleaning (same readers and errors as read_table)."""
-    return _load(source, format, sheet, sep, decimal)[0]
+             sep: str | None = None, decimal: str | None = None,
+             header: int | None = None) -> pd.DataFrame:
+    """Read a table as stored, without cleaning (same readers, header row and errors as
+    read_table)."""
+    return _load(source, format, sheet, sep, decimal, header)[0]
 
 
-def _pick_index(raw: pd.DataFrame, names: list[str], index: Any) -> str | None:
+def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:
+    names = list(raw.columns)
     if index is None or index is False:
         return None
     if index == "auto":
