@@ -157,11 +157,15 @@ def add_force(parser: argparse.ArgumentParser) -> None:
 
 def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True,
                       policy: str = "drop-rows") -> None:
-    """Options for reading a table: format, sheet, columns, bad-cell policy."""
+    """Options for reading a table: format, sheet, header row, columns, bad-cell policy."""
     group = parser.add_argument_group("reading the table")
     group.add_argument("--format", choices=["csv", "tsv", "excel", "parquet"],
                        help="table format (default: from the file extension)")
     group.add_argument("--sheet", help="Excel sheet name or 0-based number (default: first)")
+    group.add_argument("--header-row", type=number(int, low=0), default=None, metavar="N",
+                       help="0-based row number of the header line of a CSV/TSV or Excel "
+                       "table; the rows above it are skipped (default: the first row, or the "
+                       "header found under a title or notes)")
     group.add_argument("--sep", type=separator, default=None, metavar="CHAR",
                        help="field separator of a CSV/TSV file: ',' ';' '|' or 'tab' "
                        "(default: found from the first lines)")
@@ -472,7 +476,8 @@ def raw_options(args: argparse.Namespace) -> dict[str, Any]:
     if sheet is not None and str(sheet).isdigit():
         sheet = int(sheet)
     return {"format": getattr(args, "format", None), "sheet": sheet,
-            "sep": getattr(args, "sep", None), "decimal": getattr(args, "decimal", None)}
+            "sep": getattr(args, "sep", None), "decimal": getattr(args, "decimal", None),
+            "header": getattr(args, "header_row", None)}
 
 
 @contextlib.contextmanager

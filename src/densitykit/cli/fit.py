@@ -130,13 +130,18 @@ def _streamed_density(args: argparse.Namespace, source: Path, seed: int) -> tupl
 
 def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int) -> int:
     """``fit --chunksize``: fit chunk by chunk, never holding the whole table."""
-    from ..data import TEXT_SEPARATORS, text_separator
+    from ..data import TEXT_SEPARATORS, text_header, text_separator
     from ..persist import save
     from ..scale.stream import fit_table_stream, score_file
 
     density, fmt = _streamed_density(args, source, seed)
     chunksize = None if args.chunksize == "auto" else args.chunksize
     sep = args.sep or (text_separator(source, fmt) if fmt in TEXT_SEPARATORS else None)
+    header = args.header_row
+    if header is None and sep is not None:  # found once, said once, as read_table says it
+        header, notes = text_header(source, sep)
+        for note in notes:
+            info(args, f"{source.name}: {note}")
 
     def step(it: int, loglik: float) -> None:
         info(args, f"  EM iteration {it}: mean log-likelihood {loglik:.6g} (transformed units)")
@@ -144,12 +149,13 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
     with progress(args, f"Fitting {args.model} in chunks of {args.chunksize} rows"):
         model = fit_table_stream(density, source, columns=args.columns, exclude=args.exclude,
                                  transform=transform_arg(args), chunksize=chunksize, sep=sep,
-                                 decimal=args.decimal, callback=step)
+                                 decimal=args.decimal, header=header, callback=step)
         model.set_params(clip=args.clip, round_integers=not args.no_round,
                          round_decimals=not args.no_round)  # how it samples, as in memory
         mean_ll, n_rows, loglik = score_file(model, source, columns=model.columns_,
                                              chunksize=chunksize, sep=sep,
-                                             decimal=args.decimal, random_state=seed)
+                                             decimal=args.decimal, header=header,
+                                             random_state=seed)
     metadata = {
         "command": "fit",
         "source": source.name,

@@ -30,8 +30,15 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, require
-from ..data import FORMATS, TEXT_SEPARATORS, format_of, text_marks, text_separator
-from ..exceptions import DataError
+from ..data import (
+    FORMATS,
+    TEXT_SEPARATORS,
+    format_of,
+    text_header,
+    text_marks,
+    text_separator,
+)
+from ..exceptions import DataError, ParameterError
 from ..gaussian import INIT_SAMPLE, Moments, chunk_moments, fit_chunked
 from ._sampling import chunk_seeds, chunk_sizes, draw_chunk
 
@@ -89,6 +96,19 @@ def _format(path: Path, sep: str | None, *, read: bool = True) -> tuple[str, str
     return "csv", sep or TEXT_SEPARATORS[fmt]
 
 
+def _header_line(path: Path, kind: str, sep: str, header: int | None) -> int:
+    """The 0-based line of a text file's header: ``header``, or the one read_table finds
+    (under a title or notes); 0 for Parquet, which takes no ``header``."""
+    if kind == "parquet":
+        if header:
+            raise ParameterError(f"header={header} applies to text files; a Parquet file "
+                                 "names its columns itself. Leave header out.")
+        return 0
+    if header is None:
+        return text_header(path, sep)[0]
+    return check_int(header, "header", 0)
+
+
 def _prefetch(it: Iterator) -> Iterator:
     """Yield the items of ``it`` while the next one is produced in a background thread."""
     with ThreadPoolExecutor(1) as ex:
@@ -108,15 +128,18 @@ class FileSource:
 
     def __init__(self, path: str | Path, *, columns: list[str] | None = None,
                  weight_column: str | None = None, chunksize: int | None = None,
-                 sep: str | None = None, decimal: str | None = None):
+                 sep: str | None = None, decimal: str | None = None,
+                 header: int | None = None):
         self.path = Path(path)
         if not self.path.is_file():
             raise DataError(f"No such file: {str(self.path)!r}. Check the path.")
         self.kind, self.sep = _format(self.path, sep)
-        # the marks read_table finds: '1,5' or '1.234,5' beside ';', '"40,080"' beside ','
+        # the header line and the marks read_table finds: '1,5' or '1.234,5' beside ';',
+        # '"40,080"' beside ','
+        self.header = _header_line(self.path, self.kind, self.sep, header)
         self.marks = ({} if self.kind == "parquet" else
                       dict(zip(("decimal", "thousands"),
-                               text_marks(self.path, self.sep, decimal))))
+                               text_marks(self.path, self.sep, decimal, self.header))))
         header = self._header()
         if columns is None:
             columns = [c for c in header if c != weight_column]
@@ -145,6 +168,7 @@ class FileSource:
         import pandas as pd
 
         return [str(c) for c in pd.read_csv(self.path, sep=self.sep, nrows=0,
+                                            skiprows=self.header or None,
                                             **self.marks).columns]
 
     def _frames(self) -> Iterator:
@@ -160,7 +184,8 @@ class FileSource:
             import pandas as pd
 
             with pd.read_csv(self.path, sep=self.sep, usecols=wanted,
-                             chunksize=self.chunksize, **self.marks) as reader:
+                             skiprows=self.header or None, chunksize=self.chunksize,
+                             **self.marks) as reader:
                 yield from reader
 
     def chunks(self, weights: bool | None = None) -> Iterator[tuple[np.ndarray, Any]]:
@@ -218,6 +243,7 @@ class FileSource:
 def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = None,
                weight_column: str | None = None, chunksize: int | None = None,
                sep: str | None = None, decimal: str | None = None,
+               header: int | None = None,
                callback: Callable[[int, float], None] | None = None,
                init_sample: int = INIT_SAMPLE) -> Any:
     """Fit a ``GaussianMixture`` or ``Normal`` to a CSV/Parquet file, chunk by chunk.
@@ -246,6 +272,10 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
     decimal : {'.', ','}, optional
         Decimal mark of a text file (default: the one :func:`densitykit.read_table` finds in
         its first lines; thousands grouped by the other mark are read either way).
+    header : int, optional
+        0-based line of the header of a text file; the lines above it are skipped (default:
+        the first line, or the one :func:`densitykit.read_table` finds under a title or
+        notes, see :func:`densitykit.data.text_header`).
     callback : callable ``(iteration, mean_loglik)``, optional
         Called after every EM iteration, e.g. to show progress.
     init_sample : int, default=200000
@@ -257,7 +287,7 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
         Fitted in place.
     """
     source = FileSource(path, columns=columns, weight_column=weight_column,
-                        chunksize=chunksize, sep=sep, decimal=decimal)
+                        chunksize=chunksize, sep=sep, decimal=decimal, header=header)
     return fit_chunked(estimator, source, where=f"{source.path.name!r}", callback=callback,
                        init_sample=init_sample)
 
@@ -265,7 +295,7 @@ def fit_stream(estimator: Any, path: str | Path, *, columns: list[str] | None = 
 def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
                      exclude: Any = None, transform: str | None = "standardize",
                      chunksize: int | None = None, sep: str | None = None,
-                     decimal: str | None = None,
+                     decimal: str | None = None, header: int | None = None,
                      callback: Callable[[int, float], None] | None = None) -> Any:
     """A fitted :class:`~densitykit.preprocess.TableModel` from a file streamed in chunks.
 
@@ -284,7 +314,7 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     transform : {'standardize', None}, default='standardize'
         The per-column transforms that need the whole column at once (quantile, Yeo-Johnson)
         are not available here.
-    chunksize, sep, decimal, callback
+    chunksize, sep, decimal, header, callback
         As in :func:`fit_stream`.
 
     Examples
@@ -309,7 +339,8 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
         raise DataError(
             f"A streamed fit supports transform 'standardize' or None; got {transform!r}, "
             "which needs each whole column in memory. Use 'standardize' or None.")
-    source, m, decimals = _table_source(path, columns, exclude, chunksize, sep, decimal)
+    source, m, decimals = _table_source(path, columns, exclude, chunksize, sep, decimal,
+                                        header)
     params = (_standardize(source, m) if transform == "standardize"
               else [{} for _ in source.columns])
     fitted = clone(density)
@@ -321,15 +352,16 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
 
 
 def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int | None,
-                  sep: str | None, decimal: str | None
+                  sep: str | None, decimal: str | None, header: int | None
                   ) -> tuple[FileSource, Moments, np.ndarray]:
     """The chosen columns of a file and one pass of their moments and decimals: clean
     numbers, at least two rows."""
     from ..data import select_columns
 
-    names = select_columns(FileSource(path, sep=sep, decimal=decimal, chunksize=1).columns,
-                           columns, exclude)
-    source = FileSource(path, columns=names, chunksize=chunksize, sep=sep, decimal=decimal)
+    first = FileSource(path, sep=sep, decimal=decimal, header=header, chunksize=1)
+    names = select_columns(first.columns, columns, exclude)
+    source = FileSource(path, columns=names, chunksize=chunksize, sep=sep, decimal=decimal,
+                        header=first.header)
     m, decimals = _moments_and_decimals(source)
     if m.bad:
         raise DataError(
@@ -368,14 +400,16 @@ def _standardize(source: FileSource, m: Moments) -> list[dict]:
 
 def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None,
                chunksize: int | None = None, sep: str | None = None,
-               decimal: str | None = None, keep: int = 100_000,
+               decimal: str | None = None, header: int | None = None, keep: int = 100_000,
                random_state: Any = 0) -> tuple[float, int, np.ndarray]:
     """Score a file chunk by chunk: mean log-likelihood per row, row count, and a sorted
-    random sample of at most about ``keep`` per-row log-likelihoods (for quantiles)."""
+    random sample of at most about ``keep`` per-row log-likelihoods (for quantiles). The
+    file is read as :func:`fit_stream` reads it."""
     import pandas as pd
 
     rng = np.random.default_rng(random_state)
-    source = FileSource(path, columns=columns, chunksize=chunksize, sep=sep, decimal=decimal)
+    source = FileSource(path, columns=columns, chunksize=chunksize, sep=sep, decimal=decimal,
+                        header=header)
     total, n = 0.0, 0
     vals, keys = np.empty(0), np.empty(0)  # a uniform sample: the rows with the smallest keys
     for X, _ in _prefetch(source.chunks()):
@@ -391,10 +425,12 @@ def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None
 
 def iter_chunks(path: str | Path, *, columns: list[str] | None = None,
                 chunksize: int | None = None, sep: str | None = None,
-                decimal: str | None = None) -> Iterator[np.ndarray]:
-    """The rows of a file as float64 arrays of ``chunksize`` rows (e.g. to score a file)."""
+                decimal: str | None = None, header: int | None = None
+                ) -> Iterator[np.ndarray]:
+    """The rows of a file as float64 arrays of ``chunksize`` rows (e.g. to score a file),
+    read as :func:`fit_stream` reads it."""
     for X, _ in FileSource(path, columns=columns, chunksize=chunksize, sep=sep,
-                           decimal=decimal).chunks():
+                           decimal=decimal, header=header).chunks():
         yield X
 
 
