@@ -84,7 +84,7 @@ class GaussianModel(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         p = self._user_params()
         k, d = p.means.shape
-        return self._ctype().n_cov_params(k, d) + k * d + k - 1
+        return self._ctype().n_params(k, d)
 
     # --- shared checks ---------------------------------------------------------------------
     def _ctype(self) -> CovarianceType:

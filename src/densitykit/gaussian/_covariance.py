@@ -51,6 +51,11 @@ class CovarianceType:
         """Floats per row of a block's temporaries (features and responsibilities)."""
         return self.features(d) + 2 * k + d
 
+    def n_params(self, k: int, d: int) -> int:
+        """Free parameters of a mixture of ``k`` components in ``d`` dimensions: weights,
+        means and covariances."""
+        return k - 1 + k * d + self.n_cov_params(k, d)
+
 
 def _quadratic_features_t(ZT: np.ndarray) -> np.ndarray:
     """Rows ``z_i * z_j`` for ``i <= j`` of a transposed block: ``(D(D+1)/2, B)``."""

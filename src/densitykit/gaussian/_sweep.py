@@ -42,7 +42,7 @@ import numpy as np
 from .._estimator import clone
 from .._parallel import available_cores, blas_single_threaded
 from .._validation import check_random_state
-from ..density import INIT_PARAMETERS
+from ..density import INIT_PARAMETERS, information_criterion
 from ..exceptions import FitError
 from ._base import column_variances, warn_not_converged
 from ._covariance import CovarianceType
@@ -281,9 +281,9 @@ class Chain:
         res = self.fits[k].result if k in self.fits else None
         if res is None:
             return np.inf
-        d, n = self.data.d, self.data.n
-        n_par = k - 1 + k * d + self.ctype.n_cov_params(k, d)
-        return -2.0 * n * res.lower_bound + n_par * math.log(n)
+        n = self.data.n
+        return information_criterion(n * res.lower_bound, self.ctype.n_params(k, self.data.d),
+                                     n)
 
     def wants_fresh(self, k: int) -> bool:
         """Whether size ``k`` still needs fresh starts: not once the training BICs of the two
@@ -295,10 +295,9 @@ class Chain:
             return True
         before = self.sizes[:j]
         bics = [self.training_bic(s) for s in before]
-        a, b = before[-2], before[-1]
-        n, d = self.data.n, self.data.d
-        step = (b - a) * (1 + d + self.ctype.n_cov_params(2, d)
-                          - self.ctype.n_cov_params(1, d)) * math.log(n)
+        d = self.data.d
+        step = (self.ctype.n_params(before[-1], d) - self.ctype.n_params(before[-2], d)
+                ) * math.log(self.data.n)
         lowest = min(bics)
         return not (np.isfinite(lowest) and min(bics[-2:]) - lowest > TURNED_UP * step)
 
