@@ -255,8 +255,9 @@ def text_separator(path: str | os.PathLike[str], fmt: str) -> str:
     ('tsv', ',')
     """
     prefer = TEXT_SEPARATORS[fmt]
-    header = _text_header(_text_source(path)[1], None, prefer)[0]
-    return _sniff_sep(_head(path, header + _SNIFF_LINES)[header:], prefer)
+    lines = _head(path, 2 * _SNIFF_LINES)  # the header is within the first lines
+    header = _text_header(lines[:_SNIFF_LINES], None, prefer)[0]
+    return _sniff_sep(lines[header:header + _SNIFF_LINES], prefer)
 
 
 def text_header(path: str | os.PathLike[str], sep: str) -> tuple[int, list[str]]:
