@@ -156,8 +156,9 @@ def add_force(parser: argparse.ArgumentParser) -> None:
 
 
 def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True,
-                      policy: str = "drop-rows") -> None:
-    """Options for reading a table: format, sheet, header row, columns, bad-cell policy."""
+                      policy: str | None = "drop-rows") -> None:
+    """Options for reading a table: format, sheet, header row, columns, bad-cell policy
+    (None: the model's, see :func:`model_policy`)."""
     group = parser.add_argument_group("reading the table")
     group.add_argument("--format", choices=["csv", "tsv", "excel", "parquet"],
                        help="table format (default: from the file extension)")
@@ -176,7 +177,7 @@ def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True,
         "--policy", choices=["keep", "drop-rows", "drop-columns", "error"], default=policy,
         help="what to do with empty, infinite or non-numeric cells: keep the row (the cell is "
         f"empty; for the models that handle empty cells), drop rows, drop columns, or stop "
-        f"(default: {policy})",
+        f"(default: {policy or _MODEL_POLICY})",
     )
     group.add_argument(
         "--check-all", action="store_true",
@@ -190,6 +191,20 @@ def add_table_options(parser: argparse.ArgumentParser, *, columns: bool = True,
         )
         group.add_argument("--exclude", nargs="+", metavar="SPEC",
                            help="columns to leave out (same forms as --columns)")
+
+
+#: the default --policy of a command that reads a table for a model (see model_policy)
+_MODEL_POLICY = "keep for a model from 'densitykit synth', which models empty cells; else drop-rows"
+
+
+def model_policy(args: argparse.Namespace, model: Any) -> str:
+    """--policy, or by default the one the model reads its tables with: 'keep' for a
+    synthesizer (empty cells are part of its rows), 'drop-rows' for the others."""
+    from ..synth import Synthesizer
+
+    if args.policy is not None:
+        return args.policy
+    return "keep" if isinstance(model, Synthesizer) else "drop-rows"
 
 
 def add_output(parser: argparse.ArgumentParser, what: str, default_hint: str) -> None:
@@ -589,8 +604,9 @@ def open_model(args: argparse.Namespace, tag: str,
 
 
 def read_model_columns(args: argparse.Namespace, path: Path, columns: Sequence[str] | None,
-                       advice: str = "") -> tuple[Any, list[Any]]:
-    """Read and clean the model's ``columns`` of the table at ``path`` (None: every column).
+                       advice: str = "", **options: Any) -> tuple[Any, list[Any]]:
+    """Read and clean the model's ``columns`` of the table at ``path`` (None: every column;
+    ``options`` of :func:`densitykit.data.read_table` besides those of ``args``).
 
     A table that lacks some of them is refused first, in one line naming them and then
     ``advice``. Returns the table and the names of every column in the file.
@@ -602,7 +618,7 @@ def read_model_columns(args: argparse.Namespace, path: Path, columns: Sequence[s
     if missing:
         raise CommandError(f"{path} lacks {len(missing)} of the model's columns, e.g. "
                            f"{missing[:3]}{advice}")
-    return read_input_table(args, path, columns=columns), available
+    return read_input_table(args, path, columns=columns, **options), available
 
 
 def model_columns(model: Any) -> list[str]:

@@ -10,6 +10,7 @@ from ._common import (
     add_table_options,
     info,
     model_columns,
+    model_policy,
     open_model,
     progress,
     read_model_columns,
@@ -31,17 +32,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_output(parser, "table of scores", "TABLE's name with -scores.csv")
     parser.add_argument("--out-format", choices=["csv", "tsv", "excel", "parquet"],
                         help="output format (default: from the output's extension)")
-    add_table_options(parser, columns=False)
+    add_table_options(parser, columns=False, policy=None)
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from ..synth import Synthesizer
+
     model, meta, output = open_model(args, "-scores", args.table)
     columns = model_columns(model)
     advice = "; score a table with the columns the model was fitted on"
-    table, _ = read_model_columns(args, args.table, columns, advice)
+    args.policy = model_policy(args, model)
+    # a synthesizer's rows hold every kind of column, as its fit read them
+    kinds = {"kinds": "mixed", "index": False} if isinstance(model, Synthesizer) else {}
+    table, _ = read_model_columns(args, args.table, columns, advice, **kinds)
     with progress(args, f"Scoring {len(table.data)} rows"):
         loglik = model.score_samples(table.data[columns])
     train = meta.get("train_loglik")
