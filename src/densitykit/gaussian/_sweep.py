@@ -131,10 +131,11 @@ def _two_means(Z: np.ndarray, iters: int = 10) -> tuple[float, np.ndarray] | Non
     if n < 2:
         return None
     c = Z - Z.mean(0)
-    before = float(np.einsum("nd,nd->", c, c))
+    norms = np.einsum("nd,nd->n", c, c)
+    before = float(norms.sum())
     if not before > 0:
         return None
-    v = c[np.argmax(np.einsum("nd,nd->n", c, c))].copy()
+    v = c[np.argmax(norms)].copy()
     for _ in range(8):  # power iterations for the principal axis
         v = c.T @ (c @ v)
         norm = float(np.linalg.norm(v))
@@ -144,14 +145,19 @@ def _two_means(Z: np.ndarray, iters: int = 10) -> tuple[float, np.ndarray] | Non
     side = (c @ v) > 0
     if side.all() or not side.any():
         return None
-    for _ in range(iters):
-        a, b = Z[side].mean(0), Z[~side].mean(0)
-        new = ((Z - a) ** 2).sum(1) < ((Z - b) ** 2).sum(1)
+    total = c.sum(0)
+    for _ in range(iters):  # nearer a than b: c.(a - b) > (|a|^2 - |b|^2) / 2
+        na = int(np.count_nonzero(side))
+        sa = side @ c
+        a, b = sa / na, (total - sa) / (n - na)
+        new = c @ (a - b) > 0.5 * (a @ a - b @ b)
         if new.all() or not new.any() or np.array_equal(new, side):
             break
         side = new
-    a, b = Z[side].mean(0), Z[~side].mean(0)
-    after = float(((Z[side] - a) ** 2).sum() + ((Z[~side] - b) ** 2).sum())
+    na = int(np.count_nonzero(side))
+    sa = side @ c
+    a, b = sa / na, (total - sa) / (n - na)
+    after = before - na * float(a @ a) - (n - na) * float(b @ b)  # the within-group squares
     gain = 0.5 * n * d * math.log(before / max(after, before * 1e-12))
     return gain, side
 
