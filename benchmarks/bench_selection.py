@@ -9,9 +9,11 @@ cores). Reported per workload: median wall and CPU seconds over the seeds, the s
 the selector over the loop (wall), the median best BIC of each side (lower is better), the
 chosen sizes seed by seed and how many seeds the selector's best BIC is at least as good as
 the loop's. ``--seeds N`` runs random_state 0 .. N-1; ``--per-seed`` prints each seed's best
-BICs.
+BICs. The selector holds out the last of 5 contiguous folds for its held-out column;
+``--no-holdout`` runs it with ``cv=None`` (BIC only, one fit per size, as the loop).
 
     .venv/bin/python benchmarks/bench_selection.py [--seeds 5] [--only digits_full] [--per-seed]
+        [--no-holdout]
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ def chapter_loop(X, ctype, grid, seed):
     return float(bics[i]), grid[i]
 
 
-def selector(X, ctype, grid, seed, n_jobs):
+def selector(X, ctype, grid, seed, n_jobs, cv=5):
     sel = ModelSelector(
         GaussianMixture(covariance_type=ctype),
         {"n_components": grid},
         criterion="bic",
+        cv=cv,
         n_jobs=n_jobs,
         random_state=seed,
     ).fit(X)
@@ -76,9 +79,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--no-parallel", action="store_true")
     parser.add_argument("--per-seed", action="store_true")
+    parser.add_argument("--no-holdout", action="store_true",
+                        help="the selector with cv=None: BIC only, no held-out column, "
+                             "like the loop (default: the last of 5 contiguous folds held out)")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    cv = None if args.no_holdout else 5
+    print(f"# cv={cv}; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}, "
           f"load {os.getloadavg()[0]:.1f}")
     head = ("| workload | sklearn wall s | sklearn CPU s | selector 1 thread wall s | CPU s | "
@@ -96,10 +103,10 @@ def main(argv=None) -> None:
             for seed in range(args.seeds):
                 t, sk_out = timed(chapter_loop, X, ctype, grid, seed)
                 t_sk.append(t)
-                t, sel_out = timed(selector, X, ctype, grid, seed, 1)
+                t, sel_out = timed(selector, X, ctype, grid, seed, 1, cv)
                 t_one.append(t)
                 if not args.no_parallel:
-                    t, _ = timed(selector, X, ctype, grid, seed, -1)
+                    t, _ = timed(selector, X, ctype, grid, seed, -1, cv)
                     t_par.append(t)
                 sk_best.append(sk_out)
                 sel_best.append(sel_out)

@@ -237,3 +237,66 @@ def test_fresh_starts_stop_once_the_training_bic_has_turned_up(monkeypatch):
     many = _chain(_blobs(11, n=60, d=2, k=12), sizes)
     sw.sweep([many], 1, sw._WarningLog())
     assert all(many.wants_fresh(k) for k in sizes)
+
+
+@pytest.mark.parametrize("sweep", [True, False])
+def test_no_held_out_rows_fits_each_candidate_once_on_all_rows(monkeypatch, sweep):
+    """``cv=None``: the textbook BIC loop, one fit per candidate on every row; each table row
+    is its own model's, and the held-out columns are empty."""
+    X = _blobs(4)
+    if not sweep:
+        _general(monkeypatch)
+    calls = _count_sweeps(monkeypatch)
+    seen = []
+    sel = ModelSelector(GaussianMixture(random_state=0), {"n_components": [1, 3, 5, 7]},
+                        criterion="bic", cv=None)
+    sel.fit(X, callback=lambda params, row: seen.append((params, dict(row))))
+    assert bool(calls) == sweep
+    t = sel.results_
+    assert t[["heldout_loglik", "heldout_loglik_se", "heldout_loglik_median"]].isna().all().all()
+    assert t["cv_time"].eq(0).all() and t["fit_time"].gt(0).all()
+    for params, row in seen:
+        model = row["model"] if row["model"] is not None else sel.best_estimator_
+        if row["model"] is None:
+            assert params == sel.best_params_
+        assert model.n_components == params["n_components"]
+        assert row["bic"] == pytest.approx(model.bic(X), rel=1e-12)
+        assert row["train_loglik"] == pytest.approx(model.score(X), rel=1e-12)
+    assert sel.best_params_ == {"n_components": 5}
+    assert sel.best_index_ == int(t["bic"].idxmin()) and t.loc[sel.best_index_, "rank"] == 1
+    assert sel.bic(X) == pytest.approx(t["bic"].min(), rel=1e-12)
+
+
+def test_no_held_out_rows_needs_an_information_criterion():
+    X = _blobs(4)
+    for kw in ({"criterion": "cv"}, {"criterion": "detection"},
+               {"criterion": "bic", "refit": False}, {"criterion": "bic", "stop_after": 2},
+               {"criterion": "aic", "scoring": "detection"}):
+        with pytest.raises(ValueError, match=r"cv=None .*held-out rows.*cv=5"):
+            ModelSelector(GaussianMixture(), {"n_components": [1, 2]}, cv=None, **kw).fit(X)
+    sel = ModelSelector(Normal(), {"covariance_type": ["full", "diag"]}, criterion="aic",
+                        cv=None).fit(X)
+    assert sel.results_["aic"].tolist() == [Normal(covariance_type=c).fit(X).aic(X)
+                                            for c in ("full", "diag")]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_means_is_lloyd_from_the_principal_axis(seed):
+    """The split's labels and gain equal a plain 2-means (explicit distances) started from
+    the sides of the principal axis."""
+    rng = np.random.default_rng(seed)
+    Z = np.vstack([rng.normal(0, 1, (60, 4)), rng.normal(1.5, 1, (40, 4))]) * [1, 2, 1, 0.5]
+    gain, side = sw._two_means(Z)
+    c = Z - Z.mean(0)
+    axis = np.linalg.eigh(c.T @ c)[1][:, -1]
+    ref = (c @ axis) > 0  # the axis' sign is arbitrary: the labels may come swapped
+    for _ in range(10):
+        a, b = Z[ref].mean(0), Z[~ref].mean(0)
+        new = ((Z - a) ** 2).sum(1) < ((Z - b) ** 2).sum(1)
+        if np.array_equal(new, ref):
+            break
+        ref = new
+    assert np.array_equal(side, ref) or np.array_equal(side, ~ref)
+    a, b = Z[side].mean(0), Z[~side].mean(0)
+    after = ((Z[side] - a) ** 2).sum() + ((Z[~side] - b) ** 2).sum()
+    assert gain == pytest.approx(0.5 * Z.size * math.log((c ** 2).sum() / after), rel=1e-10)

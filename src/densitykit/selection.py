@@ -20,7 +20,8 @@ The default therefore is ``criterion='cv'`` with ``cv=5`` **contiguous** folds
 within one standard error of the best, the one with the fewest parameters is chosen. The
 table always reports held-out log-likelihood beside BIC and AIC, whatever the criterion, so a
 BIC choice that generalises badly is visible (with ``criterion='bic'`` or ``'aic'`` the
-held-out column comes from the last fold only, which costs one extra fit per candidate).
+held-out column comes from the last fold only, which costs one extra fit per candidate;
+``cv=None`` skips it, as the textbook BIC loop does, and leaves the held-out columns empty).
 
 Every candidate's full-data fit starts from the parameters of its last held-out fit when the
 estimator accepts initial parameters (``weights_init``, ``means_init``, ``precisions_init``),
@@ -269,7 +270,7 @@ def evaluate_candidate(
         row["warning"] = caught[0] if caught else None
         return row
     row.update(_row_figures(full, X_train, train_ll, fold_lls, fold_sizes, extra, caught,
-                            fit_time=t2 - t1, cv_time=t1 - t0))
+                            fit_time=t2 - t1, cv_time=t1 - t0 if splits else 0.0))
     return row
 
 
@@ -282,6 +283,13 @@ def _row_figures(full: Any, X_train: np.ndarray, train_ll: np.ndarray,
     are the sum of its ``score_samples``, as GaussianMixture's: the same numbers, without
     scoring the rows twice more)."""
     means = np.asarray([float(ll.mean()) for ll in fold_lls])
+    held = dict(heldout_loglik=np.nan, heldout_loglik_se=np.nan, heldout_loglik_median=np.nan)
+    if fold_lls:
+        held = dict(
+            heldout_loglik=float(np.average(means, weights=fold_sizes)),
+            heldout_loglik_se=float(means.std(ddof=1) / np.sqrt(len(means)))
+            if len(means) > 1 else np.nan,
+            heldout_loglik_median=float(np.median(np.concatenate(fold_lls))))
     if from_train_ll:
         criteria = {kind: information_criterion(train_ll.sum(), n_parameters(full),
                                                 train_ll.shape[0], kind)
@@ -291,11 +299,7 @@ def _row_figures(full: Any, X_train: np.ndarray, train_ll: np.ndarray,
     return dict(
         **criteria,
         train_loglik=float(train_ll.mean()),
-        heldout_loglik=float(np.average(means, weights=fold_sizes)),
-        heldout_loglik_se=float(means.std(ddof=1) / np.sqrt(len(means)))
-        if len(means) > 1
-        else np.nan,
-        heldout_loglik_median=float(np.median(np.concatenate(fold_lls))),
+        **held,
         **{k: float(np.average(v, weights=fold_sizes)) for k, v in extra.items()},
         n_parameters=float(n_parameters(full, default=np.nan)),
         fit_time=fit_time,
@@ -350,8 +354,10 @@ def _sweep_rows(base: Any, candidates: list[dict[str, Any]], X: np.ndarray, spli
     if groups is None:
         return None
     X = np.asarray(X, dtype=np.float64)  # the rows the sweep fits and its models are scored on
+    # without held-out rows (cv=None) the one "split" is every row, and its fit is the model
+    trains = [train for train, _ in splits] if splits else [np.arange(X.shape[0])]
     swept = sweep_n_components(base, [[candidates[i] for i in idx] for idx in groups], X,
-                               [train for train, _ in splits], refit=refit, n_jobs=n_jobs)
+                               trains, refit=refit and bool(splits), n_jobs=n_jobs)
     by_index = {i: c for idx, group in zip(groups, swept) for i, c in zip(idx, group)}
     # scoring's warnings are not the candidates' (their fits' are in the outcomes)
     with warnings.catch_warnings(), blas_single_threaded():
@@ -366,7 +372,11 @@ def _swept_row(swept: Any, X: np.ndarray, splits: list, refit: bool) -> dict[str
         if swept.error is not None:
             raise FitError(swept.error)
         fold_lls = [_per_row(m, X[test]) for m, (_, test) in zip(swept.folds, splits)]
-        full, X_train = (swept.full, X) if refit else (swept.folds[-1], X[splits[-1][0]])
+        if not splits:  # cv=None: the one fit, on every row
+            full, X_train, times = swept.folds[-1], X, (swept.cv_seconds, 0.0)
+        else:
+            full, X_train = (swept.full, X) if refit else (swept.folds[-1], X[splits[-1][0]])
+            times = (swept.fit_seconds, swept.cv_seconds)
         caught += swept.full_warnings
         train_ll = _per_row(full, X_train)
         if not np.all(np.isfinite(train_ll)) or not all(
@@ -379,7 +389,7 @@ def _swept_row(swept: Any, X: np.ndarray, splits: list, refit: bool) -> dict[str
                 "warning": caught[0] if caught else None}
     return {"model": None, "error": None,
             **_row_figures(full, X_train, train_ll, fold_lls, [len(test) for _, test in splits],
-                           {}, caught, fit_time=swept.fit_seconds, cv_time=swept.cv_seconds,
+                           {}, caught, fit_time=times[0], cv_time=times[1],
                            from_train_ll=True)}
 
 
@@ -391,7 +401,7 @@ def choose_index(table: Any, criterion: str, rule: str = "best") -> tuple[int, n
     ``MAX_SHARE_CLOSER``) is not ranked; when none is left the held-out likelihood decides.
     """
     column, larger = CRITERIA[criterion]
-    ok = table["error"].isna().to_numpy() & table["heldout_loglik"].notna().to_numpy()
+    ok = table["error"].isna().to_numpy() & table["train_loglik"].notna().to_numpy()
     if not ok.any():
         errors = "; ".join(f"{i}: {e}" for i, e in table["error"].dropna().items())
         raise FitError(
@@ -458,7 +468,10 @@ class ModelSelector(BaseEstimator):
         Folds for the held-out log-likelihood. An integer means that many **contiguous**
         folds (``KFold(shuffle=False)``), the honest choice for time-ordered process data;
         pass ``KFold(5, shuffle=True, random_state=0)`` for exchangeable rows, or the pairs
-        of a split made elsewhere. With ``'bic'``/``'aic'`` only the last fold is used.
+        of a split made elsewhere. With ``'bic'``/``'aic'`` only the last fold is used, and
+        ``None`` holds out nothing: each candidate is fitted once, on all the rows (the
+        held-out columns of ``results_`` are then NaN; not with ``scoring``, ``stop_after``
+        or ``refit=False``).
     rule : {'one-se', 'best'}, default='one-se'
         With ``criterion='cv'``: ``'one-se'`` picks the candidate with the fewest parameters
         whose held-out log-likelihood is within one standard error of the best; ``'best'``
@@ -560,6 +573,14 @@ class ModelSelector(BaseEstimator):
 
     def _splits(self, X: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         cv = self.cv
+        if cv is None:
+            if self.criterion not in ("bic", "aic") or self.scoring is not None or \
+                    self.stop_after is not None or not self.refit:
+                raise ParameterError(
+                    "cv=None (no held-out rows) works with criterion='bic' or 'aic' alone: "
+                    "not with criterion='cv' or 'detection', scoring, stop_after or "
+                    "refit=False, which need held-out rows; give cv=5 (the default).")
+            return []
         if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
             n = check_int(cv, "cv", minimum=2)
             if n > X.shape[0] // 2:
