@@ -229,6 +229,10 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Column name -> the dtype a frame or a Parquet file gave it (its name, or a
         category's categories and order), which :meth:`sample` restores; empty for text
         and Excel tables, whose columns come back in the kinds they were read as.
+    column_labels_ : list or None
+        A frame's own column labels where some are not text (``0, 1, 2`` of
+        ``pd.DataFrame(X)``), which drawn rows carry; ``columns_`` holds their text, and a
+        frame's columns are found by it (``score_samples``, ``given=``).
     """
 
     #: fitted attributes kept in memory only: model files never hold rows of the table
@@ -311,6 +315,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         seed = int(rng.integers(2**31 - 1))
         test, train = _split(len(df), self.test_size, rng)
         self.columns_ = [str(c) for c in df.columns]
+        self.column_labels_ = _labels(data, self.columns_)
         self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
         self.test_positions_ = test
         self.data_digest_ = _digest(df)
@@ -334,7 +339,11 @@ class Synthesizer(DensityMixin, BaseEstimator):
     def _given(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Drawn rows in the dtypes the table was given in (``dtypes_``), where known."""
         records = getattr(self, "dtypes_", None) or {}
-        return _columns.as_dtypes(rows, {c: _columns.dtype_of(r) for c, r in records.items()})
+        rows = _columns.as_dtypes(rows, {c: _columns.dtype_of(r) for c, r in records.items()})
+        labels = getattr(self, "column_labels_", None)
+        if labels is not None:  # the frame's own labels (0, 1, 2), not their text
+            rows.columns = labels
+        return rows
 
     def _check_table(self, data: Any, df: pd.DataFrame, cleaning: Any) -> None:
         """Refuse a table the workflow cannot use (the fit's first step after reading it)."""
@@ -408,6 +417,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
                 _columns.dtype_of(record)
             except (TypeError, ValueError, KeyError) as exc:
                 raise _state.StateError(f"dtypes_[{name!r}]", f"is no dtype ({exc})") from None
+        labels = getattr(self, "column_labels_", None)  # absent from older files too
+        if labels is not None and (not isinstance(labels, list) or [
+                str(c) for c in labels] != columns or not all(type(c) in _LABEL_TYPES
+                                                          for c in labels)):
+            raise _state.StateError("column_labels_", "should be None or the labels (numbers "
+                                    "or text) whose text is columns_")
 
     @property
     def codecs_(self) -> list[dict[str, Any]]:
@@ -637,6 +652,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if self.family_ != "gmm":
             raise DataError("Sampling given column values needs a Gaussian mixture; this "
                             "model is a KDE. Fit with model='gmm' (--model gmm).")
+        given = {str(c): v for c, v in given.items()}  # a frame's label (0) or its text
         unknown = [c for c in given if c not in self.columns_]
         if unknown:
             raise ParameterError(
@@ -1042,6 +1058,22 @@ def _read(data: Any, options: dict[str, Any], estimator: Any, *, reset: bool
     return table.data.reset_index(drop=True), table.report.to_dict(), source
 
 
+#: the column labels a model file keeps as they are (others are kept as their text)
+_LABEL_TYPES = (str, int, float, bool)
+
+
+def _labels(data: Any, columns: list[str]) -> list[Any] | None:
+    """A frame's own labels of ``columns`` (their text) when some are numbers, else None."""
+    if not isinstance(data, pd.DataFrame):
+        return None
+    own = {str(c): c.item() if isinstance(c, np.generic) else c for c in data.columns}
+    labels = [own.get(c, c) for c in columns]  # a named index read as a column is its text
+    if all(isinstance(c, str) for c in labels) or not all(
+            type(c) in _LABEL_TYPES for c in labels):
+        return None
+    return labels
+
+
 def _given_dtypes(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Column name -> the dtype ``data`` gives it: a frame's or a Parquet file's columns'
     (nothing for text and Excel tables, whose dtypes pandas guesses, or arrays)."""
@@ -1088,13 +1120,17 @@ def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
 
 
 def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
-    """Rows to score or judge as a frame of the model's columns: a frame's columns by name,
-    an array's by position (checked against ``n_features_in_``)."""
+    """Rows to score or judge as a frame of the model's columns: a frame's columns by name
+    (their text: a frame's label 0 is column '0'), an array's by position (checked against
+    ``n_features_in_``)."""
     if isinstance(X, pd.DataFrame):
-        missing = [c for c in columns if c not in X.columns]
+        names = {str(c): c for c in X.columns}
+        missing = [c for c in columns if c not in names]
         if missing:
             raise DataError(f"the rows lack the model's column(s) {missing[:5]}.")
-        return X[columns]
+        frame = X[[names[c] for c in columns]]
+        frame.columns = columns
+        return frame
     frame = _array_table(X, estimator, reset=False)
     if frame.shape[1] != len(columns):  # a model file written before n_features_in_ was kept
         raise DataError(f"X has {frame.shape[1]} features, but {type(estimator).__name__} is "

@@ -111,9 +111,10 @@ def _draw(args: argparse.Namespace, model: object, columns: list[str],
             else:
                 rows = pd.DataFrame(draw_rows(target, n, seed),
                                     columns=[c for c in columns if c not in given])
-    if not synth:  # a synthesizer's rows hold the given values in their columns' dtypes
-        for name, value in given.items():
-            rows[name] = value
+    if synth:  # every column in order (its labels), the given ones in their dtypes
+        return rows
+    for name, value in given.items():
+        rows[name] = value
     return rows[[c for c in columns if c in rows.columns]]
 
 
