@@ -868,13 +868,16 @@ def _looks_like_dates(col: pd.Series) -> bool:
     """True for a datetime column, or a text column whose cells parse as dates/times."""
     if pd.api.types.is_datetime64_any_dtype(col):
         return True
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+    if (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+            or pd.api.types.is_timedelta64_dtype(col)):
         return False
     values = col.dropna()
     if values.empty:
         return False
     head = values.iloc[:200].astype(str)
     if not head.str.contains(r"\d[-/.:]\d|\d[-/]\w{3}[-/]\d", regex=True).all():
+        return False
+    if head.str.strip().str.fullmatch(_TIME_ONLY).all():  # no date: pandas adds today's
         return False
     if not pd.to_numeric(head, errors="coerce").isna().all():
         return False
@@ -884,6 +887,28 @@ def _looks_like_dates(col: pd.Series) -> bool:
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(head, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= 0.9)
+
+
+#: a time of day or a duration without a date ('08:30', '8:30:15 PM', '1 days 02:00:00')
+_TIME_ONLY = re.compile(r"[+-]?(\d+ days?,? )?\d{1,3}:\d\d(:\d\d(\.\d+)?)?(\s?[AaPp]\.?[Mm]\.?)?")
+#: why a column of durations (pandas' timedelta) is left out
+_DURATION_REASON = ("durations (timedelta): convert them to numbers first, e.g. seconds "
+                    "(.dt.total_seconds())")
+#: why a column of times without a date ('08:30:00') is left out
+_TIME_REASON = ("times of day or durations without a date ('08:30:00'): join them to their "
+                "dates, or convert them to numbers (e.g. hours), first")
+
+
+def _times_reason(col: pd.Series) -> str | None:
+    """Why a column of durations, or of times without a date, is left out (None: it is
+    no such column)."""
+    if pd.api.types.is_timedelta64_dtype(col):
+        return _DURATION_REASON
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    text = col.dropna().astype(str).str.strip()
+    text = text[~text.str.lower().isin(_NA_TOKENS)]
+    return _TIME_REASON if len(text) and text.str.fullmatch(_TIME_ONLY).all() else None
 
 
 #: why a column of percentages ('6.3%') is left out
@@ -1135,6 +1160,8 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                     why = "date/time"
                 elif why == "not numeric" and _is_percentages(raw[name]):
                     why = _PERCENT_REASON
+                elif why == "not numeric" and _times_reason(raw[name]):
+                    why = _times_reason(raw[name])
                 report.dropped_columns[name] = why
             continue
         issue = _column_issue(name, raw[name], empty, text, values)
@@ -1211,6 +1238,8 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     """
     n = len(col)
     none = np.zeros(n, bool)
+    if pd.api.types.is_timedelta64_dtype(col):
+        return _DURATION_REASON, None, col.isna().to_numpy(), none
     if pd.api.types.is_bool_dtype(col):
         return "boolean", col.astype("boolean"), col.isna().to_numpy(), none
     if _looks_like_dates(col):
@@ -1240,8 +1269,8 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     labels = labels.map(lambda v: v if v is None else str(v).strip())
     k = labels.dropna().nunique()
     if k > MAX_CATEGORIES and k > 0.1 * n:
-        why = (_PERCENT_REASON if _is_percentages(col)
-               else f"text with {k:,} distinct values (an identifier or free text)")
+        why = (_PERCENT_REASON if _is_percentages(col) else _times_reason(col)
+               or f"text with {k:,} distinct values (an identifier or free text)")
         return why, None, empty, none
     return "categorical", labels, empty, none
 
