@@ -60,7 +60,10 @@ def histogram(
     if dates:  # matplotlib's date numbers are days since 1970-01-01
         real, synthetic, density = real / 86400.0, synthetic / 86400.0, None
         _date_axis(ax.xaxis)
-    lo, hi = np.percentile(np.r_[real, synthetic], [0.5, 99.5])
+    # the range holds the middle 99% of each table, so a few real values among many
+    # synthetic ones (a sparse column's test rows) are never all cut off
+    ranges = [np.percentile(x, [0.5, 99.5]) for x in (real, synthetic) if x.size]
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
     if not hi > lo:
         lo, hi = lo - 0.5, hi + 0.5
     bins = np.linspace(lo, hi, 41)
