@@ -19,3 +19,19 @@ def test_a_histogram_keeps_a_few_real_values_beside_many_synthetic_ones():
         warnings.simplefilter("error")  # numpy warns when the real histogram is empty
         png = _figures.histogram("rare", real, synthetic, None)
     assert png.startswith(b"\x89PNG")
+
+
+def test_a_model_that_is_its_baseline_is_not_called_worse():
+    import pandas as pd
+
+    from densitykit import Synthesizer
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    df = pd.DataFrame({"a": x.round(3), "b": (x + rng.normal(size=200)).round(3)})
+    synth = Synthesizer(model="gmm", n_components=[1], criterion="loglik").fit(df)
+    ev = synth.evaluate()
+    assert ev.heldout_loglik == pytest.approx(ev.baseline_loglik, abs=1e-9)  # one Gaussian
+    verdict = next(v for v in ev.verdicts() if v.metric == "Held-out log-likelihood")
+    assert verdict.level == "fair"
+    assert "worse" not in verdict.text and "as good" in verdict.text

@@ -251,9 +251,13 @@ def _loglik_verdict(ev: Evaluation) -> Verdict | None:
     base = ev.baseline_loglik
     if base is not None and np.isfinite(base):
         gain = ll - base
-        text += (f" One full Gaussian of the same rows gives {base:.2f}; the model is "
-                 f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row.")
-        level = "good" if gain > 0 else "poor"
+        text += f" One full Gaussian of the same rows gives {base:.2f}; the model is "
+        if abs(gain) < 0.005:  # no gain or loss that the figures show (that Gaussian itself)
+            text += "as good, to 0.01 nats per row: it finds no structure beyond that Gaussian."
+            level = "fair"
+        else:
+            text += f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row."
+            level = "good" if gain > 0 else "poor"
     elif base is not None:
         text += (" A single full Gaussian is no baseline here: its covariance is singular "
                  "(a constant or duplicated column), so its likelihood is undefined.")
