@@ -35,3 +35,18 @@ def test_a_model_that_is_its_baseline_is_not_called_worse():
     verdict = next(v for v in ev.verdicts() if v.metric == "Held-out log-likelihood")
     assert verdict.level == "fair"
     assert "worse" not in verdict.text and "as good" in verdict.text
+
+
+def test_the_summary_names_every_poor_figure_beside_a_good_headline():
+    from densitykit.evaluate import evaluate
+    from densitykit.report import build_report
+
+    rng = np.random.default_rng(0)
+    real, synthetic = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
+    ev = evaluate(real, synthetic, privacy=False)
+    ev.detection_auc, ev.trend_similarity = 0.5, 0.5  # good headline, one poor figure
+    page = build_report(real, synthetic, evaluation=ev)
+    summary = page[page.index('<section id="summary">'):page.index('<section id="cleaning">')]
+    assert "Good: the synthetic rows are hard to tell" in summary
+    assert "But 1 of the" in summary and "is poor: Pairwise trend similarity" in summary
+    assert "Pairwise trend similarity</div>" in summary  # its card

@@ -512,6 +512,8 @@ def _summary_section(ev: _ev.Evaluation) -> str:
     keys += [k for k in by_name if k.startswith("Per-column similarity")]
     keys += ["Correlation similarity", "Contingency similarity", "Privacy (closest real row)"]
     keys += [k for k in by_name if k.startswith("Efficacy")]
+    poor = [k for k, v in by_name.items() if v.level == "poor"]
+    keys += [k for k in poor if k not in keys]  # a poor figure is never left out of sight
     cards = "".join(
         f'<div class="card"><span class="{by_name[k].level}">{_esc(by_name[k].level)}</span>'
         f"<b>{_esc(by_name[k].value)}</b>{_esc(k)}</div>" for k in keys if k in by_name)
@@ -521,7 +523,11 @@ def _summary_section(ev: _ev.Evaluation) -> str:
     else:
         rows = (f"Measured against all {ev.n_real:,} real rows: no rows were kept out of the "
                 "fit, so these figures may be optimistic.")
-    body = (f'<p class="headline {overall}"><b>{_esc(_HEADLINE[overall])}</b></p>'
+    but = ""
+    if poor and overall != "poor":  # the headline speaks of detection alone
+        but = (f'<p class="poor">But {len(poor)} of the {len(levels)} graded figures '
+               f"{'is' if len(poor) == 1 else 'are'} poor: {_esc(', '.join(poor))}.</p>")
+    body = (f'<p class="headline {overall}"><b>{_esc(_HEADLINE[overall])}</b></p>{but}'
             f'<div class="cards">{cards}</div><p class="note">{_esc(rows)} Details and what '
             'each number means: <a href="#metrics">fidelity metrics</a>.</p>')
     return _section("summary", "Summary", body)
