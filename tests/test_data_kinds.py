@@ -1,9 +1,10 @@
-"""read_table on columns that are not what they look like: times without dates, durations."""
+"""read_table on what real files hold: times without dates, durations, Windows encodings."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from densitykit import read_table
 
@@ -32,3 +33,44 @@ def test_a_timedelta_column_is_left_out_with_its_reason():
         table = read_table(df, kinds=kinds, policy="keep")
         assert list(table.data.columns) == ["x"]
         assert "durations" in table.report.dropped_columns["took"]
+
+
+def _write_encoded(path, encoding: str, sep: str = ",") -> None:
+    grades = ("bas", "\u00e9lev\u00e9")
+    lines = [f"Temp \u00b0C{sep}Flow{sep}Grade"]
+    lines += [f"{20 + i / 8:.3f}{sep}{i % 7}{sep}{grades[i % 2]}" for i in range(40)]
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+
+
+def test_excel_text_exports_in_windows_and_utf16_encodings_are_read(tmp_path):
+    from densitykit.data import text_encoding
+
+    for name, encoding, sep in [("win.csv", "cp1252", ";"), ("unicode.txt", "utf-16", "\t"),
+                                ("plain.csv", "utf-8", ",")]:
+        path = tmp_path / name
+        _write_encoded(path, encoding, sep)
+        assert text_encoding(path) == encoding
+        table = read_table(path, kinds="mixed")
+        assert list(table.data.columns) == ["Temp \u00b0C", "Flow", "Grade"]
+        assert set(table.data["Grade"]) == {"\u00e9lev\u00e9", "bas"}
+        assert table.data["Temp \u00b0C"].iloc[1] == 20.125
+        assert any("Windows-1252" in n for n in table.report.notes) == (encoding == "cp1252")
+
+
+def test_a_file_in_no_encoding_read_is_refused_with_the_fix(tmp_path):
+    from densitykit.exceptions import DataError
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"a,b\n1,\x81\x8d\n2,3\n")  # not UTF-8, and undefined in cp1252
+    with pytest.raises(DataError, match="save it as UTF-8"):
+        read_table(path)
+
+
+def test_streamed_fits_read_the_same_encodings(tmp_path):
+    from densitykit.scale.stream import FileSource
+
+    path = tmp_path / "win.csv"
+    _write_encoded(path, "cp1252", ";")
+    source = FileSource(path, columns=["Temp \u00b0C", "Flow"], chunksize=16)
+    rows = np.vstack([x for x, _ in source.chunks()])
+    np.testing.assert_array_equal(rows, read_table(path).data.to_numpy())

@@ -17,7 +17,9 @@ that holds it is written so: ``1.234,5`` beside decimal commas, ``"40,080"`` or
 ``"1,234,567"`` beside decimal points (or with ``decimal`` given); the cleaning report's
 notes say so. A column with no name in the header (text or Excel) keeps an empty name, so
 that tables written from it have the same header; several such columns are called
-``'column 2'``, ``'column 4'`` (by position); the notes say which.
+``'column 2'``, ``'column 4'`` (by position); the notes say which. A file is read as UTF-8,
+as UTF-16 after its byte-order mark (Excel's "Unicode text"), or, when it is not valid
+UTF-8, as Windows-1252 (Excel's CSV on Western European systems), which the notes say.
 
 *Title rows.* A table exported from a plant or lab system may have a title, notes or blank
 rows above its header. Unless ``header`` (the header's 0-based row; ``--header-row``) is
@@ -56,6 +58,7 @@ array([[1., 2.],
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import fnmatch
@@ -94,6 +97,7 @@ __all__ = [
     "read_raw",
     "read_table",
     "select_columns",
+    "text_encoding",
     "text_header",
     "text_marks",
     "text_separator",
@@ -169,11 +173,55 @@ def _sep_name(sep: str) -> str:
     return _SEP_NAMES.get(sep, repr(sep))
 
 
+def _utf16(path: Path) -> bool:
+    """Whether the (uncompressed) text file ``path`` starts with a UTF-16 byte-order mark
+    (Excel's "Unicode text" export)."""
+    if path.name.lower().endswith(_COMPRESSED) or not path.is_file():
+        return False
+    with open(path, "rb") as f:
+        return f.read(2) in (b"\xff\xfe", b"\xfe\xff")
+
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+
+
+def text_encoding(path: str | os.PathLike[str]) -> str:
+    """The encoding :func:`read_table` reads the text file ``path`` in: ``'utf-16'`` after
+    its byte-order mark, ``'utf-8'`` when every byte reads as UTF-8 (a UTF-8 byte-order
+    mark is skipped), else ``'cp1252'`` (Windows-1252, the encoding of Excel's CSV files
+    on Western European systems). A compressed file is read as UTF-8.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "rows.csv")
+    >>> with open(path, "w", encoding="cp1252") as f:
+    ...     _ = f.write("Temp \\u00b0C,Flow\\n20.5,3\\n")
+    >>> text_encoding(path)
+    'cp1252'
+    """
+    path = Path(path)
+    if _utf16(path):
+        return "utf-16"
+    if path.name.lower().endswith(_COMPRESSED):
+        return "utf-8"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as f:
+        try:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
 @contextlib.contextmanager
 def _open_text(path: Path) -> Iterator[Any]:
     """``path`` as text lines (decompressed as pandas would, by the extension)."""
     name = path.name.lower()
-    opts = {"encoding": "utf-8-sig", "errors": "replace", "newline": ""}
+    opts = {"encoding": "utf-16" if _utf16(path) else "utf-8-sig", "errors": "replace",
+            "newline": ""}
     if name.endswith(".gz"):
         import gzip
 
@@ -516,16 +564,38 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
     if rows:
         _check_header(rows[0], "the header")
     try:
-        df = pd.read_csv(source, sep=sep, decimal=decimal, thousands=thousands,
-                         skiprows=header or None, skipinitialspace=False, low_memory=False)
+        df, encoded = _parse_text(source, sep=sep, decimal=decimal, thousands=thousands,
+                                  skiprows=header or None)
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):
             raise _ragged(source, sep, header) from None
         raise
+    notes += encoded
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
         raise _ragged(source, sep, header)
     return df, skipped + _name_blank_columns(df, rows[0] if rows else []) + notes
+
+
+def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str]]:
+    """pandas' reading of a text table in the encoding :func:`text_encoding` finds (UTF-8
+    for a stream); returns the frame and the note saying when it is not UTF-8."""
+    path = isinstance(source, (str, os.PathLike))
+    encoding = text_encoding(source) if path else "utf-8"
+    try:
+        df = pd.read_csv(source, encoding=encoding, low_memory=False, skipinitialspace=False,
+                         **options)
+    except UnicodeDecodeError:
+        if encoding != "cp1252":
+            raise
+        raise DataError("it is neither UTF-8 nor Windows-1252 text; save it as UTF-8 "
+                        "(in Excel: CSV UTF-8)") from None
+    return df, [_CP1252_NOTE] if encoding == "cp1252" else []
+
+
+_CP1252_NOTE = ("The file is not UTF-8 text: it was read as Windows-1252 (cp1252), the "
+                "encoding of Excel's CSV files on Western European systems; save it as UTF-8 "
+                "(in Excel: CSV UTF-8) if names or labels look wrong.")
 
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),

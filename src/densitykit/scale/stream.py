@@ -34,6 +34,7 @@ from ..data import (
     FORMATS,
     TEXT_SEPARATORS,
     format_of,
+    text_encoding,
     text_header,
     text_marks,
     text_separator,
@@ -138,8 +139,9 @@ class FileSource:
         # '"40,080"' beside ','
         self.header = _header_line(self.path, self.kind, self.sep, header)
         self.marks = ({} if self.kind == "parquet" else
-                      dict(zip(("decimal", "thousands"),
-                               text_marks(self.path, self.sep, decimal, self.header))))
+                      {"encoding": text_encoding(self.path),
+                       **dict(zip(("decimal", "thousands"),
+                                  text_marks(self.path, self.sep, decimal, self.header)))})
         header = self._header()
         if columns is None:
             columns = [c for c in header if c != weight_column]
