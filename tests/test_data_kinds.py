@@ -74,3 +74,16 @@ def test_streamed_fits_read_the_same_encodings(tmp_path):
     source = FileSource(path, columns=["Temp \u00b0C", "Flow"], chunksize=16)
     rows = np.vstack([x for x, _ in source.chunks()])
     np.testing.assert_array_equal(rows, read_table(path).data.to_numpy())
+
+
+def test_the_identifiers_of_a_short_table_are_left_out():
+    n = 150  # fewer rows than MAX_CATEGORIES: every ID would have been a category
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"sample": [f"LAB-{i:04d}" for i in range(n)],
+                       "remark": [f"looked fine, batch {i}" if i % 3 else None for i in range(n)],
+                       "grade": rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXY"), n),
+                       "x": rng.normal(size=n)})
+    table = read_table(df, kinds="mixed", policy="keep")
+    assert list(table.data.columns) == ["grade", "x"]  # 25 grades, each seen ~6 times
+    for name in ("sample", "remark"):
+        assert "identifier or free text" in table.report.dropped_columns[name]

@@ -38,11 +38,13 @@ what it is: numbers (float64); integers (int64, or pandas' nullable ``Int64`` wh
 is empty); booleans (pandas' nullable ``boolean``, so empty cells stay empty); categories
 (text with at most :data:`MAX_CATEGORIES` distinct values, or at most one per ten rows,
 kept as strings); dates and times (datetime64, kept as columns). A text column with more
-distinct values is an identifier or free text, which no density models: it is left out,
-and ``report.dropped_columns`` says so. Percentages written as text (``6.3%``) are not
-read as numbers: such a column is left out with that reason, or, with few distinct values,
-kept as a category. ``report.column_kinds`` says what each kept column
-became.
+distinct values, or with more than 20 that mostly occur once (more than half as many as
+its filled cells: the IDs of a short table), is an identifier or free text, which no
+density models: it is left out, and ``report.dropped_columns`` says so. Percentages
+written as text (``6.3%``) are not read as numbers: such a column is left out with that
+reason, or, with few distinct values, kept as a category; so are times without a date
+(``08:30``), and durations (timedelta) are left out. ``report.column_kinds`` says what
+each kept column became.
 
 Examples
 --------
@@ -658,6 +660,9 @@ KINDS = {
 #: a text column with more distinct values than this (and than a tenth of its rows) is an
 #: identifier or free text, not a category
 MAX_CATEGORIES = 200
+#: a text column with more distinct values than this, and more than half as many as its
+#: filled cells (most values occur once), is an identifier or free text, not categories
+_MOST_SINGLE_LABELS = 20
 
 # cells that mean "no value" (as pandas' readers treat them), counted as empty, not as text
 _NA_TOKENS = frozenset({"", "nan", "na", "n/a", "#n/a", "null", "none", "<na>", "-nan"})
@@ -1338,7 +1343,8 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     labels = col.astype(object).where(~empty, None)
     labels = labels.map(lambda v: v if v is None else str(v).strip())
     k = labels.dropna().nunique()
-    if k > MAX_CATEGORIES and k > 0.1 * n:
+    # too many labels, or (in a short table) labels most of which occur once
+    if (k > MAX_CATEGORIES and k > 0.1 * n) or (k > _MOST_SINGLE_LABELS and 2 * k > filled):
         why = (_PERCENT_REASON if _is_percentages(col) else _times_reason(col)
                or f"text with {k:,} distinct values (an identifier or free text)")
         return why, None, empty, none
