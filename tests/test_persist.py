@@ -270,6 +270,34 @@ def test_tampered_manifest(model_file, edit, message):
         load(model_file)
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda m: m["model"].update({"$estimator": "densitykit.CopulaModel"}),
+        lambda m: m["model"]["params"]["$dict"].append(["new_option", 1]),
+        lambda m: m["model"]["state"]["$dict"].append(["x_", {"$frozenset": [1]}]),
+    ],
+    ids=["class", "parameter", "entry"],
+)
+def test_a_file_from_a_newer_densitykit_says_to_upgrade(model_file, edit):
+    """A class, parameter or entry this release does not know, in a file a newer release
+    wrote, is named with the version that wrote it and the upgrade that loads it."""
+    manifest = _manifest(model_file)
+    edit(manifest)
+    _rewrite(model_file, manifest)
+    with pytest.raises(ModelFileError) as same:
+        load(model_file)
+    assert "upgrade densitykit" not in str(same.value)  # this release's file: no such advice
+    manifest["library_version"] = "99.0.1"
+    _rewrite(model_file, manifest)
+    with pytest.raises(ModelFileError) as newer:
+        load(model_file)
+    message = str(newer.value)
+    assert message.startswith(str(same.value))
+    assert "written by densitykit 99.0.1, newer than this one" in message
+    assert "pip install --upgrade densitykit" in message and "\n" not in message
+
+
 def test_deeply_nested_manifest(model_file):
     manifest = _manifest(model_file)
     node: list = []

@@ -734,6 +734,24 @@ def load(path: str | os.PathLike[str], *, return_metadata: bool = False) -> Any:
         a newer format, or names a class densitykit does not load.
     """
     zf, manifest = _open_manifest(path)
+    try:
+        model, metadata = _decode(path, zf, manifest)
+    except ModelFileError as exc:
+        note = _newer_note(manifest)
+        if not note:
+            raise
+        raise ModelFileError(f"{exc}{note}") from None
+    if return_metadata:
+        meta = dict(metadata) if isinstance(metadata, dict) else {}
+        meta.setdefault("library_version", manifest.get("library_version"))
+        meta.setdefault("created", manifest.get("created"))
+        return model, meta
+    return model
+
+
+def _decode(path: str | os.PathLike[str], zf: zipfile.ZipFile,
+            manifest: dict[str, Any]) -> tuple[Any, Any]:
+    """The model and the metadata of an opened model file (the archive is closed after)."""
     with zf:
         _check_top_level(Path(path), manifest)
         reader = _Reader(zf, manifest["arrays"], manifest.get("array_info"))
@@ -751,12 +769,22 @@ def load(path: str | os.PathLike[str], *, return_metadata: bool = False) -> Any:
         raise ModelFileError(f"{path}: the model file does not hold a model at its top level.")
     if isinstance(metadata, dict) and isinstance(metadata.get("synth"), dict):
         model = _legacy_synthesizer(path, model, metadata)
-    if return_metadata:
-        meta = dict(metadata) if isinstance(metadata, dict) else {}
-        meta.setdefault("library_version", manifest.get("library_version"))
-        meta.setdefault("created", manifest.get("created"))
-        return model, meta
-    return model
+    return model, metadata
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    """The release numbers of a version string ('0.2.1rc1' -> (0, 2, 1))."""
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
+
+
+def _newer_note(manifest: dict[str, Any]) -> str:
+    """What to do about a file that does not load and was written by a newer densitykit
+    (its classes, parameters or values may be new); empty for any other file."""
+    theirs, ours = manifest.get("library_version"), _library_version()
+    if not isinstance(theirs, str) or _version_key(theirs) <= _version_key(ours):
+        return ""
+    return (f" The file was written by densitykit {theirs[:40]}, newer than this one "
+            f"({ours}): upgrade densitykit (pip install --upgrade densitykit) to load it.")
 
 
 def _legacy_synthesizer(path: Any, model: Any, metadata: dict[str, Any]) -> Any:
