@@ -213,13 +213,24 @@ class _Boom:
         return (Path.touch, (Path(_Boom.marker),))
 
 
-def test_pickle_is_never_loaded(tmp_path):
+@pytest.mark.parametrize("protocol", [0, 1, 2, pickle.HIGHEST_PROTOCOL])
+def test_pickle_is_never_loaded(tmp_path, protocol):
+    """Every pickle protocol (0 and 1 write text-like bytes) is named a pickle, with the fix,
+    and nothing in it runs."""
     _Boom.marker = str(tmp_path / "pwned")
     path = tmp_path / "evil.dkm"
-    path.write_bytes(pickle.dumps(_Boom()))
-    with pytest.raises(ModelFileError, match="pickle"):
+    path.write_bytes(pickle.dumps(_Boom(), protocol=protocol))
+    with pytest.raises(ModelFileError, match=r"a Python pickle .* save it with densitykit\.save"):
         load(path)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_compressed_model_file_is_named_so(model_file):
+    import gzip
+
+    model_file.write_bytes(gzip.compress(model_file.read_bytes()))
+    with pytest.raises(ModelFileError, match=r"compressed file .* decompress it"):
+        load(model_file)
 
 
 def test_pickled_array_inside_zip_is_refused(model_file, tmp_path):
@@ -315,7 +326,7 @@ def test_truncated_files(model_file):
     data = model_file.read_bytes()
     for cut in (10, len(data) // 2, len(data) - 5):
         model_file.write_bytes(data[:cut])
-        with pytest.raises(ModelFileError):
+        with pytest.raises(ModelFileError, match=r"truncated .*: copy it again, or save"):
             load(model_file)
 
 

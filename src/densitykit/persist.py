@@ -576,9 +576,19 @@ def save(model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] |
         raise
 
 
+#: what a model file is and where it comes from: the fix named for every file that is not one
+_GIVE_A_MODEL = ("Give a .dkm file written by densitykit.save() or the densitykit command "
+                 "line")
+
+
 def _sniff(head: bytes) -> str:
-    if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q"):
-        return "a Python pickle (joblib/pickle); densitykit never loads pickles"
+    if (head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q", b"]q")
+            or re.match(rb"c[A-Za-z_][\w.]*\n[A-Za-z_]\w*\n", head)):
+        return ("a Python pickle (joblib/pickle); densitykit never loads pickles. Fit the "
+                "model again and save it with densitykit.save()")
+    if head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00":
+        return ("a gzip, bz2 or xz compressed file (a compressed joblib dump, or a model "
+                f"file compressed again: decompress it). {_GIVE_A_MODEL}")
     if head[:4] == b"\x89HDF":
         return "an HDF5 file (Keras/h5py?)"
     if head[:6] == b"\x93NUMPY":
@@ -587,9 +597,9 @@ def _sniff(head: bytes) -> str:
         return "a JSON or text file"
     if not head:
         return "an empty file"
-    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in head[:8]):
         return "a text file (a table? model files come from 'densitykit fit' or save())"
-    return "not a zip archive"
+    return f"not a zip archive. {_GIVE_A_MODEL}"
 
 
 class _ModelZip(zipfile.ZipFile):
@@ -655,7 +665,7 @@ def _open_manifest(path: str | os.PathLike[str]) -> tuple[zipfile.ZipFile, dict[
     path = Path(path)
     fh = _open_regular(path)
     try:
-        head = fh.read(8)
+        head = fh.read(64)
         if head[:4] != b"PK\x03\x04":
             raise ModelFileError(f"{path} is not a densitykit model file: {_sniff(head)}.")
         fh.seek(0)
@@ -666,7 +676,8 @@ def _open_manifest(path: str | os.PathLike[str]) -> tuple[zipfile.ZipFile, dict[
         zf = _ModelZip(fh)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ModelFileError(
-            f"{path} is not a readable densitykit model file ({exc}); it may be truncated."
+            f"{path} is not a readable densitykit model file ({exc}); it may be truncated "
+            "(an interrupted copy or download): copy it again, or save the model again."
         ) from None
     try:
         info = zf.getinfo(MANIFEST)
