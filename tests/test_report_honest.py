@@ -50,3 +50,22 @@ def test_the_summary_names_every_poor_figure_beside_a_good_headline():
     assert "Good: the synthetic rows are hard to tell" in summary
     assert "But 1 of the" in summary and "is poor: Pairwise trend similarity" in summary
     assert "Pairwise trend similarity</div>" in summary  # its card
+
+
+def test_few_test_rows_are_said_to_make_rough_figures():
+    from densitykit.evaluate import evaluate
+    from densitykit.report import build_report
+
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(size=(240, 3)), rng.normal(size=(60, 3))
+    synthetic = rng.normal(size=(300, 3))
+    ev = evaluate(train, synthetic, holdout=test, privacy=False)
+    assert ev.detection_noise == pytest.approx(1 / np.sqrt(60))
+    verdict = next(v for v in ev.verdicts() if v.metric == "Detection AUC")
+    assert "chance alone moves the AUC by about ±0.13" in verdict.text
+    page = build_report(train, synthetic, holdout=test, evaluation=ev)
+    summary = page[page.index('<section id="summary">'):page.index('<section id="cleaning">')]
+    assert "every figure rough" in summary
+    many = evaluate(rng.normal(size=(800, 3)), rng.normal(size=(800, 3)), privacy=False)
+    assert many.detection_noise is None
+    assert "chance" not in next(v for v in many.verdicts() if v.metric == "Detection AUC").text

@@ -27,6 +27,11 @@ _THRESHOLDS = {
 }
 
 
+#: below this many rows of each table the detection AUC's chance spread (1 / sqrt(n), 0.05
+#: at 400 rows) is said beside it
+_ROUGH_BELOW = 400
+
+
 # ------------------------------------------------------------------------ verdicts
 @dataclass
 class Verdict:
@@ -92,6 +97,14 @@ class Evaluation:
         cols = self.columns
         return bool("empty_real" in cols and (cols[["empty_real", "empty_synthetic"]] > 0)
                     .to_numpy().any())
+
+    @property
+    def detection_noise(self) -> float | None:
+        """How far chance alone moves the detection AUC (two standard deviations) when
+        the tables are short, else None: about ``1 / sqrt(n)`` for ``n`` rows of each table,
+        as two samples of one distribution give (0.13 for 60 rows)."""
+        n = min(self.n_reference, self.n_synthetic)
+        return 1.0 / math.sqrt(n) if 0 < n < _ROUGH_BELOW else None
 
     @property
     def discrete_columns(self) -> list[str]:
@@ -229,7 +242,10 @@ def _detection_verdict(ev: Evaluation) -> Verdict | None:
         f"{auc:.3f} (0.5 = cannot tell them apart, 1 = always can). "
         + ("They are hard to tell apart." if level == "good" else
            "They can be told apart some of the time." if level == "fair" else
-           "They are easy to tell apart: some structure of the data is missing."),
+           "They are easy to tell apart: some structure of the data is missing.")
+        + ("" if ev.detection_noise is None else
+           f" With {min(ev.n_reference, ev.n_synthetic):,} rows of each table, chance alone "
+           f"moves the AUC by about ±{ev.detection_noise:.2f}, so this grade is rough."),
     )
 
 

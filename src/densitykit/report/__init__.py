@@ -523,6 +523,9 @@ def _summary_section(ev: _ev.Evaluation) -> str:
     else:
         rows = (f"Measured against all {ev.n_real:,} real rows: no rows were kept out of the "
                 "fit, so these figures may be optimistic.")
+    if ev.detection_noise is not None:
+        rows += (f" So few rows make every figure rough: chance alone moves the detection AUC "
+                 f"by about ±{ev.detection_noise:.2f}.")
     but = ""
     if poor and overall != "poor":  # the headline speaks of detection alone
         but = (f'<p class="poor">But {len(poor)} of the {len(levels)} graded figures '
