@@ -133,7 +133,10 @@ def test_bad_files_are_named(tmp_path):
     df["b"] = df["b"].astype(object)
     df.loc[300, "b"] = "n/a?"
     df.to_csv(tmp_path / "text.csv", index=False)
-    with pytest.raises(DataError, match=r"\['b'\].*rows 300 to 399"):
+    # the first cell that is not a number, where it is, and what to do instead
+    with pytest.raises(DataError, match=r"\['b'\] of 'text\.csv' hold text or dates \(e\.g\. "
+                                        r"'n/a\?' in row 300 of 'b'\).*Leave those columns "
+                                        r"out.*or fit the table in memory"):
         fit_stream(GaussianMixture(2), tmp_path / "text.csv", chunksize=100)
     (tmp_path / "empty.csv").write_text("a,b\n")
     with pytest.raises(DataError, match=r"'empty\.csv' has no rows"):
@@ -345,6 +348,37 @@ def test_table_model_from_a_stream_equals_in_memory(tmp_path, transform):
     assert np.median(sample) == pytest.approx(np.median(a.score_samples(back)), abs=0.2)
     with pytest.raises(DataError, match="'standardize' or None"):
         fit_table_stream(gm, path, transform="quantile")
+
+
+def test_a_real_table_streams_its_numbers_or_names_what_to_use(tmp_path):
+    """A table with a text, a date and an integer column: the numbers stream and score as
+    in memory; the text and
+    the empty cells are refused with the first bad cell and the in-memory alternative."""
+    from densitykit.preprocess import TableModel
+    from densitykit.scale.stream import fit_table_stream, score_file
+
+    path, df = table_file(tmp_path)
+    df["site"] = np.where(df["valves"] > 2, "north", "south")
+    df["day"] = pd.date_range("2024-01-01", periods=len(df), freq="h").astype(str)
+    df.to_csv(path, index=False)
+    gm = GaussianMixture(2, random_state=0)
+    with pytest.raises(DataError, match=r"\['site', 'day'\] .*'south' in row 0 of 'site'.*"
+                                        r"fit the table in memory"):
+        fit_table_stream(gm, path, chunksize=700)
+    numbers = ["temp", "flow", "level", "valves"]
+    tm = fit_table_stream(gm, path, exclude=["site", "day"], chunksize=700)
+    assert tm.columns_ == numbers and tm.integer_columns_.tolist() == [0, 0, 0, 1]
+    mem = TableModel(gm).fit(df[numbers])
+    np.testing.assert_allclose(tm.density_.means_, mem.density_.means_, rtol=1e-8)
+    mean, n, _ = score_file(tm, path, columns=numbers, chunksize=700)
+    assert n == len(df) and mean == pytest.approx(mem.score(df[numbers]), rel=1e-10)
+    df.loc[[10, 2000], "flow"] = np.nan
+    df.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"holds 2 empty.*fit the table in memory, where "
+                                        r"densitykit\.read_table reads .*empty cells"):
+        fit_table_stream(gm, path, exclude=["site", "day"], chunksize=700)
+    mean, n, _ = score_file(tm, path, columns=numbers, chunksize=700)  # marginalised
+    assert n == len(df) and mean == pytest.approx(mem.score(df[numbers]), rel=1e-10)
 
 
 def test_cli_fit_with_chunksize_equals_the_in_memory_fit(tmp_path):

@@ -110,6 +110,22 @@ def _header_line(path: Path, kind: str, sep: str, header: int | None) -> int:
     return check_int(header, "header", 0)
 
 
+#: what reads what a streamed fit refuses (text, dates, empty cells)
+_IN_MEMORY = ("fit the table in memory, where densitykit.read_table reads text, dates and "
+              "empty cells (leave out --chunksize on the command line)")
+
+
+def _first_text(df: Any, column: str, start: int) -> str:
+    """The first cell of ``column`` in a chunk that is not a number, and its row in the file
+    (``start`` is the chunk's first row)."""
+    import pandas as pd
+
+    values = df[column]
+    text = (values.notna() & pd.to_numeric(values, errors="coerce").isna()).to_numpy()
+    i = int(np.argmax(text)) if text.any() else 0
+    return f"{str(values.iloc[i])!r} in row {start + i} of {column!r}"
+
+
 def _prefetch(it: Iterator) -> Iterator:
     """Yield the items of ``it`` while the next one is produced in a background thread."""
     with ThreadPoolExecutor(1) as ex:
@@ -200,9 +216,10 @@ class FileSource:
             bad = [c for c, t in df.dtypes.items() if t.kind not in "fiub"]
             if bad:
                 raise DataError(
-                    f"Column(s) {bad[:5]} of {self.path.name!r} hold non-numeric values "
-                    f"(in rows {start} to {start + len(df) - 1}); densitykit models numbers "
-                    "only. Clean the file or choose numeric columns.")
+                    f"Column(s) {bad[:5]} of {self.path.name!r} hold text or dates (e.g. "
+                    f"{_first_text(df, bad[0], start)}); a streamed fit takes numbers only. "
+                    "Leave those columns out (columns=[...]; --columns or --exclude), clean "
+                    f"the file, or {_IN_MEMORY}.")
             X = np.ascontiguousarray(df[self.columns].to_numpy(dtype=np.float64))
             if self.affine is not None:
                 X -= self.affine[0]
@@ -368,8 +385,8 @@ def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int |
     if m.bad:
         raise DataError(
             f"{source.path.name!r} holds {m.bad} empty, infinite or huge cell(s) in the chosen "
-            "columns; a streamed fit needs clean numbers. Clean the file first (densitykit "
-            "read_table does it for tables that fit in memory).")
+            f"columns; a streamed fit needs clean numbers. Clean the file first, or "
+            f"{_IN_MEMORY}.")
     if m.n < 2:
         raise DataError(f"{source.path.name!r} has {m.n} row(s); a fit needs at least 2.")
     return source, m, decimals
