@@ -352,7 +352,7 @@ def test_table_model_from_a_stream_equals_in_memory(tmp_path, transform):
 
 def test_a_real_table_streams_its_numbers_or_names_what_to_use(tmp_path):
     """A table with a text, a date and an integer column: the numbers stream and score as
-    in memory; the text and
+    in memory (score_file reads the model's columns, not the table's text); the text and
     the empty cells are refused with the first bad cell and the in-memory alternative."""
     from densitykit.preprocess import TableModel
     from densitykit.scale.stream import fit_table_stream, score_file
@@ -370,14 +370,14 @@ def test_a_real_table_streams_its_numbers_or_names_what_to_use(tmp_path):
     assert tm.columns_ == numbers and tm.integer_columns_.tolist() == [0, 0, 0, 1]
     mem = TableModel(gm).fit(df[numbers])
     np.testing.assert_allclose(tm.density_.means_, mem.density_.means_, rtol=1e-8)
-    mean, n, _ = score_file(tm, path, columns=numbers, chunksize=700)
+    mean, n, _ = score_file(tm, path, chunksize=700)
     assert n == len(df) and mean == pytest.approx(mem.score(df[numbers]), rel=1e-10)
     df.loc[[10, 2000], "flow"] = np.nan
     df.to_csv(path, index=False)
     with pytest.raises(DataError, match=r"holds 2 empty.*fit the table in memory, where "
                                         r"densitykit\.read_table reads .*empty cells"):
         fit_table_stream(gm, path, exclude=["site", "day"], chunksize=700)
-    mean, n, _ = score_file(tm, path, columns=numbers, chunksize=700)  # marginalised
+    mean, n, _ = score_file(tm, path, chunksize=700)  # scores marginalise empty cells
     assert n == len(df) and mean == pytest.approx(mem.score(df[numbers]), rel=1e-10)
 
 

@@ -423,10 +423,15 @@ def score_file(model: Any, path: str | Path, *, columns: list[str] | None = None
                random_state: Any = 0) -> tuple[float, int, np.ndarray]:
     """Score a file chunk by chunk: mean log-likelihood per row, row count, and a sorted
     random sample of at most about ``keep`` per-row log-likelihoods (for quantiles). The
-    file is read as :func:`fit_stream` reads it."""
+    file is read as :func:`fit_stream` reads it; ``columns`` default to the model's
+    (``columns_`` or ``feature_names_in_``), so the other columns of the table it was fitted
+    from are left out, and to every column of the file for a model fitted without names."""
     import pandas as pd
 
     rng = np.random.default_rng(random_state)
+    if columns is None:
+        names = getattr(model, "columns_", getattr(model, "feature_names_in_", None))
+        columns = None if names is None else [str(c) for c in names]
     source = FileSource(path, columns=columns, chunksize=chunksize, sep=sep, decimal=decimal,
                         header=header)
     total, n = 0.0, 0
