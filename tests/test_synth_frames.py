@@ -46,3 +46,19 @@ def test_text_labels_stay_as_they_were():
     synth = _fit(_frame())
     assert synth.column_labels_ is None
     assert list(synth.sample(3, random_state=0).columns) == ["a", "b", "k"]
+
+
+def test_a_category_the_model_never_saw_has_no_probability():
+    import pytest
+
+    from densitykit.exceptions import OutsideRangeWarning
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=200).round(3), "g": rng.choice(["a", "b"], 200)})
+    df.loc[::7, "g"] = None  # empty cells are modelled: an unseen label is no empty cell
+    synth = _fit(df)
+    rows = pd.DataFrame({"x": [0.0, 0.0, 0.0], "g": ["a", "typo", None]})
+    with pytest.warns(OutsideRangeWarning, match="'g' the model was not fitted on \\('typo'\\)"):
+        scores = synth.score_samples(rows)
+    assert np.isfinite(scores[[0, 2]]).all() and scores[1] == -np.inf  # was the likeliest
+    assert synth.baseline_score_samples(rows)[1] == -np.inf

@@ -494,6 +494,19 @@ class Synthesizer(DensityMixin, BaseEstimator):
     def _scores(self, X: Any) -> np.ndarray:
         return _columns.encode_table(self.space_, _frame(X, self.columns_, self))
 
+    def _unseen(self, X: Any, warn: bool = True) -> np.ndarray:
+        """Which rows hold a category the model never saw: it gives them no probability
+        (their log-likelihood is -inf), which a warning says."""
+        frame = _frame(X, self.columns_, self)
+        unseen = np.zeros(len(frame), bool)
+        for name, codec in zip(self.columns_, self.codecs_):
+            if codec["kind"] == "categorical":
+                new = np.isnan(_columns.to_numbers(codec, frame[name])) & ~frame[name].isna()
+                if new.any() and warn:
+                    _warn_unseen(name, frame[name][new], int(new.sum()))
+                unseen |= np.asarray(new, dtype=bool)
+        return unseen
+
     def score_samples(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
         """Log-likelihood of each row, in nats of its normal scores (see the module notes).
 
@@ -527,7 +540,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         ((2,), True)
         """
         check_is_fitted(self, "density_")
-        return np.asarray(self.density_.score_samples(self._scores(X)), dtype=np.float64)
+        scores = np.asarray(self.density_.score_samples(self._scores(X)), dtype=np.float64)
+        return np.where(self._unseen(X), -np.inf, scores)
 
     def score(self, X: pd.DataFrame | ArrayLike, y: Any = None) -> float:
         """Mean log-likelihood per row (normal-score nats).
@@ -592,7 +606,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         check_is_fitted(self, "density_")
         if getattr(self, "baseline_density_", None) is None:
             return np.full(len(_frame(X, self.columns_, self)), np.nan)
-        return self.baseline_density_.score_samples(self._scores(X))
+        scores = self.baseline_density_.score_samples(self._scores(X))
+        return np.where(self._unseen(X, warn=False), -np.inf, scores)  # score_samples warns
 
     #: how the log-likelihoods of this model are measured (the report names it)
     loglik_units = "nats per row of the normal scores"
@@ -1137,6 +1152,18 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
                         f"expecting {len(columns)} features as input.")
     frame.columns = columns
     return frame
+
+
+def _warn_unseen(name: str, values: pd.Series, n: int) -> None:
+    """Warn that ``n`` rows hold categories of column ``name`` the model was not fitted on."""
+    import warnings
+
+    from .exceptions import OutsideRangeWarning
+
+    shown = ", ".join(repr(v) for v in list(dict.fromkeys(map(str, values)))[:3])
+    warnings.warn(f"{n} row(s) hold a value of column {name!r} the model was not fitted on "
+                  f"({shown}): it gives them no probability, so their log-likelihood is -inf",
+                  OutsideRangeWarning, stacklevel=4)
 
 
 def _complete_scores(space: dict[str, Any], rows: pd.DataFrame, seed: int) -> np.ndarray:

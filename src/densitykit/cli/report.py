@@ -25,6 +25,7 @@ from ._common import (
     output_path,
     progress,
     read_input_table,
+    relay_warnings,
     require_plotting,
     seed_value,
 )
@@ -63,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
         synth = read_table(synth_path, columns=columns, index=False, policy="keep",
                            kinds="mixed").data
     if model is not None:
-        with progress(args, "Evaluating and drawing the report"):
+        from ..data import OutsideRangeWarning
+
+        with relay_warnings(args, OutsideRangeWarning), progress(
+                args, "Evaluating and drawing the report"):
             atomic_write(output, lambda tmp: model.report(
                 tmp, real=real_path, synthetic=synth, random_state=args.seed,
                 title=f"Synthetic {synth_path.name} vs {real_path.name}"))

@@ -14,6 +14,7 @@ from ._common import (
     open_model,
     progress,
     read_model_columns,
+    relay_warnings,
     share,
     write_frame,
 )
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from ..data import OutsideRangeWarning
     from ..synth import Synthesizer
 
     model, meta, output = open_model(args, "-scores", args.table)
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     # a synthesizer's rows hold every kind of column, as its fit read them
     kinds = {"kinds": "mixed", "index": False} if isinstance(model, Synthesizer) else {}
     table, _ = read_model_columns(args, args.table, columns, advice, **kinds)
-    with progress(args, f"Scoring {len(table.data)} rows"):
+    with relay_warnings(args, OutsideRangeWarning), progress(
+            args, f"Scoring {len(table.data)} rows"):
         loglik = model.score_samples(table.data[columns])
     train = meta.get("train_loglik")
     reference = "training rows"

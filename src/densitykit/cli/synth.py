@@ -153,7 +153,9 @@ def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
 def _report_writer(args: argparse.Namespace, synth: Any, synthetic: Any,
                    seed: int) -> Callable[[Path], Any]:
     """Evaluate the synthetic rows (one line per verdict) and return the report's writer."""
-    with progress(args, "Evaluating the synthetic rows"):
+    from ..data import OutsideRangeWarning
+
+    with relay_warnings(args, OutsideRangeWarning), progress(args, "Evaluating the synthetic rows"):
         ev = synth.evaluate(synthetic=synthetic, random_state=seed)
     for v in ev.verdicts():
         info(args, f"  {v.level:>4}  {v.metric}: {v.value}")
