@@ -58,37 +58,41 @@ class CovarianceType:
 
 
 def _quadratic_features_t(ZT: np.ndarray) -> np.ndarray:
-    """Rows ``z_i * z_j`` for ``i <= j`` of a transposed block: ``(D(D+1)/2, B)``."""
+    """Rows ``z_i * z_j`` for ``i <= j`` of a transposed block, then the block's rows and a
+    row of ones: ``(D(D+1)/2 + D + 1, B)``, so that the full E-step is one matrix product."""
     d, b = ZT.shape
-    out = np.empty((d * (d + 1) // 2, b), dtype=ZT.dtype)
+    f = d * (d + 1) // 2
+    out = np.empty((f + d + 1, b), dtype=ZT.dtype)
     off = 0
     for i in range(d):
         np.multiply(ZT[i], ZT[i:], out=out[off : off + d - i])
         off += d - i
+    out[f : f + d] = ZT
+    out[-1] = 1.0
     return out
 
 
 # --- full -------------------------------------------------------------------------------
 def _full_prepare(means: np.ndarray, prec_chol: np.ndarray) -> tuple:
+    """``(A,)`` with ``A = [quad | -2 P mu | mu' P mu]`` ``(K, F + D + 1)``: the squared
+    distances are ``A`` times the features of :func:`_quadratic_features_t`."""
     d = means.shape[1]
     prec = prec_chol @ np.swapaxes(prec_chol, -1, -2)
     iu, ju = upper_indices(d)
     quad = prec[:, iu, ju] * np.where(iu == ju, 1.0, 2.0)  # (K, F)
     lin = np.einsum("kij,kj->ki", prec, means)  # (K, D) = P mu
     const = np.einsum("ki,ki->k", means, lin)
-    return quad, -2.0 * lin, const
+    return (np.hstack([quad, -2.0 * lin, const[:, None]]),)
 
 
 def _full_maha_t(ZT: np.ndarray, Q: np.ndarray, prep: tuple) -> np.ndarray:
-    quad, lin2, const = prep
-    m = quad @ Q
-    m += lin2 @ ZT
-    m += const[:, None]
+    m = prep[0] @ Q
     return np.maximum(m, 0.0, out=m)
 
 
 def _full_second_moment(ZT: np.ndarray, Q: np.ndarray, RT: np.ndarray) -> np.ndarray:
-    return Q @ RT.T  # (F, K)
+    d = ZT.shape[0]
+    return Q[: d * (d + 1) // 2] @ RT.T  # (F, K)
 
 
 def _full_covariances(s2, nk, means, reg):

@@ -422,6 +422,15 @@ class EMResult:
     lower_bounds: list[float] = field(default_factory=list)
 
 
+def better_start(res: EMResult, best: EMResult | None) -> bool:
+    """Whether the run ``res`` of another start replaces ``best``: a higher lower bound, by
+    more than round-off (1e-12 relative), so that two starts reaching one optimum (its
+    components in another order) keep the first whatever the blocks' rounding."""
+    if best is None:
+        return True
+    return res.lower_bound > best.lower_bound + 1e-12 * max(1.0, abs(best.lower_bound))
+
+
 def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: CovarianceType, *,
            reg: float, tol: float, max_iter: int, lower_bound: float = -np.inf,
            callback: Callable[[int, float], None] | None = None,

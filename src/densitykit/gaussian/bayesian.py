@@ -49,6 +49,7 @@ from ._engine import (
     Params,
     Stats,
     Workspace,
+    better_start,
     block_rows,
     has_nan,
     in_memory_stats,
@@ -238,7 +239,9 @@ def e_step_params(post: Posterior, prior: WeightPrior, d: int) -> Params:
 
 # --- the lower bound -------------------------------------------------------------------------
 def _maha_full(stats: Stats, prep) -> float:
-    quad, lin2, const = prep  # sum_{i<=j} quad_ij S2_ij = tr(P_k S2_k)
+    d = stats.s1.shape[1]  # sum_{i<=j} quad_ij S2_ij = tr(P_k S2_k)
+    f = d * (d + 1) // 2
+    quad, lin2, const = prep[0][:, :f], prep[0][:, f : f + d], prep[0][:, -1]
     return float(np.einsum("kf,fk->", quad, stats.s2) + np.einsum("kd,kd->", lin2, stats.s1)
                  + const @ stats.nk)
 
@@ -655,7 +658,7 @@ default='dirichlet_process'
             res = run_em(e_stats, post, ctype, reg=reg, tol=self.tol, max_iter=self.max_iter,
                          lower_bound=start, callback=self._progress(init), update=update)
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
-            if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
+            if better_start(res, best) or self.max_iter == 0:
                 best = res
         warn_not_converged(self, best.converged, stacklevel=3)
         self._set_posterior(best.params.mapped(best.params.params(ws)))

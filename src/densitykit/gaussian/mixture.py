@@ -30,6 +30,7 @@ from ._engine import (
     InMemoryData,
     Params,
     Workspace,
+    better_start,
     m_step,
     run_em,
 )
@@ -260,7 +261,7 @@ class GaussianMixture(GaussianModel):
                          callback=self._progress(init, callback),
                          accelerate=self.acceleration == "squarem")
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
-            if best is None or res.lower_bound > best.lower_bound or self.max_iter == 0:
+            if better_start(res, best) or self.max_iter == 0:
                 best = res
         warn_not_converged(self, best.converged, stacklevel=4)  # the caller of fit
         return self._set_result(ws, best)
