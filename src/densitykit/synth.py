@@ -524,7 +524,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,)
-            Log-likelihood of each row, in nats per row of the normal scores.
+            Log-likelihood of each row, in nats per row of the normal scores; ``-inf`` for
+            a row holding a category the model was not fitted on (it has no probability;
+            an :class:`~densitykit.exceptions.OutsideRangeWarning` names it).
 
         Examples
         --------
