@@ -108,3 +108,23 @@ def test_the_readme_states_the_demos_row_counts():
     assert n_rows == len(read_table(dow_path(), policy="keep", kinds="mixed").data)
     assert n_test == round(Synthesizer().test_size * n_rows)
 
+
+def test_the_readmes_streamed_fit_command_runs(tmp_path, monkeypatch):
+    """`densitykit fit big.parquet --chunksize ...` in the prose runs on a file of that name."""
+    from densitykit.cli import main
+
+    pytest.importorskip("pyarrow")
+    import numpy as np
+    import pandas as pd
+
+    commands = [c for c in re.findall(r"`(densitykit fit [^`]*)`", README.read_text("utf-8"))
+                if "--chunksize" in c]
+    assert commands
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        table = pd.DataFrame(rng.normal(size=(3000, 3)) + rng.integers(0, 4, (3000, 1)) * 4,
+                             columns=["a", "b", "c"])
+        table.to_parquet(tmp_path / argv[1])
+        assert main([*argv, "-q", "--seed", "0"]) == 0, command
