@@ -87,3 +87,12 @@ def test_the_identifiers_of_a_short_table_are_left_out():
     assert list(table.data.columns) == ["grade", "x"]  # 25 grades, each seen ~6 times
     for name in ("sample", "remark"):
         assert "identifier or free text" in table.report.dropped_columns[name]
+
+
+def test_comment_lines_above_the_header_are_skipped(tmp_path):
+    path = tmp_path / "lims.csv"
+    rows = [f"{20 + i / 4},{i % 5}" for i in range(30)]
+    path.write_text("# exported by LIMS 3.2\n# units: degC, kg/h\nT,F\n" + "\n".join(rows) + "\n")
+    table = read_table(path)
+    assert list(table.data.columns) == ["T", "F"] and len(table.data) == 30
+    assert "header=2" in table.report.notes[0]

@@ -24,7 +24,8 @@ UTF-8, as Windows-1252 (Excel's CSV on Western European systems), which the note
 *Title rows.* A table exported from a plant or lab system may have a title, notes or blank
 rows above its header. Unless ``header`` (the header's 0-based row; ``--header-row``) is
 given, the first row is the header, but for this case: the rows above a later one (among the
-first eleven) each have at most half their fields filled (a title, a note, a blank row), and
+first eleven) each have at most half their fields filled (a title, a note, a blank row) or
+start with ``#`` (a comment line), and
 that row holds distinct names in every field (none a number or a date), followed by rows of
 as many fields, one column of which holds numbers or dates throughout. That row is then the
 header, the rows above it are skipped, and the notes say so. Less clear evidence (a header
@@ -459,15 +460,22 @@ def _header_index(rows: list[list[str]]) -> int | None:
 
     Row ``k`` is that header when it holds distinct column names in every field (no number
     or date among them), every row above it has at most half as many filled cells as it has
-    fields (a title, a note, a blank row), and the rows below it have as many fields, with
-    a column of numbers or dates throughout. Less clear evidence keeps the first row.
+    fields (a title, a note, a blank row) or starts with ``#`` (a comment), and the rows
+    below it have as many fields, with a column of numbers or dates throughout. Less clear
+    evidence keeps the first row.
     """
     for k in range(1, min(len(rows) - 2, _MOST_TITLE_ROWS + 1)):
         width = len(rows[k])
-        if (all(2 * len(_filled(r)) <= width for r in rows[:k]) and _is_names(rows[k])
-                and _is_data(rows[k + 1:], width)):
+        if (all(2 * len(_filled(r)) <= width or _is_comment(r) for r in rows[:k])
+                and _is_names(rows[k]) and _is_data(rows[k + 1:], width)):
             return k
     return None
+
+
+def _is_comment(row: list[str]) -> bool:
+    """A line of notes that starts with '#' ('# units: degC, kg/h'), however many fields
+    its commas make."""
+    return bool(row) and row[0].lstrip().startswith("#")
 
 
 def _skipped_note(above: list[list[str]], header: int, unit: str, where: str) -> list[str]:
