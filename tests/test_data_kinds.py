@@ -96,3 +96,18 @@ def test_comment_lines_above_the_header_are_skipped(tmp_path):
     table = read_table(path)
     assert list(table.data.columns) == ["T", "F"] and len(table.data) == 30
     assert "header=2" in table.report.notes[0]
+
+
+def test_a_workbook_whose_first_sheet_holds_no_table_names_its_sheets(tmp_path):
+    from densitykit.exceptions import DataError
+
+    pytest.importorskip("openpyxl")
+    path = tmp_path / "plant.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"Plant data export": ["see the sheet Data"]}).to_excel(
+            book, sheet_name="Readme", index=False)
+        pd.DataFrame({"T": np.arange(20.0), "P": np.arange(20.0) / 3}).to_excel(
+            book, sheet_name="Data", index=False)
+    with pytest.raises(DataError, match=r"2 sheets \('Readme' and 'Data'\).*--sheet"):
+        read_table(path)
+    assert list(read_table(path, sheet="Data").data.columns) == ["T", "P"]

@@ -130,9 +130,12 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
     """Read a sheet whose header is row ``header`` (0-based; by default the first row, or
     the one under a title and notes that :func:`_header_index` finds)."""
     require("openpyxl", "excel", "Reading Excel files")
-    sheet = 0 if sheet is None else sheet
     with pd.ExcelFile(source, engine="openpyxl") as book:
         names = book.sheet_names
+        notes = [] if sheet is not None or len(names) == 1 else [
+            f"The workbook has {len(names)} sheets ({_and([repr(n) for n in names])}); the "
+            "first was read. Pass sheet= (--sheet) to read another."]
+        sheet = 0 if sheet is None else sheet
         if sheet not in names and not (isinstance(sheet, int) and 0 <= sheet < len(names)):
             raise DataError(f"it has no sheet {sheet!r}; its sheets are "
                             f"{_and([repr(n) for n in names])} (give a name or a 0-based "
@@ -141,10 +144,9 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
                               nrows=(header or 0) + _SNIFF_LINES)
         rows = [["" if pd.isna(v) else str(v) for v in row]
                 for row in first.itertuples(index=False)]
-        notes = []
         if header is None:
             header = _header_index(rows) or 0
-            notes = _skipped_note(rows[:header], header, "row", "of the sheet")
+            notes += _skipped_note(rows[:header], header, "row", "of the sheet")
         names = rows[header] if header < len(rows) else []
         _check_header(names, "the first row" if header == 0 else f"row {header + 1}")
         df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None)
@@ -1268,7 +1270,7 @@ def _read_numeric(raw: pd.DataFrame, label: str, selected: list[str], index_col:
         raise DataError(
             f"{label} has no numeric column to model among the {len(selected)} selected "
             f"({', '.join(repr(c) for c in selected[:5])}{', ...' if len(selected) > 5 else ''})."
-            " Check the file and the column selection."
+            " Check the file and the column selection." + "".join(f" {n}" for n in report.notes)
         )
     if policy == "error" and report.issues:
         first = report.issues[0]
