@@ -114,6 +114,24 @@ def test_dataframe_keeps_feature_names_and_scores_by_partition():
     np.testing.assert_array_equal(predict_dask(b, ddf).compute(), a.predict(pdf))
 
 
+@pytest.mark.parametrize("make", [Normal, lambda: GaussianMixture(3, random_state=0)],
+                         ids=["normal", "mixture"])
+def test_scores_and_criteria_of_a_data_frame_equal_in_memory(make):
+    """A Dask data frame's scores have no known length: score (weighted or not), bic and aic
+    count the rows as they sum them, as for the rows in memory (they were NaN or failed)."""
+    pdf = pd.DataFrame(blobs(seed=4), columns=["t", "p", "q"])
+    pdf["n"] = np.random.default_rng(1).integers(0, 9, len(pdf))  # an integer column
+    ddf = dd.from_pandas(pdf, npartitions=4)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(pdf))
+    model = make().fit(pdf)
+    for X in (ddf, da.from_array(pdf.to_numpy(), chunks=700)):
+        assert model.score(X) == pytest.approx(model.score(pdf), rel=1e-12)
+        assert model.score(X, sample_weight=w) == pytest.approx(
+            model.score(pdf, sample_weight=w), rel=1e-12)
+        assert model.bic(X) == pytest.approx(model.bic(pdf), rel=1e-12)
+        assert model.aic(X) == pytest.approx(model.aic(pdf), rel=1e-12)
+
+
 def test_scoring_maps_over_query_chunks():
     X = blobs(seed=5)
     gm = GaussianMixture(3, random_state=0).fit(X)

@@ -24,7 +24,7 @@ __all__ = ["ADAPTERS", "adapter", "is_dask"]
 
 #: package of an array type -> the module that fits and scores such arrays (by name: it is
 #: imported on first use). The Dask module offers ``fit_dask``, ``score_samples_dask``,
-#: ``predict_dask`` and ``predict_proba_dask``.
+#: ``predict_dask``, ``predict_proba_dask`` and ``total_and_count``.
 ADAPTERS = {"dask": "densitykit.scale.dask"}
 
 

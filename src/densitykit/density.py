@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ._adapters import adapter
 from ._validation import check_random_state
 from .exceptions import DataError
 
@@ -117,9 +118,23 @@ def information_criterion(log_likelihood: Any, n_parameters: int, n_rows: int,
     return float(-2.0 * log_likelihood + n_parameters * penalty)
 
 
+def total_and_count(log_likelihoods: Any) -> tuple[float, int]:
+    """The sum of per-row log-likelihoods and their number: of an array, or of a lazy Dask
+    array in one pass (the scores of a Dask data frame have no length until computed).
+
+    >>> total_and_count(np.array([-1.0, -2.5]))
+    (-3.5, 2)
+    """
+    lazy = adapter(log_likelihoods)
+    if lazy is not None:
+        return lazy.total_and_count(log_likelihoods)
+    ll = np.asarray(log_likelihoods)
+    return float(ll.sum()), int(ll.shape[0])
+
+
 def _criterion(density: Any, X: Any, kind: str) -> float:
-    ll = density.score_samples(X)
-    return information_criterion(ll.sum(), n_parameters(density), ll.shape[0], kind)
+    total, n = total_and_count(density.score_samples(X))
+    return information_criterion(total, n_parameters(density), n, kind)
 
 
 def bic(density: Any, X: Any) -> float:

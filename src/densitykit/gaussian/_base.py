@@ -29,7 +29,7 @@ from .._validation import (
 )
 from ..density import aic as density_aic
 from ..density import bic as density_bic
-from ..density import draw_categories
+from ..density import draw_categories, total_and_count
 from ..exceptions import (
     DataError,
     FitError,
@@ -302,6 +302,11 @@ class GaussianModel(DensityMixin, BaseEstimator):
         -1.4
         """
         ll = self.score_samples(X)
+        if adapter(ll) is not None:  # lazy Dask scores, perhaps of unknown length
+            if sample_weight is None:
+                total, n = total_and_count(ll)
+                return total / n
+            ll = np.asarray(ll)
         w = check_sample_weight(sample_weight, ll.shape[0])
         return float(ll @ w / w.sum())
 

@@ -54,6 +54,7 @@ __all__ = [
     "predict_proba_dask",
     "sample_dask",
     "score_samples_dask",
+    "total_and_count",
 ]
 
 _FAN_IN = 8  # partial sums added per reduction task
@@ -283,6 +284,19 @@ def score_samples_dask(estimator: Any, X: Any) -> Any:
     True
     """
     return _map_rows(estimator, X, "score_samples", None, np.float64)
+
+
+def total_and_count(values: Any) -> tuple[float, int]:
+    """The sum of a lazy 1-D Dask array and its length, computed in one pass (the chunk
+    sizes of a data frame's scores are unknown until then)."""
+    dask, _ = _dask()
+
+    def count(b):
+        return np.array([b.shape[0]], dtype=np.int64)
+
+    counts = values.map_blocks(count, chunks=((1,) * values.numblocks[0],), dtype=np.int64)
+    total, n = dask.compute(values.sum(), counts.sum())
+    return float(total), int(n)
 
 
 def predict_dask(estimator: Any, X: Any) -> Any:
