@@ -53,3 +53,32 @@ def test_score_of_a_synthesizer_reads_every_kind_of_column(capsys, tmp_path, mix
     assert len(scores) == len(df)  # rows with empty cells are scored too, as in Python
     expected = densitykit.load(path).score_samples(df)
     np.testing.assert_allclose(scores["log_likelihood"], expected, rtol=1e-12)
+
+
+def test_impute_of_a_parquet_file_keeps_its_dtypes(capsys, tmp_path):
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(4)
+    n = 120
+    x = rng.normal(50, 5, n)
+    df = pd.DataFrame({
+        "x": x.round(2),
+        "y": (2 * x + rng.normal(0, 1, n)).round(1).astype("float32"),
+        "i16": rng.integers(0, 100, n).astype("int16"),
+        "cat": pd.Categorical(rng.choice(["lo", "hi"], n)),
+        "s": pd.array(rng.choice(["u", "v"], n), dtype="string"),
+        "ok": rng.random(n) > 0.5,
+    })
+    df.loc[::10, "x"] = np.nan
+    df.loc[::7, "y"] = np.nan
+    src, out = tmp_path / "typed.parquet", tmp_path / "done.parquet"
+    df.to_parquet(src)
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    done = pd.read_parquet(out)
+    assert done.dtypes.astype(str).to_dict() == df.dtypes.astype(str).to_dict()
+    assert done.notna().all().all()
+    observed = df.notna()
+    for c in df:
+        assert done[c][observed[c]].equals(df[c][observed[c]]), c
+    filled = done["y"][df["y"].isna()].astype(str).astype(float)
+    assert (filled == filled.round(1)).all()  # the decimals float32 prints, not 99.80000305

@@ -85,19 +85,35 @@ def _with_left_out(args: argparse.Namespace, source: Path, table: Any, filled: A
     return pd.concat([filled.reset_index(drop=True), raw[left_out]], axis=1)[order]
 
 
+def _stored_dtypes(args: argparse.Namespace, source: Path) -> dict[str, Any]:
+    """Column -> the dtype a Parquet file stores it in, which the completed table keeps
+    (text and Excel tables store none: their columns are written as they were read)."""
+    from ..data import infer_format, read_raw
+
+    if infer_format(source, args.format) != "parquet":
+        return {}
+    return dict(read_raw(source, format="parquet").dtypes.items())
+
+
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .._columns import NARROW_FLOATS, as_dtypes
     from ..impute import impute_table
 
     source = open_table(args, "densitykit impute TABLE [-o completed.csv] [options]")
     paths = _outputs(args, source)
     seed = resolve_seed(args)
     table = read_input_table(args, source, kinds="mixed", index=None)
-    data = table.data
+    dtypes = _stored_dtypes(args, source)
+    data = table.data.assign(**{  # a float32 value as the decimals it prints, not 100.9000015
+        c: table.data[c].astype(t).astype(str).astype(np.float64)
+        for c, t in dtypes.items() if c in table.data and str(t) in NARROW_FLOATS})
     n_empty = int(data.select_dtypes("number").isna().sum().sum())
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
                               method=args.method, random_state=seed)
-    tables = [_with_left_out(args, source, table, t) for t in tables]
+    tables = [_with_left_out(args, source, table, as_dtypes(t, dtypes)) for t in tables]
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False))
                  for path, t in zip(paths, tables)})
     what = "conditional means" if args.multiple == 1 else "draws from the conditional"
