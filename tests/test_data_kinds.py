@@ -111,3 +111,17 @@ def test_a_workbook_whose_first_sheet_holds_no_table_names_its_sheets(tmp_path):
     with pytest.raises(DataError, match=r"2 sheets \('Readme' and 'Data'\).*--sheet"):
         read_table(path)
     assert list(read_table(path, sheet="Data").data.columns) == ["T", "P"]
+
+
+def test_the_named_levels_of_a_multiindex_are_columns_as_a_named_index_is(tmp_path):
+    pytest.importorskip("pyarrow")
+    n = 40
+    df = pd.DataFrame({"plant": np.repeat(["A", "B"], n // 2),
+                       "time": pd.date_range("2024-01-01", periods=n, freq="h"),
+                       "x": np.arange(n) / 3})
+    path = tmp_path / "indexed.parquet"
+    df.set_index(["plant", "time"]).to_parquet(path)  # pandas keeps the levels as the index
+    mixed = read_table(path, kinds="mixed")
+    assert list(mixed.data.columns) == ["plant", "time", "x"]  # they were dropped unsaid
+    assert mixed.report.n_columns_in == 3
+    assert read_table(path).report.index_column == "time"

@@ -1137,10 +1137,10 @@ def _tidy_columns(df: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def _named_index_as_column(df: pd.DataFrame) -> pd.DataFrame:
-    """Turn a named index (Parquet keeps one) back into an ordinary first column."""
-    if df.index.name is not None and str(df.index.name) not in map(str, df.columns):
-        return df.reset_index()
-    return df
+    """Turn a named index (Parquet keeps one), or each named level of a MultiIndex, back
+    into ordinary first columns."""
+    names = [n for n in df.index.names if n is not None and str(n) not in map(str, df.columns)]
+    return df.reset_index(level=names) if names else df
 
 
 def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: str | None = None,
