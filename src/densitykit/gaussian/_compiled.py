@@ -1,18 +1,20 @@
 """Compiled inner loops for rows with empty cells (numba, optional).
 
-:func:`correct_rows` is the EM path for full and tied covariances (``_rows``, and
-``_tied_rows`` with ``_tied_moments``): it takes the complete-data log-densities of the rows
-with zeros in their empty cells and, row by row, turns them into the observed cells'
-marginal, then adds the empty cells' share of the statistics (see ``_missing.correct``).
-For full covariances every component is handled at once (the component is the innermost,
-vectorised axis); for a shared precision the blocks of several patterns are factored side
-by side and the responsibilities come from NumPy's vectorised ``exp``.
+:func:`correct_rows` is the EM path for full and tied covariances (``_rows`` and
+``_tied_rows``): it takes the complete-data log-densities of the rows with zeros in their
+empty cells and, row by row, turns them into the observed cells' marginal, then adds the
+empty cells' share of the statistics (see ``_missing.correct``). For full covariances every
+component is handled at once (the component is the innermost, vectorised axis); for a
+shared precision the rows go in blocks with the same number of empty cells, one row per
+vector lane, responsibilities included (``_exp_neg``, an exponential that vectorises).
 :func:`pattern_blocks` serves the NumPy pattern path that runs when numba is missing or a
 block is numerically not definite. Importing this module never fails: ``AVAILABLE`` says
 whether numba could be loaded.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -83,7 +85,6 @@ if AVAILABLE:
 
     # Vectorised sums; comparisons with NaN keep their meaning (no "nnan"/"ninf").
     _FAST = {"reassoc", "contract", "nsz", "arcp"}
-    _LANES = 16  # patterns factored side by side in the tied loop
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
     def _factor(pmm, q, lanes, low, rd, logdet, acc, prod):  # pragma: no cover - compiled
@@ -239,161 +240,211 @@ if AVAILABLE:
                     for j in range(k):
                         X[ct, j] += 0.5 * (h[i, j] * f[t, j] + r[j] * inv[i, t, j])
 
-    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
-    def _tied_blocks(prec, ptr, cols, heads, p0, lanes, q, pmm, low, rd, tmp, inv, logdet,
-                     acc, prod):
-        """The blocks ``P_mm`` of patterns ``p0 .. p0 + lanes - 1`` (all with ``q`` empty
-        cells; pattern ``p`` starts at row ``heads[p]``) side by side, one pattern per lane:
-        their inverses ``inv (q, q, lanes)`` and ``logdet = log |P_mm|``. The factorisation
-        is a chain of dependent divisions and square roots; lanes of patterns run those
-        chains together (vectorised) instead of one after another."""
-        for j in range(lanes):
-            a = ptr[heads[p0 + j]]
-            for i in range(q):
-                row = prec[cols[a + i]]
-                for t in range(q):
-                    pmm[i, t, j] = row[cols[a + t]]
-        _factor(pmm, q, lanes, low, rd, logdet, acc, prod)
-        _inverse(low, rd, q, lanes, tmp, inv, acc)
+    _ROWS = 256  # rows of one tied block, corrected side by side (one row per vector lane)
+    _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
+    _INV_FACT = tuple(1.0 / math.factorial(j) for j in range(13))
+
+    @numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+    def _exp_neg(x, n, scale, bits):  # pragma: no cover - compiled
+        """``x[:n] = exp(x[:n])`` for ``x <= 0`` in two vectorised loops (numba's ``exp`` is
+        a call per number): ``exp(x) = 2^t exp(r)``, ``t = round(x / log 2)``, ``exp(r)``
+        by its Taylor series to the 13th power (``|r| <= log(2) / 2``: truncation under
+        1e-17; measured within one unit in the last place of NumPy's) and ``2^t`` from its
+        exponent bits, written as integers to ``bits``, the memory of ``scale``. Below -708
+        (1e-307) the result is 0. No reassociation: the series is summed in its order."""
+        for i in range(n):
+            v = x[i]
+            keep = v >= -708.0
+            v = max(v, -708.0)
+            t = np.floor(v * 1.4426950408889634 + 0.5)
+            r = (v - t * 0.6931471803691238) - t * 1.9082149292705877e-10  # log 2, split
+            s = 1.0 / 6227020800.0  # 1 / 13!
+            for j in range(12, 0, -1):
+                s = s * r + _INV_FACT[j]
+            x[i] = s * r + 1.0 if keep else 0.0
+            bits[i] = (np.int64(t) + 1023) << 52
+        for i in range(n):
+            x[i] *= scale[i]
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
-    def _tied_row(n, jl, shift, z0, ptr, cols, prec, pmuT, lp, w, fills, sx, inv, h, f, dm):
-        """One row of :func:`_tied_rows`, its pattern's inverse in lane ``jl`` of ``inv``."""
-        k = lp.shape[0]
-        a = ptr[n]
-        q = ptr[n + 1] - a
-        zn = z0[n]
-        for i in range(q):  # h = (P z0)_m - (P mu)_m
-            ci = cols[a + i]
-            row = prec[ci]
-            s = 0.0
-            for t in range(zn.size):
-                s += row[t] * zn[t]
-            for j in range(k):
-                h[i, j] = s - pmuT[ci, j]
-        for j in range(k):
-            dm[j] = 0.0
-        for i in range(q):  # f = -P_mm^{-1} h, dm = -h' P_mm^{-1} h
-            for j in range(k):
-                f[i, j] = 0.0
-            for t in range(q):
-                it = inv[i, t, jl]
-                for j in range(k):
-                    f[i, j] -= it * h[t, j]
-            for j in range(k):
-                dm[j] += h[i, j] * f[i, j]
-        for j in range(k):
-            lp[j, n] += shift - 0.5 * dm[j]
-        if fills.shape[0] == 0:
-            return
+    def _tied_factor(prec, ptr, cols, n0, nb, q, cidx, pmm, low, rd, inv, logdet, acc,
+                     prod):  # pragma: no cover - compiled
+        """The empty columns ``cidx (q, nb)`` of rows ``n0 .. n0 + nb - 1`` (``q`` empty
+        cells each), their blocks ``P_mm`` side by side, the blocks' inverses ``inv`` and
+        ``logdet = log |P_mm|`` (``pmm`` is overwritten)."""
+        a = ptr[n0]
+        for l in range(nb):
+            for i in range(q):
+                cidx[i, l] = cols[a + l * q + i]
         for i in range(q):
-            X = sx[cols[a + i]]
+            for t in range(i + 1):
+                for l in range(nb):
+                    pmm[i, t, l] = prec[cidx[i, l], cidx[t, l]]
+        _factor(pmm, q, nb, low, rd, logdet, acc, prod)
+        _inverse(low, rd, q, nb, pmm, inv, acc)
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
+    def _tied_fills(z0, prec, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f,
+                    dm):  # pragma: no cover - compiled
+        """With ``g = (P z0)_m`` and ``h_k = g - (P mu_k)_m``: the fills ``f_k = -P_mm^{-1}
+        h_k`` ``(q, K, nb)`` of the block's rows, and their log-densities ``lp`` corrected
+        to the observed cells (the Mahalanobis distance drops by ``h_k' P_mm^{-1} h_k``).
+        Returns how many corrected log-densities are not finite."""
+        k = lp.shape[0]
+        d = z0.shape[1]
+        for l in range(nb):
+            zn = z0[n0 + l]
+            for i in range(q):
+                row = prec[cidx[i, l]]
+                s = 0.0
+                for t in range(d):
+                    s += row[t] * zn[t]
+                g[i, l] = s
+        bad = 0.0
+        for j in range(k):
+            pj = pmu[j]
+            for i in range(q):
+                for l in range(nb):
+                    h[i, j, l] = g[i, l] - pj[cidx[i, l]]
+            for l in range(nb):
+                dm[l] = 0.0
+            for i in range(q):
+                for l in range(nb):
+                    f[i, j, l] = 0.0
+                for t in range(q):
+                    for l in range(nb):
+                        f[i, j, l] -= inv[i, t, l] * h[t, j, l]
+                for l in range(nb):
+                    dm[l] += h[i, j, l] * f[i, j, l]
+            lj = lp[j, n0 : n0 + nb]
+            for l in range(nb):
+                lj[l] += q * _HALF_LOG_2PI - 0.5 * (logdet[l] + dm[l])
+                bad += 0.0 if abs(lj[l]) < np.inf else 1.0  # kept: no "nnan"/"ninf"
+        return bad
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
+    def _tied_resp(lp, w, n0, nb, mx, tot, c, scale, bits):  # pragma: no cover - compiled
+        """The block's log-densities ``lp[:, n0:n0 + nb]`` become responsibilities times the
+        row weights; their maximum and sum of exponentials go to ``mx`` and ``tot`` (the
+        rows' log-likelihood is ``log(tot) + mx``)."""
+        k = lp.shape[0]
+        m = mx[n0 : n0 + nb]
+        s = tot[n0 : n0 + nb]
+        for l in range(nb):
+            m[l] = lp[0, n0 + l]
+            s[l] = 0.0
+        for j in range(1, k):
+            for l in range(nb):
+                m[l] = max(m[l], lp[j, n0 + l])
+        for j in range(k):
+            lj = lp[j, n0 : n0 + nb]
+            for l in range(nb):
+                lj[l] -= m[l]
+            _exp_neg(lj, nb, scale, bits)
+            for l in range(nb):
+                s[l] += lj[l]
+        for l in range(nb):
+            c[l] = w[n0 + l] / s[l]
+        for j in range(k):
+            for l in range(nb):
+                lp[j, n0 + l] *= c[l]
+
+    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
+    def _tied_moments(z0, rt, w, n0, nb, q, cidx, inv, h, f, fsum, c, s1p,
+                      sx):  # pragma: no cover - compiled
+        """Add the block's empty cells' share of the statistics, given the weighted
+        responsibilities ``rt``: ``s1p (K, D, 8)``, ``s1`` in eight copies that take the
+        rows in turn (consecutive rows often share an empty column: the copies keep their
+        additions independent), and the shared second moment ``sx (D, D)``, to be added as
+        ``sx + sx'`` (the fills' cross products with the observed cells and, in the lower
+        triangle, with each other and the conditional covariances ``w P_mm^{-1}``, summed
+        over the components). ``h`` becomes ``r_k f_k``."""
+        k = rt.shape[0]
+        d = z0.shape[1]
+        for i in range(q):
+            for l in range(nb):
+                fsum[i, l] = 0.0
             for j in range(k):
-                fills[a + i, j] = f[i, j]
-            for t in range(i + 1):  # the lower triangle, halved diagonal
-                X[cols[a + t]] += w[n] * inv[i, t, jl] * (1.0 if t < i else 0.5)
+                rj = rt[j, n0 : n0 + nb]
+                for l in range(nb):
+                    h[i, j, l] = rj[l] * f[i, j, l]
+                    fsum[i, l] += h[i, j, l]
+                sj = s1p[j]
+                for l in range(nb):
+                    sj[cidx[i, l], l & 7] += h[i, j, l]
+        for l in range(nb):
+            zn = z0[n0 + l]
+            for i in range(q):
+                X = sx[cidx[i, l]]
+                v = fsum[i, l]
+                for t in range(d):
+                    X[t] += v * zn[t]
+        for i in range(q):
+            for t in range(i + 1):
+                for l in range(nb):
+                    c[l] = w[n0 + l] * inv[i, t, l]
+                for j in range(k):
+                    for l in range(nb):
+                        c[l] += h[i, j, l] * f[t, j, l]
+                half = 1.0 if t < i else 0.5
+                for l in range(nb):
+                    sx[cidx[i, l], cidx[t, l]] += half * c[l]
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-    def _tied_rows(z0, ptr, cols, pat, prec, pmuT, lp, w, fills, sx):
+    def _tied_rows(z0, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx,
+                   tot):  # pragma: no cover - compiled
         """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied,
-        and any one-component model), without the responsibilities. Per row, with
-        ``h_j = (P (z0 - mu_j))_m``, the component's fill of the empty cells is
-        ``f_j = -P_mm^{-1} h_j`` and its Mahalanobis distance drops by ``h_j' P_mm^{-1} h_j``.
-        The inverse of ``P_mm`` is shared by the components and by the rows of a pattern,
-        and is computed for ``_LANES`` patterns at once (:func:`_tied_blocks`). When
-        ``fills (sum q, K)`` has rows, the fills are kept there (row ``n``'s from
-        ``ptr[n]``) and the conditional covariances ``w P_mm^{-1}`` added to ``sx (D, D)``
-        (lower triangle, half the diagonal: the caller adds ``sx + sx'``);
-        :func:`_tied_moments` adds the rest."""
+        and any one-component model); ``pmu`` is ``(P mu_k)``, ``(K, D)``. The rows, sorted
+        by their number of empty cells, go in blocks of up to ``_ROWS`` rows with the same
+        number ``q``, one row per vector lane: the blocks ``P_mm`` are factored side by side
+        (chains of dependent divisions and square roots, run for many rows at once), and
+        every step after is a loop over the block's rows. With ``fused``, ``lp`` becomes
+        the responsibilities times ``w`` (``mx``, ``tot``: :func:`_tied_resp`) and the empty
+        cells' share of the statistics is added to ``s1p`` and ``sx`` (:func:`_tied_moments`).
+        False if a corrected log-density is not finite (a block not positive definite)."""
         k, b = lp.shape
         qmax = 1
         for n in range(b):
             qmax = max(qmax, ptr[n + 1] - ptr[n])
-        L = _LANES
-        pmm = np.empty((qmax, qmax, L))
-        low = np.empty((qmax, qmax, L))
-        tmp = np.empty((qmax, qmax, L))
-        inv = np.empty((qmax, qmax, L))
-        rd = np.empty((qmax, L))
-        logdet, acc, prod = np.empty(L), np.empty(L), np.empty(L)
-        heads = np.empty(b, np.int64)
-        npat = 0
-        for n in range(b):
-            if n == 0 or pat[n] != pat[n - 1]:
-                heads[npat] = n
-                npat += 1
-        h = np.empty((qmax, k))
-        f = np.empty((qmax, k))
-        dm = np.empty(k)
-        half_log_2pi = 0.5 * np.log(2.0 * np.pi)
-        p0 = 0
-        while p0 < npat:
-            n0 = heads[p0]
+        L = _ROWS
+        cidx = np.empty((qmax, L), np.uint64)  # unsigned: indexing without wraparound
+        pmm, low, inv = np.empty((qmax, qmax, L)), np.empty((qmax, qmax, L)), np.empty(
+            (qmax, qmax, L))
+        rd, g, fsum = np.empty((qmax, L)), np.empty((qmax, L)), np.empty((qmax, L))
+        h, f = np.empty((qmax, k, L)), np.empty((qmax, k, L))
+        logdet, acc, prod, dm, scale = (np.empty(L), np.empty(L), np.empty(L), np.empty(L),
+                                        np.empty(L))
+        bits = scale.view(np.int64)
+        bad = 0.0
+        n0 = 0
+        while n0 < b:
             q = ptr[n0 + 1] - ptr[n0]
-            lanes = 1
-            while lanes < L and p0 + lanes < npat and \
-                    ptr[heads[p0 + lanes] + 1] - ptr[heads[p0 + lanes]] == q:
-                lanes += 1
-            stop = heads[p0 + lanes] if p0 + lanes < npat else b
-            if q > 0:
-                _tied_blocks(prec, ptr, cols, heads, p0, lanes, q, pmm, low, rd, tmp, inv,
-                             logdet, acc, prod)
-            p0 += lanes
-            for n in range(n0 if q > 0 else stop, stop):
-                jl = pat[n] - pat[n0]
-                _tied_row(n, jl, q * half_log_2pi - 0.5 * logdet[jl], z0, ptr, cols, prec,
-                          pmuT, lp, w, fills, sx, inv, h, f, dm)
-
-    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-    def _tied_moments(z0, ptr, cols, r, fills, s1T, sx):
-        """The empty cells' share of the statistics, given the weighted responsibilities
-        ``r (B, K)`` and the fills of :func:`_tied_rows`: ``s1T (D, K)`` and the shared
-        second moment ``sx (D, D)``, to be added as ``sx + sx'`` (the fills' cross products
-        with the observed cells and, in the lower triangle, with each other, summed over
-        the components)."""
-        k = r.shape[1]
-        d = z0.shape[1]
-        fs = np.empty(d)
-        for n in range(z0.shape[0]):
-            a = ptr[n]
-            q = ptr[n + 1] - a
-            rn = r[n]
-            zn = z0[n]
-            for i in range(q):
-                fi = fills[a + i]
-                X = s1T[cols[a + i]]
-                s = 0.0
-                for j in range(k):
-                    v = rn[j] * fi[j]
-                    X[j] += v
-                    s += v
-                fs[i] = s
-            for i in range(q):
-                fi = fills[a + i]
-                X = sx[cols[a + i]]
-                for t in range(d):
-                    X[t] += fs[i] * zn[t]
-                for t in range(i + 1):  # symmetric: the lower triangle, halved diagonal
-                    ft = fills[a + t]
-                    s = 0.0
-                    for j in range(k):
-                        s += rn[j] * fi[j] * ft[j]
-                    X[cols[a + t]] += s if t < i else 0.5 * s
+            nb = 1
+            while nb < L and n0 + nb < b and ptr[n0 + nb + 1] - ptr[n0 + nb] == q:
+                nb += 1
+            _tied_factor(prec, ptr, cols, n0, nb, q, cidx, pmm, low, rd, inv, logdet, acc,
+                         prod)
+            bad += _tied_fills(z0, prec, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm)
+            if fused:
+                _tied_resp(lp, w, n0, nb, mx, tot, acc, scale, bits)
+                _tied_moments(z0, lp, w, n0, nb, q, cidx, inv, h, f, fsum, dm, s1p, sx)
+            n0 += nb
+        return bad == 0.0
 
 def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True):
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
     ``prec`` is ``(K, D, D)``, or ``(1, D, D)`` for a shared precision (tied, and any
     one-component model: both go through :func:`_tied_rows`). With ``fused``
-    return ``(RT, lse, s1, s2)``: the weighted responsibilities, the rows' log-likelihoods
-    and the empty cells' share of the statistics (dense ``(K|1, D, D)`` second moments, to
-    be added as ``s2 + s2'``), else ``lp``. ``None`` if a block was not positive definite."""
+    return ``(RT, lse, s1, s2)``: the weighted responsibilities (in the memory of ``lp``
+    for a shared precision), the rows' log-likelihoods and the empty cells' share of the
+    statistics (dense ``(K|1, D, D)`` second moments, to be added as ``s2 + s2'``), else
+    ``lp``. ``None`` if a block was not positive definite."""
     k, b = lp.shape
     d = means.shape[1]
     w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    pmuT = np.ascontiguousarray(np.einsum("kij,kj->ik", np.broadcast_to(prec, (k, d, d)),
-                                          means))
     if prec.shape[0] == 1:
-        return _tied(z0, ptr, cols, pat, lp, np.ascontiguousarray(prec[0]), pmuT, w, fused)
+        return _tied(z0, ptr, cols, lp, np.ascontiguousarray(prec[0]), means, w, fused)
+    pmuT = np.ascontiguousarray(np.einsum("kij,kj->ik", prec, means))
     rt = np.empty((k, b) if fused else (1, 1))
     lse = np.empty(b if fused else 1)
     s1T = np.zeros((d, k) if fused else (1, 1))
@@ -405,22 +456,14 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     return (rt, lse, s1T.T, np.moveaxis(sxT, -1, 0)) if fused else lp
 
 
-def _tied(z0, ptr, cols, pat, lp, prec, pmuT, w, fused):
-    """:func:`correct_rows` with a shared precision: the compiled corrections, the
-    responsibilities in NumPy (its vectorised ``exp``), then the compiled moments."""
-    k = lp.shape[0]
+def _tied(z0, ptr, cols, lp, prec, means, w, fused):
+    """:func:`correct_rows` with a shared precision ``prec (D, D)``: one compiled loop."""
+    k, b = lp.shape
     d = z0.shape[1]
-    fills = np.empty((ptr[-1] if fused else 0, k))
+    s1p = np.zeros((k, d, 8) if fused else (1, 1, 1))
     sx = np.zeros((d, d) if fused else (1, 1))
-    _tied_rows(z0, ptr, cols, pat, prec, pmuT, lp, w, fills, sx)
-    if not np.all(np.isfinite(lp)):
+    mx, tot = np.empty(b), np.empty(b)
+    pmu = np.ascontiguousarray(means @ prec)  # rows P mu_k (P is symmetric)
+    if not _tied_rows(z0, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx, tot):
         return None
-    if not fused:
-        return lp
-    mx = lp.max(0)
-    rt = np.exp(lp - mx)
-    tot = rt.sum(0)
-    rt *= w / tot
-    s1T = np.zeros((d, k))
-    _tied_moments(z0, ptr, cols, np.ascontiguousarray(rt.T), fills, s1T, sx)
-    return rt, np.log(tot) + mx, s1T.T, sx[None]
+    return (lp, np.log(tot) + mx, s1p.sum(-1), sx[None]) if fused else lp
