@@ -360,3 +360,28 @@ def test_one_computation_per_pass_on_any_local_scheduler():
             # moments, the initialisation sample, then one map-reduce per EM iteration
             assert count.n == 2 + gm.n_iter_ == 8
             assert_same_fit(ref, gm)
+
+
+def test_a_synthesizer_fits_a_dask_data_frame_as_its_pandas_frame():
+    """A synthesizer works in memory: a Dask data frame gives the model, the rows and the
+    scores of the pandas frame it computes to, with its column names and kinds (they were
+    x0, x1, ... and floats)."""
+    from densitykit import Synthesizer
+
+    rng = np.random.default_rng(0)
+    pdf = pd.DataFrame({"flow": rng.normal(50, 5, 200).round(2),
+                        "valves": rng.integers(0, 6, 200),
+                        "site": rng.choice(["north", "south"], 200),
+                        "day": pd.date_range("2024-01-01", periods=200, freq="D")})
+    pdf.loc[[3, 70], "flow"] = np.nan
+    ddf = dd.from_pandas(pdf, npartitions=3)
+    computed = ddf.compute()  # Dask may give text columns another string dtype
+    make = lambda: Synthesizer(model="gmm", n_components=[1])  # noqa: E731
+    a, b = make().fit(computed), make().fit(ddf)
+    assert b.columns_ == list(pdf.columns)
+    rows = b.sample(50, random_state=1)
+    pd.testing.assert_frame_equal(rows, a.sample(50, random_state=1))
+    assert rows["valves"].dtype.kind == "i" and rows["site"].isin(["north", "south"]).all()
+    assert rows["day"].dtype.kind == "M"
+    np.testing.assert_array_equal(b.score_samples(ddf), a.score_samples(computed))
+    np.testing.assert_allclose(a.score_samples(pdf), a.score_samples(computed))

@@ -59,6 +59,7 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from . import _columns, _state
+from ._adapters import is_dask
 from ._estimator import BaseEstimator, DensityMixin
 from ._validation import (
     check_data,
@@ -274,7 +275,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
         ----------
         data : path, DataFrame or 2-D array
             A table file (CSV, TSV, Excel, Parquet) or rows in memory. A frame may hold
-            columns of any kind; an array holds numbers (its columns are named ``x0``,
+            columns of any kind (a Dask data frame is computed into a pandas one first: the
+            synthesizer fits in memory); an array holds numbers (its columns are named ``x0``,
             ``x1``, ...) and is checked as scikit-learn checks input: NaN is an empty cell,
             infinities, text and sparse matrices are refused. At least 10 rows: 2 are set
             aside for testing and 2 judge the candidates, so a table this small gives rough
@@ -309,6 +311,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         ['gmm-1', 'gmm-2']
         """
         self._check_params()
+        data = _computed(data)
         df, cleaning, source = _read(data, read_options, self, reset=True)
         self._check_table(data, df, cleaning)
         rng = check_random_state(self.random_state)
@@ -1063,11 +1066,18 @@ def _is_table(data: Any) -> bool:
     return isinstance(data, (str, os.PathLike, pd.DataFrame)) or hasattr(data, "read")
 
 
+def _computed(data: Any) -> Any:
+    """A Dask data frame as the pandas frame it computes to (a synthesizer works on rows in
+    memory; the columns keep their names and kinds); any other data as it is."""
+    return data.compute() if is_dask(data) and hasattr(data, "columns") else data
+
+
 def _read(data: Any, options: dict[str, Any], estimator: Any, *, reset: bool
           ) -> tuple[pd.DataFrame, dict | None, str | None]:
     """The clean table, its cleaning report (as a dict) and the source's name."""
     from .data import read_table
 
+    data = _computed(data)
     if not _is_table(data):
         data = _array_table(data, estimator, reset=reset)
     table = read_table(data, **{"policy": "keep", "kinds": "mixed", **options})
@@ -1140,6 +1150,7 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
     """Rows to score or judge as a frame of the model's columns: a frame's columns by name
     (their text: a frame's label 0 is column '0'), an array's by position (checked against
     ``n_features_in_``)."""
+    X = _computed(X)
     if isinstance(X, pd.DataFrame):
         names = {str(c): c for c in X.columns}
         missing = [c for c in columns if c not in names]
