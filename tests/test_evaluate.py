@@ -180,3 +180,14 @@ def test_columns_are_matched_by_name(correlated):
     reordered = correlated[["c", "a", "b"]]
     assert ev.evaluate(correlated, reordered, detection=False, privacy=False)\
         .correlation_similarity == 1.0
+
+
+def test_the_representation_is_the_verdicts(correlated):
+    """In a notebook an evaluation shows its verdicts, one line each, not its tables."""
+    result = ev.evaluate(correlated, correlated.iloc[::-1], detection=False, privacy=False)
+    text = repr(result)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"<Evaluation of {len(correlated):,} synthetic rows")
+    assert [line.split(":")[0].split(maxsplit=1)[1] for line in lines[1:]] == [
+        v.metric for v in result.verdicts()]
+    assert len(lines) == 1 + len(result.verdicts()) >= 5 and text.endswith(">")

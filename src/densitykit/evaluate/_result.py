@@ -111,6 +111,12 @@ class Evaluation:
         """Columns compared by their category shares (categorical and boolean ones)."""
         return [c for c, k in self.kinds.items() if k in ("categorical", "boolean")]
 
+    def __repr__(self) -> str:
+        """The verdicts, one line each (the fields hold whole tables: print them by name)."""
+        lines = [f"  {v.level:>4}  {v.metric}: {v.value}" for v in self.verdicts()]
+        return (f"<Evaluation of {self.n_synthetic:,} synthetic rows against "
+                f"{self.n_reference:,} {self.reference} rows\n" + "\n".join(lines) + ">")
+
     def verdicts(self) -> list[Verdict]:
         """Plain-language verdicts, one per metric, in the order the report shows them."""
         return [v for verdict in _VERDICTS if (v := verdict(self)) is not None]
