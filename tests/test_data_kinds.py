@@ -125,3 +125,19 @@ def test_the_named_levels_of_a_multiindex_are_columns_as_a_named_index_is(tmp_pa
     assert list(mixed.data.columns) == ["plant", "time", "x"]  # they were dropped unsaid
     assert mixed.report.n_columns_in == 3
     assert read_table(path).report.index_column == "time"
+
+
+@pytest.mark.parametrize("fmt", ["%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y", "%Y-%m-%d"])
+def test_dates_written_day_first_are_read_in_one_order(tmp_path, fmt):
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    path = tmp_path / "days.csv"
+    pd.DataFrame({"when": days.strftime(fmt), "x": np.arange(40.0)}).to_csv(path, index=False)
+    # '02.01.2024' was February 1 beside '13.01.2024' as January 13
+    assert (read_table(path, kinds="mixed").data["when"].to_numpy() == days.to_numpy()).all()
+    assert (read_table(path).data.index == days).all()
+
+
+def test_dates_with_points_and_no_day_above_12_are_day_first():
+    days = pd.date_range("2024-03-01", periods=10, freq="D")  # 01.03. to 10.03.
+    df = pd.DataFrame({"when": days.strftime("%d.%m.%Y"), "x": np.arange(10.0)})
+    assert (read_table(df, kinds="mixed").data["when"].to_numpy() == days.to_numpy()).all()
