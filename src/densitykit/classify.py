@@ -26,7 +26,7 @@ from . import _state
 from ._estimator import BaseEstimator, ClassifierMixin, clone
 from ._validation import check_data, check_int, check_is_fitted, check_random_state
 from .density import draw_categories, draw_rows
-from .exceptions import DataError, FitError, ParameterError
+from .exceptions import DataError, FitError, ParameterError, user_stacklevel
 
 __all__ = ["GenerativeClassifier"]
 
@@ -185,7 +185,7 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
                 "A column-vector y was passed when a 1d array was expected; it is used as "
                 "y.ravel().",
                 DataConversionWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             y = y.ravel()
         if y.ndim != 1 or y.shape[0] != n_samples:

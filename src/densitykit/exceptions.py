@@ -24,8 +24,30 @@ __all__ = [
     "UnderdeterminedWarning",
 ]
 
+import os
+import sys
 import threading
 from typing import Any
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes :func:`warnings.warn`, called in the function that
+    calls this, name the first line outside densitykit: the user's line, however deep in the
+    library the warning is raised (in a fit inside a TableModel, a classifier, a selector).
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("here", UserWarning, stacklevel=user_stacklevel())
+    >>> caught[0].filename == __file__ or caught[0].filename.startswith("<doctest")
+    True
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class DensityKitError(Exception):
@@ -79,7 +101,7 @@ class OutsideRangeWarning(UserWarning):
 
 
 def warn_outside_range(name: str, value: float, low: float, high: float,
-                       scale: float | None, *, stacklevel: int = 3) -> None:
+                       scale: float | None) -> None:
     """Warn when ``value`` of column ``name`` is outside ``[low, high]``, saying how far in
     the column's standard deviations (``scale``), or in its units when that is unknown."""
     import math
@@ -95,7 +117,7 @@ def warn_outside_range(name: str, value: float, low: float, high: float,
     warnings.warn(
         f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
         f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
-        OutsideRangeWarning, stacklevel=stacklevel)
+        OutsideRangeWarning, stacklevel=user_stacklevel())
 
 
 def __getattr__(name: str) -> Any:

@@ -50,7 +50,7 @@ from .density import aic as density_aic
 from .density import allows_nan, draw_rows
 from .density import bic as density_bic
 from .density import n_parameters as count_parameters
-from .exceptions import DataError, ParameterError
+from .exceptions import DataError, ParameterError, user_stacklevel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -239,7 +239,8 @@ def _former_names(init: Callable[..., None]) -> Callable[..., None]:
                                     f"{new!r}; give only {new!r}.")
                 warnings.warn(f"{type(self).__name__}({old}=...) is now "
                               f"{type(self).__name__}({new}=...); the old name will be removed "
-                              "in a future version.", FutureWarning, stacklevel=2)
+                              "in a future version.", FutureWarning,
+                              stacklevel=user_stacklevel())
                 kwargs[new] = kwargs.pop(old)
         init(self, *args, **kwargs)
 

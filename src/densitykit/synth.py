@@ -70,7 +70,7 @@ from ._validation import (
 )
 from .density import draw_rows
 from .density import n_parameters as count_parameters
-from .exceptions import DataError, FitError, ParameterError
+from .exceptions import DataError, FitError, ParameterError, user_stacklevel
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -694,8 +694,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
                 fixed[c] = codec["categories"][int(number[0])]
             if codec.get("kind") in ("discrete", "continuous"):
                 seen = np.asarray(codec["values"], dtype=np.float64)
-                warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"),
-                                   stacklevel=4)
+                warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"))
             z.append(float(_columns.encode(codec, number)[0]))
         cond = self.density_.condition(idx, z)
         Z = np.empty((n, self.density_.n_features_in_))
@@ -1176,7 +1175,7 @@ def _warn_unseen(name: str, values: pd.Series, n: int) -> None:
     shown = ", ".join(repr(v) for v in list(dict.fromkeys(map(str, values)))[:3])
     warnings.warn(f"{n} row(s) hold a value of column {name!r} the model was not fitted on "
                   f"({shown}): it gives them no probability, so their log-likelihood is -inf",
-                  OutsideRangeWarning, stacklevel=4)
+                  OutsideRangeWarning, stacklevel=user_stacklevel())
 
 
 def _complete_scores(space: dict[str, Any], rows: pd.DataFrame, seed: int) -> np.ndarray:

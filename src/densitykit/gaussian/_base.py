@@ -36,6 +36,7 @@ from ..exceptions import (
     ParameterError,
     RegularizationWarning,
     UnderdeterminedWarning,
+    user_stacklevel,
 )
 from ._covariance import COVARIANCE_TYPES, CovarianceType
 from ._engine import Params, Workspace, block_rows, has_nan, iter_blocks, log_prob_blocks
@@ -92,10 +93,10 @@ class GaussianModel(DensityMixin, BaseEstimator):
         return COVARIANCE_TYPES[self.covariance_type]
 
     def _check_fit_input(self, X, sample_weight):
-        X, w, _ = self._check_fit_data(X, sample_weight, stacklevel=4)
+        X, w, _ = self._check_fit_data(X, sample_weight)
         return X, w
 
-    def _check_fit_data(self, X, sample_weight, *, stacklevel: int = 3):
+    def _check_fit_data(self, X, sample_weight):
         """Checked ``X``, weights (None when all are one) and each column's (weighted)
         variance; warns of constant columns, a large ``reg_covar`` and too few rows."""
         ctype = self._ctype()
@@ -111,7 +112,7 @@ class GaussianModel(DensityMixin, BaseEstimator):
                             f"weight to estimate a covariance; got {rows}. Provide more rows.")
         if self._maximum_likelihood:
             check_determined(self._describe(), ctype.name, self._n_components(), rows,
-                             X.shape[1], stacklevel=stacklevel + 1)
+                             X.shape[1])
         with np.errstate(invalid="ignore"):
             spread = np.fmax.reduce(X, 0) - np.fmin.reduce(X, 0)
         _check_spread(spread)
@@ -120,11 +121,10 @@ class GaussianModel(DensityMixin, BaseEstimator):
             warnings.warn(
                 f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
                 f"reg_covar={self.reg_covar!r} alone. Drop them if they carry no information.",
-                UserWarning, stacklevel=stacklevel)
+                UserWarning, stacklevel=user_stacklevel())
         weights = None if np.all(w == 1.0) else w
         var = column_variances(X, weights)
-        warn_large_reg(self.reg_covar, var, spread > 0, auto=self._reg_auto,
-                       stacklevel=stacklevel + 1)
+        warn_large_reg(self.reg_covar, var, spread > 0, auto=self._reg_auto)
         return X, weights, var
 
     # subclasses that fit by maximum likelihood (no prior) and take reg_covar='auto'
@@ -452,8 +452,8 @@ def work_regulariser(reg_covar, ws: Workspace, col_var: np.ndarray | None,
     return float(reg_covar) / ws.scale / ws.scale
 
 
-def warn_large_reg(reg_covar, col_var: np.ndarray, varying: np.ndarray, *, auto: bool,
-                   stacklevel: int = 3) -> None:
+def warn_large_reg(reg_covar, col_var: np.ndarray, varying: np.ndarray, *,
+                   auto: bool) -> None:
     """A fixed ``reg_covar`` above :data:`REG_WARN_SHARE` of a (non-constant) column's
     variance dominates that column's fitted variance: say so, and how to fix it."""
     if isinstance(reg_covar, str) or reg_covar == 0:
@@ -469,7 +469,7 @@ def warn_large_reg(reg_covar, col_var: np.ndarray, varying: np.ndarray, *, auto:
         f"column(s) {bad.tolist()[:10]} of X (the smallest is {col_var[bad].min():.3g}), so "
         f"it inflates their fitted variance and the density depends on their units. To fix "
         f"it, {fix}standardise the columns first (TableModel does).",
-        RegularizationWarning, stacklevel=stacklevel)
+        RegularizationWarning, stacklevel=user_stacklevel())
 
 
 def _check_spread(spread: np.ndarray) -> None:
@@ -536,8 +536,7 @@ def refuse_hopeless(what: str, covariance_type: str, k: int, n: int, d: int) -> 
                        f"{_fixes(covariance_type, k, n, d)}, or select fewer columns.")
 
 
-def check_determined(what: str, covariance_type: str, k: int, n: int, d: int, *,
-                     stacklevel: int = 3) -> None:
+def check_determined(what: str, covariance_type: str, k: int, n: int, d: int) -> None:
     """Warn when ``n`` rows are too few for ``k`` components of ``covariance_type`` in ``d``
     dimensions, and refuse the fits :func:`hopeless` names."""
     refuse_hopeless(what, covariance_type, k, n, d)
@@ -551,7 +550,7 @@ def check_determined(what: str, covariance_type: str, k: int, n: int, d: int, *,
             f"least {need:,} rows here, and X has {n:,} rows x {d:,} columns. The fitted "
             "covariances are singular but for reg_covar, so the density is sharp along the "
             f"rows and says little elsewhere. {fixes}.",
-            UnderdeterminedWarning, stacklevel=stacklevel)
+            UnderdeterminedWarning, stacklevel=user_stacklevel())
 
 
 def _most_k(covariance_type: str, n: int, d: int) -> int:
@@ -586,12 +585,12 @@ def check_given_array(value, shape: tuple, name: str, what: str) -> np.ndarray:
     return arr
 
 
-def warn_not_converged(est, converged: bool, stacklevel: int = 1) -> None:
+def warn_not_converged(est, converged: bool) -> None:
     """scikit-learn's ConvergenceWarning when the kept start did not converge (never with
-    ``max_iter=0``); ``stacklevel`` counts from the caller."""
+    ``max_iter=0``), at the user's line."""
     if not converged and est.max_iter > 0:
         warnings.warn(
             f"Best performing initialization did not converge within max_iter={est.max_iter} "
             f"iterations (tol={est.tol:g}). Try different init parameters, or increase "
             "max_iter, tol, or check for degenerate data.",
-            exceptions.ConvergenceWarning, stacklevel=stacklevel + 1)
+            exceptions.ConvergenceWarning, stacklevel=user_stacklevel())

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._parallel import blas_single_threaded
 from .._validation import check_int, check_random_state
-from ..exceptions import DataError, DataTypeError
+from ..exceptions import DataError, DataTypeError, user_stacklevel
 from ._base import check_determined, check_reg_covar, warn_large_reg
 from ._covariance import COVARIANCE_TYPES, CovarianceType
 from ._engine import (
@@ -217,13 +217,12 @@ class InMemory:
     """Rows in memory, checked for a fit of ``est`` (steps 2 to 4 of the module docstring).
 
     Empty cells (NaN) are allowed; a float32 ``X`` runs the E-step's products in float32.
-    Warnings of the checks point at the caller of the estimator's ``fit``, which makes this.
     """
 
     def __init__(self, est: Any, X: Any, sample_weight: Any):
         single = getattr(X, "dtype", None) == np.float32
         self.dtype = np.float32 if single else np.float64
-        self.X, self.w, self.col_var = est._check_fit_data(X, sample_weight, stacklevel=4)
+        self.X, self.w, self.col_var = est._check_fit_data(X, sample_weight)
         self.ws = Workspace.from_data(self.X, self.w)
 
     @cached_property
@@ -342,12 +341,11 @@ def _check_moments(est: Any, m: Moments | None, where: str) -> None:
         warnings.warn(
             f"Column(s) {const.tolist()[:10]} of X are constant; their variance comes from "
             f"reg_covar={est.reg_covar!r} alone. Drop them if they carry no information.",
-            UserWarning, stacklevel=6)
+            UserWarning, stacklevel=user_stacklevel())
     if est._maximum_likelihood:
         check_determined(est._describe(), est.covariance_type, est._n_components(), m.n,
-                         m.mean.shape[0], stacklevel=7)
-    warn_large_reg(est.reg_covar, m.m2 / m.weight, m.hi - m.lo > 0, auto=est._reg_auto,
-                   stacklevel=7)
+                         m.mean.shape[0])
+    warn_large_reg(est.reg_covar, m.m2 / m.weight, m.hi - m.lo > 0, auto=est._reg_auto)
 
 
 # --- the driver --------------------------------------------------------------------------------

@@ -660,7 +660,7 @@ default='dirichlet_process'
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if better_start(res, best) or self.max_iter == 0:
                 best = res
-        warn_not_converged(self, best.converged, stacklevel=3)
+        warn_not_converged(self, best.converged)
         self._set_posterior(best.params.mapped(best.params.params(ws)))
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter

@@ -263,7 +263,7 @@ class GaussianMixture(GaussianModel):
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if better_start(res, best) or self.max_iter == 0:
                 best = res
-        warn_not_converged(self, best.converged, stacklevel=4)  # the caller of fit
+        warn_not_converged(self, best.converged)
         return self._set_result(ws, best)
 
     def _set_result(self, ws: Workspace, res: EMResult) -> GaussianMixture:

@@ -148,7 +148,7 @@ class Normal(GaussianModel):
                 f"EM over the empty cells did not converge in {_EM_MAX_ITER} iterations; the "
                 "estimate is the last one. Columns that are mostly empty slow it down: drop "
                 "them, or fit GaussianMixture(1) with a larger max_iter.",
-                exceptions.ConvergenceWarning, stacklevel=4)  # the caller of fit
+                exceptions.ConvergenceWarning, stacklevel=exceptions.user_stacklevel())
         return res.params
 
     def _user_params(self) -> Params:
