@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import logsumexp
 from sklearn.base import clone
@@ -195,3 +196,24 @@ def test_bad_input():
         GenerativeClassifier(object()).fit(X, y)
     with pytest.raises(ValueError, match="continuous"):
         GenerativeClassifier(DiagNormalRef()).fit(X, np.linspace(0, 1, len(X)))
+
+
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        (np.array(["a", "b", None, "a", "b", "a"], dtype=object), r"1 empty label.*\[2\]"),
+        (np.array([1.0, 2.0, np.nan, 1.0, 2.0, 1.0]), r"1 empty label.*\[2\]"),
+        (pd.Series(["a", "b", "a", None, "b", "a"]).astype("category"), r"empty label.*\[3\]"),
+        (np.array([1, "a", 2, "a", 1, 2], dtype=object), "mixes text labels with labels of "
+                                                          r"type\(s\) int.*astype\(str\)"),
+    ],
+    ids=["None", "NaN", "category", "mixed"],
+)
+def test_labels_that_cannot_be_classes_are_named(y, message):
+    """Empty labels and text mixed with numbers get a DataError with the fix, not numpy's
+    TypeError from sorting the classes (or scikit-learn's 'Unknown label type')."""
+    from densitykit import Normal
+
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(DataError, match=message):
+        GenerativeClassifier(Normal()).fit(X, y)

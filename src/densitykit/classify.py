@@ -66,6 +66,26 @@ def _class_priors(priors: Any, classes: np.ndarray, counts: np.ndarray) -> np.nd
     return p / p.sum()
 
 
+def _check_labels(y: np.ndarray) -> None:
+    """Every label present (no None or NaN), and text labels not mixed with numbers (their
+    classes could not be sorted)."""
+    import pandas as pd
+
+    empty = np.flatnonzero(np.asarray(pd.isna(y), dtype=bool))
+    if empty.size:
+        raise DataError(
+            f"y has {empty.size} empty label(s) (None or NaN; row(s) {empty[:5].tolist()}); "
+            "every row needs a class. Drop those rows, or give them a class of their own "
+            "(e.g. 'unknown').")
+    if y.dtype.kind == "O":
+        types = sorted({type(v).__name__ for v in y.tolist()})
+        if len(types) > 1 and "str" in types:
+            raise DataError(
+                f"y mixes text labels with labels of type(s) "
+                f"{', '.join(t for t in types if t != 'str')}; give labels of one kind, e.g. "
+                "y.astype(str).")
+
+
 class GenerativeClassifier(ClassifierMixin, BaseEstimator):
     """Bayes classifier with one fitted density per class.
 
@@ -193,6 +213,7 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
                 f"y must be 1-D with one label per row of X ({n_samples} rows); got shape "
                 f"{y.shape}."
             )
+        _check_labels(y)
         check_classification_targets(y)
         return y
 
