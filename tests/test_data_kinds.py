@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -141,3 +143,47 @@ def test_dates_with_points_and_no_day_above_12_are_day_first():
     days = pd.date_range("2024-03-01", periods=10, freq="D")  # 01.03. to 10.03.
     df = pd.DataFrame({"when": days.strftime("%d.%m.%Y"), "x": np.arange(10.0)})
     assert (read_table(df, kinds="mixed").data["when"].to_numpy() == days.to_numpy()).all()
+
+
+def _grouped_rows(n: int = 40) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(3)
+    x = rng.normal(300, 5, n).round(1)
+    values = np.column_stack([x, (x / 100).round(3), (x - 20).round(1), rng.normal(2, 0.1, n)
+                              .round(3)])
+    return ["Reactor", "", "Column", ""], values
+
+
+def test_a_header_of_groups_over_names_gives_one_name_per_column(tmp_path):
+    top, values = _grouped_rows()
+    names = ["Reactor T", "Reactor P", "Column T", "Column P"]
+    text = tmp_path / "grouped.csv"
+    lines = [",".join(top), "T,P,T,P"] + [",".join(map(str, row)) for row in values]
+    text.write_text("\n".join(lines) + "\n")
+    tables = [read_table(text, kinds="mixed", policy="keep")]
+    if importlib.util.find_spec("openpyxl"):
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        for row in [top, ["T", "P", "T", "P"], *values.tolist()]:
+            sheet.append([v if v != "" else None for v in row])
+        sheet.merge_cells("A1:B1")
+        sheet.merge_cells("C1:D1")
+        book.save(tmp_path / "grouped.xlsx")
+        tables.append(read_table(tmp_path / "grouped.xlsx", kinds="mixed", policy="keep"))
+    for table in tables:  # the 'T, P' row was a row of empty cells, filled in by impute
+        assert list(table.data.columns) == names
+        np.testing.assert_array_equal(table.data.to_numpy(), values)
+        assert "on two" in table.report.notes[0] and not table.report.issues
+
+
+def test_a_name_merged_down_beside_groups_keeps_its_name(tmp_path):
+    _, values = _grouped_rows()
+    path = tmp_path / "dated.csv"
+    lines = ["Date,Reactor,,Column,", ",T,P,T,P"]
+    lines += [f"2024-01-{i % 28 + 1:02d}," + ",".join(map(str, row))
+              for i, row in enumerate(values)]
+    path.write_text("\n".join(lines) + "\n")
+    table = read_table(path, kinds="mixed")
+    assert list(table.data.columns) == ["Date", "Reactor T", "Reactor P", "Column T",
+                                        "Column P"]

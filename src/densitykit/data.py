@@ -30,7 +30,9 @@ that row holds distinct names in every field (none a number or a date), followed
 as many fields, one column of which holds numbers or dates throughout. That row is then the
 header, the rows above it are skipped, and the notes say so. Less clear evidence (a header
 with blank names, a table of text only) keeps the first row. Streamed fits
-(:mod:`densitykit.scale.stream`) find the same header.
+(:mod:`densitykit.scale.stream`) find the same header. A header on two rows, groups over
+merged cells and names under them (``Reactor,,Column,`` over ``T,P,T,P``), names each
+column by both (``'Reactor T'``); streamed fits read only its first row.
 
 *Kinds of columns.* By default (``kinds='numeric'``) the result is a float64 frame of the
 numeric columns (columns the file stores as integers stay int64): text columns are
@@ -146,9 +148,16 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
                               nrows=(header or 0) + _SNIFF_LINES)
         rows = [["" if pd.isna(v) else str(v) for v in row]
                 for row in first.itertuples(index=False)]
+        grouped = None
         if header is None:
             header = _header_index(rows) or 0
             notes += _skipped_note(rows[:header], header, "row", "of the sheet")
+            grouped = _grouped_names(rows[header:])
+        if grouped is not None:  # merged group cells over the names: one name per column
+            df = pd.read_excel(book, sheet_name=sheet, skiprows=header + 2, header=None)
+            if df.shape[1] == len(grouped):
+                df.columns = grouped
+                return df, [*notes, _grouped_note(grouped, header, "row")]
         names = rows[header] if header < len(rows) else []
         _check_header(names, "the first row" if header == 0 else f"row {header + 1}")
         df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None)
@@ -482,6 +491,41 @@ def _is_comment(row: list[str]) -> bool:
     return bool(row) and row[0].lstrip().startswith("#")
 
 
+def _grouped_names(rows: list[list[str]]) -> list[str] | None:
+    """The names of a header on two rows: groups in the first, each over two or more
+    merged (blank) cells, and the names under them in the second ('Reactor' over 'T' and
+    'P' gives 'Reactor T' and 'Reactor P'); a name alone in either row (merged down, or
+    under no group) stands as it is. None unless ``rows`` start with such a header,
+    distinct once joined, above rows of data (see :func:`_is_data`)."""
+    if len(rows) < 4 or len(rows[0]) != len(rows[1]):
+        return None
+    top, sub = [c.strip() for c in rows[0]], [c.strip() for c in rows[1]]
+    if all(top) or not any(top) or any(_VALUE.match(c) or c.lower() in _NA_TOKENS
+                                       for c in [*_filled(top), *_filled(sub)]):
+        return None
+    starts = [j for j, c in enumerate(top) if c] + [len(top)]
+    names = sub[:starts[0]]  # columns before the first group
+    for a, b in itertools.pairwise(starts):
+        if b - a == 1 and not sub[a]:  # merged down over both rows
+            names.append(top[a])
+        elif b - a > 1 and all(sub[a:b]):
+            names += [f"{top[a]} {name}" for name in sub[a:b]]
+        else:  # a group over one name, or over a blank: no header of groups
+            return None
+    if not all(names) or len(set(names)) < len(names) or not _is_data(rows[2:], len(top)):
+        return None
+    return names
+
+
+def _grouped_note(names: list[str], header: int, unit: str) -> str:
+    """The note saying that the header on ``unit``s ``header`` and ``header + 1`` was read
+    as groups over names."""
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    return (f"The header is on two {unit}s ({header + 1} and {header + 2}): groups over "
+            f"merged cells, names under them; the columns are called {shown}. Pass header= "
+            f"(--header-row) to read one {unit} as the header.")
+
+
 def _skipped_note(above: list[list[str]], header: int, unit: str, where: str) -> list[str]:
     """The note saying that the ``header`` rows (lines) above the header, whose records
     are ``above``, were skipped."""
@@ -563,7 +607,8 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
     longer than the header. Returns the frame and notes on what was decided."""
     source, lines = _text_source(source)
     skipped: list[str] = []
-    if header is None:
+    auto = header is None
+    if auto:
         header, skipped = _text_header(lines, sep, prefer)
     if header:
         lines = _head(source, header + _SNIFF_LINES)[header:]
@@ -575,11 +620,16 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
     else:
         thousands = _thousands_mark(cells, decimal)
     notes = [] if thousands is None else [_thousands_note(cells, decimal, thousands)]
-    if rows:
+    grouped = _grouped_names(rows) if auto else None
+    if grouped is not None:  # a header on two lines: the data start under the second
+        skipped.append(_grouped_note(grouped, header, "line"))
+        start = {"skiprows": header + _line_of(lines, sep, 2), "header": None,
+                 "names": grouped}
+    elif rows:
         _check_header(rows[0], "the header")
     try:
         df, encoded = _parse_text(source, sep=sep, decimal=decimal, thousands=thousands,
-                                  skiprows=header or None)
+                                  **(start if grouped else {"skiprows": header or None}))
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):
             raise _ragged(source, sep, header) from None
@@ -588,7 +638,8 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
         raise _ragged(source, sep, header)
-    return df, skipped + _name_blank_columns(df, rows[0] if rows else []) + notes
+    return df, skipped + _name_blank_columns(df, [] if grouped else rows[0] if rows else []
+                                             ) + notes
 
 
 def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str]]:
