@@ -318,7 +318,6 @@ class Synthesizer(DensityMixin, BaseEstimator):
         seed = int(rng.integers(2**31 - 1))
         test, train = _split(len(df), self.test_size, rng)
         self.columns_ = [str(c) for c in df.columns]
-        self.column_labels_ = _labels(data, self.columns_)
         self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
         self.test_positions_ = test
         self.data_digest_ = _digest(df)
@@ -331,8 +330,10 @@ class Synthesizer(DensityMixin, BaseEstimator):
         return self
 
     def _record_dtypes(self, data: Any, df: pd.DataFrame) -> pd.DataFrame:
-        """Keep the dtype ``data`` gives each column (``dtypes_``), for :meth:`sample` to
-        restore; the rows to model, their float32 columns as float32 (their precision)."""
+        """Keep the dtype ``data`` gives each column (``dtypes_``) and a frame's own labels
+        (``column_labels_``), for :meth:`sample` to restore; the rows to model, their
+        float32 columns as float32 (their precision)."""
+        self.column_labels_ = _labels(data, self.columns_)
         given = _given_dtypes(data, self.read_options_)
         self.dtypes_ = {c: r for c in self.columns_ if c in given
                         and (r := _columns.dtype_record(given[c])) is not None}
