@@ -400,6 +400,37 @@ def test_classify_fit_and_predict(capsys, labelled):
     assert "(3 row(s) of class(es) the model was not fitted on, counted as wrong: 'gamma')" in out
 
 
+def test_classify_accuracy_leaves_out_rows_without_a_label(capsys, tmp_path):
+    """Rows with an empty label are no class 'nan': predict leaves them out of the accuracy,
+    as fit leaves them out of the fit; and integer labels read as floats (a column with an
+    empty cell) are the same classes as whole integers, in the model and in the accuracy."""
+    rng = np.random.default_rng(2)
+    kind = rng.integers(0, 2, 200)
+    df = pd.DataFrame({"u": rng.normal(size=200) + 3 * kind, "v": rng.normal(size=200),
+                       "kind": kind})
+    df.to_csv(tmp_path / "full.csv", index=False)
+    df.loc[[4, 9], "kind"] = np.nan
+    df.to_csv(tmp_path / "gaps.csv", index=False)
+    model = tmp_path / "m.dkm"
+    code, _, err = run(capsys, "classify", "fit", tmp_path / "gaps.csv", "--target", "kind",
+                       "--seed", "0", "-o", model)
+    assert code == 0, err
+    classes = load(model).classes_
+    assert classes.tolist() == [0, 1] and classes.dtype.kind == "i"
+    said = {}
+    for name in ("gaps", "full"):
+        code, said[name], err = run(capsys, "classify", "predict", model,
+                                    tmp_path / f"{name}.csv", "-o", tmp_path / f"{name}-p.csv")
+        assert code == 0, err
+        assert "not fitted on" not in said[name]
+    pred = pd.read_csv(tmp_path / "full-p.csv")["predicted"].to_numpy()
+    assert pred.dtype.kind == "i"
+    has = ~np.isin(np.arange(200), [4, 9])
+    gaps = f"accuracy against 'kind': {np.mean(pred[has] == kind[has]):.4f} on the 198 row(s)"
+    assert f"{gaps} with a label (2 without)" in said["gaps"]
+    assert f"accuracy against 'kind': {np.mean(pred == kind):.4f}\n" in said["full"]
+
+
 def test_classify_names_its_own_options(capsys, labelled, tmp_path):
     df = pd.read_csv(labelled)
     df.loc[:5, "kind"] = "gamma"  # a class of 6 rows: too few for 5 folds

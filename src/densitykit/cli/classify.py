@@ -149,11 +149,22 @@ def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, An
     known = y.notna().to_numpy() & (y.astype(str).str.strip() != "").to_numpy()
     if not known.all():
         info(args, f"dropped {int((~known).sum())} row(s) with no label in {args.target!r}")
-    X, y = table.data[known], y[known].to_numpy()
+    X, y = table.data[known], _whole(y[known].to_numpy())
     _complete(args, X, source)
     if y.dtype == object:
         y = y.astype(str)
     return X, y, table
+
+
+def _whole(labels: Any) -> Any:
+    """Labels that are whole numbers as integers: a label column with an empty cell is read
+    as floats, and its classes are still 0, 1, ... (not 0.0, 1.0)."""
+    import numpy as np
+
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(
+            labels == np.round(labels)):
+        return labels.astype(np.int64)
+    return labels
 
 
 def _held_out(args: argparse.Namespace, model: Any, X: Any, y: Any, seed: int) -> str:
@@ -193,16 +204,26 @@ def _predict(args: argparse.Namespace) -> int:
     summary = f"{output}: {len(out)} rows classified"
     target = meta.get("target")
     if target is not None and target in available:
-        truth = _labels(args, args.table, target, table.rows).to_numpy()
-        truth = truth.astype(str) if truth.dtype == object else truth
-        ok = pd.notna(truth)
-        acc = float(np.mean(pred[ok].astype(str) == truth[ok].astype(str)))
-        summary += f"; accuracy against {target!r}: {acc:.4f}"
-        known = set(np.asarray(model.classes_).astype(str))
-        unknown = sorted(map(str, set(truth[ok].astype(str)) - known))
-        if unknown:
-            n = int(np.isin(truth[ok].astype(str), unknown).sum())
-            summary += (f" ({n} row(s) of class(es) the model was not fitted on, counted as "
-                        f"wrong: {', '.join(map(repr, unknown[:5]))})")
+        summary += _accuracy(pred, _labels(args, args.table, target, table.rows), target,
+                             model.classes_)
     print(summary)
     return 0
+
+
+def _accuracy(pred: Any, truth: Any, target: str, classes: Any) -> str:
+    """The summary's accuracy against the ``target`` labels (a Series, one per row), over
+    the rows that have one, as ``classify fit`` fits only those."""
+    import numpy as np
+
+    ok = (truth.notna() & (truth.astype(str).str.strip() != "")).to_numpy()
+    truth = _whole(truth.to_numpy()[ok]).astype(str)  # 1.0 and 1 are one class
+    pred = _whole(np.asarray(pred)[ok]).astype(str)
+    out = f"; accuracy against {target!r}: {np.mean(pred == truth):.4f}"
+    if not ok.all():
+        out += f" on the {int(ok.sum())} row(s) with a label ({int((~ok).sum())} without)"
+    unknown = sorted(map(str, set(truth) - set(_whole(np.asarray(classes)).astype(str))))
+    if unknown:
+        n = int(np.isin(truth, unknown).sum())
+        out += (f" ({n} row(s) of class(es) the model was not fitted on, counted as "
+                f"wrong: {', '.join(map(repr, unknown[:5]))})")
+    return out
