@@ -229,3 +229,120 @@ def test_impute_command_keeps_identifiers_and_empty_columns(tmp_path):
     assert list(done.columns) == list(df.columns)
     assert (done["id"] == df["id"]).all() and done["unused"].isna().all()
     assert done["b"].notna().all() and (done["a"] == df["a"]).all()
+
+
+# ---- the compiled loops and their NumPy twin against brute force ---------------------------
+
+@pytest.fixture(params=["compiled", "numpy"])
+def path(request, monkeypatch):
+    """Run the kernel density's conditional through the compiled loops or the NumPy twin."""
+    import densitykit.impute as imp
+
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        assert imp._loops() is not None
+    else:
+        monkeypatch.setattr(imp, "_loops", lambda: None)
+    return request.param
+
+
+def _patterns(seed, n=60, d=6):
+    """Centres, a bandwidth shape and empty cells of every kind: one observed cell, none,
+    one empty, none empty, and random ones; the rows' empty cells completed at random."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    S = A @ A.T / d + 0.2 * np.eye(d)
+    t = np.cumsum(rng.normal(0, 0.3, n))  # a path, so that centres have near neighbours
+    C = np.column_stack([np.sin(t * k) for k in range(1, d + 1)]) @ np.linalg.cholesky(S).T
+    M = rng.random((n, d)) < 0.4
+    M[0], M[1], M[2], M[3] = True, True, False, False
+    M[0, 2] = False  # one observed cell
+    M[3, 4] = True  # one empty cell
+    Xt = np.where(M, rng.normal(size=C.shape), C)
+    return rng, S, C, M, Xt
+
+
+def _brute_weights(Xt, M, C, S, h, i):
+    """Row ``i``'s kernel weights over every other centre (no pruning), its empty and
+    observed columns, the other centres and ``S_mo S_oo^-1``."""
+    m, o = np.flatnonzero(M[i]), np.flatnonzero(~M[i])
+    others = np.flatnonzero(np.arange(len(C)) != i)
+    diff = Xt[i, o] - C[np.ix_(others, o)]
+    Soo = S[np.ix_(o, o)]
+    logw = -0.5 * np.einsum("ij,ji->i", diff, np.linalg.solve(Soo, diff.T)) / h**2
+    w = np.exp(logw - logw.max())
+    return w / w.sum(), m, o, others, np.linalg.solve(Soo, S[np.ix_(o, m)]).T
+
+
+def _brute_means(Xt, M, C, S, h, rows):
+    out = Xt[rows].copy()
+    for a, i in enumerate(rows):
+        if M[i].any():
+            w, m, o, others, B = _brute_weights(Xt, M, C, S, h, i)
+            out[a, m] = w @ (C[np.ix_(others, m)] + (Xt[i, o] - C[np.ix_(others, o)]) @ B.T)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_conditional_means_equal_brute_force(path, seed):
+    from densitykit.impute import _conditional_means
+
+    rng, S, C, M, Xt = _patterns(seed)
+    rows = np.arange(len(C))
+    hs = [0.05, 0.2, 0.6, 2.0]  # from a few centres within reach to all of them
+    got = kde_conditional_mean(Xt, M, C, S, hs, rows)
+    for g, h in zip(got, hs):
+        np.testing.assert_allclose(g, _brute_means(Xt, M, C, S, h, rows), rtol=0, atol=1e-10)
+        np.testing.assert_array_equal(g[~M], Xt[~M])
+    # only some cells wanted (the choice's hidden ones): those are the same
+    want = M & (rng.random(M.shape) < 0.5)
+    part = _conditional_means(Xt, M, C, S, hs, rows[5:], want[5:])
+    np.testing.assert_allclose(part[:, want[5:]], got[:, 5:][:, want[5:]], rtol=0, atol=1e-12)
+
+
+def _brute_draws(Xt, M, C, S, h, rows, rng):
+    """The twin's random numbers (one uniform per row, then each row's normals in turn),
+    drawn from the formula over every centre."""
+    from scipy.linalg import solve_triangular
+
+    unif = rng.random(rows.size)
+    z = rng.standard_normal(int(M[rows].sum()))
+    out, pos, P = Xt[rows].copy(), 0, np.linalg.inv(S)
+    for a, i in enumerate(rows):
+        if not M[i].any():
+            continue
+        w, m, o, others, B = _brute_weights(Xt, M, C, S, h, i)
+        cum = np.cumsum(w)
+        j = others[min(int((cum <= unif[a] * cum[-1]).sum()), others.size - 1)]
+        mean = C[j, m] + B @ (Xt[i, o] - C[j, o])
+        low = np.linalg.cholesky(P[np.ix_(m, m)])
+        out[a, m] = mean + h * solve_triangular(low.T, z[pos:pos + m.size], lower=False)
+        pos += m.size
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+@pytest.mark.parametrize("h", [0.1, 0.5])
+def test_conditional_draws_equal_brute_force(path, seed, h):
+    _, S, C, M, Xt = _patterns(seed)
+    rows = np.arange(len(C))
+    for draw_seed in range(3):
+        got = kde_conditional_sample(Xt, M, C, S, h, rows, np.random.default_rng(draw_seed))
+        want = _brute_draws(Xt, M, C, S, h, rows, np.random.default_rng(draw_seed))
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+
+
+def test_compiled_and_numpy_choose_and_fill_alike(monkeypatch):
+    """The whole default fill: the same choice and the same cells either way."""
+    pytest.importorskip("numba")
+    import densitykit.impute as imp
+
+    rng = np.random.default_rng(4)
+    t = np.cumsum(rng.normal(0, 0.05, 400))
+    X = np.column_stack([np.sin(t * k) + rng.normal(0, 0.02, 400) for k in (1, 2, 3, 5)])
+    Z = np.where(rng.random(X.shape) < 0.3, np.nan, X)
+    compiled = imp.choose_kernel_by_cells(Z, 0), imp.kde_impute(Z, 0.5, 0.2, random_state=0)
+    monkeypatch.setattr(imp, "_loops", lambda: None)
+    twin = imp.choose_kernel_by_cells(Z, 0), imp.kde_impute(Z, 0.5, 0.2, random_state=0)
+    assert compiled[0] == twin[0]
+    np.testing.assert_allclose(compiled[1][0], twin[1][0], rtol=0, atol=1e-10)

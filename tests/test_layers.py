@@ -27,8 +27,8 @@ LAYERS = [
     {"__init__", "_adapters", "_columns", "_estimator", "_files", "_linalg", "_parallel",
      "_results", "_state", "_validation", "exceptions"},
     {"classify", "compose", "density", "gaussian", "kde", "latent", "preprocess"},
-    {"data", "datasets", "evaluate", "impute", "persist", "plotting", "report", "selection",
-     "synth"},
+    {"_impute_loops", "data", "datasets", "evaluate", "impute", "persist", "plotting",
+     "report", "selection", "synth"},
     {"scale"},
     {"__main__", "cli"},
 ]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -96,11 +97,17 @@ def choose_components_by_cells(X: np.ndarray, candidates: Sequence[int] = _CANDI
 # B = S_mo S_oo^-1 (h cancels). In the precision form P = S^-1, with x~ any completion of x:
 #   (x_o - c_io)' S_oo^-1 (x_o - c_io) = (x~ - c_i)' P (x~ - c_i) - u_m' P_mm^-1 u_m,
 #   u = P (x~ - c_i);  c_im + B (x_o - c_io) = x~_m - P_mm^-1 u_m;  S_m|o = P_mm^-1,
-# so every row costs one small factorisation of P_mm and products with the centres.
+# so every row costs one small factorisation of P_mm and products with the centres. The
+# exact distance is needed only for the centres whose lower bound, q_i - |u_m|^2 /
+# lambda_min(P_mm), is within reach of the nearest (the others weigh under exp(-_CUTOFF)
+# of it). Per row, that and the weighted sums run in compiled loops (_impute_loops, with
+# numba) or in their NumPy twin (_numpy_means, _numpy_draws), which give the same numbers.
 
 _SHRINK = (0.1, 0.5, 0.9)
 _BANDWIDTHS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
 _SCORED_ROWS = 1000
+#: centres whose kernel weighs under exp(-_CUTOFF) of the nearest one's are left out
+_CUTOFF = 40.0
 
 
 def _shape(cov: np.ndarray, shrink: float) -> np.ndarray:
@@ -134,40 +141,76 @@ def _row_distances(q: np.ndarray, bound: np.ndarray, m: np.ndarray, px: np.ndarr
 
 
 def _centres(C: np.ndarray, P: np.ndarray) -> tuple:
-    """What every block of rows needs of the centres: ``(C, P, L, C L, C P, (C P)', norms)``."""
+    """What every block of rows needs of the centres: ``(C, P, L, C L, C P, (C P)', |C L|^2,
+    (C P)'^2)``."""
     L = np.linalg.cholesky(P)
     Yc, PC = C @ L, C @ P
     PCt = np.ascontiguousarray(PC.T)
     return C, P, L, Yc, PC, PCt, np.einsum("ij,ij->i", Yc, Yc), PCt**2
 
 
-def _blocks(rows: np.ndarray, n: int) -> list[np.ndarray]:
+def _blocks(rows: np.ndarray, n: int) -> list[slice]:
+    """The blocks of ``rows`` (slices) that go through the centres together."""
     step = _block_size(n)
-    return [rows[s:s + step] for s in range(0, rows.size, step)]
+    return [slice(s, s + step) for s in range(0, rows.size, step)]
 
 
-def _factors(P: np.ndarray, Mr: np.ndarray) -> tuple[list, np.ndarray]:
-    """Per row, its empty columns ``m``, the inverse Cholesky factor ``K`` of ``P_mm`` and
-    the smallest eigenvalue of ``P_mm`` (batched over rows with as many empty cells)."""
-    counts = Mr.sum(axis=1)
-    factors: list = [(np.empty(0, dtype=np.intp), None)] * Mr.shape[0]
-    lam = np.ones(Mr.shape[0])
+@dataclass
+class _Factors:
+    """Per row ``a``: its empty columns ``miss[start[a]:start[a] + counts[a]]`` (the wanted
+    ones last, ``tails[a]`` of them), the inverse Cholesky factor of ``P_mm`` for them (the
+    ``counts[a]^2`` entries of ``K`` from ``kstart[a]``, row by row) and the smallest
+    eigenvalue ``lam[a]`` of ``P_mm``. ``miss`` and ``K`` are flat, for every row."""
+
+    counts: np.ndarray
+    start: np.ndarray
+    miss: np.ndarray
+    kstart: np.ndarray
+    K: np.ndarray
+    lam: np.ndarray
+    tails: np.ndarray
+
+    def block(self, part: slice) -> _Factors:
+        """The rows ``part`` (the flat arrays are shared)."""
+        return _Factors(self.counts[part], self.start[part], self.miss, self.kstart[part],
+                        self.K, self.lam[part], self.tails[part])
+
+    def row(self, a: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ``a``'s empty columns and factor."""
+        k, s, t = self.counts[a], self.start[a], self.kstart[a]
+        return self.miss[s:s + k], self.K[t:t + k * k].reshape(k, k)
+
+
+def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _Factors:
+    """The :class:`_Factors` of the rows with empty cells ``Mr``, batched over rows with as
+    many; with ``want`` (a mask of the cells whose fill is needed) a row's wanted columns
+    come last, else ``tails`` counts all its empty columns."""
+    d = Mr.shape[1]
+    counts = Mr.sum(axis=1).astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(counts)])
+    kstart = np.concatenate([[0], np.cumsum(counts**2)])
+    fac = _Factors(counts, start[:-1], np.empty(start[-1], dtype=np.int64), kstart[:-1],
+                   np.empty(kstart[-1]), np.ones(counts.size),
+                   counts if want is None else (want & Mr).sum(axis=1).astype(np.int64))
     for k in np.unique(counts[counts > 0]):
         sel = np.flatnonzero(counts == k)
         mi = np.nonzero(Mr[sel])[1].reshape(sel.size, k)
+        if want is not None:  # the wanted columns last, each part in column order
+            mi = np.take_along_axis(mi, np.argsort(want[sel[:, None], mi] * d + mi), axis=1)
         Pmm = P[mi[:, :, None], mi[:, None, :]]
-        Ks = np.linalg.inv(np.linalg.cholesky(Pmm))
-        lam[sel] = np.linalg.eigvalsh(Pmm)[:, 0]
-        for t, a in enumerate(sel):
-            factors[a] = (mi[t], Ks[t])
-    return factors, lam
+        fac.miss[fac.start[sel][:, None] + np.arange(k)] = mi
+        fac.K[fac.kstart[sel][:, None] + np.arange(k * k)] = np.linalg.inv(
+            np.linalg.cholesky(Pmm)).reshape(sel.size, k * k)
+        fac.lam[sel] = np.linalg.eigvalsh(Pmm)[:, 0]
+    return fac
 
 
-def _distances(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray,
-               margin: float) -> tuple:
-    """``(d2, PX, factors)`` for the rows ``r``: squared Mahalanobis distances of each
-    row's observed cells to every centre's (under ``S_oo``; a row is not its own centre;
-    centres farther than ``margin`` beyond the nearest are set to infinity)."""
+def _distances(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray, fac: _Factors,
+               margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(d2, PX)`` for the rows ``r`` (their factors ``fac``): squared Mahalanobis
+    distances of each row's observed cells to every centre's (under ``S_oo``; a row is not
+    its own centre; centres farther than ``margin`` beyond the nearest are set to
+    infinity)."""
     _, P, L, Yc, _, PCt, yc2, pc2 = cen
     Yq, PX, Mr = Xt[r] @ L, Xt[r] @ P, M[r].astype(np.float64)
     d2 = np.einsum("ij,ij->i", Yq, Yq)[:, None] - 2 * (Yq @ Yc.T) + yc2
@@ -175,13 +218,12 @@ def _distances(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray,
     np.maximum(d2, 0.0, out=d2)
     # ||u_m||^2 for every centre: u_m' P_mm^-1 u_m <= ||u_m||^2 / lambda_min(P_mm)
     u2 = (Mr * PX**2).sum(axis=1)[:, None] - 2 * ((Mr * PX) @ PCt) + Mr @ pc2
-    factors, lam = _factors(P, M[r])
-    for a, (m, K) in enumerate(factors):
-        if m.size:
-            low = d2[a] - np.maximum(u2[a], 0.0) / lam[a]
-            _row_distances(d2[a], low, m, PX[a, m], PCt, K, margin)
+    for a in np.flatnonzero(fac.counts):
+        m, K = fac.row(a)
+        low = d2[a] - np.maximum(u2[a], 0.0) / fac.lam[a]
+        _row_distances(d2[a], low, m, PX[a, m], PCt, K, margin)
     np.maximum(d2, 0.0, out=d2)
-    return d2, PX, factors
+    return d2, PX
 
 
 def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float]):
@@ -209,14 +251,67 @@ def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float
 
 
 def _margin(h: float) -> float:
-    """Centres this much farther (squared) than the nearest weigh under ``1e-17`` of it."""
-    return 2 * h * h * 40.0
+    """Centres this much farther (squared) than the nearest weigh under ``exp(-_CUTOFF)``
+    (``4e-18``) of it."""
+    return 2 * h * h * _CUTOFF
 
 
 def _weights(d2: np.ndarray, h: float) -> np.ndarray:
     """Normalised kernel weights per row, log-sum-exp style (the nearest centre weighs 1)."""
     W = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * h * h))
     return W / W.sum(axis=1, keepdims=True)
+
+
+def _loops() -> Any:
+    """The compiled loops (:mod:`densitykit._impute_loops`), or ``None`` without numba."""
+    try:
+        from . import _impute_loops
+    except ImportError:
+        return None
+    return _impute_loops
+
+
+def _numpy_means(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray, fac: _Factors,
+                 bandwidths: Sequence[float], out: np.ndarray) -> None:
+    """The compiled loops' twin: the conditional means of the rows ``r`` into ``out``."""
+    d2, PX = _distances(cen, Xt, M, r, fac, _margin(max(bandwidths)))
+    G = PX - _weighted_centres(d2, cen[4], bandwidths)  # P (x~ - cbar), per bandwidth
+    for a in np.flatnonzero(fac.counts):
+        m, K = fac.row(a)
+        out[:, a, m] -= (K.T @ (K @ G[:, a, m].T)).T
+
+
+def _compiled_args(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors) -> tuple:
+    """What the compiled loops take for the rows ``r`` (see :mod:`densitykit._impute_loops`):
+    the whitened rows against the whitened centres, the norms, ``(C P)'``, ``X P``, ``X``,
+    the factors and each row's own centre."""
+    _, P, L, Yc, _, PCt, yc2, _ = cen
+    Xr = Xt[r]
+    Yq = Xr @ L
+    return (Yq @ Yc.T, np.einsum("ij,ij->i", Yq, Yq), yc2, PCt, Xr @ P, Xr, fac.counts,
+            fac.start, fac.miss, fac.kstart, fac.K, fac.lam, r.astype(np.int64))
+
+
+def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
+                       bandwidths: Sequence[float], rows: np.ndarray,
+                       want: np.ndarray | None = None,
+                       fac: _Factors | None = None) -> np.ndarray:
+    """:func:`kde_conditional_mean`; with ``want`` (a mask of the rows' cells), only those
+    cells are sure to be filled (the compiled loops then skip the others). ``fac``: the
+    rows' factors, if already at hand."""
+    loops = _loops()
+    cen = _centres(C, np.linalg.inv(S))
+    fac = _factors(cen[1], M[rows], want) if fac is None else fac
+    out = np.repeat(Xt[rows][None], len(bandwidths), axis=0)
+    betas = 0.5 / np.asarray(bandwidths, dtype=np.float64) ** 2
+    for part in _blocks(rows, C.shape[0]):
+        block = fac.block(part)
+        if loops is None:
+            _numpy_means(cen, Xt, M, rows[part], block, bandwidths, out[:, part])
+        else:
+            loops.conditional_means(*_compiled_args(cen, Xt, rows[part], block),
+                                    block.tails, betas, _CUTOFF, out[:, part])
+    return out
 
 
 def kde_conditional_mean(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
@@ -227,35 +322,44 @@ def kde_conditional_mean(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.nda
     ``Xt`` holds the rows with their empty cells (``M``) completed in any way (the result
     does not depend on it); a row ``i`` in ``rows`` is left out of the centres as centre ``i``.
     """
-    cen = _centres(C, np.linalg.inv(S))
-    out = np.repeat(Xt[rows][None], len(bandwidths), axis=0)
-    pos = 0
-    for r in _blocks(rows, C.shape[0]):
-        d2, PX, factors = _distances(cen, Xt, M, r, _margin(max(bandwidths)))
-        G = PX - _weighted_centres(d2, cen[4], bandwidths)  # P (x~ - cbar), per bandwidth
-        for a, (m, K) in enumerate(factors):
-            if m.size:
-                out[:, pos + a, m] -= (K.T @ (K @ G[:, a, m].T)).T
-        pos += r.size
-    return out
+    return _conditional_means(Xt, M, C, S, bandwidths, rows)
+
+
+def _numpy_draws(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray, fac: _Factors,
+                 h: float, rng: np.random.Generator, out: np.ndarray) -> None:
+    """The compiled loops' twin: one conditional draw per row of ``r`` into ``out``."""
+    d2, PX = _distances(cen, Xt, M, r, fac, _margin(h))
+    pick = draw_categories(rng, _weights(d2, h))
+    for a in np.flatnonzero(fac.counts):
+        m, K = fac.row(a)
+        u = PX[a, m] - cen[4][pick[a], m]
+        out[a, m] -= K.T @ (K @ u - h * rng.standard_normal(m.size))
 
 
 def kde_conditional_sample(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
                            h: float, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One draw of ``x_m`` from the kernel density's conditional: a centre by its weight,
     then that kernel's conditional Gaussian ``N(x~_m - P_mm^-1 u_m, h^2 P_mm^-1)``."""
+    return _conditional_draws(Xt, M, C, S, h, rows, rng)
+
+
+def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
+                       h: float, rows: np.ndarray, rng: np.random.Generator,
+                       fac: _Factors | None = None) -> np.ndarray:
+    """:func:`kde_conditional_sample`, with the rows' factors ``fac`` if at hand."""
+    loops = _loops()
     cen = _centres(C, np.linalg.inv(S))
+    fac = _factors(cen[1], M[rows]) if fac is None else fac
     out = Xt[rows].copy()
-    pos = 0
-    for r in _blocks(rows, C.shape[0]):
-        d2, PX, factors = _distances(cen, Xt, M, r, _margin(h))
-        W = _weights(d2, h)
-        pick = draw_categories(rng, W)
-        for a, (m, K) in enumerate(factors):
-            if m.size:
-                u = PX[a, m] - cen[4][pick[a], m]
-                out[pos + a, m] -= K.T @ (K @ u - h * rng.standard_normal(m.size))
-        pos += r.size
+    for part in _blocks(rows, C.shape[0]):
+        block = fac.block(part)
+        if loops is None:
+            _numpy_draws(cen, Xt, M, rows[part], block, h, rng, out[part])
+        else:  # the same random numbers, in the same order, as the twin
+            unif = rng.random(block.counts.size)
+            z = rng.standard_normal(int(block.counts.sum()))
+            loops.conditional_draws(*_compiled_args(cen, Xt, rows[part], block), float(h),
+                                    _CUTOFF, unif, z, out[part])
     return out
 
 
@@ -305,7 +409,8 @@ def choose_kernel_by_cells(Z: np.ndarray, random_state: Any = 0, *,
     if Z.shape[0] >= 3:
         M = np.isnan(shown)
         for a in shrinks:
-            fills = kde_conditional_mean(filled, M, filled, _shape(cov, a), bandwidths, rows)
+            fills = _conditional_means(filled, M, filled, _shape(cov, a), bandwidths, rows,
+                                       held)
             for h, f in zip(bandwidths, fills):
                 errors[a, h] = float(np.mean((f[held] - truth) ** 2))
     return min(errors, key=errors.get)
@@ -324,14 +429,15 @@ def kde_impute(Z: np.ndarray, shrink: float, h: float, *, n_imputations: int = 1
     M = np.isnan(Z)
     rows = np.flatnonzero(M.any(axis=1))
     S = _shape(cov, shrink)
+    fac = _factors(np.linalg.inv(S), M[rows])  # the same for every pass and draw
     for _ in range(passes):
-        C[rows] = kde_conditional_mean(C, M, C.copy(), S, [h], rows)[0]
+        C[rows] = _conditional_means(C, M, C.copy(), S, [h], rows, fac=fac)[0]
     if n_imputations == 1:
         return [C]
     out = []
     for _ in range(n_imputations):
         draw = C.copy()
-        draw[rows] = kde_conditional_sample(C, M, C, S, h, rows, rng)
+        draw[rows] = _conditional_draws(C, M, C, S, h, rows, rng, fac)
         out.append(draw)
     return out
 
