@@ -274,13 +274,12 @@ class Synthesizer(DensityMixin, BaseEstimator):
         Parameters
         ----------
         data : path, DataFrame or 2-D array
-            A table file (CSV, TSV, Excel, Parquet) or rows in memory. A frame may hold
-            columns of any kind (a Dask data frame is computed into a pandas one first: the
-            synthesizer fits in memory); an array holds numbers (its columns are named ``x0``,
-            ``x1``, ...) and is checked as scikit-learn checks input: NaN is an empty cell,
-            infinities, text and sparse matrices are refused. At least 10 rows: 2 are set
-            aside for testing and 2 judge the candidates, so a table this small gives rough
-            figures.
+            A table file (CSV, TSV, Excel, Parquet) or rows in memory. A frame (a Dask one
+            is computed first) may hold columns of any kind; an array holds numbers (columns
+            ``x0``, ``x1``, ...) and is checked as scikit-learn checks input: NaN is an empty
+            cell, infinities, text and sparse matrices are refused. At least 10 rows: 2 are
+            set aside for testing and 2 judge the candidates, so a table this small gives
+            rough figures.
         y : None
             Ignored; there for scikit-learn's pipelines.
         progress : callable, optional
