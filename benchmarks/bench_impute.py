@@ -210,6 +210,7 @@ def main(argv=None) -> None:
     ap.add_argument("--select", choices=sorted(SELECT), default="cells",
                     help="how K is chosen from the observed cells")
     ap.add_argument("--skip-impute", action="store_true")
+    ap.add_argument("--skip-em", action="store_true", help="skip the EM-cost tables")
     ap.add_argument("--no-forest", action="store_true",
                     help="skip IterativeImputer with a random forest (about a minute a fill)")
     args = ap.parse_args(argv)
@@ -219,8 +220,9 @@ def main(argv=None) -> None:
     with threadpool_limits(1):
         if not args.skip_impute:
             impute_table(X, args.repeat, args.select, forest=not args.no_forest)
-        em_cost(X, args.repeat)
-        em_cost(X[:, :10], args.repeat)  # fewer columns: a third of the rows stay complete
+        if not args.skip_em:
+            em_cost(X, args.repeat)
+            em_cost(X[:, :10], args.repeat)  # fewer columns: a third of the rows stay complete
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ _OPTS = {"cache": True, "nogil": True, "fastmath": _FAST, "error_model": "numpy"
 def _exp_neg(x):  # pragma: no cover - compiled
     """``exp(-x)`` for ``0 <= x <= 40``: ``p(-x / 128)^128`` with ``p`` the degree-12
     Taylor polynomial (its error is under 1e-16 on ``[-0.32, 0]``); branch-free, so a loop
-    of it vectorises; relative error under 3e-14 (the seven squarings)."""
+    of it vectorises; relative error about 3e-14 (the seven squarings)."""
     y = x * (-1.0 / 128.0)
     p = 1.0 / 479001600.0
     p = p * y + 1.0 / 39916800.0
@@ -66,39 +66,38 @@ def _bounds(g, yq2, yc2, px, PCt, mi, lam, skip, q, low):  # pragma: no cover - 
     """Full-space distances ``q`` of one row to every centre and the lower bounds ``low``
     of its observed cells' distances (its own centre ``skip``, if any, gets infinity);
     returns the centres with the smallest of each."""
-    n = yc2.size
+    n, mk = yc2.size, mi.size
     for i in range(n):
         q[i] = max(yq2 - 2.0 * g[i] + yc2[i], 0.0)
         low[i] = 0.0
-    mk = mi.size
-    for k in range(0, mk - 1, 2):  # two columns a pass
-        c0, c1 = px[mi[k]], px[mi[k + 1]]
-        r0, r1 = PCt[mi[k]], PCt[mi[k + 1]]
+    k = 0
+    while k + 4 <= mk:  # |u_m|^2, four columns a pass
+        c0, c1, c2, c3 = px[mi[k]], px[mi[k + 1]], px[mi[k + 2]], px[mi[k + 3]]
+        r0, r1, r2, r3 = PCt[mi[k]], PCt[mi[k + 1]], PCt[mi[k + 2]], PCt[mi[k + 3]]
         for i in range(n):
-            e0, e1 = c0 - r0[i], c1 - r1[i]
-            low[i] += e0 * e0 + e1 * e1
-    if mk % 2:
-        c0, r0 = px[mi[mk - 1]], PCt[mi[mk - 1]]
+            e0, e1, e2, e3 = c0 - r0[i], c1 - r1[i], c2 - r2[i], c3 - r3[i]
+            low[i] += e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
+        k += 4
+    for j in range(k, mk):
+        c0, r0 = px[mi[j]], PCt[mi[j]]
         for i in range(n):
             e0 = c0 - r0[i]
             low[i] += e0 * e0
     if skip >= 0:
         q[skip] = np.inf
-    s = 1.0 / lam
+    s, bq, bl = 1.0 / lam, np.inf, np.inf
     for i in range(n):
         low[i] = q[i] - low[i] * s
-    return _argmin(q), _argmin(low)
+        bq = min(bq, q[i])
+        bl = min(bl, low[i])
+    return _first(q, bq), _first(low, bl)
 
 
 @numba.njit(inline="always", **_OPTS)
-def _argmin(x):  # pragma: no cover - compiled
-    """The first index of the smallest entry: the smallest (a vectorised reduction), then
-    a scan for it."""
-    best = np.inf
+def _first(x, value):  # pragma: no cover - compiled
+    """The first index of ``value`` in ``x`` (0 if none)."""
     for i in range(x.size):
-        best = min(best, x[i])
-    for i in range(x.size):
-        if x[i] == best:
+        if x[i] == value:
             return i
     return 0
 
