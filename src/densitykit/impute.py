@@ -308,9 +308,11 @@ def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
         block = fac.block(part)
         if loops is None:
             _numpy_means(cen, Xt, M, rows[part], block, bandwidths, out[:, part])
-        else:
+        else:  # into a contiguous block, so that the loops are compiled for one layout
+            res = np.ascontiguousarray(out[:, part])
             loops.conditional_means(*_compiled_args(cen, Xt, rows[part], block),
-                                    block.tails, betas, _CUTOFF, out[:, part])
+                                    block.tails, betas, _CUTOFF, res)
+            out[:, part] = res
     return out
 
 
