@@ -393,3 +393,38 @@ def test_a_table_model_file_with_bad_decimals_is_refused(tmp_path):
     save(model, tmp_path / "m.dkm")
     with pytest.raises(ModelFileError, match="decimals_"):
         load(tmp_path / "m.dkm")
+
+
+_LOAD_WITHOUT_PYARROW = """
+import sys, importlib.abc
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError(f"No module named {name!r}")
+sys.meta_path.insert(0, Hide())
+import densitykit
+rows = densitykit.load(sys.argv[1]).sample(5, random_state=0)
+print(rows["site"].dtype.storage, list(rows["site"]))
+"""
+
+
+def test_a_synthesizer_with_arrow_text_loads_without_pyarrow(tmp_path):
+    """A text column stored as 'string[pyarrow]' comes back as pandas' own string dtype where
+    pyarrow is not installed (loading raised pandas' ImportError)."""
+    import subprocess
+    import sys
+
+    from densitykit import Synthesizer
+
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"flow": rng.normal(size=60),
+                       "site": pd.array(rng.choice(["north", "south"], 60),
+                                        dtype="string[pyarrow]")})
+    synth = Synthesizer(model="gmm", n_components=[1]).fit(df)
+    save(synth, tmp_path / "s.dkm")
+    done = subprocess.run([sys.executable, "-c", _LOAD_WITHOUT_PYARROW, str(tmp_path / "s.dkm")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert done.stdout.split()[0] == "python"
+    assert done.stdout.strip().endswith(str(list(synth.sample(5, random_state=0)["site"])))
