@@ -628,7 +628,8 @@ def _missing_block_stats(rows: MissingRows, params: Params, ctype: CovarianceTyp
     zeros in their empty cells, corrected row by row for what the zeros stand for (the
     compiled path); the NumPy pattern path where that is not available."""
     ZT, Q = rows.block(ctype)
-    out = correct(rows, params, ctype, log_prob_t(ZT, Q, params, ctype, prep), fused=True)
+    out = correct(rows, params, ctype, lambda: log_prob_t(ZT, Q, params, ctype, prep),
+                  fused=True)
     if out is None:
         return missing_stats(rows, params, ctype, Stats)
     RT, lse, s1, s2 = out
@@ -645,7 +646,8 @@ def missing_lp(rows: MissingRows, params: Params, ctype: CovarianceType) -> np.n
     """``log w_k + log N(x_o | k)`` of rows with empty cells, ``(K, N)`` in work space."""
     ZT, Q = rows.block(ctype)
     prep = ctype.prepare(params.means, params.precisions_cholesky)
-    lp = correct(rows, params, ctype, log_prob_t(ZT, Q, params, ctype, prep), fused=False)
+    lp = correct(rows, params, ctype, lambda: log_prob_t(ZT, Q, params, ctype, prep),
+                 fused=False)
     return missing_log_prob(rows, params, ctype)[0] if lp is None else lp
 
 

@@ -325,23 +325,27 @@ def _diag_moments(rows: MissingRows, params, RT: np.ndarray):
 
 
 # --- the compiled path: the complete-data E-step on zero-filled rows, corrected row by row ---
-def correct(rows: MissingRows, params, ctype, lp: np.ndarray, *, fused: bool):
-    """Turn ``lp`` -- the complete-data ``log w_k + log N(z0 | k)`` of the zero-filled rows
-    -- into the observed cells' marginal, in place. With ``fused``, return the weighted
+def correct(rows: MissingRows, params, ctype, log_prob, *, fused: bool):
+    """Turn ``log_prob()`` -- the complete-data ``log w_k + log N(z0 | k)`` of the
+    zero-filled rows, ``(K, N)`` -- into the observed cells' marginal. For a shared precision
+    ``P`` (tied, one component) that pass is :func:`_shared_zero_filled` instead: the same
+    products, and ``z0 P`` is what the corrections need. With ``fused``, return the weighted
     responsibilities ``(K, N)``, the rows' log-likelihoods and the empty cells' share of
     ``s1`` and ``s2`` (in the covariance type's shape), to be added to the complete-data
     statistics of the zero-filled rows; otherwise return ``lp``. ``None`` for full and tied
     covariances when the compiled loop is not available or a block ``P_mm`` is numerically
     not definite (the caller then takes the pattern path)."""
     if ctype.name in _DIAGONAL:
-        return _diag_correct(rows, params, lp, fused, ctype.name == "spherical")
+        return _diag_correct(rows, params, log_prob(), fused, ctype.name == "spherical")
     if not _compiled.AVAILABLE:
         return None
     if "cols" not in rows._cache:
         rows._cache["cols"] = (rows.flat % rows.z0.shape[1]).astype(np.int64)
     prec = np.ascontiguousarray(_precisions(params, ctype.name))
+    lp, pz = (_shared_zero_filled(rows, params, ctype, prec[0]) if prec.shape[0] == 1
+              else (log_prob(), None))
     out = _compiled.correct_rows(rows.z0, rows.ptr, rows._cache["cols"], rows.pat, lp,
-                                 prec=prec, means=params.means, w=rows.w, fused=fused)
+                                 prec=prec, means=params.means, w=rows.w, fused=fused, pz=pz)
     if out is None or not fused:
         return out
     rt, lse, s1, s2 = out
@@ -349,6 +353,23 @@ def correct(rows: MissingRows, params, ctype, lp: np.ndarray, *, fused: bool):
         return rt, lse, s1, s2[0] + s2[0].T
     iu, ju = upper_indices(s2.shape[1])
     return rt, lse, s1, (s2 + np.swapaxes(s2, 1, 2))[:, iu, ju].T
+
+
+def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
+    """The complete-data ``log w_k + log N(z0 | k)`` of the zero-filled rows under one
+    precision ``P``, from ``z0' P z0 - 2 (P mu_k)' z0 + mu_k' P mu_k`` (one ``D x D``
+    product and one ``K x D``, as the engine's pass), and ``z0 P``."""
+    zt = rows.block(ctype)[0]
+    pz = rows.z0 @ prec
+    pmu = params.means @ prec
+    k, d = pmu.shape
+    log_w = np.log(params.weights) if params.log_weights is None else params.log_weights
+    offset = (np.broadcast_to(ctype.log_det(params.precisions_cholesky, d), (k,))
+              - 0.5 * d * _LOG_2PI + log_w - 0.5 * np.einsum("kd,kd->k", pmu, params.means))
+    lp = pmu @ zt
+    lp -= 0.5 * np.einsum("nd,nd->n", rows.z0, pz)
+    lp += offset[:, None]
+    return lp, pz
 
 
 def _diag_correct(rows: MissingRows, params, lp: np.ndarray, fused: bool, spherical: bool):
