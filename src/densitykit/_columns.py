@@ -504,6 +504,8 @@ def dtype_of(record: Any) -> Any:
         if not record.startswith("string["):  # in pandas' own string storage
             raise
         dtype = pd.StringDtype("python")
+    if record == "str" and isinstance(dtype, np.dtype):  # pandas 2 reads 'str' as numpy's
+        dtype = np.dtype(object)  # text dtype; its text columns are objects
     if not _restorable(dtype):
         raise ValueError(f"{record!r} is not a dtype a synthetic table is given in")
     return dtype
