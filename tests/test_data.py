@@ -159,6 +159,16 @@ def test_report_round_trip_and_text(tmp_path):
     json.dumps(t.report.to_dict())  # JSON-ready
 
 
+def test_reprs_are_the_summary_not_every_field(tmp_path):
+    """In a notebook a table and its report show the readable summary (the dataclass repr
+    printed every field: thousands of characters for a wide table)."""
+    t = read_table(_csv(_messy(), tmp_path))
+    assert repr(t.report) == t.report.to_text()
+    rows, cols = t.data.shape
+    assert repr(t).splitlines()[0] == f"Table: {rows} rows x {cols} columns (.data, .report)"
+    assert repr(t).endswith(t.report.to_text())
+
+
 def test_unpacks_as_pair():
     data, report = read_table(pd.DataFrame({"a": [1.0, 2.0]}))
     assert data.shape == (2, 1) and report.n_rows_out == 2

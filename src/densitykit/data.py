@@ -807,7 +807,7 @@ class ColumnIssue:
         return ", ".join(parts)
 
 
-@dataclass
+@dataclass(repr=False)
 class CleaningReport:
     """What :func:`read_table` found and did: rows and columns dropped, and why.
 
@@ -887,10 +887,10 @@ class CleaningReport:
         lines.append(f"Kept {self.n_rows_out} rows x {self.n_columns_out} columns.")
         return "\n".join(lines)
 
-    __str__ = to_text
+    __str__ = __repr__ = to_text  # a notebook shows the summary, not every field
 
 
-@dataclass
+@dataclass(repr=False)
 class Table:
     """The result of :func:`read_table`: the clean frame and its :class:`CleaningReport`.
 
@@ -911,6 +911,10 @@ class Table:
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.data, self.report))
+
+    def __repr__(self) -> str:
+        rows, cols = self.data.shape
+        return f"Table: {rows} rows x {cols} columns (.data, .report)\n{self.report.to_text()}"
 
 
 # ---------------------------------------------------------------------------------------
