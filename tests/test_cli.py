@@ -355,6 +355,14 @@ def test_score_flags_outliers(capsys, model_file, tmp_path):
     np.testing.assert_allclose(scores["log_likelihood"].to_numpy()[1:], expected)
 
 
+@pytest.mark.parametrize("command", [["score"], ["classify", "predict"]])
+def test_table_before_the_model_says_so(capsys, model_file, command):
+    table = model_file.parent / "plant.csv"
+    code, _, err = run(capsys, *command, table, model_file)
+    assert code != 0
+    assert f"the model file comes first, then the table: give {model_file} {table}" in err
+
+
 def test_info_text_and_json(capsys, model_file):
     code, out, _ = run(capsys, "info", model_file)
     assert code == 0

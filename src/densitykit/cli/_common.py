@@ -597,6 +597,9 @@ def open_model(args: argparse.Namespace, tag: str,
     """
     inputs = [args.model]
     if table is not None:
+        if Path(table).suffix.lower() == ".dkm" and Path(args.model).suffix.lower() != ".dkm":
+            raise CommandError(f"the model file comes first, then the table: give "
+                               f"{table} {args.model}")
         inputs = [check_input(args.model, "model file"), check_input(table, "table")]
     output = output_path(args, derived_path(inputs[-1], ".csv", tag), inputs, table=True)
     model, meta = load_model(args.model)
