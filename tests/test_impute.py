@@ -214,6 +214,34 @@ def test_tiny_tables_are_filled(method):
                         == df.to_numpy()[df.notna().to_numpy()]).all()
 
 
+def test_a_table_with_nothing_to_fill_comes_back_as_it_is():
+    """No empty cell: the table itself, however short (one row needs no model)."""
+    for df in (pd.DataFrame({"a": [1.5], "b": [2]}),
+               pd.DataFrame({"a": [1.5, 2.5, 0.5], "t": ["x", "y", "z"]})):
+        out = impute_table(df, n_imputations=2)
+        assert len(out) == 2 and all(o.equals(df) and o is not df for o in out)
+
+
+def test_narrow_floats_keep_their_dtype_and_printed_decimals():
+    """float32 and pandas' Float32 columns come back in their dtype, filled with the
+    decimals their values print (not float64 with float32's binary noise)."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(100, 2, 300).round(1)
+    df = pd.DataFrame({"a": a.astype(np.float32),
+                       "c": pd.array((0.5 * a + rng.normal(0, 1, 300)).round(2),
+                                     dtype="Float32"),
+                       "n": pd.array(rng.integers(0, 9, 300), dtype="Int16")})
+    for c in df:
+        df.loc[rng.random(300) < 0.1, c] = np.nan
+    out = impute_table(df, random_state=0)[0]
+    assert out.dtypes.to_dict() == df.dtypes.to_dict()
+    for c, places in (("a", 1), ("c", 2)):
+        filled = out.loc[df[c].isna(), c].to_numpy(dtype=np.float64)
+        printed = filled.astype(np.float32).astype(str).astype(np.float64)
+        np.testing.assert_array_equal(printed, np.round(printed, places))
+        assert not out[c].isna().any()
+
+
 def test_impute_command_keeps_identifiers_and_empty_columns(tmp_path):
     rng = np.random.default_rng(0)
     n = 200

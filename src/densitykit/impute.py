@@ -476,7 +476,7 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
                and not pd.api.types.is_bool_dtype(frame[c])]
     if not numeric:
         raise DataError("the table has no numeric column to impute.")
-    X = frame[numeric].to_numpy(dtype=np.float64, na_value=np.nan)
+    X = np.column_stack([_values(frame[c]) for c in numeric])
     if np.isinf(X).any():
         raise DataError("the table holds infinite values; read it with policy='keep', which "
                         "turns them into empty cells.")
@@ -484,6 +484,8 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     if empty_cols:
         raise DataError(f"column(s) {empty_cols[:5]} have no observed value to learn from; "
                         "leave them out (--exclude).")
+    if not np.isnan(X).any():  # nothing to fill, whatever the number of rows
+        return [frame.copy() for _ in range(n_imputations)]
     loc, scale = np.nanmean(X, axis=0), np.nanstd(X, axis=0)
     scale[scale == 0] = 1.0
     Z = (X - loc) / scale
@@ -521,6 +523,20 @@ def _fills(Z: np.ndarray, choice: tuple, n: int, rng: np.random.Generator):
     return kde_impute(Z, *choice, n_imputations=n, random_state=rng)
 
 
+def _narrow(col: pd.Series) -> bool:
+    """Whether ``col`` holds floats narrower than float64 (numpy's or pandas' nullable)."""
+    from ._columns import NARROW_FLOATS
+
+    return str(col.dtype).lower() in NARROW_FLOATS
+
+
+def _values(col: pd.Series) -> np.ndarray:
+    """A numeric column as float64, NaN for empty cells; a float32 value as the decimal it
+    prints (100.9, not 100.90000152587891), so fills get the decimals the column shows."""
+    x = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return x.astype(str(col.dtype).lower()).astype(str).astype(np.float64) if _narrow(col) else x
+
+
 def _column(original: pd.Series, observed: np.ndarray, filled: np.ndarray,
             empty: np.ndarray) -> Any:
     """The column with its empty cells filled, in its dtype and its values' precision."""
@@ -537,4 +553,6 @@ def _column(original: pd.Series, observed: np.ndarray, filled: np.ndarray,
     values[empty] = guess
     if pd.api.types.is_integer_dtype(original):
         return pd.array(np.round(values).astype(np.int64), dtype=original.dtype)
+    if _narrow(original):
+        return pd.array(values, dtype=original.dtype)
     return values

@@ -96,8 +96,6 @@ def _stored_dtypes(args: argparse.Namespace, source: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from .._columns import NARROW_FLOATS, as_dtypes
     from ..impute import impute_table
 
@@ -106,9 +104,8 @@ def run(args: argparse.Namespace) -> int:
     seed = resolve_seed(args)
     table = read_input_table(args, source, kinds="mixed", index=None)
     dtypes = _stored_dtypes(args, source)
-    data = table.data.assign(**{  # a float32 value as the decimals it prints, not 100.9000015
-        c: table.data[c].astype(t).astype(str).astype(np.float64)
-        for c, t in dtypes.items() if c in table.data and str(t) in NARROW_FLOATS})
+    # float32 columns as float32: impute_table fills them with the decimals they print
+    data = as_dtypes(table.data, {c: t for c, t in dtypes.items() if str(t) in NARROW_FLOATS})
     n_empty = int(data.select_dtypes("number").isna().sum().sum())
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
