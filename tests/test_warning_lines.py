@@ -42,6 +42,11 @@ def _not_converged(_):
     GaussianMixture(3, max_iter=2, reg_covar="auto").fit(X)  # warns: not converged
 
 
+def _collapsed(_):
+    rows = np.repeat(X[:4], 50, axis=0)  # four distinct rows: components collapse
+    GaussianMixture(6, random_state=0, reg_covar=0.0).fit(rows)  # warns: collapsed
+
+
 def _in_a_table_model(_):
     model = TableModel(GaussianMixture(2), column_transform=None)
     model.fit(FRAME)  # warns: inside a TableModel
@@ -71,6 +76,7 @@ CASES = {
     "mixture": (_mixture, RegularizationWarning),
     "too few rows": (_too_few_rows, UnderdeterminedWarning),
     "not converged": (_not_converged, ConvergenceWarning),
+    "collapsed": (_collapsed, ConvergenceWarning),
     "inside a TableModel": (_in_a_table_model, RegularizationWarning),
     "inside a classifier": (_in_a_classifier, RegularizationWarning),
     "streamed": (_streamed, RegularizationWarning),

@@ -388,7 +388,7 @@ def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = Tr
         warnings.warn(
             f"Gaussian mixture component(s) {np.flatnonzero(empty).tolist()} lost all their "
             "points and were re-seeded at the worst-fitted row. Consider fewer components.",
-            exceptions.ConvergenceWarning, stacklevel=3)
+            exceptions.ConvergenceWarning, stacklevel=exceptions.user_stacklevel())
         stats = _reseed(stats, empty, ctype)
     nk = stats.nk + _EPS10
     means = stats.s1 / nk[:, None]
@@ -403,7 +403,8 @@ def m_step(stats: Stats, ctype: CovarianceType, reg: float, *, reseed: bool = Tr
                     f"was raised to {np.max(reg):.3g} (in units of the data's scale squared) "
                     "to fit it. "
                     "Consider fewer components, a larger reg_covar, or removing duplicated "
-                    "columns.", exceptions.ConvergenceWarning, stacklevel=3)
+                    "columns.", exceptions.ConvergenceWarning,
+                    stacklevel=exceptions.user_stacklevel())
             return Params(weights, means, cov, pc)
         reg = np.maximum(reg * 100.0, 1e-10)  # a number, or one per column
     raise FitError(
