@@ -24,8 +24,8 @@ ROOT = Path(densitykit.__file__).parent
 
 #: docs/architecture.md's layers, bottom first (engines and estimators share a package)
 LAYERS = [
-    {"__init__", "_adapters", "_columns", "_estimator", "_files", "_linalg", "_parallel",
-     "_results", "_state", "_validation", "exceptions"},
+    {"__init__", "_adapters", "_columns", "_estimator", "_fastmath", "_files", "_linalg",
+     "_parallel", "_results", "_state", "_validation", "exceptions"},
     {"classify", "compose", "density", "gaussian", "kde", "latent", "preprocess"},
     {"_impute_loops", "data", "datasets", "evaluate", "impute", "persist", "plotting",
      "report", "selection", "synth"},

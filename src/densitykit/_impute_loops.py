@@ -27,6 +27,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._fastmath import exp_nonpositive
+
 __all__ = ["conditional_draws", "conditional_means"]
 
 # the fastmath flags of the Gaussian loops: sums may be reordered and vectorised;
@@ -35,30 +37,6 @@ _FAST = {"reassoc", "contract", "nsz", "arcp"}
 #: centres per tile of the exact distances
 _TILE = 256
 _OPTS = {"cache": True, "nogil": True, "fastmath": _FAST, "error_model": "numpy"}
-
-
-@numba.njit(inline="always", **_OPTS)
-def _exp_neg(x):  # pragma: no cover - compiled
-    """``exp(-x)`` for ``0 <= x <= 40``: ``p(-x / 128)^128`` with ``p`` the degree-12
-    Taylor polynomial (its error is under 1e-16 on ``[-0.32, 0]``); branch-free, so a loop
-    of it vectorises; relative error about 3e-14 (the seven squarings)."""
-    y = x * (-1.0 / 128.0)
-    p = 1.0 / 479001600.0
-    p = p * y + 1.0 / 39916800.0
-    p = p * y + 1.0 / 3628800.0
-    p = p * y + 1.0 / 362880.0
-    p = p * y + 1.0 / 40320.0
-    p = p * y + 1.0 / 5040.0
-    p = p * y + 1.0 / 720.0
-    p = p * y + 1.0 / 120.0
-    p = p * y + 1.0 / 24.0
-    p = p * y + 1.0 / 6.0
-    p = p * y + 0.5
-    p = p * y + 1.0
-    p = p * y + 1.0
-    for _ in range(7):
-        p = p * p
-    return p
 
 
 @numba.njit(**_OPTS)
@@ -224,7 +202,7 @@ def _accumulate(dd, w, nearest, ref, betas, cut, vt, tail, wt, sw, sv):  # pragm
         tot = 0.0
         for t in range(w):
             x = (dd[t] - ref) * b
-            e = _exp_neg(min(x, cut))
+            e = exp_nonpositive(-min(x, cut))
             e = e if x <= cut else 0.0
             wt[t] = e
             tot += e
@@ -303,11 +281,11 @@ def _pick(dd, nc, beta, cut, unif):  # pragma: no cover - compiled
     tot = 0.0
     for c in range(nc):
         x = (dd[c] - best) * beta
-        tot += _exp_neg(min(x, cut)) if x <= cut else 0.0
+        tot += exp_nonpositive(-min(x, cut)) if x <= cut else 0.0
     target, cum, idx = unif * tot, 0.0, 0
     for c in range(nc):
         x = (dd[c] - best) * beta
-        cum += _exp_neg(min(x, cut)) if x <= cut else 0.0
+        cum += exp_nonpositive(-min(x, cut)) if x <= cut else 0.0
         idx += cum <= target
     return min(idx, nc - 1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._fastmath import exp_nonpositive
 from ._compiled import CUTOFF, THREADED_MIN
 
 __all__ = [
@@ -46,36 +47,13 @@ def _logk(u2: float, code: int) -> float:
     return 3.0 * np.log1p(-u2)
 
 
-@numba.njit(inline="always")
-def _exp_nonpositive(t):
-    """``exp(t)`` for ``CUTOFF <= t <= 0`` as ``p(t / 128)^128`` with ``p`` the degree-12
-    Taylor polynomial: branch-free, so the loop vectorises; relative error < 2e-13."""
-    x = t * (1.0 / 128.0)
-    p = 1.0 / 479001600.0
-    p = p * x + 1.0 / 39916800.0
-    p = p * x + 1.0 / 3628800.0
-    p = p * x + 1.0 / 362880.0
-    p = p * x + 1.0 / 40320.0
-    p = p * x + 1.0 / 5040.0
-    p = p * x + 1.0 / 720.0
-    p = p * x + 1.0 / 120.0
-    p = p * x + 1.0 / 24.0
-    p = p * x + 1.0 / 6.0
-    p = p * x + 0.5
-    p = p * x + 1.0
-    p = p * x + 1.0
-    for _ in range(7):
-        p = p * p
-    return p
-
-
 @numba.njit(fastmath={"reassoc", "contract"}, cache=True)
 def _sum_exp_shifted(buf, mx):
     """``Σ_j exp(buf_j - mx)`` over the terms above ``exp(CUTOFF)``."""
     acc = 0.0
     for j in range(buf.shape[0]):
         t = buf[j] - mx
-        e = _exp_nonpositive(max(t, CUTOFF))
+        e = exp_nonpositive(max(t, CUTOFF))
         acc += e if t > CUTOFF else 0.0
     return acc
 
