@@ -62,3 +62,19 @@ def test_a_category_the_model_never_saw_has_no_probability():
         scores = synth.score_samples(rows)
     assert np.isfinite(scores[[0, 2]]).all() and scores[1] == -np.inf  # was the likeliest
     assert synth.baseline_score_samples(rows)[1] == -np.inf
+
+
+def test_a_given_date_is_read_as_the_reader_reads_dates():
+    """'05.01.2024' (points: day first, as tables from European exports are read) is
+    5 January in ``given=`` and in scored rows, as in read_table, not 1 May."""
+    rng = np.random.default_rng(0)
+    when = pd.date_range("2024-01-01", periods=200, freq="D")
+    df = pd.DataFrame({"when": when, "x": rng.normal(size=200) + np.arange(200) * 0.01})
+    synth = _fit(df)
+    dotted = synth.sample(3, given={"when": "05.01.2024"}, random_state=0)
+    iso = synth.sample(3, given={"when": "2024-01-05"}, random_state=0)
+    assert dotted.equals(iso) and (dotted["when"] == pd.Timestamp("2024-01-05")).all()
+    rows = pd.DataFrame({"when": ["05.01.2024", "13.01.2024"], "x": [0.1, 0.2]})
+    np.testing.assert_array_equal(
+        synth.score_samples(rows),
+        synth.score_samples(rows.assign(when=pd.to_datetime(["2024-01-05", "2024-01-13"]))))

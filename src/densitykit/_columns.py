@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "fit_codec",
     "fit_space",
     "kind_of",
+    "parse_dates",
     "round_significant",
     "significant_of",
     "to_numbers",
@@ -335,7 +337,7 @@ def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
                         for v, e in zip(np.asarray(col, dtype=object), empty)])
         return out.astype(np.float64)
     if codec.get("time_unit"):
-        ns = pd.to_datetime(pd.Series(col)).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        ns = parse_dates(pd.Series(col)).to_numpy(dtype="datetime64[ns]").astype(np.int64)
         return np.where(empty, np.nan, ns.astype(np.float64))
     x = np.where(empty, np.nan, pd.to_numeric(pd.Series(col), errors="coerce")
                  .to_numpy(dtype=np.float64, na_value=np.nan))
@@ -448,6 +450,57 @@ def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
             return pd.array(np.where(empty, None, numbers).tolist(), dtype="Int64")
         return numbers.astype(dtype)
     return numbers.astype(dtype) if dtype in NARROW_FLOATS else numbers
+
+
+#: a date written day or month first, then the year: '05.01.2024', '1/13/2024 08:00'
+_DAY_MONTH = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})[./-]\d{2,4}(?!\d)")
+
+
+def parse_dates(col: Any) -> Any:
+    """A column of dates as datetimes (NaT where a cell does not parse).
+
+    Dates written ``dd.mm.yyyy`` or ``mm/dd/yyyy`` are read in one order for the whole
+    column: day first when some cell's first number is above 12, or when they are written
+    with points and none's second number is (as German and other European exports write
+    them); else month first. Other forms (ISO, '5 Jan 2024') are read as they stand.
+    """
+    import warnings
+
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    text = col.astype(object).where(col.notna(), None).reset_index(drop=True)
+    ordered = (text.astype(str).str.match(_DAY_MONTH) & text.notna()).to_numpy(dtype=bool)
+    parts = text[ordered].astype(str).str.extract(_DAY_MONTH)
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    day_first = bool(((first > 12).any() or (parts[1] == ".").all())
+                     and not (second > 12).any())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' "could not infer format" and the like
+        if not ordered.any():
+            return pd.to_datetime(col, errors="coerce", format="mixed")
+        parsed = _day_month_dates(text[ordered], day_first)
+        if not ordered.all():
+            rest = pd.to_datetime(text[~ordered], errors="coerce", format="mixed")
+            parsed = pd.concat([parsed, rest]).sort_index()
+    return parsed.set_axis(col.index)
+
+
+def _day_month_dates(text: Any, dayfirst: bool) -> Any:
+    """Dates written day (or month) first, in the one format pandas finds from the first
+    cell (fast), then each cell it does not read as it stands (``format='mixed'``, one by
+    one); naive ones at the resolution ``format='mixed'`` gives."""
+    import pandas as pd
+
+    out = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
+    missed = (out.isna() & text.notna()).to_numpy()
+    if missed.any():
+        out[missed] = pd.to_datetime(text[missed], errors="coerce", format="mixed",
+                                     dayfirst=dayfirst)
+    unit = pd.to_datetime(text.iloc[:1], errors="coerce", format="mixed").dtype
+    naive = getattr(out.dtype, "tz", None) is None and getattr(unit, "tz", None) is None
+    return out.astype(unit) if naive else out
 
 
 # ---------------------------------------------------------------- the dtypes a table was given

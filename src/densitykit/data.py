@@ -81,6 +81,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._columns import parse_dates
 from ._validation import check_in, require
 from .exceptions import (
     DataError,
@@ -1053,53 +1054,6 @@ def _times_reason(col: pd.Series) -> str | None:
     return _TIME_REASON if len(text) and text.str.fullmatch(_TIME_ONLY).all() else None
 
 
-#: a date written day or month first, then the year: '05.01.2024', '1/13/2024 08:00'
-_DAY_MONTH = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})[./-]\d{2,4}(?!\d)")
-
-
-def _parse_dates(col: pd.Series) -> pd.Series:
-    """A column of dates as datetimes (NaT where a cell does not parse).
-
-    Dates written ``dd.mm.yyyy`` or ``mm/dd/yyyy`` are read in one order for the whole
-    column: day first when some cell's first number is above 12, or when they are written
-    with points and none's second number is (as German and other European exports write
-    them); else month first. Other forms (ISO, '5 Jan 2024') are read as they stand.
-    """
-    if pd.api.types.is_datetime64_any_dtype(col):
-        return col
-    import warnings
-
-    text = col.astype(object).where(col.notna(), None).reset_index(drop=True)
-    ordered = (text.astype(str).str.match(_DAY_MONTH) & text.notna()).to_numpy(dtype=bool)
-    parts = text[ordered].astype(str).str.extract(_DAY_MONTH)
-    first, second = parts[0].astype(int), parts[2].astype(int)
-    day_first = bool(((first > 12).any() or (parts[1] == ".").all())
-                     and not (second > 12).any())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas' "could not infer format" and the like
-        if not ordered.any():
-            return pd.to_datetime(col, errors="coerce", format="mixed")
-        parsed = _day_month_dates(text[ordered], day_first)
-        if not ordered.all():
-            rest = pd.to_datetime(text[~ordered], errors="coerce", format="mixed")
-            parsed = pd.concat([parsed, rest]).sort_index()
-    return parsed.set_axis(col.index)
-
-
-def _day_month_dates(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Dates written day (or month) first, in the one format pandas finds from the first
-    cell (fast), then each cell it does not read as it stands (``format='mixed'``, one by
-    one); naive ones at the resolution ``format='mixed'`` gives."""
-    out = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
-    missed = (out.isna() & text.notna()).to_numpy()
-    if missed.any():
-        out[missed] = pd.to_datetime(text[missed], errors="coerce", format="mixed",
-                                     dayfirst=dayfirst)
-    unit = pd.to_datetime(text.iloc[:1], errors="coerce", format="mixed").dtype
-    naive = getattr(out.dtype, "tz", None) is None and getattr(unit, "tz", None) is None
-    return out.astype(unit) if naive else out
-
-
 #: why a column of percentages ('6.3%') is left out
 _PERCENT_REASON = "percentages written with '%': convert them to numbers first"
 _PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
@@ -1397,7 +1351,7 @@ def _read_numeric(raw: pd.DataFrame, label: str, selected: list[str], index_col:
     keep = ~bad_rows
     data = pd.DataFrame({c: _restore_integers(raw[c], v[keep]) for c, v in numeric.items()})
     if index_col is not None:
-        idx = _parse_dates(raw[index_col][keep])
+        idx = parse_dates(raw[index_col][keep])
         data.index = pd.Index(idx.to_numpy(), name=index_col)
     report.n_rows_dropped = int(bad_rows.sum())
     report.n_rows_out = len(data)
@@ -1426,7 +1380,7 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     if pd.api.types.is_bool_dtype(col):
         return "boolean", col.astype("boolean"), col.isna().to_numpy(), none
     if _looks_like_dates(col):
-        parsed = _parse_dates(col)
+        parsed = parse_dates(col)
         empty = col.isna().to_numpy() | col.astype(str).str.strip().str.lower().isin(
             _NA_TOKENS).to_numpy()
         return "datetime", parsed, empty, parsed.isna().to_numpy() & ~empty

@@ -692,6 +692,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
             codec = self.codecs_[j]
             if codec["kind"] == "categorical":  # the column's own label ('True' -> True)
                 fixed[c] = codec["categories"][int(number[0])]
+            elif codec.get("time_unit"):  # a date as the reader reads it ('05.01.2024')
+                fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object)).iloc[0]
             if codec.get("kind") in ("discrete", "continuous"):
                 seen = np.asarray(codec["values"], dtype=np.float64)
                 warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"))
