@@ -4,6 +4,7 @@ initial parameters, and integer sample weights equal to repeated rows for every 
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -409,3 +410,17 @@ def test_float32_input_with_empty_cells():
     gm = GaussianMixture(2, random_state=0).fit(X)
     ref = GaussianMixture(2, random_state=0).fit(X.astype(np.float64))
     assert gm.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-5)
+
+
+def test_verbose_ends_every_start_with_its_outcome(X, capsys):
+    """Like scikit-learn, each start's last line says whether it converged."""
+    gm = GaussianMixture(3, n_init=2, verbose=1, verbose_interval=100, random_state=0).fit(X)
+    ends = [line for line in capsys.readouterr().out.splitlines() if "lower bound" in line]
+    assert [line.split(":")[0] for line in ends] == ["Initialization 0", "Initialization 1"]
+    assert all(" converged after " in line for line in ends)
+    best = max(float(line.rsplit(" ", 1)[1]) for line in ends)
+    assert best == pytest.approx(gm.lower_bound_, abs=1e-6)
+    # every printed figure is in the data's units, as lower_bounds_
+    gm = GaussianMixture(3, verbose=1, verbose_interval=1, random_state=0).fit(X * 100.0)
+    printed = [float(v) for v in re.findall(r"log-likelihood (\S+)", capsys.readouterr().out)]
+    np.testing.assert_allclose(printed, gm.lower_bounds_, atol=1e-6)

@@ -258,8 +258,12 @@ class GaussianMixture(GaussianModel):
                       else self._initial_params(init_data, given, rng, reg))
             res = run_em(stats_fn, params, ctype, reg=reg, tol=self.tol,
                          max_iter=self.max_iter, lower_bound=start,
-                         callback=self._progress(init, callback),
+                         callback=self._progress(init, callback, jac),
                          accelerate=self.acceleration == "squarem")
+            if self.verbose:
+                state = "converged" if res.converged else "did not converge"
+                print(f"Initialization {init}: {state} after {res.n_iter} iterations, "
+                      f"lower bound {res.lower_bound + jac:.6f}")
             # with max_iter=0 every start has a lower bound of -inf: the last one is kept
             if better_start(res, best) or self.max_iter == 0:
                 best = res
@@ -309,14 +313,16 @@ class GaussianMixture(GaussianModel):
         """
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def _progress(self, init: int, callback=None):
-        """Per-iteration callback: the verbose print and/or a caller's ``callback``."""
+    def _progress(self, init: int, callback=None, jac: float = 0.0):
+        """Per-iteration callback: the verbose print (in the data's units: ``jac`` is the
+        work space's log-Jacobian) and/or a caller's ``callback``."""
         if not self.verbose:
             return callback
 
         def report(it: int, lb: float) -> None:
             if it % max(1, self.verbose_interval) == 0 or it == 1:
-                print(f"Initialization {init}: iteration {it}, mean log-likelihood {lb:.6f}")
+                print(f"Initialization {init}: iteration {it}, mean log-likelihood "
+                      f"{lb + jac:.6f}")
             if callback is not None:
                 callback(it, lb)
 
