@@ -46,6 +46,7 @@ from scipy import special
 
 __all__ = [
     "as_dtypes",
+    "as_printed",
     "column_codec",
     "decimals_of",
     "decode",
@@ -341,9 +342,15 @@ def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
         return np.where(empty, np.nan, ns.astype(np.float64))
     x = np.where(empty, np.nan, pd.to_numeric(pd.Series(col), errors="coerce")
                  .to_numpy(dtype=np.float64, na_value=np.nan))
-    if codec["dtype"] in NARROW_FLOATS:  # a float32 value as the decimal it prints
-        x = x.astype(codec["dtype"]).astype(str).astype(np.float64)
-    return x
+    return as_printed(x, codec["dtype"])
+
+
+def as_printed(x: np.ndarray, dtype: Any) -> np.ndarray:
+    """Floats ``x`` held in ``dtype``: for a float narrower than float64 (:data:`NARROW_FLOATS`,
+    numpy's or pandas' nullable), each value as the decimal it prints (a float32 100.9 is
+    100.9, not 100.90000152587891); others as they are."""
+    name = str(dtype).lower()
+    return x.astype(name).astype(str).astype(np.float64) if name in NARROW_FLOATS else x
 
 
 def _label(value: Any, codec: dict[str, Any]) -> Any:

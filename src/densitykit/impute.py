@@ -532,9 +532,10 @@ def _narrow(col: pd.Series) -> bool:
 
 def _values(col: pd.Series) -> np.ndarray:
     """A numeric column as float64, NaN for empty cells; a float32 value as the decimal it
-    prints (100.9, not 100.90000152587891), so fills get the decimals the column shows."""
-    x = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    return x.astype(str(col.dtype).lower()).astype(str).astype(np.float64) if _narrow(col) else x
+    prints, so fills get the decimals the column shows."""
+    from ._columns import as_printed
+
+    return as_printed(col.to_numpy(dtype=np.float64, na_value=np.nan), col.dtype)
 
 
 def _column(original: pd.Series, observed: np.ndarray, filled: np.ndarray,
