@@ -183,7 +183,7 @@ def test_kde_candidates_keep_correlations_and_a_smooth_tail(two_blobs):
                                0.36 * np.cov(kernel._X.T, bias=True) + 1e-6 * np.eye(2))
     # a row far from every fitted row scores at least 5% of the mixture's density
     far = pd.DataFrame({"u": [3.0], "v": [-9.0], "stuck": [45.0085], "count": [3]})
-    z = model._scores(far)
+    z = columns.encode_table(model.space_, far[model.columns_])  # the row's normal scores
     both = density.score_samples(z)[0]
     assert both >= np.log(0.05) + tail.score_samples(z)[0] - 1e-9
     assert both >= np.log(0.95) + kde.score_samples(z)[0] - 1e-9

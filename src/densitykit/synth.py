@@ -494,21 +494,20 @@ class Synthesizer(DensityMixin, BaseEstimator):
         return (str(chosen["family"]), float(chosen["size"])), tail
 
     # -- the density ----------------------------------------------------------------------
-    def _scores(self, X: Any) -> np.ndarray:
-        return _columns.encode_table(self.space_, _frame(X, self.columns_, self))
-
-    def _unseen(self, X: Any, warn: bool = True) -> np.ndarray:
-        """Which rows hold a category the model never saw: it gives them no probability
-        (their log-likelihood is -inf), which a warning says."""
+    def _log_likelihoods(self, X: Any, density: Any, warn: bool = True) -> np.ndarray:
+        """``density``'s log-likelihood of the rows ``X`` (their normal scores); -inf for a
+        row holding a category the model never saw (it gives it no probability), which a
+        warning says when ``warn``."""
         frame = _frame(X, self.columns_, self)
-        unseen = np.zeros(len(frame), bool)
+        scores = np.asarray(density.score_samples(_columns.encode_table(self.space_, frame)),
+                            dtype=np.float64)
         for name, codec in zip(self.columns_, self.codecs_):
             if codec["kind"] == "categorical":
                 new = np.isnan(_columns.to_numbers(codec, frame[name])) & ~frame[name].isna()
                 if new.any() and warn:
                     _warn_unseen(name, frame[name][new], int(new.sum()))
-                unseen |= np.asarray(new, dtype=bool)
-        return unseen
+                scores[np.asarray(new, dtype=bool)] = -np.inf
+        return scores
 
     def score_samples(self, X: pd.DataFrame | ArrayLike) -> np.ndarray:
         """Log-likelihood of each row, in nats of its normal scores (see the module notes).
@@ -545,8 +544,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         ((2,), True)
         """
         check_is_fitted(self, "density_")
-        scores = np.asarray(self.density_.score_samples(self._scores(X)), dtype=np.float64)
-        return np.where(self._unseen(X), -np.inf, scores)
+        return self._log_likelihoods(X, self.density_)
 
     def score(self, X: pd.DataFrame | ArrayLike, y: Any = None) -> float:
         """Mean log-likelihood per row (normal-score nats).
@@ -611,8 +609,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         check_is_fitted(self, "density_")
         if getattr(self, "baseline_density_", None) is None:
             return np.full(len(_frame(X, self.columns_, self)), np.nan)
-        scores = self.baseline_density_.score_samples(self._scores(X))
-        return np.where(self._unseen(X, warn=False), -np.inf, scores)  # score_samples warns
+        return self._log_likelihoods(X, self.baseline_density_, warn=False)  # score_samples warns
 
     #: how the log-likelihoods of this model are measured (the report names it)
     loglik_units = "nats per row of the normal scores"
