@@ -1042,30 +1042,27 @@ _TIME_REASON = ("times of day or durations without a date ('08:30:00'): join the
                 "dates, or convert them to numbers (e.g. hours), first")
 
 
-def _times_reason(col: pd.Series) -> str | None:
-    """Why a column of durations, or of times without a date, is left out (None: it is
-    no such column)."""
+#: why a column of percentages ('6.3%') is left out
+_PERCENT_REASON = "percentages written with '%': convert them to numbers first"
+_PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
+
+
+def _text_reason(col: pd.Series) -> str | None:
+    """Why a text column that is no number is left out when it holds durations
+    (timedelta), times without a date ('08:30:00') or percentages ('6.3%') in every filled
+    cell; None for any other column."""
     if pd.api.types.is_timedelta64_dtype(col):
         return _DURATION_REASON
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return None
     text = col.dropna().astype(str).str.strip()
     text = text[~text.str.lower().isin(_NA_TOKENS)]
-    return _TIME_REASON if len(text) and text.str.fullmatch(_TIME_ONLY).all() else None
-
-
-#: why a column of percentages ('6.3%') is left out
-_PERCENT_REASON = "percentages written with '%': convert them to numbers first"
-_PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
-
-
-def _is_percentages(col: pd.Series) -> bool:
-    """True for a text column whose every filled cell is a number followed by '%'."""
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return False
-    text = col.dropna().astype(str).str.strip()
-    text = text[~text.str.lower().isin(_NA_TOKENS)]
-    return bool(len(text)) and bool(text.str.fullmatch(_PERCENT).all())
+    if not len(text):
+        return None
+    for pattern, why in ((_PERCENT, _PERCENT_REASON), (_TIME_ONLY, _TIME_REASON)):
+        if text.str.fullmatch(pattern).all():
+            return why
+    return None
 
 
 def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1301,10 +1298,8 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                 why = "empty" if n_filled == 0 else "not numeric"
                 if why == "not numeric" and _looks_like_dates(raw[name]):
                     why = "date/time"
-                elif why == "not numeric" and _is_percentages(raw[name]):
-                    why = _PERCENT_REASON
-                elif why == "not numeric" and _times_reason(raw[name]):
-                    why = _times_reason(raw[name])
+                elif why == "not numeric":
+                    why = _text_reason(raw[name]) or why
                 report.dropped_columns[name] = why
             continue
         issue = _column_issue(name, raw[name], empty, text, values)
@@ -1403,8 +1398,7 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     k = labels.dropna().nunique()
     # too many labels, or (in a short table) labels most of which occur once
     if (k > MAX_CATEGORIES and k > 0.1 * n) or (k > _MOST_SINGLE_LABELS and 2 * k > filled):
-        why = (_PERCENT_REASON if _is_percentages(col) else _times_reason(col)
-               or f"text with {k:,} distinct values (an identifier or free text)")
+        why = _text_reason(col) or f"text with {k:,} distinct values (an identifier or free text)"
         return why, None, empty, none
     return "categorical", labels, empty, none
 
