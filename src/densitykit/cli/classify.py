@@ -146,7 +146,7 @@ def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, An
     y_all = _labels(args, source, args.target, slice(None))
     table = read_input_table(args, source, exclude=[*(args.exclude or []), args.target])
     y = y_all.iloc[table.rows]
-    known = y.notna().to_numpy() & (y.astype(str).str.strip() != "").to_numpy()
+    known = _has_label(y)
     if not known.all():
         info(args, f"dropped {int((~known).sum())} row(s) with no label in {args.target!r}")
     X, y = table.data[known], _whole(y[known].to_numpy())
@@ -154,6 +154,11 @@ def _labelled_rows(args: argparse.Namespace, source: Path) -> tuple[Any, Any, An
     if y.dtype == object:
         y = y.astype(str)
     return X, y, table
+
+
+def _has_label(labels: Any) -> Any:
+    """Which rows of the label Series have one (neither empty nor blank text)."""
+    return (labels.notna() & (labels.astype(str).str.strip() != "")).to_numpy()
 
 
 def _whole(labels: Any) -> Any:
@@ -215,7 +220,7 @@ def _accuracy(pred: Any, truth: Any, target: str, classes: Any) -> str:
     the rows that have one, as ``classify fit`` fits only those."""
     import numpy as np
 
-    ok = (truth.notna() & (truth.astype(str).str.strip() != "")).to_numpy()
+    ok = _has_label(truth)
     truth = _whole(truth.to_numpy()[ok]).astype(str)  # 1.0 and 1 are one class
     pred = _whole(np.asarray(pred)[ok]).astype(str)
     out = f"; accuracy against {target!r}: {np.mean(pred == truth):.4f}"
