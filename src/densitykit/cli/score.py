@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from ..data import OutsideRangeWarning
+    from ..exceptions import OutsideRangeWarning
     from ..synth import Synthesizer
 
     model, meta, output = open_model(args, "-scores", args.table)
