@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         synth = read_table(synth_path, columns=columns, index=False, policy="keep",
                            kinds="mixed").data
     if model is not None:
-        from ..data import OutsideRangeWarning
+        from ..exceptions import OutsideRangeWarning
 
         with relay_warnings(args, OutsideRangeWarning), progress(
                 args, "Evaluating and drawing the report"):

@@ -96,8 +96,8 @@ def _draw(args: argparse.Namespace, model: object, columns: list[str],
     """``n`` rows from the model (given ``given``), as a frame of its ``columns``."""
     import pandas as pd
 
-    from ..data import OutsideRangeWarning
     from ..density import draw_rows
+    from ..exceptions import OutsideRangeWarning
     from ..synth import Synthesizer
 
     synth = isinstance(model, Synthesizer)

@@ -135,7 +135,7 @@ def _family(model: str, given: dict[str, float | str]) -> str:
 def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
                     given: dict[str, float | str], seed: int) -> tuple[Any, Any]:
     """Fit the Synthesizer on the table and draw the rows: (synthesizer, rows)."""
-    from ..data import OutsideRangeWarning
+    from ..exceptions import OutsideRangeWarning
     from ..synth import Synthesizer
 
     synth = Synthesizer(family, n_components=args.components, criterion=args.criterion,
@@ -153,7 +153,7 @@ def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
 def _report_writer(args: argparse.Namespace, synth: Any, synthetic: Any,
                    seed: int) -> Callable[[Path], Any]:
     """Evaluate the synthetic rows (one line per verdict) and return the report's writer."""
-    from ..data import OutsideRangeWarning
+    from ..exceptions import OutsideRangeWarning
 
     with relay_warnings(args, OutsideRangeWarning), progress(args, "Evaluating the synthetic rows"):
         ev = synth.evaluate(synthetic=synthetic, random_state=seed)
