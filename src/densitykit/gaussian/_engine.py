@@ -639,7 +639,7 @@ def _missing_block_stats(rows: MissingRows, params: Params, ctype: CovarianceTyp
     i = int(np.argmin(lse))
     worst = ZT[:, i] + (1.0 - rows.obs[i]) * (RT[:, i] @ params.means
                                                / max(RT[:, i].sum(), 1e-300))
-    return Stats(RT.sum(1), RT @ ZT.T + s1, ctype.second_moment(ZT, Q, RT) + s2, loglik,
+    return Stats(RT.sum(1), RT @ ZT.T + s1, rows.second_moment(ctype, Q, RT) + s2, loglik,
                  float(rows.n if rows.w is None else rows.w.sum()), float(lse[i]), worst)
 
 

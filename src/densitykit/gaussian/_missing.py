@@ -104,6 +104,19 @@ class MissingRows:
             self._cache[ctype.name] = q
         return zt, q
 
+    def second_moment(self, ctype, Q, RT: np.ndarray) -> np.ndarray:
+        """``ctype.second_moment`` of the zero-filled rows (features ``Q``, weighted
+        responsibilities ``RT``). A tied one, ``sum_n w_n z0_n z0_n'``, sees the
+        responsibilities only through their sum over components, the row weights: it is
+        computed once."""
+        zt = self.block(ctype)[0]
+        if ctype.name != "tied":
+            return ctype.second_moment(zt, Q, RT)
+        if "tied_s2" not in self._cache:
+            w = np.ones(self.n) if self.w is None else self.w
+            self._cache["tied_s2"] = ctype.second_moment(zt, Q, w[None])
+        return self._cache["tied_s2"]
+
 
 def missing_rows(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray,
                  scale: float) -> MissingRows:
