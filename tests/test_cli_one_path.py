@@ -82,3 +82,42 @@ def test_impute_of_a_parquet_file_keeps_its_dtypes(capsys, tmp_path):
         assert done[c][observed[c]].equals(df[c][observed[c]]), c
     filled = done["y"][df["y"].isna()].astype(str).astype(float)
     assert (filled == filled.round(1)).all()  # the decimals float32 prints, not 99.80000305
+
+
+def _dated_csv(path) -> pd.DataFrame:
+    """A CSV whose dates are written day first with points, as European exports write them."""
+    rng = np.random.default_rng(5)
+    n = 90
+    when = pd.date_range("2024-01-01 06:00", periods=n, freq="8h")
+    df = pd.DataFrame({"when": when.strftime("%d.%m.%Y %H:%M"),
+                       "temp": rng.normal(80, 5, n).round(1),
+                       "flow": rng.normal(2, 0.1, n).round(3)})
+    df.loc[::6, "temp"] = np.nan
+    df.to_csv(path, index=False)
+    return df
+
+
+def test_impute_writes_the_observed_dates_as_they_were_written(capsys, tmp_path):
+    src, out = tmp_path / "dated.csv", tmp_path / "done.csv"
+    df = _dated_csv(src)
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    done = pd.read_csv(out, dtype={"when": str})
+    assert done["when"].tolist() == df["when"].tolist()  # not '2024-01-01 06:00:00'
+    assert done["flow"].tolist() == df["flow"].tolist()
+    assert done["temp"].notna().all()
+
+
+def test_synth_and_sample_write_dates_in_the_tables_form(capsys, tmp_path):
+    src = tmp_path / "dated.csv"
+    _dated_csv(src)
+    rows = tmp_path / "rows.csv"
+    code, _, err = run(capsys, "synth", src, "-o", rows, "--seed", "0", "--no-report",
+                       "--model", "gmm", "--components", "1")
+    assert code == 0, err
+    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "20", "-o",
+                       tmp_path / "drawn.csv", "--seed", "1")
+    assert code == 0, err
+    for path in (rows, tmp_path / "drawn.csv"):
+        when = pd.read_csv(path, dtype={"when": str})["when"].dropna()
+        assert when.str.fullmatch(r"\d\d\.\d\d\.2024 \d\d:\d\d").all(), when.head()

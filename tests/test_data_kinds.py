@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from densitykit import read_table
+from densitykit import read_table, write_table
+from densitykit.data import CleaningReport
 
 
 def test_times_without_a_date_are_not_read_as_todays_dates(tmp_path):
@@ -187,3 +188,21 @@ def test_a_name_merged_down_beside_groups_keeps_its_name(tmp_path):
     table = read_table(path, kinds="mixed")
     assert list(table.data.columns) == ["Date", "Reactor T", "Reactor P", "Column T",
                                         "Column P"]
+
+
+def test_date_formats_record_the_form_every_cell_is_written_in(tmp_path):
+    path = tmp_path / "forms.csv"
+    pd.DataFrame({"dmy": ["05.01.2024", "13.01.2024", ""],
+                  "iso": ["2024-01-05 08:30:00", "2024-01-13 17:00:00", "2024-01-14 00:00:00"],
+                  "loose": ["1.1.2024", "10.1.2024", "11.1.2024"],
+                  "x": [1.0, 2.0, 3.0]}).to_csv(path, index=False)
+    table = read_table(path, kinds="mixed", policy="keep", index=False)
+    assert table.report.date_formats == {"dmy": "%d.%m.%Y", "iso": "%Y-%m-%d %H:%M:%S"}
+    assert table.data["dmy"].iloc[0] == pd.Timestamp("2024-01-05")
+    out = tmp_path / "back.csv"
+    write_table(table.data, out, date_formats=table.report.date_formats)
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert back["dmy"].tolist() == ["05.01.2024", "13.01.2024", ""]
+    assert back["loose"].tolist() == ["2024-01-01", "2024-01-10", "2024-01-11"]  # no one form
+    again = CleaningReport.from_dict(table.report.to_dict())
+    assert again.date_formats == table.report.date_formats

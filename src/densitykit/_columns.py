@@ -510,6 +510,41 @@ def _day_month_dates(text: Any, dayfirst: bool) -> Any:
     return out.astype(unit) if naive else out
 
 
+def date_format(col: Any, parsed: Any) -> str | None:
+    """The ``strftime`` format in which every date of the text column ``col`` is written
+    (``parsed``: its dates from :func:`parse_dates`), so that a table written back shows its
+    dates as they were read; None when the cells are not all in one such form.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> col = pd.Series(["05.01.2024 08:30", None, "13.01.2024 17:00"])
+    >>> date_format(col, parse_dates(col))
+    '%d.%m.%Y %H:%M'
+    """
+    import warnings
+
+    import pandas as pd
+
+    try:
+        from pandas.tseries.api import guess_datetime_format
+    except ImportError:  # pandas before 2.2: dates are written in ISO form
+        return None
+    if pd.api.types.is_datetime64_any_dtype(col) or getattr(parsed.dtype, "tz", None):
+        return None
+    read = parsed.notna().to_numpy()
+    if not read.any():
+        return None
+    text = col[read].astype(str).str.strip()
+    for dayfirst in (True, False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Parsing dates in %m/%d/%Y format when ..."
+            fmt = guess_datetime_format(text.iloc[0], dayfirst=dayfirst)
+        if fmt and (parsed[read].dt.strftime(fmt) == text).all():
+            return fmt
+    return None
+
+
 # ---------------------------------------------------------------- the dtypes a table was given
 #: pandas' nullable dtypes that :func:`as_dtypes` restores (besides numpy's and dates')
 _NULLABLE = ("boolean", "Float32", "Float64",

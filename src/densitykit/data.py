@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import parse_dates
+from ._columns import date_format, parse_dates
 from ._validation import check_in, require
 from .exceptions import (
     DataError,
@@ -814,7 +814,9 @@ class CleaningReport:
 
     ``str(report)`` (or :meth:`to_text`) gives a readable summary; :meth:`to_dict` a
     JSON-ready one that model files keep. ``notes`` say how the file was read where a
-    reader had to decide (thousands separators, for example).
+    reader had to decide (thousands separators, for example). ``date_formats`` holds the
+    ``strftime`` form of each date column whose text cells are all written in one form, so
+    that :func:`write_table` writes those dates back as they were read.
     """
 
     source: str
@@ -829,6 +831,7 @@ class CleaningReport:
     columns_out: list[str] = field(default_factory=list)
     column_kinds: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    date_formats: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_columns_out(self) -> int:
@@ -838,8 +841,9 @@ class CleaningReport:
         """Return the report as plain JSON-ready Python objects."""
         out = asdict(self)
         out["n_columns_out"] = self.n_columns_out
-        if not self.notes:  # a plain table's report is as it was before notes existed
-            del out["notes"]
+        for name in ("notes", "date_formats"):  # a plain table's report is as it was before
+            if not out[name]:
+                del out[name]
         return out
 
     @classmethod
@@ -1424,6 +1428,8 @@ def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
             bad_rows |= empty | bad
         kept[name] = values.reset_index(drop=True)
         report.column_kinds[name] = kind
+        if kind == "datetime" and (fmt := date_format(raw[name], values)):
+            report.date_formats[name] = fmt
     if not kept:
         raise DataError(f"{label}: none of the {len(selected)} selected columns can be "
                         "modelled (see the reasons in the cleaning report).\n" + report.to_text())
@@ -1478,12 +1484,20 @@ def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
-                format: str | None = None) -> None:
+                format: str | None = None, date_formats: dict[str, str] | None = None
+                ) -> None:
     """Write ``df`` to ``path`` in the format of its extension (or ``format``).
 
     The index is written only when it has a name (a date/time index, for example).
+    ``date_formats`` (column -> ``strftime`` format, as :attr:`CleaningReport.date_formats`
+    records them) writes those date columns of a CSV or TSV file in that form, not ISO.
     """
     fmt = infer_format(path, format)
+    if fmt in ("csv", "tsv") and date_formats:
+        df = df.copy()
+        for j, name in enumerate(df.columns):
+            if name in date_formats and pd.api.types.is_datetime64_any_dtype(df.iloc[:, j]):
+                df.isetitem(j, df.iloc[:, j].dt.strftime(date_formats[name]))
     FORMATS[fmt][1](df, path)
 
 

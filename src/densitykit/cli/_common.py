@@ -634,12 +634,23 @@ def model_columns(model: Any) -> list[str]:
     return list(cols)
 
 
-def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: bool = True) -> None:
-    """Write a table in the format of ``path`` (or --out-format), atomically by default."""
+def date_formats_of(model: Any) -> dict[str, str]:
+    """The forms in which the table a model was fitted on wrote its dates (its cleaning
+    report's ``date_formats``; none for models fitted on arrays)."""
+    return dict((getattr(model, "cleaning_", None) or {}).get("date_formats", {}))
+
+
+def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: bool = True,
+                date_formats: dict[str, str] | None = None) -> None:
+    """Write a table in the format of ``path`` (or --out-format), atomically by default;
+    dates in the forms ``date_formats`` gives (see :func:`densitykit.data.write_table`)."""
     from ..data import write_table
 
-    fmt = getattr(args, "out_format", None)
-    if not atomic:
-        write_table(frame, path, format=fmt)
-        return
-    atomic_write(path, lambda tmp: write_table(frame, tmp, format=fmt))
+    def write(target: Path) -> None:
+        write_table(frame, target, format=getattr(args, "out_format", None),
+                    date_formats=date_formats)
+
+    if atomic:
+        atomic_write(path, write)
+    else:
+        write(path)

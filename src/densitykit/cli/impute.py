@@ -111,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
                               method=args.method, random_state=seed)
     tables = [_with_left_out(args, source, table, as_dtypes(t, dtypes)) for t in tables]
-    publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False))
+    dates = table.report.date_formats
+    publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
+                                                     date_formats=dates))
                  for path, t in zip(paths, tables)})
     what = "conditional means" if args.multiple == 1 else "draws from the conditional"
     for path in paths:

@@ -10,6 +10,7 @@ from ._common import (
     UsageError,
     add_output,
     add_seed,
+    date_formats_of,
     info,
     model_columns,
     numeric_given,
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                       if codec["kind"] == "categorical"]
         given = parse_given(args.given, text=categories)  # a label as typed: 'grade=007'
     rows = _whole_numbers(model, _draw(args, model, columns, given, n, seed))
-    write_frame(args, rows, output)
+    write_frame(args, rows, output, date_formats=date_formats_of(model))
     what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in given.items()) if given else ""
     numbers = rows.select_dtypes("number")

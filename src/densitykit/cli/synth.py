@@ -20,6 +20,7 @@ from ._common import (
     add_seed,
     add_table_options,
     check_output,
+    date_formats_of,
     derived_path,
     info,
     open_table,
@@ -110,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
     seed = resolve_seed(args)
     synth, synthetic = _fit_and_sample(args, source, family, given, seed)
     meta = _metadata(args, source, synth, seed)
-    outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False),
+    dates = date_formats_of(synth)
+    outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False,
+                                                  date_formats=dates),
                model_path: lambda tmp: save(synth, tmp, metadata=meta)}
     if report_path is not None:
         outputs[report_path] = _report_writer(args, synth, synthetic, seed)
