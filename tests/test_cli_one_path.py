@@ -121,3 +121,16 @@ def test_synth_and_sample_write_dates_in_the_tables_form(capsys, tmp_path):
     for path in (rows, tmp_path / "drawn.csv"):
         when = pd.read_csv(path, dtype={"when": str})["when"].dropna()
         assert when.str.fullmatch(r"\d\d\.\d\d\.2024 \d\d:\d\d").all(), when.head()
+
+
+def test_impute_names_the_empty_cells_it_leaves(capsys, tmp_path):
+    src, out = tmp_path / "mixed.csv", tmp_path / "done.csv"
+    df = _mixed_frame()
+    df.to_csv(src, index=False)
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    n_grade = int(df["grade"].isna().sum())
+    assert f"Left empty: {n_grade} cells of columns that are not numbers ('grade' {n_grade})" \
+        in err
+    done = pd.read_csv(out)
+    assert done["flow"].notna().all() and done["grade"].isna().sum() == n_grade

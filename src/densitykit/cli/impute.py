@@ -19,6 +19,7 @@ from ._common import (
     add_seed,
     add_table_options,
     check_output,
+    info,
     open_table,
     parse_int_list,
     positive_int,
@@ -119,4 +120,18 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"{path}: {len(data):,} rows x {tables[0].shape[1]} columns, {n_empty:,} empty "
               f"cells filled with {what}")
+    _say_unfilled(args, data)
     return 0
+
+
+def _say_unfilled(args: argparse.Namespace, data: Any) -> None:
+    """One line on the empty cells left as they are: those of the columns that are not
+    numbers (categories, booleans, dates), which impute passes through."""
+    import pandas as pd
+
+    left = {c: int(n) for c, n in data.isna().sum().items() if n and not (
+        pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c]))}
+    if left:
+        shown = ", ".join(f"{c!r} {n:,}" for c, n in list(left.items())[:5])
+        info(args, f"Left empty: {sum(left.values()):,} cells of columns that are not numbers "
+             f"({shown}{', ...' if len(left) > 5 else ''}); impute fills numeric columns only.")
