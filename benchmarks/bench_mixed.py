@@ -13,7 +13,9 @@ cells as they are), column shapes (KS complement / TV complement), contingency s
 the category pairs, the largest difference in a column's share of empty cells and the largest
 category-share TVD (both against the test rows, and against the training rows the model saw:
 the test rows' own shares differ from the training rows' by chance), and SDMetrics' quality
-score when sdmetrics is installed.
+score when sdmetrics is installed. A third row judges the training rows themselves as if
+they were synthetic: real rows against real rows, the floor that chance alone sets for every
+figure measured on the test rows.
 
 Run: .venv/bin/python benchmarks/bench_mixed.py            (densitykit only)
      <venv with the 'sdv' extra>/bin/python benchmarks/bench_mixed.py   (both)
@@ -129,6 +131,8 @@ def main() -> None:
     print(f"densitykit: {ours.describe()}", flush=True)
     rows.append(judge("densitykit Synthesizer", train, synth, hold, seconds,
                       sdmetrics_quality(hold, synth)))
+    rows.append(judge("real training rows (chance floor)", train, train, hold, 0.0,
+                      sdmetrics_quality(hold, train)))
     t = time.perf_counter()
     sdv = run_sdv(train, len(train))
     if sdv is not None:
