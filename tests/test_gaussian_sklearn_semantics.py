@@ -403,6 +403,35 @@ def test_float32_input_runs_in_single_precision_with_float64_sums(ctype):
     assert st.nk.dtype == st.s1.dtype == np.asarray(st.s2).dtype == np.float64
 
 
+def test_tied_second_moment_kept_with_the_data_matches_each_pass():
+    # the tied second moment depends on the rows and their weights only: kept with the
+    # cached blocks, it equals the one computed from each pass's responsibilities
+    from densitykit.gaussian._covariance import COVARIANCE_TYPES
+    from densitykit.gaussian._engine import (
+        InMemoryData,
+        Workspace,
+        block_stats,
+        in_memory_stats,
+        iter_blocks,
+    )
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(3000, 5)) @ rng.normal(size=(5, 5)) + 3.0
+    w = rng.random(3000) + 0.5
+    c = COVARIANCE_TYPES["tied"]
+    ws = Workspace.from_data(X, w)
+    data = InMemoryData(X, w, ws)
+    fn = in_memory_stats(data, c)
+    for seed in (0, 1):
+        gm = GaussianMixture(3, covariance_type="tied", random_state=seed, max_iter=2).fit(X)
+        p = ws.from_user(gm._user_params())
+        prep = c.prepare(p.means, p.precisions_cholesky)
+        want = sum(block_stats(*data.block(sl, c), data.weights(sl), p, c, prep).s2
+                   for sl in iter_blocks(data.n, 1024))
+        np.testing.assert_allclose(fn(p).s2, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    assert any(isinstance(key, tuple) for key in data._features)  # it was kept
+
+
 def test_float32_input_with_empty_cells():
     rng = np.random.default_rng(6)
     X = rng.normal(size=(2000, 4)).astype(np.float32)

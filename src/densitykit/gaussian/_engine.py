@@ -219,6 +219,21 @@ class InMemoryData:
     def weights(self, sl: slice) -> np.ndarray | None:
         return None if self.w is None else self.w[sl]
 
+    def fixed_moment(self, sl: slice, ctype: CovarianceType) -> np.ndarray | None:
+        """The second moment of the rows ``sl`` where the parameters do not change it, kept
+        with the cached block: tied, ``sum_n w_n z_n z_n'`` (the responsibilities enter it
+        only through their sum over components, the row weights); ``None`` otherwise, and
+        where the ``D x D`` result would not be small beside the block."""
+        rows = sl.stop - sl.start
+        if ctype.name != "tied" or self._zt is None or 8 * self.d > rows:
+            return None
+        key = ("_moment", sl.start, sl.stop)
+        if key not in self._features:
+            w = np.ones(rows) if self.w is None else self.w[sl]
+            self._features[key] = np.asarray(ctype.second_moment(self.zt(sl), None, w[None]),
+                                             dtype=np.float64)
+        return self._features[key]
+
     def sqnorms(self, sl: slice) -> np.ndarray:
         """Squared norms of the work-space rows ``sl`` (cached with the data when small)."""
         if self._zt is None:
@@ -281,10 +296,12 @@ def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -
 
 
 def block_stats(ZT: np.ndarray, Q, w: np.ndarray | None, params: Params,
-                ctype: CovarianceType, prep) -> Stats:
+                ctype: CovarianceType, prep, s2: np.ndarray | None = None) -> Stats:
     """E-step of one block: statistics of the rows ``ZT`` (``D x B``, features ``Q``) with
-    row weights ``w``. A float32 block (with ``prep`` in float32) is computed in single
-    precision and its statistics returned in float64, so the sums over blocks are float64."""
+    row weights ``w``; ``s2``, when given, is the block's second moment, known beforehand
+    (``InMemoryData.fixed_moment``). A float32 block (with ``prep`` in float32) is computed
+    in single precision and its statistics returned in float64, so the sums over blocks are
+    float64."""
     lse, RT = logsumexp_columns(log_prob_t(ZT, Q, params, ctype, prep))
     if w is not None:
         RT *= w
@@ -295,7 +312,7 @@ def block_stats(ZT: np.ndarray, Q, w: np.ndarray | None, params: Params,
     f64 = np.float64
     return Stats(
         RT.sum(1, dtype=f64), (RT @ ZT.T).astype(f64, copy=False),
-        np.asarray(ctype.second_moment(ZT, Q, RT), dtype=f64), loglik,
+        np.asarray(ctype.second_moment(ZT, Q, RT) if s2 is None else s2, dtype=f64), loglik,
         float(ZT.shape[1] if w is None else w.sum()), float(lse[i]), ZT[:, i].astype(f64),
     )
 
@@ -613,7 +630,7 @@ def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Para
             rows = block_rows(width)
             parts = map_blocks(
                 lambda sl: block_stats(*full.block(sl, ctype), full.weights(sl), params, ctype,
-                                       prep),
+                                       prep, full.fixed_moment(sl, ctype)),
                 full.n, rows)
         if missing is not None:
             prep = ctype.prepare(params.means, params.precisions_cholesky)

@@ -105,7 +105,8 @@ def serial_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Params]
         prep = ctype.prepare(params.means, params.precisions_cholesky)
         rows = block_rows(ctype.width(data.d, params.weights.shape[0]))
         return sum_stats([block_stats(*data.block(sl, ctype), data.weights(sl), params, ctype,
-                                      prep) for sl in iter_blocks(data.n, rows)])
+                                      prep, data.fixed_moment(sl, ctype))
+                          for sl in iter_blocks(data.n, rows)])
 
     return stats_fn
 
