@@ -62,8 +62,8 @@ def test_components_are_chosen_from_observed_cells_only(table):
 
 
 def test_bad_tables():
-    with pytest.raises(DataError, match="no numeric column"):
-        impute_table(pd.DataFrame({"t": ["a", "b"]}))
+    with pytest.raises(DataError, match="no numeric or category column"):
+        impute_table(pd.DataFrame({"t": ["a", "b"]}))  # every row its own label
     with pytest.raises(DataError, match="no observed value"):
         impute_table(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [np.nan] * 3}))
 
@@ -84,6 +84,59 @@ def test_impute_command(tmp_path, table, capsys):
                                                                  "k-3.csv"]
     assert main(["impute", str(src), "-o", str(tmp_path / "done.csv")]) == 2  # exists
     assert "exists" in capsys.readouterr().err
+
+
+def _labelled_frame(n=600, seed=0):
+    """Numbers and label columns of every dtype, the labels set by x, 10% of cells emptied."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    g = np.where(x > 0.5, "hi", np.where(x < -0.5, "lo", "mid")).astype(object)
+    full = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(0, 0.3, n), "g": g,
+                         "c": pd.Categorical(g), "s": pd.array(g, dtype="string"),
+                         "b": pd.array(x > 0, dtype="boolean"),
+                         "id": [f"R{i}" for i in range(n)],
+                         "t": pd.date_range("2024-01-01", periods=n, freq="h")})
+    df = full.copy()
+    for c in ["y", "g", "c", "s", "b", "id", "t"]:
+        df.loc[rng.random(n) < 0.1, c] = None
+    return full, df
+
+
+def test_label_columns_are_filled_with_the_likeliest_label_in_their_dtype():
+    full, df = _labelled_frame()
+    out = impute_table(df, random_state=0)[0]
+    assert out.dtypes.to_dict() == df.dtypes.to_dict()
+    for c in ["g", "c", "s", "b"]:
+        empty = df[c].isna()
+        assert out[c].notna().all(), c
+        right = (out[c][empty].astype(object) == full[c][empty].astype(object)).mean()
+        assert right > 0.9, (c, right)  # the label is set by x, which the row shows
+    for c in ["id", "t"]:  # identifiers and dates pass through, empty cells and all
+        assert out[c].isna().sum() == df[c].isna().sum()
+    seen = df.notna()
+    for c in df:
+        assert out[c][seen[c]].equals(df[c][seen[c]]), c
+
+
+def test_label_draws_come_from_the_columns_labels():
+    _, df = _labelled_frame(n=300, seed=1)
+    draws = impute_table(df, n_imputations=3, random_state=0)
+    for out in draws:
+        assert set(out["g"].dropna()) <= {"hi", "lo", "mid"} and out["g"].notna().all()
+    a = impute_table(df, n_imputations=2, random_state=4)
+    b = impute_table(df, n_imputations=2, random_state=4)
+    assert all(x.equals(y) for x, y in zip(a, b))
+
+
+def test_a_table_of_labels_alone_is_filled():
+    rng = np.random.default_rng(2)
+    n = 200
+    a = rng.choice(["p", "q"], n).astype(object)
+    df = pd.DataFrame({"a": a, "b": np.where(a == "p", "yes", "no").astype(object)})
+    truth = df["b"].copy()
+    df.loc[:19, "b"] = None
+    out = impute_table(df, random_state=0)[0]
+    assert (out["b"] == truth).all()
 
 
 def _reference_kde_mean(Z, M, C, S, h):

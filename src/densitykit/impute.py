@@ -1,8 +1,10 @@
 """Filling empty cells of a table from a kernel density or a Gaussian mixture of its numeric
-columns.
+and label columns.
 
-:func:`impute_table` standardises the numeric columns (on their observed cells) and fills each
-empty cell from a model of the rows, given the row's observed cells:
+:func:`impute_table` standardises the numeric columns (on their observed cells), and the 0/1
+indicators of each label column of at most 20 labels (text, categories, booleans: one
+indicator per label but the commonest), and fills each empty cell from a model of the rows,
+given the row's observed cells:
 
 - ``method='kde'``: the conditional of a Gaussian kernel density estimate whose centres are
   the other rows, with a covariance-shaped bandwidth ``H = h^2 S`` (``S`` the covariance of a
@@ -17,8 +19,10 @@ empty cell from a model of the rows, given the row's observed cells:
   grid, and the mixture sizes) are scored by how well each fills cells it was not shown:
   another tenth of the observed cells is hidden; nothing the user emptied is used.
 
-For multiple imputation the cells are draws from that conditional instead of its mean.
-Observed cells, and columns that are not numeric, are returned untouched.
+For multiple imputation the cells are draws from that conditional instead of its mean. An
+empty label cell gets the label whose filled indicator is largest (the commonest label's being
+one minus the others'): the likeliest label, or with draws, a label drawn near the row's
+neighbours'. Observed cells, dates and other columns are returned untouched.
 
 Examples
 --------
@@ -452,7 +456,10 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     Parameters
     ----------
     frame : DataFrame
-        Any table; its numeric columns are modelled, the others come back as they are.
+        Any table. Its numeric columns and its columns of at most 20 labels (text,
+        categories, booleans) are modelled together, a label column as 0/1 indicators; an
+        empty label cell gets the label whose indicator the fill makes largest. Other
+        columns (dates, identifiers) come back as they are.
     n_imputations : int, default=1
         ``1``: one table filled with conditional means (the best single guess per cell).
         More: that many tables whose cells are independent draws from the conditional
@@ -474,9 +481,11 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     n_imputations = check_int(n_imputations, "n_imputations", minimum=1)
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
-    if not numeric:
-        raise DataError("the table has no numeric column to impute.")
-    X = np.column_stack([_values(frame[c]) for c in numeric])
+    levels = _category_levels(frame, numeric)
+    if not numeric and not levels:
+        raise DataError("the table has no numeric or category column to impute.")
+    X = np.column_stack([_values(frame[c]) for c in numeric] + [
+        _indicators(frame[c], labels) for c, labels in levels.items()])
     if np.isinf(X).any():
         raise DataError("the table holds infinite values; read it with policy='keep', which "
                         "turns them into empty cells.")
@@ -500,7 +509,55 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
             empty = np.isnan(X[:, j])
             if empty.any():
                 table[c] = _column(frame[c], X[:, j], filled[:, j], empty)
+        j = len(numeric)
+        for c, labels in levels.items():
+            block = filled[:, j:j + len(labels) - 1]
+            j += len(labels) - 1
+            table[c] = _labelled(frame[c], labels, block)
         out.append(table)
+    return out
+
+
+#: a category column of at most this many labels is imputed (one indicator per label but
+#: the commonest); one of more passes through as it is
+_MOST_LEVELS = 20
+
+
+def _category_levels(frame: pd.DataFrame, numeric: list[str]) -> dict[str, list[Any]]:
+    """Column -> its labels, commonest first, for the columns of a few labels (text,
+    categories, booleans) that have both observed and empty cells or inform the others."""
+    from ._columns import kind_of
+
+    out = {}
+    for c in frame.columns:
+        if c in numeric or kind_of(frame[c]) != "categorical":
+            continue
+        counts = frame[c].value_counts(dropna=True)
+        if 1 <= len(counts) <= _MOST_LEVELS and len(counts) < max(len(frame) / 2, 2):
+            out[c] = list(counts.index)
+    return out
+
+
+def _indicators(col: pd.Series, labels: list[Any]) -> np.ndarray:
+    """``(n, len(labels) - 1)`` 0/1 indicators of every label but the commonest (the first);
+    NaN in the empty cells."""
+    codes = pd.Categorical(col, categories=labels).codes
+    out = (codes[:, None] == np.arange(1, len(labels))).astype(np.float64)
+    out[codes < 0] = np.nan
+    return out
+
+
+def _labelled(col: pd.Series, labels: list[Any], block: np.ndarray) -> pd.Series:
+    """``col`` with each empty cell given the label whose filled indicator is largest (the
+    commonest label's is one minus the others' sum), in the column's dtype."""
+    empty = col.isna().to_numpy()
+    if not empty.any():
+        return col
+    scores = np.column_stack([1.0 - block.sum(axis=1), block])
+    out = col.copy()
+    picks = np.argmax(scores[empty], axis=1)
+    out[empty] = pd.Series([labels[i] for i in picks], index=col.index[empty],
+                           dtype=col.dtype if col.dtype != object else object)
     return out
 
 

@@ -1,9 +1,10 @@
-"""``densitykit impute TABLE``: fill the empty cells of a table's numeric columns.
+"""``densitykit impute TABLE``: fill the empty cells of a table's numeric and label columns.
 
-Keeps every row and column of the table (text, dates and categories pass through), models the
-numeric columns with the empty cells left out (a kernel density of the rows or a Gaussian
-mixture, ``--method``, chosen by held-out observed cells) and writes the table with each empty
-cell filled by its conditional mean given the row's other cells
+Keeps every row and column of the table (dates and identifiers pass through), models the
+numeric columns and the columns of a few labels (categories, booleans) with the empty cells
+left out (a kernel density of the rows or a Gaussian mixture, ``--method``, chosen by held-out
+observed cells) and writes the table with each empty number filled by its conditional mean
+given the row's other cells, each empty label by the likeliest one
 (``<name>-completed.csv``), or, with ``--multiple K``, K tables of draws from that conditional
 (``<name>-completed-1.csv`` ... for multiple imputation). Observed cells are never changed.
 """
@@ -107,10 +108,12 @@ def run(args: argparse.Namespace) -> int:
     dtypes = _stored_dtypes(args, source)
     # float32 columns as float32: impute_table fills them with the decimals they print
     data = as_dtypes(table.data, {c: t for c, t in dtypes.items() if str(t) in NARROW_FLOATS})
-    n_empty = int(data.select_dtypes("number").isna().sum().sum())
+    n_empty = int(data.isna().sum().sum())
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
                               method=args.method, random_state=seed)
+    left = {c: int(k) for c, k in tables[0].isna().sum().items() if k}
+    n_empty -= sum(left.values())
     tables = [_with_left_out(args, source, table, as_dtypes(t, dtypes)) for t in tables]
     dates = table.report.date_formats
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
@@ -120,18 +123,8 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"{path}: {len(data):,} rows x {tables[0].shape[1]} columns, {n_empty:,} empty "
               f"cells filled with {what}")
-    _say_unfilled(args, data)
-    return 0
-
-
-def _say_unfilled(args: argparse.Namespace, data: Any) -> None:
-    """One line on the empty cells left as they are: those of the columns that are not
-    numbers (categories, booleans, dates), which impute passes through."""
-    import pandas as pd
-
-    left = {c: int(n) for c, n in data.isna().sum().items() if n and not (
-        pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c]))}
     if left:
-        shown = ", ".join(f"{c!r} {n:,}" for c, n in list(left.items())[:5])
-        info(args, f"Left empty: {sum(left.values()):,} cells of columns that are not numbers "
-             f"({shown}{', ...' if len(left) > 5 else ''}); impute fills numeric columns only.")
+        shown = ", ".join(f"{c!r} {k:,}" for c, k in list(left.items())[:5])
+        info(args, f"Left empty: {sum(left.values()):,} cells of columns impute does not model "
+             f"(dates, labels of more than 20 kinds): {shown}{', ...' if len(left) > 5 else ''}.")
+    return 0
