@@ -501,21 +501,24 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     check_in(method, "method", METHODS)
     rng = check_random_state(random_state)
     choice = _choose(Z, method, n_components, rng)
-    out = []
-    for filled in _fills(Z, choice, n_imputations, rng):
-        filled = filled * scale + loc
-        table = frame.copy()
-        for j, c in enumerate(numeric):
-            empty = np.isnan(X[:, j])
-            if empty.any():
-                table[c] = _column(frame[c], X[:, j], filled[:, j], empty)
-        j = len(numeric)
-        for c, labels in levels.items():
-            block = filled[:, j:j + len(labels) - 1]
-            j += len(labels) - 1
-            table[c] = _labelled(frame[c], labels, block)
-        out.append(table)
-    return out
+    return [_filled_table(frame, numeric, levels, X, filled * scale + loc)
+            for filled in _fills(Z, choice, n_imputations, rng)]
+
+
+def _filled_table(frame: pd.DataFrame, numeric: list[str], levels: dict[str, list[Any]],
+                  X: np.ndarray, filled: np.ndarray) -> pd.DataFrame:
+    """``frame`` with the empty cells of its modelled columns taken from ``filled`` (the
+    columns of ``X``: the numeric ones, then each label column's indicators)."""
+    table = frame.copy()
+    for j, c in enumerate(numeric):
+        empty = np.isnan(X[:, j])
+        if empty.any():
+            table[c] = _column(frame[c], X[:, j], filled[:, j], empty)
+    j = len(numeric)
+    for c, labels in levels.items():
+        table[c] = _labelled(frame[c], labels, filled[:, j:j + len(labels) - 1])
+        j += len(labels) - 1
+    return table
 
 
 #: a category column of at most this many labels is imputed (one indicator per label but
