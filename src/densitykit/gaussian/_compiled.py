@@ -7,10 +7,9 @@ empty cells' share of the statistics (see ``_missing.correct``). For full covari
 component is handled at once (the component is the innermost, vectorised axis); for a
 shared precision the rows go in blocks with the same number of empty cells, one row per
 vector lane, responsibilities included (``_exp_neg``, an exponential that vectorises).
-:func:`correct_cells` does the same for independent features (diag, spherical), where an
-empty cell only leaves its factor out of the density. :func:`pattern_blocks` serves the
-NumPy pattern path that runs when numba is missing or a block is numerically not definite.
-Importing this module never fails: ``AVAILABLE`` says whether numba could be loaded.
+:func:`pattern_blocks` serves the NumPy pattern path that runs when numba is missing or a
+block is numerically not definite. Importing this module never fails: ``AVAILABLE`` says
+whether numba could be loaded.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ except ImportError:  # pragma: no cover
     numba = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "correct_cells", "correct_rows", "pattern_blocks"]
+__all__ = ["AVAILABLE", "correct_rows", "pattern_blocks"]
 
 if AVAILABLE:
 
@@ -427,64 +426,6 @@ if AVAILABLE:
                 _tied_moments(z0, lp, w, n0, nb, q, cidx, inv, h, f, fsum, dm, s1p, sx)
             n0 += nb
         return bad == 0.0
-
-if AVAILABLE:
-
-    @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-    def _cell_rows(lp, c, ptr, cols, w, fused, cnt, mx, tot):  # pragma: no cover - compiled
-        """Independent features (diag, spherical): each empty cell ``i`` of a row adds
-        ``c[k, i]`` to the row's log-densities ``lp`` ``(K, B)`` (computed with zeros in the
-        empty cells). With ``fused``, ``lp`` then becomes the responsibilities times ``w``
-        (``mx``, ``tot``: :func:`_tied_resp`), added to the counts of empty cells
-        ``cnt (K, D, 8)`` (eight copies, as :func:`_tied_moments`' ``s1p``). The rows go
-        as in :func:`_tied_rows`: blocks with the same number of empty cells, one row per
-        vector lane."""
-        k, b = lp.shape
-        qmax = 1
-        for n in range(b):
-            qmax = max(qmax, ptr[n + 1] - ptr[n])
-        cidx = np.empty((qmax, _ROWS), np.uint64)
-        acc, scale = np.empty(_ROWS), np.empty(_ROWS)
-        bits = scale.view(np.int64)
-        n0 = 0
-        while n0 < b:
-            q = ptr[n0 + 1] - ptr[n0]
-            nb = 1
-            while nb < _ROWS and n0 + nb < b and ptr[n0 + nb + 1] - ptr[n0 + nb] == q:
-                nb += 1
-            for l in range(nb):
-                for i in range(q):
-                    cidx[i, l] = cols[ptr[n0] + l * q + i]
-            for j in range(k):
-                cj = c[j]
-                lj = lp[j, n0 : n0 + nb]
-                for i in range(q):
-                    for l in range(nb):
-                        lj[l] += cj[cidx[i, l]]
-            if fused:
-                _tied_resp(lp, w, n0, nb, mx, tot, acc, scale, bits)
-                for j in range(k):
-                    rj = lp[j, n0 : n0 + nb]
-                    cp = cnt[j]
-                    for i in range(q):
-                        for l in range(nb):
-                            cp[cidx[i, l], l & 7] += rj[l]
-            n0 += nb
-
-
-def correct_cells(lp, c, ptr, cols, w=None, fused: bool = True):
-    """``lp`` corrected in place for the empty cells of independent features, ``c (K, D)``
-    being what an empty cell leaves out of a component's log-density (:func:`_cell_rows`).
-    With ``fused`` return ``(RT, lse, counts)``: the weighted responsibilities (in the
-    memory of ``lp``), the rows' log-likelihoods and the responsibility-weighted counts of
-    empty cells ``(K, D)``; else ``lp``."""
-    k, b = lp.shape
-    w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    cnt = np.zeros((k, c.shape[1], 8) if fused else (1, 1, 1))
-    mx, tot = np.empty(b), np.empty(b)
-    _cell_rows(lp, np.ascontiguousarray(c), ptr, cols, w, fused, cnt, mx, tot)
-    return (lp, np.log(tot) + mx, cnt.sum(-1)) if fused else lp
-
 
 def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True,
                  pz=None):

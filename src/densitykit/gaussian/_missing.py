@@ -24,9 +24,9 @@ paths compute the same numbers:
   zeros in their empty cells (the same matrix products, features cached across iterations),
   and the result is corrected row by row -- ``log|P_mm|``, the Mahalanobis terms above and,
   for the statistics, each row's fill, its cross products with the observed cells and the
-  conditional covariance. That is one compiled loop: ``_compiled.correct_rows`` for full
-  and tied covariances, ``_compiled.correct_cells`` for diag and spherical (without numba,
-  two products with the empty-cell indicator).
+  conditional covariance. For full and tied covariances that is one compiled loop
+  (``_compiled.correct_rows``); for diag and spherical it is two products with the
+  empty-cell indicator.
 * :func:`missing_log_prob` / :func:`missing_stats`: the same algebra batched over
   patterns in NumPy, used without numba (and for :func:`conditional_fill`).
 """
@@ -352,11 +352,13 @@ def correct(rows: MissingRows, params, ctype, log_prob, *, fused: bool):
         return _diag_correct(rows, params, log_prob(), fused, ctype.name == "spherical")
     if not _compiled.AVAILABLE:
         return None
+    if "cols" not in rows._cache:
+        rows._cache["cols"] = (rows.flat % rows.z0.shape[1]).astype(np.int64)
     prec = np.ascontiguousarray(_precisions(params, ctype.name))
     lp, pz = (_shared_zero_filled(rows, params, ctype, prec[0]) if prec.shape[0] == 1
               else (log_prob(), None))
-    out = _compiled.correct_rows(rows.z0, rows.ptr, _cols(rows), rows.pat, lp, prec=prec,
-                                 means=params.means, w=rows.w, fused=fused, pz=pz)
+    out = _compiled.correct_rows(rows.z0, rows.ptr, rows._cache["cols"], rows.pat, lp,
+                                 prec=prec, means=params.means, w=rows.w, fused=fused, pz=pz)
     if out is None or not fused:
         return out
     rt, lse, s1, s2 = out
@@ -364,13 +366,6 @@ def correct(rows: MissingRows, params, ctype, log_prob, *, fused: bool):
         return rt, lse, s1, s2[0] + s2[0].T
     iu, ju = upper_indices(s2.shape[1])
     return rt, lse, s1, (s2 + np.swapaxes(s2, 1, 2))[:, iu, ju].T
-
-
-def _cols(rows: MissingRows) -> np.ndarray:
-    """The column of every empty cell, in ``rows.flat`` order (kept with the rows)."""
-    if "cols" not in rows._cache:
-        rows._cache["cols"] = (rows.flat % rows.z0.shape[1]).astype(np.int64)
-    return rows._cache["cols"]
 
 
 def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
@@ -393,28 +388,20 @@ def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
 def _diag_correct(rows: MissingRows, params, lp: np.ndarray, fused: bool, spherical: bool):
     """:func:`correct` for independent features: an empty cell ``i`` of component ``k`` just
     leaves out its factor, ``N(0 | mu_ki, v_ki)``, of the complete-data density, and fills
-    with ``mu_ki`` (second moment ``mu_ki^2 + v_ki``): one compiled loop over the empty
-    cells (``_compiled.correct_cells``, responsibilities included), or without numba two
-    products with the empty-cell indicator ``M``."""
+    with ``mu_ki`` (second moment ``mu_ki^2 + v_ki``): two products with the empty-cell
+    indicator ``M``."""
+    if "miss_t" not in rows._cache:
+        rows._cache["miss_t"] = np.ascontiguousarray(1.0 - rows.obs.T)
+    MT = rows._cache["miss_t"]
     means = params.means
     var = _diag_var(params, means.shape[1])
-    c = 0.5 * (np.log(2.0 * np.pi * var) + means**2 / var)
-    if _compiled.AVAILABLE:
-        out = _compiled.correct_cells(lp, c, rows.ptr, _cols(rows), rows.w, fused)
-        if not fused:
-            return out
-        RT, lse, counts = out  # counts (K, D): responsibility-weighted empty cells
-    else:
-        if "miss_t" not in rows._cache:
-            rows._cache["miss_t"] = np.ascontiguousarray(1.0 - rows.obs.T)
-        MT = rows._cache["miss_t"]
-        lp += c @ MT
-        if not fused:
-            return lp
-        lse, RT = logsumexp_columns(lp)
-        if rows.w is not None:
-            RT *= rows.w
-        counts = RT @ MT.T
+    lp += (0.5 * (np.log(2.0 * np.pi * var) + means**2 / var)) @ MT
+    if not fused:
+        return lp
+    lse, RT = logsumexp_columns(lp)
+    if rows.w is not None:
+        RT *= rows.w
+    counts = RT @ MT.T  # (K, D) responsibility-weighted empty cells
     s2 = counts * (means**2 + var)
     return RT, lse, counts * means, s2.sum(1) if spherical else s2
 
