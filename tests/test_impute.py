@@ -364,6 +364,20 @@ def _brute_means(Xt, M, C, S, h, rows):
     return out
 
 
+def test_bound_weights_bound_the_quadratic_form():
+    """``diag(w) - P_mm^-1`` is positive semi-definite, so that ``q - sum_j w_j u_j^2`` is a
+    lower bound of every centre's distance, however unequal the conditional variances."""
+    from densitykit.impute import _bound_weights
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(200, 7, 7)) * rng.lognormal(0, 1.5, size=(200, 1, 7))
+    Pmm = A @ A.transpose(0, 2, 1) + 1e-3 * np.eye(7)
+    inv = np.linalg.inv(Pmm)
+    w = _bound_weights(Pmm, np.diagonal(inv, axis1=1, axis2=2))
+    gap = np.linalg.eigvalsh(w[:, :, None] * np.eye(7) - inv)[:, 0]
+    assert (gap >= -1e-9 * w.max(axis=1)).all()
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_conditional_means_equal_brute_force(path, seed):
     from densitykit.impute import _conditional_means

@@ -7,12 +7,11 @@ imports it on first use; without numba it runs its NumPy twin (``impute._numpy_m
 
 For one block of rows the caller hands over ``G = Y_rows Y_centres'`` (the whitened rows
 against the whitened centres, one matrix product) and each row's empty columns ``m`` with
-the inverse Cholesky factor ``K`` of ``P_mm`` and the smallest eigenvalue of ``P_mm``
-(see the notes in :mod:`densitykit.impute`). Per row, the loops then
+the inverse Cholesky factor ``K`` of ``P_mm`` and the bound's weights ``w_m`` (see the notes
+in :mod:`densitykit.impute`). Per row, the loops then
 
-1. take the full-space distances ``q_i`` and the lower bounds
-   ``q_i - ||u_im||^2 / lambda_min(P_mm)`` of the observed cells' distances
-   ``d_i = q_i - ||K u_im||^2`` (``u_i = P (x~ - c_i)``);
+1. take the full-space distances ``q_i`` and the lower bounds ``q_i - sum_j w_j u_ij^2``
+   of the observed cells' distances ``d_i = q_i - ||K u_im||^2`` (``u_i = P (x~ - c_i)``);
 2. compute ``d_i`` exactly for the centres whose bound is within ``margin`` of an exact
    distance (the nearest of two), tile by tile, vectorised over the centres of a tile;
    the others weigh under ``exp(-cut)`` of the nearest (``impute._CUTOFF``);
@@ -40,32 +39,37 @@ _OPTS = {"cache": True, "nogil": True, "fastmath": _FAST, "error_model": "numpy"
 
 
 @numba.njit(**_OPTS)
-def _bounds(g, yq2, yc2, px, PCt, mi, lam, skip, q, low):  # pragma: no cover - compiled
+def _bounds(g, yq2, yc2, px, PCt, mi, wm, skip, q, low):  # pragma: no cover - compiled
     """Full-space distances ``q`` of one row to every centre and the lower bounds ``low``
-    of its observed cells' distances (its own centre ``skip``, if any, gets infinity);
-    returns the centres with the smallest of each."""
+    of its observed cells' distances (``wm``: the bound's weights of the empty columns
+    ``mi``; its own centre ``skip``, if any, gets infinity); returns the centres with the
+    smallest of each."""
     n, mk = yc2.size, mi.size
     for i in range(n):
         q[i] = max(yq2 - 2.0 * g[i] + yc2[i], 0.0)
         low[i] = 0.0
     k = 0
-    while k + 4 <= mk:  # |u_m|^2, four columns a pass
-        c0, c1, c2, c3 = px[mi[k]], px[mi[k + 1]], px[mi[k + 2]], px[mi[k + 3]]
+    while k + 4 <= mk:  # sum_j (s_j u_j)^2, s = sqrt(w), four columns a pass
+        s0, s1, s2, s3 = np.sqrt(wm[k]), np.sqrt(wm[k + 1]), np.sqrt(wm[k + 2]), np.sqrt(wm[k + 3])
+        c0, c1 = s0 * px[mi[k]], s1 * px[mi[k + 1]]
+        c2, c3 = s2 * px[mi[k + 2]], s3 * px[mi[k + 3]]
         r0, r1, r2, r3 = PCt[mi[k]], PCt[mi[k + 1]], PCt[mi[k + 2]], PCt[mi[k + 3]]
         for i in range(n):
-            e0, e1, e2, e3 = c0 - r0[i], c1 - r1[i], c2 - r2[i], c3 - r3[i]
+            e0, e1 = c0 - s0 * r0[i], c1 - s1 * r1[i]
+            e2, e3 = c2 - s2 * r2[i], c3 - s3 * r3[i]
             low[i] += e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3
         k += 4
     for j in range(k, mk):
-        c0, r0 = px[mi[j]], PCt[mi[j]]
+        s0 = np.sqrt(wm[j])
+        c0, r0 = s0 * px[mi[j]], PCt[mi[j]]
         for i in range(n):
-            e0 = c0 - r0[i]
+            e0 = c0 - s0 * r0[i]
             low[i] += e0 * e0
     if skip >= 0:
         q[skip] = np.inf
-    s, bq, bl = 1.0 / lam, np.inf, np.inf
+    bq, bl = np.inf, np.inf
     for i in range(n):
-        low[i] = q[i] - low[i] * s
+        low[i] = q[i] - low[i]
         bq = min(bq, q[i])
         bl = min(bl, low[i])
     return _first(q, bq), _first(low, bl)
@@ -216,9 +220,9 @@ def _accumulate(dd, w, nearest, ref, betas, cut, vt, tail, wt, sw, sv):  # pragm
 
 
 @numba.njit(inline="always", **_OPTS)
-def _row(a, start, miss, mk):  # pragma: no cover - compiled
-    """Row ``a``'s empty columns."""
-    return miss[start[a]:start[a] + mk]
+def _row(a, start, cells, mk):  # pragma: no cover - compiled
+    """Row ``a``'s part of a flat array of the empty cells (their columns or weights)."""
+    return cells[start[a]:start[a] + mk]
 
 
 @numba.njit(inline="always", **_OPTS)
@@ -241,7 +245,7 @@ def _write(out, a, x, mi, K, tail, sv, sw):  # pragma: no cover - compiled
 
 
 @numba.njit(**_OPTS)
-def conditional_means(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf, lam, skip,
+def conditional_means(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf, wf, skip,
                       tails, betas, cut, out):  # pragma: no cover - compiled
     """The kernel density's conditional means of a block of rows for every bandwidth
     (``betas = 1 / 2h^2``): ``out[h, a, m]`` for the last ``tails[a]`` of row ``a``'s
@@ -259,7 +263,7 @@ def conditional_means(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf,
         if mk == 0 or tail == 0:
             continue
         mi, K, px = _row(a, start, miss, mk), _factor(a, kstart, Kf, mk), PX[a]
-        near = _bounds(G[a], yq2[a], yc2, px, PCt, mi, lam[a], skip[a], q, low)
+        near = _bounds(G[a], yq2[a], yc2, px, PCt, mi, _row(a, start, wf, mk), skip[a], q, low)
         nc, ref = _candidates(q, low, near, px, PCt, mi, K, margin, u, cand)
         sw[:] = 0.0
         sv[:] = 0.0
@@ -291,7 +295,7 @@ def _pick(dd, nc, beta, cut, unif):  # pragma: no cover - compiled
 
 
 @numba.njit(**_OPTS)
-def conditional_draws(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf, lam, skip,
+def conditional_draws(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf, wf, skip,
                       h, cut, unif, z, out):  # pragma: no cover - compiled
     """One draw per row from the kernel density's conditional: a centre by its weight (at
     the uniform number ``unif[a]``), then that kernel's conditional Gaussian, from the
@@ -308,7 +312,7 @@ def conditional_draws(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf,
         if mk == 0:
             continue
         mi, K, px = _row(a, start, miss, mk), _factor(a, kstart, Kf, mk), PX[a]
-        near = _bounds(G[a], yq2[a], yc2, px, PCt, mi, lam[a], skip[a], q, low)
+        near = _bounds(G[a], yq2[a], yc2, px, PCt, mi, _row(a, start, wf, mk), skip[a], q, low)
         nc = _candidates(q, low, near, px, PCt, mi, K, cut / beta, u, cand)[0]
         for c0 in range(0, nc, _TILE):
             _tile(cand[c0:], min(_TILE, nc - c0), q, px, PCt, mi, K, 0, U, V, W, dd[c0:],

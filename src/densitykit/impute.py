@@ -102,10 +102,13 @@ def choose_components_by_cells(X: np.ndarray, candidates: Sequence[int] = _CANDI
 #   (x_o - c_io)' S_oo^-1 (x_o - c_io) = (x~ - c_i)' P (x~ - c_i) - u_m' P_mm^-1 u_m,
 #   u = P (x~ - c_i);  c_im + B (x_o - c_io) = x~_m - P_mm^-1 u_m;  S_m|o = P_mm^-1,
 # so every row costs one small factorisation of P_mm and products with the centres. The
-# exact distance is needed only for the centres whose lower bound, q_i - |u_m|^2 /
-# lambda_min(P_mm), is within reach of the nearest (the others weigh under exp(-_CUTOFF)
-# of it). Per row, that and the weighted sums run in compiled loops (_impute_loops, with
-# numba) or in their NumPy twin (_numpy_means, _numpy_draws), which give the same numbers.
+# exact distance is needed only for the centres whose lower bound, q_i - sum_j w_j u_j^2,
+# is within reach of the nearest (the others weigh under exp(-_CUTOFF) of it). The weights
+# scale the diagonal of A = P_mm^-1: w = diag(A) / lambda_min(D^1/2 P_mm D^1/2), D = diag(A),
+# so that u' A u <= sum_j w_j u_j^2 (where the cells' conditional variances differ, as at
+# s = 0.1, it keeps a quarter fewer centres than |u_m|^2 / lambda_min(P_mm)). Per row,
+# that and the weighted sums run in compiled loops (_impute_loops, with numba) or in their
+# NumPy twin (_numpy_means, _numpy_draws), which give the same numbers.
 
 _SHRINK = (0.1, 0.5, 0.9)
 _BANDWIDTHS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
@@ -163,26 +166,27 @@ def _blocks(rows: np.ndarray, n: int) -> list[slice]:
 class _Factors:
     """Per row ``a``: its empty columns ``miss[start[a]:start[a] + counts[a]]`` (the wanted
     ones last, ``tails[a]`` of them), the inverse Cholesky factor of ``P_mm`` for them (the
-    ``counts[a]^2`` entries of ``K`` from ``kstart[a]``, row by row) and the smallest
-    eigenvalue ``lam[a]`` of ``P_mm``. ``miss`` and ``K`` are flat, for every row."""
+    ``counts[a]^2`` entries of ``K`` from ``kstart[a]``, row by row) and the bound's weights
+    of those columns (``weights``, beside ``miss``). ``miss``, ``weights`` and ``K`` are
+    flat, for every row."""
 
     counts: np.ndarray
     start: np.ndarray
     miss: np.ndarray
     kstart: np.ndarray
     K: np.ndarray
-    lam: np.ndarray
+    weights: np.ndarray
     tails: np.ndarray
 
     def block(self, part: slice) -> _Factors:
         """The rows ``part`` (the flat arrays are shared)."""
         return _Factors(self.counts[part], self.start[part], self.miss, self.kstart[part],
-                        self.K, self.lam[part], self.tails[part])
+                        self.K, self.weights, self.tails[part])
 
-    def row(self, a: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row ``a``'s empty columns and factor."""
+    def row(self, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``a``'s empty columns, factor and bound weights."""
         k, s, t = self.counts[a], self.start[a], self.kstart[a]
-        return self.miss[s:s + k], self.K[t:t + k * k].reshape(k, k)
+        return self.miss[s:s + k], self.K[t:t + k * k].reshape(k, k), self.weights[s:s + k]
 
 
 def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _Factors:
@@ -194,7 +198,7 @@ def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _
     start = np.concatenate([[0], np.cumsum(counts)])
     kstart = np.concatenate([[0], np.cumsum(counts**2)])
     fac = _Factors(counts, start[:-1], np.empty(start[-1], dtype=np.int64), kstart[:-1],
-                   np.empty(kstart[-1]), np.ones(counts.size),
+                   np.empty(kstart[-1]), np.empty(start[-1]),
                    counts if want is None else (want & Mr).sum(axis=1).astype(np.int64))
     for k in np.unique(counts[counts > 0]):
         sel = np.flatnonzero(counts == k)
@@ -202,29 +206,40 @@ def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _
         if want is not None:  # the wanted columns last, each part in column order
             mi = np.take_along_axis(mi, np.argsort(want[sel[:, None], mi] * d + mi), axis=1)
         Pmm = P[mi[:, :, None], mi[:, None, :]]
-        fac.miss[fac.start[sel][:, None] + np.arange(k)] = mi
-        fac.K[fac.kstart[sel][:, None] + np.arange(k * k)] = np.linalg.inv(
-            np.linalg.cholesky(Pmm)).reshape(sel.size, k * k)
-        fac.lam[sel] = np.linalg.eigvalsh(Pmm)[:, 0]
+        K = np.linalg.inv(np.linalg.cholesky(Pmm))
+        cells = fac.start[sel][:, None] + np.arange(k)
+        fac.miss[cells] = mi
+        fac.K[fac.kstart[sel][:, None] + np.arange(k * k)] = K.reshape(sel.size, k * k)
+        fac.weights[cells] = _bound_weights(Pmm, np.einsum("srj,srj->sj", K, K))
     return fac
 
 
-def _distances(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray, fac: _Factors,
+def _bound_weights(Pmm: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Per row, weights ``w`` with ``u' P_mm^-1 u <= sum_j w_j u_j^2`` for every ``u``, from
+    the diagonal ``a`` of ``P_mm^-1``: ``a / lambda_min(D^1/2 P_mm D^1/2)``, ``D = diag(a)``."""
+    root = np.sqrt(a)
+    return a / np.linalg.eigvalsh(Pmm * root[:, :, None] * root[:, None, :])[:, :1]
+
+
+def _distances(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors,
                margin: float) -> tuple[np.ndarray, np.ndarray]:
     """``(d2, PX)`` for the rows ``r`` (their factors ``fac``): squared Mahalanobis
     distances of each row's observed cells to every centre's (under ``S_oo``; a row is not
     its own centre; centres farther than ``margin`` beyond the nearest are set to
     infinity)."""
     _, P, L, Yc, _, PCt, yc2, pc2 = cen
-    Yq, PX, Mr = Xt[r] @ L, Xt[r] @ P, M[r].astype(np.float64)
+    Yq, PX, Wr = Xt[r] @ L, Xt[r] @ P, np.zeros(Xt[r].shape)
     d2 = np.einsum("ij,ij->i", Yq, Yq)[:, None] - 2 * (Yq @ Yc.T) + yc2
     d2[np.arange(r.size), r] = np.inf
     np.maximum(d2, 0.0, out=d2)
-    # ||u_m||^2 for every centre: u_m' P_mm^-1 u_m <= ||u_m||^2 / lambda_min(P_mm)
-    u2 = (Mr * PX**2).sum(axis=1)[:, None] - 2 * ((Mr * PX) @ PCt) + Mr @ pc2
+    # sum_j w_j u_j^2 over the empty cells, for every centre: at least u_m' P_mm^-1 u_m
     for a in np.flatnonzero(fac.counts):
-        m, K = fac.row(a)
-        low = d2[a] - np.maximum(u2[a], 0.0) / fac.lam[a]
+        m, _, w = fac.row(a)
+        Wr[a, m] = w
+    u2 = (Wr * PX**2).sum(axis=1)[:, None] - 2 * ((Wr * PX) @ PCt) + Wr @ pc2
+    for a in np.flatnonzero(fac.counts):
+        m, K, _ = fac.row(a)
+        low = d2[a] - np.maximum(u2[a], 0.0)
         _row_distances(d2[a], low, m, PX[a, m], PCt, K, margin)
     np.maximum(d2, 0.0, out=d2)
     return d2, PX
@@ -275,13 +290,13 @@ def _loops() -> Any:
     return _impute_loops
 
 
-def _numpy_means(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray, fac: _Factors,
+def _numpy_means(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors,
                  bandwidths: Sequence[float], out: np.ndarray) -> None:
     """The compiled loops' twin: the conditional means of the rows ``r`` into ``out``."""
-    d2, PX = _distances(cen, Xt, M, r, fac, _margin(max(bandwidths)))
+    d2, PX = _distances(cen, Xt, r, fac, _margin(max(bandwidths)))
     G = PX - _weighted_centres(d2, cen[4], bandwidths)  # P (x~ - cbar), per bandwidth
     for a in np.flatnonzero(fac.counts):
-        m, K = fac.row(a)
+        m, K, _ = fac.row(a)
         out[:, a, m] -= (K.T @ (K @ G[:, a, m].T)).T
 
 
@@ -293,7 +308,7 @@ def _compiled_args(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors) -> 
     Xr = Xt[r]
     Yq = Xr @ L
     return (Yq @ Yc.T, np.einsum("ij,ij->i", Yq, Yq), yc2, PCt, Xr @ P, Xr, fac.counts,
-            fac.start, fac.miss, fac.kstart, fac.K, fac.lam, r.astype(np.int64))
+            fac.start, fac.miss, fac.kstart, fac.K, fac.weights, r.astype(np.int64))
 
 
 def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
@@ -311,7 +326,7 @@ def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
     for part in _blocks(rows, C.shape[0]):
         block = fac.block(part)
         if loops is None:
-            _numpy_means(cen, Xt, M, rows[part], block, bandwidths, out[:, part])
+            _numpy_means(cen, Xt, rows[part], block, bandwidths, out[:, part])
         else:  # into a contiguous block, so that the loops are compiled for one layout
             res = np.ascontiguousarray(out[:, part])
             loops.conditional_means(*_compiled_args(cen, Xt, rows[part], block),
@@ -331,13 +346,13 @@ def kde_conditional_mean(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.nda
     return _conditional_means(Xt, M, C, S, bandwidths, rows)
 
 
-def _numpy_draws(cen: tuple, Xt: np.ndarray, M: np.ndarray, r: np.ndarray, fac: _Factors,
+def _numpy_draws(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors,
                  h: float, rng: np.random.Generator, out: np.ndarray) -> None:
     """The compiled loops' twin: one conditional draw per row of ``r`` into ``out``."""
-    d2, PX = _distances(cen, Xt, M, r, fac, _margin(h))
+    d2, PX = _distances(cen, Xt, r, fac, _margin(h))
     pick = draw_categories(rng, _weights(d2, h))
     for a in np.flatnonzero(fac.counts):
-        m, K = fac.row(a)
+        m, K, _ = fac.row(a)
         u = PX[a, m] - cen[4][pick[a], m]
         out[a, m] -= K.T @ (K @ u - h * rng.standard_normal(m.size))
 
@@ -360,7 +375,7 @@ def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
     for part in _blocks(rows, C.shape[0]):
         block = fac.block(part)
         if loops is None:
-            _numpy_draws(cen, Xt, M, rows[part], block, h, rng, out[part])
+            _numpy_draws(cen, Xt, rows[part], block, h, rng, out[part])
         else:  # the same random numbers, in the same order, as the twin
             unif = rng.random(block.counts.size)
             z = rng.standard_normal(int(block.counts.sum()))
