@@ -114,7 +114,7 @@ _SHRINK = (0.1, 0.5, 0.9)
 _BANDWIDTHS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
 _SCORED_ROWS = 1000
 #: centres whose kernel weighs under exp(-_CUTOFF) of the nearest one's are left out
-_CUTOFF = 40.0
+_CUTOFF = 30.0
 
 
 def _shape(cov: np.ndarray, shrink: float) -> np.ndarray:
@@ -249,7 +249,7 @@ def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float
     """``sum_i w_i PC_i`` per bandwidth and row: shape ``(len(bandwidths), rows, d)``.
 
     Centres beyond ``_margin(h)`` of a row's nearest are left out (they weigh under
-    ``1e-17`` of it); when few remain the product is sparse, else dense.
+    ``1e-13`` of it); when few remain the product is sparse, else dense.
     """
     from scipy.sparse import csr_matrix
 
@@ -271,7 +271,7 @@ def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float
 
 def _margin(h: float) -> float:
     """Centres this much farther (squared) than the nearest weigh under ``exp(-_CUTOFF)``
-    (``4e-18``) of it."""
+    (``1e-13``) of it."""
     return 2 * h * h * _CUTOFF
 
 
