@@ -206,3 +206,17 @@ def test_date_formats_record_the_form_every_cell_is_written_in(tmp_path):
     assert back["loose"].tolist() == ["2024-01-01", "2024-01-10", "2024-01-11"]  # no one form
     again = CleaningReport.from_dict(table.report.to_dict())
     assert again.date_formats == table.report.date_formats
+
+
+def test_date_formats_read_a_table_back_in_the_form_it_was_written_in(tmp_path):
+    """Days of 12 or less written day first ('06/03/2024') read back as written, though
+    the cells alone would be read month first."""
+    when = pd.to_datetime(["2024-03-06 15:00", "2024-02-01 00:00", None])
+    out = tmp_path / "drawn.csv"
+    write_table(pd.DataFrame({"when": when, "x": [1.0, 2.0, 3.0]}), out,
+                date_formats={"when": "%d/%m/%Y %H:%M"})
+    back = read_table(out, kinds="mixed", policy="keep", index=False,
+                      date_formats={"when": "%d/%m/%Y %H:%M"})
+    assert back.data["when"].tolist()[:2] == when.tolist()[:2]
+    assert back.data["when"].isna().tolist() == [False, False, True]
+    assert back.report.date_formats == {"when": "%d/%m/%Y %H:%M"}

@@ -136,6 +136,24 @@ def test_booleans_and_time_zone_aware_dates_come_back_in_their_dtypes():
     assert (S["when"].dt.minute == 0).all()
 
 
+def test_dates_given_as_text_are_drawn_and_read_back_in_the_frames_form():
+    """A frame's text dates ('13/01/2024 08:00', day first) come back as text in that form,
+    and rows in that form are read in it: '06/03/2024' is 6 March, not 3 June."""
+    rng = np.random.default_rng(1)
+    n = 200
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90 * 24, n), unit="h")
+    df = pd.DataFrame({"when": when.strftime("%d/%m/%Y %H:%M"),
+                       "x": rng.normal(size=n).round(2)})
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
+    S = s.sample(50, random_state=0)
+    assert S["when"].str.fullmatch(r"\d\d/\d\d/2024 \d\d:\d\d").all(), S["when"].head()
+    as_dates = S.assign(when=pd.to_datetime(S["when"], format="%d/%m/%Y %H:%M"))
+    np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_dates), rtol=1e-12)
+    rows = pd.DataFrame({"when": ["06/03/2024 15:00"], "x": [0.0]})
+    march = rows.assign(when=[pd.Timestamp("2024-03-06 15:00")])
+    np.testing.assert_allclose(s.score_samples(rows), s.score_samples(march), rtol=1e-12)
+
+
 def _typed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     """A frame whose every column has a dtype the reading converts to another one."""
     rng = np.random.default_rng(seed)

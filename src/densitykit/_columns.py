@@ -463,13 +463,16 @@ def to_values(codec: dict[str, Any], numbers: np.ndarray) -> Any:
 _DAY_MONTH = re.compile(r"^\s*(\d{1,2})([./-])(\d{1,2})[./-]\d{2,4}(?!\d)")
 
 
-def parse_dates(col: Any) -> Any:
+def parse_dates(col: Any, form: str | None = None) -> Any:
     """A column of dates as datetimes (NaT where a cell does not parse).
 
     Dates written ``dd.mm.yyyy`` or ``mm/dd/yyyy`` are read in one order for the whole
     column: day first when some cell's first number is above 12, or when they are written
     with points and none's second number is (as German and other European exports write
     them); else month first. Other forms (ISO, '5 Jan 2024') are read as they stand.
+    ``form`` (a ``strftime`` format, as :func:`date_format` finds it) reads the cells
+    written in it in that form, whatever their numbers ('01/02/2024' in ``'%d/%m/%Y'`` is
+    1 February), and the others as above.
     """
     import warnings
 
@@ -477,6 +480,12 @@ def parse_dates(col: Any) -> Any:
 
     if pd.api.types.is_datetime64_any_dtype(col):
         return col
+    if form is not None:
+        out = pd.to_datetime(col, format=form, errors="coerce")
+        missed = (out.isna() & col.notna()).to_numpy()
+        if missed.any():
+            out[missed] = parse_dates(col[missed])
+        return out
     text = col.astype(object).where(col.notna(), None).reset_index(drop=True)
     ordered = (text.astype(str).str.match(_DAY_MONTH) & text.notna()).to_numpy(dtype=bool)
     parts = text[ordered].astype(str).str.extract(_DAY_MONTH)

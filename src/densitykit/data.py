@@ -1206,7 +1206,7 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
                columns: Any = None, exclude: Any = None, policy: str = "drop-rows",
                check: str = "selected", index: str | bool | None = "auto", sheet: Any = None,
                sep: str | None = None, decimal: str | None = None, kinds: str = "numeric",
-               header: int | None = None) -> Table:
+               header: int | None = None, date_formats: dict[str, str] | None = None) -> Table:
     """Read a table and return its clean part (numeric, or every kind) with a cleaning report.
 
     Parameters
@@ -1241,6 +1241,9 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
         ``'mixed'``: every column as what it is (numbers, integers, booleans, categories,
         dates); identifiers and free text are left out, with the reason in
         ``report.dropped_columns`` (see *Kinds of columns* in the module's Notes).
+    date_formats : dict, optional
+        Column -> the ``strftime`` form its dates are written in (``kinds='mixed'``, as
+        ``report.date_formats``): '01/02/2024' in ``'%d/%m/%Y'`` is read as 1 February.
 
     Returns
     -------
@@ -1258,10 +1261,19 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame | Any, *, format: s
     """
     _check_options(policy, check, kinds)
     raw, label, report = _open_table(source, format, sheet, sep, decimal, header, policy)
+    return _clean(raw, label, report, kinds, index, columns, exclude, policy, check, date_formats)
+
+
+def _clean(raw: pd.DataFrame, label: str, report: CleaningReport, kinds: str, index: Any,
+           columns: Any, exclude: Any, policy: str, check: str,
+           forms: dict[str, str] | None) -> Table:
+    """:func:`read_table` once the file is read: its index and selected columns, cleaned as
+    numbers or as every kind."""
     index_col = _pick_index(raw, None if kinds == "mixed" and index == "auto" else index)
     selected = [c for c in select_columns(raw.columns, columns, exclude) if c != index_col]
-    return (_read_mixed(raw, label, selected, policy, report, index_col) if kinds == "mixed"
-            else _read_numeric(raw, label, selected, index_col, policy, check, report))
+    if kinds == "mixed":
+        return _read_mixed(raw, label, selected, policy, report, index_col, forms or {})
+    return _read_numeric(raw, label, selected, index_col, policy, check, report)
 
 
 def _check_options(policy: str, check: str, kinds: str) -> None:
@@ -1366,11 +1378,13 @@ def _read_numeric(raw: pd.DataFrame, label: str, selected: list[str], index_col:
     return Table(data=data, report=report, rows=np.flatnonzero(keep))
 
 
-def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np.ndarray]:
+def _mixed_column(col: pd.Series, form: str | None = None
+                  ) -> tuple[str, pd.Series | None, np.ndarray, np.ndarray]:
     """One column as what it is: (kind or the reason to leave it out, values, empty, bad).
 
     ``empty`` marks cells with no value, ``bad`` cells whose value could not be read (text in
-    a numeric column, infinities, dates that do not parse); both become empty cells.
+    a numeric column, infinities, dates that do not parse); both become empty cells. ``form``:
+    the ``strftime`` form its dates are written in, if known.
     """
     n = len(col)
     none = np.zeros(n, bool)
@@ -1379,7 +1393,7 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
     if pd.api.types.is_bool_dtype(col):
         return "boolean", col.astype("boolean"), col.isna().to_numpy(), none
     if _looks_like_dates(col):
-        parsed = parse_dates(col)
+        parsed = parse_dates(col, form)
         empty = col.isna().to_numpy() | col.astype(str).str.strip().str.lower().isin(
             _NA_TOKENS).to_numpy()
         return "datetime", parsed, empty, parsed.isna().to_numpy() & ~empty
@@ -1408,12 +1422,13 @@ def _mixed_column(col: pd.Series) -> tuple[str, pd.Series | None, np.ndarray, np
 
 
 def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
-                report: CleaningReport, index_col: str | None) -> Table:
-    """:func:`read_table` with ``kinds='mixed'``: every column kept as what it is."""
+                report: CleaningReport, index_col: str | None, forms: dict[str, str]) -> Table:
+    """:func:`read_table` with ``kinds='mixed'``: every column kept as what it is (the dates
+    of the columns ``forms`` names read in that form)."""
     kept: dict[str, pd.Series] = {}
     bad_rows = np.zeros(len(raw), bool)
     for name in selected:
-        kind, values, empty, bad = _mixed_column(raw[name])
+        kind, values, empty, bad = _mixed_column(raw[name], forms.get(name))
         if values is None:
             report.dropped_columns[name] = kind
             continue

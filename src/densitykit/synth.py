@@ -340,9 +340,15 @@ class Synthesizer(DensityMixin, BaseEstimator):
         return _columns.as_dtypes(df, narrow)
 
     def _given(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Drawn rows in the dtypes the table was given in (``dtypes_``), where known."""
+        """Drawn rows in the dtypes the table was given in (``dtypes_``), where known; dates
+        given as text in the form the table wrote them in ('05.01.2024 08:30')."""
         records = getattr(self, "dtypes_", None) or {}
-        rows = _columns.as_dtypes(rows, {c: _columns.dtype_of(r) for c, r in records.items()})
+        dtypes = {c: _columns.dtype_of(r) for c, r in records.items()}
+        for c, form in _date_forms(self).items():
+            if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
+                    and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
+                rows[c] = rows[c].dt.strftime(form)
+        rows = _columns.as_dtypes(rows, dtypes)
         labels = getattr(self, "column_labels_", None)
         if labels is not None:  # the frame's own labels (0, 1, 2), not their text
             rows.columns = labels
@@ -680,17 +686,18 @@ class Synthesizer(DensityMixin, BaseEstimator):
         from .exceptions import warn_outside_range
 
         idx = [self.columns_.index(c) for c in given]
-        z, fixed = [], dict(given)
+        z, fixed, forms = [], dict(given), _date_forms(self)
         for j, c in zip(idx, given):
-            number = _columns.to_numbers(self.codecs_[j], pd.Series([given[c]], dtype=object))
+            if self.codecs_[j].get("time_unit"):  # a date as the table wrote it ('05.01.2024')
+                fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object),
+                                                forms.get(c)).iloc[0]
+            number = _columns.to_numbers(self.codecs_[j], pd.Series([fixed[c]], dtype=object))
             if np.isnan(number[0]):
                 raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
                                      "was fitted; give one of its values.")
             codec = self.codecs_[j]
             if codec["kind"] == "categorical":  # the column's own label ('True' -> True)
                 fixed[c] = codec["categories"][int(number[0])]
-            elif codec.get("time_unit"):  # a date as the reader reads it ('05.01.2024')
-                fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object)).iloc[0]
             if codec.get("kind") in ("discrete", "continuous"):
                 seen = np.asarray(codec["values"], dtype=np.float64)
                 warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"))
@@ -1144,10 +1151,17 @@ def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
 
 
+def _date_forms(estimator: Any) -> dict[str, str]:
+    """Column -> the ``strftime`` form the fitted table wrote its dates in (its cleaning
+    report's ``date_formats``; none in model files written before they were kept)."""
+    return dict((getattr(estimator, "cleaning_", None) or {}).get("date_formats", {}))
+
+
 def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
     """Rows to score or judge as a frame of the model's columns: a frame's columns by name
-    (their text: a frame's label 0 is column '0'), an array's by position (checked against
-    ``n_features_in_``)."""
+    (their text: a frame's label 0 is column '0'; dates written as text read in the form
+    the fitted table wrote them in, as :meth:`Synthesizer.sample` gives them), an array's by
+    position (checked against ``n_features_in_``)."""
     X = _computed(X)
     if isinstance(X, pd.DataFrame):
         names = {str(c): c for c in X.columns}
@@ -1156,6 +1170,9 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
             raise DataError(f"the rows lack the model's column(s) {missing[:5]}.")
         frame = X[[names[c] for c in columns]]
         frame.columns = columns
+        for c, form in _date_forms(estimator).items():
+            if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c]):
+                frame[c] = _columns.parse_dates(frame[c], form)
         return frame
     frame = _array_table(X, estimator, reset=False)
     if frame.shape[1] != len(columns):  # a model file written before n_features_in_ was kept

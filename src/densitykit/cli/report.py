@@ -19,6 +19,7 @@ from ._common import (
     add_table_options,
     atomic_write,
     check_input,
+    date_formats_of,
     derived_path,
     info,
     load_model,
@@ -60,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
     require_plotting("the report")
     model = None if args.model_file is None else _synthesizer(args.model_file)
     columns = model.columns_ if model is not None else None
+    # the synthetic dates as they were written: in the forms of the model's table
+    forms = date_formats_of(model) if model is not None else {}
     with progress(args, f"Reading {synth_path.name}"):
         synth = read_table(synth_path, columns=columns, index=False, policy="keep",
-                           kinds="mixed").data
+                           kinds="mixed", date_formats=forms).data
     if model is not None:
         from ..exceptions import OutsideRangeWarning
 
@@ -75,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         real_table = read_input_table(args, real_path, columns=list(synth.columns),
                                       index=False, kinds="mixed")  # as the synthetic rows
+        if real_table.report.date_formats:  # synthetic dates in the real table's forms
+            synth = read_table(synth_path, index=False, policy="keep", kinds="mixed",
+                               date_formats=real_table.report.date_formats).data
         _refuse_dropped_empty_cells(args, real_table, synth)
         info(args, "No --model: the synthetic rows are compared with every real row, and no "
              "rows were kept out of the fit, so the figures may be optimistic.")

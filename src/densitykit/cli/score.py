@@ -8,6 +8,7 @@ from pathlib import Path
 from ._common import (
     add_output,
     add_table_options,
+    date_formats_of,
     info,
     model_columns,
     model_policy,
@@ -47,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
     columns = model_columns(model)
     advice = "; score a table with the columns the model was fitted on"
     args.policy = model_policy(args, model)
-    # a synthesizer's rows hold every kind of column, as its fit read them
-    kinds = {"kinds": "mixed", "index": False} if isinstance(model, Synthesizer) else {}
+    # a synthesizer's rows hold every kind of column, as its fit read them (dates in the
+    # forms its table wrote them in, as synth and sample write them)
+    kinds = {"kinds": "mixed", "index": False, "date_formats": date_formats_of(model)
+             } if isinstance(model, Synthesizer) else {}
     table, _ = read_model_columns(args, args.table, columns, advice, **kinds)
     with relay_warnings(args, OutsideRangeWarning), progress(
             args, f"Scoring {len(table.data)} rows"):
