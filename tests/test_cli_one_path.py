@@ -195,3 +195,25 @@ def test_sample_reads_a_given_date_in_the_tables_form(capsys, tmp_path):
     when = pd.read_csv(out, dtype={"when": str})["when"]
     assert (when == "12/02/2024 10:00").all()
 
+
+def test_impute_keeps_the_text_of_dates_it_cannot_read_and_forms_strftime_lacks(
+        capsys, tmp_path):
+    """impute passes dates through: they are written as the file wrote them, a date that
+    does not parse ('31.02.2024') and days without a leading zero ('5.1.2024') included."""
+    rng = np.random.default_rng(7)
+    n = 60
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D")
+    df = pd.DataFrame({"day": [f"{d.day}.{d.month}.{d.year}" for d in days],
+                       "stamp": days.strftime("%d.%m.%Y"),
+                       "x": rng.normal(5, 1, n).round(2), "y": rng.normal(0, 1, n).round(3)})
+    df.loc[7, "stamp"] = "31.02.2024"
+    df.loc[[2, 5], "x"] = np.nan
+    src, out = tmp_path / "days.csv", tmp_path / "done.csv"
+    df.to_csv(src, index=False)
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    done = pd.read_csv(out, dtype=str)
+    assert done["stamp"].tolist() == df["stamp"].tolist()
+    assert done["day"].tolist() == df["day"].tolist()  # not '2024-01-05'
+    assert done["x"].notna().all()
+    assert "Left empty" not in err  # the unreadable date is kept, not emptied

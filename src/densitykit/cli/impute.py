@@ -72,19 +72,39 @@ def _outputs(args: argparse.Namespace, source: Path) -> list[Path]:
     return paths
 
 
-def _with_left_out(args: argparse.Namespace, source: Path, table: Any, filled: Any) -> Any:
+def _as_read(args: argparse.Namespace, source: Path, table: Any, filled: Any,
+             dates: list[str]) -> Any:
     """``filled`` with the columns no model takes (identifiers, free text, empty columns)
-    back in their places, as the file holds them: only empty cells change."""
+    back in their places, and the date columns ``dates`` (which impute passes through), as
+    the file holds them: only empty cells change, and a date that does not parse
+    ('31.02.2024') keeps its text."""
     import pandas as pd
 
     from ..data import read_raw
 
     left_out = [c for c, why in table.report.dropped_columns.items() if why != "bad cells"]
-    if not left_out:
+    if not left_out and not dates:
         return filled
     raw = read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
+    filled = filled.reset_index(drop=True)
+    for c in dates:
+        filled[c] = raw[c]
     order = [c for c in raw.columns if c in left_out or c in filled.columns]
-    return pd.concat([filled.reset_index(drop=True), raw[left_out]], axis=1)[order]
+    return pd.concat([filled, raw[left_out]], axis=1)[order]
+
+
+def _dates_as_read(args: argparse.Namespace, paths: list[Path], table: Any,
+                   dtypes: dict[str, Any]) -> list[str]:
+    """The date columns to write as the file holds them: all in a CSV or TSV output, and
+    those a Parquet file stores as text (their text is their form); an Excel or Parquet
+    output otherwise keeps them as dates."""
+    import pandas as pd
+
+    from ..data import infer_format
+
+    text = infer_format(paths[0], args.out_format) in ("csv", "tsv")
+    return [c for c, kind in table.report.column_kinds.items() if kind == "datetime" and (
+        text or (c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c])))]
 
 
 def _stored_dtypes(args: argparse.Namespace, source: Path) -> dict[str, Any]:
@@ -112,12 +132,13 @@ def run(args: argparse.Namespace) -> int:
     with progress(args, f"Filling {n_empty:,} empty cells"):
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
                               method=args.method, random_state=seed)
-    left = {c: int(k) for c, k in tables[0].isna().sum().items() if k}
-    n_empty -= sum(left.values())
-    tables = [_with_left_out(args, source, table, as_dtypes(t, dtypes)) for t in tables]
-    dates = table.report.date_formats
+    n_empty -= int(tables[0].isna().sum().sum())
+    dates = _dates_as_read(args, paths, table, dtypes)
+    tables = [_as_read(args, source, table, as_dtypes(t, dtypes), dates) for t in tables]
+    left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
+    forms = table.report.date_formats
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
-                                                     date_formats=dates))
+                                                     date_formats=forms))
                  for path, t in zip(paths, tables)})
     what = "conditional means" if args.multiple == 1 else "draws from the conditional"
     for path in paths:
