@@ -217,3 +217,40 @@ def test_impute_keeps_the_text_of_dates_it_cannot_read_and_forms_strftime_lacks(
     assert done["day"].tolist() == df["day"].tolist()  # not '2024-01-05'
     assert done["x"].notna().all()
     assert "Left empty" not in err  # the unreadable date is kept, not emptied
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx", "parquet"])
+def test_impute_keeps_codes_with_leading_zeros_and_booleans_as_written(capsys, tmp_path, ext):
+    """Codes written with leading zeros ('007', batch '000117') stay text, not 7 and 117,
+    and an Excel column of booleans with empty cells stays booleans, not 1.0 and 0.0."""
+    if ext != "csv":
+        pytest.importorskip("openpyxl" if ext == "xlsx" else "pyarrow")
+    rng = np.random.default_rng(8)
+    n = 80
+    x = rng.normal(50, 5, n).round(1)
+    df = pd.DataFrame({"batch": [f"{100 + i:06d}" for i in range(n)],
+                       "code": pd.array(np.where(x > 50, "007", "010"), dtype="string"),
+                       "ok": pd.array(x > 48, dtype="boolean"),
+                       "x": x, "y": (x / 10 + rng.normal(0, 0.1, n)).round(2)})
+    df.loc[::7, "code"] = pd.NA
+    df.loc[::9, "ok"] = pd.NA
+    df.loc[::5, "y"] = np.nan
+    src, out = tmp_path / f"codes.{ext}", tmp_path / f"done.{ext}"
+    densitykit.write_table(df, src)
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    if ext == "csv":  # every observed cell byte for byte
+        before = src.read_text().splitlines()
+        after = out.read_text().splitlines()
+        for a, b in zip(before, after, strict=True):
+            assert [c for c in a.split(",")] == [
+                d if c else c for c, d in zip(a.split(","), b.split(","), strict=True)], (a, b)
+        done = pd.read_csv(out, dtype=str)
+    else:
+        done = (pd.read_excel(out, dtype=object) if ext == "xlsx" else pd.read_parquet(out))
+    assert done["batch"].tolist() == df["batch"].tolist()
+    assert set(done["code"]) == {"007", "010"}
+    seen = df["ok"].notna()
+    if ext != "csv":
+        assert done["ok"][seen].tolist() == df["ok"][seen].tolist()
+        assert all(isinstance(v, (bool, np.bool_)) for v in done["ok"])

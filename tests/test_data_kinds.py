@@ -220,3 +220,14 @@ def test_date_formats_read_a_table_back_in_the_form_it_was_written_in(tmp_path):
     assert back.data["when"].tolist()[:2] == when.tolist()[:2]
     assert back.data["when"].isna().tolist() == [False, False, True]
     assert back.report.date_formats == {"when": "%d/%m/%Y %H:%M"}
+
+
+def test_codes_with_leading_zeros_are_labels_and_still_numbers_when_numbers_are_asked(
+        tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("code,x\n007,1.5\n010,2.5\n,3.5\n007,4.5\n")
+    mixed = read_table(path, kinds="mixed", policy="keep")
+    assert mixed.report.column_kinds["code"] == "categorical"
+    assert mixed.data["code"].tolist()[:2] == ["007", "010"]
+    numbers = read_table(path, policy="keep")
+    assert numbers.data["code"].tolist()[:2] == [7.0, 10.0]

@@ -154,15 +154,32 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
             header = _header_index(rows) or 0
             notes += _skipped_note(rows[:header], header, "row", "of the sheet")
             grouped = _grouped_names(rows[header:])
+        kept = _kept_cells(first.iloc[header + (1 if grouped is None else 2):])
         if grouped is not None:  # merged group cells over the names: one name per column
-            df = pd.read_excel(book, sheet_name=sheet, skiprows=header + 2, header=None)
+            df = pd.read_excel(book, sheet_name=sheet, skiprows=header + 2, header=None,
+                               dtype=kept or None)
             if df.shape[1] == len(grouped):
                 df.columns = grouped
                 return df, [*notes, _grouped_note(grouped, header, "row")]
         names = rows[header] if header < len(rows) else []
         _check_header(names, "the first row" if header == 0 else f"row {header + 1}")
-        df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None)
+        df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None, dtype=kept or None)
     return df, notes + _name_blank_columns(df, names)
+
+
+def _kept_cells(cells: pd.DataFrame) -> dict[int, Any]:
+    """Position -> dtype for the sheet's columns whose cells pandas would change: text codes
+    written with leading zeros ('007', which it reads as 7) as text, and booleans with
+    empty cells (which it reads as 1.0 and 0.0) as pandas' ``boolean``."""
+    out: dict[int, Any] = {}
+    for j in range(cells.shape[1]):
+        seen = [v for v in cells.iloc[:, j] if not pd.isna(v)]
+        if seen and len(seen) < len(cells) and all(isinstance(v, bool) for v in seen):
+            out[j] = "boolean"
+        elif seen and all(isinstance(v, str) for v in seen) and _zero_padded(
+                [[v] for v in seen]):
+            out[j] = str
+    return out
 
 
 def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
@@ -183,6 +200,9 @@ _EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 #: decimal mark -> a number whose thousands are grouped by the other mark
 _GROUPED_BY = {",": _GROUPED, ".": _EN_GROUPED}
 _NUMBER_LIKE = re.compile(r"^[+-]?\d[\d.,]*$")
+#: a whole number, and one written with leading zeros ('007', '0420': a code, not a quantity)
+_WHOLE = re.compile(r"[+-]?\d+")
+_ZERO_PADDED = re.compile(r"[+-]?0\d+")
 _SEP_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 
 
@@ -628,9 +648,11 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
                  "names": grouped}
     elif rows:
         _check_header(rows[0], "the header")
+    codes = _zero_padded(rows[2 if grouped else 1:])
     try:
         df, encoded = _parse_text(source, sep=sep, decimal=decimal, thousands=thousands,
-                                  **(start if grouped else {"skiprows": header or None}))
+                                  **(start if grouped else {"skiprows": header or None}),
+                                  **({"dtype": codes} if codes else {}))
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):
             raise _ragged(source, sep, header) from None
@@ -641,6 +663,21 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
         raise _ragged(source, sep, header)
     return df, skipped + _name_blank_columns(df, [] if grouped else rows[0] if rows else []
                                              ) + notes
+
+
+def _zero_padded(rows: list[list[str]]) -> dict[int, type]:
+    """Position -> ``str`` for the columns whose cells in ``rows`` (records under the
+    header) are whole numbers, some written with leading zeros ('007', '0420'): codes, read
+    as their text, which pandas would read as 7 and 420, so that a table written back keeps
+    its zeros."""
+    out: dict[int, type] = {}
+    for j in range(max(map(len, rows), default=0)):
+        cells = [r[j].strip() for r in rows if j < len(r)]
+        cells = [c for c in cells if c.lower() not in _NA_TOKENS]
+        if any(_ZERO_PADDED.fullmatch(c) for c in cells) and all(
+                _WHOLE.fullmatch(c) for c in cells):
+            out[j] = str
+    return out
 
 
 def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str]]:
@@ -1401,7 +1438,7 @@ def _mixed_column(col: pd.Series, form: str | None = None
     filled = int((~empty).sum())
     if filled == 0:
         return "empty", None, empty, none
-    if text.sum() <= 0.5 * filled:
+    if text.sum() <= 0.5 * filled and not _codes(col, empty):
         bad = text | np.isinf(values)
         values = np.where(bad, np.nan, values)
         observed = values[~np.isnan(values)]
@@ -1419,6 +1456,15 @@ def _mixed_column(col: pd.Series, form: str | None = None
         why = _text_reason(col) or f"text with {k:,} distinct values (an identifier or free text)"
         return why, None, empty, none
     return "categorical", labels, empty, none
+
+
+def _codes(col: pd.Series, empty: np.ndarray) -> bool:
+    """True for text whose cells are whole numbers, some written with leading zeros ('007',
+    '0420'): codes, kept as their text (read as numbers, 007 would come back as 7)."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    text = col[~empty].astype(str).str.strip()
+    return bool(text.str.fullmatch(_ZERO_PADDED).any() and text.str.fullmatch(_WHOLE).all())
 
 
 def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
