@@ -12,6 +12,8 @@ in :mod:`densitykit.impute`). Per row, the loops then
 
 1. take the full-space distances ``q_i`` and the lower bounds ``q_i - sum_j w_j u_ij^2``
    of the observed cells' distances ``d_i = q_i - ||K u_im||^2`` (``u_i = P (x~ - c_i)``);
+   after a row with nine in ten centres within reach (the choice's widest bandwidth) the
+   next takes every centre without bounds, reading the centres' columns as slices;
 2. compute ``d_i`` exactly for the centres whose bound is within ``margin`` of an exact
    distance (the nearest of two), tile by tile, vectorised over the centres of a tile;
    the others weigh under ``exp(-cut)`` of the nearest (``impute._CUTOFF``);
@@ -75,6 +77,20 @@ def _bounds(g, yq2, yc2, px, PCt, mi, wm, skip, q, low):  # pragma: no cover - c
     return _first(q, bq), _first(low, bl)
 
 
+@numba.njit(**_OPTS)
+def _full_distances(g, yq2, yc2, skip, q):  # pragma: no cover - compiled
+    """Only the full-space distances ``q`` of :func:`_bounds` (upper bounds of the observed
+    cells' distances); returns the nearest centre."""
+    for i in range(yc2.size):
+        q[i] = max(yq2 - 2.0 * g[i] + yc2[i], 0.0)
+    if skip >= 0:
+        q[skip] = np.inf
+    best = np.inf
+    for i in range(yc2.size):
+        best = min(best, q[i])
+    return _first(q, best)
+
+
 @numba.njit(inline="always", **_OPTS)
 def _first(x, value):  # pragma: no cover - compiled
     """The first index of ``value`` in ``x`` (0 if none)."""
@@ -133,16 +149,22 @@ def _row_one(U, K, r, w, V):  # pragma: no cover - compiled
 
 @numba.njit(**_OPTS)
 def _tile(cand, w, q, px, PCt, mi, K, tail, U, V, W, dd, vt):  # pragma: no cover
-    """Exact distances ``dd[:w]`` of the centres ``cand[:w]`` and the last ``tail``
-    entries of their ``K u`` (``vt[:tail, :w]``); two rows of ``K`` at a time, each a loop
-    over the tile."""
-    mk = mi.size
+    """Exact distances ``dd[:w]`` of the centres ``cand[:w]`` (increasing) and the last
+    ``tail`` entries of their ``K u`` (``vt[:tail, :w]``); two rows of ``K`` at a time, each
+    a loop over the tile. Centres in one run (``lo, ..., lo + w - 1``) are read as slices."""
+    mk, lo = mi.size, cand[0]
+    run = cand[w - 1] - lo == w - 1
     for k in range(mk):
         c = px[mi[k]]
-        row = PCt[mi[k]]
         Uk = U[k]
-        for t in range(w):
-            Uk[t] = c - row[cand[t]]
+        if run:
+            seg = PCt[mi[k], lo:lo + w]
+            for t in range(w):
+                Uk[t] = c - seg[t]
+        else:
+            row = PCt[mi[k]]
+            for t in range(w):
+                Uk[t] = c - row[cand[t]]
     for t in range(w):
         dd[t] = 0.0
     off = mk - tail
@@ -159,8 +181,13 @@ def _tile(cand, w, q, px, PCt, mi, K, tail, U, V, W, dd, vt):  # pragma: no cove
             for t in range(w):
                 dd[t] += A[t] * A[t]
         r += 2
-    for t in range(w):
-        dd[t] = max(q[cand[t]] - dd[t], 0.0)
+    if run:
+        seg = q[lo:lo + w]
+        for t in range(w):
+            dd[t] = max(seg[t] - dd[t], 0.0)
+    else:
+        for t in range(w):
+            dd[t] = max(q[cand[t]] - dd[t], 0.0)
 
 
 @numba.njit(**_OPTS)
@@ -257,22 +284,32 @@ def conditional_means(G, yq2, yc2, PCt, PX, Xr, counts, start, miss, kstart, Kf,
     U, vt = np.empty((mmax, _TILE)), np.empty((mmax, _TILE))
     V, W, dd, wt = np.empty(_TILE), np.empty(_TILE), np.empty(_TILE), np.empty(_TILE)
     sv, sw, u = np.empty((nh, mmax)), np.empty(nh), np.empty(mmax)
-    margin = cut / betas.min()
+    margin, every, dense = cut / betas.min(), np.arange(n), False
     for a in range(counts.size):
         mk, tail = counts[a], tails[a]
         if mk == 0 or tail == 0:
             continue
         mi, K, px = _row(a, start, miss, mk), _factor(a, kstart, Kf, mk), PX[a]
-        near = _bounds(G[a], yq2[a], yc2, px, PCt, mi, _row(a, start, wf, mk), skip[a], q, low)
-        nc, ref = _candidates(q, low, near, px, PCt, mi, K, margin, u, cand)
+        if dense:  # the previous row had nearly every centre within reach: no bounds
+            near = _full_distances(G[a], yq2[a], yc2, skip[a], q)
+            nc, ref, pick = n, _exact_one(near, q, px, PCt, mi, K, u), every
+        else:
+            near = _bounds(G[a], yq2[a], yc2, px, PCt, mi, _row(a, start, wf, mk), skip[a],
+                           q, low)
+            nc, ref = _candidates(q, low, near, px, PCt, mi, K, margin, u, cand)
+            pick = cand
         sw[:] = 0.0
         sv[:] = 0.0
+        reach = 0
         for c0 in range(0, nc, _TILE):
             w = min(_TILE, nc - c0)
-            _tile(cand[c0:], w, q, px, PCt, mi, K, tail, U, V, W, dd, vt)
+            _tile(pick[c0:], w, q, px, PCt, mi, K, tail, U, V, W, dd, vt)
             nearest, ref = _rescale(dd, w, ref, betas, sw, sv, tail)
             _accumulate(dd, w, nearest, ref, betas, cut, vt, tail, wt, sw, sv)
+            for t in range(w if dense else 0):
+                reach += dd[t] <= ref + margin
         _write(out, a, Xr[a], mi, K, tail, sv, sw)
+        dense = 10 * (reach if dense else nc) >= 9 * n
 
 
 @numba.njit(**_OPTS)
