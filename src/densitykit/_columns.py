@@ -472,26 +472,36 @@ def parse_dates(col: Any, form: str | None = None) -> Any:
     them); else month first. Other forms (ISO, '5 Jan 2024') are read as they stand.
     ``form`` (a ``strftime`` format, as :func:`date_format` finds it) reads the cells
     written in it in that form, whatever their numbers ('01/02/2024' in ``'%d/%m/%Y'`` is
-    1 February), and the others as above.
+    1 February), and the others as above, in its order of day and month.
     """
-    import warnings
-
     import pandas as pd
 
     if pd.api.types.is_datetime64_any_dtype(col):
         return col
-    if form is not None:
-        out = pd.to_datetime(col, format=form, errors="coerce")
-        missed = (out.isna() & col.notna()).to_numpy()
-        if missed.any():
-            out[missed] = parse_dates(col[missed])
-        return out
+    if form is None:
+        return _loose_dates(col)
+    out = pd.to_datetime(col, format=form, errors="coerce")
+    missed = (out.isna() & col.notna()).to_numpy()
+    if missed.any():
+        day, month = form.find("%d"), form.find("%m")
+        out[missed] = _loose_dates(col[missed], None if min(day, month) < 0 else day < month)
+    return out
+
+
+def _loose_dates(col: Any, day_first: bool | None = None) -> Any:
+    """:func:`parse_dates` without a form: day or month first as the cells show (or as
+    ``day_first`` says)."""
+    import warnings
+
+    import pandas as pd
+
     text = col.astype(object).where(col.notna(), None).reset_index(drop=True)
     ordered = (text.astype(str).str.match(_DAY_MONTH) & text.notna()).to_numpy(dtype=bool)
-    parts = text[ordered].astype(str).str.extract(_DAY_MONTH)
-    first, second = parts[0].astype(int), parts[2].astype(int)
-    day_first = bool(((first > 12).any() or (parts[1] == ".").all())
-                     and not (second > 12).any())
+    if day_first is None:
+        parts = text[ordered].astype(str).str.extract(_DAY_MONTH)
+        first, second = parts[0].astype(int), parts[2].astype(int)
+        day_first = bool(((first > 12).any() or (parts[1] == ".").all())
+                         and not (second > 12).any())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas' "could not infer format" and the like
         if not ordered.any():
