@@ -231,3 +231,16 @@ def test_codes_with_leading_zeros_are_labels_and_still_numbers_when_numbers_are_
     assert mixed.data["code"].tolist()[:2] == ["007", "010"]
     numbers = read_table(path, policy="keep")
     assert numbers.data["code"].tolist()[:2] == [7.0, 10.0]
+
+
+def test_date_formats_of_years_written_in_two_digits(tmp_path):
+    path = tmp_path / "short.csv"
+    pd.DataFrame({"dmy": ["05.01.24", "13.01.24", "20.02.24"],
+                  "mdy": ["01/05/24 08:30", "01/13/24 17:00", "02/20/24 09:15"],
+                  "x": [1.0, 2.0, 3.0]}).to_csv(path, index=False)
+    table = read_table(path, kinds="mixed", index=False)
+    assert table.report.date_formats == {"dmy": "%d.%m.%y", "mdy": "%m/%d/%y %H:%M"}
+    assert table.data["dmy"].iloc[1] == pd.Timestamp("2024-01-13")
+    out = tmp_path / "back.csv"
+    write_table(table.data, out, date_formats=table.report.date_formats)
+    pd.testing.assert_frame_equal(pd.read_csv(out, dtype=str), pd.read_csv(path, dtype=str))

@@ -555,13 +555,24 @@ def date_format(col: Any, parsed: Any) -> str | None:
     if not read.any():
         return None
     text = col[read].astype(str).str.strip()
+    # pandas guesses no form for a year of two digits ('05.01.24'): the form of the date
+    # with the century written, its year then written in two digits
+    short = _SHORT_YEAR.match(text.iloc[0])
     for dayfirst in (True, False):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Parsing dates in %m/%d/%Y format when ..."
             fmt = guess_datetime_format(text.iloc[0], dayfirst=dayfirst)
+            if fmt is None and short:
+                fmt = guess_datetime_format(f"{short[1]}20{short[2]}{short[3]}",
+                                            dayfirst=dayfirst)
+                fmt = fmt and fmt.replace("%Y", "%y")
         if fmt and (parsed[read].dt.strftime(fmt) == text).all():
             return fmt
     return None
+
+
+#: a date written day or month first with a year of two digits, and what follows it
+_SHORT_YEAR = re.compile(r"^(\d{1,2}[./-]\d{1,2}[./-])(\d{2})(?!\d)(.*)$")
 
 
 # ---------------------------------------------------------------- the dtypes a table was given
