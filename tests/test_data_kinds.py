@@ -244,3 +244,19 @@ def test_date_formats_of_years_written_in_two_digits(tmp_path):
     out = tmp_path / "back.csv"
     write_table(table.data, out, date_formats=table.report.date_formats)
     pd.testing.assert_frame_equal(pd.read_csv(out, dtype=str), pd.read_csv(path, dtype=str))
+
+
+def test_a_date_column_with_a_few_cells_that_are_no_dates_is_still_dates(tmp_path):
+    """'tbd' among 60 dates is a bad cell of a date column, not a reason to take the column
+    for free text; times of day with one such cell are still times, not today's dates."""
+    n = 60
+    days = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%d.%m.%Y").tolist()
+    clock = [f"{i % 24:02d}:{i % 60:02d}" for i in range(n)]
+    days[3], days[9], clock[5] = "tbd", "31.02.2024", "tbd"
+    path = tmp_path / "log.csv"
+    pd.DataFrame({"day": days, "clock": clock, "x": np.arange(n) / 4}).to_csv(path, index=False)
+    table = read_table(path, kinds="mixed", policy="keep", index=False)
+    assert table.report.column_kinds["day"] == "datetime"
+    assert table.data["day"].isna().sum() == 2
+    assert table.report.date_formats["day"] == "%d.%m.%Y"
+    assert table.report.column_kinds.get("clock") != "datetime"

@@ -1059,9 +1059,11 @@ def _looks_like_dates(col: pd.Series) -> bool:
     if values.empty:
         return False
     head = values.iloc[:200].astype(str)
-    if not head.str.contains(r"\d[-/.:]\d|\d[-/]\w{3}[-/]\d", regex=True).all():
+    # a few cells may be no date ('tbd', '31.02.2024'): they are bad cells of the column
+    dated = head.str.contains(r"\d[-/.:]\d|\d[-/]\w{3}[-/]\d", regex=True).to_numpy()
+    if dated.mean() < 0.9:
         return False
-    if head.str.strip().str.fullmatch(_TIME_ONLY).all():  # no date: pandas adds today's
+    if head[dated].str.strip().str.fullmatch(_TIME_ONLY).all():  # no date: pandas adds today's
         return False
     if not pd.to_numeric(head, errors="coerce").isna().all():
         return False
