@@ -260,3 +260,12 @@ def test_a_date_column_with_a_few_cells_that_are_no_dates_is_still_dates(tmp_pat
     assert table.data["day"].isna().sum() == 2
     assert table.report.date_formats["day"] == "%d.%m.%Y"
     assert table.report.column_kinds.get("clock") != "datetime"
+
+
+def test_booleans_with_empty_cells_in_a_text_table_are_booleans(tmp_path):
+    path = tmp_path / "flags.csv"
+    path.write_text("ok,x\nTRUE,1\nFALSE,2\n,3\nTRUE,4\n")
+    table = read_table(path, kinds="mixed", policy="keep")
+    assert table.report.column_kinds["ok"] == "boolean"
+    assert str(table.data["ok"].dtype) == "boolean"
+    assert table.data["ok"].tolist()[:2] == [True, False] and table.data["ok"].isna()[2]

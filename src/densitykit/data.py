@@ -1429,7 +1429,7 @@ def _mixed_column(col: pd.Series, form: str | None = None
     none = np.zeros(n, bool)
     if pd.api.types.is_timedelta64_dtype(col):
         return _DURATION_REASON, None, col.isna().to_numpy(), none
-    if pd.api.types.is_bool_dtype(col):
+    if pd.api.types.is_bool_dtype(col) or _booleans_with_gaps(col):
         return "boolean", col.astype("boolean"), col.isna().to_numpy(), none
     if _looks_like_dates(col):
         parsed = parse_dates(col, form)
@@ -1458,6 +1458,14 @@ def _mixed_column(col: pd.Series, form: str | None = None
         why = _text_reason(col) or f"text with {k:,} distinct values (an identifier or free text)"
         return why, None, empty, none
     return "categorical", labels, empty, none
+
+
+def _booleans_with_gaps(col: pd.Series) -> bool:
+    """True for booleans with empty cells, which pandas reads from a text table as objects
+    (True, False and NaN), not as one of its boolean dtypes."""
+    seen = col.dropna()
+    return col.dtype == object and len(seen) > 0 and all(
+        isinstance(v, (bool, np.bool_)) for v in seen)
 
 
 def _codes(col: pd.Series, empty: np.ndarray) -> bool:
