@@ -257,3 +257,28 @@ def test_impute_keeps_codes_with_leading_zeros_and_booleans_as_written(capsys, t
     if ext != "csv":
         assert done["ok"][seen].tolist() == df["ok"][seen].tolist()
         assert all(isinstance(v, (bool, np.bool_)) for v in done["ok"])
+
+
+def test_impute_writes_every_observed_cell_of_a_csv_as_the_file_wrote_it(capsys, tmp_path):
+    """Trailing zeros, exponents, TRUE/FALSE, spaces and the text of a cell left empty stay
+    as written; the filled cells take the column's decimals and spelling."""
+    src, out = tmp_path / "lab.csv", tmp_path / "done.csv"
+    rng = np.random.default_rng(9)
+    n = 40
+    x = rng.normal(12, 1, n)
+    lines = ["ok,x,z,when,note"] + [
+        f"{'TRUE' if v > 12 else 'FALSE'},{v:.2f},{v / 1e4:.1e}, {i + 1}.1.2024,"
+        f"{' A' if v > 12 else 'B '}" for i, v in enumerate(x)]
+    lines[3] = lines[3].replace(lines[3].split(",")[1], "", 1)  # an empty x
+    lines[5] = "," + lines[5].split(",", 1)[1]  # an empty ok
+    lines[7] = lines[7].rsplit(",", 2)[0] + ",n/a," + lines[7].rsplit(",", 1)[1]  # no date
+    src.write_text("\n".join(lines) + "\n")
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    before = [line.split(",") for line in src.read_text().splitlines()]
+    after = [line.split(",") for line in out.read_text().splitlines()]
+    assert len(before) == len(after)
+    for a, b in zip(before, after):
+        assert [c for c in a if c] == [d for c, d in zip(a, b) if c], (a, b)
+    assert after[3][1].count(".") == 1 and len(after[3][1].split(".")[1]) == 2  # '12.34'
+    assert after[5][0] in ("TRUE", "FALSE")

@@ -102,6 +102,7 @@ __all__ = [
     "Table",
     "format_of",
     "infer_format",
+    "read_cells",
     "read_raw",
     "read_table",
     "select_columns",
@@ -622,10 +623,11 @@ def _ragged(source: Any, sep: str, skip: int = 0) -> DataError:
 
 
 def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int | None,
-               prefer: str) -> tuple[pd.DataFrame, list[str]]:
+               prefer: str, as_text: bool = False) -> tuple[pd.DataFrame, list[str]]:
     """Read a CSV/TSV table: find the header line (under a title or notes), the separator,
     the decimal and thousands marks when not given, refuse repeated column names and rows
-    longer than the header. Returns the frame and notes on what was decided."""
+    longer than the header. Returns the frame (``as_text``: of the cells' text) and notes on
+    what was decided."""
     source, lines = _text_source(source)
     skipped: list[str] = []
     auto = header is None
@@ -648,11 +650,12 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
                  "names": grouped}
     elif rows:
         _check_header(rows[0], "the header")
-    codes = _zero_padded(rows[2 if grouped else 1:])
+    kept = ({"dtype": str, "keep_default_na": False} if as_text else {"dtype": codes}
+            if (codes := _zero_padded(rows[2 if grouped else 1:])) else {})
     try:
         df, encoded = _parse_text(source, sep=sep, decimal=decimal, thousands=thousands,
                                   **(start if grouped else {"skiprows": header or None}),
-                                  **({"dtype": codes} if codes else {}))
+                                  **kept)
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):
             raise _ragged(source, sep, header) from None
@@ -1537,6 +1540,20 @@ def read_raw(source: Any, *, format: str | None = None, sheet: Any = None,
     """Read a table as stored, without cleaning (same readers, header row and errors as
     read_table)."""
     return _load(source, format, sheet, sep, decimal, header)[0]
+
+
+def read_cells(source: str | os.PathLike[str], *, format: str | None = None,
+               sep: str | None = None, decimal: str | None = None, header: int | None = None,
+               sheet: Any = None) -> pd.DataFrame | None:
+    """A CSV or TSV table's cells as the text the file holds ('' where empty), in the rows
+    and columns :func:`read_raw` gives, so that a table written back can keep them as they
+    were written ('12.50', 'TRUE'); None for the other formats, which store values."""
+    fmt = infer_format(source, format)
+    if fmt not in TEXT_SEPARATORS:
+        return None
+    df = _read_text(source, sep=sep, decimal=decimal, header=header,
+                    prefer=TEXT_SEPARATORS[fmt], as_text=True)[0]
+    return _tidy_columns(df, str(source))
 
 
 def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:

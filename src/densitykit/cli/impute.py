@@ -12,6 +12,7 @@ given the row's other cells, each empty label by the likeliest one
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,67 @@ def _stored_dtypes(args: argparse.Namespace, source: Path) -> dict[str, Any]:
     return dict(read_raw(source, format="parquet").dtypes.items())
 
 
+def _file_cells(args: argparse.Namespace, source: Path, table: Any, paths: list[Path]) -> Any:
+    """The text of the cells of ``table``'s rows as the file writes them, when it and the
+    output are CSV or TSV tables; else None."""
+    from ..data import infer_format, read_cells
+
+    if infer_format(paths[0], args.out_format) not in ("csv", "tsv"):
+        return None
+    cells = read_cells(source, **raw_options(args))
+    return None if cells is None else cells.iloc[table.rows].reset_index(drop=True)
+
+
+def _as_written(cells: Any, done: Any) -> Any:
+    """``done`` with each cell the file holds the same value in written as the file writes
+    it ('12.50', '1e-3', 'TRUE', ' A'), and each cell left empty with the file's text
+    ('n/a'); the cells impute filled are written as the column writes its values (3.5 as
+    '3.50' where every number has two decimals, True as 'TRUE')."""
+    import numpy as np
+    import pandas as pd
+
+    out = done.copy()
+    for c in done.columns:
+        col, text = done[c], cells[c]
+        written = text.str.strip()
+        if pd.api.types.is_bool_dtype(col):
+            same = written.str.lower() == col.astype(str).str.lower()
+        elif pd.api.types.is_numeric_dtype(col):
+            same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
+        else:
+            same = written == col.astype(str).str.strip()
+        same = same.fillna(False).to_numpy(bool) & (written != "").to_numpy()
+        keep = same | (col.isna().to_numpy() & (written != "").to_numpy())
+        values = col.to_numpy(object)
+        new = ~keep & col.notna().to_numpy()
+        if new.any() and same.any():
+            values[new] = _spelled(col[same], written[same], col[new])
+        if keep.any() or new.any():
+            out[c] = pd.Series(np.where(keep, text.to_numpy(object), values),
+                               index=done.index, dtype=object)
+    return out
+
+
+#: a number written in plain decimals ('12.50'), the digits after its point in group 1
+_PLAIN = re.compile(r"[+-]?\d*\.?(\d*)")
+
+
+def _spelled(seen: Any, written: Any, filled: Any) -> Any:
+    """The filled values ``filled`` written as the column writes the values ``seen``
+    (``written``): booleans in its spelling, numbers with the one count of decimals every
+    number is written with; as they are otherwise."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(seen):
+        spelling = dict(zip(seen.astype(bool), written))
+        return [spelling.get(bool(v), v) for v in filled]
+    if pd.api.types.is_float_dtype(seen):
+        digits = {len(m[1]) if (m := _PLAIN.fullmatch(t)) else -1 for t in written}
+        if len(digits) == 1 and (d := digits.pop()) > 0:
+            return [f"{v:.{d}f}" for v in filled]
+    return filled.to_numpy(object)
+
+
 def run(args: argparse.Namespace) -> int:
     from .._columns import NARROW_FLOATS, as_dtypes
     from ..impute import impute_table
@@ -136,6 +198,8 @@ def run(args: argparse.Namespace) -> int:
     dates = _dates_as_read(args, paths, table, dtypes)
     tables = [_as_read(args, source, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
+    if (cells := _file_cells(args, source, table, paths)) is not None:
+        tables = [_as_written(cells, t) for t in tables]
     forms = table.report.date_formats
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
                                                      date_formats=forms))
