@@ -1170,10 +1170,10 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
             raise DataError(f"the rows lack the model's column(s) {missing[:5]}.")
         frame = X[[names[c] for c in columns]]
         frame.columns = columns
-        for c, form in _date_forms(estimator).items():
-            if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c]):
-                frame[c] = _columns.parse_dates(frame[c], form)
-        return frame
+        text = {c: _columns.parse_dates(frame[c], form)
+                for c, form in _date_forms(estimator).items()
+                if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c])}
+        return frame.assign(**text) if text else frame
     frame = _array_table(X, estimator, reset=False)
     if frame.shape[1] != len(columns):  # a model file written before n_features_in_ was kept
         raise DataError(f"X has {frame.shape[1]} features, but {type(estimator).__name__} is "
