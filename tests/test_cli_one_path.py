@@ -282,3 +282,15 @@ def test_impute_writes_every_observed_cell_of_a_csv_as_the_file_wrote_it(capsys,
         assert [c for c in a if c] == [d for c, d in zip(a, b) if c], (a, b)
     assert after[3][1].count(".") == 1 and len(after[3][1].split(".")[1]) == 2  # '12.34'
     assert after[5][0] in ("TRUE", "FALSE")
+
+
+def test_impute_says_why_it_leaves_a_label_column_of_few_labels_empty(capsys, tmp_path):
+    """Five labels in ten rows are too many to model, though fewer than 20: the line says
+    what the column holds, not that it has more than 20 labels."""
+    src = tmp_path / "few.csv"
+    labels = ["a", "b", "c", "d", "e", "a", "", "b", "c", "d"]
+    src.write_text("x,y,lab\n" + "".join(
+        f"{i}.0,{'' if i == 2 else 2 * i + 0.5},{lab}\n" for i, lab in enumerate(labels, 1)))
+    code, _, err = run(capsys, "impute", src, "-o", tmp_path / "done.csv", "--seed", "0")
+    assert code == 0, err
+    assert "'lab' 1 (5 labels in 10 rows)" in err and "more than 20 kinds" not in err

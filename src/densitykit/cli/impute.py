@@ -209,7 +209,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"{path}: {len(data):,} rows x {tables[0].shape[1]} columns, {n_empty:,} empty "
               f"cells filled with {what}")
     if left:
-        shown = ", ".join(f"{c!r} {k:,}" for c, k in list(left.items())[:5])
-        info(args, f"Left empty: {sum(left.values()):,} cells of columns impute does not model "
-             f"(dates, labels of more than 20 kinds): {shown}{', ...' if len(left) > 5 else ''}.")
+        _say_left(args, data, left)
     return 0
+
+
+def _say_left(args: argparse.Namespace, data: Any, left: dict[str, int]) -> None:
+    """One line on the empty cells impute leaves, with what each column holds: dates, or
+    labels too many to model (more than 20, or few rows for each)."""
+    import pandas as pd
+
+    def what(c: str) -> str:
+        if pd.api.types.is_datetime64_any_dtype(data[c]):
+            return "dates"
+        return f"{data[c].nunique():,} labels in {len(data):,} rows"
+
+    shown = ", ".join(f"{c!r} {k:,} ({what(c)})" for c, k in list(left.items())[:5])
+    info(args, f"Left empty: {sum(left.values()):,} cells of columns impute does not model "
+         f"(dates, and labels too many for the rows or more than 20): {shown}"
+         f"{', ...' if len(left) > 5 else ''}.")
