@@ -294,3 +294,15 @@ def test_impute_says_why_it_leaves_a_label_column_of_few_labels_empty(capsys, tm
     code, _, err = run(capsys, "impute", src, "-o", tmp_path / "done.csv", "--seed", "0")
     assert code == 0, err
     assert "'lab' 1 (5 labels in 10 rows)" in err and "more than 20 kinds" not in err
+
+
+def test_score_writes_a_date_index_in_the_tables_form(capsys, tmp_path):
+    src = tmp_path / "dated.csv"
+    df = _dated_csv(src)
+    code, _, err = run(capsys, "fit", src, "-o", tmp_path / "m.dkm", "--components", "1")
+    assert code == 0, err
+    out = tmp_path / "scores.csv"
+    code, _, err = run(capsys, "score", tmp_path / "m.dkm", src, "-o", out)
+    assert code == 0, err
+    scores = pd.read_csv(out, dtype={"when": str})
+    assert scores["when"].tolist() == df["when"][df["temp"].notna()].tolist()

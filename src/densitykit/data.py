@@ -1406,6 +1406,8 @@ def _read_numeric(raw: pd.DataFrame, label: str, selected: list[str], index_col:
     if index_col is not None:
         idx = parse_dates(raw[index_col][keep])
         data.index = pd.Index(idx.to_numpy(), name=index_col)
+        if fmt := date_format(raw[index_col][keep], idx):
+            report.date_formats[index_col] = fmt
     report.n_rows_dropped = int(bad_rows.sum())
     report.n_rows_out = len(data)
     report.columns_out = list(data.columns)
@@ -1578,7 +1580,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
 
     The index is written only when it has a name (a date/time index, for example).
     ``date_formats`` (column -> ``strftime`` format, as :attr:`CleaningReport.date_formats`
-    records them) writes those date columns of a CSV or TSV file in that form, not ISO.
+    records them) writes those date columns, and a date index of that name, of a CSV or TSV
+    file in that form, not ISO.
     """
     fmt = infer_format(path, format)
     if fmt in ("csv", "tsv") and date_formats:
@@ -1586,6 +1589,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
         for j, name in enumerate(df.columns):
             if name in date_formats and pd.api.types.is_datetime64_any_dtype(df.iloc[:, j]):
                 df.isetitem(j, df.iloc[:, j].dt.strftime(date_formats[name]))
+        if df.index.name in date_formats and pd.api.types.is_datetime64_any_dtype(df.index):
+            df.index = pd.Index(df.index.strftime(date_formats[df.index.name]),
+                                name=df.index.name)
     FORMATS[fmt][1](df, path)
 
 
