@@ -306,3 +306,17 @@ def test_score_writes_a_date_index_in_the_tables_form(capsys, tmp_path):
     assert code == 0, err
     scores = pd.read_csv(out, dtype={"when": str})
     assert scores["when"].tolist() == df["when"][df["temp"].notna()].tolist()
+
+
+def test_classify_writes_a_date_index_in_the_tables_form(capsys, tmp_path):
+    src = tmp_path / "dated.csv"
+    df = _dated_csv(src).dropna()
+    df["kind"] = np.where(df["flow"] > 2, "hi", "lo")
+    df.to_csv(src, index=False)
+    code, _, err = run(capsys, "classify", "fit", src, "--target", "kind", "--model", "gmm",
+                       "--components", "1", "--seed", "0", "-o", tmp_path / "c.dkm")
+    assert code == 0, err
+    out = tmp_path / "pred.csv"
+    code, _, err = run(capsys, "classify", "predict", tmp_path / "c.dkm", src, "-o", out)
+    assert code == 0, err
+    assert pd.read_csv(out, dtype={"when": str})["when"].tolist() == df["when"].tolist()
