@@ -441,3 +441,18 @@ def test_compiled_and_numpy_choose_and_fill_alike(monkeypatch):
     twin = imp.choose_kernel_by_cells(Z, 0), imp.kde_impute(Z, 0.5, 0.2, random_state=0)
     assert compiled[0] == twin[0]
     np.testing.assert_allclose(compiled[1][0], twin[1][0], rtol=0, atol=1e-10)
+
+
+def test_unused_categories_do_not_count_as_labels():
+    rng = np.random.default_rng(3)
+    n = 120
+    x = rng.normal(size=n)
+    used = np.where(x > 0, "u", "v")
+    df = pd.DataFrame({"x": x, "y": x + rng.normal(0, 0.1, n),
+                       "c": pd.Categorical(used, categories=[*"uv", *map(str, range(30))]),
+                       "gone": pd.Categorical([None] * n, categories=["u", "v"])})
+    df.loc[:9, "c"] = None
+    df.loc[10:19, "y"] = np.nan
+    out = impute_table(df, random_state=0)[0]
+    assert out["c"].notna().all() and (out["c"][:10] == used[:10]).mean() > 0.8
+    assert out["gone"].isna().all() and out["y"].notna().all()

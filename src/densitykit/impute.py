@@ -551,6 +551,7 @@ def _category_levels(frame: pd.DataFrame, numeric: list[str]) -> dict[str, list[
         if c in numeric or kind_of(frame[c]) != "categorical":
             continue
         counts = frame[c].value_counts(dropna=True)
+        counts = counts[counts > 0]  # a pandas category's unused labels are counted as 0
         if 1 <= len(counts) <= _MOST_LEVELS and len(counts) < max(len(frame) / 2, 2):
             out[c] = list(counts.index)
     return out
@@ -559,7 +560,8 @@ def _category_levels(frame: pd.DataFrame, numeric: list[str]) -> dict[str, list[
 def _indicators(col: pd.Series, labels: list[Any]) -> np.ndarray:
     """``(n, len(labels) - 1)`` 0/1 indicators of every label but the commonest (the first);
     NaN in the empty cells."""
-    codes = pd.Categorical(col, categories=labels).codes
+    values = col.astype(object).where(col.notna(), None)
+    codes = pd.Index(labels, dtype=object).get_indexer(values)
     out = (codes[:, None] == np.arange(1, len(labels))).astype(np.float64)
     out[codes < 0] = np.nan
     return out
