@@ -575,6 +575,13 @@ def date_format(col: Any, parsed: Any) -> str | None:
 _SHORT_YEAR = re.compile(r"^(\d{1,2}[./-]\d{1,2}[./-])(\d{2})(?!\d)(.*)$")
 
 
+def date_formats_of(model: Any) -> dict[str, str]:
+    """Column -> the ``strftime`` form in which the table a model was fitted on wrote its
+    dates (its cleaning report's ``date_formats``; none for models fitted on arrays, or in
+    model files written before the forms were kept)."""
+    return dict((getattr(model, "cleaning_", None) or {}).get("date_formats", {}))
+
+
 # ---------------------------------------------------------------- the dtypes a table was given
 #: pandas' nullable dtypes that :func:`as_dtypes` restores (besides numpy's and dates')
 _NULLABLE = ("boolean", "Float32", "Float64",

@@ -344,7 +344,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         given as text in the form the table wrote them in ('05.01.2024 08:30')."""
         records = getattr(self, "dtypes_", None) or {}
         dtypes = {c: _columns.dtype_of(r) for c, r in records.items()}
-        for c, form in _date_forms(self).items():
+        for c, form in _columns.date_formats_of(self).items():
             if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
                     and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
                 rows[c] = rows[c].dt.strftime(form)
@@ -686,7 +686,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         from .exceptions import warn_outside_range
 
         idx = [self.columns_.index(c) for c in given]
-        z, fixed, forms = [], dict(given), _date_forms(self)
+        z, fixed, forms = [], dict(given), _columns.date_formats_of(self)
         for j, c in zip(idx, given):
             if self.codecs_[j].get("time_unit"):  # a date as the table wrote it ('05.01.2024')
                 fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object),
@@ -1151,12 +1151,6 @@ def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
 
 
-def _date_forms(estimator: Any) -> dict[str, str]:
-    """Column -> the ``strftime`` form the fitted table wrote its dates in (its cleaning
-    report's ``date_formats``; none in model files written before they were kept)."""
-    return dict((getattr(estimator, "cleaning_", None) or {}).get("date_formats", {}))
-
-
 def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
     """Rows to score or judge as a frame of the model's columns: a frame's columns by name
     (their text: a frame's label 0 is column '0'; dates written as text read in the form
@@ -1171,7 +1165,7 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
         frame = X[[names[c] for c in columns]]
         frame.columns = columns
         text = {c: _columns.parse_dates(frame[c], form)
-                for c, form in _date_forms(estimator).items()
+                for c, form in _columns.date_formats_of(estimator).items()
                 if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c])}
         return frame.assign(**text) if text else frame
     frame = _array_table(X, estimator, reset=False)

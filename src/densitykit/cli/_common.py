@@ -634,12 +634,6 @@ def model_columns(model: Any) -> list[str]:
     return list(cols)
 
 
-def date_formats_of(model: Any) -> dict[str, str]:
-    """The forms in which the table a model was fitted on wrote its dates (its cleaning
-    report's ``date_formats``; none for models fitted on arrays)."""
-    return dict((getattr(model, "cleaning_", None) or {}).get("date_formats", {}))
-
-
 def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: bool = True,
                 date_formats: dict[str, str] | None = None) -> None:
     """Write a table in the format of ``path`` (or --out-format), atomically by default;

@@ -19,7 +19,6 @@ from ._common import (
     add_table_options,
     atomic_write,
     check_input,
-    date_formats_of,
     derived_path,
     info,
     load_model,
@@ -49,6 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._columns import date_formats_of
     from ..data import read_table
     from ..report import write_report
 
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     model = None if args.model_file is None else _synthesizer(args.model_file)
     columns = model.columns_ if model is not None else None
     # the synthetic dates as they were written: in the forms of the model's table
-    forms = date_formats_of(model) if model is not None else {}
+    forms = date_formats_of(model)
     with progress(args, f"Reading {synth_path.name}"):
         synth = read_table(synth_path, columns=columns, index=False, policy="keep",
                            kinds="mixed", date_formats=forms).data

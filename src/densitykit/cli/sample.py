@@ -10,7 +10,6 @@ from ._common import (
     UsageError,
     add_output,
     add_seed,
-    date_formats_of,
     info,
     model_columns,
     numeric_given,
@@ -66,6 +65,7 @@ def _conditional(model: object, given: dict[str, float]) -> object:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from .._columns import date_formats_of
     from ..synth import Synthesizer
 
     recover_model_argument(args, "densitykit sample MODEL [options]")

@@ -8,7 +8,6 @@ from pathlib import Path
 from ._common import (
     add_output,
     add_table_options,
-    date_formats_of,
     info,
     model_columns,
     model_policy,
@@ -41,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from .._columns import date_formats_of
     from ..exceptions import OutsideRangeWarning
     from ..synth import Synthesizer
 

@@ -20,7 +20,6 @@ from ._common import (
     add_seed,
     add_table_options,
     check_output,
-    date_formats_of,
     derived_path,
     info,
     open_table,
@@ -100,6 +99,7 @@ def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path |
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._columns import date_formats_of
     from ..persist import save
 
     source = open_table(args, "densitykit synth TABLE [options]")
