@@ -320,3 +320,26 @@ def test_classify_writes_a_date_index_in_the_tables_form(capsys, tmp_path):
     code, _, err = run(capsys, "classify", "predict", tmp_path / "c.dkm", src, "-o", out)
     assert code == 0, err
     assert pd.read_csv(out, dtype={"when": str})["when"].tolist() == df["when"].tolist()
+
+
+def test_impute_reads_the_file_once_for_every_completed_table(capsys, tmp_path, monkeypatch):
+    import densitykit.data as data
+
+    src = tmp_path / "ids.csv"
+    df = _mixed_frame(60)
+    df.insert(0, "id", [f"S{i:04d}" for i in range(len(df))])  # left out, put back as read
+    df.to_csv(src, index=False)
+    calls = []
+    real = data.read_raw
+    monkeypatch.setattr(data, "read_raw", lambda *a, **k: calls.append(a) or real(*a, **k))
+    code, _, err = run(capsys, "impute", src, "-o", tmp_path / "k.csv", "--multiple", "3",
+                       "--seed", "0")
+    assert code == 0, err
+    n_multiple = len(calls)
+    calls.clear()
+    code, _, err = run(capsys, "impute", src, "-o", tmp_path / "one.csv", "--seed", "0")
+    assert code == 0, err
+    assert n_multiple == len(calls)  # not once more for each of the 3 tables
+    for i in (1, 2, 3):
+        done = pd.read_csv(tmp_path / f"k-{i}.csv")
+        assert done["id"].tolist() == df["id"].tolist()

@@ -73,20 +73,31 @@ def _outputs(args: argparse.Namespace, source: Path) -> list[Path]:
     return paths
 
 
-def _as_read(args: argparse.Namespace, source: Path, table: Any, filled: Any,
-             dates: list[str]) -> Any:
-    """``filled`` with the columns no model takes (identifiers, free text, empty columns)
-    back in their places, and the date columns ``dates`` (which impute passes through), as
-    the file holds them: only empty cells change, and a date that does not parse
+def _left_out(table: Any) -> list[str]:
+    """The columns no model takes (identifiers, free text, empty columns)."""
+    return [c for c, why in table.report.dropped_columns.items() if why != "bad cells"]
+
+
+def _raw_rows(args: argparse.Namespace, source: Path, table: Any, dates: list[str]) -> Any:
+    """The table's rows as the file holds them, read once for every completed table, when
+    columns are to be put back as they are (:func:`_as_read`); else None."""
+    from ..data import read_raw
+
+    if not _left_out(table) and not dates:
+        return None
+    return read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
+
+
+def _as_read(raw: Any, table: Any, filled: Any, dates: list[str]) -> Any:
+    """``filled`` with the columns no model takes back in their places, and the date
+    columns ``dates`` (which impute passes through), as the file holds them (``raw``, from
+    :func:`_raw_rows`): only empty cells change, and a date that does not parse
     ('31.02.2024') keeps its text."""
     import pandas as pd
 
-    from ..data import read_raw
-
-    left_out = [c for c, why in table.report.dropped_columns.items() if why != "bad cells"]
-    if not left_out and not dates:
+    if raw is None:
         return filled
-    raw = read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
+    left_out = _left_out(table)
     filled = filled.reset_index(drop=True)
     for c in dates:
         filled[c] = raw[c]
@@ -196,7 +207,8 @@ def run(args: argparse.Namespace) -> int:
                               method=args.method, random_state=seed)
     n_empty -= int(tables[0].isna().sum().sum())
     dates = _dates_as_read(args, paths, table, dtypes)
-    tables = [_as_read(args, source, table, as_dtypes(t, dtypes), dates) for t in tables]
+    raw = _raw_rows(args, source, table, dates)
+    tables = [_as_read(raw, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
     if (cells := _file_cells(args, source, table, paths)) is not None:
         tables = [_as_written(cells, t) for t in tables]
