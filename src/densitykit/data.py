@@ -177,8 +177,7 @@ def _kept_cells(cells: pd.DataFrame) -> dict[int, Any]:
         seen = [v for v in cells.iloc[:, j] if not pd.isna(v)]
         if seen and len(seen) < len(cells) and all(isinstance(v, bool) for v in seen):
             out[j] = "boolean"
-        elif seen and all(isinstance(v, str) for v in seen) and _zero_padded(
-                [[v] for v in seen]):
+        elif seen and all(isinstance(v, str) for v in seen) and _are_codes(seen):
             out[j] = str
     return out
 
@@ -673,14 +672,17 @@ def _zero_padded(rows: list[list[str]]) -> dict[int, type]:
     header) are whole numbers, some written with leading zeros ('007', '0420'): codes, read
     as their text, which pandas would read as 7 and 420, so that a table written back keeps
     its zeros."""
-    out: dict[int, type] = {}
-    for j in range(max(map(len, rows), default=0)):
-        cells = [r[j].strip() for r in rows if j < len(r)]
-        cells = [c for c in cells if c.lower() not in _NA_TOKENS]
-        if any(_ZERO_PADDED.fullmatch(c) for c in cells) and all(
-                _WHOLE.fullmatch(c) for c in cells):
-            out[j] = str
-    return out
+    return {j: str for j in range(max(map(len, rows), default=0))
+            if _are_codes([r[j] for r in rows if j < len(r)])}
+
+
+def _are_codes(cells: list[str]) -> bool:
+    """True when the filled ``cells`` are whole numbers, some written with leading zeros
+    ('007', '0420'): codes, not quantities."""
+    cells = [c.strip() for c in cells]
+    cells = [c for c in cells if c.lower() not in _NA_TOKENS]
+    return any(_ZERO_PADDED.fullmatch(c) for c in cells) and all(
+        _WHOLE.fullmatch(c) for c in cells)
 
 
 def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str]]:
@@ -1478,8 +1480,7 @@ def _codes(col: pd.Series, empty: np.ndarray) -> bool:
     '0420'): codes, kept as their text (read as numbers, 007 would come back as 7)."""
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return False
-    text = col[~empty].astype(str).str.strip()
-    return bool(text.str.fullmatch(_ZERO_PADDED).any() and text.str.fullmatch(_WHOLE).all())
+    return _are_codes(col[~empty].astype(str).tolist())
 
 
 def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
