@@ -60,6 +60,7 @@ def test_non_numeric():
     df = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "z"]})
     _bad(df, r"non-numeric column\(s\) \['b'\]")
     _bad("data.csv", "2-D array-like", exc=DataTypeError)
+    _bad(object(), "non-numeric data .*object object", exc=DataTypeError)  # no ValueError
 
 
 def test_huge_values_rejected_clearly():

@@ -34,8 +34,8 @@ _MAX_ABS = 1e150
 def _describe_bad_cell(X: Any) -> str:
     """Return a short description of the first cell that does not convert to a number."""
     arr = np.asarray(X, dtype=object)
-    if arr.ndim == 1:
-        arr = arr[:, None]
+    if arr.ndim != 2:
+        arr = arr.reshape(len(arr) if arr.ndim else 1, -1)
     for (i, j), value in np.ndenumerate(arr):
         try:
             float(value)
@@ -104,8 +104,8 @@ def _check_numeric_table(X: Any, name: str) -> None:
             cell = _describe_bad_cell(arr)
             cls = DataTypeError if isinstance(exc, TypeError) else DataError
             raise cls(
-                f"{name} contains non-numeric data ({cell}); argument must be a string or a "
-                "real number that converts to float. Drop or encode non-numeric columns."
+                f"{name} contains non-numeric data ({cell}); every cell must be a number "
+                "(or text that reads as one). Drop or encode non-numeric columns."
             ) from None
     if getattr(arr, "ndim", 2) == 1:
         raise DataError(
