@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from densitykit.data import CleaningReport, read_raw, read_table
@@ -44,6 +45,15 @@ def test_european_thousands_with_decimal_commas():
     assert "'.' groups thousands and ',' is the decimal mark" in t.report.to_text()
     np.testing.assert_allclose(read_table(io.StringIO(text), decimal=",").to_numpy(),
                                t.to_numpy())
+
+
+def test_dates_with_points_beside_grouped_numbers_stay_dates():
+    """A German export: '05.01.2024' beside '1.234,5' is a date, not the number 5012024."""
+    text = "when;flow\n05.01.2024;1.234,5\n06.01.2024;21,5\n"
+    t = read_table(io.StringIO(text), kinds="mixed", index=None)
+    assert t.data["when"].tolist() == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-06")]
+    np.testing.assert_allclose(t.data["flow"], [1234.5, 21.5])
+    assert read_table(io.StringIO(text)).report.index_column == "when"
 
 
 def test_ambiguous_marks_are_still_refused():

@@ -460,6 +460,18 @@ def test_streamed_text_is_read_with_the_marks_read_table_finds(tmp_path, style):
     np.testing.assert_allclose(streamed.score_samples(df), whole.score_samples(df), rtol=1e-8)
 
 
+def test_a_streamed_fit_does_not_take_dates_beside_grouped_numbers_for_numbers(tmp_path):
+    """pandas reads '05.01.2024' as 5012024 where '.' groups thousands ('1.234,5')."""
+    path = tmp_path / "plant.csv"
+    days = pd.date_range("2024-01-01", periods=40).strftime("%d.%m.%Y")
+    flow = [f"1.{200 + i},5" for i in range(40)]
+    pd.DataFrame({"when": days, "flow": flow}).to_csv(path, sep=";", index=False)
+    with pytest.raises(DataError, match=r"\['when'\] of 'plant.csv' hold text or dates"):
+        fit_stream(GaussianMixture(1), path)
+    gm = fit_stream(GaussianMixture(1), path, columns=["flow"])
+    np.testing.assert_allclose(gm.means_, [[1220.0]])
+
+
 def test_cli_streams_with_the_decimal_mark_given(tmp_path):
     # three-decimal numbers with a decimal comma read as thousands unless --decimal says so
     from densitykit.cli import main

@@ -649,8 +649,9 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
                  "names": grouped}
     elif rows:
         _check_header(rows[0], "the header")
-    kept = ({"dtype": str, "keep_default_na": False} if as_text else {"dtype": codes}
-            if (codes := _zero_padded(rows[2 if grouped else 1:])) else {})
+    kept = ({"dtype": str, "keep_default_na": False} if as_text else {"dtype": text}
+            if (text := _text_columns(rows[2 if grouped else 1:], decimal, thousands))
+            else {})
     try:
         df, encoded = _parse_text(source, sep=sep, decimal=decimal, thousands=thousands,
                                   **(start if grouped else {"skiprows": header or None}),
@@ -667,13 +668,34 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
                                              ) + notes
 
 
-def _zero_padded(rows: list[list[str]]) -> dict[int, type]:
+def _text_columns(rows: list[list[str]], decimal: str, thousands: str | None
+                  ) -> dict[int, type]:
     """Position -> ``str`` for the columns whose cells in ``rows`` (records under the
-    header) are whole numbers, some written with leading zeros ('007', '0420'): codes, read
-    as their text, which pandas would read as 7 and 420, so that a table written back keeps
-    its zeros."""
+    header) pandas would misread as numbers: whole numbers, some written with leading zeros
+    ('007', '0420': codes, which pandas would read as 7 and 420; a table written back keeps
+    its zeros), and, where ``thousands`` groups thousands, cells holding that mark but not
+    as a grouped number (pandas would read the date '05.01.2024' beside '1.234,5' as
+    5012024). Both are read as their text."""
     return {j: str for j in range(max(map(len, rows), default=0))
-            if _are_codes([r[j] for r in rows if j < len(r)])}
+            if _are_codes(cells := [r[j] for r in rows if j < len(r)])
+            or _misgrouped(cells, decimal, thousands)}
+
+
+def _misgrouped(cells: list[str], decimal: str, thousands: str | None) -> bool:
+    """Whether a cell holds the thousands mark other than in a grouped number."""
+    return thousands is not None and any(
+        thousands in c and not _GROUPED_BY[decimal].match(c.strip()) for c in cells)
+
+
+def text_misgrouped(path: str | os.PathLike[str], sep: str, decimal: str,
+                    thousands: str | None, header: int = 0) -> list[int]:
+    """The 0-based positions of the columns of the text file ``path`` whose first cells
+    hold ``thousands`` other than in a grouped number (the date '05.01.2024' beside
+    '1.234,5'), which pandas would read as numbers with the mark removed (5012024): a
+    reader takes them as text."""
+    rows = _records(_head(path, header + _SNIFF_LINES)[header:], sep)[1:]
+    return [j for j in range(max(map(len, rows), default=0))
+            if _misgrouped([r[j] for r in rows if j < len(r)], decimal, thousands)]
 
 
 def _are_codes(cells: list[str]) -> bool:

@@ -37,6 +37,7 @@ from ..data import (
     text_encoding,
     text_header,
     text_marks,
+    text_misgrouped,
     text_separator,
 )
 from ..exceptions import DataError, ParameterError
@@ -159,6 +160,10 @@ class FileSource:
                        **dict(zip(("decimal", "thousands"),
                                   text_marks(self.path, self.sep, decimal, self.header)))})
         header = self._header()
+        if self.marks.get("thousands"):  # '05.01.2024' beside '1.234,5' is no number
+            self.marks["dtype"] = {header[j]: str for j in text_misgrouped(
+                self.path, self.sep, self.marks["decimal"], self.marks["thousands"],
+                self.header) if j < len(header)}
         if columns is None:
             columns = [c for c in header if c != weight_column]
         columns = list(columns)
