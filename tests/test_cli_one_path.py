@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -121,6 +123,40 @@ def test_synth_and_sample_write_dates_in_the_tables_form(capsys, tmp_path):
     for path in (rows, tmp_path / "drawn.csv"):
         when = pd.read_csv(path, dtype={"when": str})["when"].dropna()
         assert when.str.fullmatch(r"\d\d\.\d\d\.2024 \d\d:\d\d").all(), when.head()
+
+
+def test_impute_writes_a_european_csv_back_with_its_marks(capsys, tmp_path):
+    src, out = tmp_path / "anlage.csv", tmp_path / "done.csv"
+    src.write_text("Datum;Temperatur;Druck;Sorte\n" + "".join(
+        f"{d + 1:02d}.01.2024;{'' if d % 7 == 0 else f'{80 + d % 5},{d % 10}0'};"
+        f"1,{500 + d};{'AB'[d % 2]}\n" for d in range(28)))
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    before, after = src.read_text().splitlines(), out.read_text().splitlines()
+    assert len(after) == len(before)
+    for old, new in zip(before, after):
+        cells, done = old.split(";"), new.split(";")
+        assert [c for c in cells if c] == [c for c, o in zip(done, cells) if o]  # as written
+        if not cells[1]:  # a filled temperature, in the column's style: '81,37'
+            assert re.fullmatch(r"\d+,\d\d", done[1]), new
+
+
+def test_synth_and_sample_write_a_european_csv_with_its_marks(capsys, tmp_path):
+    src = tmp_path / "anlage.csv"
+    src.write_text("Datum;Temperatur;Sorte\n" + "".join(
+        f"{d % 28 + 1:02d}.01.2024;{80 + d % 5},{d % 10}0;{'AB'[d % 2]}\n" for d in range(90)))
+    rows = tmp_path / "rows.csv"
+    code, _, err = run(capsys, "synth", src, "-o", rows, "--seed", "0", "--no-report",
+                       "--model", "gmm", "--components", "1")
+    assert code == 0, err
+    drawn = tmp_path / "drawn.csv"
+    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "20", "-o", drawn,
+                       "--seed", "1")
+    assert code == 0, err
+    for path in (rows, drawn):
+        lines = path.read_text().splitlines()
+        assert lines[0] == "Datum;Temperatur;Sorte"
+        assert all(re.fullmatch(r"\d\d\.01\.2024;\d+,\d+;[AB]", line) for line in lines[1:])
 
 
 def test_impute_fills_labels_and_names_the_empty_cells_it_leaves(capsys, tmp_path):

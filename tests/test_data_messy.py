@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from densitykit.data import CleaningReport, read_raw, read_table
-from densitykit.exceptions import DataError
+from densitykit.data import CleaningReport, read_raw, read_table, write_table
+from densitykit.exceptions import DataError, ParameterError
 
 # --- thousands separators -----------------------------------------------------------
 
@@ -70,6 +70,52 @@ def test_plain_tables_have_no_notes():
     assert "notes" not in t.report.to_dict()
     old = t.report.to_dict()
     assert CleaningReport.from_dict(old).notes == []
+
+
+# --- a text table written as it was read --------------------------------------------------
+
+@pytest.mark.parametrize(("text", "marks"), [
+    ("a,b\n1.5,2\n3,4\n", {}),
+    ("a\tb\n1.5\t2\n3\t4\n", {}),
+    ("a;b\n1.5;2\n3;4\n", {"sep": ";"}),
+    ("a;b\n1,5;2\n3;4,25\n", {"sep": ";", "decimal": ","}),
+    ("a\tb\n1,5\t2\n3\t4,25\n", {"decimal": ","}),
+    ("a|b\n1,5|2\n3|4,25\n", {"sep": "|", "decimal": ","}),
+])
+def test_the_report_keeps_the_marks_a_csv_would_not_have(text, marks):
+    report = read_table(io.StringIO(text)).report
+    assert report.text_marks == marks
+    assert report.to_dict().get("text_marks", {}) == marks
+    assert CleaningReport.from_dict(report.to_dict()) == report
+
+
+@pytest.mark.parametrize("ext", ["csv", "tsv"])
+def test_a_european_table_is_written_back_with_its_marks(tmp_path, ext):
+    text = "when;temp;grade\n05.01.2024;21,50;A\n06.01.2024;;B\n07.01.2024;1.022,25;A\n"
+    src = tmp_path / "plant.csv"
+    src.write_text(text)
+    t = read_table(src, kinds="mixed", policy="keep", index=None)
+    out = tmp_path / f"out.{ext}"
+    write_table(t.data, out, date_formats=t.report.date_formats, **t.report.text_marks)
+    sep = ";" if ext == "csv" else "\t"
+    assert out.read_text().splitlines() == [
+        line.replace(";", sep) for line in
+        ["when;temp;grade", "05.01.2024;21,5;A", "06.01.2024;;B", "07.01.2024;1022,25;A"]]
+    back = read_table(out, kinds="mixed", policy="keep", index=None)
+    pd.testing.assert_frame_equal(back.data, t.data)
+
+
+def test_decimal_commas_in_a_csv_are_separated_by_semicolons(tmp_path):
+    df = pd.DataFrame({"a": [1.5, 2.25], "b": ["x,y", "z"]})
+    out = tmp_path / "out.csv"
+    write_table(df, out, decimal=",")
+    assert out.read_text().splitlines() == ["a;b", "1,5;x,y", "2,25;z"]
+    write_table(df, out, decimal=",", sep="|")
+    assert out.read_text().splitlines() == ["a|b", "1,5|x,y", "2,25|z"]
+    with pytest.raises(ParameterError, match="sep and decimal are both ','"):
+        write_table(df, out, sep=",", decimal=",")
+    with pytest.raises(ParameterError, match="decimal must be"):
+        write_table(df, out, decimal=";")
 
 
 # --- blank column names ---------------------------------------------------------------

@@ -664,8 +664,17 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
         raise _ragged(source, sep, header)
+    df.attrs["text_marks"] = _own_marks(sep, decimal)
     return df, skipped + _name_blank_columns(df, [] if grouped else rows[0] if rows else []
                                              ) + notes
+
+
+def _own_marks(sep: str, decimal: str) -> dict[str, str]:
+    """The separator and decimal mark of a text table that a table written as CSV or TSV
+    would not have by default (``;`` or ``|``; a decimal comma), for
+    :attr:`CleaningReport.text_marks`."""
+    return {**({} if sep in TEXT_SEPARATORS.values() else {"sep": sep}),
+            **({} if decimal == "." else {"decimal": decimal})}
 
 
 def _text_columns(rows: list[list[str]], decimal: str, thousands: str | None
@@ -730,12 +739,16 @@ _CP1252_NOTE = ("The file is not UTF-8 text: it was read as Windows-1252 (cp1252
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),
 # so a value rounded to the input's precision is written with the input's digits
+def _write_text(df: pd.DataFrame, path: Any, sep: str, decimal: str = ".") -> None:
+    df.to_csv(path, sep=sep, decimal=decimal, index=df.index.name is not None)
+
+
 def _write_csv(df: pd.DataFrame, path: Any) -> None:
-    df.to_csv(path, index=df.index.name is not None)
+    _write_text(df, path, ",")
 
 
 def _write_tsv(df: pd.DataFrame, path: Any) -> None:
-    df.to_csv(path, sep="\t", index=df.index.name is not None)
+    _write_text(df, path, "\t")
 
 
 def _write_excel(df: pd.DataFrame, path: Any) -> None:
@@ -880,7 +893,9 @@ class CleaningReport:
     JSON-ready one that model files keep. ``notes`` say how the file was read where a
     reader had to decide (thousands separators, for example). ``date_formats`` holds the
     ``strftime`` form of each date column whose text cells are all written in one form, so
-    that :func:`write_table` writes those dates back as they were read.
+    that :func:`write_table` writes those dates back as they were read. ``text_marks``
+    holds a text table's separator and decimal mark where they are not a CSV's (``{'sep':
+    ';', 'decimal': ','}``), which :func:`write_table` takes to write a table the same way.
     """
 
     source: str
@@ -896,6 +911,7 @@ class CleaningReport:
     column_kinds: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     date_formats: dict[str, str] = field(default_factory=dict)
+    text_marks: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_columns_out(self) -> int:
@@ -905,7 +921,7 @@ class CleaningReport:
         """Return the report as plain JSON-ready Python objects."""
         out = asdict(self)
         out["n_columns_out"] = self.n_columns_out
-        for name in ("notes", "date_formats"):  # a plain table's report is as it was before
+        for name in ("notes", "date_formats", "text_marks"):  # a plain table's, as before
             if not out[name]:
                 del out[name]
         return out
@@ -1360,7 +1376,8 @@ def _open_table(source: Any, format: str | None, sheet: Any, sep: str | None,
     if raw.shape[0] == 0:
         raise DataError(f"{label} has a header ({raw.shape[1]} columns) but no data rows.")
     return raw, label, CleaningReport(source=label, n_rows_in=raw.shape[0],
-                                      n_columns_in=raw.shape[1], policy=policy, notes=notes)
+                                      n_columns_in=raw.shape[1], policy=policy, notes=notes,
+                                      text_marks=raw.attrs.pop("text_marks", {}))
 
 
 def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | None,
@@ -1597,17 +1614,24 @@ def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
-                format: str | None = None, date_formats: dict[str, str] | None = None
-                ) -> None:
+                format: str | None = None, date_formats: dict[str, str] | None = None,
+                sep: str | None = None, decimal: str | None = None) -> None:
     """Write ``df`` to ``path`` in the format of its extension (or ``format``).
 
     The index is written only when it has a name (a date/time index, for example).
     ``date_formats`` (column -> ``strftime`` format, as :attr:`CleaningReport.date_formats`
     records them) writes those date columns, and a date index of that name, of a CSV or TSV
-    file in that form, not ISO.
+    file in that form, not ISO. ``sep`` (a CSV file's separator; a TSV file's is the tab)
+    and ``decimal`` (``','`` for decimal commas) write a text table as another was read
+    (:attr:`CleaningReport.text_marks`); a CSV file with decimal commas is separated by
+    ``;`` unless ``sep`` says otherwise.
     """
     fmt = infer_format(path, format)
-    if fmt in ("csv", "tsv") and date_formats:
+    if fmt not in TEXT_SEPARATORS:
+        FORMATS[fmt][1](df, path)
+        return
+    _check_marks(sep, decimal)
+    if date_formats:
         df = df.copy()
         for j, name in enumerate(df.columns):
             if name in date_formats and pd.api.types.is_datetime64_any_dtype(df.iloc[:, j]):
@@ -1615,7 +1639,12 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
         if df.index.name in date_formats and pd.api.types.is_datetime64_any_dtype(df.index):
             df.index = pd.Index(df.index.strftime(date_formats[df.index.name]),
                                 name=df.index.name)
-    FORMATS[fmt][1](df, path)
+    decimal = decimal or "."
+    if fmt == "tsv":
+        sep = "\t"
+    elif sep is None:
+        sep = ";" if decimal == "," else ","
+    _write_text(df, path, sep, decimal)
 
 
 def iter_formats() -> Iterable[str]:

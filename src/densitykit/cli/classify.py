@@ -205,7 +205,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.proba:
         for k, c in enumerate(model.classes_):
             out[f"p({c})"] = proba[:, k]
-    write_frame(args, out, output, date_formats=table.report.date_formats)
+    write_frame(args, out, output, like=table.report)
     summary = f"{output}: {len(out)} rows classified"
     target = meta.get("target")
     if target is not None and target in available:

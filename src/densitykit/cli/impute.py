@@ -140,11 +140,12 @@ def _file_cells(args: argparse.Namespace, source: Path, table: Any, paths: list[
     return None if cells is None else cells.iloc[table.rows].reset_index(drop=True)
 
 
-def _as_written(cells: Any, done: Any) -> Any:
+def _as_written(cells: Any, done: Any, decimal: str = ".") -> Any:
     """``done`` with each cell the file holds the same value in written as the file writes
-    it ('12.50', '1e-3', 'TRUE', ' A'), and each cell left empty with the file's text
-    ('n/a'); the cells impute filled are written as the column writes its values (3.5 as
-    '3.50' where every number has two decimals, True as 'TRUE')."""
+    it ('12.50', '1e-3', 'TRUE', ' A', '12,50' with decimal commas), and each cell left
+    empty with the file's text ('n/a'); the cells impute filled are written as the column
+    writes its values (3.5 as '3.50' where every number has two decimals, True as
+    'TRUE')."""
     import numpy as np
     import pandas as pd
 
@@ -155,6 +156,8 @@ def _as_written(cells: Any, done: Any) -> Any:
         if pd.api.types.is_bool_dtype(col):
             same = written.str.lower() == col.astype(str).str.lower()
         elif pd.api.types.is_numeric_dtype(col):
+            if decimal == ",":  # '1.234,5' is 1234.5
+                written = written.str.replace(".", "").str.replace(",", ".")
             same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
         else:
             same = written == col.astype(str).str.strip()
@@ -164,6 +167,8 @@ def _as_written(cells: Any, done: Any) -> Any:
         new = ~keep & col.notna().to_numpy()
         if new.any() and same.any():
             values[new] = _spelled(col[same], written[same], col[new])
+        if decimal == "," and pd.api.types.is_float_dtype(col):
+            values[new] = [str(v).replace(".", ",") for v in values[new]]
         if keep.any() or new.any():
             out[c] = pd.Series(np.where(keep, text.to_numpy(object), values),
                                index=done.index, dtype=object)
@@ -211,10 +216,10 @@ def run(args: argparse.Namespace) -> int:
     tables = [_as_read(raw, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
     if (cells := _file_cells(args, source, table, paths)) is not None:
-        tables = [_as_written(cells, t) for t in tables]
-    forms = table.report.date_formats
+        tables = [_as_written(cells, t, table.report.text_marks.get("decimal", "."))
+                  for t in tables]
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
-                                                     date_formats=forms))
+                                                     like=table.report))
                  for path, t in zip(paths, tables)})
     what = "conditional means" if args.multiple == 1 else "draws from the conditional"
     for path in paths:

@@ -65,7 +65,6 @@ def _conditional(model: object, given: dict[str, float]) -> object:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .._columns import date_formats_of
     from ..synth import Synthesizer
 
     recover_model_argument(args, "densitykit sample MODEL [options]")
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                       if codec["kind"] == "categorical"]
         given = parse_given(args.given, text=categories)  # a label as typed: 'grade=007'
     rows = _whole_numbers(model, _draw(args, model, columns, given, n, seed))
-    write_frame(args, rows, output, date_formats=date_formats_of(model))
+    write_frame(args, rows, output, like=getattr(model, "cleaning_", None))
     what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in given.items()) if given else ""
     numbers = rows.select_dtypes("number")

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                         np.arange(1, len(loglik) + 1),
                         "log_likelihood": loglik, "outlier": loglik < threshold},
                        index=table.data.index)
-    write_frame(args, out, output, date_formats=table.report.date_formats)
+    write_frame(args, out, output, like=table.report)
     info(args, f"threshold: log-likelihood {threshold:.4g} (the {args.outlier_quantile:g} "
                f"quantile of the {reference})")
     print(f"{output}: {len(out)} rows scored, mean log-likelihood {np.mean(loglik):.4g}, "

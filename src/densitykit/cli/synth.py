@@ -99,7 +99,6 @@ def _outputs(args: argparse.Namespace, source: Path) -> tuple[Path, Path, Path |
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._columns import date_formats_of
     from ..persist import save
 
     source = open_table(args, "densitykit synth TABLE [options]")
@@ -111,9 +110,8 @@ def run(args: argparse.Namespace) -> int:
     seed = resolve_seed(args)
     synth, synthetic = _fit_and_sample(args, source, family, given, seed)
     meta = _metadata(args, source, synth, seed)
-    dates = date_formats_of(synth)
     outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False,
-                                                  date_formats=dates),
+                                                  like=synth.cleaning_),
                model_path: lambda tmp: save(synth, tmp, metadata=meta)}
     if report_path is not None:
         outputs[report_path] = _report_writer(args, synth, synthetic, seed)
