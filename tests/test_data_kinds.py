@@ -194,7 +194,7 @@ def test_date_formats_record_the_form_every_cell_is_written_in(tmp_path):
     path = tmp_path / "forms.csv"
     pd.DataFrame({"dmy": ["05.01.2024", "13.01.2024", ""],
                   "iso": ["2024-01-05 08:30:00", "2024-01-13 17:00:00", "2024-01-14 00:00:00"],
-                  "loose": ["1.1.2024", "10.1.2024", "11.1.2024"],
+                  "loose": ["1.1.2024", "2024-01-10", "11.01.2024"],
                   "x": [1.0, 2.0, 3.0]}).to_csv(path, index=False)
     table = read_table(path, kinds="mixed", policy="keep", index=False)
     assert table.report.date_formats == {"dmy": "%d.%m.%Y", "iso": "%Y-%m-%d %H:%M:%S"}
@@ -244,6 +244,26 @@ def test_date_formats_of_years_written_in_two_digits(tmp_path):
     out = tmp_path / "back.csv"
     write_table(table.data, out, date_formats=table.report.date_formats)
     pd.testing.assert_frame_equal(pd.read_csv(out, dtype=str), pd.read_csv(path, dtype=str))
+
+
+def test_dates_without_leading_zeros_are_written_back_without_them(tmp_path):
+    """US exports write '1/5/2024 8:30 AM', European ones '5.1.2024': read in that form
+    (days of 12 or less too) and written back so, not as '2024-01-05 08:30:00'."""
+    path = tmp_path / "unpadded.csv"
+    written = pd.DataFrame({
+        "us": ["1/5/2024 8:30 AM", "12/13/2024 6:05 PM", "2/1/2024 12:00 PM", ""],
+        "eu": ["5.1.2024", "13.1.2024", "2.11.2024", "1.2.2024"],
+        "x": ["1.5", "2.5", "3.5", "4.5"]})
+    written.to_csv(path, index=False)
+    table = read_table(path, kinds="mixed", policy="keep", index=False)
+    assert table.report.date_formats == {"us": "%-m/%-d/%Y %-I:%M %p", "eu": "%-d.%-m.%Y"}
+    assert table.data["eu"].iloc[3] == pd.Timestamp("2024-02-01")
+    out = tmp_path / "back.csv"
+    write_table(table.data, out, date_formats=table.report.date_formats)
+    pd.testing.assert_frame_equal(pd.read_csv(out, dtype=str, keep_default_na=False), written)
+    again = read_table(out, kinds="mixed", policy="keep", index=False,
+                       date_formats=table.report.date_formats)
+    pd.testing.assert_frame_equal(again.data, table.data)
 
 
 def test_a_date_column_with_a_few_cells_that_are_no_dates_is_still_dates(tmp_path):

@@ -154,6 +154,23 @@ def test_dates_given_as_text_are_drawn_and_read_back_in_the_frames_form():
     np.testing.assert_allclose(s.score_samples(rows), s.score_samples(march), rtol=1e-12)
 
 
+def test_dates_given_without_leading_zeros_are_drawn_without_them():
+    """'1/5/2024 8:30' (month, day and hour unpadded) comes back in that form, and rows in
+    it score as the same dates do."""
+    rng = np.random.default_rng(2)
+    n = 200
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300 * 24, n), unit="h")
+    df = pd.DataFrame({"when": [f"{t.month}/{t.day}/{t.year} {t.hour}:{t:%M}" for t in when],
+                       "x": rng.normal(size=n).round(2)})
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
+    assert s.cleaning_["date_formats"] == {"when": "%-m/%-d/%Y %-H:%M"}
+    S = s.sample(200, random_state=0)
+    assert S["when"].str.fullmatch(r"[1-9]\d?/[1-9]\d?/2024 [1-9]?\d:\d\d").all()
+    assert S["when"].str.match(r"\d/").any()  # some single-digit months
+    as_dates = S.assign(when=pd.to_datetime(S["when"], format="%m/%d/%Y %H:%M"))
+    np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_dates), rtol=1e-12)
+
+
 def _typed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     """A frame whose every column has a dtype the reading converts to another one."""
     rng = np.random.default_rng(seed)

@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -480,6 +481,7 @@ def parse_dates(col: Any, form: str | None = None) -> Any:
         return col
     if form is None:
         return _loose_dates(col)
+    form = form.replace("%-", "%")  # strptime reads '1/5/2024' in '%m/%d/%Y'
     out = pd.to_datetime(col, format=form, errors="coerce")
     missed = (out.isna() & col.notna()).to_numpy()
     if missed.any():
@@ -532,7 +534,9 @@ def _day_month_dates(text: Any, dayfirst: bool) -> Any:
 def date_format(col: Any, parsed: Any) -> str | None:
     """The ``strftime`` format in which every date of the text column ``col`` is written
     (``parsed``: its dates from :func:`parse_dates`), so that a table written back shows its
-    dates as they were read; None when the cells are not all in one such form.
+    dates as they were read (:func:`format_dates`); None when the cells are not all in one
+    such form. A day, month or hour written without its leading zero ('1/5/2024 8:30') is
+    ``%-d``, ``%-m``, ``%-H`` or ``%-I``.
 
     Examples
     --------
@@ -540,6 +544,9 @@ def date_format(col: Any, parsed: Any) -> str | None:
     >>> col = pd.Series(["05.01.2024 08:30", None, "13.01.2024 17:00"])
     >>> date_format(col, parse_dates(col))
     '%d.%m.%Y %H:%M'
+    >>> col = pd.Series(["1/5/2024 8:30 AM", "12/13/2024 6:05 PM"])
+    >>> date_format(col, parse_dates(col))
+    '%-m/%-d/%Y %-I:%M %p'
     """
     import warnings
 
@@ -566,9 +573,54 @@ def date_format(col: Any, parsed: Any) -> str | None:
                 fmt = guess_datetime_format(f"{short[1]}20{short[2]}{short[3]}",
                                             dayfirst=dayfirst)
                 fmt = fmt and fmt.replace("%Y", "%y")
-        if fmt and (parsed[read].dt.strftime(fmt) == text).all():
-            return fmt
+        for form in _unpadded_variants(fmt) if fmt else ():  # the first cells, then all
+            if all((format_dates(parsed[read][:k], form) == text[:k]).all()
+                   for k in (8, None)):
+                return form
     return None
+
+
+def _unpadded_variants(fmt: str) -> list[str]:
+    """``fmt``, then each form of it with some of its day, month and hour fields written
+    without leading zeros (``%-d``)."""
+    fields = [f for f in _UNPADDED if f in fmt]
+    out = []
+    for picked in itertools.product((False, True), repeat=len(fields)):
+        form = fmt
+        for f, unpadded in zip(fields, picked):
+            form = form.replace(f, f"%-{f[1]}") if unpadded else form
+        out.append(form)
+    return out
+
+
+def format_dates(values: Any, form: str) -> Any:
+    """``values`` (a datetime Series or index) as text in the ``strftime`` format ``form``,
+    where ``%-d``, ``%-m``, ``%-H`` and ``%-I`` write the day, month or hour without a
+    leading zero on every platform.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> when = pd.Series(pd.to_datetime(["2024-01-05 08:30", "2024-11-25 18:00"]))
+    >>> format_dates(when, "%-m/%-d/%Y %-H:%M").tolist()
+    ['1/5/2024 8:30', '11/25/2024 18:00']
+    """
+    if "%-" not in form:
+        return values.strftime(form) if hasattr(values, "strftime") else values.dt.strftime(
+            form)
+    out = None
+    for part in re.split(r"(%-[dmHI])", form):
+        if not part:
+            continue
+        text = format_dates(values, part.replace("%-", "%"))
+        if part.startswith("%-"):
+            text = text.str.replace(r"^0(?=\d)", "", regex=True)
+        out = text if out is None else out + text
+    return out
+
+
+#: the fields a form may write without leading zeros
+_UNPADDED = ("%d", "%m", "%H", "%I")
 
 
 #: a date written day or month first with a year of two digits, and what follows it

@@ -81,7 +81,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import date_format, parse_dates
+from ._columns import date_format, format_dates, parse_dates
 from ._validation import check_in, require
 from .exceptions import (
     DataError,
@@ -1635,9 +1635,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
         df = df.copy()
         for j, name in enumerate(df.columns):
             if name in date_formats and pd.api.types.is_datetime64_any_dtype(df.iloc[:, j]):
-                df.isetitem(j, df.iloc[:, j].dt.strftime(date_formats[name]))
+                df.isetitem(j, format_dates(df.iloc[:, j], date_formats[name]))
         if df.index.name in date_formats and pd.api.types.is_datetime64_any_dtype(df.index):
-            df.index = pd.Index(df.index.strftime(date_formats[df.index.name]),
+            df.index = pd.Index(format_dates(df.index, date_formats[df.index.name]),
                                 name=df.index.name)
     decimal = decimal or "."
     if fmt == "tsv":

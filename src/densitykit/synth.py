@@ -347,7 +347,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         for c, form in _columns.date_formats_of(self).items():
             if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
                     and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
-                rows[c] = rows[c].dt.strftime(form)
+                rows[c] = _columns.format_dates(rows[c], form)
         rows = _columns.as_dtypes(rows, dtypes)
         labels = getattr(self, "column_labels_", None)
         if labels is not None:  # the frame's own labels (0, 1, 2), not their text
