@@ -379,3 +379,32 @@ def test_impute_reads_the_file_once_for_every_completed_table(capsys, tmp_path, 
     for i in (1, 2, 3):
         done = pd.read_csv(tmp_path / f"k-{i}.csv")
         assert done["id"].tolist() == df["id"].tolist()
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx", "parquet"])
+def test_impute_keeps_cells_that_state_a_bound(capsys, tmp_path, ext):
+    """A lab export's '<0.01' (under the detection limit) is no empty cell: impute keeps it
+    as written (a Parquet column of numbers, which holds no text, leaves it empty), fills
+    'n/a' and the empty cells, and says which cells it kept."""
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(8)
+    n = 60
+    x = rng.normal(1, 0.2, n)
+    conv = [f"{v:.3f}" for v in 0.5 * x + rng.normal(0, 0.05, n)]
+    conv[4], conv[9], conv[20] = "<0.01", "> 2.5", "n/a"
+    src = tmp_path / "lab.csv"
+    pd.DataFrame({"x": x.round(3), "conv": conv}).to_csv(src, index=False)
+    out = tmp_path / f"done.{ext}"
+    code, stdout, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    assert "1 empty cells filled" in stdout  # 'n/a' only
+    assert "2 cells that state a bound" in err and "'conv' 2 (e.g. '<0.01')" in err
+    done = (pd.read_csv(out, dtype=str) if ext == "csv" else pd.read_excel(out, dtype=str)
+            if ext == "xlsx" else pd.read_parquet(out))
+    if ext == "parquet":
+        assert done["conv"].isna().tolist()[4:10:5] == [True, True]
+        assert done["conv"].notna().sum() == n - 2
+    else:
+        assert done["conv"][[4, 9]].tolist() == ["<0.01", "> 2.5"]
+        assert float(done["conv"][20]) == pytest.approx(0.5, abs=0.3)

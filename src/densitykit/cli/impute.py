@@ -6,7 +6,9 @@ left out (a kernel density of the rows or a Gaussian mixture, ``--method``, chos
 observed cells) and writes the table with each empty number filled by its conditional mean
 given the row's other cells, each empty label by the likeliest one
 (``<name>-completed.csv``), or, with ``--multiple K``, K tables of draws from that conditional
-(``<name>-completed-1.csv`` ... for multiple imputation). Observed cells are never changed.
+(``<name>-completed-1.csv`` ... for multiple imputation). Observed cells are never changed;
+a cell that states a bound ('<0.01', under a detection limit) is kept as written, though the
+models take it as empty.
 """
 
 from __future__ import annotations
@@ -80,12 +82,47 @@ def _left_out(table: Any) -> list[str]:
 
 def _raw_rows(args: argparse.Namespace, source: Path, table: Any, dates: list[str]) -> Any:
     """The table's rows as the file holds them, read once for every completed table, when
-    columns are to be put back as they are (:func:`_as_read`); else None."""
+    columns are to be put back as they are (:func:`_as_read`) or cells that hold text may
+    state bounds (:func:`_bounds`); else None."""
     from ..data import read_raw
 
-    if not _left_out(table) and not dates:
+    if not _left_out(table) and not dates and not _text_cells(table):
         return None
     return read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
+
+
+def _text_cells(table: Any) -> list[str]:
+    """The modelled columns with cells that hold text, not a number."""
+    return [i.column for i in table.report.issues
+            if i.n_text and table.report.column_kinds.get(i.column) in ("numeric", "integer")]
+
+
+#: a cell that states a bound instead of a value: '<0.01' (under a detection limit), '> 1000'
+_BOUND = re.compile(r"\s*(<=?|>=?|\u2264|\u2265)\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*")
+
+
+def _bounds(raw: Any, table: Any) -> dict[str, Any]:
+    """Column -> the cells (a mask) that state a bound ('<0.01') in the columns impute
+    models: impute keeps their text, and the models take them as empty cells."""
+    if raw is None:
+        return {}
+    out = {}
+    for c in _text_cells(table):
+        text = raw[c].astype(object).where(raw[c].notna(), "").astype(str)
+        if (mask := text.str.fullmatch(_BOUND).to_numpy(bool)).any():
+            out[c] = mask
+    return out
+
+
+def _keep_bounds(done: Any, raw: Any, bounds: dict[str, Any], text: bool) -> Any:
+    """``done`` with the cells that state bounds as the file holds them (``text``), or
+    empty (a Parquet column of numbers holds no text)."""
+    import numpy as np
+
+    for c, mask in bounds.items():
+        kept = raw[c].to_numpy(object) if text else np.nan
+        done[c] = done[c].astype(object if text else done[c].dtype).where(~mask, kept)
+    return done
 
 
 def _as_read(raw: Any, table: Any, filled: Any, dates: list[str]) -> Any:
@@ -197,6 +234,7 @@ def _spelled(seen: Any, written: Any, filled: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from .._columns import NARROW_FLOATS, as_dtypes
+    from ..data import infer_format
     from ..impute import impute_table
 
     source = open_table(args, "densitykit impute TABLE [-o completed.csv] [options]")
@@ -218,6 +256,9 @@ def run(args: argparse.Namespace) -> int:
     if (cells := _file_cells(args, source, table, paths)) is not None:
         tables = [_as_written(cells, t, table.report.text_marks.get("decimal", "."))
                   for t in tables]
+    bounds, text = _bounds(raw, table), infer_format(paths[0], args.out_format) != "parquet"
+    tables = [_keep_bounds(t, raw, bounds, text) for t in tables]
+    n_empty -= sum(int(m.sum()) for m in bounds.values())
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
                                                      like=table.report))
                  for path, t in zip(paths, tables)})
@@ -227,7 +268,22 @@ def run(args: argparse.Namespace) -> int:
               f"cells filled with {what}")
     if left:
         _say_left(args, data, left)
+    _say_bounds(args, raw, bounds, text)
     return 0
+
+
+def _say_bounds(args: argparse.Namespace, raw: Any, bounds: dict[str, Any], text: bool
+                ) -> None:
+    """One line on the cells that state bounds, which impute keeps as written (``text``)
+    or leaves empty."""
+    if not bounds:
+        return
+    shown = ", ".join(f"{c!r} {int(m.sum()):,} (e.g. {raw[c][m].iloc[0]!r})"
+                      for c, m in list(bounds.items())[:5])
+    what = ("Kept as written" if text else
+            "Left empty (a Parquet column of numbers holds no text)")
+    info(args, f"{what}: {sum(int(m.sum()) for m in bounds.values()):,} cells that state a "
+         f"bound, not a value (the models took them as empty cells): {shown}.")
 
 
 def _say_left(args: argparse.Namespace, data: Any, left: dict[str, int]) -> None:
