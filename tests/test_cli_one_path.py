@@ -408,3 +408,32 @@ def test_impute_keeps_cells_that_state_a_bound(capsys, tmp_path, ext):
     else:
         assert done["conv"][[4, 9]].tolist() == ["<0.01", "> 2.5"]
         assert float(done["conv"][20]) == pytest.approx(0.5, abs=0.3)
+
+
+def test_percentages_are_numbers_written_back_with_their_sign(capsys, tmp_path):
+    """A yield written '85.5%' is modelled as 85.5: impute keeps each observed cell as
+    written and fills in the column's style, synth and sample write the sign back."""
+    rng = np.random.default_rng(9)
+    n = 90
+    temp = rng.normal(80, 3, n)
+    yields = [f"{v:.1f}%" for v in 0.5 * temp + 45 + rng.normal(0, 0.5, n)]
+    yields[3] = yields[17] = ""
+    src = tmp_path / "batches.csv"
+    pd.DataFrame({"temp": temp.round(1), "yield": yields}).to_csv(src, index=False)
+    done = tmp_path / "done.csv"
+    code, _, err = run(capsys, "impute", src, "-o", done, "--seed", "0")
+    assert code == 0, err
+    back = pd.read_csv(done, dtype=str)["yield"]
+    assert back.drop([3, 17]).tolist() == [y for y in yields if y]
+    assert back[[3, 17]].str.fullmatch(r"\d\d\.\d%").all(), back[[3, 17]]
+    rows = tmp_path / "rows.csv"
+    code, _, err = run(capsys, "synth", src, "-o", rows, "--seed", "0", "--no-report",
+                       "--model", "gmm", "--components", "1")
+    assert code == 0, err
+    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "30", "-o",
+                       tmp_path / "drawn.csv", "--seed", "1")
+    assert code == 0, err
+    for path in (rows, tmp_path / "drawn.csv"):
+        drawn = pd.read_csv(path, dtype=str)["yield"].dropna()
+        assert len(drawn) and drawn.str.fullmatch(r"\d\d(\.\d)?%").all(), drawn.head()
+        assert drawn.str.rstrip("%").astype(float).between(75, 95).all()

@@ -156,12 +156,28 @@ def _percent_table(n: int = 300) -> str:
 
 
 @pytest.mark.parametrize("kinds", ["numeric", "mixed"])
-def test_percentages_are_left_out_for_what_they_are(kinds):
+def test_percentages_are_read_as_the_numbers_they_write(kinds):
     t = read_table(io.StringIO(_percent_table()), kinds=kinds)
-    why = t.report.dropped_columns["rate"]
-    assert "percentages" in why and "convert them to numbers first" in why
-    assert "identifier" not in why and why != "not numeric"
-    assert "percentages" in t.report.to_text()
+    np.testing.assert_allclose(t.data["rate"], np.arange(300) * 0.1)
+    assert "rate" not in t.report.dropped_columns
+    assert t.report.percent_columns == ["rate"]
+    assert "Percentages ('6.3%') read as the numbers they write (6.3): 'rate'." in str(t.report)
+    assert CleaningReport.from_dict(t.report.to_dict()) == t.report
+
+
+def test_a_column_mostly_of_percentages_has_bad_cells_and_decimal_commas():
+    text = "rate;x\n6,5 %;1\n7%;2\nerror;3\n8,25%;4\n;5\n9;6\n"
+    t = read_table(io.StringIO(text), kinds="mixed", policy="keep")
+    np.testing.assert_allclose(t.data["rate"], [6.5, 7, np.nan, 8.25, np.nan, 9])
+    assert t.report.text_marks == {"sep": ";", "decimal": ","}
+    assert t.report.issues[0].examples == ["error"]
+    out = io.StringIO()
+    write_table(t.data, out, format="csv", percent_columns=t.report.percent_columns,
+                **t.report.text_marks)
+    assert out.getvalue().splitlines() == ["rate;x", "6,5%;1", "7%;2", ";3", "8,25%;4", ";5",
+                                           "9%;6"]
+    plain = read_table(io.StringIO("a,b\n1,x%\n2,y\n"), kinds="mixed")
+    assert plain.report.percent_columns == []  # text with a percent sign is no percentage
 
 
 def test_a_text_column_with_a_percent_sign_somewhere_is_still_text():

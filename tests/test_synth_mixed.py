@@ -171,6 +171,22 @@ def test_dates_given_without_leading_zeros_are_drawn_without_them():
     np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_dates), rtol=1e-12)
 
 
+def test_percentages_given_as_text_are_modelled_as_numbers_and_drawn_as_text():
+    rng = np.random.default_rng(3)
+    n = 200
+    x = rng.normal(80, 3, n)
+    df = pd.DataFrame({"yield": [f"{v:.1f}%" for v in x],
+                       "t": (x + rng.normal(0, 1, n)).round(1)})
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
+    assert s.codecs_[0]["kind"] == "continuous"  # not 200 labels of text
+    S = s.sample(100, random_state=0)
+    assert S["yield"].str.fullmatch(r"\d\d(\.\d)?%").all(), S["yield"].head()
+    drawn = S["yield"].str.rstrip("%").astype(float)
+    assert np.corrcoef(drawn, S["t"])[0, 1] > 0.8  # drawn with its dependence on t
+    as_numbers = S.assign(**{"yield": drawn})
+    np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_numbers), rtol=1e-12)
+
+
 def _typed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
     """A frame whose every column has a dtype the reading converts to another one."""
     rng = np.random.default_rng(seed)

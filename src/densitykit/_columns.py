@@ -623,6 +623,29 @@ def format_dates(values: Any, form: str) -> Any:
 _UNPADDED = ("%d", "%m", "%H", "%I")
 
 
+def percent_numbers(text: Any) -> Any:
+    """Percentages written as text ('6.3%', '6,3 %'; a Series of strings) as the text of
+    their numbers ('6.3'), which a reader takes as numbers."""
+    return text.str.replace(r"\s?%$", "", regex=True).str.replace(",", ".")
+
+
+def as_percentages(values: Any, decimal: str = ".") -> Any:
+    """Numbers (a Series) as the text of percentages, each in its shortest form, with the
+    decimal mark ``decimal``; empty cells stay empty.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_percentages(pd.Series([6.3, 85.0, None]), ",").tolist()
+    ['6,3%', '85%', nan]
+    """
+    def text(v: Any) -> str:
+        t = repr(float(v))
+        return (t[:-2] if t.endswith(".0") else t).replace(".", decimal) + "%"
+
+    return values.astype(object).map(text, na_action="ignore")
+
+
 #: a date written day or month first with a year of two digits, and what follows it
 _SHORT_YEAR = re.compile(r"^(\d{1,2}[./-]\d{1,2}[./-])(\d{2})(?!\d)(.*)$")
 

@@ -43,13 +43,14 @@ is empty); booleans (pandas' nullable ``boolean``, so empty cells stay empty); c
 kept as strings); dates and times (datetime64, kept as columns). A text column with more
 distinct values, or with more than 20 that mostly occur once (more than half as many as
 its filled cells: the IDs of a short table), is an identifier or free text, which no
-density models: it is left out, and ``report.dropped_columns`` says so. Percentages
-written as text (``6.3%``) are not read as numbers: such a column is left out with that
-reason, or, with few distinct values, kept as a category; so are times without a date
-(``08:30``), and durations (timedelta) are left out. Dates written ``dd.mm.yyyy`` or
-``mm/dd/yyyy`` are read in one order for the whole column (day first when a day above 12
-shows it, or when they are written with points). ``report.column_kinds`` says what each
-kept column became.
+density models: it is left out, and ``report.dropped_columns`` says so. A column of percentages
+written as text (``6.3%``, at least half its filled cells) holds the numbers they write
+(6.3), named in ``report.percent_columns`` so that a table written back shows them with
+their sign. Times without a date (``08:30``) are left out with that reason, or, with few
+distinct values, kept as a category; durations (timedelta) are left out. Dates written
+``dd.mm.yyyy`` or ``mm/dd/yyyy`` are read in one order for the whole column (day first when
+a day above 12 shows it, or when they are written with points). ``report.column_kinds``
+says what each kept column became.
 
 Examples
 --------
@@ -81,7 +82,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import date_format, format_dates, parse_dates
+from ._columns import as_percentages, date_format, format_dates, parse_dates, percent_numbers
 from ._validation import check_in, require
 from .exceptions import (
     DataError,
@@ -380,10 +381,16 @@ def text_marks(path: str | os.PathLike[str], sep: str,
     (',', '.')
     """
     rows = _records(_head(path, header + _SNIFF_LINES)[header:], sep)
-    cells = [c.strip() for r in rows[1:] for c in r]
+    cells = _number_cells(rows[1:])
     if decimal is not None:
         return decimal, _thousands_mark(cells, decimal)
     return _sniff_decimal(cells, sep)
+
+
+def _number_cells(rows: list[list[str]]) -> list[str]:
+    """The cells of ``rows`` as the marks are read from them: stripped, and a percentage
+    ('6,3 %') as its number."""
+    return [re.sub(r"\s?%$", "", c.strip()) for r in rows for c in r]
 
 
 def _sniff_decimal(cells: list[str], sep: str) -> tuple[str, str | None]:
@@ -636,7 +643,7 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
         lines = _head(source, header + _SNIFF_LINES)[header:]
     sep = _sniff_sep(lines, prefer) if sep is None else sep
     rows = _records(lines, sep)
-    cells = [c.strip() for r in rows[1:] for c in r]
+    cells = _number_cells(rows[1:])
     if decimal is None:
         decimal, thousands = _sniff_decimal(cells, sep)
     else:
@@ -895,7 +902,9 @@ class CleaningReport:
     ``strftime`` form of each date column whose text cells are all written in one form, so
     that :func:`write_table` writes those dates back as they were read. ``text_marks``
     holds a text table's separator and decimal mark where they are not a CSV's (``{'sep':
-    ';', 'decimal': ','}``), which :func:`write_table` takes to write a table the same way.
+    ';', 'decimal': ','}``), which :func:`write_table` takes to write a table the same way;
+    ``percent_columns`` the columns of percentages ('6.3%', read as 6.3), which it writes
+    with their sign.
     """
 
     source: str
@@ -912,6 +921,7 @@ class CleaningReport:
     notes: list[str] = field(default_factory=list)
     date_formats: dict[str, str] = field(default_factory=dict)
     text_marks: dict[str, str] = field(default_factory=dict)
+    percent_columns: list[str] = field(default_factory=list)
 
     @property
     def n_columns_out(self) -> int:
@@ -921,7 +931,7 @@ class CleaningReport:
         """Return the report as plain JSON-ready Python objects."""
         out = asdict(self)
         out["n_columns_out"] = self.n_columns_out
-        for name in ("notes", "date_formats", "text_marks"):  # a plain table's, as before
+        for name in ("notes", "date_formats", "text_marks", "percent_columns"):  # as before
             if not out[name]:
                 del out[name]
         return out
@@ -942,6 +952,10 @@ class CleaningReport:
         lines.extend(f"  {note}" for note in self.notes)
         if self.index_column is not None:
             lines.append(f"  Date/time column {self.index_column!r} kept as the index.")
+        if self.percent_columns:
+            shown = ", ".join(repr(c) for c in self.percent_columns[:max_columns])
+            lines.append(f"  Percentages ('6.3%') read as the numbers they write (6.3): "
+                         f"{shown}{', ...' if len(self.percent_columns) > max_columns else ''}.")
         reasons: dict[str, list[str]] = {}
         for col, why in self.dropped_columns.items():
             reasons.setdefault(why, []).append(col)
@@ -1128,15 +1142,35 @@ _TIME_REASON = ("times of day or durations without a date ('08:30:00'): join the
                 "dates, or convert them to numbers (e.g. hours), first")
 
 
-#: why a column of percentages ('6.3%') is left out
-_PERCENT_REASON = "percentages written with '%': convert them to numbers first"
+#: a number written as a percentage ('6.3%', '6,3 %')
 _PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
+
+
+def _percentages(raw: pd.DataFrame, names: list[str], report: CleaningReport
+                 ) -> pd.DataFrame:
+    """``raw`` with each text column of the columns ``names`` half or more of whose filled
+    cells are percentages ('6.3%') holding the numbers they write (6.3), named in
+    ``report.percent_columns``; its other cells are read as in any column."""
+    out = raw
+    for name in names:
+        col = raw[name]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+        filled = ~text.str.lower().isin(_NA_TOKENS) & (text != "")
+        pct = text.str.fullmatch(_PERCENT).to_numpy(bool)
+        if not pct.any() or pct.sum() < 0.5 * filled.sum():
+            continue
+        out = out.copy() if out is raw else out
+        out[name] = col.astype(object).where(~pct, percent_numbers(text))
+        report.percent_columns.append(name)
+    return out
 
 
 def _text_reason(col: pd.Series) -> str | None:
     """Why a text column that is no number is left out when it holds durations
-    (timedelta), times without a date ('08:30:00') or percentages ('6.3%') in every filled
-    cell; None for any other column."""
+    (timedelta) or times without a date ('08:30:00') in every filled cell; None for any
+    other column."""
     if pd.api.types.is_timedelta64_dtype(col):
         return _DURATION_REASON
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
@@ -1145,10 +1179,7 @@ def _text_reason(col: pd.Series) -> str | None:
     text = text[~text.str.lower().isin(_NA_TOKENS)]
     if not len(text):
         return None
-    for pattern, why in ((_PERCENT, _PERCENT_REASON), (_TIME_ONLY, _TIME_REASON)):
-        if text.str.fullmatch(pattern).all():
-            return why
-    return None
+    return _TIME_REASON if text.str.fullmatch(_TIME_ONLY).all() else None
 
 
 def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1353,6 +1384,7 @@ def _clean(raw: pd.DataFrame, label: str, report: CleaningReport, kinds: str, in
     numbers or as every kind."""
     index_col = _pick_index(raw, None if kinds == "mixed" and index == "auto" else index)
     selected = [c for c in select_columns(raw.columns, columns, exclude) if c != index_col]
+    raw = _percentages(raw, [c for c in raw.columns if c != index_col], report)
     if kinds == "mixed":
         return _read_mixed(raw, label, selected, policy, report, index_col, forms or {})
     return _read_numeric(raw, label, selected, index_col, policy, check, report)
@@ -1615,31 +1647,38 @@ def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
                 format: str | None = None, date_formats: dict[str, str] | None = None,
-                sep: str | None = None, decimal: str | None = None) -> None:
+                sep: str | None = None, decimal: str | None = None,
+                percent_columns: Sequence[str] = ()) -> None:
     """Write ``df`` to ``path`` in the format of its extension (or ``format``).
 
-    The index is written only when it has a name (a date/time index, for example).
-    ``date_formats`` (column -> ``strftime`` format, as :attr:`CleaningReport.date_formats`
-    records them) writes those date columns, and a date index of that name, of a CSV or TSV
-    file in that form, not ISO. ``sep`` (a CSV file's separator; a TSV file's is the tab)
-    and ``decimal`` (``','`` for decimal commas) write a text table as another was read
-    (:attr:`CleaningReport.text_marks`); a CSV file with decimal commas is separated by
-    ``;`` unless ``sep`` says otherwise.
+    The index is written only when it has a name (a date/time index, for example). The
+    other options write a CSV or TSV file as another was read (a
+    :class:`CleaningReport` records them): ``date_formats`` (column -> ``strftime``
+    format, as :attr:`CleaningReport.date_formats`) writes those date columns, and a date
+    index of that name, in that form, not ISO; ``sep`` (a CSV file's separator; a TSV
+    file's is the tab) and ``decimal`` (``','`` for decimal commas) as
+    :attr:`CleaningReport.text_marks` (a CSV file with decimal commas is separated by
+    ``;`` unless ``sep`` says otherwise); the numbers of ``percent_columns`` with a percent
+    sign (6.3 as ``6.3%``).
     """
     fmt = infer_format(path, format)
     if fmt not in TEXT_SEPARATORS:
         FORMATS[fmt][1](df, path)
         return
     _check_marks(sep, decimal)
-    if date_formats:
+    decimal = decimal or "."
+    forms = date_formats or {}
+    if forms or percent_columns:
         df = df.copy()
         for j, name in enumerate(df.columns):
-            if name in date_formats and pd.api.types.is_datetime64_any_dtype(df.iloc[:, j]):
-                df.isetitem(j, format_dates(df.iloc[:, j], date_formats[name]))
-        if df.index.name in date_formats and pd.api.types.is_datetime64_any_dtype(df.index):
-            df.index = pd.Index(format_dates(df.index, date_formats[df.index.name]),
+            col = df.iloc[:, j]
+            if name in forms and pd.api.types.is_datetime64_any_dtype(col):
+                df.isetitem(j, format_dates(col, forms[name]))
+            elif name in percent_columns and pd.api.types.is_numeric_dtype(col):
+                df.isetitem(j, as_percentages(col, decimal))
+        if df.index.name in forms and pd.api.types.is_datetime64_any_dtype(df.index):
+            df.index = pd.Index(format_dates(df.index, forms[df.index.name]),
                                 name=df.index.name)
-    decimal = decimal or "."
     if fmt == "tsv":
         sep = "\t"
     elif sep is None:

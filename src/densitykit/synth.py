@@ -341,13 +341,17 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     def _given(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Drawn rows in the dtypes the table was given in (``dtypes_``), where known; dates
-        given as text in the form the table wrote them in ('05.01.2024 08:30')."""
+        given as text in the form the table wrote them in ('05.01.2024 08:30'), and
+        percentages given as text with their sign ('6.3%')."""
         records = getattr(self, "dtypes_", None) or {}
         dtypes = {c: _columns.dtype_of(r) for c, r in records.items()}
         for c, form in _columns.date_formats_of(self).items():
             if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
                     and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
                 rows[c] = _columns.format_dates(rows[c], form)
+        for c in (getattr(self, "cleaning_", None) or {}).get("percent_columns", []):
+            if c in dtypes and not pd.api.types.is_numeric_dtype(dtypes[c]) and c in rows:
+                rows[c] = _columns.as_percentages(rows[c])
         rows = _columns.as_dtypes(rows, dtypes)
         labels = getattr(self, "column_labels_", None)
         if labels is not None:  # the frame's own labels (0, 1, 2), not their text
@@ -1154,8 +1158,9 @@ def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
 def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
     """Rows to score or judge as a frame of the model's columns: a frame's columns by name
     (their text: a frame's label 0 is column '0'; dates written as text read in the form
-    the fitted table wrote them in, as :meth:`Synthesizer.sample` gives them), an array's by
-    position (checked against ``n_features_in_``)."""
+    the fitted table wrote them in, and percentages written as text ('6.3%') as their
+    numbers, as :meth:`Synthesizer.sample` gives them), an array's by position (checked
+    against ``n_features_in_``)."""
     X = _computed(X)
     if isinstance(X, pd.DataFrame):
         names = {str(c): c for c in X.columns}
@@ -1167,6 +1172,10 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
         text = {c: _columns.parse_dates(frame[c], form)
                 for c, form in _columns.date_formats_of(estimator).items()
                 if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c])}
+        percent = (getattr(estimator, "cleaning_", None) or {}).get("percent_columns", [])
+        text.update({c: _columns.percent_numbers(frame[c].astype(str)).where(frame[c].notna())
+                     for c in percent if c in columns and not
+                     pd.api.types.is_numeric_dtype(frame[c])})
         return frame.assign(**text) if text else frame
     frame = _array_table(X, estimator, reset=False)
     if frame.shape[1] != len(columns):  # a model file written before n_features_in_ was kept

@@ -638,15 +638,16 @@ def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: boo
                 like: Any = None) -> None:
     """Write a table in the format of ``path`` (or --out-format), atomically by default; a
     text table as the one ``like`` describes was written (a :class:`CleaningReport`, or
-    the dict a model file keeps of it): its dates' forms, its separator and decimal mark
-    (see :func:`densitykit.data.write_table`)."""
+    the dict a model file keeps of it): its dates' forms, its separator and decimal mark,
+    its percentages (see :func:`densitykit.data.write_table`)."""
     from ..data import write_table
 
     form = like.to_dict() if hasattr(like, "to_dict") else dict(like or {})
 
     def write(target: Path) -> None:
         write_table(frame, target, format=getattr(args, "out_format", None),
-                    date_formats=form.get("date_formats"), **form.get("text_marks", {}))
+                    date_formats=form.get("date_formats"),
+                    percent_columns=form.get("percent_columns", ()), **form.get("text_marks", {}))
 
     if atomic:
         atomic_write(path, write)

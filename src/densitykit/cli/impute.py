@@ -177,12 +177,12 @@ def _file_cells(args: argparse.Namespace, source: Path, table: Any, paths: list[
     return None if cells is None else cells.iloc[table.rows].reset_index(drop=True)
 
 
-def _as_written(cells: Any, done: Any, decimal: str = ".") -> Any:
+def _as_written(cells: Any, done: Any, decimal: str = ".", percent: Any = ()) -> Any:
     """``done`` with each cell the file holds the same value in written as the file writes
-    it ('12.50', '1e-3', 'TRUE', ' A', '12,50' with decimal commas), and each cell left
-    empty with the file's text ('n/a'); the cells impute filled are written as the column
-    writes its values (3.5 as '3.50' where every number has two decimals, True as
-    'TRUE')."""
+    it ('12.50', '1e-3', 'TRUE', ' A', '12,50' with decimal commas, '6.3%' in the columns of
+    percentages ``percent``), and each cell left empty with the file's text ('n/a'); the
+    cells impute filled are written as the column writes its values (3.5 as '3.50' where
+    every number has two decimals, True as 'TRUE', 6.25 as '6.25%')."""
     import numpy as np
     import pandas as pd
 
@@ -195,6 +195,8 @@ def _as_written(cells: Any, done: Any, decimal: str = ".") -> Any:
         elif pd.api.types.is_numeric_dtype(col):
             if decimal == ",":  # '1.234,5' is 1234.5
                 written = written.str.replace(".", "").str.replace(",", ".")
+            if c in percent:
+                written = written.str.replace(r"\s?%$", "", regex=True)
             same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
         else:
             same = written == col.astype(str).str.strip()
@@ -204,8 +206,9 @@ def _as_written(cells: Any, done: Any, decimal: str = ".") -> Any:
         new = ~keep & col.notna().to_numpy()
         if new.any() and same.any():
             values[new] = _spelled(col[same], written[same], col[new])
-        if decimal == "," and pd.api.types.is_float_dtype(col):
-            values[new] = [str(v).replace(".", ",") for v in values[new]]
+        if c in percent or (decimal == "," and pd.api.types.is_float_dtype(col)):
+            sign = "%" if c in percent else ""
+            values[new] = [str(v).replace(".", decimal) + sign for v in values[new]]
         if keep.any() or new.any():
             out[c] = pd.Series(np.where(keep, text.to_numpy(object), values),
                                index=done.index, dtype=object)
@@ -254,8 +257,8 @@ def run(args: argparse.Namespace) -> int:
     tables = [_as_read(raw, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
     if (cells := _file_cells(args, source, table, paths)) is not None:
-        tables = [_as_written(cells, t, table.report.text_marks.get("decimal", "."))
-                  for t in tables]
+        tables = [_as_written(cells, t, table.report.text_marks.get("decimal", "."),
+                              table.report.percent_columns) for t in tables]
     bounds, text = _bounds(raw, table), infer_format(paths[0], args.out_format) != "parquet"
     tables = [_keep_bounds(t, raw, bounds, text) for t in tables]
     n_empty -= sum(int(m.sum()) for m in bounds.values())
