@@ -278,6 +278,7 @@ def test_a_date_column_with_a_few_cells_that_are_no_dates_is_still_dates(tmp_pat
     table = read_table(path, kinds="mixed", policy="keep", index=False)
     assert table.report.column_kinds["day"] == "datetime"
     assert table.data["day"].isna().sum() == 2
+    assert "'day': 2 not a date (e.g. 'tbd', '31.02.2024')" in str(table.report)
     assert table.report.date_formats["day"] == "%d.%m.%Y"
     assert table.report.column_kinds.get("clock") != "datetime"
 

@@ -866,7 +866,9 @@ def infer_format(path: str | os.PathLike[str], format: str | None = None) -> str
 class ColumnIssue:
     """Bad cells found in one column.
 
-    ``first_rows`` are 0-based data-row positions in the file (the header is not counted).
+    ``first_rows`` are 0-based data-row positions in the file (the header is not counted);
+    ``n_text`` counts the cells that are not the column's ``kind`` of value (a number, or a
+    date).
     """
 
     column: str
@@ -875,6 +877,7 @@ class ColumnIssue:
     n_text: int = 0
     examples: list[str] = field(default_factory=list)
     first_rows: list[int] = field(default_factory=list)
+    kind: str = "number"
 
     @property
     def n_bad(self) -> int:
@@ -888,7 +891,7 @@ class ColumnIssue:
             parts.append(f"{self.n_inf} infinite")
         if self.n_text:
             ex = ", ".join(repr(e) for e in self.examples)
-            parts.append(f"{self.n_text} not a number (e.g. {ex})")
+            parts.append(f"{self.n_text} not a {self.kind} (e.g. {ex})")
         return ", ".join(parts)
 
 
@@ -1569,7 +1572,8 @@ def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
             examples = list(dict.fromkeys(raw[name][bad].astype(str).str.strip()))[:3]
             report.issues.append(ColumnIssue(name, int(empty.sum()), 0, int(bad.sum()),
                                              examples, [int(i) for i in
-                                                        np.flatnonzero(empty | bad)[:5]]))
+                                                        np.flatnonzero(empty | bad)[:5]],
+                                             "date" if kind == "datetime" else "number"))
             if policy == "drop-columns":
                 report.dropped_columns[name] = "bad cells"
                 continue
