@@ -104,8 +104,8 @@ def _check_numeric_table(X: Any, name: str) -> None:
             cell = _describe_bad_cell(arr)
             cls = DataTypeError if isinstance(exc, TypeError) else DataError
             raise cls(
-                f"{name} contains non-numeric data ({cell}); every cell must be a number "
-                "(or text that reads as one). Drop or encode non-numeric columns."
+                f"{name} contains non-numeric data ({cell}); every argument must be a number "
+                "or a string that reads as a number. Drop or encode non-numeric columns."
             ) from None
     if getattr(arr, "ndim", 2) == 1:
         raise DataError(
