@@ -437,3 +437,17 @@ def test_percentages_are_numbers_written_back_with_their_sign(capsys, tmp_path):
         drawn = pd.read_csv(path, dtype=str)["yield"].dropna()
         assert len(drawn) and drawn.str.fullmatch(r"\d\d(\.\d)?%").all(), drawn.head()
         assert drawn.str.rstrip("%").astype(float).between(75, 95).all()
+
+
+def test_impute_keeps_grouped_numbers_and_writes_whole_numbers_as_the_column_does(
+        capsys, tmp_path):
+    src, out = tmp_path / "grouped.csv", tmp_path / "done.csv"
+    rows = [f'"{1000 + 37 * i:,}.5",{i % 5 + 1}.0' for i in range(30)]
+    rows[7] = '"1,259.5",'  # b empty
+    src.write_text("a,b\n" + "\n".join(rows) + "\n")
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    before, after = src.read_text().splitlines(), out.read_text().splitlines()
+    assert [r for i, r in enumerate(after) if i != 8] == [r for i, r in enumerate(before)
+                                                          if i != 8]
+    assert re.fullmatch(r'"1,259\.5",\d\.0', after[8]), after[8]

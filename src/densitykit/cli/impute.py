@@ -195,6 +195,8 @@ def _as_written(cells: Any, done: Any, decimal: str = ".", percent: Any = ()) ->
         elif pd.api.types.is_numeric_dtype(col):
             if decimal == ",":  # '1.234,5' is 1234.5
                 written = written.str.replace(".", "").str.replace(",", ".")
+            else:  # '1,234.5' is 1234.5
+                written = written.str.replace(",", "")
             if c in percent:
                 written = written.str.replace(r"\s?%$", "", regex=True)
             same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
@@ -228,7 +230,7 @@ def _spelled(seen: Any, written: Any, filled: Any) -> Any:
     if pd.api.types.is_bool_dtype(seen):
         spelling = dict(zip(seen.astype(bool), written))
         return [spelling.get(bool(v), v) for v in filled]
-    if pd.api.types.is_float_dtype(seen):
+    if pd.api.types.is_numeric_dtype(seen):  # whole numbers too: '2.0' beside '3.0'
         digits = {len(m[1]) if (m := _PLAIN.fullmatch(t)) else -1 for t in written}
         if len(digits) == 1 and (d := digits.pop()) > 0:
             return [f"{v:.{d}f}" for v in filled]
