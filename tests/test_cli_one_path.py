@@ -437,6 +437,12 @@ def test_percentages_are_numbers_written_back_with_their_sign(capsys, tmp_path):
         drawn = pd.read_csv(path, dtype=str)["yield"].dropna()
         assert len(drawn) and drawn.str.fullmatch(r"\d\d(\.\d)?%").all(), drawn.head()
         assert drawn.str.rstrip("%").astype(float).between(75, 95).all()
+    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "5", "-o",
+                       tmp_path / "given.csv", "--seed", "1", "--given", "yield=86.5%")
+    assert code == 0, err
+    given = pd.read_csv(tmp_path / "given.csv", dtype=str)
+    assert (given["yield"] == "86.5%").all()
+    assert given["temp"].astype(float).between(76, 88).all()  # the temperatures of 86.5 %
 
 
 def test_impute_keeps_grouped_numbers_and_writes_whole_numbers_as_the_column_does(

@@ -691,10 +691,14 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
         idx = [self.columns_.index(c) for c in given]
         z, fixed, forms = [], dict(given), _columns.date_formats_of(self)
+        percent = (self.cleaning_ or {}).get("percent_columns", [])
         for j, c in zip(idx, given):
             if self.codecs_[j].get("time_unit"):  # a date as the table wrote it ('05.01.2024')
                 fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object),
                                                 forms.get(c)).iloc[0]
+            elif c in percent and isinstance(given[c], str):  # '85.5%' is 85.5
+                fixed[c] = pd.to_numeric(_columns.percent_numbers(pd.Series([given[c]])),
+                                         errors="coerce").iloc[0]
             number = _columns.to_numbers(self.codecs_[j], pd.Series([fixed[c]], dtype=object))
             if np.isnan(number[0]):
                 raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
