@@ -266,6 +266,18 @@ def test_dates_without_leading_zeros_are_written_back_without_them(tmp_path):
     pd.testing.assert_frame_equal(again.data, table.data)
 
 
+@pytest.mark.parametrize("first", ["1/5/2024 5:30 PM", "3/3/2024 3:15 PM", "05.01.24"])
+def test_the_form_of_dates_is_found_when_the_first_cell_alone_gives_none(first):
+    """pandas guesses no form from some cells ('1/5/2024 5:30 PM'): the next ones give it."""
+    from densitykit._columns import date_format, parse_dates
+
+    more = (["1/6/2024 8:30 AM", "2/13/2024 11:05 AM"] if "/" in first
+            else ["13.01.24", "20.02.24"])
+    col = pd.Series([first, *more])
+    form = date_format(col, parse_dates(col))
+    assert form in ("%-m/%-d/%Y %-I:%M %p", "%d.%m.%y"), form
+
+
 def test_a_date_column_with_a_few_cells_that_are_no_dates_is_still_dates(tmp_path):
     """'tbd' among 60 dates is a bad cell of a date column, not a reason to take the column
     for free text; times of day with one such cell are still times, not today's dates."""

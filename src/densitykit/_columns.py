@@ -548,36 +548,47 @@ def date_format(col: Any, parsed: Any) -> str | None:
     >>> date_format(col, parse_dates(col))
     '%-m/%-d/%Y %-I:%M %p'
     """
-    import warnings
-
     import pandas as pd
 
-    try:
-        from pandas.tseries.api import guess_datetime_format
-    except ImportError:  # pandas before 2.2: dates are written in ISO form
-        return None
     if pd.api.types.is_datetime64_any_dtype(col) or getattr(parsed.dtype, "tz", None):
         return None
     read = parsed.notna().to_numpy()
     if not read.any():
         return None
     text = col[read].astype(str).str.strip()
-    # pandas guesses no form for a year of two digits ('05.01.24'): the form of the date
-    # with the century written, its year then written in two digits
-    short = _SHORT_YEAR.match(text.iloc[0])
-    for dayfirst in (True, False):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Parsing dates in %m/%d/%Y format when ..."
-            fmt = guess_datetime_format(text.iloc[0], dayfirst=dayfirst)
-            if fmt is None and short:
-                fmt = guess_datetime_format(f"{short[1]}20{short[2]}{short[3]}",
-                                            dayfirst=dayfirst)
-                fmt = fmt and fmt.replace("%Y", "%y")
-        for form in _unpadded_variants(fmt) if fmt else ():  # the first cells, then all
+    for fmt in _guessed_forms(text):
+        for form in _unpadded_variants(fmt):  # the first cells, then all
             if all((format_dates(parsed[read][:k], form) == text[:k]).all()
                    for k in (8, None)):
                 return form
     return None
+
+
+def _guessed_forms(text: Any) -> list[str]:
+    """The forms pandas guesses from the first few distinct cells of ``text``, day first
+    and month first (it guesses none from some cells: '1/5/2024 5:30 PM'). pandas guesses
+    no form for a year of two digits ('05.01.24'): the form of the date with the century
+    written, its year then written in two digits."""
+    import warnings
+
+    try:
+        from pandas.tseries.api import guess_datetime_format
+    except ImportError:  # pandas before 2.2: dates are written in ISO form
+        return []
+    forms: list[str] = []
+    for cell in list(dict.fromkeys(text.iloc[:50]))[:5]:
+        short = _SHORT_YEAR.match(cell)
+        for dayfirst in (True, False):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "Parsing dates in %m/%d/%Y format when ..."
+                fmt = guess_datetime_format(cell, dayfirst=dayfirst)
+                if fmt is None and short:
+                    fmt = guess_datetime_format(f"{short[1]}20{short[2]}{short[3]}",
+                                                dayfirst=dayfirst)
+                    fmt = fmt and fmt.replace("%Y", "%y")
+            if fmt and fmt not in forms:
+                forms.append(fmt)
+    return forms
 
 
 def _unpadded_variants(fmt: str) -> list[str]:
