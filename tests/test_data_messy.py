@@ -56,6 +56,30 @@ def test_dates_with_points_beside_grouped_numbers_stay_dates():
     assert read_table(io.StringIO(text)).report.index_column == "when"
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a;b\n0,5;1\nn.b.;2\n0,7;3\n1.234,5;4\n", [0.5, np.nan, 0.7, 1234.5]),
+    ('a,b\n"1,234.5",1\nerr,2\n"2,000.5",3\n7,4\n', [1234.5, np.nan, 2000.5, 7]),
+])
+def test_numbers_in_the_tables_marks_beside_a_bad_cell_are_numbers(text, expected):
+    """pandas reads a column of '0,5' with one 'n.b.' as text: it is numbers with a bad
+    cell, as it would be with decimal points."""
+    for kinds in ("numeric", "mixed"):
+        t = read_table(io.StringIO(text), kinds=kinds, policy="keep")
+        np.testing.assert_allclose(t.data["a"], expected)
+        assert t.report.issues[0].column == "a" and t.report.issues[0].n_text == 1
+
+
+def test_labels_that_look_like_numbers_keep_their_text():
+    t = read_table(io.StringIO("g;x\n1,5;1\nA;2\nB;3\nC;4\n"), kinds="mixed")
+    assert t.data["g"].tolist() == ["1,5", "A", "B", "C"]
+
+
+def test_a_frames_own_attributes_are_not_taken_for_marks():
+    df = pd.DataFrame({"a": [1.5, 2.5]})
+    df.attrs["text_marks"] = {"sep": ";"}
+    assert read_table(df).report.text_marks == {}
+
+
 def test_ambiguous_marks_are_still_refused():
     with pytest.raises(DataError, match="both with a decimal comma"):
         read_table(io.StringIO('a,b\n"1,5",2.5\n"2,25",3.5\n'))
@@ -65,9 +89,10 @@ def test_ambiguous_marks_are_still_refused():
 
 
 def test_plain_tables_have_no_notes():
-    t = read_table(io.StringIO("a,b\n1.5,2\n3,4\n"))
+    t = read_table(io.StringIO("a,b\n1.5,2\n3,4\n,x\n"), policy="keep")
     assert t.report.notes == []
     assert "notes" not in t.report.to_dict()
+    assert "kind" not in t.report.to_dict()["issues"][0]  # as model files always held it
     old = t.report.to_dict()
     assert CleaningReport.from_dict(old).notes == []
 
@@ -79,7 +104,10 @@ def test_plain_tables_have_no_notes():
     ("a\tb\n1.5\t2\n3\t4\n", {}),
     ("a;b\n1.5;2\n3;4\n", {"sep": ";"}),
     ("a;b\n1,5;2\n3;4,25\n", {"sep": ";", "decimal": ","}),
-    ("a\tb\n1,5\t2\n3\t4,25\n", {"decimal": ","}),
+    ("a\tb\n1,5\t2\n3\t4,25\n", {"sep": "\t", "decimal": ","}),
+    ('a,b\n"1,5",2\n3,"4,25"\n', {"sep": ",", "decimal": ","}),
+    ('a,b\n"1,234.5",2\n3,4\n', {"thousands": ","}),
+    ("a;b\n1.234,5;2\n3;4,25\n", {"sep": ";", "decimal": ",", "thousands": "."}),
     ("a|b\n1,5|2\n3|4,25\n", {"sep": "|", "decimal": ","}),
 ])
 def test_the_report_keeps_the_marks_a_csv_would_not_have(text, marks):
@@ -96,7 +124,7 @@ def test_a_european_table_is_written_back_with_its_marks(tmp_path, ext):
     src.write_text(text)
     t = read_table(src, kinds="mixed", policy="keep", index=None)
     out = tmp_path / f"out.{ext}"
-    write_table(t.data, out, date_formats=t.report.date_formats, **t.report.text_marks)
+    write_table(t.data, out, like=t.report)
     sep = ";" if ext == "csv" else "\t"
     assert out.read_text().splitlines() == [
         line.replace(";", sep) for line in
@@ -112,8 +140,9 @@ def test_decimal_commas_in_a_csv_are_separated_by_semicolons(tmp_path):
     assert out.read_text().splitlines() == ["a;b", "1,5;x,y", "2,25;z"]
     write_table(df, out, decimal=",", sep="|")
     assert out.read_text().splitlines() == ["a|b", "1,5|x,y", "2,25|z"]
-    with pytest.raises(ParameterError, match="sep and decimal are both ','"):
-        write_table(df, out, sep=",", decimal=",")
+    write_table(df, out, sep=",", decimal=",")  # as a CSV with quoted decimal commas
+    assert out.read_text().splitlines() == ["a,b", '"1,5","x,y"', '"2,25",z']
+    np.testing.assert_allclose(read_table(out).data["a"], [1.5, 2.25])
     with pytest.raises(ParameterError, match="decimal must be"):
         write_table(df, out, decimal=";")
 
@@ -172,8 +201,7 @@ def test_a_column_mostly_of_percentages_has_bad_cells_and_decimal_commas():
     assert t.report.text_marks == {"sep": ";", "decimal": ","}
     assert t.report.issues[0].examples == ["error"]
     out = io.StringIO()
-    write_table(t.data, out, format="csv", percent_columns=t.report.percent_columns,
-                **t.report.text_marks)
+    write_table(t.data, out, format="csv", like=t.report)
     assert out.getvalue().splitlines() == ["rate;x", "6,5%;1", "7%;2", ";3", "8,25%;4", ";5",
                                            "9%;6"]
     plain = read_table(io.StringIO("a,b\n1,x%\n2,y\n"), kinds="mixed")

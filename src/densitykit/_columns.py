@@ -634,15 +634,19 @@ def format_dates(values: Any, form: str) -> Any:
 _UNPADDED = ("%d", "%m", "%H", "%I")
 
 
+#: the sign that ends a percentage ('6.3%', '6.3 %')
+PERCENT_SIGN = r"\s?%$"
+
+
 def percent_numbers(text: Any) -> Any:
     """Percentages written as text ('6.3%', '6,3 %'; a Series of strings) as the text of
     their numbers ('6.3'), which a reader takes as numbers."""
-    return text.str.replace(r"\s?%$", "", regex=True).str.replace(",", ".")
+    return text.str.replace(PERCENT_SIGN, "", regex=True).str.replace(",", ".")
 
 
 def as_percentages(values: Any, decimal: str = ".") -> Any:
-    """Numbers (a Series) as the text of percentages, each in its shortest form, with the
-    decimal mark ``decimal``; empty cells stay empty.
+    """Numbers (a Series) as the text of percentages, each in its shortest form (a
+    float32's as it prints), with the decimal mark ``decimal``; empty cells stay empty.
 
     Examples
     --------
@@ -650,10 +654,15 @@ def as_percentages(values: Any, decimal: str = ".") -> Any:
     >>> as_percentages(pd.Series([6.3, 85.0, None]), ",").tolist()
     ['6,3%', '85%', nan]
     """
+    import pandas as pd
+
     def text(v: Any) -> str:
         t = repr(float(v))
         return (t[:-2] if t.endswith(".0") else t).replace(".", decimal) + "%"
 
+    if pd.api.types.is_float_dtype(values):
+        values = pd.Series(as_printed(values.to_numpy(np.float64, na_value=np.nan),
+                                      values.dtype), index=values.index)
     return values.astype(object).map(text, na_action="ignore")
 
 

@@ -82,7 +82,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import as_percentages, date_format, format_dates, parse_dates, percent_numbers
+from ._columns import (
+    PERCENT_SIGN,
+    as_percentages,
+    date_format,
+    format_dates,
+    parse_dates,
+    percent_numbers,
+)
 from ._validation import check_in, require
 from .exceptions import (
     DataError,
@@ -120,20 +127,25 @@ __all__ = [
 # ---------------------------------------------------------------------------------------
 
 
+#: what a reader returns: the frame, its notes (what it decided) and, for a text table, the
+#: marks it was read with (``sep``, ``decimal``, ``thousands``)
+Read = tuple[pd.DataFrame, list[str], dict[str, Any]]
+
+
 def _read_csv(source: Any, *, sep: str | None = None, decimal: str | None = None,
-              sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+              sheet: Any = None, header: int | None = None) -> Read:
     return _read_text(source, sep=sep, decimal=decimal, header=header,
                       prefer=TEXT_SEPARATORS["csv"])
 
 
 def _read_tsv(source: Any, *, sep: str | None = None, decimal: str | None = None,
-              sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+              sheet: Any = None, header: int | None = None) -> Read:
     return _read_text(source, sep=sep, decimal=decimal, header=header,
                       prefer=TEXT_SEPARATORS["tsv"])
 
 
 def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = None,
-                sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+                sheet: Any = None, header: int | None = None) -> Read:
     """Read a sheet whose header is row ``header`` (0-based; by default the first row, or
     the one under a title and notes that :func:`_header_index` finds)."""
     require("openpyxl", "excel", "Reading Excel files")
@@ -162,11 +174,11 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
                                dtype=kept or None)
             if df.shape[1] == len(grouped):
                 df.columns = grouped
-                return df, [*notes, _grouped_note(grouped, header, "row")]
+                return df, [*notes, _grouped_note(grouped, header, "row")], {}
         names = rows[header] if header < len(rows) else []
         _check_header(names, "the first row" if header == 0 else f"row {header + 1}")
         df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None, dtype=kept or None)
-    return df, notes + _name_blank_columns(df, names)
+    return df, notes + _name_blank_columns(df, names), {}
 
 
 def _kept_cells(cells: pd.DataFrame) -> dict[int, Any]:
@@ -184,9 +196,9 @@ def _kept_cells(cells: pd.DataFrame) -> dict[int, Any]:
 
 
 def _read_parquet(source: Any, *, sep: str | None = None, decimal: str | None = None,
-                  sheet: Any = None, header: int | None = None) -> tuple[pd.DataFrame, list[str]]:
+                  sheet: Any = None, header: int | None = None) -> Read:
     require("pyarrow", "parquet", "Reading Parquet files")
-    return pd.read_parquet(source), []
+    return pd.read_parquet(source), [], {}
 
 
 # --- text tables: separator, decimal mark, header and row checks -----------------------
@@ -390,7 +402,7 @@ def text_marks(path: str | os.PathLike[str], sep: str,
 def _number_cells(rows: list[list[str]]) -> list[str]:
     """The cells of ``rows`` as the marks are read from them: stripped, and a percentage
     ('6,3 %') as its number."""
-    return [re.sub(r"\s?%$", "", c.strip()) for r in rows for c in r]
+    return [re.sub(PERCENT_SIGN, "", c.strip()) for r in rows for c in r]
 
 
 def _sniff_decimal(cells: list[str], sep: str) -> tuple[str, str | None]:
@@ -629,11 +641,11 @@ def _ragged(source: Any, sep: str, skip: int = 0) -> DataError:
 
 
 def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int | None,
-               prefer: str, as_text: bool = False) -> tuple[pd.DataFrame, list[str]]:
+               prefer: str, as_text: bool = False) -> Read:
     """Read a CSV/TSV table: find the header line (under a title or notes), the separator,
     the decimal and thousands marks when not given, refuse repeated column names and rows
-    longer than the header. Returns the frame (``as_text``: of the cells' text) and notes on
-    what was decided."""
+    longer than the header. Returns the frame (``as_text``: of the cells' text), notes on
+    what was decided and the marks."""
     source, lines = _text_source(source)
     skipped: list[str] = []
     auto = header is None
@@ -671,17 +683,21 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
     if df.index.name is not None or not df.index.equals(pd.RangeIndex(len(df))):
         # pandas took the fields past the header as an index
         raise _ragged(source, sep, header)
-    df.attrs["text_marks"] = _own_marks(sep, decimal)
     return df, skipped + _name_blank_columns(df, [] if grouped else rows[0] if rows else []
-                                             ) + notes
+                                             ) + notes, {"sep": sep, "decimal": decimal,
+                                                         "thousands": thousands}
 
 
-def _own_marks(sep: str, decimal: str) -> dict[str, str]:
-    """The separator and decimal mark of a text table that a table written as CSV or TSV
-    would not have by default (``;`` or ``|``; a decimal comma), for
-    :attr:`CleaningReport.text_marks`."""
-    return {**({} if sep in TEXT_SEPARATORS.values() else {"sep": sep}),
-            **({} if decimal == "." else {"decimal": decimal})}
+def _own_marks(marks: dict[str, Any]) -> dict[str, str]:
+    """The marks of a text table (``sep``, ``decimal``, ``thousands``) that a table written
+    as CSV or TSV would not have by default, for :attr:`CleaningReport.text_marks`: a
+    separator other than ',' and the tab, or any beside a decimal comma; a decimal comma;
+    a thousands mark."""
+    decimal, sep = marks.get("decimal", "."), marks.get("sep")
+    return {**({"sep": sep} if sep and (decimal == "," or sep not in TEXT_SEPARATORS.values())
+               else {}),
+            **({"decimal": decimal} if decimal == "," else {}),
+            **({"thousands": t} if (t := marks.get("thousands")) else {})}
 
 
 def _text_columns(rows: list[list[str]], decimal: str, thousands: str | None
@@ -778,7 +794,7 @@ def _write_parquet(df: pd.DataFrame, path: Any) -> None:
 
 #: format name -> (reader, writer, file extensions); a reader returns the frame and notes
 #: on how it was read, for the cleaning report
-FORMATS: dict[str, tuple[Callable[..., tuple[pd.DataFrame, list[str]]], Callable[..., None],
+FORMATS: dict[str, tuple[Callable[..., Read], Callable[..., None],
                          tuple[str, ...]]] = {
     "csv": (_read_csv, _write_csv, (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")),
     "tsv": (_read_tsv, _write_tsv, (".tsv", ".tab", ".tsv.gz", ".txt")),
@@ -937,6 +953,9 @@ class CleaningReport:
         for name in ("notes", "date_formats", "text_marks", "percent_columns"):  # as before
             if not out[name]:
                 del out[name]
+        for issue in out["issues"]:  # a model file older versions read: 'number' is theirs
+            if issue["kind"] == "number":
+                del issue["kind"]
         return out
 
     @classmethod
@@ -1170,6 +1189,35 @@ def _percentages(raw: pd.DataFrame, names: list[str], report: CleaningReport
     return out
 
 
+def _plain_numbers(raw: pd.DataFrame, names: list[str], marks: dict[str, str]
+                   ) -> pd.DataFrame:
+    """``raw`` with the numbers of its text columns ``names`` written in the table's own
+    marks ('1.234,5' beside decimal commas, '1,234.5' grouped by commas) written plainly
+    ('1234.5'), where that makes a column hold numbers in half or more of its filled cells
+    (pandas reads a column with a bad cell, 'n/a', as text); other columns keep their
+    text, labels such as '1,5' included."""
+    decimal, thousands = marks.get("decimal", "."), marks.get("thousands")
+    if decimal == "." and thousands is None:
+        return raw
+    group = rf"|\d{{1,3}}({re.escape(thousands)}\d{{3}})+" if thousands else ""
+    number = re.compile(rf"[+-]?(\d*{group})({re.escape(decimal)}\d+)?([eE][+-]?\d+)?")
+    out = raw
+    for name in names:
+        col = raw[name]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+        hit = text.str.fullmatch(number).to_numpy(bool) & (text != "").to_numpy()
+        filled = (~text.str.lower().isin(_NA_TOKENS) & (text != "")).to_numpy()
+        if not hit.any() or hit.sum() < 0.5 * filled.sum():
+            continue
+        plain = text.str.replace(thousands, "", regex=False) if thousands else text
+        plain = plain.str.replace(",", ".", regex=False) if decimal == "," else plain
+        out = out.copy() if out is raw else out
+        out[name] = col.astype(object).where(~hit, plain)
+    return out
+
+
 def _text_reason(col: pd.Series) -> str | None:
     """Why a text column that is no number is left out when it holds durations
     (timedelta) or times without a date ('08:30:00') in every filled cell; None for any
@@ -1227,13 +1275,15 @@ def _column_issue(name: str, raw: pd.Series, empty: np.ndarray, text: np.ndarray
 # ---------------------------------------------------------------------------------------
 
 
-def _check_marks(sep: str | None, decimal: str | None) -> None:
+def _check_marks(sep: str | None, decimal: str | None, writing: bool = False) -> None:
+    """Refuse a ``sep`` or ``decimal`` that is no separator or decimal mark, or (reading)
+    both the same; a table written with both ',' quotes its numbers ('"1,5"')."""
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in "\r\n\"."):
         raise ParameterError(
             f"sep must be one character such as ',', ';', '|' or a tab; got {sep!r}.")
     if decimal is not None and decimal not in (".", ","):
         raise ParameterError(f"decimal must be '.' or ','; got {decimal!r}.")
-    if sep is not None and sep == decimal:
+    if sep is not None and sep == decimal and not writing:
         raise ParameterError(f"sep and decimal are both {sep!r}; they must differ.")
 
 
@@ -1258,13 +1308,13 @@ def _check_header_row(header: Any, source: Any, format: str | None) -> None:
 
 def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
           decimal: str | None = None, header: int | None = None
-          ) -> tuple[pd.DataFrame, str, list[str]]:
+          ) -> tuple[pd.DataFrame, str, list[str], dict[str, Any]]:
     """Read ``source`` into a raw frame, turning reader failures into :class:`DataError`;
-    returns the frame, its label and the reader's notes."""
+    returns the frame, its label, the reader's notes and its marks (see :data:`Read`)."""
     _check_marks(sep, decimal)
     _check_header_row(header, source, format)
     if isinstance(source, pd.DataFrame):
-        return _tidy_columns(source.copy(), "data frame"), "data frame", []
+        return _tidy_columns(source.copy(), "data frame"), "data frame", [], {}
     if isinstance(source, (io.IOBase, io.StringIO, io.BytesIO)) or hasattr(source, "read"):
         fmt = format or "csv"
         label = "stream"
@@ -1280,8 +1330,8 @@ def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
         fmt = infer_format(path, format)
     reader = FORMATS[infer_format("", fmt)][0]
     try:
-        df, notes = reader(source, sheet=sheet, sep=sep, decimal=decimal,
-                           header=None if header is None else int(header))
+        df, notes, marks = reader(source, sheet=sheet, sep=sep, decimal=decimal,
+                                  header=None if header is None else int(header))
     except DataError as exc:
         raise DataError(f"Cannot read {label}: {exc}") from None
     except DensityKitError:
@@ -1299,7 +1349,7 @@ def _load(source: Any, format: str | None, sheet: Any, sep: str | None,
             f"Cannot read {label} as {fmt}: {type(exc).__name__}: {exc}. The file may be "
             "corrupt or of another format."
         ) from None
-    return _tidy_columns(df, label), label, notes
+    return _tidy_columns(df, label), label, notes, marks
 
 
 def _tidy_columns(df: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -1387,7 +1437,8 @@ def _clean(raw: pd.DataFrame, label: str, report: CleaningReport, kinds: str, in
     numbers or as every kind."""
     index_col = _pick_index(raw, None if kinds == "mixed" and index == "auto" else index)
     selected = [c for c in select_columns(raw.columns, columns, exclude) if c != index_col]
-    raw = _percentages(raw, [c for c in raw.columns if c != index_col], report)
+    checked = list(raw.columns) if check == "all" else selected
+    raw = _plain_numbers(_percentages(raw, checked, report), checked, report.text_marks)
     if kinds == "mixed":
         return _read_mixed(raw, label, selected, policy, report, index_col, forms or {})
     return _read_numeric(raw, label, selected, index_col, policy, check, report)
@@ -1405,14 +1456,14 @@ def _open_table(source: Any, format: str | None, sheet: Any, sep: str | None,
                 ) -> tuple[pd.DataFrame, str, CleaningReport]:
     """Read ``source`` (see :func:`_load`), refuse a table without columns or rows, and
     start its cleaning report."""
-    raw, label, notes = _load(source, format, sheet, sep, decimal, header)
+    raw, label, notes, marks = _load(source, format, sheet, sep, decimal, header)
     if raw.shape[1] == 0:
         raise DataError(f"{label} has no columns.")
     if raw.shape[0] == 0:
         raise DataError(f"{label} has a header ({raw.shape[1]} columns) but no data rows.")
     return raw, label, CleaningReport(source=label, n_rows_in=raw.shape[0],
                                       n_columns_in=raw.shape[1], policy=policy, notes=notes,
-                                      text_marks=raw.attrs.pop("text_marks", {}))
+                                      text_marks=_own_marks(marks))
 
 
 def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | None,
@@ -1650,26 +1701,33 @@ def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
-                format: str | None = None, date_formats: dict[str, str] | None = None,
-                sep: str | None = None, decimal: str | None = None,
-                percent_columns: Sequence[str] = ()) -> None:
+                format: str | None = None, like: CleaningReport | dict | None = None,
+                date_formats: dict[str, str] | None = None, sep: str | None = None,
+                decimal: str | None = None, percent_columns: Sequence[str] | None = None
+                ) -> None:
     """Write ``df`` to ``path`` in the format of its extension (or ``format``).
 
     The index is written only when it has a name (a date/time index, for example). The
-    other options write a CSV or TSV file as another was read (a
-    :class:`CleaningReport` records them): ``date_formats`` (column -> ``strftime``
-    format, as :attr:`CleaningReport.date_formats`) writes those date columns, and a date
-    index of that name, in that form, not ISO; ``sep`` (a CSV file's separator; a TSV
-    file's is the tab) and ``decimal`` (``','`` for decimal commas) as
-    :attr:`CleaningReport.text_marks` (a CSV file with decimal commas is separated by
-    ``;`` unless ``sep`` says otherwise); the numbers of ``percent_columns`` with a percent
-    sign (6.3 as ``6.3%``).
+    other options write a CSV or TSV file as another was written: ``like`` (its
+    :class:`CleaningReport`, or the dict a model file keeps of it) gives them all, and
+    each one given overrides it. ``date_formats`` (column -> ``strftime`` format) writes
+    those date columns, and a date index of that name, in that form, not ISO; ``sep`` (a
+    CSV file's separator; a TSV file's is the tab) and ``decimal`` (``','`` for decimal
+    commas; a CSV file with decimal commas is then separated by ``;`` unless ``sep`` says
+    otherwise); the numbers of ``percent_columns`` are written with a percent sign (6.3
+    as ``6.3%``).
     """
     fmt = infer_format(path, format)
     if fmt not in TEXT_SEPARATORS:
         FORMATS[fmt][1](df, path)
         return
-    _check_marks(sep, decimal)
+    form = like.to_dict() if isinstance(like, CleaningReport) else dict(like or {})
+    marks = form.get("text_marks", {})
+    date_formats = form.get("date_formats") if date_formats is None else date_formats
+    percent_columns = (form.get("percent_columns", ()) if percent_columns is None
+                       else percent_columns)
+    sep, decimal = sep or marks.get("sep"), decimal or marks.get("decimal")
+    _check_marks(sep, decimal, writing=True)
     decimal = decimal or "."
     forms = date_formats or {}
     if forms or percent_columns:

@@ -642,12 +642,8 @@ def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: boo
     its percentages (see :func:`densitykit.data.write_table`)."""
     from ..data import write_table
 
-    form = like.to_dict() if hasattr(like, "to_dict") else dict(like or {})
-
     def write(target: Path) -> None:
-        write_table(frame, target, format=getattr(args, "out_format", None),
-                    date_formats=form.get("date_formats"),
-                    percent_columns=form.get("percent_columns", ()), **form.get("text_marks", {}))
+        write_table(frame, target, format=getattr(args, "out_format", None), like=like)
 
     if atomic:
         atomic_write(path, write)
