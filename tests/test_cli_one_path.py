@@ -457,3 +457,47 @@ def test_impute_keeps_grouped_numbers_and_writes_whole_numbers_as_the_column_doe
     assert [r for i, r in enumerate(after) if i != 8] == [r for i, r in enumerate(before)
                                                           if i != 8]
     assert re.fullmatch(r'"1,259\.5",\d\.0', after[8]), after[8]
+
+
+@pytest.mark.parametrize("ext", ["parquet", "xlsx"])
+def test_impute_keeps_the_percentages_a_parquet_or_excel_file_holds_as_text(
+        capsys, tmp_path, ext):
+    if ext == "parquet":
+        pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=40)
+    df = pd.DataFrame({"share": [f"{50 + 10 * v:.1f}%" for v in x],
+                       "x": (x + rng.normal(0, 0.3, 40)).round(2)})
+    df.loc[[3, 7], "share"] = None
+    src = tmp_path / f"shares.{ext}"
+    df.to_parquet(src) if ext == "parquet" else df.to_excel(src, index=False)
+    for out in (tmp_path / f"done.{ext}", tmp_path / "done.csv"):
+        code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+        assert code == 0, err
+        done = (pd.read_csv(out, dtype=str) if out.suffix == ".csv" else
+                pd.read_parquet(out) if ext == "parquet" else pd.read_excel(out, dtype=str))
+        seen = df["share"].notna()
+        assert done["share"][seen].tolist() == df["share"][seen].tolist()
+        assert done["share"][~seen].str.fullmatch(r"\d\d(\.\d+)?%").all(), done["share"][:8]
+
+
+@pytest.mark.parametrize(("text", "empty", "filled"), [
+    ('a;b\n"1.234,50";2,0\n"2.345,50";\n;4,0\n"4.567,25";5,0\n"5.000,00";6,0\n', [2, 3],
+     [r"2\.345,50;\d,0", r"\d\.\d{3},\d\d;4,0"]),
+    ('a,b\n"1,5",2\n"2,5",\n"3,5",4\n"4,0",5\n', [2], [r'"2,5",\d']),
+])
+def test_impute_fills_in_the_marks_and_grouping_the_file_writes(capsys, tmp_path, text,
+                                                                empty, filled):
+    """'1.234,50' beside decimal commas and thousands points; decimal commas in a CSV
+    separated by commas (quoted): observed cells as written, filled ones so."""
+    src, out = tmp_path / "marks.csv", tmp_path / "done.csv"
+    src.write_text(text)
+    code, _, err = run(capsys, "impute", src, "-o", out, "--seed", "0")
+    assert code == 0, err
+    before, after = text.splitlines(), out.read_text().splitlines()
+    assert len(after) == len(before) and after[0] == before[0]
+    for i in range(1, len(before)):
+        if i in empty:
+            assert re.fullmatch(filled[empty.index(i)], after[i]), after[i]
+        else:
+            assert after[i].replace('"', "") == before[i].replace('"', "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,12 @@ def _left_out(table: Any) -> list[str]:
 
 def _raw_rows(args: argparse.Namespace, source: Path, table: Any, dates: list[str]) -> Any:
     """The table's rows as the file holds them, read once for every completed table, when
-    columns are to be put back as they are (:func:`_as_read`) or cells that hold text may
-    state bounds (:func:`_bounds`); else None."""
+    columns are to be put back as they are (:func:`_as_read`), cells that hold text may
+    state bounds (:func:`_bounds`) or percentages are to be written with their sign
+    (:func:`_with_signs`); else None."""
     from ..data import read_raw
 
-    if not _left_out(table) and not dates and not _text_cells(table):
+    if not (_left_out(table) or dates or _text_cells(table) or table.report.percent_columns):
         return None
     return read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
 
@@ -112,6 +114,19 @@ def _bounds(raw: Any, table: Any) -> dict[str, Any]:
         if (mask := text.str.fullmatch(_BOUND).to_numpy(bool)).any():
             out[c] = mask
     return out
+
+
+def _with_signs(done: Any, raw: Any, data: Any, columns: list[str]) -> Any:
+    """``done`` with its columns of percentages as text: the cells the model saw as the
+    file holds them ('61.0%'), the filled ones with the sign ('57.25%')."""
+    import numpy as np
+
+    from .._columns import as_percentages
+
+    for c in columns:
+        seen = data[c].notna().to_numpy()
+        done[c] = np.where(seen, raw[c].to_numpy(object), as_percentages(done[c]).to_numpy())
+    return done
 
 
 def _keep_bounds(done: Any, raw: Any, bounds: dict[str, Any], text: bool) -> Any:
@@ -177,15 +192,17 @@ def _file_cells(args: argparse.Namespace, source: Path, table: Any, paths: list[
     return None if cells is None else cells.iloc[table.rows].reset_index(drop=True)
 
 
-def _as_written(cells: Any, done: Any, decimal: str = ".", percent: Any = ()) -> Any:
+def _as_written(cells: Any, done: Any, marks: dict[str, str], percent: Any = ()) -> Any:
     """``done`` with each cell the file holds the same value in written as the file writes
-    it ('12.50', '1e-3', 'TRUE', ' A', '12,50' with decimal commas, '6.3%' in the columns of
-    percentages ``percent``), and each cell left empty with the file's text ('n/a'); the
-    cells impute filled are written as the column writes its values (3.5 as '3.50' where
-    every number has two decimals, True as 'TRUE', 6.25 as '6.25%')."""
+    it ('12.50', '1e-3', 'TRUE', ' A', '1.234,50' in the file's ``marks``, '6.3%' in the
+    columns of percentages ``percent``), and each cell left empty with the file's text
+    ('n/a'); the cells impute filled are written as the column writes its values (3.5 as
+    '3.50' where every number has two decimals, True as 'TRUE', 6.25 as '6.25%', with the
+    file's decimal mark, grouped where the column groups thousands)."""
     import numpy as np
     import pandas as pd
 
+    decimal, thousands = marks.get("decimal", "."), marks.get("thousands")
     out = done.copy()
     for c in done.columns:
         col, text = done[c], cells[c]
@@ -193,12 +210,7 @@ def _as_written(cells: Any, done: Any, decimal: str = ".", percent: Any = ()) ->
         if pd.api.types.is_bool_dtype(col):
             same = written.str.lower() == col.astype(str).str.lower()
         elif pd.api.types.is_numeric_dtype(col):
-            if decimal == ",":  # '1.234,5' is 1234.5
-                written = written.str.replace(".", "").str.replace(",", ".")
-            else:  # '1,234.5' is 1234.5
-                written = written.str.replace(",", "")
-            if c in percent:
-                written = written.str.replace(r"\s?%$", "", regex=True)
+            written = _plain(written, decimal, thousands, c in percent)
             same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
         else:
             same = written == col.astype(str).str.strip()
@@ -206,35 +218,62 @@ def _as_written(cells: Any, done: Any, decimal: str = ".", percent: Any = ()) ->
         keep = same | (col.isna().to_numpy() & (written != "").to_numpy())
         values = col.to_numpy(object)
         new = ~keep & col.notna().to_numpy()
-        if new.any() and same.any():
-            values[new] = _spelled(col[same], written[same], col[new])
-        if c in percent or (decimal == "," and pd.api.types.is_float_dtype(col)):
-            sign = "%" if c in percent else ""
-            values[new] = [str(v).replace(".", decimal) + sign for v in values[new]]
+        if new.any():
+            style = _Style(decimal, c in percent,
+                           bool(thousands) and text[same].str.contains(thousands,
+                                                                       regex=False).any())
+            values[new] = _spelled(col[same], written[same], col[new], style, thousands)
         if keep.any() or new.any():
             out[c] = pd.Series(np.where(keep, text.to_numpy(object), values),
                                index=done.index, dtype=object)
     return out
 
 
+def _plain(written: Any, decimal: str, thousands: str | None, percent: bool) -> Any:
+    """Numbers as the file writes them ('1.234,5', '6,3 %') written plainly ('1234.5')."""
+    from .._columns import percent_numbers
+
+    if thousands:
+        written = written.str.replace(thousands, "", regex=False)
+    if decimal == ",":
+        written = written.str.replace(",", ".", regex=False)
+    return percent_numbers(written) if percent else written
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How a column writes its numbers: its decimal mark, a percent sign, grouping."""
+
+    decimal: str
+    percent: bool
+    grouped: bool
+
+
 #: a number written in plain decimals ('12.50'), the digits after its point in group 1
 _PLAIN = re.compile(r"[+-]?\d*\.?(\d*)")
 
 
-def _spelled(seen: Any, written: Any, filled: Any) -> Any:
+def _spelled(seen: Any, written: Any, filled: Any, style: _Style, thousands: str | None
+             ) -> Any:
     """The filled values ``filled`` written as the column writes the values ``seen``
-    (``written``): booleans in its spelling, numbers with the one count of decimals every
-    number is written with; as they are otherwise."""
+    (``written``, plainly): booleans in its spelling, numbers with the one count of
+    decimals every number is written with, in the column's ``style``; other values as
+    they are."""
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(seen):
         spelling = dict(zip(seen.astype(bool), written))
         return [spelling.get(bool(v), v) for v in filled]
-    if pd.api.types.is_numeric_dtype(seen):  # whole numbers too: '2.0' beside '3.0'
-        digits = {len(m[1]) if (m := _PLAIN.fullmatch(t)) else -1 for t in written}
-        if len(digits) == 1 and (d := digits.pop()) > 0:
-            return [f"{v:.{d}f}" for v in filled]
-    return filled.to_numpy(object)
+    if not pd.api.types.is_numeric_dtype(filled):
+        return filled.to_numpy(object)
+    digits = {len(m[1]) if (m := _PLAIN.fullmatch(t)) else -1 for t in written}
+    d = digits.pop() if len(digits) == 1 and min(digits) > 0 else None
+    group = "," if style.grouped else ""
+    text = [format(v, f"{group}.{d}f" if d else group) for v in filled]
+    if style.decimal == "," or (style.grouped and thousands != ","):
+        text = [t.translate({ord(","): thousands or ".", ord("."): style.decimal})
+                for t in text]
+    return [t + "%" if style.percent else t for t in text]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -259,8 +298,10 @@ def run(args: argparse.Namespace) -> int:
     tables = [_as_read(raw, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
     if (cells := _file_cells(args, source, table, paths)) is not None:
-        tables = [_as_written(cells, t, table.report.text_marks.get("decimal", "."),
-                              table.report.percent_columns) for t in tables]
+        tables = [_as_written(cells, t, table.report.text_marks, table.report.percent_columns)
+                  for t in tables]
+    elif table.report.percent_columns:
+        tables = [_with_signs(t, raw, data, table.report.percent_columns) for t in tables]
     bounds, text = _bounds(raw, table), infer_format(paths[0], args.out_format) != "parquet"
     tables = [_keep_bounds(t, raw, bounds, text) for t in tables]
     n_empty -= sum(int(m.sum()) for m in bounds.values())
