@@ -110,17 +110,23 @@ def test_impute_writes_the_observed_dates_as_they_were_written(capsys, tmp_path)
     assert done["temp"].notna().all()
 
 
-def test_synth_and_sample_write_dates_in_the_tables_form(capsys, tmp_path):
-    src = tmp_path / "dated.csv"
-    _dated_csv(src)
-    rows = tmp_path / "rows.csv"
+def _synth_and_sample(capsys, src, n: int = 20) -> tuple:
+    """The rows ``densitykit synth`` writes of ``src`` (one Gaussian), and ``n`` rows
+    ``sample`` draws from its model file."""
+    rows, drawn = src.with_name("rows.csv"), src.with_name("drawn.csv")
     code, _, err = run(capsys, "synth", src, "-o", rows, "--seed", "0", "--no-report",
                        "--model", "gmm", "--components", "1")
     assert code == 0, err
-    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "20", "-o",
-                       tmp_path / "drawn.csv", "--seed", "1")
+    code, _, err = run(capsys, "sample", src.with_name("rows.dkm"), "-n", n, "-o", drawn,
+                       "--seed", "1")
     assert code == 0, err
-    for path in (rows, tmp_path / "drawn.csv"):
+    return rows, drawn
+
+
+def test_synth_and_sample_write_dates_in_the_tables_form(capsys, tmp_path):
+    src = tmp_path / "dated.csv"
+    _dated_csv(src)
+    for path in _synth_and_sample(capsys, src):
         when = pd.read_csv(path, dtype={"when": str})["when"].dropna()
         assert when.str.fullmatch(r"\d\d\.\d\d\.2024 \d\d:\d\d").all(), when.head()
 
@@ -145,15 +151,7 @@ def test_synth_and_sample_write_a_european_csv_with_its_marks(capsys, tmp_path):
     src = tmp_path / "anlage.csv"
     src.write_text("Datum;Temperatur;Sorte\n" + "".join(
         f"{d % 28 + 1:02d}.01.2024;{80 + d % 5},{d % 10}0;{'AB'[d % 2]}\n" for d in range(90)))
-    rows = tmp_path / "rows.csv"
-    code, _, err = run(capsys, "synth", src, "-o", rows, "--seed", "0", "--no-report",
-                       "--model", "gmm", "--components", "1")
-    assert code == 0, err
-    drawn = tmp_path / "drawn.csv"
-    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "20", "-o", drawn,
-                       "--seed", "1")
-    assert code == 0, err
-    for path in (rows, drawn):
+    for path in _synth_and_sample(capsys, src):
         lines = path.read_text().splitlines()
         assert lines[0] == "Datum;Temperatur;Sorte"
         assert all(re.fullmatch(r"\d\d\.01\.2024;\d+,\d+;[AB]", line) for line in lines[1:])
@@ -426,14 +424,7 @@ def test_percentages_are_numbers_written_back_with_their_sign(capsys, tmp_path):
     back = pd.read_csv(done, dtype=str)["yield"]
     assert back.drop([3, 17]).tolist() == [y for y in yields if y]
     assert back[[3, 17]].str.fullmatch(r"\d\d\.\d%").all(), back[[3, 17]]
-    rows = tmp_path / "rows.csv"
-    code, _, err = run(capsys, "synth", src, "-o", rows, "--seed", "0", "--no-report",
-                       "--model", "gmm", "--components", "1")
-    assert code == 0, err
-    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "30", "-o",
-                       tmp_path / "drawn.csv", "--seed", "1")
-    assert code == 0, err
-    for path in (rows, tmp_path / "drawn.csv"):
+    for path in _synth_and_sample(capsys, src, 30):
         drawn = pd.read_csv(path, dtype=str)["yield"].dropna()
         assert len(drawn) and drawn.str.fullmatch(r"\d\d(\.\d)?%").all(), drawn.head()
         assert drawn.str.rstrip("%").astype(float).between(75, 95).all()

@@ -1173,17 +1173,8 @@ def _percentages(raw: pd.DataFrame, names: list[str], report: CleaningReport
     """``raw`` with each text column of the columns ``names`` half or more of whose filled
     cells are percentages ('6.3%') holding the numbers they write (6.3), named in
     ``report.percent_columns``; its other cells are read as in any column."""
-    out = raw
-    for name in names:
-        col = raw[name]
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            continue
-        text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
-        filled = ~text.str.lower().isin(_NA_TOKENS) & (text != "")
-        pct = text.str.fullmatch(_PERCENT).to_numpy(bool)
-        if not pct.any() or pct.sum() < 0.5 * filled.sum():
-            continue
-        out = out.copy() if out is raw else out
+    out = raw.copy(deep=False)
+    for name, col, text, pct in _mostly(raw, names, re.compile(_PERCENT)):
         out[name] = col.astype(object).where(~pct, percent_numbers(text))
         report.percent_columns.append(name)
     return out
@@ -1200,22 +1191,28 @@ def _plain_numbers(raw: pd.DataFrame, names: list[str], marks: dict[str, str]
     if decimal == "." and thousands is None:
         return raw
     group = rf"|\d{{1,3}}({re.escape(thousands)}\d{{3}})+" if thousands else ""
-    number = re.compile(rf"[+-]?(\d*{group})({re.escape(decimal)}\d+)?([eE][+-]?\d+)?")
-    out = raw
+    number = re.compile(rf"[+-]?(\d+{group}|(?=[.,]\d))({re.escape(decimal)}\d+)?"
+                        r"([eE][+-]?\d+)?")
+    out = raw.copy(deep=False)
+    for name, col, text, hit in _mostly(raw, names, number):
+        plain = text.str.replace(thousands, "", regex=False) if thousands else text
+        plain = plain.str.replace(",", ".", regex=False) if decimal == "," else plain
+        out[name] = col.astype(object).where(~hit, plain)
+    return out
+
+
+def _mostly(raw: pd.DataFrame, names: list[str], pattern: re.Pattern[str]) -> Iterator[tuple]:
+    """``(name, column, its cells' text, the cells that match)`` for each text column of
+    ``names`` half or more of whose filled cells match ``pattern``."""
     for name in names:
         col = raw[name]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             continue
         text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
-        hit = text.str.fullmatch(number).to_numpy(bool) & (text != "").to_numpy()
         filled = (~text.str.lower().isin(_NA_TOKENS) & (text != "")).to_numpy()
-        if not hit.any() or hit.sum() < 0.5 * filled.sum():
-            continue
-        plain = text.str.replace(thousands, "", regex=False) if thousands else text
-        plain = plain.str.replace(",", ".", regex=False) if decimal == "," else plain
-        out = out.copy() if out is raw else out
-        out[name] = col.astype(object).where(~hit, plain)
-    return out
+        hit = text.str.fullmatch(pattern).to_numpy(bool) & filled
+        if hit.any() and hit.sum() >= 0.5 * filled.sum():
+            yield name, col, text, hit
 
 
 def _text_reason(col: pd.Series) -> str | None:
