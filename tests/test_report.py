@@ -111,6 +111,22 @@ def test_report_without_model_or_cleaning_keeps_every_section():
     assert "Only one column" in page
 
 
+def test_the_cleaning_section_says_how_text_outputs_are_written():
+    rng = np.random.default_rng(2)
+    def comma(v: float) -> str:
+        return f"{v:.2f}".replace(".", ",")
+
+    text = "Datum;Ausbeute;T\n" + "".join(
+        f"{d % 28 + 1:02d}.01.2024;{comma(80 + rng.normal())}%;{comma(rng.normal())}\n"
+        for d in range(60))
+    table = read_table(io.StringIO(text), kinds="mixed", index=None)
+    assert table.report.percent_columns == ["Ausbeute"]
+    page = build_report(table.data, table.data, cleaning=table.report)
+    assert ("Text outputs are written as the table was: the dates of Datum in the form "
+            "%d.%m.%Y; fields separated by ';'; decimal commas; percentages with "
+            "their sign (Ausbeute).") in page
+
+
 def test_ellipse_matches_covariance():
     cov = np.array([[2.0, 0.8], [0.8, 1.0]])
     xy = ellipse(np.array([1.0, -1.0]), cov, n_std=1.0, n=400) - [1.0, -1.0]

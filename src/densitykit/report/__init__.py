@@ -159,6 +159,25 @@ def _dropped_table(dropped: dict[str, str]) -> str:
             f"<th>why</th></tr>{rows}</table></div>")
 
 
+def _written_note(d: dict[str, Any]) -> str:
+    """What a text table's outputs keep of how it was written: its dates' forms, its
+    marks and its percentages (as :func:`densitykit.data.write_table` writes them)."""
+    marks = d.get("text_marks") or {}
+    names = {"\t": "tab", ";": "';'", "|": "'|'", ",": "','"}
+    parts = [f"the dates of {_esc(c)} in the form {_esc(f)}"
+             for c, f in (d.get("date_formats") or {}).items()][:3]
+    if "sep" in marks:
+        parts.append(f"fields separated by {names.get(marks['sep'], _esc(marks['sep']))}")
+    if marks.get("decimal") == ",":
+        parts.append("decimal commas")
+    if d.get("percent_columns"):
+        shown = ", ".join(_esc(c) for c in d["percent_columns"][:5])
+        parts.append(f"percentages with their sign ({shown})")
+    if not parts:
+        return ""
+    return f"<p>Text outputs are written as the table was: {'; '.join(parts)}.</p>"
+
+
 def _cleaning_section(cleaning: Any) -> str:
     if cleaning is None:
         body = '<p class="note">No cleaning summary: the table was given as it is.</p>'
@@ -174,6 +193,7 @@ def _cleaning_section(cleaning: Any) -> str:
             kinds = d.get("column_kinds") or {}
             if kinds and set(kinds.values()) != {"numeric"}:
                 facts += _kinds_table(kinds) + _dropped_table(d.get("dropped_columns") or {})
+            facts += _written_note(d)
         body = (facts + "<details><summary>The reading log</summary>"
                 f"<pre>{_esc(cleaning.to_text())}</pre></details>")
     elif isinstance(cleaning, dict):
