@@ -133,6 +133,14 @@ def test_a_european_table_is_written_back_with_its_marks(tmp_path, ext):
     pd.testing.assert_frame_equal(back.data, t.data)
 
 
+def test_a_csv_written_like_a_tsv_with_decimal_commas_is_separated_by_semicolons(tmp_path):
+    src, out = tmp_path / "lab.tsv", tmp_path / "out.csv"
+    src.write_text("a\tb\n1,5\t2\n3\t4,25\n")
+    t = read_table(src)
+    write_table(t.data, out, like=t.report)
+    assert out.read_text().splitlines() == ["a;b", "1,5;2,0", "3,0;4,25"]
+
+
 def test_decimal_commas_in_a_csv_are_separated_by_semicolons(tmp_path):
     df = pd.DataFrame({"a": [1.5, 2.25], "b": ["x,y", "z"]})
     out = tmp_path / "out.csv"

@@ -792,8 +792,8 @@ def _write_parquet(df: pd.DataFrame, path: Any) -> None:
     df.to_parquet(path, index=df.index.name is not None)
 
 
-#: format name -> (reader, writer, file extensions); a reader returns the frame and notes
-#: on how it was read, for the cleaning report
+#: format name -> (reader, writer, file extensions); a reader returns the frame, notes on
+#: how it was read and the marks of a text table (:data:`Read`), for the cleaning report
 FORMATS: dict[str, tuple[Callable[..., Read], Callable[..., None],
                          tuple[str, ...]]] = {
     "csv": (_read_csv, _write_csv, (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz")),
@@ -920,10 +920,11 @@ class CleaningReport:
     reader had to decide (thousands separators, for example). ``date_formats`` holds the
     ``strftime`` form of each date column whose text cells are all written in one form, so
     that :func:`write_table` writes those dates back as they were read. ``text_marks``
-    holds a text table's separator and decimal mark where they are not a CSV's (``{'sep':
-    ';', 'decimal': ','}``), which :func:`write_table` takes to write a table the same way;
-    ``percent_columns`` the columns of percentages ('6.3%', read as 6.3), which it writes
-    with their sign.
+    holds the marks of a text table that are not a CSV's (``{'sep': ';', 'decimal': ',',
+    'thousands': '.'}``; the separator too beside decimal commas), and
+    ``percent_columns`` the columns of percentages ('6.3%', read as 6.3):
+    ``write_table(df, path, like=report)`` writes a table with that separator, those
+    decimal marks and percent signs.
     """
 
     source: str
@@ -1723,7 +1724,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     date_formats = form.get("date_formats") if date_formats is None else date_formats
     percent_columns = (form.get("percent_columns", ()) if percent_columns is None
                        else percent_columns)
-    sep, decimal = sep or marks.get("sep"), decimal or marks.get("decimal")
+    if sep is None and marks.get("sep") != TEXT_SEPARATORS["tsv"]:  # a TSV's tab is its own
+        sep = marks.get("sep")
+    decimal = decimal or marks.get("decimal")
     _check_marks(sep, decimal, writing=True)
     decimal = decimal or "."
     forms = date_formats or {}
