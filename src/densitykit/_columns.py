@@ -677,6 +677,12 @@ def date_formats_of(model: Any) -> dict[str, str]:
     return dict((getattr(model, "cleaning_", None) or {}).get("date_formats", {}))
 
 
+def percent_columns_of(model: Any) -> list[str]:
+    """The columns of percentages written as text ('6.3%') in the table a model was fitted
+    on (its cleaning report's ``percent_columns``)."""
+    return list((getattr(model, "cleaning_", None) or {}).get("percent_columns", []))
+
+
 # ---------------------------------------------------------------- the dtypes a table was given
 #: pandas' nullable dtypes that :func:`as_dtypes` restores (besides numpy's and dates')
 _NULLABLE = ("boolean", "Float32", "Float64",

@@ -349,7 +349,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
             if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
                     and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
                 rows[c] = _columns.format_dates(rows[c], form)
-        for c in (getattr(self, "cleaning_", None) or {}).get("percent_columns", []):
+        for c in _columns.percent_columns_of(self):
             if c in dtypes and not pd.api.types.is_numeric_dtype(dtypes[c]) and c in rows:
                 rows[c] = _columns.as_percentages(rows[c])
         rows = _columns.as_dtypes(rows, dtypes)
@@ -691,7 +691,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
         idx = [self.columns_.index(c) for c in given]
         z, fixed, forms = [], dict(given), _columns.date_formats_of(self)
-        percent = (self.cleaning_ or {}).get("percent_columns", [])
+        percent = _columns.percent_columns_of(self)
         for j, c in zip(idx, given):
             if self.codecs_[j].get("time_unit"):  # a date as the table wrote it ('05.01.2024')
                 fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object),
@@ -1176,10 +1176,9 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
         text = {c: _columns.parse_dates(frame[c], form)
                 for c, form in _columns.date_formats_of(estimator).items()
                 if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c])}
-        percent = (getattr(estimator, "cleaning_", None) or {}).get("percent_columns", [])
         text.update({c: _columns.percent_numbers(frame[c].astype(str)).where(frame[c].notna())
-                     for c in percent if c in columns and not
-                     pd.api.types.is_numeric_dtype(frame[c])})
+                     for c in _columns.percent_columns_of(estimator)
+                     if c in columns and not pd.api.types.is_numeric_dtype(frame[c])})
         return frame.assign(**text) if text else frame
     frame = _array_table(X, estimator, reset=False)
     if frame.shape[1] != len(columns):  # a model file written before n_features_in_ was kept
