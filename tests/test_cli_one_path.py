@@ -492,3 +492,32 @@ def test_impute_fills_in_the_marks_and_grouping_the_file_writes(capsys, tmp_path
             assert re.fullmatch(filled[empty.index(i)], after[i]), after[i]
         else:
             assert after[i].replace('"', "") == before[i].replace('"', "")
+
+
+def test_times_of_day_are_hours_written_back_as_times(capsys, tmp_path):
+    """A plant log's 'Uhrzeit' beside its 'Datum' ('06:15'): modelled as hours, the
+    observed cells written as they were, the filled and drawn ones in the column's form."""
+    rng = np.random.default_rng(11)
+    n = 90
+    hours = rng.uniform(6, 22, n)
+    clock = [f"{int(h):02d}:{int(60 * (h % 1)):02d}" for h in hours]
+    clock[4] = clock[30] = ""
+    src = tmp_path / "log.csv"
+    pd.DataFrame({"Datum": pd.date_range("2024-01-01", periods=n).strftime("%d.%m.%Y"),
+                  "Uhrzeit": clock, "T": (50 + 2 * hours + rng.normal(0, 1, n)).round(1)}
+                 ).to_csv(src, index=False, sep=";")
+    done = tmp_path / "done.csv"
+    code, _, err = run(capsys, "impute", src, "-o", done, "--seed", "0")
+    assert code == 0, err
+    back = pd.read_csv(done, sep=";", dtype=str)["Uhrzeit"]
+    assert back.drop([4, 30]).tolist() == [c for c in clock if c]
+    assert back[[4, 30]].str.fullmatch(r"(0[6-9]|1\d|2[0-2]):[0-5]\d").all(), back[[4, 30]]
+    for path in _synth_and_sample(capsys, src, 30):
+        drawn = pd.read_csv(path, sep=";", dtype=str)["Uhrzeit"].dropna()
+        assert len(drawn) and drawn.str.fullmatch(r"[0-2]\d:[0-5]\d").all(), drawn.head()
+    code, _, err = run(capsys, "sample", src.with_name("rows.dkm"), "-n", "5", "-o",
+                       tmp_path / "given.csv", "--seed", "1", "--given", "Uhrzeit=20:00")
+    assert code == 0, err
+    given = pd.read_csv(tmp_path / "given.csv", sep=";", dtype=str)
+    assert (given["Uhrzeit"] == "20:00").all()
+    assert given["T"].astype(float).between(80, 100).all()  # the temperatures of 20:00

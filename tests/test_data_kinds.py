@@ -22,11 +22,30 @@ def test_times_without_a_date_are_not_read_as_todays_dates(tmp_path):
     }).to_csv(path, index=False)
     table = read_table(path)
     assert table.report.index_column == "day"
-    assert "times of day" in table.report.dropped_columns["clock"]
+    hours = [i % 24 + (i % 60) / 60 + 10 / 3600 for i in range(n)]
+    np.testing.assert_allclose(table.data["clock"], hours)  # times of day, as hours
+    assert table.report.number_forms == {"clock": "%H:%M:%S"}
     mixed = read_table(path, kinds="mixed", policy="keep")
-    assert mixed.report.column_kinds.get("clock") != "datetime"
+    assert mixed.report.column_kinds["clock"] == "numeric"
     assert mixed.report.column_kinds["day"] == "datetime"
     assert "clock" not in mixed.data.select_dtypes("datetime").columns
+
+
+def test_times_of_day_are_hours_written_back_as_times(tmp_path):
+    path, out = tmp_path / "shift.csv", tmp_path / "back.csv"
+    written = pd.DataFrame({"Uhrzeit": ["6:05", "14:30", "", "22:45", "x"],
+                            "us": ["8:30 AM", "5:15 PM", "12:00 PM", "12:30 AM", "1:00 AM"],
+                            "long": ["125:30", "2:15", "3:00", "4:45", "5:10"]})
+    written.to_csv(path, index=False)
+    t = read_table(path, kinds="mixed", policy="keep")
+    assert t.report.number_forms == {"Uhrzeit": "%-H:%M", "us": "%-I:%M %p", "long": "%-H:%M"}
+    np.testing.assert_allclose(t.data["us"], [8.5, 17.25, 12, 0.5, 1])
+    assert t.data["Uhrzeit"].isna().tolist() == [False, False, True, False, True]
+    assert t.data["long"].isna().sum() == 1  # 125:30 is no time of day: a bad cell
+    write_table(t.data, out, like=t.report)
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert back["Uhrzeit"].tolist() == ["6:05", "14:30", "", "22:45", ""]
+    assert back["us"].tolist() == written["us"].tolist()
 
 
 def test_a_timedelta_column_is_left_out_with_its_reason():

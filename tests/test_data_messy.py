@@ -197,7 +197,7 @@ def test_percentages_are_read_as_the_numbers_they_write(kinds):
     t = read_table(io.StringIO(_percent_table()), kinds=kinds)
     np.testing.assert_allclose(t.data["rate"], np.arange(300) * 0.1)
     assert "rate" not in t.report.dropped_columns
-    assert t.report.percent_columns == ["rate"]
+    assert t.report.number_forms == {"rate": "%"}
     assert "Percentages ('6.3%') read as the numbers they write (6.3): 'rate'." in str(t.report)
     assert CleaningReport.from_dict(t.report.to_dict()) == t.report
 
@@ -213,7 +213,7 @@ def test_a_column_mostly_of_percentages_has_bad_cells_and_decimal_commas():
     assert out.getvalue().splitlines() == ["rate;x", "6,5%;1", "7%;2", ";3", "8,25%;4", ";5",
                                            "9%;6"]
     plain = read_table(io.StringIO("a,b\n1,x%\n2,y\n"), kinds="mixed")
-    assert plain.report.percent_columns == []  # text with a percent sign is no percentage
+    assert plain.report.number_forms == {}  # text with a percent sign is no percentage
 
 
 def test_a_text_column_with_a_percent_sign_somewhere_is_still_text():

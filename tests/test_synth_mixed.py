@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from densitykit import Synthesizer, load, save
+from densitykit._columns import read_numbers
 from densitykit.data import read_table
 from densitykit.exceptions import DataError
 
@@ -185,6 +186,21 @@ def test_percentages_given_as_text_are_modelled_as_numbers_and_drawn_as_text():
     assert np.corrcoef(drawn, S["t"])[0, 1] > 0.8  # drawn with its dependence on t
     as_numbers = S.assign(**{"yield": drawn})
     np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_numbers), rtol=1e-12)
+
+
+def test_times_of_day_given_as_text_are_modelled_as_hours_and_drawn_as_text():
+    rng = np.random.default_rng(4)
+    n = 200
+    h = rng.uniform(1, 11, n)
+    df = pd.DataFrame({"start": [f"{int(v)}:{int(60 * (v % 1)):02d} PM" for v in h],
+                       "t": (h + rng.normal(0, 0.3, n)).round(2)})
+    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
+    assert s.cleaning_["number_forms"] == {"start": "%-I:%M %p"}
+    S = s.sample(100, random_state=0)
+    assert S["start"].str.fullmatch(r"\d{1,2}:[0-5]\d [AP]M").all(), S["start"].head()
+    as_hours = S.assign(start=read_numbers(S["start"], "%-I:%M %p"))
+    np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_hours), rtol=1e-12)
+    assert np.corrcoef(as_hours["start"], S["t"])[0, 1] > 0.8
 
 
 def _typed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:

@@ -636,6 +636,8 @@ _UNPADDED = ("%d", "%m", "%H", "%I")
 
 #: the sign that ends a percentage ('6.3%', '6.3 %')
 PERCENT_SIGN = r"\s?%$"
+#: a time of day ('08:30', '8:30:15', '8:30 PM'): hour, minute, seconds, AM/PM
+TIME_OF_DAY = re.compile(r"(\d{1,2}):([0-5]\d)(:[0-5]\d)?(\s?[AaPp][Mm])?")
 
 
 def percent_numbers(text: Any) -> Any:
@@ -644,26 +646,64 @@ def percent_numbers(text: Any) -> Any:
     return text.str.replace(PERCENT_SIGN, "", regex=True).str.replace(",", ".")
 
 
-def as_percentages(values: Any, decimal: str = ".") -> Any:
-    """Numbers (a Series) as the text of percentages, each in its shortest form (a
-    float32's as it prints), with the decimal mark ``decimal``; empty cells stay empty.
+def time_form(text: Any) -> str:
+    """The ``strftime`` form of the times of day ``text`` (strings that
+    :data:`TIME_OF_DAY` matches): ``'%H:%M'``, ``'%-I:%M:%S %p'`` and the like, hours
+    unpadded when one is written so ('8:30'); ``'%H:%M'`` or ``'%H:%M:%S'`` when the cells
+    are written in several forms."""
+    parts = text.str.extract(TIME_OF_DAY)
+    seconds = ":%S" if parts[2].notna().all() else ""
+    if parts[3].notna().all():
+        hour, ampm = "%I", (" %p" if parts[3].str.startswith(" ").all() else "%p")
+    else:
+        hour, ampm = "%H", ""
+    padded = f"{hour}:%M{seconds}{ampm}"
+    for form in (padded, padded.replace("%", "%-", 1)):
+        if (write_numbers(read_numbers(text, form), form) == text).all():
+            return form
+    return "%H:%M:%S" if parts[2].notna().any() else "%H:%M"
+
+
+def read_numbers(text: Any, form: str) -> Any:
+    """Numbers written as text in ``form`` (a Series): percentages (``'%'``: '6,3 %' is
+    6.3) or times of day (a ``strftime`` time form: '08:30' is 8.5 hours); NaN where a cell
+    is not so written."""
+    import pandas as pd
+
+    text = text.astype(object).where(text.notna(), None).astype(str).str.strip()
+    if form == "%":
+        return pd.to_numeric(percent_numbers(text), errors="coerce")
+    when = pd.to_datetime(text, format=form.replace("%-", "%"), errors="coerce")
+    return when.dt.hour + when.dt.minute / 60 + when.dt.second / 3600
+
+
+def write_numbers(values: Any, form: str, decimal: str = ".") -> Any:
+    """Numbers (a Series) as text in ``form`` (see :func:`read_numbers`): percentages in
+    their shortest form (a float32's as it prints) with the decimal mark ``decimal``, times
+    of day to the form's minute or second (within the day); empty cells stay empty.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> as_percentages(pd.Series([6.3, 85.0, None]), ",").tolist()
+    >>> write_numbers(pd.Series([6.3, 85.0, None]), "%", ",").tolist()
     ['6,3%', '85%', nan]
+    >>> write_numbers(pd.Series([8.5, 17.25]), "%-I:%M %p").tolist()
+    ['8:30 AM', '5:15 PM']
     """
     import pandas as pd
 
-    def text(v: Any) -> str:
-        t = repr(float(v))
-        return (t[:-2] if t.endswith(".0") else t).replace(".", decimal) + "%"
+    x = pd.Series(as_printed(np.asarray(pd.to_numeric(values, errors="coerce"), np.float64),
+                             getattr(values, "dtype", None)), index=values.index)
+    if form == "%":
+        def text(v: float) -> str:
+            t = repr(float(v))
+            return (t[:-2] if t.endswith(".0") else t).replace(".", decimal) + "%"
 
-    if pd.api.types.is_float_dtype(values):
-        values = pd.Series(as_printed(values.to_numpy(np.float64, na_value=np.nan),
-                                      values.dtype), index=values.index)
-    return values.astype(object).map(text, na_action="ignore")
+        return x.astype(object).map(text, na_action="ignore")
+    step = 1 if "%S" in form else 60
+    seconds = (x * 3600 / step).round().clip(0, 86400 // step - 1) * step
+    when = pd.Timestamp("1900-01-01") + pd.to_timedelta(seconds, unit="s")
+    return format_dates(when, form).where(x.notna())
 
 
 #: a date written day or month first with a year of two digits, and what follows it
@@ -677,10 +717,11 @@ def date_formats_of(model: Any) -> dict[str, str]:
     return dict((getattr(model, "cleaning_", None) or {}).get("date_formats", {}))
 
 
-def percent_columns_of(model: Any) -> list[str]:
-    """The columns of percentages written as text ('6.3%') in the table a model was fitted
-    on (its cleaning report's ``percent_columns``)."""
-    return list((getattr(model, "cleaning_", None) or {}).get("percent_columns", []))
+def number_forms_of(model: Any) -> dict[str, str]:
+    """Column -> the form in which the table a model was fitted on wrote its numbers as
+    text (its cleaning report's ``number_forms``: ``'%'`` for percentages, a time form for
+    times of day; see :func:`read_numbers`)."""
+    return dict((getattr(model, "cleaning_", None) or {}).get("number_forms", {}))
 
 
 # ---------------------------------------------------------------- the dtypes a table was given

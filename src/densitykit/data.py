@@ -43,11 +43,11 @@ is empty); booleans (pandas' nullable ``boolean``, so empty cells stay empty); c
 kept as strings); dates and times (datetime64, kept as columns). A text column with more
 distinct values, or with more than 20 that mostly occur once (more than half as many as
 its filled cells: the IDs of a short table), is an identifier or free text, which no
-density models: it is left out, and ``report.dropped_columns`` says so. A column of percentages
-written as text (``6.3%``, at least half its filled cells) holds the numbers they write
-(6.3), named in ``report.percent_columns`` so that a table written back shows them with
-their sign. Times without a date (``08:30``) are left out with that reason, or, with few
-distinct values, kept as a category; durations (timedelta) are left out. Dates written
+density models: it is left out, and ``report.dropped_columns`` says so. A column of numbers
+written as text in a form (at least half its filled cells) holds the numbers they write,
+with the form in ``report.number_forms`` so that a table written back shows them so:
+percentages (``6.3%`` is 6.3) and times of day (``08:30`` is 8.5 hours). Durations
+(timedelta, or hours beyond a day: ``125:30``) are left out with that reason. Dates written
 ``dd.mm.yyyy`` or ``mm/dd/yyyy`` are read in one order for the whole column (day first when
 a day above 12 shows it, or when they are written with points). ``report.column_kinds``
 says what each kept column became.
@@ -84,11 +84,13 @@ import pandas as pd
 
 from ._columns import (
     PERCENT_SIGN,
-    as_percentages,
+    TIME_OF_DAY,
     date_format,
     format_dates,
     parse_dates,
-    percent_numbers,
+    read_numbers,
+    time_form,
+    write_numbers,
 )
 from ._validation import check_in, require
 from .exceptions import (
@@ -922,9 +924,10 @@ class CleaningReport:
     that :func:`write_table` writes those dates back as they were read. ``text_marks``
     holds the marks of a text table that are not a CSV's (``{'sep': ';', 'decimal': ',',
     'thousands': '.'}``; the separator too beside decimal commas), and
-    ``percent_columns`` the columns of percentages ('6.3%', read as 6.3):
-    ``write_table(df, path, like=report)`` writes a table with that separator, those
-    decimal marks and percent signs.
+    ``number_forms`` the form of each column of numbers written as text (``'%'`` for
+    percentages, '6.3%' read as 6.3; a time form such as ``'%H:%M'`` for times of day,
+    '08:30' read as 8.5 hours): ``write_table(df, path, like=report)`` writes a table with
+    that separator, those decimal marks and those forms.
     """
 
     source: str
@@ -941,7 +944,7 @@ class CleaningReport:
     notes: list[str] = field(default_factory=list)
     date_formats: dict[str, str] = field(default_factory=dict)
     text_marks: dict[str, str] = field(default_factory=dict)
-    percent_columns: list[str] = field(default_factory=list)
+    number_forms: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_columns_out(self) -> int:
@@ -951,7 +954,7 @@ class CleaningReport:
         """Return the report as plain JSON-ready Python objects."""
         out = asdict(self)
         out["n_columns_out"] = self.n_columns_out
-        for name in ("notes", "date_formats", "text_marks", "percent_columns"):  # as before
+        for name in ("notes", "date_formats", "text_marks", "number_forms"):  # as before
             if not out[name]:
                 del out[name]
         for issue in out["issues"]:  # a model file older versions read: 'number' is theirs
@@ -975,10 +978,13 @@ class CleaningReport:
         lines.extend(f"  {note}" for note in self.notes)
         if self.index_column is not None:
             lines.append(f"  Date/time column {self.index_column!r} kept as the index.")
-        if self.percent_columns:
-            shown = ", ".join(repr(c) for c in self.percent_columns[:max_columns])
-            lines.append(f"  Percentages ('6.3%') read as the numbers they write (6.3): "
-                         f"{shown}{', ...' if len(self.percent_columns) > max_columns else ''}.")
+        for what, cols in (("Percentages ('6.3%') read as the numbers they write (6.3)",
+                            [c for c, f in self.number_forms.items() if f == "%"]),
+                           ("Times of day ('08:30') read as hours (8.5)",
+                            [c for c, f in self.number_forms.items() if f != "%"])):
+            if cols:
+                lines.append(f"  {what}: {', '.join(repr(c) for c in cols[:max_columns])}"
+                             f"{', ...' if len(cols) > max_columns else ''}.")
         reasons: dict[str, list[str]] = {}
         for col, why in self.dropped_columns.items():
             reasons.setdefault(why, []).append(col)
@@ -1161,23 +1167,26 @@ _TIME_ONLY = re.compile(r"[+-]?(\d+ days?,? )?\d{1,3}:\d\d(:\d\d(\.\d+)?)?(\s?[A
 _DURATION_REASON = ("durations (timedelta): convert them to numbers first, e.g. seconds "
                     "(.dt.total_seconds())")
 #: why a column of times without a date ('08:30:00') is left out
-_TIME_REASON = ("times of day or durations without a date ('08:30:00'): join them to their "
-                "dates, or convert them to numbers (e.g. hours), first")
+_TIME_REASON = ("durations written in hours and minutes ('125:30', '1 day, 02:00'): convert "
+                "them to numbers (e.g. hours) first")
 
 
 #: a number written as a percentage ('6.3%', '6,3 %')
 _PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
 
 
-def _percentages(raw: pd.DataFrame, names: list[str], report: CleaningReport
-                 ) -> pd.DataFrame:
+def _text_numbers(raw: pd.DataFrame, names: list[str], report: CleaningReport
+                  ) -> pd.DataFrame:
     """``raw`` with each text column of the columns ``names`` half or more of whose filled
-    cells are percentages ('6.3%') holding the numbers they write (6.3), named in
-    ``report.percent_columns``; its other cells are read as in any column."""
+    cells are percentages ('6.3%') or times of day ('08:30') holding the numbers they write
+    (6.3; 8.5 hours), its form in ``report.number_forms``; its other cells are read as in
+    any column."""
     out = raw.copy(deep=False)
-    for name, col, text, pct in _mostly(raw, names, re.compile(_PERCENT)):
-        out[name] = col.astype(object).where(~pct, percent_numbers(text))
-        report.percent_columns.append(name)
+    for pattern in (re.compile(_PERCENT), TIME_OF_DAY):
+        for name, col, text, hit in _mostly(out, names, pattern):
+            form = "%" if pattern is not TIME_OF_DAY else time_form(text[hit])
+            out[name] = col.astype(object).where(~hit, read_numbers(text, form))
+            report.number_forms[name] = form
     return out
 
 
@@ -1436,7 +1445,7 @@ def _clean(raw: pd.DataFrame, label: str, report: CleaningReport, kinds: str, in
     index_col = _pick_index(raw, None if kinds == "mixed" and index == "auto" else index)
     selected = [c for c in select_columns(raw.columns, columns, exclude) if c != index_col]
     checked = list(raw.columns) if check == "all" else selected
-    raw = _plain_numbers(_percentages(raw, checked, report), checked, report.text_marks)
+    raw = _plain_numbers(_text_numbers(raw, checked, report), checked, report.text_marks)
     if kinds == "mixed":
         return _read_mixed(raw, label, selected, policy, report, index_col, forms or {})
     return _read_numeric(raw, label, selected, index_col, policy, check, report)
@@ -1701,7 +1710,7 @@ def _pick_index(raw: pd.DataFrame, index: Any) -> str | None:
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
                 format: str | None = None, like: CleaningReport | dict | None = None,
                 date_formats: dict[str, str] | None = None, sep: str | None = None,
-                decimal: str | None = None, percent_columns: Sequence[str] | None = None
+                decimal: str | None = None, number_forms: dict[str, str] | None = None
                 ) -> None:
     """Write ``df`` to ``path`` in the format of its extension (or ``format``).
 
@@ -1712,8 +1721,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     those date columns, and a date index of that name, in that form, not ISO; ``sep`` (a
     CSV file's separator; a TSV file's is the tab) and ``decimal`` (``','`` for decimal
     commas; a CSV file with decimal commas is then separated by ``;`` unless ``sep`` says
-    otherwise); the numbers of ``percent_columns`` are written with a percent sign (6.3
-    as ``6.3%``).
+    otherwise); the numbers of the columns ``number_forms`` names in their form (see
+    :attr:`CleaningReport.number_forms`: 6.3 as ``6.3%``, 8.5 as ``08:30``).
     """
     fmt = infer_format(path, format)
     if fmt not in TEXT_SEPARATORS:
@@ -1722,22 +1731,21 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     form = like.to_dict() if isinstance(like, CleaningReport) else dict(like or {})
     marks = form.get("text_marks", {})
     date_formats = form.get("date_formats") if date_formats is None else date_formats
-    percent_columns = (form.get("percent_columns", ()) if percent_columns is None
-                       else percent_columns)
+    number_forms = form.get("number_forms", {}) if number_forms is None else number_forms
     if sep is None and marks.get("sep") != TEXT_SEPARATORS["tsv"]:  # a TSV's tab is its own
         sep = marks.get("sep")
     decimal = decimal or marks.get("decimal")
     _check_marks(sep, decimal, writing=True)
     decimal = decimal or "."
     forms = date_formats or {}
-    if forms or percent_columns:
+    if forms or number_forms:
         df = df.copy()
         for j, name in enumerate(df.columns):
             col = df.iloc[:, j]
             if name in forms and pd.api.types.is_datetime64_any_dtype(col):
                 df.isetitem(j, format_dates(col, forms[name]))
-            elif name in percent_columns and pd.api.types.is_numeric_dtype(col):
-                df.isetitem(j, as_percentages(col, decimal))
+            elif name in number_forms and pd.api.types.is_numeric_dtype(col):
+                df.isetitem(j, write_numbers(col, number_forms[name], decimal))
         if df.index.name in forms and pd.api.types.is_datetime64_any_dtype(df.index):
             df.index = pd.Index(format_dates(df.index, forms[df.index.name]),
                                 name=df.index.name)

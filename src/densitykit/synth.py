@@ -342,16 +342,16 @@ class Synthesizer(DensityMixin, BaseEstimator):
     def _given(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Drawn rows in the dtypes the table was given in (``dtypes_``), where known; dates
         given as text in the form the table wrote them in ('05.01.2024 08:30'), and
-        percentages given as text with their sign ('6.3%')."""
+        numbers given as text in their forms ('6.3%', '08:30')."""
         records = getattr(self, "dtypes_", None) or {}
         dtypes = {c: _columns.dtype_of(r) for c, r in records.items()}
         for c, form in _columns.date_formats_of(self).items():
             if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
                     and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
                 rows[c] = _columns.format_dates(rows[c], form)
-        for c in _columns.percent_columns_of(self):
+        for c, form in _columns.number_forms_of(self).items():
             if c in dtypes and not pd.api.types.is_numeric_dtype(dtypes[c]) and c in rows:
-                rows[c] = _columns.as_percentages(rows[c])
+                rows[c] = _columns.write_numbers(rows[c], form)
         rows = _columns.as_dtypes(rows, dtypes)
         labels = getattr(self, "column_labels_", None)
         if labels is not None:  # the frame's own labels (0, 1, 2), not their text
@@ -691,14 +691,13 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
         idx = [self.columns_.index(c) for c in given]
         z, fixed, forms = [], dict(given), _columns.date_formats_of(self)
-        percent = _columns.percent_columns_of(self)
+        text_forms = _columns.number_forms_of(self)
         for j, c in zip(idx, given):
             if self.codecs_[j].get("time_unit"):  # a date as the table wrote it ('05.01.2024')
                 fixed[c] = _columns.parse_dates(pd.Series([given[c]], dtype=object),
                                                 forms.get(c)).iloc[0]
-            elif c in percent and isinstance(given[c], str):  # '85.5%' is 85.5
-                fixed[c] = pd.to_numeric(_columns.percent_numbers(pd.Series([given[c]])),
-                                         errors="coerce").iloc[0]
+            elif c in text_forms and isinstance(given[c], str):  # '85.5%', '08:30'
+                fixed[c] = _columns.read_numbers(pd.Series([given[c]]), text_forms[c]).iloc[0]
             number = _columns.to_numbers(self.codecs_[j], pd.Series([fixed[c]], dtype=object))
             if np.isnan(number[0]):
                 raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
@@ -1162,9 +1161,9 @@ def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
 def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
     """Rows to score or judge as a frame of the model's columns: a frame's columns by name
     (their text: a frame's label 0 is column '0'; dates written as text read in the form
-    the fitted table wrote them in, and percentages written as text ('6.3%') as their
-    numbers, as :meth:`Synthesizer.sample` gives them), an array's by position (checked
-    against ``n_features_in_``)."""
+    the fitted table wrote them in, and numbers written as text ('6.3%', '08:30') as the
+    numbers they write, as :meth:`Synthesizer.sample` gives them), an array's by position
+    (checked against ``n_features_in_``)."""
     X = _computed(X)
     if isinstance(X, pd.DataFrame):
         names = {str(c): c for c in X.columns}
@@ -1176,8 +1175,8 @@ def _frame(X: Any, columns: list[str], estimator: Any) -> pd.DataFrame:
         text = {c: _columns.parse_dates(frame[c], form)
                 for c, form in _columns.date_formats_of(estimator).items()
                 if c in columns and not pd.api.types.is_datetime64_any_dtype(frame[c])}
-        text.update({c: _columns.percent_numbers(frame[c].astype(str)).where(frame[c].notna())
-                     for c in _columns.percent_columns_of(estimator)
+        text.update({c: _columns.read_numbers(frame[c], form)
+                     for c, form in _columns.number_forms_of(estimator).items()
                      if c in columns and not pd.api.types.is_numeric_dtype(frame[c])})
         return frame.assign(**text) if text else frame
     frame = _array_table(X, estimator, reset=False)

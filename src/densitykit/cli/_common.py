@@ -639,7 +639,7 @@ def write_frame(args: argparse.Namespace, frame: Any, path: Path, *, atomic: boo
     """Write a table in the format of ``path`` (or --out-format), atomically by default; a
     text table as the one ``like`` describes was written (a :class:`CleaningReport`, or
     the dict a model file keeps of it): its dates' forms, its separator and decimal mark,
-    its percentages (see :func:`densitykit.data.write_table`)."""
+    its numbers written as text (see :func:`densitykit.data.write_table`)."""
     from ..data import write_table
 
     def write(target: Path) -> None:

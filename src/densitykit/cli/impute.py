@@ -84,11 +84,11 @@ def _left_out(table: Any) -> list[str]:
 def _raw_rows(args: argparse.Namespace, source: Path, table: Any, dates: list[str]) -> Any:
     """The table's rows as the file holds them, read once for every completed table, when
     columns are to be put back as they are (:func:`_as_read`), cells that hold text may
-    state bounds (:func:`_bounds`) or percentages are to be written with their sign
-    (:func:`_with_signs`); else None."""
+    state bounds (:func:`_bounds`) or numbers are to be written as text in their forms
+    (:func:`_in_forms`); else None."""
     from ..data import read_raw
 
-    if not (_left_out(table) or dates or _text_cells(table) or table.report.percent_columns):
+    if not (_left_out(table) or dates or _text_cells(table) or table.report.number_forms):
         return None
     return read_raw(source, **raw_options(args)).iloc[table.rows].reset_index(drop=True)
 
@@ -116,16 +116,17 @@ def _bounds(raw: Any, table: Any) -> dict[str, Any]:
     return out
 
 
-def _with_signs(done: Any, raw: Any, data: Any, columns: list[str]) -> Any:
-    """``done`` with its columns of percentages as text: the cells the model saw as the
-    file holds them ('61.0%'), the filled ones with the sign ('57.25%')."""
+def _in_forms(done: Any, raw: Any, data: Any, forms: dict[str, str]) -> Any:
+    """``done`` with its columns of numbers written as text (percentages, times of day) as
+    text: the cells the model saw as the file holds them ('61.0%', '08:30'), the filled
+    ones in the column's form ('57.25%', '12:05')."""
     import numpy as np
 
-    from .._columns import as_percentages
+    from .._columns import write_numbers
 
-    for c in columns:
+    for c, form in forms.items():
         seen = data[c].notna().to_numpy()
-        done[c] = np.where(seen, raw[c].to_numpy(object), as_percentages(done[c]).to_numpy())
+        done[c] = np.where(seen, raw[c].to_numpy(object), write_numbers(done[c], form))
     return done
 
 
@@ -192,23 +193,28 @@ def _file_cells(args: argparse.Namespace, source: Path, table: Any, paths: list[
     return None if cells is None else cells.iloc[table.rows].reset_index(drop=True)
 
 
-def _as_written(cells: Any, done: Any, marks: dict[str, str], percent: Any = ()) -> Any:
+def _as_written(cells: Any, done: Any, marks: dict[str, str], forms: dict[str, str]) -> Any:
     """``done`` with each cell the file holds the same value in written as the file writes
-    it ('12.50', '1e-3', 'TRUE', ' A', '1.234,50' in the file's ``marks``, '6.3%' in the
-    columns of percentages ``percent``), and each cell left empty with the file's text
+    it ('12.50', '1e-3', 'TRUE', ' A', '1.234,50' in the file's ``marks``, '6.3%' or
+    '08:30' in the columns ``forms`` names), and each cell left empty with the file's text
     ('n/a'); the cells impute filled are written as the column writes its values (3.5 as
-    '3.50' where every number has two decimals, True as 'TRUE', 6.25 as '6.25%', with the
-    file's decimal mark, grouped where the column groups thousands)."""
+    '3.50' where every number has two decimals, True as 'TRUE', 6.25 as '6.25%', 12.1 as
+    '12:06', with the file's decimal mark, grouped where the column groups thousands)."""
     import numpy as np
     import pandas as pd
 
+    from .._columns import read_numbers, write_numbers
+
     decimal, thousands = marks.get("decimal", "."), marks.get("thousands")
+    percent = [c for c, form in forms.items() if form == "%"]
     out = done.copy()
     for c in done.columns:
         col, text = done[c], cells[c]
         written = text.str.strip()
         if pd.api.types.is_bool_dtype(col):
             same = written.str.lower() == col.astype(str).str.lower()
+        elif c in forms and c not in percent:  # times of day
+            same = read_numbers(written, forms[c]) == col.astype(np.float64)
         elif pd.api.types.is_numeric_dtype(col):
             written = _plain(written, decimal, thousands, c in percent)
             same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
@@ -218,7 +224,9 @@ def _as_written(cells: Any, done: Any, marks: dict[str, str], percent: Any = ())
         keep = same | (col.isna().to_numpy() & (written != "").to_numpy())
         values = col.to_numpy(object)
         new = ~keep & col.notna().to_numpy()
-        if new.any():
+        if new.any() and c in forms and c not in percent:
+            values[new] = write_numbers(col[new], forms[c]).to_numpy(object)
+        elif new.any():
             style = _Style(decimal, c in percent,
                            bool(thousands) and text[same].str.contains(thousands,
                                                                        regex=False).any())
@@ -298,10 +306,10 @@ def run(args: argparse.Namespace) -> int:
     tables = [_as_read(raw, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
     if (cells := _file_cells(args, source, table, paths)) is not None:
-        tables = [_as_written(cells, t, table.report.text_marks, table.report.percent_columns)
+        tables = [_as_written(cells, t, table.report.text_marks, table.report.number_forms)
                   for t in tables]
-    elif table.report.percent_columns:
-        tables = [_with_signs(t, raw, data, table.report.percent_columns) for t in tables]
+    elif table.report.number_forms:
+        tables = [_in_forms(t, raw, data, table.report.number_forms) for t in tables]
     bounds, text = _bounds(raw, table), infer_format(paths[0], args.out_format) != "parquet"
     tables = [_keep_bounds(t, raw, bounds, text) for t in tables]
     n_empty -= sum(int(m.sum()) for m in bounds.values())

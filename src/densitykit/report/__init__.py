@@ -161,7 +161,8 @@ def _dropped_table(dropped: dict[str, str]) -> str:
 
 def _written_note(d: dict[str, Any]) -> str:
     """What a text table's outputs keep of how it was written: its dates' forms, its
-    marks and its percentages (as :func:`densitykit.data.write_table` writes them)."""
+    marks and its numbers written as text (as :func:`densitykit.data.write_table` writes
+    them)."""
     marks = d.get("text_marks") or {}
     names = {"\t": "tab", ";": "';'", "|": "'|'", ",": "','"}
     parts = [f"the dates of {_esc(c)} in the form {_esc(f)}"
@@ -170,9 +171,11 @@ def _written_note(d: dict[str, Any]) -> str:
         parts.append(f"fields separated by {names.get(marks['sep'], _esc(marks['sep']))}")
     if marks.get("decimal") == ",":
         parts.append("decimal commas")
-    if d.get("percent_columns"):
-        shown = ", ".join(_esc(c) for c in d["percent_columns"][:5])
-        parts.append(f"percentages with their sign ({shown})")
+    forms = d.get("number_forms") or {}
+    for what, cols in (("percentages with their sign", [c for c, f in forms.items() if f == "%"]),
+                       ("times of day as written", [c for c, f in forms.items() if f != "%"])):
+        if cols:
+            parts.append(f"{what} ({', '.join(_esc(c) for c in cols[:5])})")
     if not parts:
         return ""
     return f"<p>Text outputs are written as the table was: {'; '.join(parts)}.</p>"
