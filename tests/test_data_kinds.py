@@ -35,10 +35,12 @@ def test_times_of_day_are_hours_written_back_as_times(tmp_path):
     path, out = tmp_path / "shift.csv", tmp_path / "back.csv"
     written = pd.DataFrame({"Uhrzeit": ["6:05", "14:30", "", "22:45", "x"],
                             "us": ["8:30 AM", "5:15 PM", "12:00 PM", "12:30 AM", "1:00 AM"],
-                            "long": ["125:30", "2:15", "3:00", "4:45", "5:10"]})
+                            "long": ["125:30", "2:15", "3:00", "4:45", "5:10"],
+                            "spent": ["30:15", "45:00", "12:30", "99:59", "26:00"]})
     written.to_csv(path, index=False)
     t = read_table(path, kinds="mixed", policy="keep")
     assert t.report.number_forms == {"Uhrzeit": "%-H:%M", "us": "%-I:%M %p", "long": "%-H:%M"}
+    assert t.report.column_kinds["spent"] == "categorical"  # durations, not times of day
     np.testing.assert_allclose(t.data["us"], [8.5, 17.25, 12, 0.5, 1])
     assert t.data["Uhrzeit"].isna().tolist() == [False, False, True, False, True]
     assert t.data["long"].isna().sum() == 1  # 125:30 is no time of day: a bad cell

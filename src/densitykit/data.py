@@ -1184,6 +1184,11 @@ def _text_numbers(raw: pd.DataFrame, names: list[str], report: CleaningReport
     out = raw.copy(deep=False)
     for pattern in (re.compile(_PERCENT), TIME_OF_DAY):
         for name, col, text, hit in _mostly(out, names, pattern):
+            if pattern is TIME_OF_DAY:
+                hours = pd.to_numeric(text.str.extract(TIME_OF_DAY)[0], errors="coerce")
+                if (hit & (hours <= 23)).sum() < 0.9 * hit.sum():  # durations: '30:15'
+                    continue
+                hit &= (hours <= 23).to_numpy()
             form = "%" if pattern is not TIME_OF_DAY else time_form(text[hit])
             out[name] = col.astype(object).where(~hit, read_numbers(text, form))
             report.number_forms[name] = form
