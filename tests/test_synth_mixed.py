@@ -172,35 +172,25 @@ def test_dates_given_without_leading_zeros_are_drawn_without_them():
     np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_dates), rtol=1e-12)
 
 
-def test_percentages_given_as_text_are_modelled_as_numbers_and_drawn_as_text():
+@pytest.mark.parametrize(("write", "form", "drawn"), [
+    (lambda v: f"{80 + v:.1f}%", "%", r"\d\d(\.\d)?%"),
+    (lambda v: f"{int(v + 6)}:{int(60 * (v % 1)):02d} PM", "%-I:%M %p", r"\d{1,2}:[0-5]\d [AP]M"),
+])
+def test_numbers_given_as_text_are_modelled_as_numbers_and_drawn_as_text(write, form, drawn):
+    """Percentages ('81.5%') and times of day ('7:30 PM') given as text: modelled as the
+    numbers they write (not 200 labels), drawn as text in their form with their dependence
+    on the other columns, and rows so written score as their numbers do."""
     rng = np.random.default_rng(3)
-    n = 200
-    x = rng.normal(80, 3, n)
-    df = pd.DataFrame({"yield": [f"{v:.1f}%" for v in x],
-                       "t": (x + rng.normal(0, 1, n)).round(1)})
+    x = rng.uniform(-3, 3, 200)
+    df = pd.DataFrame({"v": [write(v) for v in x], "t": (x + rng.normal(0, 0.3, 200)).round(2)})
     s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
-    assert s.codecs_[0]["kind"] == "continuous"  # not 200 labels of text
+    assert s.cleaning_["number_forms"] == {"v": form}
+    assert s.codecs_[0]["kind"] == "continuous"
     S = s.sample(100, random_state=0)
-    assert S["yield"].str.fullmatch(r"\d\d(\.\d)?%").all(), S["yield"].head()
-    drawn = S["yield"].str.rstrip("%").astype(float)
-    assert np.corrcoef(drawn, S["t"])[0, 1] > 0.8  # drawn with its dependence on t
-    as_numbers = S.assign(**{"yield": drawn})
+    assert S["v"].str.fullmatch(drawn).all(), S["v"].head()
+    as_numbers = S.assign(v=read_numbers(S["v"], form))
+    assert np.corrcoef(as_numbers["v"], S["t"])[0, 1] > 0.8
     np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_numbers), rtol=1e-12)
-
-
-def test_times_of_day_given_as_text_are_modelled_as_hours_and_drawn_as_text():
-    rng = np.random.default_rng(4)
-    n = 200
-    h = rng.uniform(1, 11, n)
-    df = pd.DataFrame({"start": [f"{int(v)}:{int(60 * (v % 1)):02d} PM" for v in h],
-                       "t": (h + rng.normal(0, 0.3, n)).round(2)})
-    s = Synthesizer("gmm", criterion="loglik", n_components=[1], random_state=0).fit(df)
-    assert s.cleaning_["number_forms"] == {"start": "%-I:%M %p"}
-    S = s.sample(100, random_state=0)
-    assert S["start"].str.fullmatch(r"\d{1,2}:[0-5]\d [AP]M").all(), S["start"].head()
-    as_hours = S.assign(start=read_numbers(S["start"], "%-I:%M %p"))
-    np.testing.assert_allclose(s.score_samples(S), s.score_samples(as_hours), rtol=1e-12)
-    assert np.corrcoef(as_hours["start"], S["t"])[0, 1] > 0.8
 
 
 def _typed_frame(n: int = 240, seed: int = 0) -> pd.DataFrame:
