@@ -710,9 +710,13 @@ def _text_columns(rows: list[list[str]], decimal: str, thousands: str | None
     its zeros), and, where ``thousands`` groups thousands, cells holding that mark but not
     as a grouped number (pandas would read the date '05.01.2024' beside '1.234,5' as
     5012024). Both are read as their text."""
-    return {j: str for j in range(max(map(len, rows), default=0))
-            if _are_codes(cells := [r[j] for r in rows if j < len(r)])
-            or _misgrouped(cells, decimal, thousands)}
+    return {j: str for j, cells in enumerate(_column_cells(rows))
+            if _are_codes(cells) or _misgrouped(cells, decimal, thousands)}
+
+
+def _column_cells(rows: list[list[str]]) -> list[list[str]]:
+    """The cells of ``rows`` (records) column by column, as far as each row reaches."""
+    return [[r[j] for r in rows if j < len(r)] for j in range(max(map(len, rows), default=0))]
 
 
 def _misgrouped(cells: list[str], decimal: str, thousands: str | None) -> bool:
@@ -728,8 +732,8 @@ def text_misgrouped(path: str | os.PathLike[str], sep: str, decimal: str,
     '1.234,5'), which pandas would read as numbers with the mark removed (5012024): a
     reader takes them as text."""
     rows = _records(_head(path, header + _SNIFF_LINES)[header:], sep)[1:]
-    return [j for j in range(max(map(len, rows), default=0))
-            if _misgrouped([r[j] for r in rows if j < len(r)], decimal, thousands)]
+    return [j for j, cells in enumerate(_column_cells(rows))
+            if _misgrouped(cells, decimal, thousands)]
 
 
 def _are_codes(cells: list[str]) -> bool:
