@@ -158,16 +158,13 @@ def _as_read(raw: Any, table: Any, filled: Any, dates: list[str]) -> Any:
     return pd.concat([filled, raw[left_out]], axis=1)[order]
 
 
-def _dates_as_read(args: argparse.Namespace, paths: list[Path], table: Any,
-                   dtypes: dict[str, Any]) -> list[str]:
+def _dates_as_read(out_format: str, table: Any, dtypes: dict[str, Any]) -> list[str]:
     """The date columns to write as the file holds them: all in a CSV or TSV output, and
     those a Parquet file stores as text (their text is their form); an Excel or Parquet
     output otherwise keeps them as dates."""
     import pandas as pd
 
-    from ..data import infer_format
-
-    text = infer_format(paths[0], args.out_format) in ("csv", "tsv")
+    text = out_format in ("csv", "tsv")
     return [c for c, kind in table.report.column_kinds.items() if kind == "datetime" and (
         text or (c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c])))]
 
@@ -182,12 +179,12 @@ def _stored_dtypes(args: argparse.Namespace, source: Path) -> dict[str, Any]:
     return dict(read_raw(source, format="parquet").dtypes.items())
 
 
-def _file_cells(args: argparse.Namespace, source: Path, table: Any, paths: list[Path]) -> Any:
+def _file_cells(args: argparse.Namespace, source: Path, table: Any, out_format: str) -> Any:
     """The text of the cells of ``table``'s rows as the file writes them, when it and the
     output are CSV or TSV tables; else None."""
-    from ..data import infer_format, read_cells
+    from ..data import read_cells
 
-    if infer_format(paths[0], args.out_format) not in ("csv", "tsv"):
+    if out_format not in ("csv", "tsv"):
         return None
     cells = read_cells(source, **raw_options(args))
     return None if cells is None else cells.iloc[table.rows].reset_index(drop=True)
@@ -206,17 +203,18 @@ def _as_written(cells: Any, done: Any, marks: dict[str, str], forms: dict[str, s
     from .._columns import read_numbers, write_numbers
 
     decimal, thousands = marks.get("decimal", "."), marks.get("thousands")
-    percent = [c for c, form in forms.items() if form == "%"]
+    times = {c: form for c, form in forms.items() if form != "%"}
     out = done.copy()
     for c in done.columns:
         col, text = done[c], cells[c]
         written = text.str.strip()
+        percent = forms.get(c) == "%"
         if pd.api.types.is_bool_dtype(col):
             same = written.str.lower() == col.astype(str).str.lower()
-        elif c in forms and c not in percent:  # times of day
-            same = read_numbers(written, forms[c]) == col.astype(np.float64)
+        elif c in times:
+            same = read_numbers(written, times[c]) == col.astype(np.float64)
         elif pd.api.types.is_numeric_dtype(col):
-            written = _plain(written, decimal, thousands, c in percent)
+            written = _plain(written, decimal, thousands, percent)
             same = pd.to_numeric(written, errors="coerce") == col.astype(np.float64)
         else:
             same = written == col.astype(str).str.strip()
@@ -224,13 +222,12 @@ def _as_written(cells: Any, done: Any, marks: dict[str, str], forms: dict[str, s
         keep = same | (col.isna().to_numpy() & (written != "").to_numpy())
         values = col.to_numpy(object)
         new = ~keep & col.notna().to_numpy()
-        if new.any() and c in forms and c not in percent:
-            values[new] = write_numbers(col[new], forms[c]).to_numpy(object)
+        if new.any() and c in times:
+            values[new] = write_numbers(col[new], times[c]).to_numpy(object)
         elif new.any():
-            style = _Style(decimal, c in percent,
-                           bool(thousands) and text[same].str.contains(thousands,
-                                                                       regex=False).any())
-            values[new] = _spelled(col[same], written[same], col[new], style, thousands)
+            grouped = bool(thousands) and text[same].str.contains(thousands, regex=False).any()
+            style = _Style(decimal, percent, thousands if grouped else None)
+            values[new] = _spelled(col[same], written[same], col[new], style)
         if keep.any() or new.any():
             out[c] = pd.Series(np.where(keep, text.to_numpy(object), values),
                                index=done.index, dtype=object)
@@ -250,19 +247,19 @@ def _plain(written: Any, decimal: str, thousands: str | None, percent: bool) -> 
 
 @dataclass(frozen=True)
 class _Style:
-    """How a column writes its numbers: its decimal mark, a percent sign, grouping."""
+    """How a column writes its numbers: its decimal mark, a percent sign, and the mark
+    that groups its thousands (None: not grouped)."""
 
     decimal: str
     percent: bool
-    grouped: bool
+    thousands: str | None
 
 
 #: a number written in plain decimals ('12.50'), the digits after its point in group 1
 _PLAIN = re.compile(r"[+-]?\d*\.?(\d*)")
 
 
-def _spelled(seen: Any, written: Any, filled: Any, style: _Style, thousands: str | None
-             ) -> Any:
+def _spelled(seen: Any, written: Any, filled: Any, style: _Style) -> Any:
     """The filled values ``filled`` written as the column writes the values ``seen``
     (``written``, plainly): booleans in its spelling, numbers with the one count of
     decimals every number is written with, in the column's ``style``; other values as
@@ -276,10 +273,10 @@ def _spelled(seen: Any, written: Any, filled: Any, style: _Style, thousands: str
         return filled.to_numpy(object)
     digits = {len(m[1]) if (m := _PLAIN.fullmatch(t)) else -1 for t in written}
     d = digits.pop() if len(digits) == 1 and min(digits) > 0 else None
-    group = "," if style.grouped else ""
+    group = "," if style.thousands else ""
     text = [format(v, f"{group}.{d}f" if d else group) for v in filled]
-    if style.decimal == "," or (style.grouped and thousands != ","):
-        text = [t.translate({ord(","): thousands or ".", ord("."): style.decimal})
+    if style.decimal == "," or style.thousands not in (None, ","):
+        text = [t.translate({ord(","): style.thousands or ".", ord("."): style.decimal})
                 for t in text]
     return [t + "%" if style.percent else t for t in text]
 
@@ -291,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
 
     source = open_table(args, "densitykit impute TABLE [-o completed.csv] [options]")
     paths = _outputs(args, source)
+    out_format = infer_format(paths[0], args.out_format)
     seed = resolve_seed(args)
     table = read_input_table(args, source, kinds="mixed", index=None)
     dtypes = _stored_dtypes(args, source)
@@ -301,16 +299,16 @@ def run(args: argparse.Namespace) -> int:
         tables = impute_table(data, n_imputations=args.multiple, n_components=args.components,
                               method=args.method, random_state=seed)
     n_empty -= int(tables[0].isna().sum().sum())
-    dates = _dates_as_read(args, paths, table, dtypes)
+    dates = _dates_as_read(out_format, table, dtypes)
     raw = _raw_rows(args, source, table, dates)
     tables = [_as_read(raw, table, as_dtypes(t, dtypes), dates) for t in tables]
     left = {c: int(k) for c, k in tables[0][list(data.columns)].isna().sum().items() if k}
-    if (cells := _file_cells(args, source, table, paths)) is not None:
+    if (cells := _file_cells(args, source, table, out_format)) is not None:
         tables = [_as_written(cells, t, table.report.text_marks, table.report.number_forms)
                   for t in tables]
     elif table.report.number_forms:
         tables = [_in_forms(t, raw, data, table.report.number_forms) for t in tables]
-    bounds, text = _bounds(raw, table), infer_format(paths[0], args.out_format) != "parquet"
+    bounds, text = _bounds(raw, table), out_format != "parquet"
     tables = [_keep_bounds(t, raw, bounds, text) for t in tables]
     n_empty -= sum(int(m.sum()) for m in bounds.values())
     publish_all({path: (lambda tmp, t=t: write_frame(args, t, tmp, atomic=False,
