@@ -429,6 +429,36 @@ def test_corrected_complete_pass_matches_the_pattern_path(ctype):
     assert got.worst_ll == pytest.approx(want.worst_ll, rel=1e-12)
 
 
+@pytest.mark.parametrize("ctype", CTYPES)
+def test_few_complete_rows_go_with_the_rows_with_empty_cells(ctype):
+    # when nearly every row has an empty cell, the few complete ones are corrected with
+    # them (no correction, but their responsibilities and moments): the same statistics
+    # as the complete rows' own pass beside the pattern path of the others
+    from densitykit.gaussian._engine import sum_stats
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(900, 7)) @ rng.normal(size=(7, 7)) + 5.0
+    X[rng.random(X.shape) < 0.4] = np.nan
+    w = rng.random(900) + 0.5
+    c = COVARIANCE_TYPES[ctype]
+    gm = GaussianMixture(3, covariance_type=ctype, random_state=0, max_iter=5).fit(
+        np.nan_to_num(X, nan=5.0))
+    ws = Workspace.from_data(X, w)
+    data = InMemoryData(X, w, ws)
+    full = ~np.isnan(X).any(1)
+    assert 0 < full.sum() and data.complete.n == 0  # folded in
+    p = ws.from_user(gm._user_params())
+    got = in_memory_stats(data, c)(p)
+    zt = ws.block(X[full])
+    want = sum_stats([block_stats(zt, c.block_features(zt), w[full], p, c,
+                                  c.prepare(p.means, p.precisions_cholesky)),
+                      missing_stats(missing_rows(X[~full], w[~full], ws.shift, ws.scale),
+                                    p, c, Stats)])
+    for a, b in [(got.nk, want.nk), (got.s1, want.s1), (got.s2, want.s2)]:
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11 * np.abs(b).max())
+    assert got.loglik == pytest.approx(want.loglik, rel=1e-12)
+
+
 def test_compiled_correction_refuses_a_block_that_is_not_definite():
     from densitykit.gaussian import _compiled
 

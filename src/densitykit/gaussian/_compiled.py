@@ -177,9 +177,7 @@ if AVAILABLE:
         half_log_2pi = 0.5 * np.log(2.0 * np.pi)
         for n in range(b):
             a = ptr[n]
-            q = ptr[n + 1] - a
-            if q == 0:
-                continue
+            q = ptr[n + 1] - a  # 0 for a complete row: no correction, logdet = 0
             if n == 0 or pat[n] != pat[n - 1]:  # a new pattern: factor and invert P_mm
                 for i in range(q):
                     for t in range(q):

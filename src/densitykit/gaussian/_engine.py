@@ -45,6 +45,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _EPS10 = 10.0 * np.finfo(np.float64).eps
 _BLOCK_BYTES = 1 << 22  # aim for ~4 MB of per-block temporaries (cache friendly)
 _MISSING_ROWS = 4096  # rows with empty cells per part (parts run on the thread pool)
+#: complete rows fewer than 1/_FEW_COMPLETE of those with empty cells go with them
+_FEW_COMPLETE = 16
 
 
 @dataclass
@@ -169,7 +171,9 @@ class InMemoryData:
     at a few blocks whatever the size of ``X``.
 
     Rows with empty cells (NaN) are kept apart, grouped by pattern (``missing``); the rows
-    with none are ``complete``, which EM passes over exactly as when nothing is empty.
+    with none are ``complete``, which EM passes over exactly as when nothing is empty
+    (unless they are too few to be worth a pass of their own: they then go with the others,
+    as rows with no empty cell).
     ``X`` itself is then a copy with every empty cell set to its column's mean (zero in
     work space): the initialisations run on it.
 
@@ -186,6 +190,8 @@ class InMemoryData:
         self.complete: InMemoryData = self
         empty = np.isnan(X).any(1) if has_nan(X) else None
         if empty is not None:
+            if (~empty).sum() * _FEW_COMPLETE < empty.sum():
+                empty[:] = True
             idx = np.flatnonzero(empty)
             self.missing = [ws.missing(X[part], None if w is None else w[part])
                             for part in np.array_split(idx, -(-idx.size // _MISSING_ROWS))]
