@@ -282,16 +282,20 @@ if AVAILABLE:
         _inverse(low, rd, q, nb, pmm, inv, acc)
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
-    def _tied_fills(pz, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f,
-                    dm):  # pragma: no cover - compiled
+    def _tied_fills(z0, pz, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm,
+                    zz):  # pragma: no cover - compiled
         """With ``g = (P z0)_m`` (from ``pz``, the rows of ``z0 P``) and ``h_k = g -
         (P mu_k)_m``: the fills ``f_k = -P_mm^{-1} h_k`` ``(q, K, nb)`` of the block's rows,
-        and their log-densities ``lp`` corrected to the observed cells (the Mahalanobis
-        distance drops by ``h_k' P_mm^{-1} h_k``). Returns how many corrected log-densities
-        are not finite."""
-        k = lp.shape[0]
+        and their log-densities ``lp`` completed by ``-z0' P z0 / 2`` and corrected to the
+        observed cells (the Mahalanobis distance drops by ``h_k' P_mm^{-1} h_k``). Returns
+        how many corrected log-densities are not finite."""
+        k, d = lp.shape[0], z0.shape[1]
         for l in range(nb):
-            pn = pz[n0 + l]
+            pn, zn = pz[n0 + l], z0[n0 + l]
+            s = 0.0
+            for t in range(d):
+                s += pn[t] * zn[t]
+            zz[l] = s
             for i in range(q):
                 g[i, l] = pn[cidx[i, l]]
         bad = 0.0
@@ -312,7 +316,7 @@ if AVAILABLE:
                     dm[l] += h[i, j, l] * f[i, j, l]
             lj = lp[j, n0 : n0 + nb]
             for l in range(nb):
-                lj[l] += q * _HALF_LOG_2PI - 0.5 * (logdet[l] + dm[l])
+                lj[l] += q * _HALF_LOG_2PI - 0.5 * (logdet[l] + dm[l] + zz[l])
                 bad += 0.0 if abs(lj[l]) < np.inf else 1.0  # kept: no "nnan"/"ninf"
         return bad
 
@@ -388,7 +392,8 @@ if AVAILABLE:
     def _tied_rows(z0, pz, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx,
                    tot):  # pragma: no cover - compiled
         """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied,
-        and any one-component model); ``pz = z0 P``, ``pmu = (P mu_k)``. The rows, sorted
+        and any one-component model); ``pz = z0 P``, ``pmu = (P mu_k)``, and ``lp`` holds
+        the complete-data log-densities but for their term ``-z0' P z0 / 2``. The rows, sorted
         by their number of empty cells, go in blocks of up to ``_ROWS`` rows with the same
         number ``q``, one row per vector lane: the blocks ``P_mm`` are factored side by side
         (chains of dependent divisions and square roots, run for many rows at once), and
@@ -406,8 +411,8 @@ if AVAILABLE:
             (qmax, qmax, L))
         rd, g, fsum = np.empty((qmax, L)), np.empty((qmax, L)), np.empty((qmax, L))
         h, f = np.empty((qmax, k, L)), np.empty((qmax, k, L))
-        logdet, acc, prod, dm, scale = (np.empty(L), np.empty(L), np.empty(L), np.empty(L),
-                                        np.empty(L))
+        logdet, acc, prod, dm, scale, zz = (np.empty(L), np.empty(L), np.empty(L),
+                                            np.empty(L), np.empty(L), np.empty(L))
         bits = scale.view(np.int64)
         bad = 0.0
         n0 = 0
@@ -418,7 +423,8 @@ if AVAILABLE:
                 nb += 1
             _tied_factor(prec, ptr, cols, n0, nb, q, cidx, pmm, low, rd, inv, logdet, acc,
                          prod)
-            bad += _tied_fills(pz, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm)
+            bad += _tied_fills(z0, pz, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm,
+                               zz)
             if fused:
                 _tied_resp(lp, w, n0, nb, mx, tot, acc, scale, bits)
                 _tied_moments(z0, lp, w, n0, nb, q, cidx, inv, h, f, fsum, dm, s1p, sx)
@@ -430,7 +436,8 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
     ``prec`` is ``(K, D, D)``, or ``(1, D, D)`` for a shared precision (tied, and any
     one-component model: both go through :func:`_tied_rows`, which reads ``(P z0)_m`` from
-    ``pz = z0 P``, computed here when not given). With ``fused``
+    ``pz = z0 P``, computed here when not given, and adds the term ``-z0' P z0 / 2`` that
+    ``lp`` leaves out in this case). With ``fused``
     return ``(RT, lse, s1, s2)``: the weighted responsibilities (in the memory of ``lp``
     for a shared precision), the rows' log-likelihoods and the empty cells' share of the
     statistics (dense ``(K|1, D, D)`` second moments, to be added as ``s2 + s2'``), else

@@ -370,8 +370,9 @@ def correct(rows: MissingRows, params, ctype, log_prob, *, fused: bool):
 
 def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
     """The complete-data ``log w_k + log N(z0 | k)`` of the zero-filled rows under one
-    precision ``P``, from ``z0' P z0 - 2 (P mu_k)' z0 + mu_k' P mu_k`` (one ``D x D``
-    product and one ``K x D``, as the engine's pass), and ``z0 P``."""
+    precision ``P`` but for its term ``-z0' P z0 / 2``, which the compiled loop adds from
+    ``z0 P`` (returned too: one ``D x D`` product and one ``K x D``, as the engine's
+    pass)."""
     zt = rows.block(ctype)[0]
     pz = rows.z0 @ prec
     pmu = params.means @ prec
@@ -380,7 +381,6 @@ def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
     offset = (np.broadcast_to(ctype.log_det(params.precisions_cholesky, d), (k,))
               - 0.5 * d * _LOG_2PI + log_w - 0.5 * np.einsum("kd,kd->k", pmu, params.means))
     lp = pmu @ zt
-    lp -= 0.5 * np.einsum("nd,nd->n", rows.z0, pz)
     lp += offset[:, None]
     return lp, pz
 
