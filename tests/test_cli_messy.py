@@ -115,3 +115,27 @@ def test_kinds_that_need_complete_rows_name_the_options_with_policy_keep(tmp_pat
         assert code == 1 and "18 empty cell(s)" in err and "--model gmm or normal" in err
     assert main(["fit", str(path), "--policy", "keep", "--components", "1", "--seed", "0",
                  "-q", "-o", str(tmp_path / "m.dkm")]) == 0
+
+
+def test_synth_says_what_it_read_and_left_out_before_choosing(capsys, tmp_path):
+    # the reading log (a free-text column left out, bad cells) comes on stderr first, as
+    # every other command gives it, not only in the report
+    rng = np.random.default_rng(1)
+    n = 150
+    x = rng.normal(size=n).round(2)
+    frame = pd.DataFrame({"x": x, "y": (x + rng.normal(size=n)).round(2),
+                          "note": [f"checked by tech {i}" for i in range(n)]})
+    frame.loc[::15, "y"] = np.nan
+    path = tmp_path / "lab.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(capsys, "synth", path, "-o", tmp_path / "syn.csv", "--no-report",
+                         "--seed", "0", "--model", "gmm", "--components", "1,2")
+    assert code == 0, err
+    lines = err.splitlines()
+    read = next(i for i, line in enumerate(lines) if line.startswith("Read ")
+                and line.split(":")[0].endswith("lab.csv"))
+    first = next(i for i, line in enumerate(lines) if line.startswith("  gmm 1:"))
+    assert read < first
+    assert any("'note'" in line and "free text" in line for line in lines[read:first])
+    assert "'y': 10 empty" in err
+    assert sum(line.startswith("Read ") for line in lines) == 1

@@ -136,13 +136,24 @@ def _family(model: str, given: dict[str, float | str]) -> str:
 def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
                     given: dict[str, float | str], seed: int) -> tuple[Any, Any]:
     """Fit the Synthesizer on the table and draw the rows: (synthesizer, rows)."""
+    from ..data import CleaningReport
     from ..exceptions import OutsideRangeWarning
     from ..synth import Synthesizer
 
     synth = Synthesizer(family, n_components=args.components, criterion=args.criterion,
                         test_size=args.holdout, target=args.target, random_state=seed)
+    read: list[bool] = []
+
+    def say(message: str | None = None) -> None:  # what was read, before the first candidate
+        if not read:
+            read.append(True)
+            info(args, CleaningReport.from_dict(synth.cleaning_).to_text())
+        if message is not None:
+            info(args, "  " + message)
+
     with progress(args, "Choosing the model"):
-        synth.fit(source, progress=lambda m: info(args, "  " + m), **table_options(args))
+        synth.fit(source, progress=say, **table_options(args))
+    say()
     info(args, f"Fitted on {synth.n_train_:,} rows; {synth.n_test_:,} test rows set aside "
          f"to judge the synthetic ones. Chosen: {synth.describe()}.")
     n = args.n_samples or synth.n_rows_in_
