@@ -113,6 +113,31 @@ def test_the_identifiers_of_a_short_table_are_left_out():
         assert "identifier or free text" in table.report.dropped_columns[name]
 
 
+@pytest.mark.parametrize("kinds", ["mixed", "numeric"])
+def test_numbered_ids_are_left_out_and_numbered_setpoints_kept(tmp_path, kinds):
+    # whole numbers counting the rows under an ID's name are an identifier; the same
+    # numbers under a measurement's name (a setpoint stepped by one), or IDs that repeat,
+    # are data
+    n = 60
+    rng = np.random.default_rng(0)
+    ids = pd.array(np.arange(10001, 10001 + n), dtype="Int64")
+    ids[[3, 7]] = pd.NA
+    frame = pd.DataFrame({"SampleID": ids, "Batch no": np.repeat(np.arange(1, 31), 2),
+                          "Run": np.arange(n, 0, -1), "setpoint": np.arange(n),
+                          "y": rng.normal(size=n).round(3)})
+    path = tmp_path / "lab.csv"
+    frame.to_csv(path, index=False)
+    table = read_table(path, kinds=kinds, policy="keep")
+    assert list(table.data.columns) == ["Batch no", "setpoint", "y"]
+    assert table.report.dropped_columns["SampleID"] == (
+        "distinct whole numbers counting the rows (10001 to 10060): an identifier")
+    assert "(60 to 1)" in table.report.dropped_columns["Run"]
+    assert "'SampleID'" in table.report.to_text()
+    np.testing.assert_array_equal(table.data["setpoint"], np.arange(n))
+    chosen = read_table(path, kinds=kinds, policy="keep", columns=["setpoint", "y"])
+    assert "SampleID" not in chosen.report.dropped_columns  # not chosen, not named
+
+
 def test_comment_lines_above_the_header_are_skipped(tmp_path):
     path = tmp_path / "lims.csv"
     rows = [f"{20 + i / 4},{i % 5}" for i in range(30)]

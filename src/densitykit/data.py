@@ -43,7 +43,10 @@ is empty); booleans (pandas' nullable ``boolean``, so empty cells stay empty); c
 kept as strings); dates and times (datetime64, kept as columns). A text column with more
 distinct values, or with more than 20 that mostly occur once (more than half as many as
 its filled cells: the IDs of a short table), is an identifier or free text, which no
-density models: it is left out, and ``report.dropped_columns`` says so. A column of numbers
+density models: it is left out, and ``report.dropped_columns`` says so. So is a column of
+numbered IDs: whole numbers, all distinct, counting the rows (up or down by one, nine steps
+in ten), under a name that calls it an ID (``SampleID``, ``Batch no``, ``Run``); the same
+numbers under another name (a setpoint stepped 1, 2, 3) are data. A column of numbers
 written as text in a form (at least half its filled cells) holds the numbers they write,
 with the form in ``report.number_forms`` so that a table written back shows them so:
 percentages (``6.3%`` is 6.3) and times of day (``08:30`` is 8.5 hours). Durations
@@ -1249,6 +1252,33 @@ def _text_reason(col: pd.Series) -> str | None:
     return _TIME_REASON if text.str.fullmatch(_TIME_ONLY).all() else None
 
 
+#: a column of at least this many whole numbers counting the rows is an identifier
+_MIN_COUNTED_ROWS = 20
+#: words of a column's name that call it an identifier (``SampleID``, ``batch_no``, ``Run``)
+_ID_WORDS = frozenset({"id", "ids", "key", "idx", "index", "no", "nr", "num", "number", "row",
+                       "seq", "serial", "record", "sample", "batch", "lot", "run", "nummer"})
+
+
+def _counting_reason(name: Any, values: np.ndarray) -> str | None:
+    """Why a numeric column is left out when its name calls it an identifier (``SampleID``,
+    ``Batch no``) and its filled cells are distinct whole numbers that go up (or down) by
+    one from row to row, nine steps in ten at least: sample or batch IDs, row numbers, which
+    no density should model (drawn again, they would repeat the table's own IDs). None
+    for any other column: a setpoint stepped 1, 2, 3 is a measurement."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", str(name))
+    if not _ID_WORDS.intersection(w.lower() for w in words):
+        return None
+    seen = values[np.isfinite(values)]
+    if seen.size < _MIN_COUNTED_ROWS or not np.all(seen == np.round(seen)):
+        return None
+    steps = np.diff(seen)
+    by_one = max(int((steps == 1).sum()), int((steps == -1).sum()))
+    if 10 * by_one < 9 * steps.size or np.unique(seen).size < seen.size:
+        return None
+    return (f"distinct whole numbers counting the rows ({seen[0]:.0f} to {seen[-1]:.0f}): "
+            "an identifier")
+
+
 def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (values as float, empty mask, text mask) for one column."""
     if pd.api.types.is_bool_dtype(col):
@@ -1503,6 +1533,9 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                     why = _text_reason(raw[name]) or why
                 report.dropped_columns[name] = why
             continue
+        if name in selected and (why := _counting_reason(name, np.where(text, np.nan, values))):
+            report.dropped_columns[name] = why
+            continue
         issue = _column_issue(name, raw[name], empty, text, values)
         if issue is not None:
             report.issues.append(issue)
@@ -1591,6 +1624,8 @@ def _mixed_column(col: pd.Series, form: str | None = None
     if text.sum() <= 0.5 * filled and not _codes(col, empty):
         bad = text | np.isinf(values)
         values = np.where(bad, np.nan, values)
+        if why := _counting_reason(col.name, values):
+            return why, None, empty, none
         observed = values[~np.isnan(values)]
         if observed.size and np.all(observed == np.round(observed)) and (
                 pd.api.types.is_integer_dtype(col) or not pd.api.types.is_float_dtype(col)
