@@ -81,6 +81,34 @@ def test_excel_text_exports_in_windows_and_utf16_encodings_are_read(tmp_path):
         assert any("Windows-1252" in n for n in table.report.notes) == (encoding == "cp1252")
 
 
+def test_a_table_is_written_back_in_the_encoding_it_was_read_in(tmp_path):
+    # Excel reads a CSV in the system's code page unless it starts with a byte-order mark:
+    # a table written back in another encoding would show 'Temp Â°C'
+    for name, encoding, sep in [("win.csv", "cp1252", ";"), ("unicode.txt", "utf-16", "\t"),
+                                ("excel.csv", "utf-8-sig", ","), ("plain.csv", "utf-8", ",")]:
+        path = tmp_path / name
+        _write_encoded(path, encoding, sep)
+        table = read_table(path, kinds="mixed")
+        assert table.report.text_marks.get("encoding") == (
+            None if encoding == "utf-8" else encoding)
+        out = tmp_path / f"out-{name}"
+        write_table(table.data, out, like=table.report)
+        text = out.read_bytes().decode(encoding)  # strict: every byte in that encoding
+        assert text.splitlines()[0] == path.read_text(encoding=encoding).splitlines()[0]
+        assert out.read_bytes()[:3] == path.read_bytes()[:3]  # a byte-order mark, if any
+        again = read_table(out, kinds="mixed")
+        pd.testing.assert_frame_equal(again.data, table.data)
+        assert again.report.text_marks == table.report.text_marks
+        kept = CleaningReport.from_dict(table.report.to_dict())  # as a model file keeps it
+        assert kept.text_marks == table.report.text_marks
+    # a name the table's encoding cannot hold: UTF-8 with the mark, which Excel reads
+    table = read_table(tmp_path / "win.csv", kinds="mixed")
+    out = tmp_path / "sigma.csv"
+    write_table(table.data.rename(columns={"Flow": "\u03c3 flow"}), out, like=table.report)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_table(out, kinds="mixed").data.columns[1] == "\u03c3 flow"
+
+
 def test_a_file_in_no_encoding_read_is_refused_with_the_fix(tmp_path):
     from densitykit.exceptions import DataError
 

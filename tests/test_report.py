@@ -125,6 +125,9 @@ def test_the_cleaning_section_says_how_text_outputs_are_written():
     assert ("Text outputs are written as the table was: the dates of Datum in the form "
             "%d.%m.%Y; fields separated by ';'; decimal commas; percentages with "
             "their sign (Ausbeute).") in page
+    table.report.text_marks["encoding"] = "cp1252"  # as a file saved by Excel gives it
+    page = build_report(table.data, table.data, cleaning=table.report)
+    assert "decimal commas; in Windows-1252 (cp1252); percentages" in page
 
 
 def test_ellipse_matches_covariance():

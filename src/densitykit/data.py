@@ -677,7 +677,8 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
             if (text := _text_columns(rows[2 if grouped else 1:], decimal, thousands))
             else {})
     try:
-        df, encoded = _parse_text(source, sep=sep, decimal=decimal, thousands=thousands,
+        df, encoded, encoding = _parse_text(source, sep=sep, decimal=decimal,
+                                            thousands=thousands,
                                   **(start if grouped else {"skiprows": header or None}),
                                   **kept)
     except pd.errors.ParserError as exc:
@@ -690,19 +691,23 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
         raise _ragged(source, sep, header)
     return df, skipped + _name_blank_columns(df, [] if grouped else rows[0] if rows else []
                                              ) + notes, {"sep": sep, "decimal": decimal,
-                                                         "thousands": thousands}
+                                                         "thousands": thousands,
+                                                         "encoding": encoding}
 
 
 def _own_marks(marks: dict[str, Any]) -> dict[str, str]:
-    """The marks of a text table (``sep``, ``decimal``, ``thousands``) that a table written
-    as CSV or TSV would not have by default, for :attr:`CleaningReport.text_marks`: a
-    separator other than ',' and the tab, or any beside a decimal comma; a decimal comma;
-    a thousands mark."""
+    """The marks of a text table (``sep``, ``decimal``, ``thousands``, ``encoding``) that a
+    table written as CSV or TSV would not have by default, for
+    :attr:`CleaningReport.text_marks`: a separator other than ',' and the tab, or any
+    beside a decimal comma; a decimal comma; a thousands mark; an encoding other than
+    UTF-8."""
     decimal, sep = marks.get("decimal", "."), marks.get("sep")
+    encoding = marks.get("encoding")
     return {**({"sep": sep} if sep and (decimal == "," or sep not in TEXT_SEPARATORS.values())
                else {}),
             **({"decimal": decimal} if decimal == "," else {}),
-            **({"thousands": t} if (t := marks.get("thousands")) else {})}
+            **({"thousands": t} if (t := marks.get("thousands")) else {}),
+            **({"encoding": encoding} if encoding and encoding != "utf-8" else {})}
 
 
 def _text_columns(rows: list[list[str]], decimal: str, thousands: str | None
@@ -748,9 +753,11 @@ def _are_codes(cells: list[str]) -> bool:
         _WHOLE.fullmatch(c) for c in cells)
 
 
-def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str]]:
+def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str], str]:
     """pandas' reading of a text table in the encoding :func:`text_encoding` finds (UTF-8
-    for a stream); returns the frame and the note saying when it is not UTF-8."""
+    for a stream); returns the frame, the note saying when it is not UTF-8, and the
+    encoding a table written like it takes (``'utf-8-sig'`` after a UTF-8 byte-order mark,
+    as Excel's "CSV UTF-8" writes, so that Excel reads it back so)."""
     path = isinstance(source, (str, os.PathLike))
     encoding = text_encoding(source) if path else "utf-8"
     try:
@@ -761,7 +768,10 @@ def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str]]:
             raise
         raise DataError("it is neither UTF-8 nor Windows-1252 text; save it as UTF-8 "
                         "(in Excel: CSV UTF-8)") from None
-    return df, [_CP1252_NOTE] if encoding == "cp1252" else []
+    if encoding == "utf-8" and path and not str(source).lower().endswith(_COMPRESSED):
+        with open(source, "rb") as f:
+            encoding = "utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else encoding
+    return df, [_CP1252_NOTE] if encoding == "cp1252" else [], encoding
 
 
 _CP1252_NOTE = ("The file is not UTF-8 text: it was read as Windows-1252 (cp1252), the "
@@ -771,8 +781,15 @@ _CP1252_NOTE = ("The file is not UTF-8 text: it was read as Windows-1252 (cp1252
 
 # numbers are written in the shortest form that reads back to the same float (Python's repr),
 # so a value rounded to the input's precision is written with the input's digits
-def _write_text(df: pd.DataFrame, path: Any, sep: str, decimal: str = ".") -> None:
-    df.to_csv(path, sep=sep, decimal=decimal, index=df.index.name is not None)
+def _write_text(df: pd.DataFrame, path: Any, sep: str, decimal: str = ".",
+                encoding: str | None = None) -> None:
+    """A CSV or TSV file (in ``encoding``; UTF-8 by default, and with a byte-order mark,
+    which Excel reads, when a cell or name has no place in ``encoding``)."""
+    index = df.index.name is not None
+    try:
+        df.to_csv(path, sep=sep, decimal=decimal, index=index, encoding=encoding)
+    except UnicodeEncodeError:
+        df.to_csv(path, sep=sep, decimal=decimal, index=index, encoding="utf-8-sig")
 
 
 def _write_csv(df: pd.DataFrame, path: Any) -> None:
@@ -934,7 +951,9 @@ class CleaningReport:
     ``number_forms`` the form of each column of numbers written as text (``'%'`` for
     percentages, '6.3%' read as 6.3; a time form such as ``'%H:%M'`` for times of day,
     '08:30' read as 8.5 hours): ``write_table(df, path, like=report)`` writes a table with
-    that separator, those decimal marks and those forms.
+    that separator, those decimal marks and those forms, and in the table's encoding
+    (``'encoding'``: ``'cp1252'``, ``'utf-16'``, or ``'utf-8-sig'`` for UTF-8 after a
+    byte-order mark; absent for plain UTF-8).
     """
 
     source: str
@@ -1797,7 +1816,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
         sep = "\t"
     elif sep is None:
         sep = ";" if decimal == "," else ","
-    _write_text(df, path, sep, decimal)
+    encoding = marks.get("encoding")  # one a reader gives (a model file could say any)
+    _write_text(df, path, sep, decimal,
+                encoding if encoding in ("cp1252", "utf-16", "utf-8-sig") else None)
 
 
 def iter_formats() -> Iterable[str]:

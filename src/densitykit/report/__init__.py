@@ -159,6 +159,10 @@ def _dropped_table(dropped: dict[str, str]) -> str:
             f"<th>why</th></tr>{rows}</table></div>")
 
 
+_ENCODINGS = {"cp1252": "Windows-1252 (cp1252)", "utf-16": "UTF-16",
+              "utf-8-sig": "UTF-8 with a byte-order mark"}
+
+
 def _written_note(d: dict[str, Any]) -> str:
     """What a text table's outputs keep of how it was written: its dates' forms, its
     marks and its numbers written as text (as :func:`densitykit.data.write_table` writes
@@ -171,6 +175,8 @@ def _written_note(d: dict[str, Any]) -> str:
         parts.append(f"fields separated by {names.get(marks['sep'], _esc(marks['sep']))}")
     if marks.get("decimal") == ",":
         parts.append("decimal commas")
+    if "encoding" in marks:
+        parts.append(f"in {_ENCODINGS.get(marks['encoding'], _esc(marks['encoding']))}")
     forms = d.get("number_forms") or {}
     for what, cols in (("percentages with their sign", [c for c, f in forms.items() if f == "%"]),
                        ("times of day as written", [c for c, f in forms.items() if f != "%"])):
