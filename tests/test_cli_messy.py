@@ -128,7 +128,7 @@ def test_synth_says_what_it_read_and_left_out_before_choosing(capsys, tmp_path):
     frame.loc[::15, "y"] = np.nan
     path = tmp_path / "lab.csv"
     frame.to_csv(path, index=False)
-    code, out, err = run(capsys, "synth", path, "-o", tmp_path / "syn.csv", "--no-report",
+    code, _, err = run(capsys, "synth", path, "-o", tmp_path / "syn.csv", "--no-report",
                          "--seed", "0", "--model", "gmm", "--components", "1,2")
     assert code == 0, err
     lines = err.splitlines()
