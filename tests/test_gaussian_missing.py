@@ -399,11 +399,20 @@ def test_numpy_twin_gives_the_same_fit(data, monkeypatch, ctype):
     np.testing.assert_allclose(a.score_samples(Xm), b.score_samples(Xm), rtol=1e-10)
 
 
+def _engine_inputs(X: np.ndarray, w: np.ndarray, ctype: str):
+    """The covariance type, the engine's data and the parameters (in its work space) of a
+    short fit to ``X`` with its empty cells at 5."""
+    gm = GaussianMixture(3, covariance_type=ctype, random_state=0, max_iter=5).fit(
+        np.nan_to_num(X, nan=5.0))
+    ws = Workspace.from_data(X, w)
+    return COVARIANCE_TYPES[ctype], InMemoryData(X, w, ws), ws.from_user(gm._user_params())
+
+
 @pytest.mark.parametrize("ctype", CTYPES)
 def test_corrected_complete_pass_matches_the_pattern_path(ctype):
     # the E-step run on zero-filled rows and corrected row by row gives the pattern path's
     # statistics: random cells, a repeated pattern, rows with one observed cell and none
-    from densitykit.gaussian._engine import InMemoryData, in_memory_stats, sum_stats
+    from densitykit.gaussian._engine import sum_stats
 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(700, 7)) @ rng.normal(size=(7, 7)) + 5.0
@@ -412,12 +421,7 @@ def test_corrected_complete_pass_matches_the_pattern_path(ctype):
     X[40:45, 1:] = np.nan
     X[45:48] = np.nan
     w = rng.random(700) + 0.5
-    c = COVARIANCE_TYPES[ctype]
-    gm = GaussianMixture(3, covariance_type=ctype, random_state=0, max_iter=5).fit(
-        np.nan_to_num(X, nan=5.0))
-    ws = Workspace.from_data(X, w)
-    data = InMemoryData(X, w, ws)
-    p = ws.from_user(gm._user_params())
+    c, data, p = _engine_inputs(X, w, ctype)
     got = in_memory_stats(data, c)(p)
     full = data.complete
     parts = [block_stats(*full.block(slice(0, full.n), c), full.weights(slice(0, full.n)), p,
@@ -440,15 +444,11 @@ def test_few_complete_rows_go_with_the_rows_with_empty_cells(ctype):
     X = rng.normal(size=(900, 7)) @ rng.normal(size=(7, 7)) + 5.0
     X[rng.random(X.shape) < 0.4] = np.nan
     w = rng.random(900) + 0.5
-    c = COVARIANCE_TYPES[ctype]
-    gm = GaussianMixture(3, covariance_type=ctype, random_state=0, max_iter=5).fit(
-        np.nan_to_num(X, nan=5.0))
-    ws = Workspace.from_data(X, w)
-    data = InMemoryData(X, w, ws)
+    c, data, p = _engine_inputs(X, w, ctype)
     full = ~np.isnan(X).any(1)
     assert 0 < full.sum() and data.complete.n == 0  # folded in
-    p = ws.from_user(gm._user_params())
     got = in_memory_stats(data, c)(p)
+    ws = data.ws
     zt = ws.block(X[full])
     want = sum_stats([block_stats(zt, c.block_features(zt), w[full], p, c,
                                   c.prepare(p.means, p.precisions_cholesky)),
