@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="replace an existing report")
     parser.add_argument("--seed", type=seed_value, default=0,
                         help="seed of the subsampling and of the detection test (default: 0)")
-    add_table_options(parser)
+    add_table_options(parser, policy="keep")  # the tables as they are, as synth reads them
 
 
 def run(args: argparse.Namespace) -> int:
