@@ -677,10 +677,9 @@ def _read_text(source: Any, *, sep: str | None, decimal: str | None, header: int
             if (text := _text_columns(rows[2 if grouped else 1:], decimal, thousands))
             else {})
     try:
+        skip = start if grouped else {"skiprows": header or None}
         df, encoded, encoding = _parse_text(source, sep=sep, decimal=decimal,
-                                            thousands=thousands,
-                                  **(start if grouped else {"skiprows": header or None}),
-                                  **kept)
+                                            thousands=thousands, **skip, **kept)
     except pd.errors.ParserError as exc:
         if "Expected" in str(exc) and "fields" in str(exc):
             raise _ragged(source, sep, header) from None
@@ -773,6 +772,9 @@ def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str], s
             encoding = "utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else encoding
     return df, [_CP1252_NOTE] if encoding == "cp1252" else [], encoding
 
+
+#: the encodings other than plain UTF-8 that a text table is read in and written back in
+_WRITTEN_ENCODINGS = ("cp1252", "utf-16", "utf-8-sig")
 
 _CP1252_NOTE = ("The file is not UTF-8 text: it was read as Windows-1252 (cp1252), the "
                 "encoding of Excel's CSV files on Western European systems; save it as UTF-8 "
@@ -1817,8 +1819,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     elif sep is None:
         sep = ";" if decimal == "," else ","
     encoding = marks.get("encoding")  # one a reader gives (a model file could say any)
-    _write_text(df, path, sep, decimal,
-                encoding if encoding in ("cp1252", "utf-16", "utf-8-sig") else None)
+    _write_text(df, path, sep, decimal, encoding if encoding in _WRITTEN_ENCODINGS else None)
 
 
 def iter_formats() -> Iterable[str]:
