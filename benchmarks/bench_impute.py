@@ -198,7 +198,7 @@ def em_cost(X: np.ndarray, repeat: int, k: int = 8) -> None:
             fn = in_memory_stats(InMemoryData(data_, None, ws), ctype)
             p, reg = ws.from_user(gm._user_params()), gm.reg_covar / ws.scale**2
             m_step(fn(p), ctype, reg)  # compile and cache before timing
-            passes.append(lambda fn=fn, p=p, reg=reg: m_step(fn(p), ctype, reg))
+            passes.append(lambda fn=fn, p=p, reg=reg, ct=ctype: m_step(fn(p), ct, reg))
         times = [[], []]
         for _ in range(max(repeat, 5)):
             for i, one in enumerate(passes):
