@@ -241,10 +241,11 @@ _COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
 
 
 def text_encoding(path: str | os.PathLike[str]) -> str:
-    """The encoding :func:`read_table` reads the text file ``path`` in: ``'utf-16'`` after
-    its byte-order mark, ``'utf-8'`` when every byte reads as UTF-8 (a UTF-8 byte-order
-    mark is skipped), else ``'cp1252'`` (Windows-1252, the encoding of Excel's CSV files
-    on Western European systems). A compressed file is read as UTF-8.
+    """The encoding :func:`read_table` reads the text file ``path`` in (and
+    :func:`write_table` writes a table like it in): ``'utf-16'`` after its byte-order mark,
+    ``'utf-8'`` when every byte reads as UTF-8 (``'utf-8-sig'`` after a UTF-8 byte-order
+    mark, as Excel's "CSV UTF-8" writes), else ``'cp1252'`` (Windows-1252, the encoding of
+    Excel's CSV files on Western European systems). A compressed file is read as UTF-8.
 
     Examples
     --------
@@ -262,13 +263,15 @@ def text_encoding(path: str | os.PathLike[str]) -> str:
         return "utf-8"
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as f:
+        marked = f.read(3) == codecs.BOM_UTF8
+        f.seek(0)
         try:
             for block in iter(lambda: f.read(1 << 20), b""):
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return "cp1252"
-    return "utf-8"
+    return "utf-8-sig" if marked else "utf-8"
 
 
 @contextlib.contextmanager
@@ -754,9 +757,8 @@ def _are_codes(cells: list[str]) -> bool:
 
 def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str], str]:
     """pandas' reading of a text table in the encoding :func:`text_encoding` finds (UTF-8
-    for a stream); returns the frame, the note saying when it is not UTF-8, and the
-    encoding a table written like it takes (``'utf-8-sig'`` after a UTF-8 byte-order mark,
-    as Excel's "CSV UTF-8" writes, so that Excel reads it back so)."""
+    for a stream); returns the frame, the note saying when it is not UTF-8, and that
+    encoding."""
     path = isinstance(source, (str, os.PathLike))
     encoding = text_encoding(source) if path else "utf-8"
     try:
@@ -767,9 +769,6 @@ def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str], s
             raise
         raise DataError("it is neither UTF-8 nor Windows-1252 text; save it as UTF-8 "
                         "(in Excel: CSV UTF-8)") from None
-    if encoding == "utf-8" and path and not str(source).lower().endswith(_COMPRESSED):
-        with open(source, "rb") as f:
-            encoding = "utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else encoding
     return df, [_CP1252_NOTE] if encoding == "cp1252" else [], encoding
 
 
