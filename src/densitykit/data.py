@@ -1199,7 +1199,7 @@ _TIME_REASON = ("durations written in hours and minutes ('125:30', '1 day, 02:00
 
 
 #: a number written as a percentage ('6.3%', '6,3 %')
-_PERCENT = r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%"
+_PERCENT = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)\s?%")
 
 
 def _text_numbers(raw: pd.DataFrame, names: list[str], report: CleaningReport
@@ -1209,16 +1209,15 @@ def _text_numbers(raw: pd.DataFrame, names: list[str], report: CleaningReport
     (6.3; 8.5 hours), its form in ``report.number_forms``; its other cells are read as in
     any column."""
     out = raw.copy(deep=False)
-    for pattern in (re.compile(_PERCENT), TIME_OF_DAY):
-        for name, col, text, hit in _mostly(out, names, pattern):
-            if pattern is TIME_OF_DAY:
-                hours = pd.to_numeric(text.str.extract(TIME_OF_DAY)[0], errors="coerce")
-                if (hit & (hours <= 23)).sum() < 0.9 * hit.sum():  # durations: '30:15'
-                    continue
-                hit &= (hours <= 23).to_numpy()
-            form = "%" if pattern is not TIME_OF_DAY else time_form(text[hit])
-            out[name] = col.astype(object).where(~hit, read_numbers(text, form))
-            report.number_forms[name] = form
+    for name, col, text, pattern, hit in _mostly(raw, names, _PERCENT, TIME_OF_DAY):
+        if pattern is TIME_OF_DAY:
+            hours = pd.to_numeric(text.str.extract(TIME_OF_DAY)[0], errors="coerce")
+            if (hit & (hours <= 23)).sum() < 0.9 * hit.sum():  # durations: '30:15'
+                continue
+            hit &= (hours <= 23).to_numpy()
+        form = "%" if pattern is not TIME_OF_DAY else time_form(text[hit])
+        out[name] = col.astype(object).where(~hit, read_numbers(text, form))
+        report.number_forms[name] = form
     return out
 
 
@@ -1236,25 +1235,29 @@ def _plain_numbers(raw: pd.DataFrame, names: list[str], marks: dict[str, str]
     number = re.compile(rf"[+-]?(\d+{group}|(?=[.,]\d))({re.escape(decimal)}\d+)?"
                         r"([eE][+-]?\d+)?")
     out = raw.copy(deep=False)
-    for name, col, text, hit in _mostly(raw, names, number):
+    for name, col, text, _, hit in _mostly(raw, names, number):
         plain = text.str.replace(thousands, "", regex=False) if thousands else text
         plain = plain.str.replace(",", ".", regex=False) if decimal == "," else plain
         out[name] = col.astype(object).where(~hit, plain)
     return out
 
 
-def _mostly(raw: pd.DataFrame, names: list[str], pattern: re.Pattern[str]) -> Iterator[tuple]:
-    """``(name, column, its cells' text, the cells that match)`` for each text column of
-    ``names`` half or more of whose filled cells match ``pattern``."""
+def _mostly(raw: pd.DataFrame, names: list[str], *patterns: re.Pattern[str]
+            ) -> Iterator[tuple]:
+    """``(name, column, its cells' text, the pattern, the cells that match)`` for each text
+    column of ``names`` half or more of whose filled cells match one of ``patterns`` (the
+    first that does)."""
     for name in names:
         col = raw[name]
         if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             continue
         text = col.astype(object).where(col.notna(), "").astype(str).str.strip()
         filled = (~text.str.lower().isin(_NA_TOKENS) & (text != "")).to_numpy()
-        hit = text.str.fullmatch(pattern).to_numpy(bool) & filled
-        if hit.any() and hit.sum() >= 0.5 * filled.sum():
-            yield name, col, text, hit
+        for pattern in patterns:
+            hit = text.str.fullmatch(pattern).to_numpy(bool) & filled
+            if hit.any() and hit.sum() >= 0.5 * filled.sum():
+                yield name, col, text, pattern, hit
+                break
 
 
 def _text_reason(col: pd.Series) -> str | None:
