@@ -640,6 +640,14 @@ PERCENT_SIGN = r"\s?%$"
 TIME_OF_DAY = re.compile(r"(\d{1,2}):([0-5]\d)(:[0-5]\d)?(\s?[AaPp][Mm])?")
 
 
+def plain_numbers(text: Any, decimal: str = ".", thousands: str | None = None) -> Any:
+    """Numbers written as text with the marks ``decimal`` and ``thousands`` ('1.234,5'; a
+    Series of strings) written plainly ('1234.5'), which a reader takes as numbers."""
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    return text.str.replace(",", ".", regex=False) if decimal == "," else text
+
+
 def percent_numbers(text: Any) -> Any:
     """Percentages written as text ('6.3%', '6,3 %'; a Series of strings) as the text of
     their numbers ('6.3'), which a reader takes as numbers."""
@@ -714,14 +722,19 @@ def date_formats_of(model: Any) -> dict[str, str]:
     """Column -> the ``strftime`` form in which the table a model was fitted on wrote its
     dates (its cleaning report's ``date_formats``; none for models fitted on arrays, or in
     model files written before the forms were kept)."""
-    return dict((getattr(model, "cleaning_", None) or {}).get("date_formats", {}))
+    return _kept_forms(model, "date_formats")
 
 
 def number_forms_of(model: Any) -> dict[str, str]:
     """Column -> the form in which the table a model was fitted on wrote its numbers as
     text (its cleaning report's ``number_forms``: ``'%'`` for percentages, a time form for
     times of day; see :func:`read_numbers`)."""
-    return dict((getattr(model, "cleaning_", None) or {}).get("number_forms", {}))
+    return _kept_forms(model, "number_forms")
+
+
+def _kept_forms(model: Any, key: str) -> dict[str, str]:
+    """The forms ``key`` of the cleaning report a model keeps (none without one)."""
+    return dict((getattr(model, "cleaning_", None) or {}).get(key, {}))
 
 
 # ---------------------------------------------------------------- the dtypes a table was given

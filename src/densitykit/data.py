@@ -91,6 +91,7 @@ from ._columns import (
     date_format,
     format_dates,
     parse_dates,
+    plain_numbers,
     read_numbers,
     time_form,
     write_numbers,
@@ -1236,9 +1237,7 @@ def _plain_numbers(raw: pd.DataFrame, names: list[str], marks: dict[str, str]
                         r"([eE][+-]?\d+)?")
     out = raw.copy(deep=False)
     for name, col, text, _, hit in _mostly(raw, names, number):
-        plain = text.str.replace(thousands, "", regex=False) if thousands else text
-        plain = plain.str.replace(",", ".", regex=False) if decimal == "," else plain
-        out[name] = col.astype(object).where(~hit, plain)
+        out[name] = col.astype(object).where(~hit, plain_numbers(text, decimal, thousands))
     return out
 
 

@@ -236,12 +236,9 @@ def _as_written(cells: Any, done: Any, marks: dict[str, str], forms: dict[str, s
 
 def _plain(written: Any, decimal: str, thousands: str | None, percent: bool) -> Any:
     """Numbers as the file writes them ('1.234,5', '6,3 %') written plainly ('1234.5')."""
-    from .._columns import percent_numbers
+    from .._columns import percent_numbers, plain_numbers
 
-    if thousands:
-        written = written.str.replace(thousands, "", regex=False)
-    if decimal == ",":
-        written = written.str.replace(",", ".", regex=False)
+    written = plain_numbers(written, decimal, thousands)
     return percent_numbers(written) if percent else written
 
 
