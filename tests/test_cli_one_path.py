@@ -426,7 +426,7 @@ def test_percentages_are_numbers_written_back_with_their_sign(capsys, tmp_path):
     assert back[[3, 17]].str.fullmatch(r"\d\d\.\d%").all(), back[[3, 17]]
     for path in _synth_and_sample(capsys, src, 30):
         drawn = pd.read_csv(path, dtype=str)["yield"].dropna()
-        assert len(drawn) and drawn.str.fullmatch(r"\d\d(\.\d)?%").all(), drawn.head()
+        assert len(drawn) and drawn.str.fullmatch(r"\d\d\.\d%").all(), drawn.head()
         assert drawn.str.rstrip("%").astype(float).between(75, 95).all()
     code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", "5", "-o",
                        tmp_path / "given.csv", "--seed", "1", "--given", "yield=86.5%")

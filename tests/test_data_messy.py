@@ -197,7 +197,7 @@ def test_percentages_are_read_as_the_numbers_they_write(kinds):
     t = read_table(io.StringIO(_percent_table()), kinds=kinds)
     np.testing.assert_allclose(t.data["rate"], np.arange(300) * 0.1)
     assert "rate" not in t.report.dropped_columns
-    assert t.report.number_forms == {"rate": "%"}
+    assert t.report.number_forms == {"rate": "0.0%"}  # every one has one decimal
     assert "Percentages ('6.3%') read as the numbers they write (6.3): 'rate'." in str(t.report)
     assert CleaningReport.from_dict(t.report.to_dict()) == t.report
 
@@ -214,6 +214,23 @@ def test_a_column_mostly_of_percentages_has_bad_cells_and_decimal_commas():
                                            "9%;6"]
     plain = read_table(io.StringIO("a,b\n1,x%\n2,y\n"), kinds="mixed")
     assert plain.report.number_forms == {}  # text with a percent sign is no percentage
+
+
+def test_percentages_written_with_a_fixed_count_of_decimals_keep_it():
+    """'40.0%' comes back '40.0%', not '40%'; columns that write each number in its
+    shortest form ('6.3%', '85%') stay so."""
+    text = "fixed,short,x\n40.0%,6.3%,1\n52.5%,85%,2\n61.0%,7.25%,3\n,,4\n"
+    t = read_table(io.StringIO(text), kinds="mixed", policy="keep")
+    assert t.report.number_forms == {"fixed": "0.0%", "short": "%"}
+    out = io.StringIO()
+    write_table(t.data, out, format="csv", like=t.report)
+    assert out.getvalue().splitlines() == text.splitlines()[:-1] + [",,4"]
+    back = read_table(io.StringIO(out.getvalue()), kinds="mixed", policy="keep")
+    assert back.report.number_forms == t.report.number_forms
+    written = io.StringIO()
+    write_table(pd.DataFrame({"fixed": [40.04, 2.0]}), written, format="csv",
+                number_forms={"fixed": "0.00%"}, decimal=",")
+    assert written.getvalue().splitlines() == ["fixed", "40,04%", "2,00%"]
 
 
 def test_a_text_column_with_a_percent_sign_somewhere_is_still_text():

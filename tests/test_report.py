@@ -120,7 +120,7 @@ def test_the_cleaning_section_says_how_text_outputs_are_written():
         f"{d % 28 + 1:02d}.01.2024;{comma(80 + rng.normal())}%;{comma(rng.normal())}\n"
         for d in range(60))
     table = read_table(io.StringIO(text), kinds="mixed", index=None)
-    assert table.report.number_forms == {"Ausbeute": "%"}
+    assert table.report.number_forms == {"Ausbeute": "0.00%"}
     page = build_report(table.data, table.data, cleaning=table.report)
     assert ("Text outputs are written as the table was: the dates of Datum in the form "
             "%d.%m.%Y; fields separated by ';'; decimal commas; percentages with "

@@ -173,7 +173,7 @@ def test_dates_given_without_leading_zeros_are_drawn_without_them():
 
 
 @pytest.mark.parametrize(("write", "form", "drawn"), [
-    (lambda v: f"{80 + v:.1f}%", "%", r"\d\d(\.\d)?%"),
+    (lambda v: f"{80 + v:.1f}%", "0.0%", r"\d\d\.\d%"),
     (lambda v: f"{int(v + 6)}:{int(60 * (v % 1)):02d} PM", "%-I:%M %p", r"\d{1,2}:[0-5]\d [AP]M"),
 ])
 def test_numbers_given_as_text_are_modelled_as_numbers_and_drawn_as_text(write, form, drawn):

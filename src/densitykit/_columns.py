@@ -654,6 +654,29 @@ def percent_numbers(text: Any) -> Any:
     return text.str.replace(PERCENT_SIGN, "", regex=True).str.replace(",", ".")
 
 
+def is_percent(form: str) -> bool:
+    """Whether a column's form of numbers written as text (see :func:`read_numbers`) is a
+    percentage (``'%'``, ``'0.0%'``) rather than a time of day."""
+    return form.endswith("%")
+
+
+def percent_form(text: Any) -> str:
+    """The form of the percentages ``text`` (strings that hold one each): ``'0.0%'``,
+    ``'0.00%'``, ... when every one is written with that many decimals ('40.0%'), so that
+    whole numbers keep theirs; ``'%'`` (the shortest form of each number) otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> percent_form(pd.Series(["40.0%", "6,5 %"])), percent_form(pd.Series(["6.3%", "85%"]))
+    ('0.0%', '%')
+    """
+    places = text.str.extract(r"[.,](\d*)\s?%$")[0].str.len()
+    if places.notna().all() and places.nunique() == 1 and places.iloc[0] > 0:
+        return "0." + "0" * int(places.iloc[0]) + "%"
+    return "%"
+
+
 def time_form(text: Any) -> str:
     """The ``strftime`` form of the times of day ``text`` (strings that
     :data:`TIME_OF_DAY` matches): ``'%H:%M'``, ``'%-I:%M:%S %p'`` and the like, hours
@@ -679,7 +702,7 @@ def read_numbers(text: Any, form: str) -> Any:
     import pandas as pd
 
     text = text.astype(object).where(text.notna(), None).astype(str).str.strip()
-    if form == "%":
+    if is_percent(form):
         return pd.to_numeric(percent_numbers(text), errors="coerce")
     when = pd.to_datetime(text, format=form.replace("%-", "%"), errors="coerce")
     return when.dt.hour + when.dt.minute / 60 + when.dt.second / 3600
@@ -687,7 +710,8 @@ def read_numbers(text: Any, form: str) -> Any:
 
 def write_numbers(values: Any, form: str, decimal: str = ".") -> Any:
     """Numbers (a Series) as text in ``form`` (see :func:`read_numbers`): percentages in
-    their shortest form (a float32's as it prints) with the decimal mark ``decimal``, times
+    their shortest form (a float32's as it prints) or, for a form ``'0.0%'``, with its
+    count of decimals, with the decimal mark ``decimal``; times
     of day to the form's minute or second (within the day); empty cells stay empty.
 
     Examples
@@ -695,6 +719,8 @@ def write_numbers(values: Any, form: str, decimal: str = ".") -> Any:
     >>> import pandas as pd
     >>> write_numbers(pd.Series([6.3, 85.0, None]), "%", ",").tolist()
     ['6,3%', '85%', nan]
+    >>> write_numbers(pd.Series([6.3, 85.0]), "0.0%").tolist()
+    ['6.3%', '85.0%']
     >>> write_numbers(pd.Series([8.5, 17.25]), "%-I:%M %p").tolist()
     ['8:30 AM', '5:15 PM']
     """
@@ -702,10 +728,12 @@ def write_numbers(values: Any, form: str, decimal: str = ".") -> Any:
 
     x = pd.Series(as_printed(np.asarray(pd.to_numeric(values, errors="coerce"), np.float64),
                              getattr(values, "dtype", None)), index=values.index)
-    if form == "%":
+    if is_percent(form):
+        places = len(form) - 3  # '0.00%': 2
+
         def text(v: float) -> str:
-            t = repr(float(v))
-            return (t[:-2] if t.endswith(".0") else t).replace(".", decimal) + "%"
+            t = repr(float(v)) if places < 1 else f"{v:.{places}f}"
+            return (t[:-2] if t.endswith(".0") and places < 1 else t).replace(".", decimal) + "%"
 
         return x.astype(object).map(text, na_action="ignore")
     step = 1 if "%S" in form else 60

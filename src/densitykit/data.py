@@ -90,7 +90,9 @@ from ._columns import (
     TIME_OF_DAY,
     date_format,
     format_dates,
+    is_percent,
     parse_dates,
+    percent_form,
     plain_numbers,
     read_numbers,
     time_form,
@@ -1007,9 +1009,9 @@ class CleaningReport:
         if self.index_column is not None:
             lines.append(f"  Date/time column {self.index_column!r} kept as the index.")
         for what, cols in (("Percentages ('6.3%') read as the numbers they write (6.3)",
-                            [c for c, f in self.number_forms.items() if f == "%"]),
+                            [c for c, f in self.number_forms.items() if is_percent(f)]),
                            ("Times of day ('08:30') read as hours (8.5)",
-                            [c for c, f in self.number_forms.items() if f != "%"])):
+                            [c for c, f in self.number_forms.items() if not is_percent(f)])):
             if cols:
                 lines.append(f"  {what}: {', '.join(repr(c) for c in cols[:max_columns])}"
                              f"{', ...' if len(cols) > max_columns else ''}.")
@@ -1216,7 +1218,7 @@ def _text_numbers(raw: pd.DataFrame, names: list[str], report: CleaningReport
             if (hit & (hours <= 23)).sum() < 0.9 * hit.sum():  # durations: '30:15'
                 continue
             hit &= (hours <= 23).to_numpy()
-        form = "%" if pattern is not TIME_OF_DAY else time_form(text[hit])
+        form = percent_form(text[hit]) if pattern is _PERCENT else time_form(text[hit])
         out[name] = col.astype(object).where(~hit, read_numbers(text, form))
         report.number_forms[name] = form
     return out

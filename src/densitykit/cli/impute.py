@@ -200,15 +200,15 @@ def _as_written(cells: Any, done: Any, marks: dict[str, str], forms: dict[str, s
     import numpy as np
     import pandas as pd
 
-    from .._columns import read_numbers, write_numbers
+    from .._columns import is_percent, read_numbers, write_numbers
 
     decimal, thousands = marks.get("decimal", "."), marks.get("thousands")
-    times = {c: form for c, form in forms.items() if form != "%"}
+    times = {c: form for c, form in forms.items() if not is_percent(form)}
     out = done.copy()
     for c in done.columns:
         col, text = done[c], cells[c]
         written = text.str.strip()
-        percent = forms.get(c) == "%"
+        percent = is_percent(forms.get(c, ""))
         if pd.api.types.is_bool_dtype(col):
             same = written.str.lower() == col.astype(str).str.lower()
         elif c in times:

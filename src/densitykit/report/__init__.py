@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .. import evaluate as _ev
+from .._columns import is_percent
 from ..plotting import ellipse
 
 __all__ = ["SECTION_IDS", "build_report", "write_report"]
@@ -178,8 +179,9 @@ def _written_note(d: dict[str, Any]) -> str:
     if "encoding" in marks:
         parts.append(f"in {_ENCODINGS.get(marks['encoding'], _esc(marks['encoding']))}")
     forms = d.get("number_forms") or {}
-    for what, cols in (("percentages with their sign", [c for c, f in forms.items() if f == "%"]),
-                       ("times of day as written", [c for c, f in forms.items() if f != "%"])):
+    percent = [c for c, f in forms.items() if is_percent(f)]
+    for what, cols in (("percentages with their sign", percent),
+                       ("times of day as written", [c for c in forms if c not in percent])):
         if cols:
             parts.append(f"{what} ({', '.join(_esc(c) for c in cols[:5])})")
     if not parts:
