@@ -953,7 +953,8 @@ class CleaningReport:
     holds the marks of a text table that are not a CSV's (``{'sep': ';', 'decimal': ',',
     'thousands': '.'}``; the separator too beside decimal commas), and
     ``number_forms`` the form of each column of numbers written as text (``'%'`` for
-    percentages, '6.3%' read as 6.3; a time form such as ``'%H:%M'`` for times of day,
+    percentages, '6.3%' read as 6.3; ``'0.0%'`` for percentages that all show one
+    decimal, '40.0%'; a time form such as ``'%H:%M'`` for times of day,
     '08:30' read as 8.5 hours): ``write_table(df, path, like=report)`` writes a table with
     that separator, those decimal marks and those forms, and in the table's encoding
     (``'encoding'``: ``'cp1252'``, ``'utf-16'``, or ``'utf-8-sig'`` for UTF-8 after a
