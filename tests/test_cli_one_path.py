@@ -521,3 +521,40 @@ def test_times_of_day_are_hours_written_back_as_times(capsys, tmp_path):
     given = pd.read_csv(tmp_path / "given.csv", sep=";", dtype=str)
     assert (given["Uhrzeit"] == "20:00").all()
     assert given["T"].astype(float).between(80, 100).all()  # the temperatures of 20:00
+
+
+def test_scores_and_predictions_carry_the_tables_identifiers(capsys, tmp_path):
+    """Columns a fit left out as identifiers come back, as written, on each line of the
+    scores and predictions, beside the row they name, also when rows were dropped."""
+    rng = np.random.default_rng(5)
+    n = 80
+    x = rng.normal(size=(n, 2)).round(3)
+    src = tmp_path / "lab.csv"
+    pd.DataFrame({"SampleID": [f"{10001 + i:06d}" for i in range(n)],
+                  "Batch": [f"B-{i:03d}" for i in range(n)], "a": x[:, 0], "b": x[:, 1],
+                  "cls": np.where(x[:, 0] > 0, "hi", "lo")}).to_csv(src, index=False)
+    lines = src.read_text().splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[2], "n/a")  # row 5: 'a' bad, dropped
+    src.write_text("\n".join(lines) + "\n")
+    kept = [i for i in range(n) if i != 4]
+    for argv, cmd in ((["fit", src, "--exclude", "cls", "--components", "1"],
+                       ["score"]),
+                      (["classify", "fit", src, "--target", "cls"], ["classify", "predict"])):
+        model = tmp_path / f"{argv[0]}.dkm"
+        out = tmp_path / f"{argv[0]}-out.csv"
+        code, _, err = run(capsys, *argv, "-o", model, "--seed", "0")
+        assert code == 0, err
+        code, _, err = run(capsys, *cmd, model, src, "-o", out)
+        assert code == 0, err
+        got = pd.read_csv(out, dtype=str)
+        assert list(got.columns[:2]) == ["row", "SampleID"] and "Batch" not in got
+        assert got["row"].astype(int).tolist() == [i + 1 for i in kept]
+        assert got["SampleID"].tolist() == [f"{10001 + i:06d}" for i in kept]  # as written
+    synth = Synthesizer(model="gmm", n_components=[1], criterion="loglik").fit(src)
+    assert "Batch" in synth.cleaning_["dropped_columns"]
+    densitykit.save(synth, tmp_path / "synth.dkm")
+    code, _, err = run(capsys, "score", tmp_path / "synth.dkm", src, "-o", tmp_path / "s.csv")
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    assert list(got.columns[:3]) == ["row", "SampleID", "Batch"]
+    assert got["Batch"].tolist() == [f"B-{i:03d}" for i in range(n)]

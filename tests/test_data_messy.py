@@ -224,7 +224,7 @@ def test_percentages_written_with_a_fixed_count_of_decimals_keep_it():
     assert t.report.number_forms == {"fixed": "0.0%", "short": "%"}
     out = io.StringIO()
     write_table(t.data, out, format="csv", like=t.report)
-    assert out.getvalue().splitlines() == text.splitlines()[:-1] + [",,4"]
+    assert out.getvalue() == text
     back = read_table(io.StringIO(out.getvalue()), kinds="mixed", policy="keep")
     assert back.report.number_forms == t.report.number_forms
     written = io.StringIO()

@@ -624,6 +624,33 @@ def read_model_columns(args: argparse.Namespace, path: Path, columns: Sequence[s
     return read_input_table(args, path, columns=columns, **options), available
 
 
+def with_identifiers(args: argparse.Namespace, path: Path, model: Any, meta: dict[str, Any],
+                     out: Any, rows: Any) -> Any:
+    """``out`` (one line per row of the table at ``path``: its ``rows``, None for all) with
+    the columns that the model's fit left out as identifiers (``SampleID``, ``Batch``; its
+    cleaning record says so) put after its first column, as the file writes them, so that
+    scores and predictions join back on the table's own IDs; ``out`` itself when the table
+    has none of them."""
+    from ..data import read_cells, read_raw
+
+    record = meta.get("cleaning") or getattr(model, "cleaning_", None) or {}
+    dropped = record.get("dropped_columns") or {}
+    names = [c for c, why in dropped.items()
+             if "identifier" in str(why) and c not in out.columns]
+    if not names:
+        return out
+    cells = read_cells(path, **raw_options(args))
+    if cells is None:
+        cells = read_raw(path, **raw_options(args))
+    names = [c for c in names if c in cells.columns]
+    if rows is not None:
+        cells = cells.iloc[rows]
+    out = out.copy()
+    for j, c in enumerate(names, start=1):
+        out.insert(j, c, cells[c].to_numpy())
+    return out
+
+
 def model_columns(model: Any) -> list[str]:
     """Column names a model was fitted on (``x0``, ``x1``, ... when it has none)."""
     cols = getattr(model, "columns_", None)

@@ -24,6 +24,7 @@ from ._common import (
     read_model_columns,
     resolve_seed,
     share,
+    with_identifiers,
     write_frame,
 )
 from ._models import add_model_options, build_density, transform_arg
@@ -205,6 +206,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.proba:
         for k, c in enumerate(model.classes_):
             out[f"p({c})"] = proba[:, k]
+    out = with_identifiers(args, args.table, model, meta, out, table.rows)
     write_frame(args, out, output, like=table.report)
     summary = f"{output}: {len(out)} rows classified"
     target = meta.get("target")

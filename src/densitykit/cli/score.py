@@ -1,4 +1,8 @@
-"""``densitykit score MODEL TABLE``: log-likelihood of every row, and outlier flags."""
+"""``densitykit score MODEL TABLE``: log-likelihood of every row, and outlier flags.
+
+Each line of the output names its row of TABLE (``row``, from 1) and the row's cells of the
+columns the model's fit left out as identifiers (``SampleID``), as the table writes them.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from ._common import (
     read_model_columns,
     relay_warnings,
     share,
+    with_identifiers,
     write_frame,
 )
 
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                         np.arange(1, len(loglik) + 1),
                         "log_likelihood": loglik, "outlier": loglik < threshold},
                        index=table.data.index)
+    out = with_identifiers(args, args.table, model, meta, out, table.rows)
     write_frame(args, out, output, like=table.report)
     info(args, f"threshold: log-likelihood {threshold:.4g} (the {args.outlier_quantile:g} "
                f"quantile of the {reference})")
