@@ -16,12 +16,16 @@ chosen by held-out observed cells, the centres' empty cells refilled twice.
 The second part times one EM pass (E-step statistics and M-step) at 10 % empty cells
 against the same pass on the complete data, from the same parameters.
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_impute.py [--repeat 3]``.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_impute.py [--repeat 3]``: one
+thread for everyone. ``--default-threads`` (without ``OMP_NUM_THREADS``) runs each library
+as a user would: densitykit's blocks of rows on every core it may use, scikit-learn's BLAS
+with its own threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import time
@@ -223,11 +227,13 @@ def main(argv=None) -> None:
                     help="which emptied tables: 5, 20, 40 %% at random, mnar (high values)")
     ap.add_argument("--no-mixture", action="store_true",
                     help="skip densitykit's mixture with K by held-out cells (15 s at 40 %%)")
+    ap.add_argument("--default-threads", action="store_true",
+                    help="leave BLAS its own threads (else one), as a user's session does")
     args = ap.parse_args(argv)
     print(f"# {platform.machine()} {os.cpu_count()} cores, numpy {np.__version__}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     X = dow()
-    with threadpool_limits(1):
+    with contextlib.nullcontext() if args.default_threads else threadpool_limits(1):
         if not args.skip_impute:
             impute_table(X, args.repeat, args.select, forest=not args.no_forest,
                          only=tuple(args.cases), mixture=not args.no_mixture)

@@ -443,6 +443,30 @@ def test_compiled_and_numpy_choose_and_fill_alike(monkeypatch):
     np.testing.assert_allclose(compiled[1][0], twin[1][0], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("loops", ["compiled", "numpy"])
+def test_fills_are_the_same_on_one_core_and_on_several(monkeypatch, loops):
+    """The blocks of rows run side by side on the cores; each row's fill and draw depends on
+    its own block only, so every number is the same, bit for bit, on one core."""
+    import densitykit._parallel as par
+    import densitykit.impute as imp
+
+    if loops == "numpy":
+        monkeypatch.setattr(imp, "_loops", lambda: None)
+    rng = np.random.default_rng(8)
+    n = 1500  # six blocks of rows
+    X = rng.normal(size=(n, 6)) @ rng.normal(size=(6, 6))
+    Z = np.where(rng.random(X.shape) < 0.3, np.nan, X)
+
+    def fills(cores: int) -> list[np.ndarray]:
+        monkeypatch.setitem(par._STATE, "cores", cores)
+        return imp.kde_impute(Z, 0.5, 0.3, n_imputations=2, random_state=1)
+
+    several = fills(2)
+    assert par.available_cores() == 2 and len(imp._blocks(np.arange(n), n)) >= 4
+    for one, many in zip(fills(1), several):
+        np.testing.assert_array_equal(one, many)
+
+
 def test_unused_categories_do_not_count_as_labels():
     rng = np.random.default_rng(3)
     n = 120

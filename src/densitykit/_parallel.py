@@ -15,12 +15,13 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
-__all__ = ["available_cores", "blas_single_threaded", "limited", "openmp_single_threaded",
-           "thread_pool"]
+__all__ = ["available_cores", "blas_single_threaded", "each", "limited",
+           "openmp_single_threaded", "thread_pool"]
 
 _STATE: dict[str, object] = {}
 
@@ -91,6 +92,16 @@ def thread_pool() -> ThreadPoolExecutor:
     """The process-wide pool for block-parallel work (one thread per core, at most 8)."""
     _init()
     return _STATE["executor"]
+
+
+def each(fn: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+    """``[fn(p) for p in parts]``, the parts on the pool's threads when there are several
+    and more than one core: for independent parts of work whose heavy steps release the
+    interpreter (BLAS, compiled loops), with BLAS on one thread inside them
+    (:func:`blas_single_threaded`)."""
+    if len(parts) < 2 or available_cores() < 2:
+        return [fn(p) for p in parts]
+    return list(thread_pool().map(fn, parts))
 
 
 def blas_single_threaded() -> AbstractContextManager:

@@ -24,6 +24,10 @@ empty label cell gets the label whose filled indicator is largest (the commonest
 one minus the others'): the likeliest label, or with draws, a label drawn near the row's
 neighbours'. Observed cells, dates and other columns are returned untouched.
 
+The kernel's rows go in blocks, side by side on the cores this process may use
+(:func:`densitykit._parallel.available_cores`); the fills are the same, bit for bit, on one
+core or many.
+
 Examples
 --------
 >>> import numpy as np, pandas as pd
@@ -40,6 +44,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._parallel import blas_single_threaded, each
 from ._validation import check_in, check_int, check_random_state
 from .density import draw_categories
 from .exceptions import DataError
@@ -123,6 +129,19 @@ def _shape(cov: np.ndarray, shrink: float) -> np.ndarray:
     return (1 - shrink) * cov + shrink * np.trace(cov) / d * np.eye(d)
 
 
+def _side_by_side(fn: Any) -> Any:
+    """Run ``fn`` with BLAS on one thread: it takes the rows in parts, side by side on the
+    cores (:func:`densitykit._parallel.each`). A row's result depends on its own part only,
+    and a product's rounding can depend on its threads, so the numbers are the same on any
+    machine."""
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with blas_single_threaded():
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def _block_size(n: int) -> int:
     return int(max(1, min(256, 2**21 // max(n, 1))))
 
@@ -189,6 +208,7 @@ class _Factors:
         return self.miss[s:s + k], self.K[t:t + k * k].reshape(k, k), self.weights[s:s + k]
 
 
+@_side_by_side
 def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _Factors:
     """The :class:`_Factors` of the rows with empty cells ``Mr``, batched over rows with as
     many; with ``want`` (a mask of the cells whose fill is needed) a row's wanted columns
@@ -200,7 +220,8 @@ def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _
     fac = _Factors(counts, start[:-1], np.empty(start[-1], dtype=np.int64), kstart[:-1],
                    np.empty(kstart[-1]), np.empty(start[-1]),
                    counts if want is None else (want & Mr).sum(axis=1).astype(np.int64))
-    for k in np.unique(counts[counts > 0]):
+
+    def batch(k: int) -> None:  # the rows with k empty cells
         sel = np.flatnonzero(counts == k)
         mi = np.nonzero(Mr[sel])[1].reshape(sel.size, k)
         if want is not None:  # the wanted columns last, each part in column order
@@ -211,6 +232,10 @@ def _factors(P: np.ndarray, Mr: np.ndarray, want: np.ndarray | None = None) -> _
         fac.miss[cells] = mi
         fac.K[fac.kstart[sel][:, None] + np.arange(k * k)] = K.reshape(sel.size, k * k)
         fac.weights[cells] = _bound_weights(Pmm, np.einsum("srj,srj->sj", K, K))
+
+    # the largest batches first, so that the cores finish together
+    sizes = np.bincount(counts)[1:] * np.arange(1, counts.max(initial=0) + 1) ** 3
+    each(batch, [int(k) + 1 for k in np.argsort(-sizes, kind="stable") if sizes[k]])
     return fac
 
 
@@ -311,6 +336,7 @@ def _compiled_args(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors) -> 
             fac.start, fac.miss, fac.kstart, fac.K, fac.weights, r.astype(np.int64))
 
 
+@_side_by_side
 def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
                        bandwidths: Sequence[float], rows: np.ndarray,
                        want: np.ndarray | None = None,
@@ -323,7 +349,8 @@ def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
     fac = _factors(cen[1], M[rows], want) if fac is None else fac
     out = np.repeat(Xt[rows][None], len(bandwidths), axis=0)
     betas = 0.5 / np.asarray(bandwidths, dtype=np.float64) ** 2
-    for part in _blocks(rows, C.shape[0]):
+
+    def one(part: slice) -> None:
         block = fac.block(part)
         if loops is None:
             _numpy_means(cen, Xt, rows[part], block, bandwidths, out[:, part])
@@ -332,6 +359,8 @@ def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
             loops.conditional_means(*_compiled_args(cen, Xt, rows[part], block),
                                     block.tails, betas, _CUTOFF, res)
             out[:, part] = res
+
+    each(one, _blocks(rows, C.shape[0]))
     return out
 
 
@@ -364,6 +393,7 @@ def kde_conditional_sample(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.n
     return _conditional_draws(Xt, M, C, S, h, rows, rng)
 
 
+@_side_by_side
 def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
                        h: float, rows: np.ndarray, rng: np.random.Generator,
                        fac: _Factors | None = None) -> np.ndarray:
@@ -372,15 +402,22 @@ def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
     cen = _centres(C, np.linalg.inv(S))
     fac = _factors(cen[1], M[rows]) if fac is None else fac
     out = Xt[rows].copy()
-    for part in _blocks(rows, C.shape[0]):
-        block = fac.block(part)
-        if loops is None:
-            _numpy_draws(cen, Xt, rows[part], block, h, rng, out[part])
-        else:  # the same random numbers, in the same order, as the twin
-            unif = rng.random(block.counts.size)
-            z = rng.standard_normal(int(block.counts.sum()))
-            loops.conditional_draws(*_compiled_args(cen, Xt, rows[part], block), float(h),
-                                    _CUTOFF, unif, z, out[part])
+    parts = _blocks(rows, C.shape[0])
+    if loops is None:
+        for part in parts:
+            _numpy_draws(cen, Xt, rows[part], fac.block(part), h, rng, out[part])
+        return out
+    # the same random numbers, in the same order, as the twin: drawn before the blocks run
+    noise = {}
+    for part in parts:
+        counts = fac.counts[part]
+        noise[part.start] = rng.random(counts.size), rng.standard_normal(int(counts.sum()))
+
+    def one(part: slice) -> None:
+        loops.conditional_draws(*_compiled_args(cen, Xt, rows[part], fac.block(part)),
+                                float(h), _CUTOFF, *noise[part.start], out[part])
+
+    each(one, parts)
     return out
 
 

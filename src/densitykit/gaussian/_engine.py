@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import exceptions
 from .._linalg import logsumexp_columns, upper_indices
-from .._parallel import available_cores, thread_pool
+from .._parallel import available_cores, each, thread_pool
 from ..exceptions import FitError
 from ._covariance import CovarianceType
 from ._missing import MissingRows, correct, missing_log_prob, missing_rows, missing_stats
@@ -281,13 +281,6 @@ def map_blocks(fn: Callable[[slice], object], n: int, rows: int) -> list:
     if len(slices) < 4 or available_cores() < 2:
         return [fn(s) for s in slices]
     return list(thread_pool().map(fn, slices))
-
-
-def _map_parts(fn: Callable[[object], object], parts: list) -> list:
-    """``fn`` over a few independent parts, on the thread pool when there are several."""
-    if len(parts) < 2 or available_cores() < 2:
-        return [fn(p) for p in parts]
-    return list(thread_pool().map(fn, parts))
 
 
 def log_prob_t(ZT: np.ndarray, Q, params: Params, ctype: CovarianceType, prep) -> np.ndarray:
@@ -640,7 +633,7 @@ def in_memory_stats(data: InMemoryData, ctype: CovarianceType) -> Callable[[Para
                 full.n, rows)
         if missing is not None:
             prep = ctype.prepare(params.means, params.precisions_cholesky)
-            parts += _map_parts(lambda m: _missing_block_stats(m, params, ctype, prep), missing)
+            parts += each(lambda m: _missing_block_stats(m, params, ctype, prep), missing)
         return sum_stats(parts)
 
     return stats_fn
