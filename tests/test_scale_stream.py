@@ -487,3 +487,35 @@ def test_cli_streams_with_the_decimal_mark_given(tmp_path):
     assert main([*common, "-o", str(tmp_path / "s.dkm"), "--chunksize", "100"]) == 0
     m, s = load(tmp_path / "m.dkm"), load(tmp_path / "s.dkm")
     np.testing.assert_allclose(s.score_samples(df), m.score_samples(df), rtol=1e-8)
+
+
+def test_streamed_fits_leave_out_numbered_ids_as_read_table_does(tmp_path, capsys):
+    """A SampleID counting the rows is no measurement, streamed or not; batch numbers that
+    repeat (across chunks) and a setpoint stepped by one are data. The scores of a streamed
+    model carry the IDs, as those of a model fitted in memory do."""
+    from densitykit import read_table
+    from densitykit.cli import main
+    from densitykit.preprocess import TableModel
+    from densitykit.scale.stream import fit_table_stream
+
+    rng = np.random.default_rng(3)
+    n = 120
+    path = tmp_path / "lab.csv"
+    pd.DataFrame({"SampleID": np.arange(10001, 10001 + n),
+                  "Batch no": np.tile(np.arange(1, 61), 2), "setpoint": np.arange(n),
+                  "y": rng.normal(size=n).round(3)}).to_csv(path, index=False)
+    table = read_table(path)
+    tm = fit_table_stream(Normal(), path, chunksize=25)
+    assert tm.columns_ == list(table.data.columns) == ["Batch no", "setpoint", "y"]
+    assert tm.dropped_columns_ == {"SampleID": table.report.dropped_columns["SampleID"]}
+    memory = TableModel(Normal()).fit(table.data)
+    np.testing.assert_allclose(tm.score_samples(table.data), memory.score_samples(table.data),
+                               rtol=1e-9)
+    model, scores = tmp_path / "lab.dkm", tmp_path / "scores.csv"
+    assert main(["fit", str(path), "--chunksize", "25", "--components", "1",
+                 "--covariance-type", "full", "-o", str(model)]) == 0
+    assert "left out 'SampleID': distinct whole numbers" in capsys.readouterr().err
+    assert main(["score", str(model), str(path), "-o", str(scores)]) == 0
+    got = pd.read_csv(scores)
+    assert list(got.columns[:2]) == ["row", "SampleID"]
+    assert got["SampleID"].tolist() == list(range(10001, 10001 + n))

@@ -1284,14 +1284,20 @@ _ID_WORDS = frozenset({"id", "ids", "key", "idx", "index", "no", "nr", "num", "n
                        "seq", "serial", "record", "sample", "batch", "lot", "run", "nummer"})
 
 
-def _counting_reason(name: Any, values: np.ndarray) -> str | None:
+def names_an_identifier(name: Any) -> bool:
+    """Whether a column's name calls it an identifier: one of its words (``Sample``,
+    ``ID`` in ``SampleID``; ``no`` in ``batch_no``) is in :data:`_ID_WORDS`."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", str(name))
+    return bool(_ID_WORDS.intersection(w.lower() for w in words))
+
+
+def counting_reason(name: Any, values: np.ndarray) -> str | None:
     """Why a numeric column is left out when its name calls it an identifier (``SampleID``,
     ``Batch no``) and its filled cells are distinct whole numbers that go up (or down) by
     one from row to row, nine steps in ten at least: sample or batch IDs, row numbers, which
     no density should model (drawn again, they would repeat the table's own IDs). None
     for any other column: a setpoint stepped 1, 2, 3 is a measurement."""
-    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", str(name))
-    if not _ID_WORDS.intersection(w.lower() for w in words):
+    if not names_an_identifier(name):
         return None
     seen = values[np.isfinite(values)]
     if seen.size < _MIN_COUNTED_ROWS or not np.all(seen == np.round(seen)):
@@ -1558,7 +1564,7 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                     why = _text_reason(raw[name]) or why
                 report.dropped_columns[name] = why
             continue
-        if name in selected and (why := _counting_reason(name, np.where(text, np.nan, values))):
+        if name in selected and (why := counting_reason(name, np.where(text, np.nan, values))):
             report.dropped_columns[name] = why
             continue
         issue = _column_issue(name, raw[name], empty, text, values)
@@ -1649,7 +1655,7 @@ def _mixed_column(col: pd.Series, form: str | None = None
     if text.sum() <= 0.5 * filled and not _codes(col, empty):
         bad = text | np.isinf(values)
         values = np.where(bad, np.nan, values)
-        if why := _counting_reason(col.name, values):
+        if why := counting_reason(col.name, values):
             return why, None, empty, none
         observed = values[~np.isnan(values)]
         if observed.size and np.all(observed == np.round(observed)) and (

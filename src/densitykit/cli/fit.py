@@ -130,9 +130,9 @@ def _streamed_density(args: argparse.Namespace, source: Path, seed: int) -> tupl
 
 def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int) -> int:
     """``fit --chunksize``: fit chunk by chunk, never holding the whole table."""
-    from ..data import TEXT_SEPARATORS, text_header, text_separator
+    from ..data import TEXT_SEPARATORS, CleaningReport, text_header, text_separator
     from ..persist import save
-    from ..scale.stream import fit_table_stream, score_file
+    from ..scale.stream import FileSource, fit_table_stream, score_file
 
     density, fmt = _streamed_density(args, source, seed)
     chunksize = None if args.chunksize == "auto" else args.chunksize
@@ -156,14 +156,24 @@ def run_streamed(args: argparse.Namespace, source: Path, output: Path, seed: int
                                              chunksize=chunksize, sep=sep,
                                              decimal=args.decimal, header=header,
                                              random_state=seed)
+    dropped = model.dropped_columns_
+    for name, why in dropped.items():
+        info(args, f"{source.name}: left out {name!r}: {why}")
+    columns = list(model.columns_)
+    width = len(FileSource(source, sep=sep, decimal=args.decimal, header=header,
+                           chunksize=1).columns)
+    cleaning = CleaningReport(source.name, n_rows, width, "drop-rows",
+                              dropped_columns=dict(dropped), n_rows_out=n_rows,
+                              columns_out=columns)
     metadata = {
         "command": "fit",
         "source": source.name,
-        "columns": list(model.columns_),
+        "columns": columns,
         "index_column": None,
         "n_rows": n_rows,
         "seed": seed,
         "chunksize": args.chunksize,
+        "cleaning": cleaning.to_dict(),
         "train_loglik": loglik,
         "argv": list(getattr(args, "argv", [])),
     }

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,7 +34,9 @@ from .._validation import check_int, require
 from ..data import (
     FORMATS,
     TEXT_SEPARATORS,
+    counting_reason,
     format_of,
+    names_an_identifier,
     text_encoding,
     text_header,
     text_marks,
@@ -326,7 +329,10 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     The same model as ``TableModel(density, column_transform=transform).fit(table)`` on the whole
     (clean, numeric) table: the per-column standardisation, ranges and decimals come from a
     first pass of moments, then the density is fitted chunk by chunk on the standardised
-    rows.
+    rows. Columns that number the rows under an identifier's name (``SampleID`` =
+    10001, 10002, ...) are left out, as :func:`densitykit.read_table` leaves them out: the
+    model's ``dropped_columns_`` names them with the reason (the first pass keeps the values
+    of the columns so named while they are whole numbers, to tell).
 
     Parameters
     ----------
@@ -363,30 +369,42 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
         raise DataError(
             f"A streamed fit supports transform 'standardize' or None; got {transform!r}, "
             "which needs each whole column in memory. Use 'standardize' or None.")
-    source, m, decimals = _table_source(path, columns, exclude, chunksize, sep, decimal,
-                                        header)
+    source, m, decimals, dropped = _table_source(path, columns, exclude, chunksize, sep,
+                                                 decimal, header)
     params = (_standardize(source, m) if transform == "standardize"
               else [{} for _ in source.columns])
     fitted = clone(density)
     source.feature_names = None  # the density sees anonymous transformed columns
     fit_chunked(fitted, source, where=f"{source.path.name!r}", callback=callback)
-    return TableModel.from_parts(density, fitted, source.columns, column_transform=transform,
-                                 transform_params=params, integer_columns=m.integer,
-                                 data_min=m.lo, data_max=m.hi, decimals=decimals)
+    model = TableModel.from_parts(density, fitted, source.columns, column_transform=transform,
+                                  transform_params=params, integer_columns=m.integer,
+                                  data_min=m.lo, data_max=m.hi, decimals=decimals)
+    model.dropped_columns_ = dropped
+    return model
 
 
 def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int | None,
                   sep: str | None, decimal: str | None, header: int | None
-                  ) -> tuple[FileSource, Moments, np.ndarray]:
+                  ) -> tuple[FileSource, Moments, np.ndarray, dict[str, str]]:
     """The chosen columns of a file and one pass of their moments and decimals: clean
-    numbers, at least two rows."""
+    numbers, at least two rows. Columns that number the rows under an identifier's name
+    (``SampleID``) are left out, as :func:`densitykit.read_table` leaves them out; they
+    come back with their reasons."""
     from ..data import select_columns
 
     first = FileSource(path, sep=sep, decimal=decimal, header=header, chunksize=1)
     names = select_columns(first.columns, columns, exclude)
     source = FileSource(path, columns=names, chunksize=chunksize, sep=sep, decimal=decimal,
                         header=first.header)
-    m, decimals = _moments_and_decimals(source)
+    m, decimals, dropped = _moments_and_decimals(source)
+    if dropped:
+        keep = np.array([c not in dropped for c in source.columns])
+        source = FileSource(path, columns=[c for c, k in zip(source.columns, keep) if k],
+                            chunksize=chunksize, sep=sep, decimal=decimal, header=first.header)
+        m = dataclasses.replace(m, mean=m.mean[keep], m2=m.m2[keep], lo=m.lo[keep],
+                                hi=m.hi[keep], integer=None if m.integer is None
+                                else m.integer[keep])
+        decimals = decimals[keep]
     if m.bad:
         raise DataError(
             f"{source.path.name!r} holds {m.bad} empty, infinite or huge cell(s) in the chosen "
@@ -394,23 +412,35 @@ def _table_source(path: str | Path, columns: Any, exclude: Any, chunksize: int |
             f"{_IN_MEMORY}.")
     if m.n < 2:
         raise DataError(f"{source.path.name!r} has {m.n} row(s); a fit needs at least 2.")
-    return source, m, decimals
+    return source, m, decimals, dropped
 
 
-def _moments_and_decimals(source: FileSource) -> tuple[Moments, np.ndarray]:
+def _moments_and_decimals(source: FileSource) -> tuple[Moments, np.ndarray, dict[str, str]]:
     """The columns' moments and, from the same pass, their decimals as
-    :meth:`TableModel.fit <densitykit.preprocess.TableModel.fit>` records them: the most any
-    chunk needs, or -1 (every digit) once one needs more than ten."""
+    :meth:`TableModel.fit <densitykit.preprocess.TableModel.fit>` records them (the most any
+    chunk needs, or -1 (every digit) once one needs more than ten) and the columns that
+    number the rows (:func:`densitykit.data.counting_reason`, with its reason; the values of
+    a column whose name calls it an identifier are kept while they are whole numbers)."""
     from .._columns import decimals_of
 
     total, decimals = None, np.zeros(source.n_features, dtype=np.int64)
+    ids = {j: [] for j, name in enumerate(source.columns) if names_an_identifier(name)}
     for X, w in _prefetch(source.chunks()):
         part = chunk_moments(X, w)
         total = part if total is None else total + part
         for j in np.flatnonzero(decimals >= 0):
             k = decimals_of(X[:, j])
             decimals[j] = -1 if k < 0 else max(int(decimals[j]), k)
-    return total, decimals
+        for j in [j for j in ids if decimals[j] != 0]:
+            del ids[j]  # not whole numbers: no identifier
+        for j, values in ids.items():
+            values.append(np.array(X[:, j], dtype=np.float64))
+    dropped = {}
+    for j, values in ids.items():
+        why = counting_reason(source.columns[j], np.concatenate(values))
+        if why:
+            dropped[source.columns[j]] = why
+    return total, decimals, dropped
 
 
 def _standardize(source: FileSource, m: Moments) -> list[dict]:
