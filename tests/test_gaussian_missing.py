@@ -497,3 +497,30 @@ def test_normal_warns_when_em_stops_early(data, monkeypatch):
     monkeypatch.setattr(normal, "_EM_MAX_ITER", 2)
     with pytest.warns(ConvergenceWarning, match="did not converge in 2 iterations"):
         Normal().fit(data[1])
+
+
+def test_parts_with_empty_cells_keep_features_within_one_budget(monkeypatch):
+    """The parts of rows with empty cells share one budget of cached features: past it, a
+    part computes its features every pass. Memory stays bounded and the fit is the same."""
+    import densitykit.gaussian._engine as eng
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(1200, 6)) @ rng.normal(size=(6, 6))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    monkeypatch.setattr(eng, "_MISSING_ROWS", 200)
+    fits = {}
+    for budget in (1 << 30, 2 * 200 * 21 * 8 + 100):  # all parts, or two parts' features
+        monkeypatch.setattr(eng, "_MISSING_CACHE_BYTES", budget)
+        c, data, p = _engine_inputs(X, None, "full")
+        assert len(data.missing) >= 5
+        fn = in_memory_stats(data, c)
+        stats = [fn(p), fn(p)]
+        kept = [rows._cache.get("full") is not None for rows in data.missing]
+        assert sum(rows._cache["full"].nbytes for rows, k in zip(data.missing, kept) if k
+                   ) <= budget
+        assert all(kept) == (budget > 1 << 20) and any(kept)
+        fits[budget] = GaussianMixture(3, covariance_type="full", random_state=0).fit(X)
+        assert stats[0].loglik == stats[1].loglik
+    small, large = fits.values()
+    np.testing.assert_array_equal(small.means_, large.means_)
+    np.testing.assert_array_equal(small.covariances_, large.covariances_)

@@ -21,7 +21,14 @@ from .._linalg import logsumexp_columns, upper_indices
 from .._parallel import available_cores, each, thread_pool
 from ..exceptions import FitError
 from ._covariance import CovarianceType
-from ._missing import MissingRows, correct, missing_log_prob, missing_rows, missing_stats
+from ._missing import (
+    CacheBudget,
+    MissingRows,
+    correct,
+    missing_log_prob,
+    missing_rows,
+    missing_stats,
+)
 
 __all__ = [
     "EMResult",
@@ -45,6 +52,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _EPS10 = 10.0 * np.finfo(np.float64).eps
 _BLOCK_BYTES = 1 << 22  # aim for ~4 MB of per-block temporaries (cache friendly)
 _MISSING_ROWS = 4096  # rows with empty cells per part (parts run on the thread pool)
+#: features the parts of rows with empty cells keep between EM iterations, all together
+_MISSING_CACHE_BYTES = 1 << 28
 #: complete rows fewer than 1/_FEW_COMPLETE of those with empty cells go with them
 _FEW_COMPLETE = 16
 
@@ -170,7 +179,8 @@ class InMemoryData:
     many times); larger data is transformed one block at a time, so the extra memory stays
     at a few blocks whatever the size of ``X``.
 
-    Rows with empty cells (NaN) are kept apart, grouped by pattern (``missing``); the rows
+    Rows with empty cells (NaN) are kept apart, grouped by pattern (``missing``, in parts
+    that keep at most ``_MISSING_CACHE_BYTES`` of features between them); the rows
     with none are ``complete``, which EM passes over exactly as when nothing is empty
     (unless they are too few to be worth a pass of their own: they then go with the others,
     as rows with no empty cell).
@@ -195,6 +205,9 @@ class InMemoryData:
             idx = np.flatnonzero(empty)
             self.missing = [ws.missing(X[part], None if w is None else w[part])
                             for part in np.array_split(idx, -(-idx.size // _MISSING_ROWS))]
+            budget = CacheBudget(_MISSING_CACHE_BYTES)
+            for rows in self.missing:
+                rows.budget = budget
             full = ~empty
             self.complete = InMemoryData(X[full], None if w is None else w[full], ws,
                                          cache_bytes, dtype)

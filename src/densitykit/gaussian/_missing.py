@@ -34,6 +34,7 @@ paths compute the same numbers:
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,12 +42,30 @@ import numpy as np
 from .._linalg import logsumexp_columns, upper_indices
 from . import _compiled
 
-__all__ = ["MissingRows", "conditional_fill", "missing_log_prob", "missing_rows",
+__all__ = ["CacheBudget", "MissingRows", "conditional_fill", "missing_log_prob", "missing_rows",
            "missing_stats"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _DIAGONAL = ("diag", "spherical")
 _CACHE_BYTES = 1 << 25  # features of a part kept between EM iterations up to this size
+
+
+class CacheBudget:
+    """The bytes of features that the parts of one data set may still keep between EM
+    iterations, all parts together (a part beyond it computes its features every pass:
+    the same numbers, more time, bounded memory)."""
+
+    def __init__(self, nbytes: int) -> None:
+        self.left = nbytes
+        self._lock = threading.Lock()  # parts run on the thread pool
+
+    def take(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more may be kept (then counted)."""
+        with self._lock:
+            if nbytes > self.left:
+                return False
+            self.left -= nbytes
+            return True
 
 
 @dataclass
@@ -84,6 +103,7 @@ class MissingRows:
     cuts: np.ndarray  # where each group's cells start in ``flat``
     ptr: np.ndarray  # row ``i``'s empty cells are ``flat[ptr[i]:ptr[i + 1]]``
     pat: np.ndarray  # pattern number of each row (equal for equal patterns, rows adjacent)
+    budget: CacheBudget | None = field(default=None, repr=False)  # shared with other parts
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -93,14 +113,16 @@ class MissingRows:
     def block(self, ctype) -> tuple[np.ndarray, object]:
         """The rows as a transposed block ``(D, N)`` with zeros in the empty cells, and its
         features for ``ctype`` (the complete-data E-step runs on them, :func:`correct`
-        then accounts for the empty cells); kept while they are small."""
+        then accounts for the empty cells); the features are kept while they are small and
+        within the ``budget`` this part shares with the others."""
         if "zt" not in self._cache:
             self._cache["zt"] = np.ascontiguousarray(self.z0.T)
         zt = self._cache["zt"]
         if ctype.name in self._cache:
             return zt, self._cache[ctype.name]
         q = ctype.block_features(zt)
-        if q is None or q.nbytes <= _CACHE_BYTES:
+        if q is None or (q.nbytes <= _CACHE_BYTES
+                         and (self.budget is None or self.budget.take(q.nbytes))):
             self._cache[ctype.name] = q
         return zt, q
 
