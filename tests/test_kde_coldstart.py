@@ -18,9 +18,11 @@ from densitykit.kde._exact import log_kernel_sums, numpy_extra_seconds
 needs_numba = pytest.mark.skipif(not _compiled.AVAILABLE, reason="numba not installed")
 
 #: modules the estimator's import and a first exact score must not load (scikit-learn and
-#: pandas cost 0.7 s together, SciPy's fft and optimize 0.25 s)
+#: pandas cost 0.7 s together, SciPy's fft and optimize 0.25 s, its special functions
+#: 0.2-0.4 s and its linalg 0.1 s)
 LAZY = ["numba", "llvmlite", "densitykit.kde._loops", "scipy.signal", "scipy.fft",
-        "scipy.spatial", "sklearn", "pandas", "matplotlib", "dask"]
+        "scipy.spatial", "scipy.special", "scipy.linalg", "sklearn", "pandas", "matplotlib",
+        "dask"]
 
 
 def _fresh(code: str) -> dict:

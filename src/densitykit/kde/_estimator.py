@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.linalg import cholesky, solve_triangular
 
 from .. import _state
 from .._estimator import BaseEstimator, DensityMixin
@@ -83,7 +82,7 @@ def _parse_bandwidth(bandwidth: Any, d: int) -> tuple[str, np.ndarray]:
     if arr.ndim == 2 and arr.shape == (d, d):
         ok = np.all(np.isfinite(arr)) and np.allclose(arr, arr.T, rtol=1e-10, atol=0)
         try:
-            chol = cholesky(0.5 * (arr + arr.T), lower=True) if ok else None
+            chol = np.linalg.cholesky(0.5 * (arr + arr.T)) if ok else None
         except np.linalg.LinAlgError:
             chol = None
         if chol is None:
@@ -327,6 +326,8 @@ class KernelDensity(DensityMixin, BaseEstimator):
         if self._kind == "diag":
             Yc /= self._scale
             return Yc
+        from scipy.linalg import solve_triangular  # on first use: 0.1 s to import
+
         return solve_triangular(self._scale, Yc.T, lower=True).T
 
     def _unwhiten(self, U: np.ndarray) -> np.ndarray:

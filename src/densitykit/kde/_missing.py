@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.linalg import cholesky
 
 from .._validation import check_data
 from ..exceptions import DataError
@@ -88,7 +87,7 @@ def marginal_model(est: Any, observed: np.ndarray) -> Any:
         log_det = float(np.sum(np.log(scale)))
     else:
         H = est._scale @ est._scale.T
-        kind, scale = "full", cholesky(H[np.ix_(observed, observed)], lower=True)
+        kind, scale = "full", np.linalg.cholesky(H[np.ix_(observed, observed)])
         log_det = float(np.sum(np.log(np.diag(scale))))
     algorithm = est.algorithm
     if algorithm == "binned" and not kernel.compiled:

@@ -13,10 +13,10 @@ follows the number of pairs near the support instead of every pair.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaln
 
 from .._parallel import limited
 from ..exceptions import DataError, ParameterError
@@ -77,7 +77,7 @@ def expected_pair_fraction(Xw: np.ndarray) -> float:
     """
     d = Xw.shape[1]
     sd = np.maximum(Xw.std(axis=0), 1e-300)
-    log_ball = 0.5 * d * np.log(np.pi) - float(gammaln(0.5 * d + 1.0))
+    log_ball = 0.5 * d * np.log(np.pi) - math.lgamma(0.5 * d + 1.0)
     return float(min(1.0, np.exp(log_ball - np.sum(np.log(2.0 * np.sqrt(np.pi) * sd)))))
 
 
