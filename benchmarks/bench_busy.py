@@ -5,7 +5,7 @@ all its threads, from ``getrusage``) are recorded. The competitor is a pure-Pyth
 (one thread at 100 %). A fair share of two cores beside it is half of one core less, so the
 targets are: CPU seconds at most 1.3x idle (no time lost spinning), wall at most 2.2x.
 
-    python benchmarks/bench_busy.py [--repeat 3] [--only synth,gmm,kde,tests]
+    python benchmarks/bench_busy.py [--repeat 3] [--only synth,gmm,kde,impute,tests]
 """
 
 from __future__ import annotations
@@ -37,6 +37,13 @@ rng = np.random.default_rng(0)
 KernelDensity(bandwidth=0.5).fit(rng.normal(size=(20_000, 64))).score_samples(
     rng.normal(size=(5_000, 64)))
 """
+IMPUTE = """
+import numpy as np
+from densitykit.datasets import load_dow
+from densitykit.impute import impute_table
+X = load_dow().data.dropna()
+impute_table(X.where(np.random.default_rng(0).random(X.shape) >= 0.4), random_state=0)
+"""
 
 
 def workloads(tmp: Path) -> dict[str, list[str]]:
@@ -47,6 +54,7 @@ def workloads(tmp: Path) -> dict[str, list[str]]:
                   "--seed", "0", "-q", "-f", "-o", str(tmp / "dow-synthetic.csv")],
         "gmm": [PY, "-c", GMM],
         "kde": [PY, "-c", KDE],
+        "impute": [PY, "-c", IMPUTE],
         "tests": [PY, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m",
                   "not slow", str(ROOT / "tests")],
     }
@@ -66,7 +74,7 @@ def run(cmd: list[str]) -> tuple[float, float]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", default="synth,gmm,kde,tests")
+    ap.add_argument("--only", default="synth,gmm,kde,impute,tests")
     args = ap.parse_args(argv)
     tmp = Path(os.environ.get("TMPDIR", "/tmp")) / "densitykit-bench-busy"
     tmp.mkdir(exist_ok=True)

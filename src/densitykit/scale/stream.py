@@ -329,10 +329,8 @@ def fit_table_stream(density: Any, path: str | Path, *, columns: Any = None,
     The same model as ``TableModel(density, column_transform=transform).fit(table)`` on the whole
     (clean, numeric) table: the per-column standardisation, ranges and decimals come from a
     first pass of moments, then the density is fitted chunk by chunk on the standardised
-    rows. Columns that number the rows under an identifier's name (``SampleID`` =
-    10001, 10002, ...) are left out, as :func:`densitykit.read_table` leaves them out: the
-    model's ``dropped_columns_`` names them with the reason (the first pass keeps the values
-    of the columns so named while they are whole numbers, to tell).
+    rows. Numbered IDs (``SampleID`` = 10001, 10002, ...) are left out as in
+    :func:`densitykit.read_table`, named with the reason in the model's ``dropped_columns_``.
 
     Parameters
     ----------
