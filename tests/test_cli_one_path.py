@@ -547,9 +547,10 @@ def test_scores_and_predictions_carry_the_tables_identifiers(capsys, tmp_path):
         code, _, err = run(capsys, *cmd, model, src, "-o", out)
         assert code == 0, err
         got = pd.read_csv(out, dtype=str)
-        assert list(got.columns[:2]) == ["row", "SampleID"] and "Batch" not in got
+        assert list(got.columns[:3]) == ["row", "SampleID", "Batch"]
         assert got["row"].astype(int).tolist() == [i + 1 for i in kept]
         assert got["SampleID"].tolist() == [f"{10001 + i:06d}" for i in kept]  # as written
+        assert got["Batch"].tolist() == [f"B-{i:03d}" for i in kept]
     synth = Synthesizer(model="gmm", n_components=[1], criterion="loglik").fit(src)
     assert "Batch" in synth.cleaning_["dropped_columns"]
     densitykit.save(synth, tmp_path / "synth.dkm")

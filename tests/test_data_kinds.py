@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 
 import numpy as np
 import pandas as pd
@@ -164,6 +165,17 @@ def test_numbered_ids_are_left_out_and_numbered_setpoints_kept(tmp_path, kinds):
     np.testing.assert_array_equal(table.data["setpoint"], np.arange(n))
     chosen = read_table(path, kinds=kinds, policy="keep", columns=["setpoint", "y"])
     assert "SampleID" not in chosen.report.dropped_columns  # not chosen, not named
+
+
+def test_a_numeric_read_names_text_ids_as_a_mixed_read_does():
+    """A text column of distinct values is 'not numeric' and, as a mixed read says, an
+    identifier or free text; a text column of a few labels is just 'not numeric'."""
+    n = 60
+    text = "tag,grade,y\n" + "".join(f"T-{i:03d},{'AB'[i % 2]},{i * 0.5}\n" for i in range(n))
+    numeric = read_table(io.StringIO(text)).report.dropped_columns
+    mixed = read_table(io.StringIO(text), kinds="mixed").report.dropped_columns
+    assert numeric == {"tag": f"not numeric: {mixed['tag']}", "grade": "not numeric"}
+    assert mixed == {"tag": "text with 60 distinct values (an identifier or free text)"}
 
 
 def test_comment_lines_above_the_header_are_skipped(tmp_path):

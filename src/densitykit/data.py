@@ -1560,8 +1560,11 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                 why = "empty" if n_filled == 0 else "not numeric"
                 if why == "not numeric" and _looks_like_dates(raw[name]):
                     why = "date/time"
-                elif why == "not numeric":
+                elif why == "not numeric":  # the reason a mixed read gives, if any
                     why = _text_reason(raw[name]) or why
+                    if why == "not numeric" and (many := _many_labels_reason(
+                            _labels(raw[name], empty), n_filled)):
+                        why = f"not numeric: {many}"
                 report.dropped_columns[name] = why
             continue
         if name in selected and (why := counting_reason(name, np.where(text, np.nan, values))):
@@ -1664,14 +1667,27 @@ def _mixed_column(col: pd.Series, form: str | None = None
             ints = pd.Series(values).astype("Int64" if np.isnan(values).any() else np.int64)
             return "integer", ints, empty, bad
         return "numeric", pd.Series(values), empty, bad
-    labels = col.astype(object).where(~empty, None)
-    labels = labels.map(lambda v: v if v is None else str(v).strip())
-    k = labels.dropna().nunique()
-    # too many labels, or (in a short table) labels most of which occur once
-    if (k > MAX_CATEGORIES and k > 0.1 * n) or (k > _MOST_SINGLE_LABELS and 2 * k > filled):
-        why = _text_reason(col) or f"text with {k:,} distinct values (an identifier or free text)"
-        return why, None, empty, none
+    labels = _labels(col, empty)
+    if many := _many_labels_reason(labels, filled):
+        return _text_reason(col) or many, None, empty, none
     return "categorical", labels, empty, none
+
+
+def _labels(col: pd.Series, empty: np.ndarray) -> pd.Series:
+    """A text column's filled cells as stripped strings (None where empty)."""
+    labels = col.astype(object).where(~empty, None)
+    return labels.map(lambda v: v if v is None else str(v).strip())
+
+
+def _many_labels_reason(labels: pd.Series, filled: int) -> str | None:
+    """Why a column of ``labels`` (None where empty; ``filled`` cells) is an identifier or
+    free text rather than categories: too many labels, or (in a short table) labels most of
+    which occur once; None for categories."""
+    k = labels.dropna().nunique()
+    if (k > MAX_CATEGORIES and k > 0.1 * len(labels)) or (
+            k > _MOST_SINGLE_LABELS and 2 * k > filled):
+        return f"text with {k:,} distinct values (an identifier or free text)"
+    return None
 
 
 def _booleans_with_gaps(col: pd.Series) -> bool:
