@@ -97,8 +97,8 @@ def thread_pool() -> ThreadPoolExecutor:
 def each(fn: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
     """``[fn(p) for p in parts]``, the parts on the pool's threads when there are several
     and more than one core: for independent parts of work whose heavy steps release the
-    interpreter (BLAS, compiled loops), with BLAS on one thread inside them
-    (:func:`blas_single_threaded`)."""
+    interpreter (BLAS, compiled loops). Call it inside :func:`blas_single_threaded`: the
+    parts are the parallelism."""
     if len(parts) < 2 or available_cores() < 2:
         return [fn(p) for p in parts]
     return list(thread_pool().map(fn, parts))
