@@ -660,6 +660,13 @@ def is_percent(form: str) -> bool:
     return form.endswith("%")
 
 
+def percent_and_time_columns(forms: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The columns of ``forms`` (a cleaning report's ``number_forms``) that hold
+    percentages, and those that hold times of day."""
+    percent = [c for c, f in forms.items() if is_percent(f)]
+    return percent, [c for c in forms if c not in percent]
+
+
 def percent_form(text: Any) -> str:
     """The form of the percentages ``text`` (strings that hold one each): ``'0.0%'``,
     ``'0.00%'``, ... when every one is written with that many decimals ('40.0%'), so that

@@ -90,8 +90,8 @@ from ._columns import (
     TIME_OF_DAY,
     date_format,
     format_dates,
-    is_percent,
     parse_dates,
+    percent_and_time_columns,
     percent_form,
     plain_numbers,
     read_numbers,
@@ -775,8 +775,10 @@ def _parse_text(source: Any, **options: Any) -> tuple[pd.DataFrame, list[str], s
     return df, [_CP1252_NOTE] if encoding == "cp1252" else [], encoding
 
 
-#: the encodings other than plain UTF-8 that a text table is read in and written back in
-_WRITTEN_ENCODINGS = ("cp1252", "utf-16", "utf-8-sig")
+#: the encodings other than plain UTF-8 that a text table is read in and written back in,
+#: with their names for people
+WRITTEN_ENCODINGS = {"cp1252": "Windows-1252 (cp1252)", "utf-16": "UTF-16",
+                     "utf-8-sig": "UTF-8 with a byte-order mark"}
 
 _CP1252_NOTE = ("The file is not UTF-8 text: it was read as Windows-1252 (cp1252), the "
                 "encoding of Excel's CSV files on Western European systems; save it as UTF-8 "
@@ -1009,10 +1011,9 @@ class CleaningReport:
         lines.extend(f"  {note}" for note in self.notes)
         if self.index_column is not None:
             lines.append(f"  Date/time column {self.index_column!r} kept as the index.")
+        percent, times = percent_and_time_columns(self.number_forms)
         for what, cols in (("Percentages ('6.3%') read as the numbers they write (6.3)",
-                            [c for c, f in self.number_forms.items() if is_percent(f)]),
-                           ("Times of day ('08:30') read as hours (8.5)",
-                            [c for c, f in self.number_forms.items() if not is_percent(f)])):
+                            percent), ("Times of day ('08:30') read as hours (8.5)", times)):
             if cols:
                 lines.append(f"  {what}: {', '.join(repr(c) for c in cols[:max_columns])}"
                              f"{', ...' if len(cols) > max_columns else ''}.")
@@ -1561,10 +1562,8 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                 if why == "not numeric" and _looks_like_dates(raw[name]):
                     why = "date/time"
                 elif why == "not numeric":  # the reason a mixed read gives, if any
-                    why = _text_reason(raw[name]) or why
-                    if why == "not numeric" and (many := _many_labels_reason(
-                            _labels(raw[name], empty), n_filled)):
-                        why = f"not numeric: {many}"
+                    many = _many_labels_reason(_labels(raw[name], empty), n_filled)
+                    why = _text_reason(raw[name]) or (f"not numeric: {many}" if many else why)
                 report.dropped_columns[name] = why
             continue
         if name in selected and (why := counting_reason(name, np.where(text, np.nan, values))):
@@ -1845,7 +1844,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     elif sep is None:
         sep = ";" if decimal == "," else ","
     encoding = marks.get("encoding")  # one a reader gives (a model file could say any)
-    _write_text(df, path, sep, decimal, encoding if encoding in _WRITTEN_ENCODINGS else None)
+    _write_text(df, path, sep, decimal, encoding if encoding in WRITTEN_ENCODINGS else None)
 
 
 def iter_formats() -> Iterable[str]:

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from .. import evaluate as _ev
-from .._columns import is_percent
+from .._columns import percent_and_time_columns
+from ..data import WRITTEN_ENCODINGS
 from ..plotting import ellipse
 
 __all__ = ["SECTION_IDS", "build_report", "write_report"]
@@ -160,10 +161,6 @@ def _dropped_table(dropped: dict[str, str]) -> str:
             f"<th>why</th></tr>{rows}</table></div>")
 
 
-_ENCODINGS = {"cp1252": "Windows-1252 (cp1252)", "utf-16": "UTF-16",
-              "utf-8-sig": "UTF-8 with a byte-order mark"}
-
-
 def _written_note(d: dict[str, Any]) -> str:
     """What a text table's outputs keep of how it was written: its dates' forms, its
     marks and its numbers written as text (as :func:`densitykit.data.write_table` writes
@@ -177,11 +174,11 @@ def _written_note(d: dict[str, Any]) -> str:
     if marks.get("decimal") == ",":
         parts.append("decimal commas")
     if "encoding" in marks:
-        parts.append(f"in {_ENCODINGS.get(marks['encoding'], _esc(marks['encoding']))}")
+        parts.append(f"in {WRITTEN_ENCODINGS.get(marks['encoding'], _esc(marks['encoding']))}")
     forms = d.get("number_forms") or {}
-    percent = [c for c, f in forms.items() if is_percent(f)]
+    percent, times = percent_and_time_columns(forms)
     for what, cols in (("percentages with their sign", percent),
-                       ("times of day as written", [c for c in forms if c not in percent])):
+                       ("times of day as written", times)):
         if cols:
             parts.append(f"{what} ({', '.join(_esc(c) for c in cols[:5])})")
     if not parts:
