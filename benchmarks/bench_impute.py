@@ -35,10 +35,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from densitykit import GaussianMixture
+from densitykit import impute as dk_impute
 from densitykit.datasets import load_dow
 from densitykit.gaussian._covariance import COVARIANCE_TYPES
 from densitykit.gaussian._engine import InMemoryData, Workspace, in_memory_stats, m_step
-from densitykit.impute import choose_kernel_by_cells, kde_impute
 
 CANDIDATE_K = (1, 2, 4, 8)
 
@@ -100,11 +100,13 @@ def densitykit_impute(Xm: np.ndarray, seed: int, select: str) -> tuple[np.ndarra
 
 
 def densitykit_auto(Xm: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
-    """``impute_table``'s default on the array: kernel or Gaussian by held-out cells."""
-    choice = choose_kernel_by_cells(Xm, seed)
-    if choice[0] == "mixture":
-        return _fit(choice[1], Xm, seed).impute(Xm), f"K={choice[1]}"
-    return kde_impute(Xm, *choice, random_state=seed)[0], f"s={choice[0]:g},h={choice[1]:g}"
+    """``impute_table``'s default on the array: kernel or Gaussian by held-out cells, the
+    second Gaussian's EM started from the first's."""
+    rng = np.random.default_rng(seed)
+    choice, start = dk_impute._choose(Xm, "auto", None, rng)
+    filled = dk_impute._fills(Xm, choice, 1, rng, start)[0]
+    return filled, (f"K={choice[1]}" if choice[0] == "mixture" else
+                    f"s={choice[0]:g},h={choice[1]:g}")
 
 
 def sklearn_imputers(seed: int, forest: bool = True) -> dict:

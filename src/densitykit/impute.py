@@ -12,12 +12,15 @@ given the row's observed cells:
   conditional mean is a soft, covariance-aware nearest-neighbour regression with a local
   linear correction, ``sum_i w_i (c_im + S_mo S_oo^-1 (x_o - c_io))``,
   ``w_i ~ N(x_o; c_io, h^2 S_oo)``. The centres' own empty cells are filled first by the
-  Gaussian's conditional mean, then twice by the kernel density's.
+  Gaussian's conditional mean, then twice by the kernel density's. The centres that weigh
+  under ``1e-4 / n`` of a row's nearest (``n`` rows) are left out: a fill is within
+  ``1e-4`` of the centres' spread of the exact conditional mean.
 - ``method='mixture'``: the conditional of a full-covariance Gaussian mixture fitted by EM
   under missing at random (1, 2, 4 or 8 components).
 - ``method='auto'`` (default): the candidates (the kernel's shrinkage and bandwidth over a
   grid, and the mixture sizes) are scored by how well each fills cells it was not shown:
-  another tenth of the observed cells is hidden; nothing the user emptied is used.
+  another tenth of the observed cells is hidden; nothing the user emptied is used. The
+  Gaussian fitted to the cells the choice was shown then starts the EM of the fills' own.
 
 For multiple imputation the cells are draws from that conditional instead of its mean. An
 empty label cell gets the label whose filled indicator is largest (the commonest label's being
@@ -72,10 +75,16 @@ def _mixture(k: int, seed: int) -> Any:
     return GaussianMixture(k, covariance_type="full", max_iter=200, random_state=seed)
 
 
-def _fit(k: int, X: np.ndarray, seed: int) -> Any:
+def _fit(k: int, X: np.ndarray, seed: int, start: Any = None) -> Any:
+    """A mixture of ``k`` fitted to ``X``; from the parameters of the fitted mixture
+    ``start`` (of ``k`` components) if given."""
+    model = _mixture(k, seed)
+    if start is not None:
+        model.set_params(weights_init=start.weights_, means_init=start.means_,
+                         precisions_init=start.precisions_)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _mixture(k, seed).fit(X)
+        return model.fit(X)
 
 
 def choose_components_by_cells(X: np.ndarray, candidates: Sequence[int] = _CANDIDATES,
@@ -109,7 +118,8 @@ def choose_components_by_cells(X: np.ndarray, candidates: Sequence[int] = _CANDI
 #   u = P (x~ - c_i);  c_im + B (x_o - c_io) = x~_m - P_mm^-1 u_m;  S_m|o = P_mm^-1,
 # so every row costs one small factorisation of P_mm and products with the centres. The
 # exact distance is needed only for the centres whose lower bound, q_i - sum_j w_j u_j^2,
-# is within reach of the nearest (the others weigh under exp(-_CUTOFF) of it). The weights
+# is within reach of the nearest (the others weigh under exp(-_CUTOFF) of it; the
+# imputation's own fills use the looser _fill_cutoff). The weights
 # scale the diagonal of A = P_mm^-1: w = diag(A) / lambda_min(D^1/2 P_mm D^1/2), D = diag(A),
 # so that u' A u <= sum_j w_j u_j^2 (where the cells' conditional variances differ, as at
 # s = 0.1, it keeps a quarter fewer centres than |u_m|^2 / lambda_min(P_mm)). Per row,
@@ -121,6 +131,16 @@ _BANDWIDTHS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
 _SCORED_ROWS = 1000
 #: centres whose kernel weighs under exp(-_CUTOFF) of the nearest one's are left out
 _CUTOFF = 30.0
+#: the share of the kernels' weight the fills may leave out (see _fill_cutoff)
+_LEFT_OUT = 1e-4
+
+
+def _fill_cutoff(n: int) -> float:
+    """The cut-off of the imputation's fills with ``n`` centres: each centre left out weighs
+    under ``_LEFT_OUT / n`` of the nearest, so together under ``_LEFT_OUT`` of all, and a fill
+    is within ``_LEFT_OUT`` of the centres' spread of the exact conditional mean (far below
+    the fills' own error). The public conditionals keep ``_CUTOFF`` (``1e-13``)."""
+    return float(np.log(max(n, 1) / _LEFT_OUT))
 
 
 def _shape(cov: np.ndarray, shrink: float) -> np.ndarray:
@@ -270,18 +290,19 @@ def _distances(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors,
     return d2, PX
 
 
-def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float]):
+def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float],
+                      cut: float):
     """``sum_i w_i PC_i`` per bandwidth and row: shape ``(len(bandwidths), rows, d)``.
 
-    Centres beyond ``_margin(h)`` of a row's nearest are left out (they weigh under
-    ``1e-13`` of it); when few remain the product is sparse, else dense.
+    Centres beyond ``_margin(h, cut)`` of a row's nearest are left out (they weigh under
+    ``exp(-cut)`` of it); when few remain the product is sparse, else dense.
     """
     from scipy.sparse import csr_matrix
 
     excess = d2 - d2.min(axis=1, keepdims=True)
     out = np.empty((len(bandwidths), d2.shape[0], PC.shape[1]))
     for t, h in enumerate(bandwidths):
-        near = excess <= _margin(h)
+        near = excess <= _margin(h, cut)
         if near.mean() > 0.1:
             W = _weights(d2, h)
             out[t] = W @ PC
@@ -294,10 +315,10 @@ def _weighted_centres(d2: np.ndarray, PC: np.ndarray, bandwidths: Sequence[float
     return out
 
 
-def _margin(h: float) -> float:
-    """Centres this much farther (squared) than the nearest weigh under ``exp(-_CUTOFF)``
-    (``1e-13``) of it."""
-    return 2 * h * h * _CUTOFF
+def _margin(h: float, cut: float) -> float:
+    """Centres this much farther (squared) than the nearest weigh under ``exp(-cut)`` of
+    it."""
+    return 2 * h * h * cut
 
 
 def _weights(d2: np.ndarray, h: float) -> np.ndarray:
@@ -316,10 +337,10 @@ def _loops() -> Any:
 
 
 def _numpy_means(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors,
-                 bandwidths: Sequence[float], out: np.ndarray) -> None:
+                 bandwidths: Sequence[float], cut: float, out: np.ndarray) -> None:
     """The compiled loops' twin: the conditional means of the rows ``r`` into ``out``."""
-    d2, PX = _distances(cen, Xt, r, fac, _margin(max(bandwidths)))
-    G = PX - _weighted_centres(d2, cen[4], bandwidths)  # P (x~ - cbar), per bandwidth
+    d2, PX = _distances(cen, Xt, r, fac, _margin(max(bandwidths), cut))
+    G = PX - _weighted_centres(d2, cen[4], bandwidths, cut)  # P (x~ - cbar), per bandwidth
     for a in np.flatnonzero(fac.counts):
         m, K, _ = fac.row(a)
         out[:, a, m] -= (K.T @ (K @ G[:, a, m].T)).T
@@ -340,10 +361,11 @@ def _compiled_args(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors) -> 
 def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
                        bandwidths: Sequence[float], rows: np.ndarray,
                        want: np.ndarray | None = None,
-                       fac: _Factors | None = None) -> np.ndarray:
+                       fac: _Factors | None = None, cut: float = _CUTOFF) -> np.ndarray:
     """:func:`kde_conditional_mean`; with ``want`` (a mask of the rows' cells), only those
     cells are sure to be filled (the compiled loops then skip the others). ``fac``: the
-    rows' factors, if already at hand."""
+    rows' factors, if already at hand; ``cut``: centres weighing under ``exp(-cut)`` of the
+    nearest are left out."""
     loops = _loops()
     cen = _centres(C, np.linalg.inv(S))
     fac = _factors(cen[1], M[rows], want) if fac is None else fac
@@ -353,11 +375,11 @@ def _conditional_means(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
     def one(part: slice) -> None:
         block = fac.block(part)
         if loops is None:
-            _numpy_means(cen, Xt, rows[part], block, bandwidths, out[:, part])
+            _numpy_means(cen, Xt, rows[part], block, bandwidths, cut, out[:, part])
         else:  # into a contiguous block, so that the loops are compiled for one layout
             res = np.ascontiguousarray(out[:, part])
             loops.conditional_means(*_compiled_args(cen, Xt, rows[part], block),
-                                    block.tails, betas, _CUTOFF, res)
+                                    block.tails, betas, cut, res)
             out[:, part] = res
 
     each(one, _blocks(rows, C.shape[0]))
@@ -376,9 +398,9 @@ def kde_conditional_mean(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.nda
 
 
 def _numpy_draws(cen: tuple, Xt: np.ndarray, r: np.ndarray, fac: _Factors,
-                 h: float, rng: np.random.Generator, out: np.ndarray) -> None:
+                 h: float, cut: float, rng: np.random.Generator, out: np.ndarray) -> None:
     """The compiled loops' twin: one conditional draw per row of ``r`` into ``out``."""
-    d2, PX = _distances(cen, Xt, r, fac, _margin(h))
+    d2, PX = _distances(cen, Xt, r, fac, _margin(h, cut))
     pick = draw_categories(rng, _weights(d2, h))
     for a in np.flatnonzero(fac.counts):
         m, K, _ = fac.row(a)
@@ -396,8 +418,9 @@ def kde_conditional_sample(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.n
 @_side_by_side
 def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarray,
                        h: float, rows: np.ndarray, rng: np.random.Generator,
-                       fac: _Factors | None = None) -> np.ndarray:
-    """:func:`kde_conditional_sample`, with the rows' factors ``fac`` if at hand."""
+                       fac: _Factors | None = None, cut: float = _CUTOFF) -> np.ndarray:
+    """:func:`kde_conditional_sample`, with the rows' factors ``fac`` if at hand and the
+    cut-off ``cut`` (as :func:`_conditional_means`)."""
     loops = _loops()
     cen = _centres(C, np.linalg.inv(S))
     fac = _factors(cen[1], M[rows]) if fac is None else fac
@@ -405,7 +428,7 @@ def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
     parts = _blocks(rows, C.shape[0])
     if loops is None:
         for part in parts:
-            _numpy_draws(cen, Xt, rows[part], fac.block(part), h, rng, out[part])
+            _numpy_draws(cen, Xt, rows[part], fac.block(part), h, cut, rng, out[part])
         return out
     # the same random numbers, in the same order, as the twin: drawn before the blocks run
     noise = {}
@@ -415,16 +438,17 @@ def _conditional_draws(Xt: np.ndarray, M: np.ndarray, C: np.ndarray, S: np.ndarr
 
     def one(part: slice) -> None:
         loops.conditional_draws(*_compiled_args(cen, Xt, rows[part], fac.block(part)),
-                                float(h), _CUTOFF, *noise[part.start], out[part])
+                                float(h), cut, *noise[part.start], out[part])
 
     each(one, parts)
     return out
 
 
-def _gaussian(Z: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The covariance of a Gaussian fitted by EM to the observed cells, and its fill."""
-    g = _fit(1, Z, seed)
-    return g.covariances_[0], g.impute(Z)
+def _gaussian(Z: np.ndarray, seed: int, start: Any = None) -> tuple[Any, np.ndarray]:
+    """A Gaussian fitted by EM to the observed cells (from ``start``'s parameters if
+    given), and its fill."""
+    g = _fit(1, Z, seed, start)
+    return g, g.impute(Z)
 
 
 def _hide(Z: np.ndarray, rng: np.random.Generator, share: float = 0.1):
@@ -444,10 +468,18 @@ def choose_kernel_by_cells(Z: np.ndarray, random_state: Any = 0, *,
 
     A tenth of the observed cells are hidden; the kernel centres are the rows with their
     empty cells filled by a Gaussian's conditional mean, and each candidate fills the hidden
-    cells of up to 1,000 rows. Returns ``(shrink, h)`` for the kernel density, or
+    cells of up to 1,000 rows (leaving out centres as the fills do, see
+    :func:`kde_impute`). Returns ``(shrink, h)`` for the kernel density, or
     ``("mixture", k)`` when a mixture of ``k`` (one of ``sizes``) fills them better. With no
     cell to hide, the first size, or else the middle of the grid.
     """
+    return _choose_kernel(Z, random_state, shrinks, bandwidths, sizes)[0]
+
+
+def _choose_kernel(Z: np.ndarray, random_state: Any, shrinks: Sequence[float],
+                   bandwidths: Sequence[float], sizes: Sequence[int]) -> tuple[Any, Any]:
+    """:func:`choose_kernel_by_cells`'s choice and the Gaussian it fitted to the cells it
+    was shown (``None`` if none)."""
     rng = check_random_state(random_state)
     seed = int(rng.integers(2**31 - 1))
     hide, shown = _hide(Z, rng)
@@ -455,47 +487,55 @@ def choose_kernel_by_cells(Z: np.ndarray, random_state: Any = 0, *,
     if rows.size > _SCORED_ROWS:
         rows = np.sort(rng.choice(rows, _SCORED_ROWS, replace=False))
     if not rows.size:  # nothing to score on: the middle of the grid
-        return ("mixture", sizes[0]) if sizes else (shrinks[len(shrinks) // 2],
-                                                    bandwidths[len(bandwidths) // 2])
+        return (("mixture", sizes[0]) if sizes else (shrinks[len(shrinks) // 2],
+                                                     bandwidths[len(bandwidths) // 2])), None
     held = hide[rows]
     truth = Z[rows][held]
-    cov, filled = _gaussian(shown, seed)
+    gauss, filled = _gaussian(shown, seed)
     errors: dict[Any, float] = {}
     for k in sizes:
         fill = filled if k == 1 else _fit(k, shown, seed).impute(shown)
         errors["mixture", k] = float(np.mean((fill[rows][held] - truth) ** 2))
     if Z.shape[0] >= 3:
-        M = np.isnan(shown)
+        M, cov, cut = np.isnan(shown), gauss.covariances_[0], _fill_cutoff(Z.shape[0])
         for a in shrinks:
             fills = _conditional_means(filled, M, filled, _shape(cov, a), bandwidths, rows,
-                                       held)
+                                       held, cut=cut)
             for h, f in zip(bandwidths, fills):
                 errors[a, h] = float(np.mean((f[held] - truth) ** 2))
-    return min(errors, key=errors.get)
+    return min(errors, key=errors.get), gauss
 
 
 def kde_impute(Z: np.ndarray, shrink: float, h: float, *, n_imputations: int = 1,
-               passes: int = 2, random_state: Any = 0) -> list[np.ndarray]:
+               passes: int = 2, random_state: Any = 0, start: Any = None) -> list[np.ndarray]:
     """Fill ``Z``'s empty cells from the kernel density's conditional (see above).
 
     The centres' own empty cells are first filled by a Gaussian's conditional mean, then by
     the kernel density's conditional mean, ``passes`` times; the rows are then filled with
-    conditional means, or with ``n_imputations`` sets of draws when more than one.
+    conditional means, or with ``n_imputations`` sets of draws when more than one. The
+    Gaussian's EM starts from the parameters of ``start``, a fitted one-component
+    :class:`~densitykit.GaussianMixture`, if given (the one :func:`impute_table` fitted to
+    the cells its choice was shown: fewer passes to the same fixed point).
+
+    A fill leaves out the centres that weigh under ``1e-4 / n`` of a row's nearest (``n``
+    centres): together they weigh under ``1e-4`` of all, so each fill is within ``1e-4`` of
+    the centres' spread of the exact conditional mean.
     """
     rng = check_random_state(random_state)
-    cov, C = _gaussian(Z, int(rng.integers(2**31 - 1)))
+    gauss, C = _gaussian(Z, int(rng.integers(2**31 - 1)), start)
     M = np.isnan(Z)
     rows = np.flatnonzero(M.any(axis=1))
-    S = _shape(cov, shrink)
+    S = _shape(gauss.covariances_[0], shrink)
     fac = _factors(np.linalg.inv(S), M[rows])  # the same for every pass and draw
+    cut = _fill_cutoff(Z.shape[0])
     for _ in range(passes):
-        C[rows] = _conditional_means(C, M, C.copy(), S, [h], rows, fac=fac)[0]
+        C[rows] = _conditional_means(C, M, C.copy(), S, [h], rows, fac=fac, cut=cut)[0]
     if n_imputations == 1:
         return [C]
     out = []
     for _ in range(n_imputations):
         draw = C.copy()
-        draw[rows] = _conditional_draws(C, M, C, S, h, rows, rng, fac)
+        draw[rows] = _conditional_draws(C, M, C, S, h, rows, rng, fac, cut)
         out.append(draw)
     return out
 
@@ -552,9 +592,9 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     Z = (X - loc) / scale
     check_in(method, "method", METHODS)
     rng = check_random_state(random_state)
-    choice = _choose(Z, method, n_components, rng)
+    choice, start = _choose(Z, method, n_components, rng)
     return [_filled_table(frame, numeric, levels, X, filled * scale + loc)
-            for filled in _fills(Z, choice, n_imputations, rng)]
+            for filled in _fills(Z, choice, n_imputations, rng, start)]
 
 
 def _filled_table(frame: pd.DataFrame, numeric: list[str], levels: dict[str, list[Any]],
@@ -619,22 +659,25 @@ def _labelled(col: pd.Series, labels: list[Any], block: np.ndarray) -> pd.Series
 
 
 def _choose(Z: np.ndarray, method: str, n_components: Any, rng: np.random.Generator):
-    """``(shrink, h)`` of the kernel or ``("mixture", k)``, by held-out observed cells."""
+    """``(shrink, h)`` of the kernel or ``("mixture", k)``, by held-out observed cells, and
+    the Gaussian fitted to the cells the choice was shown (``None`` if none)."""
     sizes = [n_components] if isinstance(n_components, (int, np.integer)) else (
         n_components or _CANDIDATES)
     if method == "mixture" or Z.shape[0] < 3:
-        return "mixture", choose_components_by_cells(Z, sizes, rng)
+        return ("mixture", choose_components_by_cells(Z, sizes, rng)), None
     mix = (sizes if n_components is not None else (1,)) if method == "auto" else ()
-    return choose_kernel_by_cells(Z, rng, sizes=mix)
+    return _choose_kernel(Z, rng, _SHRINK, _BANDWIDTHS, mix)
 
 
-def _fills(Z: np.ndarray, choice: tuple, n: int, rng: np.random.Generator):
-    """The filled (standardised) arrays for the chosen kernel or mixture."""
+def _fills(Z: np.ndarray, choice: tuple, n: int, rng: np.random.Generator, start: Any):
+    """The filled (standardised) arrays for the chosen kernel or mixture (a Gaussian's EM
+    from ``start``'s parameters)."""
     if choice[0] == "mixture":
-        model = _fit(choice[1], Z, int(rng.integers(2**31 - 1)))
+        model = _fit(choice[1], Z, int(rng.integers(2**31 - 1)),
+                     start if choice[1] == 1 else None)
         return [model.impute(Z, method="mean" if n == 1 else "sample", random_state=rng)
                 for _ in range(n)]
-    return kde_impute(Z, *choice, n_imputations=n, random_state=rng)
+    return kde_impute(Z, *choice, n_imputations=n, random_state=rng, start=start)
 
 
 def _narrow(col: pd.Series) -> bool:
