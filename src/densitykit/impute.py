@@ -136,10 +136,8 @@ _LEFT_OUT = 1e-4
 
 
 def _fill_cutoff(n: int) -> float:
-    """The cut-off of the imputation's fills with ``n`` centres: each centre left out weighs
-    under ``_LEFT_OUT / n`` of the nearest, so together under ``_LEFT_OUT`` of all, and a fill
-    is within ``_LEFT_OUT`` of the centres' spread of the exact conditional mean (far below
-    the fills' own error). The public conditionals keep ``_CUTOFF`` (``1e-13``)."""
+    """The cut-off of the imputation's fills with ``n`` centres (see :func:`kde_impute`);
+    the public conditionals keep ``_CUTOFF``."""
     return float(np.log(max(n, 1) / _LEFT_OUT))
 
 
