@@ -282,22 +282,23 @@ if AVAILABLE:
         _inverse(low, rd, q, nb, pmm, inv, acc)
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
-    def _tied_fills(z0, pz, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm,
-                    zz):  # pragma: no cover - compiled
-        """With ``g = (P z0)_m`` (from ``pz``, the rows of ``z0 P``) and ``h_k = g -
-        (P mu_k)_m``: the fills ``f_k = -P_mm^{-1} h_k`` ``(q, K, nb)`` of the block's rows,
-        and their log-densities ``lp`` completed by ``-z0' P z0 / 2`` and corrected to the
-        observed cells (the Mahalanobis distance drops by ``h_k' P_mm^{-1} h_k``). Returns
-        how many corrected log-densities are not finite."""
+    def _tied_fills(z0, prec, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f,
+                    dm):  # pragma: no cover - compiled
+        """With ``g = (P z0)_m`` (the empty rows of ``P`` times the row, ``q x D`` products
+        where ``z0 P`` would take ``D x D``) and ``h_k = g - (P mu_k)_m``: the fills ``f_k =
+        -P_mm^{-1} h_k`` ``(q, K, nb)`` of the block's rows, and their log-densities ``lp``
+        corrected to the observed cells (the Mahalanobis distance drops by ``h_k' P_mm^{-1}
+        h_k``); the term ``-z0' P z0 / 2`` stays left out. Returns how many corrected
+        log-densities are not finite."""
         k, d = lp.shape[0], z0.shape[1]
         for l in range(nb):
-            pn, zn = pz[n0 + l], z0[n0 + l]
-            s = 0.0
-            for t in range(d):
-                s += pn[t] * zn[t]
-            zz[l] = s
+            zn = z0[n0 + l]
             for i in range(q):
-                g[i, l] = pn[cidx[i, l]]
+                pr = prec[cidx[i, l]]
+                s = 0.0
+                for t in range(d):
+                    s += pr[t] * zn[t]
+                g[i, l] = s
         bad = 0.0
         for j in range(k):
             pj = pmu[j]
@@ -316,7 +317,7 @@ if AVAILABLE:
                     dm[l] += h[i, j, l] * f[i, j, l]
             lj = lp[j, n0 : n0 + nb]
             for l in range(nb):
-                lj[l] += q * _HALF_LOG_2PI - 0.5 * (logdet[l] + dm[l] + zz[l])
+                lj[l] += q * _HALF_LOG_2PI - 0.5 * (logdet[l] + dm[l])
                 bad += 0.0 if abs(lj[l]) < np.inf else 1.0  # kept: no "nnan"/"ninf"
         return bad
 
@@ -389,11 +390,11 @@ if AVAILABLE:
                     sx[cidx[i, l], cidx[t, l]] += half * c[l]
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
-    def _tied_rows(z0, pz, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx,
+    def _tied_rows(z0, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx,
                    tot):  # pragma: no cover - compiled
         """:func:`_rows` for one precision ``prec (D, D)`` shared by all components (tied,
-        and any one-component model); ``pz = z0 P``, ``pmu = (P mu_k)``, and ``lp`` holds
-        the complete-data log-densities but for their term ``-z0' P z0 / 2``. The rows, sorted
+        and any one-component model); ``pmu = (P mu_k)``, and ``lp`` holds the complete-data
+        log-densities but for their term ``-z0' P z0 / 2``, left out here too. The rows, sorted
         by their number of empty cells, go in blocks of up to ``_ROWS`` rows with the same
         number ``q``, one row per vector lane: the blocks ``P_mm`` are factored side by side
         (chains of dependent divisions and square roots, run for many rows at once), and
@@ -411,8 +412,8 @@ if AVAILABLE:
             (qmax, qmax, L))
         rd, g, fsum = np.empty((qmax, L)), np.empty((qmax, L)), np.empty((qmax, L))
         h, f = np.empty((qmax, k, L)), np.empty((qmax, k, L))
-        logdet, acc, prod, dm, scale, zz = (np.empty(L), np.empty(L), np.empty(L),
-                                            np.empty(L), np.empty(L), np.empty(L))
+        logdet, acc, prod, dm, scale = (np.empty(L), np.empty(L), np.empty(L), np.empty(L),
+                                        np.empty(L))
         bits = scale.view(np.int64)
         bad = 0.0
         n0 = 0
@@ -423,32 +424,27 @@ if AVAILABLE:
                 nb += 1
             _tied_factor(prec, ptr, cols, n0, nb, q, cidx, pmm, low, rd, inv, logdet, acc,
                          prod)
-            bad += _tied_fills(z0, pz, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm,
-                               zz)
+            bad += _tied_fills(z0, prec, pmu, lp, n0, nb, q, cidx, inv, logdet, g, h, f, dm)
             if fused:
                 _tied_resp(lp, w, n0, nb, mx, tot, acc, scale, bits)
                 _tied_moments(z0, lp, w, n0, nb, q, cidx, inv, h, f, fsum, dm, s1p, sx)
             n0 += nb
         return bad == 0.0
 
-def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True,
-                 pz=None):
+def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = True):
     """Correct ``lp`` in place to the observed cells' marginal (see ``_missing.correct``);
     ``prec`` is ``(K, D, D)``, or ``(1, D, D)`` for a shared precision (tied, and any
-    one-component model: both go through :func:`_tied_rows`, which reads ``(P z0)_m`` from
-    ``pz = z0 P``, computed here when not given, and adds the term ``-z0' P z0 / 2`` that
-    ``lp`` leaves out in this case). With ``fused``
-    return ``(RT, lse, s1, s2)``: the weighted responsibilities (in the memory of ``lp``
-    for a shared precision), the rows' log-likelihoods and the empty cells' share of the
-    statistics (dense ``(K|1, D, D)`` second moments, to be added as ``s2 + s2'``), else
-    ``lp``. ``None`` if a block was not positive definite."""
+    one-component model: both go through :func:`_tied_rows`, and there ``lp`` leaves out
+    the term ``-z0' P z0 / 2`` of every row, before and after, and so does ``lse``). With
+    ``fused`` return ``(RT, lse, s1, s2)``: the weighted responsibilities (in the memory of
+    ``lp`` for a shared precision), the rows' log-likelihoods and the empty cells' share of
+    the statistics (dense ``(K|1, D, D)`` second moments, to be added as ``s2 + s2'``),
+    else ``lp``. ``None`` if a block was not positive definite."""
     k, b = lp.shape
     d = means.shape[1]
     w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
     if prec.shape[0] == 1:
-        p = np.ascontiguousarray(prec[0])
-        pz = z0 @ p if pz is None else pz
-        return _tied(z0, np.ascontiguousarray(pz), ptr, cols, lp, p, means, w, fused)
+        return _tied(z0, ptr, cols, lp, np.ascontiguousarray(prec[0]), means, w, fused)
     pmuT = np.ascontiguousarray(np.einsum("kij,kj->ik", prec, means))
     rt = np.empty((k, b) if fused else (1, 1))
     lse = np.empty(b if fused else 1)
@@ -461,7 +457,7 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     return (rt, lse, s1T.T, np.moveaxis(sxT, -1, 0)) if fused else lp
 
 
-def _tied(z0, pz, ptr, cols, lp, prec, means, w, fused):
+def _tied(z0, ptr, cols, lp, prec, means, w, fused):
     """:func:`correct_rows` with a shared precision ``prec (D, D)``: one compiled loop."""
     k, b = lp.shape
     d = z0.shape[1]
@@ -469,6 +465,6 @@ def _tied(z0, pz, ptr, cols, lp, prec, means, w, fused):
     sx = np.zeros((d, d) if fused else (1, 1))
     mx, tot = np.empty(b), np.empty(b)
     pmu = np.ascontiguousarray(means @ prec)  # rows P mu_k (P is symmetric)
-    if not _tied_rows(z0, pz, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx, tot):
+    if not _tied_rows(z0, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx, tot):
         return None
     return (lp, np.log(tot) + mx, s1p.sum(-1), sx[None]) if fused else lp

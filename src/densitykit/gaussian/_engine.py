@@ -28,6 +28,7 @@ from ._missing import (
     missing_log_prob,
     missing_rows,
     missing_stats,
+    worst_row,
 )
 
 __all__ = [
@@ -81,7 +82,9 @@ class Stats:
     ``nk`` are the summed (weighted) responsibilities, ``s1`` the responsibility-weighted sums
     of rows, ``s2`` the second moments in the covariance type's shape, ``loglik`` the weighted
     log-likelihood and ``weight`` the total row weight. ``worst_ll``/``worst_z`` keep the worst
-    fitted row, used to re-seed a component that collapses.
+    fitted row, used to re-seed a component that collapses; parts that find theirs only
+    then (it costs a pass over their rows) put a function returning ``(ll, z)`` in
+    ``worst_later`` instead (``worst_ll`` is then ``inf``). :meth:`worst` finds the row.
     """
 
     nk: np.ndarray
@@ -90,7 +93,8 @@ class Stats:
     loglik: float
     weight: float
     worst_ll: float
-    worst_z: np.ndarray
+    worst_z: np.ndarray | None
+    worst_later: tuple[Callable[[], tuple[float, np.ndarray]], ...] = ()
 
     def __add__(self, other: Stats) -> Stats:
         worst = self if self.worst_ll <= other.worst_ll else other
@@ -102,7 +106,13 @@ class Stats:
             self.weight + other.weight,
             worst.worst_ll,
             worst.worst_z,
+            self.worst_later + other.worst_later,
         )
+
+    def worst(self) -> tuple[float, np.ndarray]:
+        """The worst-fitted row's log-likelihood and the row (work space)."""
+        return min([(self.worst_ll, self.worst_z)] + [find() for find in self.worst_later],
+                   key=lambda c: c[0])
 
 
 @dataclass(frozen=True)
@@ -391,7 +401,7 @@ def _reseed(stats: Stats, empty: np.ndarray, ctype: CovarianceType) -> Stats:
     """Move empty components onto the worst-fitted row with a tiny weight."""
     nk, s1, s2 = stats.nk.copy(), stats.s1.copy(), stats.s2.copy()
     tiny = max(stats.weight * 1e-6, _EPS10)
-    z = stats.worst_z
+    z = stats.worst()[1]
     nk[empty] = tiny
     s1[empty] = tiny * z
     # the second moment of a point mass: the regulariser then gives it a small round shape
@@ -656,20 +666,27 @@ def _missing_block_stats(rows: MissingRows, params: Params, ctype: CovarianceTyp
                          prep) -> Stats:
     """E-step statistics of rows with empty cells: the complete-data pass over the rows with
     zeros in their empty cells, corrected row by row for what the zeros stand for (the
-    compiled path); the NumPy pattern path where that is not available."""
+    compiled path); the NumPy pattern path where that is not available. Under a shared
+    precision the rows' log-likelihoods come without their ``-z0' P z0 / 2``
+    (:func:`correct`): the total takes it from the Gram matrix, and the worst row is found
+    only if a component collapses."""
     ZT, Q = rows.block(ctype)
     out = correct(rows, params, ctype, lambda: log_prob_t(ZT, Q, params, ctype, prep),
                   fused=True)
     if out is None:
         return missing_stats(rows, params, ctype, Stats)
-    RT, lse, s1, s2 = out
+    RT, lse, s1, s2, shared = out
     lse += rows.offset
     loglik = float(lse.sum() if rows.w is None else lse @ rows.w)
-    i = int(np.argmin(lse))
-    worst = ZT[:, i] + (1.0 - rows.obs[i]) * (RT[:, i] @ params.means
-                                               / max(RT[:, i].sum(), 1e-300))
-    return Stats(RT.sum(1), RT @ ZT.T + s1, rows.second_moment(ctype, Q, RT) + s2, loglik,
-                 float(rows.n if rows.w is None else rows.w.sum()), float(lse[i]), worst)
+    stats = Stats(RT.sum(1), RT @ ZT.T + s1, rows.second_moment(ctype, Q, RT) + s2, loglik,
+                  float(rows.n if rows.w is None else rows.w.sum()), math.inf, None)
+    if shared is None:
+        stats.worst_ll, stats.worst_z = worst_row(rows, lse, RT, params.means)
+        return stats
+    stats.loglik -= 0.5 * float(np.vdot(shared, rows.gram()))
+    stats.worst_later = (
+        lambda: worst_row(rows, lse - 0.5 * rows.quad(shared), RT, params.means),)
+    return stats
 
 
 def missing_lp(rows: MissingRows, params: Params, ctype: CovarianceType) -> np.ndarray:

@@ -43,7 +43,7 @@ from .._linalg import logsumexp_columns, upper_indices
 from . import _compiled
 
 __all__ = ["CacheBudget", "MissingRows", "conditional_fill", "missing_log_prob", "missing_rows",
-           "missing_stats"]
+           "missing_stats", "worst_row"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _DIAGONAL = ("diag", "spherical")
@@ -131,13 +131,19 @@ class MissingRows:
         responsibilities ``RT``). A tied one, ``sum_n w_n z0_n z0_n'``, sees the
         responsibilities only through their sum over components, the row weights: it is
         computed once."""
-        zt = self.block(ctype)[0]
         if ctype.name != "tied":
-            return ctype.second_moment(zt, Q, RT)
-        if "tied_s2" not in self._cache:
-            w = np.ones(self.n) if self.w is None else self.w
-            self._cache["tied_s2"] = ctype.second_moment(zt, Q, w[None])
-        return self._cache["tied_s2"]
+            return ctype.second_moment(self.block(ctype)[0], Q, RT)
+        return self.gram()
+
+    def gram(self) -> np.ndarray:
+        """``sum_n w_n z0_n z0_n'``, ``(D, D)``, computed once."""
+        if "gram" not in self._cache:
+            self._cache["gram"] = (self.z0.T * (1.0 if self.w is None else self.w)) @ self.z0
+        return self._cache["gram"]
+
+    def quad(self, prec: np.ndarray) -> np.ndarray:
+        """Every row's ``z0' P z0``."""
+        return np.einsum("nd,nd->n", self.z0 @ prec, self.z0)
 
 
 def missing_rows(X: np.ndarray, w: np.ndarray | None, shift: np.ndarray,
@@ -363,13 +369,15 @@ def _diag_moments(rows: MissingRows, params, RT: np.ndarray):
 def correct(rows: MissingRows, params, ctype, log_prob, *, fused: bool):
     """Turn ``log_prob()`` -- the complete-data ``log w_k + log N(z0 | k)`` of the
     zero-filled rows, ``(K, N)`` -- into the observed cells' marginal. For a shared precision
-    ``P`` (tied, one component) that pass is :func:`_shared_zero_filled` instead: the same
-    products, and ``z0 P`` is what the corrections need. With ``fused``, return the weighted
-    responsibilities ``(K, N)``, the rows' log-likelihoods and the empty cells' share of
-    ``s1`` and ``s2`` (in the covariance type's shape), to be added to the complete-data
-    statistics of the zero-filled rows; otherwise return ``lp``. ``None`` for full and tied
-    covariances when the compiled loop is not available or a block ``P_mm`` is numerically
-    not definite (the caller then takes the pattern path)."""
+    ``P`` (tied, one component) that pass is :func:`_shared_zero_filled` instead. With
+    ``fused``, return the weighted responsibilities ``(K, N)``, the rows' log-likelihoods,
+    the empty cells' share of ``s1`` and ``s2`` (in the covariance type's shape), to be added
+    to the complete-data statistics of the zero-filled rows, and ``P``, or ``None`` for
+    component-wise precisions: with a shared ``P`` the log-likelihoods leave out every row's
+    ``-z0' P z0 / 2`` (:meth:`MissingRows.quad`; their sum is ``-tr(P G) / 2`` with the Gram
+    matrix ``G``). Otherwise return ``lp``, complete. ``None`` for full and tied covariances
+    when the compiled loop is not available or a block ``P_mm`` is numerically not definite
+    (the caller then takes the pattern path)."""
     if ctype.name in _DIAGONAL:
         return _diag_correct(rows, params, log_prob(), fused, ctype.name == "spherical")
     if not _compiled.AVAILABLE:
@@ -377,26 +385,27 @@ def correct(rows: MissingRows, params, ctype, log_prob, *, fused: bool):
     if "cols" not in rows._cache:
         rows._cache["cols"] = (rows.flat % rows.z0.shape[1]).astype(np.int64)
     prec = np.ascontiguousarray(_precisions(params, ctype.name))
-    lp, pz = (_shared_zero_filled(rows, params, ctype, prec[0]) if prec.shape[0] == 1
-              else (log_prob(), None))
+    shared = prec[0] if prec.shape[0] == 1 else None
+    lp = log_prob() if shared is None else _shared_zero_filled(rows, params, ctype, shared)
     out = _compiled.correct_rows(rows.z0, rows.ptr, rows._cache["cols"], rows.pat, lp,
-                                 prec=prec, means=params.means, w=rows.w, fused=fused, pz=pz)
-    if out is None or not fused:
+                                 prec=prec, means=params.means, w=rows.w, fused=fused)
+    if out is None:
+        return None
+    if not fused:
+        if shared is not None:
+            out -= 0.5 * rows.quad(shared)
         return out
     rt, lse, s1, s2 = out
     if ctype.name == "tied":
-        return rt, lse, s1, s2[0] + s2[0].T
+        return rt, lse, s1, s2[0] + s2[0].T, shared
     iu, ju = upper_indices(s2.shape[1])
-    return rt, lse, s1, (s2 + np.swapaxes(s2, 1, 2))[:, iu, ju].T
+    return rt, lse, s1, (s2 + np.swapaxes(s2, 1, 2))[:, iu, ju].T, shared
 
 
 def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
     """The complete-data ``log w_k + log N(z0 | k)`` of the zero-filled rows under one
-    precision ``P`` but for its term ``-z0' P z0 / 2``, which the compiled loop adds from
-    ``z0 P`` (returned too: one ``D x D`` product and one ``K x D``, as the engine's
-    pass)."""
+    precision ``P`` but for its term ``-z0' P z0 / 2``: one ``K x D`` product."""
     zt = rows.block(ctype)[0]
-    pz = rows.z0 @ prec
     pmu = params.means @ prec
     k, d = pmu.shape
     log_w = np.log(params.weights) if params.log_weights is None else params.log_weights
@@ -404,7 +413,7 @@ def _shared_zero_filled(rows: MissingRows, params, ctype, prec: np.ndarray):
               - 0.5 * d * _LOG_2PI + log_w - 0.5 * np.einsum("kd,kd->k", pmu, params.means))
     lp = pmu @ zt
     lp += offset[:, None]
-    return lp, pz
+    return lp
 
 
 def _diag_correct(rows: MissingRows, params, lp: np.ndarray, fused: bool, spherical: bool):
@@ -425,7 +434,7 @@ def _diag_correct(rows: MissingRows, params, lp: np.ndarray, fused: bool, spheri
         RT *= rows.w
     counts = RT @ MT.T  # (K, D) responsibility-weighted empty cells
     s2 = counts * (means**2 + var)
-    return RT, lse, counts * means, s2.sum(1) if spherical else s2
+    return RT, lse, counts * means, s2.sum(1) if spherical else s2, None
 
 
 # --- the engine's entry points ----------------------------------------------------------------
@@ -464,12 +473,17 @@ def missing_stats(rows: MissingRows, params, ctype, stats_cls):
         s1, S2 = _full_moments(rows, params, RT, fills, ctype.name)
         iu, ju = upper_indices(S2.shape[1])
         s2 = S2[:, iu, ju].T.copy()
-    i = int(np.argmin(lse))
-    nk = RT.sum(1)
-    worst = rows.z0[i] + (1.0 - rows.obs[i]) * (RT[:, i] @ params.means / max(RT[:, i].sum(),
-                                                                                1e-300))
     weight = float(rows.n if rows.w is None else rows.w.sum())
-    return stats_cls(nk, s1, s2, loglik, weight, float(lse[i]), worst)
+    return stats_cls(RT.sum(1), s1, s2, loglik, weight, *worst_row(rows, lse, RT, params.means))
+
+
+def worst_row(rows: MissingRows, lse: np.ndarray, RT: np.ndarray,
+              means: np.ndarray) -> tuple[float, np.ndarray]:
+    """The row with the lowest log-likelihood ``lse``, its empty cells filled with the
+    responsibility-weighted means ``RT``: ``(ll, z)``."""
+    i = int(np.argmin(lse))
+    r = RT[:, i]
+    return float(lse[i]), rows.z0[i] + (1.0 - rows.obs[i]) * (r @ means / max(r.sum(), 1e-300))
 
 
 def conditional_fill(rows: MissingRows, params, ctype, method: str,
