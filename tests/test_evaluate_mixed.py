@@ -113,6 +113,26 @@ def test_similarity_uses_observed_cells_and_empty_shares_are_reported():
     assert {v.metric: v.level for v in same.verdicts()}["Empty cells"] == "good"
 
 
+
+def test_empty_cells_verdict_says_what_chance_alone_moves():
+    # 5 % empty in 160 real rows against 8 % in 800 synthetic ones: 3 points apart, within
+    # the ±4.6 points two samples of one 7.5 % share differ by at these sizes
+    def table(n, empty):
+        return pd.DataFrame({"x": np.where(np.arange(n) < empty, np.nan, np.arange(n) % 7)})
+
+    res = ev.evaluate(table(160, 8), table(800, 64), detection=False, privacy=False)
+    text = {v.metric: v for v in res.verdicts()}["Empty cells"].text
+    assert res.empty_share_difference == pytest.approx(3.0)
+    spread = 200 * np.sqrt(0.075 * 0.925 * (1 / 160 + 1 / 800))
+    assert f"about ±{spread:.1f} points, so this difference is within chance" in text
+    # 30 points apart is beyond it; and on long tables chance is not worth a word
+    far = ev.evaluate(table(160, 8), table(800, 280), detection=False, privacy=False)
+    assert "points: this difference is beyond it." in {
+        v.metric: v for v in far.verdicts()}["Empty cells"].text
+    long = ev.evaluate(table(40000, 2000), table(40000, 3200), detection=False, privacy=False)
+    assert "chance" not in {v.metric: v for v in long.verdicts()}["Empty cells"].text
+
+
 # -------------------------------------------------------------------- pairwise
 def test_correlations_use_ordered_columns_pairwise_complete():
     rng = np.random.default_rng(0)

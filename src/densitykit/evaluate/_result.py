@@ -106,6 +106,17 @@ class Evaluation:
         n = min(self.n_reference, self.n_synthetic)
         return 1.0 / math.sqrt(n) if 0 < n < _ROUGH_BELOW else None
 
+    def empty_noise(self, share: float) -> float | None:
+        """How far chance alone moves a column's empty-cell share of ``share`` between
+        the tables (two standard deviations of the difference of two samples' shares, in
+        percentage points), when that is at least 1 point, else None (1.9 points for a 5 %
+        share on 800 rows against 800)."""
+        n, m = self.n_reference, self.n_synthetic
+        if n <= 0 or m <= 0:
+            return None
+        spread = 200 * math.sqrt(share * (1 - share) * (1 / n + 1 / m))
+        return spread if spread >= 1.0 else None
+
     @property
     def discrete_columns(self) -> list[str]:
         """Columns compared by their category shares (categorical and boolean ones)."""
@@ -228,12 +239,19 @@ def _empty_verdict(ev: Evaluation) -> Verdict | None:
     cols = ev.columns
     worst = (cols["empty_synthetic"] - cols["empty_real"]).abs().idxmax()
     d = ev.empty_share_difference
+    real, syn = cols.loc[worst, "empty_real"], cols.loc[worst, "empty_synthetic"]
+    noise = ev.empty_noise((real * ev.n_reference + syn * ev.n_synthetic)
+                           / max(ev.n_reference + ev.n_synthetic, 1))
     return Verdict(
         "Empty cells", f"{d:.1f} points", _grade("empty_share_difference", d),
         f"A column's share of empty cells differs by at most {d:.1f} percentage points "
-        f"between real and synthetic rows (largest in {worst}: "
-        f"{cols.loc[worst, 'empty_real']:.1%} real, "
-        f"{cols.loc[worst, 'empty_synthetic']:.1%} synthetic). Good is 2 points or less.",
+        f"between real and synthetic rows (largest in {worst}: {real:.1%} real, "
+        f"{syn:.1%} synthetic). Good is 2 points or less."
+        + ("" if noise is None else
+           f" With {ev.n_reference:,} {ev.reference} rows and {ev.n_synthetic:,} synthetic "
+           f"ones, chance alone moves that share by about ±{noise:.1f} points"
+           + (", so this difference is within chance." if d <= noise else
+              ": this difference is beyond it.")),
     )
 
 
