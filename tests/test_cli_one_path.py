@@ -11,6 +11,7 @@ import pytest
 import densitykit
 from densitykit import Synthesizer
 from densitykit.cli import main
+from densitykit.data import read_table
 
 
 def run(capsys, *argv: object) -> tuple[int, str, str]:
@@ -470,6 +471,29 @@ def test_impute_keeps_the_percentages_a_parquet_or_excel_file_holds_as_text(
         seen = df["share"].notna()
         assert done["share"][seen].tolist() == df["share"][seen].tolist()
         assert done["share"][~seen].str.fullmatch(r"\d\d(\.\d+)?%").all(), done["share"][:8]
+
+
+
+def test_synth_and_sample_write_an_excel_files_text_percentages_as_text(capsys, tmp_path):
+    # read from text as 50.3, written back as '50.3%': a number 50.3 in the cell would lose
+    # the sign, and 0.503 formatted as a percentage would be read back 100 times smaller
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=60)
+    src = tmp_path / "shares.xlsx"
+    pd.DataFrame({"share": [f"{50 + 5 * v:.1f}%" for v in x],
+                  "x": (x + rng.normal(0, 0.3, 60)).round(2)}).to_excel(src, index=False)
+    code, _, err = run(capsys, "synth", src, "-o", tmp_path / "rows.xlsx", "--seed", "0",
+                       "--no-report", "--model", "gmm", "--components", "1")
+    assert code == 0, err
+    code, _, err = run(capsys, "sample", tmp_path / "rows.dkm", "-n", 20, "-o",
+                       tmp_path / "drawn.xlsx", "--seed", "1")
+    assert code == 0, err
+    for name in ("rows.xlsx", "drawn.xlsx"):
+        share = pd.read_excel(tmp_path / name, dtype=str)["share"]
+        assert share.str.fullmatch(r"\d\d\.\d%").all(), share.head()
+        back = read_table(tmp_path / name, kinds="mixed")
+        assert back.report.number_forms == {"share": "0.0%"}
+        assert back.data["share"].between(30, 70).all()
 
 
 @pytest.mark.parametrize(("text", "empty", "filled"), [

@@ -1812,16 +1812,23 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     CSV file's separator; a TSV file's is the tab) and ``decimal`` (``','`` for decimal
     commas; a CSV file with decimal commas is then separated by ``;`` unless ``sep`` says
     otherwise); the numbers of the columns ``number_forms`` names in their form (see
-    :attr:`CleaningReport.number_forms`: 6.3 as ``6.3%``, 8.5 as ``08:30``).
+    :attr:`CleaningReport.number_forms`: 6.3 as ``6.3%``, 8.5 as ``08:30``), in an Excel
+    file too, as text cells (those numbers were read from text: a cell ``0.063`` formatted
+    as a percentage would be read back 100 times smaller).
     """
     fmt = infer_format(path, format)
+    form = like.to_dict() if isinstance(like, CleaningReport) else dict(like or {})
+    number_forms = form.get("number_forms", {}) if number_forms is None else number_forms
     if fmt not in TEXT_SEPARATORS:
+        if fmt == "excel" and number_forms:  # a spreadsheet's text cells, as it was given
+            df = df.copy()
+            for j, name in enumerate(df.columns):
+                if name in number_forms and pd.api.types.is_numeric_dtype(df.iloc[:, j]):
+                    df.isetitem(j, write_numbers(df.iloc[:, j], number_forms[name], "."))
         FORMATS[fmt][1](df, path)
         return
-    form = like.to_dict() if isinstance(like, CleaningReport) else dict(like or {})
     marks = form.get("text_marks", {})
     date_formats = form.get("date_formats") if date_formats is None else date_formats
-    number_forms = form.get("number_forms", {}) if number_forms is None else number_forms
     if sep is None and marks.get("sep") != TEXT_SEPARATORS["tsv"]:  # a TSV's tab is its own
         sep = marks.get("sep")
     decimal = decimal or marks.get("decimal")
