@@ -37,6 +37,42 @@ def test_a_model_that_is_its_baseline_is_not_called_worse():
     assert "worse" not in verdict.text and "as good" in verdict.text
 
 
+class _Shifted:
+    """A model whose log-density of a row is one Gaussian's plus ``shift + noise``."""
+
+    def __init__(self, train, shift, noise, seed=0):
+        from scipy.stats import multivariate_normal
+
+        self.g = multivariate_normal(train.mean(0), np.cov(train, rowvar=False))
+        self.shift, self.noise, self.rng = shift, noise, np.random.default_rng(seed)
+
+    def score_samples(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        return self.g.logpdf(X) + self.shift + self.noise * self.rng.standard_normal(len(X))
+
+
+@pytest.mark.parametrize(("shift", "noise", "level", "words"), [
+    (-0.05, 1.0, "fair", "within the"),  # 0.05 worse, the rows' spread ±0.16: no loss shown
+    (-0.05, 0.01, "poor", "beyond the"),
+    (0.5, 1.0, "good", "beyond the"),
+])
+def test_the_gain_over_one_gaussian_is_read_against_what_chance_moves(shift, noise, level,
+                                                                        words):
+    from densitykit.evaluate import evaluate
+
+    rng = np.random.default_rng(1)
+    train, test = rng.normal(size=(600, 3)), rng.normal(size=(160, 3))
+    ev = evaluate(train, train[:100], holdout=test, model=_Shifted(train, shift, noise),
+                  detection=False, privacy=False)
+    # the same rows' differences, paired: their standard error
+    gain = _Shifted(train, shift, noise).score_samples(test) - _Shifted(train, 0, 0).g.logpdf(
+        test)
+    assert ev.baseline_gain_se == pytest.approx(gain.std(ddof=1) / np.sqrt(160))
+    verdict = next(v for v in ev.verdicts() if v.metric == "Held-out log-likelihood")
+    assert verdict.level == level and words in verdict.text, verdict.text
+    assert f"±{2 * ev.baseline_gain_se:.2f} that chance alone moves" in verdict.text
+
+
 def test_the_summary_names_every_poor_figure_beside_a_good_headline():
     from densitykit.evaluate import evaluate
     from densitykit.report import build_report

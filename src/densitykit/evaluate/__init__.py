@@ -280,13 +280,16 @@ def _loglik(ev: Evaluation, scores: ModelScores, real: pd.DataFrame, held: pd.Da
     ev.heldout_loglik_median = float(np.median(scores.scores))
     if scores.units is not None:
         ev.loglik_units = scores.units
-    if scores.baseline is not None:
-        ev.baseline_loglik = float(np.mean(scores.baseline))
-        return
-    numeric = all(k == "numeric" for k in column_kinds(real).values())
-    T, H = metric_matrix(real), metric_matrix(held, real)
-    if numeric and not (np.isnan(T).any() or np.isnan(H).any()):
-        ev.baseline_loglik = _gaussian_loglik(T, H)
-    else:
-        ev.notes.append("No Gaussian baseline for the held-out log-likelihood: one full "
-                        "Gaussian needs complete numeric columns.")
+    base = scores.baseline
+    if base is None:
+        numeric = all(k == "numeric" for k in column_kinds(real).values())
+        T, H = metric_matrix(real), metric_matrix(held, real)
+        if not numeric or np.isnan(T).any() or np.isnan(H).any():
+            ev.notes.append("No Gaussian baseline for the held-out log-likelihood: one full "
+                            "Gaussian needs complete numeric columns.")
+            return
+        base = _gaussian_loglik(T, H)
+    ev.baseline_loglik = float(np.mean(base))
+    gain = np.asarray(scores.scores, dtype=np.float64) - base
+    if gain.size > 1 and np.all(np.isfinite(gain)):
+        ev.baseline_gain_se = float(np.std(gain, ddof=1) / np.sqrt(gain.size))

@@ -482,14 +482,15 @@ def _row_scores(model: Any, X: Any, method: str = "score_samples") -> np.ndarray
     return np.asarray(getattr(model, method)(X), dtype=np.float64)
 
 
-def _gaussian_loglik(train: np.ndarray, test: np.ndarray) -> float:
-    """Held-out mean log-likelihood of one full Gaussian fitted to ``train`` (baseline)."""
+def _gaussian_loglik(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Held-out log-likelihoods of the rows ``test`` under one full Gaussian fitted to
+    ``train`` (the baseline)."""
     from scipy.stats import multivariate_normal
 
     mean = train.mean(axis=0)
     cov = np.atleast_2d(np.cov(train, rowvar=False))
     cov = cov + 1e-9 * np.trace(cov) / cov.shape[0] * np.eye(cov.shape[0])
-    return float(np.mean(multivariate_normal(mean, cov, allow_singular=True).logpdf(test)))
+    return np.atleast_1d(multivariate_normal(mean, cov, allow_singular=True).logpdf(test))
 
 
 # ------------------------------------------------------------------------ efficacy

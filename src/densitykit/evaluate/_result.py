@@ -73,6 +73,8 @@ class Evaluation:
     heldout_loglik: float | None = None
     heldout_loglik_median: float | None = None
     baseline_loglik: float | None = None
+    #: the standard error of the model's mean gain over the baseline, row by row (paired)
+    baseline_gain_se: float | None = None
     privacy: PrivacyResult | None = None
     reference: str = "real"
     loglik_units: str = "nats per row, in the table's units"
@@ -145,6 +147,7 @@ class Evaluation:
             "heldout_loglik": self.heldout_loglik,
             "heldout_loglik_median": self.heldout_loglik_median,
             "baseline_loglik": self.baseline_loglik,
+            "baseline_gain_se": self.baseline_gain_se,
             "reference": self.reference,
             "loglik_units": self.loglik_units,
             "efficacy": self.efficacy,
@@ -291,12 +294,22 @@ def _loglik_verdict(ev: Evaluation) -> Verdict | None:
     base = ev.baseline_loglik
     if base is not None and np.isfinite(base):
         gain = ll - base
+        chance = None if ev.baseline_gain_se is None else 2 * ev.baseline_gain_se
         text += f" One full Gaussian of the same rows gives {base:.2f}; the model is "
         if abs(gain) < 0.005:  # no gain or loss that the figures show (that Gaussian itself)
             text += "as good, to 0.01 nats per row: it finds no structure beyond that Gaussian."
             level = "fair"
+        elif chance is not None and abs(gain) <= chance:
+            text += (f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row, "
+                     f"within the ±{chance:.2f} that chance alone moves the difference on "
+                     f"{ev.n_reference:,} rows (two standard errors, row by row): no gain "
+                     "over that Gaussian that these rows can show.")
+            level = "fair"
         else:
-            text += f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row."
+            text += f"{'better' if gain > 0 else 'worse'} by {abs(gain):.2f} nats per row"
+            text += ("." if chance is None else
+                     f", beyond the ±{chance:.2f} that chance alone moves the difference on "
+                     f"{ev.n_reference:,} rows (two standard errors, row by row).")
             level = "good" if gain > 0 else "poor"
     elif base is not None:
         text += (" A single full Gaussian is no baseline here: its covariance is singular "
