@@ -344,3 +344,25 @@ def test_report_on_categories_only_keeps_every_section():
 @pytest.mark.parametrize("width", [1280, 390])
 def test_mixed_report_renders_in_headless_chromium(mixed_report, tmp_path, width):
     _check_in_browser(mixed_report[0], tmp_path, width)
+
+
+def test_a_notebook_shows_the_verdicts_as_a_table():
+    from html.parser import HTMLParser
+
+    real = pd.DataFrame({"x<y": [1.0, 2.0, 3.0, np.nan] * 25, "c": ["a", "b"] * 50})
+    synth = real.fillna(2.0)
+    res = ev.evaluate(real, synth, detection=False, privacy=False)
+    page = res._repr_html_()
+    cells = []
+
+    class Cells(HTMLParser):
+        def handle_data(self, data):
+            cells.append(data)
+
+    Cells().feed(page)
+    verdicts = res.verdicts()
+    assert page.count("<tr>") == len(verdicts) + 1
+    for v in verdicts:
+        assert v.metric in cells and v.text in cells and v.level in cells
+    assert "largest in x<y" in next(v.text for v in verdicts if v.metric == "Empty cells")
+    assert "x<y" not in page and "largest in x&lt;y" in page  # escaped

@@ -130,6 +130,26 @@ class Evaluation:
         return (f"<Evaluation of {self.n_synthetic:,} synthetic rows against "
                 f"{self.n_reference:,} {self.reference} rows\n" + "\n".join(lines) + ">")
 
+    def _repr_html_(self) -> str:
+        """The verdicts as a table, for a notebook: the report's fidelity table, with the
+        notes under it."""
+        from html import escape
+
+        colour = {"good": "#176b1b", "fair": "#8a5a00", "poor": "#b00020", "info": "#444"}
+        cell = 'style="border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top"'
+        rows = "".join(
+            f"<tr><td {cell}>{escape(v.metric)}</td><td {cell}>{escape(v.value)}</td>"
+            f'<td {cell}><b style="color:{colour[v.level]}">{v.level}</b></td>'
+            f"<td {cell}>{escape(v.text)}</td></tr>"
+            for v in self.verdicts())
+        head = "".join(f"<th {cell}>{h}</th>" for h in ("metric", "value", "verdict",
+                                                         "what it means"))
+        notes = "".join(f"<p><small>{escape(n)}</small></p>" for n in self.notes)
+        return (f"<p>Evaluation of {self.n_synthetic:,} synthetic rows against "
+                f"{self.n_reference:,} {escape(self.reference)} rows</p>"
+                f'<table style="border-collapse:collapse"><tr>{head}</tr>{rows}</table>'
+                f"{notes}")
+
     def verdicts(self) -> list[Verdict]:
         """Plain-language verdicts, one per metric, in the order the report shows them."""
         return [v for verdict in _VERDICTS if (v := verdict(self)) is not None]
