@@ -88,9 +88,9 @@ if AVAILABLE:
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
     def _factor(pmm, q, lanes, low, rd, logdet, acc, prod):  # pragma: no cover - compiled
-        """Lower Cholesky factors ``low (q, q, K)`` of the blocks ``pmm`` of the first
-        ``lanes`` components at once (the component is the innermost, vectorised axis),
-        the factors' reciprocal diagonals ``rd`` and ``logdet = log |P_mm|``. A block that is
+        """Lower Cholesky factors ``low (q, q, lanes)`` of the blocks ``pmm`` of the first
+        ``lanes`` rows of a block at once (the innermost, vectorised axis), the factors'
+        reciprocal diagonals ``rd`` and ``logdet = log |P_mm|``. A block that is
         not positive definite gets an infinite factor (its rows' log-density becomes -inf
         or NaN, which the caller checks); there is no early exit, so the loops stay
         branch-free."""
@@ -120,7 +120,7 @@ if AVAILABLE:
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
     def _inverse(low, rd, q, k, tmp, inv, acc):  # pragma: no cover - compiled
-        """``inv = (L L')^{-1} = L^{-T} L^{-1}`` for every component (innermost axis)."""
+        """``inv = (L L')^{-1} = L^{-T} L^{-1}`` for every lane (the innermost axis)."""
         for t in range(q):  # tmp[t, i] = (L^{-1})[i, t], i >= t
             for j in range(k):
                 tmp[t, t, j] = rd[t, j]
@@ -143,7 +143,7 @@ if AVAILABLE:
                     inv[i, t, j] = acc[j]
                     inv[t, i, j] = acc[j]
 
-    _ROWS = 256  # rows of one tied block, corrected side by side (one row per vector lane)
+    _ROWS = 256  # rows of one block, corrected side by side (one row per vector lane)
     _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
     _INV_FACT = tuple(1.0 / math.factorial(j) for j in range(13))
 
@@ -342,8 +342,8 @@ if AVAILABLE:
             n0 += nb
         return bad == 0.0
 
-    _RUN = 16  # rows of one pattern that make a block of their own, factored once (8 and 32
-    # measured 10-25 % slower where patterns repeat a few times each)
+    _RUN = 16  # rows of one pattern that make a block of their own, factored once (4 measured
+    # 1.5x slower where patterns repeat a few times each, 8 as 16)
 
     @numba.njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy", inline="always")
     def _run_at(pat, n):  # pragma: no cover - compiled
@@ -384,9 +384,8 @@ if AVAILABLE:
             shared = _run_at(pat, n0)
             nb = 1
             while nb < L and n0 + nb < b and ptr[n0 + nb + 1] - ptr[n0 + nb] == q:
-                if (pat[n0 + nb] == pat[n0]) != shared or (not shared
-                                                           and _run_at(pat, n0 + nb)):
-                    break  # a long run of one pattern starts or ends
+                if pat[n0 + nb] != pat[n0] if shared else _run_at(pat, n0 + nb):
+                    break  # a long run of one pattern ends or starts
                 nb += 1
             nf = 1 if shared else nb  # lanes to factor
             a = ptr[n0]
