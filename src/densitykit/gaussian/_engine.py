@@ -111,8 +111,9 @@ class Stats:
 
     def worst(self) -> tuple[float, np.ndarray]:
         """The worst-fitted row's log-likelihood and the row (work space)."""
-        return min([(self.worst_ll, self.worst_z)] + [find() for find in self.worst_later],
-                   key=lambda c: c[0])
+        found = [(self.worst_ll, self.worst_z)] + [find() for find in self.worst_later]
+        return min((c for c in found if c[1] is not None), key=lambda c: c[0],
+                   default=found[0])
 
 
 @dataclass(frozen=True)
@@ -506,6 +507,7 @@ def run_em(stats_fn: Callable[[Params], Stats], params: Params, ctype: Covarianc
             lower_bound = stats.loglik / stats.weight
         else:
             params, lower_bound = update(stats, params)
+        del stats  # its worst row's finder holds the pass's responsibilities
         lower_bounds.append(lower_bound)
         if callback is not None:
             callback(n_iter, lower_bound)
@@ -525,13 +527,16 @@ class _Passes:
     def __init__(self, stats_fn, max_iter: int, callback) -> None:
         self.stats_fn, self.max_iter, self.callback = stats_fn, max_iter, callback
         self.lower_bounds: list[float] = []
+        self.last: Stats | None = None
 
     @property
     def left(self) -> int:
         return self.max_iter - len(self.lower_bounds)
 
     def __call__(self, params: Params) -> tuple[Stats, float]:
-        stats = self.stats_fn(params)
+        if self.last is not None:  # done with: its worst row's finder holds responsibilities
+            self.last.worst_later = ()
+        stats = self.last = self.stats_fn(params)
         lb = stats.loglik / stats.weight
         self.lower_bounds.append(lb)
         if self.callback is not None:
