@@ -124,13 +124,21 @@ def test_empty_cells_verdict_says_what_chance_alone_moves():
     text = {v.metric: v for v in res.verdicts()}["Empty cells"].text
     assert res.empty_share_difference == pytest.approx(3.0)
     spread = 200 * np.sqrt(0.075 * 0.925 * (1 / 160 + 1 / 800))
-    assert f"about ±{spread:.1f} points, so this difference is within chance" in text
+    assert "With 160 real rows and 800 synthetic ones compared" in text
+    assert f"about ±{spread:.1f} points, so this one is within chance" in text
     # 30 points apart is beyond it; and on long tables chance is not worth a word
     far = ev.evaluate(table(160, 8), table(800, 280), detection=False, privacy=False)
-    assert "points: this difference is beyond it." in {
+    assert "points: this one is beyond it." in {
         v.metric: v for v in far.verdicts()}["Empty cells"].text
-    long = ev.evaluate(table(40000, 2000), table(40000, 3200), detection=False, privacy=False)
+    long = ev.evaluate(table(40000, 2000), table(40000, 3200), detection=False,
+                       privacy=False, max_rows=40000)
     assert "chance" not in {v.metric: v for v in long.verdicts()}["Empty cells"].text
+    # a subsample of long tables is what the shares were measured on, and the spread's
+    sub = ev.evaluate(table(40000, 2000), table(40000, 3200), detection=False,
+                      privacy=False, max_rows=800)
+    assert sub.n_compared == (800, 800)
+    assert "With 800 real rows and 800 synthetic ones compared" in {
+        v.metric: v for v in sub.verdicts()}["Empty cells"].text
 
 
 # -------------------------------------------------------------------- pairwise

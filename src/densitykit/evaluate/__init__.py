@@ -21,9 +21,10 @@ column similarity (KS or TV complement), per column and averaged
     0.97-0.99, so 0.95 or more is good.
 empty cells
     Per column, the share of empty cells in each table; the headline is the largest gap
-    in percentage points (2 or less is good). Where chance alone moves that column's share
-    by a point or more at these table sizes (:meth:`Evaluation.empty_noise`: ±3.8 points
-    for a 5 % share on 160 rows against 800), the verdict says so.
+    in percentage points (2 or less is good). Where chance alone moves the difference
+    between two such shares by a point or more at these table sizes
+    (:meth:`Evaluation.empty_noise`: ±3.8 points for a 5 % share on 160 rows against 800),
+    the verdict says so.
 scaled Wasserstein distance, per column and averaged
     The 1-Wasserstein (earth mover's) distance between the two columns divided by the real
     column's standard deviation (numbers and dates only). Range [0, inf); 0 is identical;
@@ -205,6 +206,7 @@ def evaluate(real: Any, synthetic: Any, *, holdout: Any = None, model: Any = Non
     ev = _fidelity(ref_s, syn_s, max_pairs, rng, _row_notes(ref, synthetic, max_rows))
     ev.reference = "holdout" if held is not None else "real"
     ev.n_real, ev.n_reference, ev.n_synthetic = len(real), len(ref), len(synthetic)
+    ev.n_compared = len(ref_s), len(syn_s)
     if detection:
         ev.detection_auc = detection_auc(ref_s, syn_s, max_rows=max_rows, random_state=rng)
     if model is not None and held is not None:

@@ -82,6 +82,8 @@ class Evaluation:
     n_real: int = 0
     n_reference: int = 0
     n_synthetic: int = 0
+    #: the rows of each table the per-column metrics compared (a subsample of long ones)
+    n_compared: tuple[int, int] | None = None
     notes: list[str] = field(default_factory=list)
     #: mean contingency similarity over pairs of categorical columns (None: fewer than two)
     contingency_similarity: float | None = None
@@ -109,11 +111,11 @@ class Evaluation:
         return 1.0 / math.sqrt(n) if 0 < n < _ROUGH_BELOW else None
 
     def empty_noise(self, share: float) -> float | None:
-        """How far chance alone moves a column's empty-cell share of ``share`` between
-        the tables (two standard deviations of the difference of two samples' shares, in
-        percentage points), when that is at least 1 point, else None (1.9 points for a 5 %
-        share on 800 rows against 800)."""
-        n, m = self.n_reference, self.n_synthetic
+        """How far chance alone moves the difference between two tables' empty-cell shares
+        of a column whose share is ``share`` (two standard deviations of that difference,
+        in percentage points, for the rows compared), when that is at least 1 point, else
+        None (2.2 points for a 5 % share on 800 rows against 800)."""
+        n, m = self.n_compared or (self.n_reference, self.n_synthetic)
         if n <= 0 or m <= 0:
             return None
         spread = 200 * math.sqrt(share * (1 - share) * (1 / n + 1 / m))
@@ -263,18 +265,18 @@ def _empty_verdict(ev: Evaluation) -> Verdict | None:
     worst = (cols["empty_synthetic"] - cols["empty_real"]).abs().idxmax()
     d = ev.empty_share_difference
     real, syn = cols.loc[worst, "empty_real"], cols.loc[worst, "empty_synthetic"]
-    noise = ev.empty_noise((real * ev.n_reference + syn * ev.n_synthetic)
-                           / max(ev.n_reference + ev.n_synthetic, 1))
+    n, m = ev.n_compared or (ev.n_reference, ev.n_synthetic)
+    noise = ev.empty_noise((real * n + syn * m) / max(n + m, 1))
     return Verdict(
         "Empty cells", f"{d:.1f} points", _grade("empty_share_difference", d),
         f"A column's share of empty cells differs by at most {d:.1f} percentage points "
         f"between real and synthetic rows (largest in {worst}: {real:.1%} real, "
         f"{syn:.1%} synthetic). Good is 2 points or less."
         + ("" if noise is None else
-           f" With {ev.n_reference:,} {ev.reference} rows and {ev.n_synthetic:,} synthetic "
-           f"ones, chance alone moves that share by about ±{noise:.1f} points"
-           + (", so this difference is within chance." if d <= noise else
-              ": this difference is beyond it.")),
+           f" With {n:,} {ev.reference} rows and {m:,} synthetic ones compared, chance "
+           f"alone moves the difference between two such shares by about ±{noise:.1f} points"
+           + (", so this one is within chance." if round(d, 1) <= round(noise, 1) else
+              ": this one is beyond it.")),
     )
 
 
