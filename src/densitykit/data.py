@@ -1821,10 +1821,11 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
     number_forms = form.get("number_forms", {}) if number_forms is None else number_forms
     if fmt not in TEXT_SEPARATORS:
         if fmt == "excel" and number_forms:  # a spreadsheet's text cells, as it was given
+            mark = decimal or form.get("text_marks", {}).get("decimal") or "."
             df = df.copy()
             for j, name in enumerate(df.columns):
                 if name in number_forms and pd.api.types.is_numeric_dtype(df.iloc[:, j]):
-                    df.isetitem(j, write_numbers(df.iloc[:, j], number_forms[name], "."))
+                    df.isetitem(j, write_numbers(df.iloc[:, j], number_forms[name], mark))
         FORMATS[fmt][1](df, path)
         return
     marks = form.get("text_marks", {})
