@@ -534,7 +534,7 @@ class _Passes:
         return self.max_iter - len(self.lower_bounds)
 
     def __call__(self, params: Params) -> tuple[Stats, float]:
-        if self.last is not None:  # done with: its worst row's finder holds responsibilities
+        if self.last is not None:  # the last pass's worst-row finder holds its responsibilities
             self.last.worst_later = ()
         stats = self.last = self.stats_fn(params)
         lb = stats.loglik / stats.weight
