@@ -474,25 +474,14 @@ def correct_rows(z0, ptr, cols, pat, lp, *, prec, means, w=None, fused: bool = T
     k, b = lp.shape
     d = means.shape[1]
     w = np.ones(b) if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    if prec.shape[0] == 1:
-        return _tied(z0, ptr, cols, lp, np.ascontiguousarray(prec[0]), means, w, fused)
     s1p = np.zeros((k, d, 8) if fused else (1, 1, 1))
-    sx = np.zeros((k, d, d) if fused else (1, 1, 1))
+    sx = np.zeros((prec.shape[0], d, d) if fused else (1, 1, 1))
     mx, tot = np.empty(b), np.empty(b)
-    pmu = np.ascontiguousarray(np.einsum("kij,kj->ki", prec, means))
-    if not _rows(z0, ptr, cols, pat, prec, pmu, lp, w, fused, s1p, sx, mx, tot):
+    pmu = np.ascontiguousarray(  # rows P_k mu_k
+        np.einsum("kij,kj->ki", np.broadcast_to(prec, (k, d, d)), means))
+    ok = (_tied_rows(z0, ptr, cols, np.ascontiguousarray(prec[0]), pmu, lp, w, fused, s1p,
+                     sx[0], mx, tot) if prec.shape[0] == 1
+          else _rows(z0, ptr, cols, pat, prec, pmu, lp, w, fused, s1p, sx, mx, tot))
+    if not ok:
         return None
     return (lp, np.log(tot) + mx, s1p.sum(-1), sx) if fused else lp
-
-
-def _tied(z0, ptr, cols, lp, prec, means, w, fused):
-    """:func:`correct_rows` with a shared precision ``prec (D, D)``: one compiled loop."""
-    k, b = lp.shape
-    d = z0.shape[1]
-    s1p = np.zeros((k, d, 8) if fused else (1, 1, 1))
-    sx = np.zeros((d, d) if fused else (1, 1))
-    mx, tot = np.empty(b), np.empty(b)
-    pmu = np.ascontiguousarray(means @ prec)  # rows P mu_k (P is symmetric)
-    if not _tied_rows(z0, ptr, cols, prec, pmu, lp, w, fused, s1p, sx, mx, tot):
-        return None
-    return (lp, np.log(tot) + mx, s1p.sum(-1), sx[None]) if fused else lp
