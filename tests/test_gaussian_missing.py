@@ -287,6 +287,28 @@ def test_impute_keeps_observed_cells_and_input(mixtures, data, ctype):
     np.testing.assert_array_equal(Xm[~np.isnan(Xm)], before[~np.isnan(before)])
 
 
+def test_nullable_frame_columns_are_numbers_with_empty_cells(data):
+    """pandas' nullable columns (Int64, Float64, boolean: pd.NA in an empty cell), as
+    read_table(kinds='mixed') gives them, beside other dtypes: the same fit, scores and fills
+    as the float array with NaN."""
+    import pandas as pd
+
+    Xm = data[1][:, :3].copy()
+    Xm[:, 0] = np.round(Xm[:, 0] * 10)
+    Xm[:, 2] = np.where(np.isnan(Xm[:, 2]), np.nan, Xm[:, 2] > 2)
+    frame = pd.DataFrame({"count": pd.array(Xm[:, 0], dtype="Int64"),
+                          "level": pd.array(Xm[:, 1], dtype="Float64"),
+                          "on": pd.array(Xm[:, 2], dtype="boolean")})
+    assert frame.isna().to_numpy().sum() == np.isnan(Xm).sum() > 0
+    for est in (Normal(), GaussianMixture(2, random_state=0)):
+        ref = type(est)(**est.get_params()).fit(Xm)
+        fitted = est.fit(frame)
+        assert list(fitted.feature_names_in_) == ["count", "level", "on"]
+        np.testing.assert_allclose(fitted.score_samples(frame), ref.score_samples(Xm),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(fitted.impute(frame), ref.impute(Xm), rtol=1e-12)
+
+
 def test_impute_sample_has_the_conditional_distribution():
     # x1 | x0 for a mixture: mixture of two conditional Gaussians with posterior weights
     gm = GaussianMixture(2).fit(_data(200, seed=1)[0][:, :2])

@@ -64,6 +64,7 @@ def check_data(
     fast = _fast_path(estimator, X, reset, min_samples, dtype, allow_nan)
     if fast is not None:
         return fast
+    X = _nullable_as_floats(X)
     _check_numeric_table(X, name)
     out = _sklearn_checked(estimator, X, reset, min_samples, dtype, allow_nan)
     biggest = _biggest(out)
@@ -73,6 +74,18 @@ def check_data(
             "double precision. Rescale the data (for example divide by a power of ten)."
         )
     return out
+
+
+def _nullable_as_floats(X: Any) -> Any:
+    """A data frame with its nullable numeric columns (pandas' ``Int64``, ``Float64``,
+    ``boolean``, whose empty cells hold ``pd.NA``) as float64, an empty cell as NaN; anything
+    else as it is."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "select_dtypes"):
+        return X
+    nullable = {c: "float64" for c, t in dtypes.items()
+                if type(t).__module__.startswith("pandas") and getattr(t, "kind", "O") in "iufb"}
+    return X.astype(nullable) if nullable else X
 
 
 def _check_numeric_table(X: Any, name: str) -> None:
