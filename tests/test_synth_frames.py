@@ -78,3 +78,66 @@ def test_a_given_date_is_read_as_the_reader_reads_dates():
     np.testing.assert_array_equal(
         synth.score_samples(rows),
         synth.score_samples(rows.assign(when=pd.to_datetime(["2024-01-05", "2024-01-13"]))))
+
+
+def test_a_column_of_python_dates_comes_back_as_dates(tmp_path):
+    """``datetime.date`` cells (pandas holds them as objects) are drawn as dates in the
+    column's range, not as their text, also given one and from the model file."""
+    import datetime as dt
+
+    rng = np.random.default_rng(0)
+    days = [dt.date(2023, 6, 1) + dt.timedelta(days=int(i)) for i in rng.integers(0, 60, 200)]
+    days[3] = None
+    df = pd.DataFrame({"x": rng.normal(size=200), "day": days})
+    synth = _fit(df)
+    rows = synth.sample(40, random_state=0)
+    drawn = rows["day"].dropna()
+    assert rows["day"].dtype == object and len(drawn) > 30
+    assert all(type(v) is dt.date for v in drawn)
+    assert (drawn >= min(d for d in days if d)).all() and (drawn <= max(d for d in days if d)).all()
+    given = synth.sample(3, random_state=0, given={"day": dt.date(2023, 6, 10)})["day"]
+    assert given.tolist() == [dt.date(2023, 6, 10)] * 3
+    path = tmp_path / "days.dkm"
+    densitykit.save(synth, path)
+    assert densitykit.load(path).sample(40, random_state=0).equals(rows)
+
+
+def test_cells_that_are_no_number_or_date_are_refused_when_scoring():
+    """A scored row's text in a date or number column is named, not read as 1677 or as
+    an empty cell."""
+    import pytest
+
+    from densitykit.exceptions import DataError
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=200),
+                       "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(
+                           rng.integers(0, 500, 200), unit="h")})
+    synth = _fit(df)
+    rows = df.head(2).astype(object)
+    with pytest.raises(DataError, match=r"2 cell\(s\) of column 't' hold no date \('hello'\)"):
+        synth.score_samples(rows.assign(t="hello"))
+    with pytest.raises(DataError, match=r"column 'x' hold no number \('abc'\)"):
+        synth.score_samples(rows.assign(x=["abc", 0.5]))
+    np.testing.assert_array_equal(synth.score_samples(rows.assign(x=["0.25", None])),
+                                  synth.score_samples(df.head(2).assign(x=[0.25, np.nan])))
+
+
+def test_given_values_an_integer_column_cannot_hold_are_refused():
+    import pytest
+
+    from densitykit.exceptions import ParameterError
+
+    df = _frame().assign(u=lambda f: (f["k"] * 50).astype("uint8"),
+                         n=lambda f: pd.array(f["k"], dtype="Int64"))
+    synth = _fit(df)
+    for given, words in (({"k": 2.5}, "'k' holds whole numbers"),
+                         ({"n": 1.5}, "'n' holds whole numbers"),
+                         ({"u": 300}, "300 does not fit column 'u', whose dtype uint8 holds "
+                                      "0 to 255"),
+                         ([("k", 2)], "given must map column names to values")):
+        with pytest.raises(ParameterError, match=words):
+            synth.sample(3, random_state=0, given=given)
+    rows = synth.sample(3, random_state=0, given={"u": 200, "n": 3})
+    assert rows["u"].dtype == np.uint8 and (rows["u"] == 200).all()
+    assert str(rows["n"].dtype) == "Int64" and (rows["n"] == 3).all()

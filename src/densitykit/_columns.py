@@ -328,7 +328,8 @@ def _empty(col: Any) -> np.ndarray:
 def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
     """The column as floats for its map: values, category codes or nanoseconds (NaN: empty).
 
-    A category the column did not have when the map was fitted is NaN too.
+    A category the column did not have when the map was fitted is NaN too; a filled cell
+    of a numeric or date column that is no number or date is refused (DataError).
     """
     import pandas as pd
 
@@ -339,11 +340,27 @@ def to_numbers(codec: dict[str, Any], col: Any) -> np.ndarray:
                         for v, e in zip(np.asarray(col, dtype=object), empty)])
         return out.astype(np.float64)
     if codec.get("time_unit"):
-        ns = parse_dates(pd.Series(col)).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        dates = parse_dates(pd.Series(col))
+        _refuse_unread(col, empty, dates.isna().to_numpy(), "date")
+        ns = dates.to_numpy(dtype="datetime64[ns]").astype(np.int64)
         return np.where(empty, np.nan, ns.astype(np.float64))
-    x = np.where(empty, np.nan, pd.to_numeric(pd.Series(col), errors="coerce")
-                 .to_numpy(dtype=np.float64, na_value=np.nan))
-    return as_printed(x, codec["dtype"])
+    x = pd.to_numeric(pd.Series(col), errors="coerce").to_numpy(dtype=np.float64,
+                                                                  na_value=np.nan)
+    _refuse_unread(col, empty, np.isnan(x), "number")
+    return as_printed(np.where(empty, np.nan, x), codec["dtype"])
+
+
+def _refuse_unread(col: Any, empty: np.ndarray, unread: np.ndarray, kind: str) -> None:
+    """A clear error for the filled cells of ``col`` that were not read as a ``kind``."""
+    from .exceptions import DataError
+
+    bad = unread & ~empty
+    if bad.any():
+        shown = ", ".join(repr(v) for v in dict.fromkeys(np.asarray(col, dtype=object)[bad][:3]))
+        name = getattr(col, "name", None)
+        raise DataError(f"{int(bad.sum())} cell(s) of column {name!r} hold no {kind} ({shown}); "
+                        "correct them or leave them empty (densitykit.read_table empties "
+                        "them, and its report counts them).")
 
 
 def as_printed(x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -786,6 +803,23 @@ def _restorable(dtype: Any) -> bool:
     return isinstance(dtype, (pd.DatetimeTZDtype, pd.StringDtype)) or str(dtype) in _NULLABLE
 
 
+#: the :func:`dtype_record` of a column of Python dates (``datetime.date``, which pandas holds
+#: as objects): drawn dates come back as such
+PYTHON_DATES = "python dates"
+
+
+def holds_python_dates(col: Any) -> bool:
+    """Whether the object column ``col`` holds Python dates (``datetime.date``, not
+    datetimes) in all its filled cells, and some."""
+    import datetime as dt
+
+    if getattr(col, "dtype", None) != np.dtype(object):
+        return False
+    seen = col.dropna()
+    return len(seen) > 0 and all(isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+                                 for v in seen)
+
+
 def dtype_record(dtype: Any) -> Any:
     """How a model file keeps a column's dtype: its name, or a ``category``'s categories and
     order; None for a dtype :func:`as_dtypes` does not restore (periods, intervals, ...).
@@ -798,6 +832,8 @@ def dtype_record(dtype: Any) -> Any:
     """
     import pandas as pd
 
+    if isinstance(dtype, str) and dtype == PYTHON_DATES:
+        return dtype
     if isinstance(dtype, pd.CategoricalDtype):
         cats = dtype.categories.to_numpy()
         plain = cats.dtype.kind in "biufM" or all(type(c) in (str, int, float) for c in cats)
@@ -820,6 +856,8 @@ def dtype_of(record: Any) -> Any:
         return pd.CategoricalDtype(cats, ordered=record["ordered"])
     if not isinstance(record, str):
         raise TypeError(f"a dtype should be named by a string; got {record!r}")
+    if record == PYTHON_DATES:  # objects, turned into dates by their reader
+        return np.dtype(object)
     try:
         dtype = pd.api.types.pandas_dtype(record)
     except ImportError:  # 'string[pyarrow]' saved where pyarrow was: the same text, kept

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
@@ -339,12 +339,34 @@ class Synthesizer(DensityMixin, BaseEstimator):
         narrow = {c: t for c, t in given.items() if c in df and str(t) in _columns.NARROW_FLOATS}
         return _columns.as_dtypes(df, narrow)
 
+    def _check_whole(self, name: str, codec: dict[str, Any], value: Any, number: float) -> None:
+        """Refuse a given value that column ``name``'s integer dtype cannot hold."""
+        record = (getattr(self, "dtypes_", None) or {}).get(name)
+        try:
+            dtype = (_columns.dtype_of(record) if record is not None
+                     else pd.api.types.pandas_dtype(codec["dtype"]))
+        except TypeError:
+            return
+        if codec["kind"] == "categorical" or not pd.api.types.is_integer_dtype(dtype):
+            return
+        if number != np.round(number):
+            raise ParameterError(f"column {name!r} holds whole numbers; give a whole number, "
+                                 f"not {value!r}.")
+        if record is not None:
+            info = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+            if not info.min <= number <= info.max:
+                raise ParameterError(f"{value!r} does not fit column {name!r}, whose dtype "
+                                     f"{dtype} holds {info.min} to {info.max}.")
+
     def _given(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Drawn rows in the dtypes the table was given in (``dtypes_``), where known; dates
         given as text in the form the table wrote them in ('05.01.2024 08:30'), and
         numbers given as text in their forms ('6.3%', '08:30')."""
         records = getattr(self, "dtypes_", None) or {}
         dtypes = {c: _columns.dtype_of(r) for c, r in records.items()}
+        for c, r in records.items():  # dates, not text, where the frame held datetime.date
+            if r == _columns.PYTHON_DATES and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
+                rows[c] = rows[c].dt.date.astype(object).where(rows[c].notna(), None)
         for c, form in _columns.date_formats_of(self).items():
             if c in dtypes and not pd.api.types.is_datetime64_any_dtype(dtypes[c]) \
                     and pd.api.types.is_datetime64_any_dtype(rows.get(c)):
@@ -679,6 +701,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
         if self.family_ != "gmm":
             raise DataError("Sampling given column values needs a Gaussian mixture; this "
                             "model is a KDE. Fit with model='gmm' (--model gmm).")
+        if not isinstance(given, Mapping):
+            raise ParameterError(f"given must map column names to values, as {{'grade': 'A'}}; "
+                                 f"got {type(given).__name__}.")
         given = {str(c): v for c, v in given.items()}  # a frame's label (0) or its text
         unknown = [c for c in given if c not in self.columns_]
         if unknown:
@@ -698,11 +723,16 @@ class Synthesizer(DensityMixin, BaseEstimator):
                                                 forms.get(c)).iloc[0]
             elif c in text_forms and isinstance(given[c], str):  # '85.5%', '08:30'
                 fixed[c] = _columns.read_numbers(pd.Series([given[c]]), text_forms[c]).iloc[0]
-            number = _columns.to_numbers(self.codecs_[j], pd.Series([fixed[c]], dtype=object))
+            try:
+                number = _columns.to_numbers(self.codecs_[j],
+                                             pd.Series([fixed[c]], dtype=object))
+            except DataError:
+                number = np.array([np.nan])
             if np.isnan(number[0]):
                 raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
                                      "was fitted; give one of its values.")
             codec = self.codecs_[j]
+            self._check_whole(c, codec, given[c], number[0])
             if codec["kind"] == "categorical":  # the column's own label ('True' -> True)
                 fixed[c] = codec["categories"][int(number[0])]
             if codec.get("kind") in ("discrete", "continuous"):
@@ -1115,17 +1145,23 @@ def _labels(data: Any, columns: list[str]) -> list[Any] | None:
 
 def _given_dtypes(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Column name -> the dtype ``data`` gives it: a frame's or a Parquet file's columns'
-    (nothing for text and Excel tables, whose dtypes pandas guesses, or arrays)."""
+    (nothing for text and Excel tables, whose dtypes pandas guesses, or arrays);
+    :data:`~densitykit._columns.PYTHON_DATES` for a column of ``datetime.date``."""
     from .data import infer_format, read_raw
 
     if isinstance(data, pd.DataFrame):
         raw = read_raw(data.head(0))  # the columns as read_table names them
+        # a named index comes first, then the frame's columns
+        cells = dict(zip(raw.columns[raw.shape[1] - data.shape[1]:],
+                         (data.iloc[:, j] for j in range(data.shape[1]))))
     elif isinstance(data, (str, os.PathLike)) and infer_format(
             data, options.get("format")) == "parquet":
         raw = read_raw(data, format="parquet")
+        cells = dict(raw.items())
     else:
         return {}
-    return dict(raw.dtypes.items())
+    return {c: _columns.PYTHON_DATES if c in cells and _columns.holds_python_dates(cells[c])
+            else t for c, t in raw.dtypes.items()}
 
 
 def _array_table(X: Any, estimator: Any, *, reset: bool) -> pd.DataFrame:
