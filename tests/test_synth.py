@@ -155,6 +155,14 @@ def test_sampling_given_values(two_blobs):
         s.sample(5, given={"zz": 1.0})
 
 
+@pytest.mark.parametrize("bandwidths", [[-1.0], [0], [0.3, float("nan")], ["0.3"]])
+def test_bandwidths_that_are_no_positive_number_are_refused_before_the_search(
+        two_blobs, bandwidths):
+    """-1 would act as 1 (h squared) and 0 as copies of the rows."""
+    with pytest.raises(ParameterError, match="each of bandwidths must be a finite number > 0"):
+        Synthesizer("kde", bandwidths=bandwidths, random_state=0).fit(two_blobs)
+
+
 def test_kde_candidates_keep_correlations_and_a_smooth_tail(two_blobs):
     model = Synthesizer("kde", n_components=[1, 2, 3], bandwidths=[0.6],
                         random_state=0).fit(two_blobs)

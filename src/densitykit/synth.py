@@ -66,6 +66,7 @@ from ._validation import (
     check_in,
     check_int,
     check_is_fitted,
+    check_nonneg_float,
     check_random_state,
 )
 from .density import draw_rows
@@ -266,6 +267,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
             if not isinstance(value, (int, float)) or not 0.05 <= float(value) <= 0.5:
                 raise ParameterError(
                     f"{name} must be a share of rows in [0.05, 0.5]; got {value!r}.")
+        if self.bandwidths is not None:
+            for h in np.atleast_1d(np.asarray(self.bandwidths, dtype=object)):
+                check_nonneg_float(h, "each of bandwidths", positive=True)
 
     def fit(self, data: TableLike, y: Any = None, *, progress: Callable[[str], None] | None = None,
             **read_options: Any) -> Synthesizer:
