@@ -141,3 +141,27 @@ def test_given_values_an_integer_column_cannot_hold_are_refused():
     rows = synth.sample(3, random_state=0, given={"u": 200, "n": 3})
     assert rows["u"].dtype == np.uint8 and (rows["u"] == 200).all()
     assert str(rows["n"].dtype) == "Int64" and (rows["n"] == 3).all()
+
+
+def test_a_column_of_periods_is_modelled_as_dates_and_drawn_as_periods(tmp_path):
+    """Months and quarters (pandas' periods) were read as no date at all; each period is
+    now its start, drawn rows hold periods of the column's frequency, in its range."""
+    rng = np.random.default_rng(0)
+    n = 150
+    df = pd.DataFrame({"month": pd.period_range("2020-01", periods=n, freq="M"),
+                       "quarter": pd.period_range("2001Q1", periods=n, freq="Q")})
+    df["x"] = np.arange(n) * 0.05 + rng.normal(0, 0.3, n)
+    df.loc[3, "month"] = pd.NaT
+    synth = _fit(df)
+    rows = synth.sample(60, random_state=0)
+    assert rows.dtypes.to_dict() == df.dtypes.to_dict()
+    months = rows["month"].dropna()
+    assert len(months) > 50 and months.min() >= df["month"].min() \
+        and months.max() <= df["month"].max()
+    # modelled jointly: late months go with large x
+    dated = rows[rows["month"].notna()]
+    assert np.corrcoef(dated["month"].dt.year, dated["x"])[0, 1] > 0.8
+    assert np.isfinite(synth.score_samples(df.head(5).drop(index=3))).all()
+    path = tmp_path / "periods.dkm"
+    densitykit.save(synth, path)
+    assert densitykit.load(path).sample(60, random_state=0).equals(rows)

@@ -270,9 +270,10 @@ def test_a_model_file_from_before_the_dtypes_draws_as_it_did():
 def test_dtypes_are_recorded_only_where_they_can_be_restored():
     from densitykit import _columns
 
-    periods = pd.Series(pd.period_range("2024-01", periods=3, freq="M"))
-    assert _columns.dtype_record(periods.dtype) is None
+    intervals = pd.Series(pd.interval_range(0, 3))
+    assert _columns.dtype_record(intervals.dtype) is None
     for dtype in (np.dtype("uint16"), pd.Int32Dtype(), pd.StringDtype("python"),
+                  pd.PeriodDtype("Q"),
                   pd.CategoricalDtype([2.5, 1.0], ordered=True), pd.DatetimeTZDtype("s", "UTC")):
         assert _columns.dtype_of(_columns.dtype_record(dtype)) == dtype
     # a value a dtype cannot hold leaves the column as it is
@@ -281,10 +282,10 @@ def test_dtypes_are_recorded_only_where_they_can_be_restored():
                                      "c": pd.Int64Dtype()})
     pd.testing.assert_frame_equal(out, frame)
     with pytest.raises(ValueError):
-        _columns.dtype_of("period[M]")
+        _columns.dtype_of("interval[int64, right]")
 
 
-@pytest.mark.parametrize("dtypes", [{"temp": "period[M]"}, {"nope": "float32"},
+@pytest.mark.parametrize("dtypes", [{"temp": "interval[int64, right]"}, {"nope": "float32"},
                                     {"grade": {"categories": ["a", "a"], "ordered": False}}])
 def test_a_model_file_with_a_bad_dtype_is_refused(typed, tmp_path, dtypes):
     import copy

@@ -496,6 +496,8 @@ def parse_dates(col: Any, form: str | None = None) -> Any:
 
     if pd.api.types.is_datetime64_any_dtype(col):
         return col
+    if isinstance(col.dtype, pd.PeriodDtype):  # each period as its start
+        return col.dt.to_timestamp()
     if form is None:
         return _loose_dates(col)
     form = form.replace("%-", "%")  # strptime reads '1/5/2024' in '%m/%d/%Y'
@@ -800,7 +802,8 @@ def _restorable(dtype: Any) -> bool:
 
     if isinstance(dtype, np.dtype):
         return dtype.kind in "biufOM"
-    return isinstance(dtype, (pd.DatetimeTZDtype, pd.StringDtype)) or str(dtype) in _NULLABLE
+    return isinstance(dtype, (pd.DatetimeTZDtype, pd.StringDtype, pd.PeriodDtype)) or str(
+        dtype) in _NULLABLE
 
 
 #: the :func:`dtype_record` of a column of Python dates (``datetime.date``, which pandas holds
@@ -822,7 +825,7 @@ def holds_python_dates(col: Any) -> bool:
 
 def dtype_record(dtype: Any) -> Any:
     """How a model file keeps a column's dtype: its name, or a ``category``'s categories and
-    order; None for a dtype :func:`as_dtypes` does not restore (periods, intervals, ...).
+    order; None for a dtype :func:`as_dtypes` does not restore (intervals, ...).
 
     Examples
     --------
@@ -892,6 +895,9 @@ def _as_dtype(col: Any, dtype: Any) -> Any:
 
     if isinstance(dtype, pd.CategoricalDtype):
         return _as_categories(col, dtype)
+    if isinstance(dtype, pd.PeriodDtype):  # drawn as dates: the periods they fall in
+        return col.dt.to_period(dtype.freq) if pd.api.types.is_datetime64_any_dtype(col) \
+            else None
     empty = np.asarray(col.isna(), dtype=bool)
     if pd.api.types.is_bool_dtype(dtype):  # bool cannot hold an empty cell; 'boolean' can
         return col.astype("boolean" if empty.any() else dtype)

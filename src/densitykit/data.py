@@ -1637,10 +1637,13 @@ def _mixed_column(col: pd.Series, form: str | None = None
 
     ``empty`` marks cells with no value, ``bad`` cells whose value could not be read (text in
     a numeric column, infinities, dates that do not parse); both become empty cells. ``form``:
-    the ``strftime`` form its dates are written in, if known.
+    the ``strftime`` form its dates are written in, if known. A column of periods
+    (months, quarters) is read as dates, each period as its start.
     """
     n = len(col)
     none = np.zeros(n, bool)
+    if isinstance(col.dtype, pd.PeriodDtype):
+        col = col.dt.to_timestamp()
     if pd.api.types.is_timedelta64_dtype(col):
         return _DURATION_REASON, None, col.isna().to_numpy(), none
     if pd.api.types.is_bool_dtype(col) or _booleans_with_gaps(col):
@@ -1728,7 +1731,8 @@ def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
             bad_rows |= empty | bad
         kept[name] = values.reset_index(drop=True)
         report.column_kinds[name] = kind
-        if kind == "datetime" and (fmt := date_format(raw[name], values)):
+        if kind == "datetime" and not isinstance(raw[name].dtype, pd.PeriodDtype) and (
+                fmt := date_format(raw[name], values)):
             report.date_formats[name] = fmt
     if not kept:
         raise DataError(f"{label}: none of the {len(selected)} selected columns can be "
