@@ -517,3 +517,26 @@ def test_unused_categories_do_not_count_as_labels():
     out = impute_table(df, random_state=0)[0]
     assert out["c"].notna().all() and (out["c"][:10] == used[:10]).mean() > 0.8
     assert out["gone"].isna().all() and out["y"].notna().all()
+
+
+def test_fills_of_a_narrow_integer_column_stay_within_its_dtype():
+    """An Int8 column whose empty cells are where its values are highest: the fills, whole
+    numbers, are held to -128..127 (pandas refused 131)."""
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=200)
+    a = np.clip(np.round(110 + 15 * b), -128, 127).astype(int)
+    frame = pd.DataFrame({"a": pd.array(a, dtype="Int8"), "b": b})
+    frame.loc[frame["b"].nlargest(3).index, "a"] = pd.NA
+    for method in ("auto", "mixture"):
+        out = impute_table(frame, method=method, random_state=0)[0]
+        assert str(out["a"].dtype) == "Int8" and out["a"].notna().all()
+        filled = out.loc[frame["a"].isna(), "a"].to_numpy(dtype=np.int64)
+        assert filled.min() >= 100 and filled.max() <= 127
+        assert (out["a"][frame["a"].notna()] == frame["a"].dropna()).all()
+
+
+def test_an_array_is_refused_with_the_fix():
+    from densitykit.exceptions import DataTypeError
+
+    with pytest.raises(DataTypeError, match=r"takes a pandas DataFrame; got ndarray.*pd.DataFrame"):
+        impute_table(np.array([[1.0, np.nan], [2.0, 3.0]]))

@@ -59,7 +59,7 @@ import pandas as pd
 from ._parallel import blas_single_threaded, each
 from ._validation import check_in, check_int, check_random_state
 from .density import draw_categories
-from .exceptions import DataError
+from .exceptions import DataError, DataTypeError
 
 __all__ = ["choose_components_by_cells", "choose_kernel_by_cells", "impute_table",
            "kde_conditional_mean", "kde_conditional_sample", "kde_impute"]
@@ -569,6 +569,10 @@ def impute_table(frame: pd.DataFrame, *, n_imputations: int = 1,
     list of DataFrame
     """
     n_imputations = check_int(n_imputations, "n_imputations", minimum=1)
+    if not isinstance(frame, pd.DataFrame):
+        raise DataTypeError(f"impute_table takes a pandas DataFrame; got {type(frame).__name__}"
+                            ". Wrap an array in pd.DataFrame(X), or fill it with "
+                            "GaussianMixture().fit(X).impute(X).")
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
     levels = _category_levels(frame, numeric)
@@ -706,9 +710,11 @@ def _column(original: pd.Series, observed: np.ndarray, filled: np.ndarray,
         guess = round_significant(guess, digits, decimals)
     elif decimals >= 0:
         guess = np.round(guess, decimals)
+    if pd.api.types.is_integer_dtype(original):  # whole numbers the dtype can hold
+        info = np.iinfo(getattr(original.dtype, "numpy_dtype", original.dtype))
+        values[empty] = np.clip(np.round(guess), info.min, info.max)
+        return pd.array(values.astype(np.int64), dtype=original.dtype)
     values[empty] = guess
-    if pd.api.types.is_integer_dtype(original):
-        return pd.array(np.round(values).astype(np.int64), dtype=original.dtype)
     if _narrow(original):
         return pd.array(values, dtype=original.dtype)
     return values
