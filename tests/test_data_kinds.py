@@ -167,6 +167,23 @@ def test_numbered_ids_are_left_out_and_numbered_setpoints_kept(tmp_path, kinds):
     assert "SampleID" not in chosen.report.dropped_columns  # not chosen, not named
 
 
+@pytest.mark.parametrize("kinds", ["mixed", "numeric"])
+def test_whole_numbers_beyond_double_precision_are_left_out_not_merged(tmp_path, kinds):
+    """1234567890123456789 and ...791 were read as one float, and 2**63 - 1 as -2**63;
+    such a column is left out with its reason. Large measurements written as floats, and
+    whole numbers up to 2**53, are kept exactly."""
+    path = tmp_path / "codes.csv"
+    path.write_text("code,long text,big,v\n1234567890123456789,12345678901234567890,"
+                    "9007199254740992,1.5e20\n1234567890123456791,7,1,2.5e20\n"
+                    "9223372036854775807,8,2,3e20\n")
+    table = read_table(path, kinds=kinds, policy="keep")
+    assert list(table.data.columns) == ["big", "v"]
+    for name in ("code", "long text"):
+        assert table.report.dropped_columns[name].startswith("whole numbers beyond 2**53")
+    assert table.data["big"].tolist() == [2**53, 1, 2]
+    np.testing.assert_array_equal(table.data["v"], [1.5e20, 2.5e20, 3e20])
+
+
 def test_a_numeric_read_names_text_ids_as_a_mixed_read_does():
     """A text column of distinct values is 'not numeric' and, as a mixed read says, an
     identifier or free text; a text column of a few labels is just 'not numeric'."""

@@ -1311,6 +1311,29 @@ def counting_reason(name: Any, values: np.ndarray) -> str | None:
             "an identifier")
 
 
+#: whole numbers up to this size are held exactly by a float64
+_EXACT = 2**53
+_LONG_DIGITS = re.compile(r"\s*[+-]?\d{16,}\s*")
+
+
+def _inexact_reason(col: pd.Series) -> str | None:
+    """Why an integer column (or one of long digit strings) is left out when it holds
+    whole numbers beyond 2**53: float64, in which every model computes, would merge
+    neighbouring values; such numbers are identifiers or codes. None for any other."""
+    if pd.api.types.is_integer_dtype(col):
+        seen = col.dropna()
+        big = len(seen) and max(abs(int(seen.max())), abs(int(seen.min()))) > _EXACT
+    elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    else:
+        text = col.dropna().astype(str)
+        big = bool(len(text)) and bool(text.str.fullmatch(_LONG_DIGITS).any())
+    if not big:
+        return None
+    return ("whole numbers beyond 2**53 (identifiers or codes?), which double precision "
+            "does not hold exactly: neighbouring values would merge")
+
+
 def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (values as float, empty mask, text mask) for one column."""
     if pd.api.types.is_bool_dtype(col):
@@ -1566,7 +1589,8 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                     why = _text_reason(raw[name]) or (f"not numeric: {many}" if many else why)
                 report.dropped_columns[name] = why
             continue
-        if name in selected and (why := counting_reason(name, np.where(text, np.nan, values))):
+        if name in selected and (why := _inexact_reason(raw[name]) or counting_reason(
+                name, np.where(text, np.nan, values))):
             report.dropped_columns[name] = why
             continue
         issue = _column_issue(name, raw[name], empty, text, values)
@@ -1660,7 +1684,7 @@ def _mixed_column(col: pd.Series, form: str | None = None
     if text.sum() <= 0.5 * filled and not _codes(col, empty):
         bad = text | np.isinf(values)
         values = np.where(bad, np.nan, values)
-        if why := counting_reason(col.name, values):
+        if why := _inexact_reason(col) or counting_reason(col.name, values):
             return why, None, empty, none
         observed = values[~np.isnan(values)]
         if observed.size and np.all(observed == np.round(observed)) and (
