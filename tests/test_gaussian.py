@@ -205,6 +205,30 @@ def test_n_init_keeps_the_best_and_warm_start_continues():
     assert ws.lower_bound_ >= first - 1e-12
 
 
+@pytest.mark.parametrize("change, words", [
+    ({"width": 2}, "the data have 2 features, the previous fit 3"),
+    ({"covariance_type": "diag"}, "covariance_type is 'diag', the previous fit's"),
+    ({"n_components": 3}, "n_components is 3, the previous fit has 2")])
+def test_a_warm_start_that_no_longer_matches_the_previous_fit_is_refused(change, words):
+    """It failed deep in the engine (width, covariance type) or kept 2 components while
+    n_components said 3."""
+    from densitykit import BayesianGaussianMixture
+    from densitykit.exceptions import ParameterError
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    for est in (GaussianMixture(n_components=2, warm_start=True, random_state=0),
+                BayesianGaussianMixture(n_components=2, warm_start=True, random_state=0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X)
+        width = change.get("width", 3)
+        est.set_params(**{k: v for k, v in change.items() if k != "width"})
+        with pytest.raises(ParameterError, match=f"warm_start=True .* but {words}.*afresh"):
+            est.fit(X[:, :width])
+        est.set_params(warm_start=False).fit(X[:, :width])  # the fix
+        assert est.means_.shape[1] == width
+
+
 def test_sklearn_tools_clone_pipeline_gridsearch():
     X = _blobs(300)
     gm = GaussianMixture(2, covariance_type="diag", random_state=0)

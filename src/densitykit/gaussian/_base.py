@@ -134,6 +134,26 @@ class GaussianModel(DensityMixin, BaseEstimator):
     def _n_components(self) -> int:
         return int(getattr(self, "n_components", 1))
 
+    def _warm(self, n_features: int) -> bool:
+        """Whether this fit continues the previous one (``warm_start``); a previous fit of
+        another number of features, components or covariance type is refused, with the fix."""
+        if not (self.warm_start and hasattr(self, "converged_")):
+            return False
+        k, d = np.shape(self.means_)
+        shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
+        changed = []
+        if n_features != d:
+            changed.append(f"the data have {n_features} features, the previous fit {d}")
+        if self._n_components() != k:
+            changed.append(f"n_components is {self._n_components()}, the previous fit has {k}")
+        if np.shape(self.covariances_) != shapes[self.covariance_type]:
+            changed.append(f"covariance_type is {self.covariance_type!r}, the previous fit's "
+                           "covariances are of another type")
+        if changed:
+            raise ParameterError(f"warm_start=True continues the previous fit, but "
+                                 f"{'; '.join(changed)}. Set warm_start=False to start afresh.")
+        return True
+
     def _min_samples(self) -> int:
         """The fewest rows a fit takes: one per component, and 2 for a covariance (read
         after the options are checked)."""

@@ -398,7 +398,8 @@ default='dirichlet_process'
         Seed of the initialisation.
     warm_start : bool, default=False
         Start the next ``fit`` from the current posterior (one initialisation; its first
-        change of the lower bound is measured from the previous ``lower_bound_``).
+        change of the lower bound is measured from the previous ``lower_bound_``). Data of
+        another width, or another ``n_components`` or ``covariance_type``, are refused.
     verbose : int, default=0
         Print the lower bound every ``verbose_interval`` iterations when positive.
     verbose_interval : int, default=10
@@ -645,7 +646,7 @@ default='dirichlet_process'
             return new, lower_bound(new, ent, prior, ctype, log_scale)
 
         rng = check_random_state(self.random_state)
-        warm = self.warm_start and hasattr(self, "converged_")
+        warm = self._warm(d)
         start = self.lower_bound_ if warm else -np.inf
         best = None
         for init in range(1 if warm else self.n_init):

@@ -88,7 +88,8 @@ class GaussianMixture(GaussianModel):
     warm_start : bool, default=False
         Start the next ``fit`` from the current solution (one initialisation); its first
         change of the lower bound is measured from the previous fit's ``lower_bound_``, so
-        repeated fits with a small ``max_iter`` end with ``converged_`` true.
+        repeated fits with a small ``max_iter`` end with ``converged_`` true. Data of
+        another width, or another ``n_components`` or ``covariance_type``, are refused.
     verbose : int, default=0
         Print the log-likelihood every ``verbose_interval`` iterations when positive.
     verbose_interval : int, default=10
@@ -249,7 +250,7 @@ class GaussianMixture(GaussianModel):
         reg = self._work_reg(ws, col_var)
         given = self._check_given(self.n_components, ws.shift.shape[0])
         rng = check_random_state(self.random_state)
-        warm = self.warm_start and hasattr(self, "converged_")
+        warm = self._warm(ws.shift.shape[0])
         # a warm start's first change is measured from the previous fit's lower bound
         start = self.lower_bound_ - jac if warm else -np.inf
         best = None
