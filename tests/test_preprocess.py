@@ -150,6 +150,11 @@ def test_condition_with_densitykit_mixture():
         model.condition({"dpp": 1.0})
     with pytest.raises(DataError, match="every column"):
         model.condition({"dp": 1.0, "flow": 2.0})
+    from densitykit.exceptions import ParameterError
+
+    for bad in ("1,5", None, float("nan")):
+        with pytest.raises(ParameterError, match=r"given values must be .*numbers"):
+            model.condition({"dp": bad})
 
 
 @pytest.mark.parametrize("transform", ["standardize", "quantile", "yeo-johnson"])

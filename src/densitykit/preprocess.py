@@ -819,7 +819,13 @@ default='standardize'
         conditioner = _conditioner(self.density_)
         if len(set(idx)) == len(self.columns_):
             raise ParameterError("Cannot condition on every column: leave at least one free.")
-        values = np.array([[float(given[k]) for k in given]])
+        try:
+            values = np.array([[float(given[k]) for k in given]])
+        except (TypeError, ValueError):
+            raise ParameterError(f"the given values must be numbers; got {dict(given)!r}."
+                                 ) from None
+        if not np.isfinite(values).all():
+            raise ParameterError(f"the given values must be finite numbers; got {dict(given)!r}.")
         from .exceptions import warn_outside_range
 
         for j, k in zip(idx, given):
