@@ -191,3 +191,13 @@ def test_the_representation_is_the_verdicts(correlated):
     assert [line.split(":")[0].split(maxsplit=1)[1] for line in lines[1:]] == [
         v.metric for v in result.verdicts()]
     assert len(lines) == 1 + len(result.verdicts()) >= 5 and text.endswith(">")
+
+
+@pytest.mark.parametrize("n", [12, 25, 60])
+def test_detection_tells_small_unlike_tables_apart(n):
+    """With leaves of 20 rows the classifier never split folds of under 40 rows, and
+    tables 50 standard deviations apart scored 0.5, 'hard to tell apart'."""
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(n, 2))
+    assert ev.detection_auc(real, rng.normal(50.0, 1.0, size=(n, 2))) > 0.8
+    assert ev.detection_auc(real, rng.normal(size=(n, 2))) < 0.8
