@@ -158,6 +158,21 @@ def test_synth_and_sample_write_a_european_csv_with_its_marks(capsys, tmp_path):
         assert all(re.fullmatch(r"\d\d\.01\.2024;\d+,\d+;[AB]", line) for line in lines[1:])
 
 
+def test_fit_then_sample_writes_a_european_csv_with_its_marks(capsys, tmp_path):
+    """A model from `fit` keeps its table's marks in its file, as `synth` does: the
+    separator, the decimal comma and the percent sign come back."""
+    src, model, out = tmp_path / "anlage.csv", tmp_path / "anlage.dkm", tmp_path / "rows.csv"
+    src.write_text("Temperatur;Ausbeute\n" + "".join(
+        f"{80 + d % 5},{d % 10}0;{60 + d % 30},{d % 7}%\n" for d in range(90)))
+    code, _, err = run(capsys, "fit", src, "-o", model, "--components", "1", "--seed", "0")
+    assert code == 0, err
+    code, _, err = run(capsys, "sample", model, "-n", "20", "--seed", "0", "-o", out)
+    assert code == 0, err
+    lines = out.read_text().splitlines()
+    assert lines[0] == "Temperatur;Ausbeute"
+    assert all(re.fullmatch(r"\d+,\d+;\d+,\d%", line) for line in lines[1:]), lines[:3]
+
+
 def test_impute_fills_labels_and_names_the_empty_cells_it_leaves(capsys, tmp_path):
     src, out = tmp_path / "mixed.csv", tmp_path / "done.csv"
     df = _mixed_frame()

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                       if codec["kind"] == "categorical"]
         given = parse_given(args.given, text=categories)  # a label as typed: 'grade=007'
     rows = _whole_numbers(model, _draw(args, model, columns, given, n, seed))
-    write_frame(args, rows, output, like=getattr(model, "cleaning_", None))
+    write_frame(args, rows, output, like=getattr(model, "cleaning_", None) or meta.get("cleaning"))
     what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in given.items()) if given else ""
     numbers = rows.select_dtypes("number")
