@@ -819,13 +819,7 @@ default='standardize'
         conditioner = _conditioner(self.density_)
         if len(set(idx)) == len(self.columns_):
             raise ParameterError("Cannot condition on every column: leave at least one free.")
-        try:
-            values = np.array([[float(given[k]) for k in given]])
-        except (TypeError, ValueError):
-            raise ParameterError(f"the given values must be numbers; got {dict(given)!r}."
-                                 ) from None
-        if not np.isfinite(values).all():
-            raise ParameterError(f"the given values must be finite numbers; got {dict(given)!r}.")
+        values = _given_numbers(given)
         from .exceptions import warn_outside_range
 
         for j, k in zip(idx, given):
@@ -894,3 +888,14 @@ def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:
         f"Conditioning needs a Gaussian mixture density; this model uses "
         f"{type(density).__name__}. Fit a Gaussian mixture ('--model gmm')."
     )
+
+
+def _given_numbers(given: dict) -> np.ndarray:
+    """The values of ``given`` as one row of finite floats, or a clear error."""
+    try:
+        values = np.array([[float(given[k]) for k in given]])
+    except (TypeError, ValueError):
+        raise ParameterError(f"the given values must be numbers; got {dict(given)!r}.") from None
+    if not np.isfinite(values).all():
+        raise ParameterError(f"the given values must be finite numbers; got {dict(given)!r}.")
+    return values
