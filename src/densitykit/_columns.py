@@ -569,7 +569,8 @@ def date_format(col: Any, parsed: Any) -> str | None:
     """
     import pandas as pd
 
-    if pd.api.types.is_datetime64_any_dtype(col) or getattr(parsed.dtype, "tz", None):
+    if pd.api.types.is_datetime64_any_dtype(col) or isinstance(col.dtype, pd.PeriodDtype) \
+            or getattr(parsed.dtype, "tz", None):
         return None
     read = parsed.notna().to_numpy()
     if not read.any():

@@ -1755,8 +1755,7 @@ def _read_mixed(raw: pd.DataFrame, label: str, selected: list[str], policy: str,
             bad_rows |= empty | bad
         kept[name] = values.reset_index(drop=True)
         report.column_kinds[name] = kind
-        if kind == "datetime" and not isinstance(raw[name].dtype, pd.PeriodDtype) and (
-                fmt := date_format(raw[name], values)):
+        if kind == "datetime" and (fmt := date_format(raw[name], values)):
             report.date_formats[name] = fmt
     if not kept:
         raise DataError(f"{label}: none of the {len(selected)} selected columns can be "

@@ -345,13 +345,15 @@ class Synthesizer(DensityMixin, BaseEstimator):
 
     def _check_whole(self, name: str, codec: dict[str, Any], value: Any, number: float) -> None:
         """Refuse a given value that column ``name``'s integer dtype cannot hold."""
+        if codec["kind"] == "categorical":
+            return
         record = (getattr(self, "dtypes_", None) or {}).get(name)
         try:
             dtype = (_columns.dtype_of(record) if record is not None
                      else pd.api.types.pandas_dtype(codec["dtype"]))
         except TypeError:
             return
-        if codec["kind"] == "categorical" or not pd.api.types.is_integer_dtype(dtype):
+        if not pd.api.types.is_integer_dtype(dtype):
             return
         if number != np.round(number):
             raise ParameterError(f"column {name!r} holds whole numbers; give a whole number, "
