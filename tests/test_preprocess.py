@@ -282,3 +282,13 @@ def test_a_streamed_fit_records_the_same_decimals(tmp_path):
     tm = fit_table_stream(DkGMM(1), tmp_path / "t.csv", chunksize=50)
     assert tm.decimals_.tolist() == TableModel().fit(df).decimals_.tolist() == [2, 0, 1]
     assert _decimals(tm.sample(1000, random_state=0)["temp"]) == 2
+
+
+def test_condition_refuses_a_fraction_for_a_column_of_whole_numbers():
+    from densitykit.exceptions import ParameterError
+
+    model = TableModel().fit(_readings())
+    with pytest.raises(ParameterError, match=r"'count' holds whole numbers.*3\.5"):
+        model.condition({"count": 3.5})
+    assert TableModel(round_integers=False).fit(_readings()).condition({"count": 3.5}).columns_ \
+        == ["temp", "flow"]

@@ -819,7 +819,7 @@ default='standardize'
         conditioner = _conditioner(self.density_)
         if len(set(idx)) == len(self.columns_):
             raise ParameterError("Cannot condition on every column: leave at least one free.")
-        values = _given_numbers(given)
+        values = _given_numbers(given, self.integer_columns_[idx] & self.round_integers)
         from .exceptions import warn_outside_range
 
         for j, k in zip(idx, given):
@@ -890,12 +890,17 @@ def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:
     )
 
 
-def _given_numbers(given: dict) -> np.ndarray:
-    """The values of ``given`` as one row of finite floats, or a clear error."""
+def _given_numbers(given: dict, whole: np.ndarray) -> np.ndarray:
+    """The values of ``given`` as one row of finite floats, whole where ``whole`` (a flag per
+    value: a column of integers the model draws as integers), or a clear error."""
     try:
         values = np.array([[float(given[k]) for k in given]])
     except (TypeError, ValueError):
         raise ParameterError(f"the given values must be numbers; got {dict(given)!r}.") from None
     if not np.isfinite(values).all():
         raise ParameterError(f"the given values must be finite numbers; got {dict(given)!r}.")
+    for k, v, w in zip(given, values[0], whole):
+        if w and v != np.round(v):
+            raise ParameterError(f"column {k!r} holds whole numbers; give a whole number, "
+                                 f"not {given[k]!r}.")
     return values
