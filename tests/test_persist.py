@@ -259,6 +259,22 @@ def test_tampered_array_fails_checksum(model_file):
         load(model_file)
 
 
+@pytest.mark.parametrize("flip", [range(5, 25), [-1]], ids=["deflate-stream", "crc"])
+def test_damaged_compressed_array_is_named_corrupt(model_file, flip):
+    """Bytes changed inside an array's compressed data (a bad copy) break the deflate
+    stream or its CRC; either is a corrupt model file, with the array named."""
+    with zipfile.ZipFile(model_file) as zf:
+        info = max((i for i in zf.infolist() if i.filename.startswith("arrays/")),
+                   key=lambda i: i.compress_size)
+    data = bytearray(model_file.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for k in flip:
+        data[start + k % info.compress_size] ^= 0xFF
+    model_file.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=rf"{model_file.name}: .*{info.filename}.* corrupt"):
+        load(model_file)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [

@@ -46,6 +46,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -310,10 +311,14 @@ class _Reader:
                 f"Array {name!r} in the model file holds {info.file_size:,} bytes, more than "
                 f"densitykit.persist.MAX_MODEL_BYTES ({MAX_MODEL_BYTES:,}); raise that limit "
                 "to load a model this large.")
-        with self.zf.open(info) as fh:
-            _check_npy_header(name, fh, info.file_size, declared)
-        with self.zf.open(info) as fh:
-            data = fh.read(info.file_size + 1)
+        try:
+            with self.zf.open(info) as fh:
+                _check_npy_header(name, fh, info.file_size, declared)
+            with self.zf.open(info) as fh:
+                data = fh.read(info.file_size + 1)
+        except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
+            raise ModelFileError(f"Array {name!r} cannot be decompressed ({exc}): the model "
+                                 "file is corrupt. Save the model again.") from None
         if hashlib.sha256(data).hexdigest() != self.digests[name]:
             raise ModelFileError(
                 f"Array {name!r} does not match its checksum: the model file is corrupt or was "
@@ -827,6 +832,8 @@ def read_info(path: str | os.PathLike[str]) -> dict[str, Any]:
         reader = _Reader(zf, manifest["arrays"], manifest.get("array_info"))
         try:
             metadata = reader.decode(manifest.get("metadata", {"$dict": []}))
+        except ModelFileError as exc:
+            raise ModelFileError(f"{path}: {exc}") from None
         except DensityKitError:
             raise
         except Exception as exc:
