@@ -139,3 +139,33 @@ def test_synth_says_what_it_read_and_left_out_before_choosing(capsys, tmp_path):
     assert any("'note'" in line and "free text" in line for line in lines[read:first])
     assert "'y': 10 empty" in err
     assert sum(line.startswith("Read ") for line in lines) == 1
+
+
+def test_given_numbers_in_a_decimal_comma_tables_marks(capsys, tmp_path):
+    """A number given as the table writes it ('70,5' beside decimal commas), or plainly,
+    is read: by sample from a synthesizer's or a fitted model's file, and by synth."""
+    rng = np.random.default_rng(0)
+    n = 200
+    temp = rng.normal(50, 5, n).round(1)
+    df = pd.DataFrame({"temp": temp, "press": (2 * temp + rng.normal(0, 3, n)).round(1),
+                       "grade": np.where(temp > 50, "A", "B")})
+    src = tmp_path / "eu.csv"
+    df.to_csv(src, sep=";", decimal=",", index=False)
+    model, rows = tmp_path / "eu.dkm", tmp_path / "rows.csv"
+    code, _, err = run(capsys, "synth", src, "-o", rows, "--model-file", model, "--no-report",
+                       "--seed", "0", "--model", "gmm", "--components", "1", "-n", "5",
+                       "--given", "temp=51,5")
+    assert code == 0, err
+    assert pd.read_csv(rows, sep=";", decimal=",")["temp"].tolist() == [51.5] * 5
+    fitted = tmp_path / "fit.dkm"
+    assert run(capsys, "fit", src, "-o", fitted, "--seed", "0", "--components", "1",
+               "--columns", "temp", "press")[0] == 0
+    for path in (model, fitted):
+        for value in ("48,5", "48.5"):
+            code, out, err = run(capsys, "sample", path, "-n", "4", "--given", f"temp={value}",
+                                 "--seed", "0", "-o", rows, "-f")
+            assert code == 0, err
+            assert "given temp=48.5" in out
+            assert pd.read_csv(rows, sep=";", decimal=",")["temp"].tolist() == [48.5] * 4
+    code, _, err = run(capsys, "sample", model, "--given", "temp=abc", "-o", rows, "-f")
+    assert code == 1 and "'abc' is not a number; column 'temp' holds numbers" in err

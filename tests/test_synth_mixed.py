@@ -106,6 +106,8 @@ def test_sampling_given_a_category(plant):
     assert S["flow"].mean() < plant.loc[plant["grade"] == "A", "flow"].mean()
     with pytest.raises(DataError, match="'C' is not a value column 'grade' had"):
         s.sample(5, given={"grade": "C"})
+    with pytest.raises(DataError, match="'abc' is not a number; column 'flow' holds numbers"):
+        s.sample(5, given={"flow": "abc"})
 
 
 def test_read_table_keeps_every_row_and_kind(tmp_path, plant):

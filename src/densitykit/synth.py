@@ -734,10 +734,9 @@ class Synthesizer(DensityMixin, BaseEstimator):
                                              pd.Series([fixed[c]], dtype=object))
             except DataError:
                 number = np.array([np.nan])
-            if np.isnan(number[0]):
-                raise ParameterError(f"{given[c]!r} is not a value column {c!r} had when the model "
-                                     "was fitted; give one of its values.")
             codec = self.codecs_[j]
+            if np.isnan(number[0]):
+                raise ParameterError(_not_a_value(c, codec, given[c], forms.get(c)))
             self._check_whole(c, codec, given[c], number[0])
             if codec["kind"] == "categorical":  # the column's own label ('True' -> True)
                 fixed[c] = codec["categories"][int(number[0])]
@@ -1270,3 +1269,14 @@ def _tidy_results(table: pd.DataFrame) -> pd.DataFrame:
     out = out.drop(columns=["fit_time", "cv_time"])
     fitted = out["heldout_loglik"].notna() | out["error"].notna()
     return out[fitted].reset_index(drop=True)
+
+
+def _not_a_value(name: str, codec: dict[str, Any], value: Any, form: str | None) -> str:
+    """Why ``value`` cannot be given for column ``name``, by the column's kind."""
+    if codec["kind"] == "categorical":
+        return (f"{value!r} is not a value column {name!r} had when the model was fitted; "
+                "give one of its values.")
+    if codec.get("time_unit"):
+        return (f"{value!r} is not a date column {name!r} can hold; give a date"
+                f"{f' written as {form!r}' if form else ''}.")
+    return f"{value!r} is not a number; column {name!r} holds numbers."

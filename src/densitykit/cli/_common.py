@@ -283,24 +283,49 @@ def parse_int_list(text: str) -> list[int]:
     return sorted(out)
 
 
-def parse_given(items: Sequence[str] | None,
-                text: Collection[str] = ()) -> dict[str, float | str]:
+def parse_given(items: Sequence[str] | None, text: Collection[str] = (),
+                like: Any = None) -> dict[str, float | str]:
     """['col=1.5', 'grade=B'] -> {'col': 1.5, 'grade': 'B'}; the last '=' splits.
 
     A value that is not a number stays text: a category, a boolean or a date of a
     synthesizer's table (other models refuse it, :func:`numeric_given`). The values of the
-    ``text`` columns (categories) stay text as typed, numbers or not: 'grade=007'."""
+    ``text`` columns (categories) stay text as typed, numbers or not: 'grade=007'. A number
+    may be written in the marks of the table ``like`` describes (see :func:`write_frame`):
+    'temp=70,5' beside decimal commas."""
+    form = like.to_dict() if hasattr(like, "to_dict") else dict(like or {})
+    marks = form.get("text_marks") or {}
     given: dict[str, float | str] = {}
     for item in items or []:
         name, sep, value = item.rpartition("=")
         if not sep or not name:
             raise UsageError(f"--given expects COLUMN=VALUE, got {item!r} (put --given after "
                              "the file arguments)")
-        try:
-            given[name] = value.strip() if name in text else float(value)
-        except ValueError:
-            given[name] = value.strip()
+        given[name] = value.strip()
+        if name not in text:
+            given[name] = _number(given[name], marks.get("decimal", "."),
+                                  marks.get("thousands"))
     return given
+
+
+def _number(value: str, decimal: str, thousands: str | None) -> float | str:
+    """``value`` as a number written with these marks ('1.234,5') or plainly ('70.5'), or
+    as it is."""
+    plain = value.replace(thousands, "") if thousands else value
+    marked = plain if decimal == "." else plain.replace(".", "#").replace(decimal, ".")
+    for form in (marked, value):
+        with contextlib.suppress(ValueError):
+            return float(form)
+    return value
+
+
+def synthesizer_given(items: Sequence[str] | None, synth: Any,
+                      like: Any = None) -> dict[str, float | str]:
+    """:func:`parse_given` for a Synthesizer: its categories' labels as typed ('007'),
+    numbers in the marks of its table (``like``, by default the one it was fitted on)."""
+    categories = [c for c, codec in zip(synth.columns_, synth.codecs_)
+                  if codec["kind"] == "categorical"]
+    return parse_given(items, text=categories,
+                       like=like if like is not None else getattr(synth, "cleaning_", None))
 
 
 def numeric_given(given: dict[str, float | str]) -> dict[str, float]:

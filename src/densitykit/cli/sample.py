@@ -20,6 +20,7 @@ from ._common import (
     relay_warnings,
     resolve_seed,
     row_count,
+    synthesizer_given,
     write_frame,
 )
 
@@ -68,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     from ..synth import Synthesizer
 
     recover_model_argument(args, "densitykit sample MODEL [options]")
-    given = parse_given(args.given)
     model, meta, output = open_model(args, "-samples")
+    like = getattr(model, "cleaning_", None) or meta.get("cleaning")  # the table's marks
+    given = parse_given(args.given, like=like)
     n = args.n_samples or int(meta.get("n_rows") or 1000)
     seed = resolve_seed(args)
     columns = model_columns(model)
@@ -77,11 +79,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--given fixes every column; leave at least one to draw")
     if isinstance(model, Synthesizer):
         n = args.n_samples or model.n_rows_in_
-        categories = [c for c, codec in zip(model.columns_, model.codecs_)
-                      if codec["kind"] == "categorical"]
-        given = parse_given(args.given, text=categories)  # a label as typed: 'grade=007'
+        given = synthesizer_given(args.given, model, like)
     rows = _whole_numbers(model, _draw(args, model, columns, given, n, seed))
-    write_frame(args, rows, output, like=getattr(model, "cleaning_", None) or meta.get("cleaning"))
+    write_frame(args, rows, output, like=like)
     what = " given " + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                  for k, v in given.items()) if given else ""
     numbers = rows.select_dtypes("number")

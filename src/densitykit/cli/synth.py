@@ -33,6 +33,7 @@ from ._common import (
     row_count,
     share,
     strip_suffixes,
+    synthesizer_given,
     table_options,
     write_frame,
 )
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if report_path is not None:
         require_plotting("the report")
     seed = resolve_seed(args)
-    synth, synthetic = _fit_and_sample(args, source, family, given, seed)
+    synth, synthetic = _fit_and_sample(args, source, family, seed)
     meta = _metadata(args, source, synth, seed)
     outputs = {rows_path: lambda tmp: write_frame(args, synthetic, tmp, atomic=False,
                                                   like=synth.cleaning_),
@@ -134,7 +135,7 @@ def _family(model: str, given: dict[str, float | str]) -> str:
 
 
 def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
-                    given: dict[str, float | str], seed: int) -> tuple[Any, Any]:
+                    seed: int) -> tuple[Any, Any]:
     """Fit the Synthesizer on the table and draw the rows: (synthesizer, rows)."""
     from ..data import CleaningReport
     from ..exceptions import OutsideRangeWarning
@@ -158,6 +159,7 @@ def _fit_and_sample(args: argparse.Namespace, source: Path, family: str,
          f"to judge the synthetic ones. Chosen: {synth.describe()}.")
     n = args.n_samples or synth.n_rows_in_
     with relay_warnings(args, OutsideRangeWarning), progress(args, f"Sampling {n:,} rows"):
+        given = synthesizer_given(args.given, synth)  # in the table's marks: 'temp=70,5'
         synthetic = synth.sample(n, random_state=seed, given=given or None)
     return synth, synthetic
 
