@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import densitykit
 from densitykit import Synthesizer
@@ -49,7 +50,6 @@ def test_text_labels_stay_as_they_were():
 
 
 def test_a_category_the_model_never_saw_has_no_probability():
-    import pytest
 
     from densitykit.exceptions import OutsideRangeWarning
 
@@ -105,7 +105,6 @@ def test_a_column_of_python_dates_comes_back_as_dates(tmp_path):
 def test_cells_that_are_no_number_or_date_are_refused_when_scoring():
     """A scored row's text in a date or number column is named, not read as 1677 or as
     an empty cell."""
-    import pytest
 
     from densitykit.exceptions import DataError
 
@@ -124,7 +123,6 @@ def test_cells_that_are_no_number_or_date_are_refused_when_scoring():
 
 
 def test_given_values_an_integer_column_cannot_hold_are_refused():
-    import pytest
 
     from densitykit.exceptions import ParameterError
 
@@ -165,3 +163,22 @@ def test_a_column_of_periods_is_modelled_as_dates_and_drawn_as_periods(tmp_path)
     path = tmp_path / "periods.dkm"
     densitykit.save(synth, path)
     assert densitykit.load(path).sample(60, random_state=0).equals(rows)
+
+
+def test_a_given_value_outside_the_table_is_told_in_its_own_terms():
+    """A date outside the fitted dates is shown as a date and its distance as a span; a
+    value given for a constant column is not measured in a spread the column lacks."""
+    from densitykit.exceptions import OutsideRangeWarning
+
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=n, freq="h"),
+                       "x": rng.normal(size=n), "c": 3.0})
+    s = Synthesizer("gmm", n_components=1, random_state=0).fit(df)
+    with pytest.warns(OutsideRangeWarning) as seen:
+        s.sample(2, random_state=0, given={"t": "2024-01-10 06:00"})
+    message = str(seen[0].message)
+    assert message.startswith("given t=2024-01-10 06:00:00 is ")
+    assert "(1 days 00:00:00) after the latest value" in message and "e+18" not in message
+    with pytest.warns(OutsideRangeWarning, match=r"given c=5, but the column held only 3 "):
+        s.sample(2, random_state=0, given={"c": 5})

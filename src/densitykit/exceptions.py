@@ -101,23 +101,46 @@ class OutsideRangeWarning(UserWarning):
 
 
 def warn_outside_range(name: str, value: float, low: float, high: float,
-                       scale: float | None) -> None:
+                       scale: float | None, dates: bool = False) -> None:
     """Warn when ``value`` of column ``name`` is outside ``[low, high]``, saying how far in
-    the column's standard deviations (``scale``), or in its units when that is unknown."""
+    the column's standard deviations (``scale``), or in its units when that is unknown.
+    With ``dates``, the numbers are nanoseconds since 1970 and are shown as dates."""
     import math
     import warnings
 
     value = float(value)
     if not math.isfinite(value) or low <= value <= high:
         return
-    edge, side = (low, "below the smallest") if value < low else (high, "above the largest")
-    gap = abs(value - edge)
-    far = (f"{gap / scale:.3g} standard deviations" if scale and math.isfinite(scale) and
-           scale > 0 else f"{gap:.6g}")
-    warnings.warn(
-        f"given {name}={value:.6g} is {far} {side} value the model was fitted on "
-        f"({edge:.6g}; observed {low:.6g} to {high:.6g}): the drawn rows extrapolate",
-        OutsideRangeWarning, stacklevel=user_stacklevel())
+    show = _as_date if dates else "{:.6g}".format
+    if low == high:  # a constant column: no spread to measure by
+        message = (f"given {name}={show(value)}, but the column held only {show(low)} in the "
+                   "table the model was fitted on: the drawn rows extrapolate")
+    else:
+        edge = low if value < low else high
+        side = ("before the earliest" if dates else "below the smallest") if value < low \
+            else ("after the latest" if dates else "above the largest")
+        gap = abs(value - edge)
+        far = _as_gap(gap) if dates else f"{gap:.6g}"
+        if scale and math.isfinite(scale) and scale > 0:
+            sds = f"{gap / scale:.3g}"
+            far = f"{sds} standard deviation{'' if sds == '1' else 's'}" + \
+                (f" ({far})" if dates else "")
+        message = (f"given {name}={show(value)} is {far} {side} value the model was fitted "
+                   f"on ({show(edge)}; observed {show(low)} to {show(high)}): the drawn rows "
+                   "extrapolate")
+    warnings.warn(message, OutsideRangeWarning, stacklevel=user_stacklevel())
+
+
+def _as_date(ns: float) -> str:
+    import pandas as pd
+
+    return str(pd.Timestamp(round(ns)))
+
+
+def _as_gap(ns: float) -> str:
+    import pandas as pd
+
+    return str(pd.Timedelta(round(ns)).round("s"))
 
 
 def __getattr__(name: str) -> Any:

@@ -742,7 +742,8 @@ class Synthesizer(DensityMixin, BaseEstimator):
                 fixed[c] = codec["categories"][int(number[0])]
             if codec.get("kind") in ("discrete", "continuous"):
                 seen = np.asarray(codec["values"], dtype=np.float64)
-                warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"))
+                warn_outside_range(c, number[0], seen.min(), seen.max(), codec.get("scale"),
+                                   dates=bool(codec.get("time_unit")))
             z.append(float(_columns.encode(codec, number)[0]))
         cond = self.density_.condition(idx, z)
         Z = np.empty((n, self.density_.n_features_in_))
