@@ -201,3 +201,16 @@ def test_detection_tells_small_unlike_tables_apart(n):
     real = rng.normal(size=(n, 2))
     assert ev.detection_auc(real, rng.normal(50.0, 1.0, size=(n, 2))) > 0.8
     assert ev.detection_auc(real, rng.normal(size=(n, 2))) < 0.8
+
+
+def test_privacy_ratio_of_a_table_of_few_distinct_rows_is_one_not_infinite():
+    """Categories only, two of them: every row repeats in the training rows, the held-out
+    ones as much as the synthetic ones; the ratio of the two medians (0 and 0) is 1."""
+    rng = np.random.default_rng(0)
+    train, held, synthetic = (pd.DataFrame({"g": rng.choice(["a", "b"], n)})
+                              for n in (200, 100, 200))
+    p = ev.privacy_check(train, synthetic, held)
+    assert np.median(p.dcr_reference) == np.median(p.dcr_synthetic) == 0
+    assert p.median_ratio == 1.0
+    shifted = ev.privacy_check(train, pd.DataFrame({"g": ["c"] * 10}), held)
+    assert shifted.median_ratio == float("inf")

@@ -591,9 +591,13 @@ class PrivacyResult:
 
     @property
     def median_ratio(self) -> float:
-        """Median synthetic distance over median reference distance (about 1 or more is good)."""
-        ref = float(np.median(self.dcr_reference))
-        return float(np.median(self.dcr_synthetic)) / ref if ref > 0 else float("inf")
+        """Median synthetic distance over median reference distance (about 1 or more is good);
+        1 when both are 0 (a table of few distinct rows, which repeat in the real rows too),
+        infinite when only the reference's is."""
+        ref, syn = float(np.median(self.dcr_reference)), float(np.median(self.dcr_synthetic))
+        if ref > 0:
+            return syn / ref
+        return 1.0 if syn == 0 else float("inf")
 
 
 #: a categorical column enters distances with at most this many indicator columns (its most
