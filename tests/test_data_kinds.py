@@ -170,16 +170,25 @@ def test_numbered_ids_are_left_out_and_numbered_setpoints_kept(tmp_path, kinds):
 @pytest.mark.parametrize("kinds", ["mixed", "numeric"])
 def test_whole_numbers_beyond_double_precision_are_left_out_not_merged(tmp_path, kinds):
     """1234567890123456789 and ...791 were read as one float, and 2**63 - 1 as -2**63;
-    such a column is left out with its reason. Large measurements written as floats, and
-    whole numbers up to 2**53, are kept exactly."""
+    a column mostly of such numbers (codes) is left out with its reason, as one of long
+    digit strings is. One such number among small ones is a typo: a bad cell, the column
+    kept. Large measurements written as floats, and whole numbers up to 2**53, are kept
+    exactly."""
     path = tmp_path / "codes.csv"
-    path.write_text("code,long text,big,v\n1234567890123456789,12345678901234567890,"
-                    "9007199254740992,1.5e20\n1234567890123456791,7,1,2.5e20\n"
-                    "9223372036854775807,8,2,3e20\n")
+    path.write_text("code,text code,typo,text typo,big,v\n"
+                    "1234567890123456789,012345678901234567891,12345678901234567890,"
+                    "12345678901234567890123,9007199254740992,1.5e20\n"
+                    "1234567890123456791,012345678901234567893,7,7.5,1,2.5e20\n"
+                    "9223372036854775807,a,8,8.5,2,3e20\n")
     table = read_table(path, kinds=kinds, policy="keep")
-    assert list(table.data.columns) == ["big", "v"]
-    for name in ("code", "long text"):
+    assert list(table.data.columns) == ["typo", "text typo", "big", "v"]
+    for name in ("code", "text code"):
         assert table.report.dropped_columns[name].startswith("whole numbers beyond 2**53")
+    for name in ("typo", "text typo"):
+        assert table.data[name].isna().tolist() == [True, False, False]
+        issue = next(i for i in table.report.issues if i.column == name)
+        assert issue.n_text == 1 and issue.first_rows == [0]
+    assert table.data["typo"].iloc[1:].tolist() == [7, 8]
     assert table.data["big"].tolist() == [2**53, 1, 2]
     np.testing.assert_array_equal(table.data["v"], [1.5e20, 2.5e20, 3e20])
 

@@ -1316,18 +1316,19 @@ _EXACT = 2**53
 _LONG_DIGITS = re.compile(r"\s*[+-]?\d{16,}\s*")
 
 
-def _inexact_reason(col: pd.Series) -> str | None:
-    """Why an integer column (or one of long digit strings) is left out when it holds
-    whole numbers beyond 2**53: float64, in which every model computes, would merge
-    neighbouring values; such numbers are identifiers or codes. None for any other."""
+def inexact_reason(col: pd.Series) -> str | None:
+    """Why an integer column (or one of digit strings) is left out when most of its values
+    are whole numbers beyond 2**53: float64, in which every model computes, would merge
+    neighbouring values; such numbers are identifiers or codes. None for any other (where
+    a few such values are typos: bad cells, :func:`_as_numbers`)."""
     if pd.api.types.is_integer_dtype(col):
-        seen = col.dropna()
-        big = len(seen) and max(abs(int(seen.max())), abs(int(seen.min()))) > _EXACT
+        seen = col.dropna().to_numpy(dtype=object)  # Python ints: exact beyond 2**63 too
+        big = bool(len(seen)) and np.mean([abs(int(v)) > _EXACT for v in seen]) > 0.5
     elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return None
     else:
-        text = col.dropna().astype(str)
-        big = bool(len(text)) and bool(text.str.fullmatch(_LONG_DIGITS).any())
+        text = col.dropna().astype(str)  # most cells long digits: one is a typo (a bad cell)
+        big = bool(len(text)) and text.str.fullmatch(_LONG_DIGITS).mean() > 0.5
     if not big:
         return None
     return ("whole numbers beyond 2**53 (identifiers or codes?), which double precision "
@@ -1340,6 +1341,11 @@ def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         values = col.astype("float64").to_numpy()
         empty = np.isnan(values)
         return values, empty, np.zeros(len(col), bool)
+    if pd.api.types.is_integer_dtype(col) and inexact_reason(col) is None:
+        values = col.astype("float64").to_numpy(na_value=np.nan)
+        bad = col.notna().to_numpy().copy()  # the few whole numbers beyond 2**53: typos, bad cells
+        bad[bad] = [abs(int(v)) > _EXACT for v in col.dropna()]
+        return np.where(bad, np.nan, values), np.isnan(values), bad
     if pd.api.types.is_numeric_dtype(col):
         values = col.astype("float64").to_numpy(na_value=np.nan)
         return values, np.isnan(values), np.zeros(len(col), bool)
@@ -1351,6 +1357,9 @@ def _as_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dtype="float64", na_value=np.nan
     )
     bad_text = np.isnan(values) & ~empty
+    inexact = (np.abs(values) > _EXACT) & text.str.fullmatch(_LONG_DIGITS).to_numpy()
+    if inexact.any() and inexact_reason(col) is None:  # a typo among measurements
+        values, bad_text = np.where(inexact, np.nan, values), bad_text | inexact
     return values, empty, bad_text
 
 
@@ -1589,7 +1598,7 @@ def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | No
                     why = _text_reason(raw[name]) or (f"not numeric: {many}" if many else why)
                 report.dropped_columns[name] = why
             continue
-        if name in selected and (why := _inexact_reason(raw[name]) or counting_reason(
+        if name in selected and (why := inexact_reason(raw[name]) or counting_reason(
                 name, np.where(text, np.nan, values))):
             report.dropped_columns[name] = why
             continue
@@ -1684,7 +1693,7 @@ def _mixed_column(col: pd.Series, form: str | None = None
     if text.sum() <= 0.5 * filled and not _codes(col, empty):
         bad = text | np.isinf(values)
         values = np.where(bad, np.nan, values)
-        if why := _inexact_reason(col) or counting_reason(col.name, values):
+        if why := inexact_reason(col) or counting_reason(col.name, values):
             return why, None, empty, none
         observed = values[~np.isnan(values)]
         if observed.size and np.all(observed == np.round(observed)) and (

@@ -36,6 +36,7 @@ from ..data import (
     TEXT_SEPARATORS,
     counting_reason,
     format_of,
+    inexact_reason,
     names_an_identifier,
     text_encoding,
     text_header,
@@ -186,6 +187,9 @@ class FileSource:
         self.feature_names = np.asarray([str(c) for c in columns], dtype=object)
         self.weighted = weight_column is not None
         self.affine: tuple[np.ndarray, np.ndarray] | None = None  # rows -> (rows - loc) / scale
+        #: the integer columns with whole numbers beyond 2**53 seen so far, with the reason
+        #: (:func:`densitykit.data.inexact_reason`): float64 rounds them
+        self.inexact: dict[str, str] = {}
 
     def _header(self) -> list[str]:
         if self.kind == "parquet":
@@ -228,6 +232,9 @@ class FileSource:
                     f"{_first_text(df, bad[0], start)}); a streamed fit takes numbers only. "
                     "Leave those columns out (columns=[...]; --columns or --exclude), clean "
                     f"the file, or {_IN_MEMORY}.")
+            for c in [c for c in self.columns if df[c].dtype.kind in "iu"]:
+                if c not in self.inexact and (why := inexact_reason(df[c])):
+                    self.inexact[c] = why
             X = np.ascontiguousarray(df[self.columns].to_numpy(dtype=np.float64))
             if self.affine is not None:
                 X -= self.affine[0]
@@ -433,7 +440,7 @@ def _moments_and_decimals(source: FileSource) -> tuple[Moments, np.ndarray, dict
             del ids[j]  # not whole numbers: no identifier
         for j, values in ids.items():
             values.append(np.array(X[:, j], dtype=np.float64))
-    dropped = {}
+    dropped = dict(source.inexact)
     for j, values in ids.items():
         why = counting_reason(source.columns[j], np.concatenate(values))
         if why:
