@@ -511,6 +511,39 @@ def test_synth_and_sample_write_an_excel_files_text_percentages_as_text(capsys, 
         assert back.data["share"].between(30, 70).all()
 
 
+def test_impute_synth_and_sample_keep_an_excel_files_cell_formats(capsys, tmp_path):
+    """Cells formatted as percentages ('0.0%') and as dates without a time ('yyyy-mm-dd')
+    are written back so: 0.859 shows as 85.9%, not 0.859; a day not as 00:00:00."""
+    import datetime as dt
+
+    openpyxl = pytest.importorskip("openpyxl")
+    rng = np.random.default_rng(0)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["day", "yield", "temp"])
+    for i in range(60):
+        ws.append([dt.date(2024, 1, 1) + dt.timedelta(days=i),
+                   round(float(rng.uniform(0.7, 0.95)), 3),
+                   None if i % 9 == 0 else round(float(rng.normal(80, 3)), 1)])
+    for row in ws.iter_rows(min_row=2):
+        row[0].number_format, row[1].number_format = "yyyy-mm-dd", "0.0%"
+    src = tmp_path / "plant.xlsx"
+    wb.save(src)
+    assert read_table(src, kinds="mixed").report.cell_formats == {"day": "yyyy-mm-dd",
+                                                                  "yield": "0.0%"}
+    steps = [("impute", src, "-o", tmp_path / "done.xlsx"),
+             ("synth", src, "-o", tmp_path / "rows.xlsx", "--no-report", "--model", "gmm",
+              "--components", "1"),
+             ("sample", tmp_path / "rows.dkm", "-n", 10, "-o", tmp_path / "drawn.xlsx")]
+    for step in steps:
+        code, _, err = run(capsys, *step, "--seed", "0")
+        assert code == 0, err
+        out = step[step.index("-o") + 1]
+        cells = list(openpyxl.load_workbook(out).active.iter_rows(min_row=2))
+        assert {(r[0].number_format, r[1].number_format, r[2].number_format)
+                for r in cells} == {("yyyy-mm-dd", "0.0%", "General")}, step[0]
+
+
 @pytest.mark.parametrize(("text", "empty", "filled"), [
     ('a;b\n"1.234,50";2,0\n"2.345,50";\n;4,0\n"4.567,25";5,0\n"5.000,00";6,0\n', [2, 3],
      [r"2\.345,50;\d,0", r"\d\.\d{3},\d\d;4,0"]),

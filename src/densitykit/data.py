@@ -186,7 +186,21 @@ def _read_excel(source: Any, *, sep: str | None = None, decimal: str | None = No
         names = rows[header] if header < len(rows) else []
         _check_header(names, "the first row" if header == 0 else f"row {header + 1}")
         df = pd.read_excel(book, sheet_name=sheet, skiprows=header or None, dtype=kept or None)
-    return df, notes + _name_blank_columns(df, names), {}
+        formats = _cell_formats(book.book, sheet, header + 1)
+    return df, notes + _name_blank_columns(df, names), {"cell_formats": formats}
+
+
+def _cell_formats(workbook: Any, sheet: Any, first_row: int) -> dict[int, str]:
+    """Position -> the number format ('0.0%', 'yyyy-mm-dd') of a sheet's columns whose
+    filled cells, in the rows under the header (``first_row`` rows above them) that the
+    sniffer reads, all share one other than 'General'."""
+    ws = workbook[sheet] if isinstance(sheet, str) else workbook.worksheets[sheet]
+    seen: dict[int, set[str]] = {}
+    for row in ws.iter_rows(min_row=first_row + 1, max_row=first_row + _SNIFF_LINES):
+        for j, cell in enumerate(row):
+            if getattr(cell, "value", None) is not None:
+                seen.setdefault(j, set()).add(str(cell.number_format))
+    return {j: next(iter(f)) for j, f in seen.items() if len(f) == 1 and f != {"General"}}
 
 
 def _kept_cells(cells: pd.DataFrame) -> dict[int, Any]:
@@ -806,8 +820,9 @@ def _write_tsv(df: pd.DataFrame, path: Any) -> None:
     _write_text(df, path, "\t")
 
 
-def _write_excel(df: pd.DataFrame, path: Any) -> None:
-    """Excel has no time zones: aware dates and times go in as their zone's wall-clock time."""
+def _write_excel(df: pd.DataFrame, path: Any, formats: dict[str, str] | None = None) -> None:
+    """Excel has no time zones: aware dates and times go in as their zone's wall-clock time.
+    The cells of the columns ``formats`` names get that number format ('0.0%')."""
     require("openpyxl", "excel", "Writing Excel files")
     aware = [j for j, t in enumerate(df.dtypes) if isinstance(t, pd.DatetimeTZDtype)]
     if aware or getattr(df.index, "tz", None) is not None:
@@ -816,7 +831,18 @@ def _write_excel(df: pd.DataFrame, path: Any) -> None:
             df.isetitem(j, df.iloc[:, j].dt.tz_localize(None))
         if getattr(df.index, "tz", None) is not None:
             df.index = df.index.tz_localize(None)
-    df.to_excel(path, index=df.index.name is not None, engine="openpyxl")
+    index = df.index.name is not None
+    formats = {int(index) + j: formats[name] for j, name in enumerate(df.columns)
+               if name in (formats or {})}
+    if not formats:
+        df.to_excel(path, index=index, engine="openpyxl")
+        return
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        df.to_excel(writer, index=index)
+        for column in writer.sheets["Sheet1"].iter_cols(min_row=2):
+            if (form := formats.get(column[0].column - 1)) is not None:
+                for cell in column:
+                    cell.number_format = form
 
 
 def _write_parquet(df: pd.DataFrame, path: Any) -> None:
@@ -960,7 +986,9 @@ class CleaningReport:
     '08:30' read as 8.5 hours): ``write_table(df, path, like=report)`` writes a table with
     that separator, those decimal marks and those forms, and in the table's encoding
     (``'encoding'``: ``'cp1252'``, ``'utf-16'``, or ``'utf-8-sig'`` for UTF-8 after a
-    byte-order mark; absent for plain UTF-8).
+    byte-order mark; absent for plain UTF-8). ``cell_formats`` holds the number format of
+    each column of a spreadsheet whose cells share one other than General (``'0.0%'``,
+    ``'yyyy-mm-dd'``), which an Excel file written like it gives its cells.
     """
 
     source: str
@@ -978,6 +1006,7 @@ class CleaningReport:
     date_formats: dict[str, str] = field(default_factory=dict)
     text_marks: dict[str, str] = field(default_factory=dict)
     number_forms: dict[str, str] = field(default_factory=dict)
+    cell_formats: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_columns_out(self) -> int:
@@ -987,7 +1016,7 @@ class CleaningReport:
         """Return the report as plain JSON-ready Python objects."""
         out = asdict(self)
         out["n_columns_out"] = self.n_columns_out
-        for name in ("notes", "date_formats", "text_marks", "number_forms"):  # as before
+        for name in ("notes", "date_formats", "text_marks", "number_forms", "cell_formats"):
             if not out[name]:
                 del out[name]
         for issue in out["issues"]:  # a model file older versions read: 'number' is theirs
@@ -1571,9 +1600,11 @@ def _open_table(source: Any, format: str | None, sheet: Any, sep: str | None,
         raise DataError(f"{label} has no columns.")
     if raw.shape[0] == 0:
         raise DataError(f"{label} has a header ({raw.shape[1]} columns) but no data rows.")
+    formats = {str(raw.columns[j]): f for j, f in marks.get("cell_formats", {}).items()
+               if j < raw.shape[1]}
     return raw, label, CleaningReport(source=label, n_rows_in=raw.shape[0],
                                       n_columns_in=raw.shape[1], policy=policy, notes=notes,
-                                      text_marks=_own_marks(marks))
+                                      text_marks=_own_marks(marks), cell_formats=formats)
 
 
 def _numeric_columns(raw: pd.DataFrame, selected: list[str], index_col: str | None,
@@ -1862,7 +1893,10 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
             for j, name in enumerate(df.columns):
                 if name in number_forms and pd.api.types.is_numeric_dtype(df.iloc[:, j]):
                     df.isetitem(j, write_numbers(df.iloc[:, j], number_forms[name], mark))
-        FORMATS[fmt][1](df, path)
+        if fmt == "excel":
+            _write_excel(df, path, form.get("cell_formats"))
+        else:
+            FORMATS[fmt][1](df, path)
         return
     marks = form.get("text_marks", {})
     date_formats = form.get("date_formats") if date_formats is None else date_formats
