@@ -169,3 +169,21 @@ def test_delegates_to_the_selected_model_and_clones():
 def test_expand_grid_lists_candidates():
     cands = expand_grid(GaussianMixture(), {"n_components": range(1, 4), "tol": [1e-3]})
     assert cands == [{"n_components": k, "tol": 1e-3} for k in (1, 2, 3)]
+
+
+def test_the_selected_model_checks_a_frames_column_names(tmp_path):
+    """Fitted on a frame, the selector and its best model refuse the columns in another
+    order (scored silently wrong before), in a saved and loaded model too."""
+    import pandas as pd
+
+    from densitykit import load, save
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"u": rng.normal(0, 1, 300), "v": rng.normal(0, 100, 300)})
+    sel = ModelSelector(GaussianMixture(random_state=0), {"n_components": [1, 2]},
+                        criterion="bic", cv=None).fit(df)
+    save(sel, tmp_path / "sel.dkm")
+    for model in (sel, sel.best_estimator_, load(tmp_path / "sel.dkm")):
+        np.testing.assert_allclose(model.score_samples(df), sel.score_samples(df))
+        with pytest.raises(DataError, match="feature names should match"):
+            model.score_samples(df[["v", "u"]])

@@ -655,6 +655,8 @@ class ModelSelector(BaseEstimator):
         self.results_ = table
         self.best_params_ = dict(candidates[self.best_index_])
         self.best_estimator_ = models[self.best_index_]
+        if hasattr(self, "feature_names_in_"):  # fitted on the frame's array: its names, so
+            self.best_estimator_.feature_names_in_ = self.feature_names_in_  # rows are checked
         self.criterion_ = self.criterion
         return self
 
