@@ -324,6 +324,10 @@ def test_data_frames_and_lists_with_empty_cells(data3):
     plain = KernelDensity(bandwidth=0.6).fit(X)
     np.testing.assert_allclose(plain.score_samples([[0.0, None, 1.0], [None, 0.5, None]]),
                                expected, rtol=0, atol=1e-12)
+    nullable = pd.DataFrame(Q, columns=cols).astype("Float64")  # pd.NA: an empty cell
+    np.testing.assert_allclose(kde.score_samples(nullable), expected, rtol=0, atol=1e-12)
+    with pytest.raises(DataError, match=r"empty .* the estimate is built from complete rows"):
+        KernelDensity().fit(nullable)
 
 
 def test_infinite_cells_and_wrong_widths_are_still_refused(data3):
