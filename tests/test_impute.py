@@ -276,14 +276,15 @@ def test_a_table_with_nothing_to_fill_comes_back_as_it_is():
 
 
 def test_narrow_floats_keep_their_dtype_and_printed_decimals():
-    """float32 and pandas' Float32 columns come back in their dtype, filled with the
+    """float32 and pandas' Float32 (and Float64) columns come back in their dtype, filled with the
     decimals their values print (not float64 with float32's binary noise)."""
     rng = np.random.default_rng(0)
     a = rng.normal(100, 2, 300).round(1)
     df = pd.DataFrame({"a": a.astype(np.float32),
                        "c": pd.array((0.5 * a + rng.normal(0, 1, 300)).round(2),
                                      dtype="Float32"),
-                       "n": pd.array(rng.integers(0, 9, 300), dtype="Int16")})
+                       "n": pd.array(rng.integers(0, 9, 300), dtype="Int16"),
+                       "w": pd.array((a - 100).round(2), dtype="Float64")})
     for c in df:
         df.loc[rng.random(300) < 0.1, c] = np.nan
     out = impute_table(df, random_state=0)[0]

@@ -715,6 +715,6 @@ def _column(original: pd.Series, observed: np.ndarray, filled: np.ndarray,
         values[empty] = np.clip(np.round(guess), info.min, info.max)
         return pd.array(values.astype(np.int64), dtype=original.dtype)
     values[empty] = guess
-    if _narrow(original):
-        return pd.array(values, dtype=original.dtype)
+    if _narrow(original) or isinstance(original.dtype, pd.api.extensions.ExtensionDtype):
+        return pd.array(values, dtype=original.dtype)  # float32, pandas' Float64
     return values
