@@ -292,3 +292,25 @@ def test_condition_refuses_a_fraction_for_a_column_of_whole_numbers():
         model.condition({"count": 3.5})
     assert TableModel(round_integers=False).fit(_readings()).condition({"count": 3.5}).columns_ \
         == ["temp", "flow"]
+
+
+def test_a_frame_with_number_labels_is_drawn_with_them(tmp_path):
+    """pd.DataFrame(X) has columns 0, 1: drawn rows carry them (not '0', '1'), so they
+    are scored back without a names warning, from a model file and given a value too."""
+    import warnings
+
+    from densitykit import load, save
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(200, 2)))
+    model = TableModel().fit(df)
+    save(model, tmp_path / "m.dkm")
+    for m in (model, load(tmp_path / "m.dkm")):
+        rows = m.sample(5, random_state=0)
+        assert rows.columns.tolist() == [0, 1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.isfinite(m.score_samples(rows)).all()
+        assert m.condition({0: 0.5}).sample(3, random_state=0).columns.tolist() == [1]
+    assert TableModel().fit(df.to_numpy()).sample(2, random_state=0).columns.tolist() == \
+        ["x0", "x1"]

@@ -46,8 +46,10 @@ import numpy as np
 from scipy import special
 
 __all__ = [
+    "LABEL_TYPES",
     "as_dtypes",
     "as_printed",
+    "check_labels",
     "column_codec",
     "decimals_of",
     "decode",
@@ -61,6 +63,7 @@ __all__ = [
     "fit_codec",
     "fit_space",
     "kind_of",
+    "own_labels",
     "parse_dates",
     "round_significant",
     "significant_of",
@@ -1031,3 +1034,33 @@ def decode_table(space: dict[str, Any], Z: np.ndarray, rng: np.random.Generator,
             numbers[np.ix_(rows, group)] = block
     return pd.DataFrame({space["columns"][j]: to_values(space["codecs"][j], numbers[:, i])
                          for i, j in enumerate(idx)})
+
+
+#: the column labels a model file keeps as they are (others are kept as their text)
+LABEL_TYPES = (str, int, float, bool)
+
+
+def own_labels(data: Any, columns: list[str]) -> list[Any] | None:
+    """A frame's own labels of ``columns`` (their text) when some are numbers, else None:
+    the labels a model's drawn rows restore (``column_labels_``)."""
+    if getattr(data, "columns", None) is None or not hasattr(data, "iloc"):
+        return None
+    own = {str(c): c.item() if isinstance(c, np.generic) else c for c in data.columns}
+    labels = [own.get(c, c) for c in columns]  # a named index read as a column is its text
+    if all(isinstance(c, str) for c in labels) or not all(
+            type(c) in LABEL_TYPES for c in labels):
+        return None
+    return labels
+
+
+def check_labels(est: Any) -> None:
+    """Check a model file's ``column_labels_`` (absent from older files): None, or labels
+    whose text is ``columns_``."""
+    from . import _state
+
+    labels = getattr(est, "column_labels_", None)
+    if labels is not None and (not isinstance(labels, list) or [
+            str(c) for c in labels] != list(est.columns_) or not all(
+                type(c) in LABEL_TYPES for c in labels)):
+        raise _state.StateError("column_labels_", "should be None or the labels (numbers or "
+                                "text) whose text is columns_")

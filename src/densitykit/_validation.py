@@ -64,7 +64,7 @@ def check_data(
     fast = _fast_path(estimator, X, reset, min_samples, dtype, allow_nan)
     if fast is not None:
         return fast
-    X = _nullable_as_floats(X)
+    X = nullable_as_floats(X)
     _check_numeric_table(X, name)
     out = _sklearn_checked(estimator, X, reset, min_samples, dtype, allow_nan)
     biggest = _biggest(out)
@@ -76,7 +76,7 @@ def check_data(
     return out
 
 
-def _nullable_as_floats(X: Any) -> Any:
+def nullable_as_floats(X: Any) -> Any:
     """A data frame with its nullable numeric columns (pandas' ``Int64``, ``Float64``,
     ``boolean``, whose empty cells hold ``pd.NA``) as float64, an empty cell as NaN; anything
     else as it is."""

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from . import _state
-from ._columns import decimals_of
+from ._columns import check_labels, decimals_of, own_labels
 from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import (
     check_data,
@@ -285,6 +285,9 @@ default='standardize'
         Column names (``x0``, ``x1``, ... for arrays).
     transform_params_ : list of dict
         One dict of fitted parameters per column.
+    column_labels_ : list or None
+        A frame's own column labels where some are numbers (``0``, ``1``), which drawn rows
+        carry; None when they are all text (``columns_``) or for an array.
     integer_columns_ : ndarray of bool
     decimals_ : ndarray of int
         The fewest decimals that write each column's observed values exactly, as the
@@ -362,14 +365,14 @@ default='standardize'
         Xa = check_data(self, X, reset=True, allow_nan=True, dtype=np.float64)
         check_n_samples(Xa, 2, "to fit a density to a table")
         self.columns_ = [str(c) for c in names] or [f"x{j}" for j in range(Xa.shape[1])]
+        self.column_labels_ = own_labels(X, self.columns_)  # a frame's 0, 1: drawn as such
         seen = [col[~np.isnan(col)] for col in Xa.T]
         bare = [c for c, v in zip(self.columns_, seen) if v.size == 0]
         if bare:
             raise DataError(f"column(s) {bare[:5]} have no observed value; leave them out.")
         self.integer_columns_ = np.array([_is_integer_column(v) for v in seen], dtype=bool)
         self.decimals_ = np.array([decimals_of(v) for v in seen], dtype=np.int64)
-        self.data_min_ = np.array([v.min() for v in seen])
-        self.data_max_ = np.array([v.max() for v in seen])
+        self.data_min_, self.data_max_ = np.array([[v.min(), v.max()] for v in seen]).T
         self.transform_params_ = [spec.fit(v) for v in seen]
         Z, _ = self._forward(Xa)
         if (density := self.density) is None:
@@ -665,7 +668,8 @@ default='standardize'
         check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         Z = draw_rows(self.density_, n_samples, random_state)
-        return pd.DataFrame(self._inverse(Z), columns=self.columns_)
+        return pd.DataFrame(self._inverse(Z),
+                            columns=getattr(self, "column_labels_", None) or self.columns_)
 
     def n_parameters(self) -> int:
         """Free parameters: the density's plus the transform's.
@@ -780,6 +784,7 @@ default='standardize'
                             methods=("score_samples", "sample"))
         if _state.optional(self, "feature_names_in_"):
             _state.need_array(self, "feature_names_in_", kinds="OU", shape=(d,))
+        check_labels(self)
 
     def condition(self, given: dict[str, float]) -> TableModel:
         """Return the model of the other columns given values of some columns.
@@ -803,19 +808,9 @@ default='standardize'
         ['b']
         """
         check_is_fitted(self)
-        idx = []
-        for name in given:
-            if name not in self.columns_:
-                import difflib
-
-                close = difflib.get_close_matches(str(name), self.columns_, n=3)
-                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise ParameterError(
-                    f"Unknown column {name!r} in the given values; the model's columns are "
-                    f"{', '.join(map(repr, self.columns_[:6]))}"
-                    f"{', ...' if len(self.columns_) > 6 else ''}.{hint}"
-                )
-            idx.append(self.columns_.index(name))
+        if hasattr(given, "items"):  # a frame's label 0 as its text '0'
+            given = {str(k): v for k, v in given.items()}
+        idx = [_column_index(self.columns_, name) for name in given]
         conditioner = _conditioner(self.density_)
         if len(set(idx)) == len(self.columns_):
             raise ParameterError("Cannot condition on every column: leave at least one free.")
@@ -834,6 +829,8 @@ default='standardize'
         out = clone(self).set_params(density=inner)  # the same options, this density
         out.density_ = inner
         out.columns_ = [self.columns_[j] for j in rest]
+        if labels := getattr(self, "column_labels_", None):
+            out.column_labels_ = [labels[j] for j in rest]
         out.n_features_in_ = len(rest)
         out.transform_params_ = [self.transform_params_[j] for j in rest]
         out.integer_columns_ = self.integer_columns_[rest]
@@ -888,6 +885,19 @@ def _conditioner(density: Any) -> Callable[[list[int], np.ndarray], Any]:
         f"Conditioning needs a Gaussian mixture density; this model uses "
         f"{type(density).__name__}. Fit a Gaussian mixture ('--model gmm')."
     )
+
+
+def _column_index(columns: list[str], name: Any) -> int:
+    """The position of a given value's column ``name``, or an error naming close ones."""
+    if name not in columns:
+        import difflib
+
+        close = difflib.get_close_matches(str(name), columns, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ParameterError(
+            f"Unknown column {name!r} in the given values; the model's columns are "
+            f"{', '.join(map(repr, columns[:6]))}{', ...' if len(columns) > 6 else ''}.{hint}")
+    return columns.index(name)
 
 
 def _given_numbers(given: dict, whole: np.ndarray) -> np.ndarray:

@@ -336,7 +336,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         """Keep the dtype ``data`` gives each column (``dtypes_``) and a frame's own labels
         (``column_labels_``), for :meth:`sample` to restore; the rows to model, their
         float32 columns as float32 (their precision)."""
-        self.column_labels_ = _labels(data, self.columns_)
+        self.column_labels_ = _columns.own_labels(data, self.columns_)
         given = _given_dtypes(data, self.read_options_)
         self.dtypes_ = {c: r for c in self.columns_ if c in given
                         and (r := _columns.dtype_record(given[c])) is not None}
@@ -458,12 +458,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
                 _columns.dtype_of(record)
             except (TypeError, ValueError, KeyError) as exc:
                 raise _state.StateError(f"dtypes_[{name!r}]", f"is no dtype ({exc})") from None
-        labels = getattr(self, "column_labels_", None)  # absent from older files too
-        if labels is not None and (not isinstance(labels, list) or [
-                str(c) for c in labels] != columns or not all(type(c) in _LABEL_TYPES
-                                                          for c in labels)):
-            raise _state.StateError("column_labels_", "should be None or the labels (numbers "
-                                    "or text) whose text is columns_")
+        _columns.check_labels(self)
 
     @property
     def codecs_(self) -> list[dict[str, Any]]:
@@ -1131,22 +1126,6 @@ def _read(data: Any, options: dict[str, Any], estimator: Any, *, reset: bool
     table = read_table(data, **{"policy": "keep", "kinds": "mixed", **options})
     source = None if isinstance(data, pd.DataFrame) else os.path.basename(str(data))
     return table.data.reset_index(drop=True), table.report.to_dict(), source
-
-
-#: the column labels a model file keeps as they are (others are kept as their text)
-_LABEL_TYPES = (str, int, float, bool)
-
-
-def _labels(data: Any, columns: list[str]) -> list[Any] | None:
-    """A frame's own labels of ``columns`` (their text) when some are numbers, else None."""
-    if not isinstance(data, pd.DataFrame):
-        return None
-    own = {str(c): c.item() if isinstance(c, np.generic) else c for c in data.columns}
-    labels = [own.get(c, c) for c in columns]  # a named index read as a column is its text
-    if all(isinstance(c, str) for c in labels) or not all(
-            type(c) in _LABEL_TYPES for c in labels):
-        return None
-    return labels
 
 
 def _given_dtypes(data: Any, options: dict[str, Any]) -> dict[str, Any]:

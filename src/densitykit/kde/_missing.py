@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _nullable_as_floats, check_data
+from .._validation import check_data, nullable_as_floats
 from ..exceptions import DataError
 from ._kernels import marginal_kernel
 
@@ -37,7 +37,7 @@ def _nan_mask(X: Any) -> np.ndarray | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            arr = np.asarray(_nullable_as_floats(X), dtype=np.float64)  # pd.NA: NaN
+            arr = np.asarray(nullable_as_floats(X), dtype=np.float64)  # pd.NA: NaN
     except (TypeError, ValueError):
         return None
     if arr.ndim != 2:
