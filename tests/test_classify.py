@@ -217,3 +217,17 @@ def test_labels_that_cannot_be_classes_are_named(y, message):
     X = np.random.default_rng(0).normal(size=(6, 2))
     with pytest.raises(DataError, match=message):
         GenerativeClassifier(Normal()).fit(X, y)
+
+
+def test_whole_number_labels_held_as_objects_are_classes():
+    """pd.Series([1, 2, ...], dtype=object), as a merge leaves it, fits like the int labels
+    (scikit-learn's check says 'Unknown label type: unknown')."""
+    from densitykit import Normal
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (50, 2)), rng.normal(3, 1, (50, 2))])
+    y = np.repeat([1, 2], 50)
+    as_objects = GenerativeClassifier(Normal()).fit(X, pd.Series(y, dtype=object))
+    plain = GenerativeClassifier(Normal()).fit(X, y)
+    assert as_objects.classes_.tolist() == [1, 2]
+    np.testing.assert_array_equal(as_objects.predict_proba(X), plain.predict_proba(X))

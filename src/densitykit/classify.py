@@ -214,6 +214,9 @@ class GenerativeClassifier(ClassifierMixin, BaseEstimator):
                 f"{y.shape}."
             )
         _check_labels(y)
+        if y.dtype == object and all(isinstance(v, (int, np.integer)) and not isinstance(
+                v, (bool, np.bool_)) for v in y):  # a frame's column of numbers as objects
+            y = y.astype(np.int64)
         check_classification_targets(y)
         return y
 
