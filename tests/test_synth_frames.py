@@ -182,3 +182,20 @@ def test_a_given_value_outside_the_table_is_told_in_its_own_terms():
     assert "(1 days 00:00:00) after the latest value" in message and "e+18" not in message
     with pytest.warns(OutsideRangeWarning, match=r"given c=5, but the column held only 3 "):
         s.sample(2, random_state=0, given={"c": 5})
+
+
+def test_multiindex_columns_come_back_as_a_multiindex(tmp_path):
+    """A frame with two header levels gives drawn rows with those levels (not the text
+    "('g', 'a')"), from the model and from its file, in the Synthesizer and TableModel."""
+    from densitykit import TableModel, load, save
+
+    df = _frame()
+    df.columns = pd.MultiIndex.from_tuples([("g", "a"), ("g", "b"), ("h", "k")])
+    for model in (Synthesizer("gmm", n_components=1, random_state=0).fit(df),
+                  TableModel().fit(df)):
+        save(model, tmp_path / "m.dkm")
+        for m in (model, load(tmp_path / "m.dkm")):
+            rows = m.sample(4, random_state=0)
+            assert isinstance(rows.columns, pd.MultiIndex)
+            assert rows.columns.equals(df.columns)
+            assert pd.concat([df.head(2), rows]).shape == (6, 3)

@@ -63,6 +63,7 @@ __all__ = [
     "fit_codec",
     "fit_space",
     "kind_of",
+    "label_index",
     "own_labels",
     "parse_dates",
     "round_significant",
@@ -1045,12 +1046,35 @@ def own_labels(data: Any, columns: list[str]) -> list[Any] | None:
     the labels a model's drawn rows restore (``column_labels_``)."""
     if getattr(data, "columns", None) is None or not hasattr(data, "iloc"):
         return None
-    own = {str(c): c.item() if isinstance(c, np.generic) else c for c in data.columns}
+    own = {str(c): _plain(c) for c in data.columns}
     labels = [own.get(c, c) for c in columns]  # a named index read as a column is its text
-    if all(isinstance(c, str) for c in labels) or not all(
-            type(c) in LABEL_TYPES for c in labels):
+    if all(isinstance(c, str) for c in labels) or not all(map(_is_label, labels)):
         return None
     return labels
+
+
+def label_index(labels: list[Any]) -> Any:
+    """The columns of drawn rows with these :func:`own_labels`: a MultiIndex for tuples of
+    one length, else an Index."""
+    import pandas as pd
+
+    if all(isinstance(c, tuple) for c in labels) and len({len(c) for c in labels}) == 1:
+        return pd.MultiIndex.from_tuples(labels)
+    return pd.Index(labels, tupleize_cols=False)
+
+
+def _plain(label: Any) -> Any:
+    """A label with numpy's scalars as Python's, in a tuple (MultiIndex columns) too."""
+    if isinstance(label, tuple):
+        return tuple(map(_plain, label))
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _is_label(label: Any) -> bool:
+    """A number or text, or a tuple of them (a MultiIndex column's label)."""
+    if isinstance(label, tuple):
+        return bool(label) and all(type(c) in LABEL_TYPES for c in label)
+    return type(label) in LABEL_TYPES
 
 
 def check_labels(est: Any) -> None:
@@ -1060,7 +1084,6 @@ def check_labels(est: Any) -> None:
 
     labels = getattr(est, "column_labels_", None)
     if labels is not None and (not isinstance(labels, list) or [
-            str(c) for c in labels] != list(est.columns_) or not all(
-                type(c) in LABEL_TYPES for c in labels)):
+            str(c) for c in labels] != list(est.columns_) or not all(map(_is_label, labels))):
         raise _state.StateError("column_labels_", "should be None or the labels (numbers or "
                                 "text) whose text is columns_")

@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from . import _state
-from ._columns import check_labels, decimals_of, own_labels
+from ._columns import check_labels, decimals_of, label_index, own_labels
 from ._estimator import BaseEstimator, DensityMixin, clone
 from ._validation import (
     check_data,
@@ -668,8 +668,9 @@ default='standardize'
         check_is_fitted(self)
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         Z = draw_rows(self.density_, n_samples, random_state)
+        labels = getattr(self, "column_labels_", None)  # a frame's 0, 1: drawn as such
         return pd.DataFrame(self._inverse(Z),
-                            columns=getattr(self, "column_labels_", None) or self.columns_)
+                            columns=label_index(labels) if labels else self.columns_)
 
     def n_parameters(self) -> int:
         """Free parameters: the density's plus the transform's.

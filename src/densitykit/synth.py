@@ -383,7 +383,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         rows = _columns.as_dtypes(rows, dtypes)
         labels = getattr(self, "column_labels_", None)
         if labels is not None:  # the frame's own labels (0, 1, 2), not their text
-            rows.columns = labels
+            rows.columns = _columns.label_index(labels)
         return rows
 
     def _check_table(self, data: Any, df: pd.DataFrame, cleaning: Any) -> None:
