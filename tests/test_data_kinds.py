@@ -153,6 +153,7 @@ def test_numbered_ids_are_left_out_and_numbered_setpoints_kept(tmp_path, kinds):
     ids[[3, 7]] = pd.NA
     frame = pd.DataFrame({"SampleID": ids, "Batch no": np.repeat(np.arange(1, 31), 2),
                           "Run": np.arange(n, 0, -1), "setpoint": np.arange(n),
+                          "sample_id": np.arange(7, 7 + 10 * n, 10),
                           "y": rng.normal(size=n).round(3)})
     path = tmp_path / "lab.csv"
     frame.to_csv(path, index=False)
@@ -161,6 +162,8 @@ def test_numbered_ids_are_left_out_and_numbered_setpoints_kept(tmp_path, kinds):
     assert table.report.dropped_columns["SampleID"] == (
         "distinct whole numbers counting the rows (10001 to 10060): an identifier")
     assert "(60 to 1)" in table.report.dropped_columns["Run"]
+    assert "counting the rows in steps of 10 (7 to 597)" in \
+        table.report.dropped_columns["sample_id"]
     assert "'SampleID'" in table.report.to_text()
     np.testing.assert_array_equal(table.data["setpoint"], np.arange(n))
     chosen = read_table(path, kinds=kinds, policy="keep", columns=["setpoint", "y"])

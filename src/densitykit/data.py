@@ -1324,20 +1324,24 @@ def names_an_identifier(name: Any) -> bool:
 def counting_reason(name: Any, values: np.ndarray) -> str | None:
     """Why a numeric column is left out when its name calls it an identifier (``SampleID``,
     ``Batch no``) and its filled cells are distinct whole numbers that go up (or down) by
-    one from row to row, nine steps in ten at least: sample or batch IDs, row numbers, which
-    no density should model (drawn again, they would repeat the table's own IDs). None
-    for any other column: a setpoint stepped 1, 2, 3 is a measurement."""
+    one step from row to row (1, or 10 for 10, 20, 30), nine steps in ten at least: sample
+    or batch IDs, row numbers, which no density should model (drawn again, they would
+    repeat the table's own IDs). None for any other column: a setpoint stepped 1, 2, 3 is
+    a measurement."""
     if not names_an_identifier(name):
         return None
     seen = values[np.isfinite(values)]
     if seen.size < _MIN_COUNTED_ROWS or not np.all(seen == np.round(seen)):
         return None
     steps = np.diff(seen)
-    by_one = max(int((steps == 1).sum()), int((steps == -1).sum()))
-    if 10 * by_one < 9 * steps.size or np.unique(seen).size < seen.size:
+    kinds, counts = np.unique(steps[steps != 0], return_counts=True)
+    if not kinds.size or 10 * counts.max() < 9 * steps.size or \
+            np.unique(seen).size < seen.size:
         return None
-    return (f"distinct whole numbers counting the rows ({seen[0]:.0f} to {seen[-1]:.0f}): "
-            "an identifier")
+    step = abs(kinds[counts.argmax()])
+    by = "" if step == 1 else f" in steps of {step:.0f}"
+    return (f"distinct whole numbers counting the rows{by} ({seen[0]:.0f} to "
+            f"{seen[-1]:.0f}): an identifier")
 
 
 #: whole numbers up to this size are held exactly by a float64
