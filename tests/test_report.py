@@ -243,3 +243,18 @@ def test_criterion_figure_gives_each_family_its_own_axis():
     # without a bandwidth column every row goes on the components axis
     fig = criterion_figure(table.drop(columns="bandwidth"))
     assert len(fig.axes[0].lines[0].get_xdata()) == 5
+
+
+def test_a_date_histogram_over_days_of_half_hours_draws_without_a_warning():
+    """Three days of half-hourly stamps: matplotlib's date locator finds no interval for
+    five ticks and warns; its fallback ticks are fine, and the warning is not the user's."""
+    import warnings
+
+    from densitykit.report import _figures
+
+    stamps = pd.date_range("2024-03-01 06:00", periods=150, freq="30min")
+    seconds = (stamps - pd.Timestamp("1970-01-01")).total_seconds().to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = _figures.histogram("Zeit", seconds, seconds[::-1], None, dates=True)
+    assert png.startswith(b"\x89PNG")

@@ -26,8 +26,12 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _png(fig: Any) -> bytes:
+    import warnings
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    with warnings.catch_warnings():  # a span of days in half hours: its fallback ticks do
+        warnings.filterwarnings("ignore", "AutoDateLocator was unable", UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
 
 
