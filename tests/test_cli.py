@@ -220,6 +220,18 @@ def test_fit_dow_reports_chapter_cleaning(capsys, tmp_path):
     assert "x37: Feed Column Tails Flow to Primary Column" in err and "'!'" in err
     meta = read_info(out_path)["metadata"]
     assert meta["cleaning"]["n_rows_out"] == 5668 and len(meta["columns"]) == 40
+    assert "291 row(s) with empty or bad cells left out: --policy keep fits them" in err
+
+
+def test_fit_names_what_keeps_a_text_column(capsys, tmp_path):
+    path = tmp_path / "graded.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"grade": rng.choice(["A", "B"], 80), "x": rng.normal(size=80),
+                  "y": rng.normal(size=80)}).to_csv(path, index=False)
+    code, _, err = run(capsys, "fit", path, "--components", "1", "--seed", "0")
+    assert code == 0, err
+    assert "Text column(s) 'grade' left out: 'densitykit synth' models categories" in err
+    assert "--policy keep" not in err  # no row was left out
 
 
 # --- sample ------------------------------------------------------------------------

@@ -68,6 +68,19 @@ def fit_table_model(args: argparse.Namespace, table: object, seed: int) -> tuple
     return model, selection_table(model)
 
 
+def _hints(args: argparse.Namespace, report: Any) -> None:
+    """What else keeps the text columns and the rows with empty cells the read left out."""
+    text = [c for c, why in report.dropped_columns.items() if why.startswith("not numeric")]
+    if text:
+        info(args, f"Text column(s) {', '.join(map(repr, text[:3]))}"
+             f"{' ...' if len(text) > 3 else ''} left out: 'densitykit synth' models "
+             "categories with the numbers.")
+    if report.n_rows_dropped and args.model in ("gmm", "normal"):
+        info(args, f"{report.n_rows_dropped:,} row(s) with empty or bad cells left out: "
+             f"--policy keep fits them too, the {args.model} model integrating those cells "
+             "out.")
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -79,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.chunksize is not None:
         return run_streamed(args, source, output, seed)
     table = read_input_table(args, source)
+    _hints(args, table.report)
     model, selection = fit_table_model(args, table, seed)
     loglik = model.score_samples(table.data)
     if selection is not None:
