@@ -169,3 +169,16 @@ def test_given_numbers_in_a_decimal_comma_tables_marks(capsys, tmp_path):
             assert pd.read_csv(rows, sep=";", decimal=",")["temp"].tolist() == [48.5] * 4
     code, _, err = run(capsys, "sample", model, "--given", "temp=abc", "-o", rows, "-f")
     assert code == 1 and "'abc' is not a number; column 'temp' holds numbers" in err
+
+
+def test_given_numbers_with_a_thousands_mark_are_read_only_where_it_groups():
+    """Beside '1.234,5', '70.5' is 70.5 (not 705: a thousands mark needs three digits
+    after it), '1.202,7' is 1202.7 and '70,25' is 70.25."""
+    from densitykit.cli._common import parse_given
+
+    eu = {"text_marks": {"sep": ";", "decimal": ",", "thousands": "."}}
+    assert parse_given(["a=70.5", "b=1.202,7", "c=70,25", "d=1.234", "e=x.5"], like=eu) == \
+        {"a": 70.5, "b": 1202.7, "c": 70.25, "d": 1234.0, "e": "x.5"}
+    us = {"text_marks": {"decimal": ".", "thousands": ","}}
+    assert parse_given(["a=1,234.5", "b=70.5", "c=70,5"], like=us) == \
+        {"a": 1234.5, "b": 70.5, "c": "70,5"}

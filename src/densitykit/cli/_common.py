@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import math
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -309,8 +310,12 @@ def parse_given(items: Sequence[str] | None, text: Collection[str] = (),
 
 def _number(value: str, decimal: str, thousands: str | None) -> float | str:
     """``value`` as a number written with these marks ('1.234,5') or plainly ('70.5'), or
-    as it is."""
-    plain = value.replace(thousands, "") if thousands else value
+    as it is. A thousands mark counts only before groups of three digits: '70.5' beside
+    '1.234,5' is 70.5, not 705."""
+    whole = value.split(decimal)[0]
+    grouped = bool(thousands) and re.fullmatch(
+        rf"[+-]?\d{{1,3}}({re.escape(thousands)}\d{{3}})+", whole.strip()) is not None
+    plain = value.replace(thousands, "") if grouped else value
     marked = plain if decimal == "." else plain.replace(".", "#").replace(decimal, ".")
     for form in (marked, value):
         with contextlib.suppress(ValueError):
