@@ -417,3 +417,16 @@ def test_booleans_with_empty_cells_in_a_text_table_are_booleans(tmp_path):
     assert table.report.column_kinds["ok"] == "boolean"
     assert str(table.data["ok"].dtype) == "boolean"
     assert table.data["ok"].tolist()[:2] == [True, False] and table.data["ok"].isna()[2]
+
+
+def test_stamps_whose_utc_offset_changes_for_summer_time_are_read_as_utc(tmp_path):
+    """'+0100' before the switch, '+0200' after: pandas refuses to mix them ('Mixed
+    timezones detected'); they are read as the UTC times they are."""
+    path = tmp_path / "dst.csv"
+    stamps = [f"2024-03-{d} 09:00:00{'+0100' if d < 31 else '+0200'}" for d in range(20, 32)]
+    pd.DataFrame({"time": stamps, "v": np.arange(12) % 5 + 0.5}).to_csv(path, index=False)
+    table = read_table(path, kinds="mixed", policy="keep")
+    when = table.data["time"]
+    assert str(when.dt.tz) == "UTC"
+    assert when.iloc[0] == pd.Timestamp("2024-03-20 08:00", tz="UTC")
+    assert when.iloc[-1] == pd.Timestamp("2024-03-31 07:00", tz="UTC")

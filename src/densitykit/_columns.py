@@ -68,6 +68,7 @@ __all__ = [
     "parse_dates",
     "round_significant",
     "significant_of",
+    "to_datetimes",
     "to_numbers",
     "to_values",
 ]
@@ -505,12 +506,26 @@ def parse_dates(col: Any, form: str | None = None) -> Any:
     if form is None:
         return _loose_dates(col)
     form = form.replace("%-", "%")  # strptime reads '1/5/2024' in '%m/%d/%Y'
-    out = pd.to_datetime(col, format=form, errors="coerce")
+    out = to_datetimes(col, format=form, errors="coerce")
     missed = (out.isna() & col.notna()).to_numpy()
     if missed.any():
         day, month = form.find("%d"), form.find("%m")
         out[missed] = _loose_dates(col[missed], None if min(day, month) < 0 else day < month)
     return out
+
+
+def to_datetimes(values: Any, **options: Any) -> Any:
+    """``pandas.to_datetime``, with cells at different UTC offsets (a plant clock that
+    changes for summer time: '+0100', then '+0200') read as UTC times, not refused with
+    pandas' 'Mixed timezones detected'."""
+    import pandas as pd
+
+    try:
+        return pd.to_datetime(values, **options)
+    except ValueError as exc:
+        if "mixed timezones" not in str(exc).lower():
+            raise
+        return pd.to_datetime(values, utc=True, **options)
 
 
 def _loose_dates(col: Any, day_first: bool | None = None) -> Any:
@@ -530,10 +545,10 @@ def _loose_dates(col: Any, day_first: bool | None = None) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas' "could not infer format" and the like
         if not ordered.any():
-            return pd.to_datetime(col, errors="coerce", format="mixed")
+            return to_datetimes(col, errors="coerce", format="mixed")
         parsed = _day_month_dates(text[ordered], day_first)
         if not ordered.all():
-            rest = pd.to_datetime(text[~ordered], errors="coerce", format="mixed")
+            rest = to_datetimes(text[~ordered], errors="coerce", format="mixed")
             parsed = pd.concat([parsed, rest]).sort_index()
     return parsed.set_axis(col.index)
 
@@ -542,14 +557,13 @@ def _day_month_dates(text: Any, dayfirst: bool) -> Any:
     """Dates written day (or month) first, in the one format pandas finds from the first
     cell (fast), then each cell it does not read as it stands (``format='mixed'``, one by
     one); naive ones at the resolution ``format='mixed'`` gives."""
-    import pandas as pd
 
-    out = pd.to_datetime(text, errors="coerce", dayfirst=dayfirst)
+    out = to_datetimes(text, errors="coerce", dayfirst=dayfirst)
     missed = (out.isna() & text.notna()).to_numpy()
     if missed.any():
-        out[missed] = pd.to_datetime(text[missed], errors="coerce", format="mixed",
+        out[missed] = to_datetimes(text[missed], errors="coerce", format="mixed",
                                      dayfirst=dayfirst)
-    unit = pd.to_datetime(text.iloc[:1], errors="coerce", format="mixed").dtype
+    unit = to_datetimes(text.iloc[:1], errors="coerce", format="mixed").dtype
     naive = getattr(out.dtype, "tz", None) is None and getattr(unit, "tz", None) is None
     return out.astype(unit) if naive else out
 
@@ -735,7 +749,7 @@ def read_numbers(text: Any, form: str) -> Any:
     text = text.astype(object).where(text.notna(), None).astype(str).str.strip()
     if is_percent(form):
         return pd.to_numeric(percent_numbers(text), errors="coerce")
-    when = pd.to_datetime(text, format=form.replace("%-", "%"), errors="coerce")
+    when = to_datetimes(text, format=form.replace("%-", "%"), errors="coerce")
     return when.dt.hour + when.dt.minute / 60 + when.dt.second / 3600
 
 

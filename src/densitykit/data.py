@@ -96,6 +96,7 @@ from ._columns import (
     plain_numbers,
     read_numbers,
     time_form,
+    to_datetimes,
     write_numbers,
 )
 from ._validation import check_in, require
@@ -1218,7 +1219,7 @@ def _looks_like_dates(col: pd.Series) -> bool:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(head, errors="coerce", format="mixed")
+        parsed = to_datetimes(head, errors="coerce", format="mixed")
     return bool(parsed.notna().mean() >= 0.9)
 
 
