@@ -543,3 +543,19 @@ def test_without_matplotlib_synth_stops_before_fitting(tmp_path, capsys, monkeyp
     assert "pip install 'densitykit[plot]'" in err and "--no-report" in err
     assert len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_a_column_with_one_filled_cell_is_fitted_whatever_the_split(seed):
+    """One lab check in 100 rows: the split keeps it among the training rows (it fell in
+    the test rows for seeds 1 and 7), the folds of the search may lack it, and the drawn
+    rows hold that value or nothing."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"temp": rng.normal(70, 2, 100).round(2),
+                       "press": rng.normal(1200, 30, 100).round(1), "lab": np.nan})
+    df.loc[40, "lab"] = 7.25
+    s = Synthesizer("gmm", n_components=[1, 2], random_state=seed).fit(df)
+    train, _ = s.split_rows()
+    assert train["lab"].notna().sum() == 1
+    drawn = s.sample(2000, random_state=0)["lab"]
+    assert set(drawn.dropna()) == {7.25} and drawn.isna().mean() > 0.9

@@ -416,8 +416,8 @@ def column_codec(col: Any, order_by: np.ndarray | None = None) -> dict[str, Any]
         shell["time_unit"] = 1
     numbers = to_numbers(shell, col)
     observed = numbers[~np.isnan(numbers)]
-    if observed.size == 0:
-        raise ValueError("the column has no observed value")
+    if observed.size == 0:  # a fold of the rows without a column's few filled cells: its
+        observed = np.zeros(1)  # cells are all empty there, and are drawn so (a placeholder)
     codec = fit_codec(observed, np.float64)
     codec["dtype"] = dtype
     if kind == "datetime":
@@ -984,7 +984,8 @@ def _first_component(df: Any, columns: list[str], codecs: list) -> np.ndarray | 
         return None
     Z = np.column_stack([encode(codecs[j], to_numbers(codecs[j], df[columns[j]]))
                          for j in numeric])
-    Z = np.nan_to_num(Z - np.nanmean(Z, axis=0))
+    filled = np.maximum(np.isfinite(Z).sum(axis=0), 1)  # a column empty in a fold: mean 0
+    Z = np.nan_to_num(Z - np.nansum(Z, axis=0) / filled)
     if Z.shape[1] == 1:
         return Z[:, 0]
     _, _, vt = np.linalg.svd(Z[:: max(1, len(Z) // 5000)], full_matrices=False)

@@ -319,7 +319,7 @@ class Synthesizer(DensityMixin, BaseEstimator):
         self._check_table(data, df, cleaning)
         rng = check_random_state(self.random_state)
         seed = int(rng.integers(2**31 - 1))
-        test, train = _split(len(df), self.test_size, rng)
+        test, train = _observed_in_training(df, *_split(len(df), self.test_size, rng))
         self.columns_ = [str(c) for c in df.columns]
         self.n_rows_in_, self.n_train_, self.n_test_ = len(df), len(train), len(test)
         self.test_positions_ = test
@@ -1102,6 +1102,24 @@ def _split(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, 
     perm = rng.permutation(n)
     k = max(2, round(float(share) * n))
     return np.sort(perm[:k]), np.sort(perm[k:])
+
+
+def _observed_in_training(df: pd.DataFrame, test: np.ndarray, train: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """``test`` and ``train`` positions with a filled cell of every column among the
+    training rows: a test row that holds all a column's filled cells (one lab check in a
+    hundred rows) trades places with a training row whose columns keep a filled cell."""
+    filled = df.notna().to_numpy()
+    test, train = test.copy(), train.copy()
+    for j in np.flatnonzero(~filled[train].any(axis=0) & filled[test].any(axis=0)):
+        i = int(np.flatnonzero(filled[test, j])[0])
+        counts = filled[train].sum(axis=0)
+        spare = next((k for k, row in enumerate(filled[train])
+                      if np.all(counts[row] > 1)), None)
+        if spare is None:
+            break
+        test[i], train[spare] = train[spare], test[i]
+    return np.sort(test), np.sort(train)
 
 
 def _is_table(data: Any) -> bool:
